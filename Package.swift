@@ -1,0 +1,91 @@
+// swift-tools-version: 6.2
+// gatewayd: capture → decode → redact → seal → spool → forward, for Linux scanner terminals.
+//
+// Target split (modelled on swift-nio's NIOCore / NIOPosix / CNIO*):
+//   GatewayCore    pure value types and logic: event model, label schemas, HPKE sealing,
+//                  envelope wire format, config, backoff. No Linux I/O; tested without devices.
+//   CLinuxShims    the few Linux calls Glibc does not import cleanly (tee, eventfd, termios).
+//   GatewayLinux   the edge: readers (FIFO/stdin, serial tty), the SQLite spool, the HTTPS
+//                  forwarder, each a swift-service-lifecycle Service.
+//   CaseServerKit  the reference receiver's logic: open + verify + dedup + store.
+//   gatewayd, case-server  thin executables.
+import PackageDescription
+
+let package = Package(
+    name: "gatewayd",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "gatewayd", targets: ["gatewayd"]),
+        .executable(name: "case-server", targets: ["case-server"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+    ],
+    targets: [
+        .target(
+            name: "GatewayCore",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
+        ),
+        .target(name: "CLinuxShims"),
+        .target(
+            name: "GatewayLinux",
+            dependencies: [
+                "GatewayCore",
+                "CLinuxShims",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "gatewayd",
+            dependencies: [
+                "GatewayCore",
+                "GatewayLinux",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "CaseServerKit",
+            dependencies: [
+                "GatewayCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "case-server",
+            dependencies: [
+                "CaseServerKit",
+                "GatewayCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore"]),
+        .testTarget(name: "GatewayLinuxTests", dependencies: ["GatewayLinux", "GatewayCore", "CLinuxShims"]),
+        .testTarget(name: "CaseServerKitTests", dependencies: ["CaseServerKit", "GatewayCore"]),
+    ]
+)

@@ -1,0 +1,20 @@
+// Thin wrappers over Linux calls that Swift's Glibc module does not import cleanly
+// (GNU-only declarations, macros). Nothing here holds logic.
+#pragma once
+#include <stddef.h>
+#include <sys/types.h>
+
+/// tee(2): duplicate up to len bytes from pipe fd_in into pipe fd_out without consuming them.
+/// Returns bytes duplicated, 0 on EOF, -1 with errno (EAGAIN when nothing is buffered).
+ssize_t gw_tee_nonblock(int fd_in, int fd_out, size_t len);
+/// pipe2(2) with O_CLOEXEC | O_NONBLOCK.
+int gw_pipe_nonblock(int fds[2]);
+/// eventfd(2), nonblocking, close-on-exec.
+int gw_eventfd(void);
+/// Put a tty in raw mode at a baud rate (cfmakeraw, 8N1, receiver on, no modem control).
+/// Returns 0, or -1 with errno; -2 when the baud rate is not one termios knows.
+int gw_tty_make_raw(int fd, int baud);
+/// FIONREAD: bytes waiting to be read.
+int gw_bytes_available(int fd);
+/// F_SETPIPE_SZ: set a pipe's capacity. Returns the new size or -1.
+int gw_set_pipe_size(int fd, int size);

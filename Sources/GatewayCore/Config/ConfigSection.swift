@@ -1,0 +1,81 @@
+import TOMLKit
+
+/// Reads one TOML table key by key, remembering which keys it read, so that every error names
+/// the full key path (`reader[2].baud`) and a misspelt key is reported instead of ignored.
+final class ConfigSection {
+    let path: String
+    private let table: TOMLTable
+    private var read: Set<String> = []
+
+    init(_ table: TOMLTable, path: String) {
+        self.table = table
+        self.path = path
+    }
+
+    func key(_ k: String) -> String { path.isEmpty ? k : "\(path).\(k)" }
+
+    private func value(_ k: String) -> TOMLValueConvertible? {
+        read.insert(k)
+        return table[k]
+    }
+
+    func string(_ k: String) throws(ConfigError) -> String? {
+        guard let v = value(k) else { return nil }
+        guard let s = v.string else {
+            throw .invalid(key: key(k), problem: "expected a string, found \(v.type)", fix: "quote the value, e.g. \(k) = \"...\"")
+        }
+        return s
+    }
+
+    func string(_ k: String, default d: String) throws(ConfigError) -> String {
+        try string(k) ?? d
+    }
+
+    func requiredString(_ k: String, example: String) throws(ConfigError) -> String {
+        guard let s = try string(k), !s.isEmpty else {
+            throw .invalid(key: key(k), problem: "missing", fix: "set it, e.g. \(k) = \"\(example)\"")
+        }
+        return s
+    }
+
+    func int(_ k: String, default d: Int, range: ClosedRange<Int>) throws(ConfigError) -> Int {
+        guard let v = value(k) else { return d }
+        guard let i = v.int else {
+            throw .invalid(key: key(k), problem: "expected an integer, found \(v.type)", fix: "write a whole number in \(range.lowerBound)...\(range.upperBound)")
+        }
+        guard range.contains(i) else {
+            throw .invalid(key: key(k), problem: "\(i) is out of range", fix: "use a value in \(range.lowerBound)...\(range.upperBound)")
+        }
+        return i
+    }
+
+    func table(_ k: String) throws(ConfigError) -> ConfigSection? {
+        guard let v = value(k) else { return nil }
+        guard let t = v.table else {
+            throw .invalid(key: key(k), problem: "expected a table, found \(v.type)", fix: "write it as [\(key(k))]")
+        }
+        return ConfigSection(t, path: key(k))
+    }
+
+    func tableArray(_ k: String) throws(ConfigError) -> [ConfigSection] {
+        guard let v = value(k) else { return [] }
+        guard let a = v.array else {
+            throw .invalid(key: key(k), problem: "expected an array of tables, found \(v.type)", fix: "write each entry as [[\(k)]]")
+        }
+        var out: [ConfigSection] = []
+        for (i, element) in a.enumerated() {
+            guard let t = element.table else {
+                throw .invalid(key: "\(key(k))[\(i)]", problem: "expected a table, found \(element.type)", fix: "write each entry as [[\(k)]]")
+            }
+            out.append(ConfigSection(t, path: "\(key(k))[\(i)]"))
+        }
+        return out
+    }
+
+    /// Throws for any key that was never read.
+    func finish() throws(ConfigError) {
+        for k in table.keys where !read.contains(k) {
+            throw .unknownKey(key: key(k), known: Array(read))
+        }
+    }
+}

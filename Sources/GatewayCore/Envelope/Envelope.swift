@@ -1,0 +1,73 @@
+/// The unit of delivery (wire format v1, docs/wire-format.md): a sealed capture event plus the
+/// header a server needs to route, deduplicate and order it without opening it.
+public struct Envelope: Codable, Sendable, Equatable {
+    /// UUIDv7; the idempotency key.
+    public var id: String
+    public var device: String
+    /// Per-device sequence number, gapless from the spool's point of view.
+    public var seq: UInt64
+    public var sealedAt: String
+    public var suite: String
+    /// Which server public key this was sealed to.
+    public var keyID: String
+    /// HPKE encapsulated key, base64.
+    public var enc: String
+    /// HPKE ciphertext (AES-256-GCM, tag included), base64.
+    public var ct: String
+
+    enum CodingKeys: String, CodingKey {
+        case id, device, seq, suite, enc, ct
+        case sealedAt = "sealed_at"
+        case keyID = "key_id"
+    }
+
+    public init(id: String, device: String, seq: UInt64, sealedAt: String, suite: String, keyID: String, enc: String, ct: String) {
+        self.id = id
+        self.device = device
+        self.seq = seq
+        self.sealedAt = sealedAt
+        self.suite = suite
+        self.keyID = keyID
+        self.enc = enc
+        self.ct = ct
+    }
+}
+
+/// `POST /v1/envelopes` request body.
+public struct EnvelopeBatch: Codable, Sendable {
+    public var envelopes: [Envelope]
+    public init(envelopes: [Envelope]) { self.envelopes = envelopes }
+}
+
+/// `POST /v1/envelopes` response body: one result per envelope, by id.
+public struct EnvelopeResults: Codable, Sendable, Equatable {
+    public var results: [EnvelopeResult]
+    public init(results: [EnvelopeResult]) { self.results = results }
+}
+
+public struct EnvelopeResult: Codable, Sendable, Equatable {
+    public enum Status: String, Codable, Sendable {
+        case accepted, duplicate, rejected
+    }
+    public var id: String
+    public var status: Status
+    public var reason: String?
+    public var `case`: CaseInfo?
+
+    public init(id: String, status: Status, reason: String? = nil, case caseInfo: CaseInfo? = nil) {
+        self.id = id
+        self.status = status
+        self.reason = reason
+        self.case = caseInfo
+    }
+}
+
+/// What the server says about the case an envelope opened or joined.
+public struct CaseInfo: Codable, Sendable, Equatable {
+    public var ref: String
+    public var guidance: String?
+    public init(ref: String, guidance: String? = nil) {
+        self.ref = ref
+        self.guidance = guidance
+    }
+}

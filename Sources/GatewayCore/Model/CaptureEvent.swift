@@ -1,0 +1,88 @@
+import Foundation
+
+/// The plaintext of an envelope: what was scanned, by which reader, when, and how it was
+/// classified. Versioned (`v`) so the case server can accept older gateways after a change.
+///
+/// It exists in clear only in memory, between decode and seal; it is never logged or stored.
+/// `id`, `device` and `seq` repeat the envelope's header so that the server can check that the
+/// sealed content belongs to the header it arrived under (the header is also bound as AAD).
+public struct CaptureEvent: Codable, Sendable, Equatable {
+    public static let currentVersion = 1
+
+    public var v: Int
+    public var id: String
+    public var device: String
+    public var seq: UInt64
+    public var reader: String
+    /// RFC 3339 UTC with milliseconds, from the wall clock at capture.
+    public var capturedAt: String
+    /// CLOCK_MONOTONIC at capture, nanoseconds; only meaningful with `bootID` of the same boot.
+    public var monotonicNs: UInt64
+    /// The scanned bytes, base64: labels are not always text.
+    public var raw: String
+    /// The scanned bytes as text, when they are valid UTF-8.
+    public var text: String?
+    public var tag: TagClassification
+
+    enum CodingKeys: String, CodingKey {
+        case v, id, device, seq, reader, raw, text, tag
+        case capturedAt = "captured_at"
+        case monotonicNs = "monotonic_ns"
+    }
+
+    public init(
+        id: String, device: String, seq: UInt64, scan: Scan, tag: TagClassification
+    ) {
+        self.v = Self.currentVersion
+        self.id = id
+        self.device = device
+        self.seq = seq
+        self.reader = scan.readerID
+        self.capturedAt = RFC3339.format(unixNanos: scan.wallNanos)
+        self.monotonicNs = scan.monotonicNanos
+        self.raw = Data(scan.bytes).base64EncodedString()
+        self.text = String(validating: scan.bytes, as: UTF8.self)
+        self.tag = tag
+    }
+
+    /// Canonical JSON (sorted keys) so that equal events seal equal plaintexts.
+    public func jsonBytes() throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Array(try encoder.encode(self))
+    }
+
+    public static func decode(_ bytes: some Collection<UInt8>) throws -> CaptureEvent {
+        try JSONDecoder().decode(CaptureEvent.self, from: Data(bytes))
+    }
+}
+
+/// What a tag is, as decided by the configured label schemas.
+public struct TagClassification: Codable, Sendable, Equatable {
+    public var kind: TagClass
+    /// Name of the schema that matched; nil when none did.
+    public var schema: String?
+    /// The id the case server expects (e.g. the insured object's id); nil when unknown.
+    public var subject: String?
+
+    enum CodingKeys: String, CodingKey {
+        case kind = "class"
+        case schema, subject
+    }
+
+    public init(kind: TagClass, schema: String? = nil, subject: String? = nil) {
+        self.kind = kind
+        self.schema = schema
+        self.subject = subject
+    }
+
+    public static let unknown = TagClassification(kind: .unknown)
+}
+
+/// The four classes a tag can fall in (DESIGN.md, "Decode").
+public enum TagClass: String, Codable, Sendable, CaseIterable {
+    case subject
+    case operatorBadge = "operator"
+    case configuration = "config"
+    case unknown
+}

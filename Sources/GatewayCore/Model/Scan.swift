@@ -1,0 +1,23 @@
+/// One scan as a reader delivered it: the bytes of one label, which reader produced them, and
+/// when. This is the boundary between the I/O edge (readers) and the pure pipeline.
+///
+/// Both clocks are taken at the moment the scan's last byte was read: the wall clock says when it
+/// happened for people, the monotonic clock measures intervals that a wall-clock jump (NTP, an
+/// operator setting the date) must not distort.
+public struct Scan: Sendable, Equatable {
+    /// The configured id of the reader (`[[reader]] id`), never a device path.
+    public var readerID: String
+    /// The label's bytes without framing (no terminator, no STX/ETX).
+    public var bytes: [UInt8]
+    /// Wall-clock time in nanoseconds since the Unix epoch (CLOCK_REALTIME).
+    public var wallNanos: Int64
+    /// CLOCK_MONOTONIC in nanoseconds.
+    public var monotonicNanos: UInt64
+
+    public init(readerID: String, bytes: [UInt8], wallNanos: Int64, monotonicNanos: UInt64) {
+        self.readerID = readerID
+        self.bytes = bytes
+        self.wallNanos = wallNanos
+        self.monotonicNanos = monotonicNanos
+    }
+}

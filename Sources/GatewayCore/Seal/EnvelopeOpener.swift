@@ -1,0 +1,68 @@
+import Crypto
+import Foundation
+
+/// Opens envelopes on the receiving side: checks the header, finds the server key by key id
+/// and the sender's registered public key by device, opens in HPKE auth mode and checks that
+/// the plaintext belongs to the header. Used by case-server; kept in the core so the gateway's
+/// tests can prove what the server will accept.
+public struct EnvelopeOpener: Sendable {
+    private let serverKeys: [String: Curve25519.KeyAgreement.PrivateKey]
+
+    /// - Parameter serverKeys: the server's private keys; more than one during rotation.
+    public init(serverKeys: [Curve25519.KeyAgreement.PrivateKey]) {
+        var byID: [String: Curve25519.KeyAgreement.PrivateKey] = [:]
+        for k in serverKeys { byID[X25519KeyPEM.keyID(of: k.publicKey)] = k }
+        self.serverKeys = byID
+    }
+
+    public func open(_ envelope: Envelope, deviceKey: Curve25519.KeyAgreement.PublicKey?) throws(OpenError) -> CaptureEvent {
+        guard envelope.suite == SealSuite.name else { throw .unsupportedSuite(envelope.suite) }
+        guard let serverKey = serverKeys[envelope.keyID] else { throw .unknownKeyID(envelope.keyID) }
+        guard let deviceKey else { throw .unknownDevice(envelope.device) }
+        guard let enc = Data(base64Encoded: envelope.enc), let ct = Data(base64Encoded: envelope.ct) else {
+            throw .malformed("enc or ct is not base64")
+        }
+        let plaintext: Data
+        do {
+            var recipient = try HPKE.Recipient(
+                privateKey: serverKey, ciphersuite: SealSuite.ciphersuite, info: SealSuite.info,
+                encapsulatedKey: enc, authenticatedBy: deviceKey)
+            plaintext = try recipient.open(ct, authenticating: SealSuite.aad(id: envelope.id, device: envelope.device, seq: envelope.seq))
+        } catch {
+            throw .authenticationFailed
+        }
+        let event: CaptureEvent
+        do {
+            event = try CaptureEvent.decode(plaintext)
+        } catch {
+            throw .malformed("plaintext is not a v1 capture event")
+        }
+        guard event.id == envelope.id, event.device == envelope.device, event.seq == envelope.seq else {
+            throw .headerMismatch
+        }
+        return event
+    }
+
+    public enum OpenError: Error, Equatable {
+        case unsupportedSuite(String)
+        case unknownKeyID(String)
+        case unknownDevice(String)
+        case malformed(String)
+        /// Wrong server key, wrong sender key, or a changed header or ciphertext: HPKE cannot
+        /// tell these apart, and neither should an attacker.
+        case authenticationFailed
+        case headerMismatch
+
+        /// Machine-readable reason for the wire format's `reason` field.
+        public var reason: String {
+            switch self {
+            case .unsupportedSuite(let s): return "unsupported_suite: \(s)"
+            case .unknownKeyID(let k): return "unknown_key_id: \(k)"
+            case .unknownDevice(let d): return "unknown_device: \(d)"
+            case .malformed(let m): return "malformed: \(m)"
+            case .authenticationFailed: return "authentication_failed: wrong key, unregistered sender key or altered envelope"
+            case .headerMismatch: return "header_mismatch: sealed event does not belong to this header"
+            }
+        }
+    }
+}

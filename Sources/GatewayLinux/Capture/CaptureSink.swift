@@ -1,0 +1,35 @@
+import GatewayCore
+import Logging
+import NIOConcurrencyHelpers
+
+/// Where readers hand their scans: classifies, seals and commits them to the spool in one
+/// transaction, then wakes the forwarder. Synchronous on purpose: a reader calls it from its
+/// own thread and treats a scan as taken only when it returns, so a scan is never acknowledged
+/// (its bytes consumed from the device) before its sealed envelope is on disk.
+public final class CaptureSink: Sendable {
+    private let spool: Spool
+    private let sealer: CaptureSealer
+    private let doorbell: Doorbell
+    private let ids = NIOLockedValueBox(UUIDv7Generator())
+
+    public init(spool: Spool, sealer: CaptureSealer, doorbell: Doorbell) {
+        self.spool = spool
+        self.sealer = sealer
+        self.doorbell = doorbell
+    }
+
+    /// - Returns: the sequence numbers the scans were stored under.
+    @discardableResult
+    public func commit(_ scans: [Scan]) throws(SpoolError) -> [UInt64] {
+        let now = Clocks.wallNanos()
+        let seqs = try spool.append(scans, nowNanos: now) { scan, seq in
+            let id = ids.withLockedValue { gen in
+                var rng = SystemRandomNumberGenerator()
+                return gen.next(unixMillis: UInt64(max(0, scan.wallNanos)) / 1_000_000, using: &rng)
+            }
+            return try sealer.seal(scan, id: id, seq: seq, sealedAtNanos: now)
+        }
+        doorbell.ring()
+        return seqs
+    }
+}

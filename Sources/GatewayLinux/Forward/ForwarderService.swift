@@ -1,0 +1,79 @@
+import GatewayCore
+import Logging
+import ServiceLifecycle
+
+/// Drains the spool to the case server, oldest first, one batch at a time, and waits on the
+/// doorbell when the spool is empty. The decisions (what leaves, what waits, for how long)
+/// are `ForwarderStateMachine`'s; this type only does the I/O around them.
+public struct ForwarderService: Service {
+    private let spool: Spool
+    private let deliverer: HTTPDeliverer
+    private let doorbell: Doorbell
+    private let batchMax: Int
+    private let backoff: Backoff
+    private let logger: Logger
+
+    public init(spool: Spool, deliverer: HTTPDeliverer, doorbell: Doorbell, batchMax: Int, backoff: Backoff, logger: Logger) {
+        self.spool = spool
+        self.deliverer = deliverer
+        self.doorbell = doorbell
+        self.batchMax = batchMax
+        self.backoff = backoff
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        var machine = ForwarderStateMachine(backoff: backoff)
+        var bell = doorbell.makeIterator()
+        let doorbell = self.doorbell
+        await withGracefulShutdownHandler {
+            while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                let batch: [SpooledEnvelope]
+                do {
+                    batch = try await spool.peek(limit: batchMax)
+                } catch {
+                    logger.error("cannot read the spool", metadata: ["error": "\(error)"])
+                    try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
+                    continue
+                }
+                if batch.isEmpty {
+                    _ = await bell.next()
+                    continue
+                }
+                let started = ContinuousClock.now
+                let outcome = await deliverer.deliver(batch)
+                let plan = machine.completed(batch: batch.map(\.id), outcome: outcome, unit: Double.random(in: 0..<1))
+                do {
+                    try await spool.settle(remove: plan.remove, deadLetter: plan.deadLetter, nowNanos: Clocks.wallNanos())
+                } catch {
+                    logger.error("cannot update the spool after delivery; the batch will be sent again", metadata: ["error": "\(error)"])
+                }
+                for letter in plan.deadLetter {
+                    logger.error("server rejected an envelope; kept as dead letter", metadata: ["id": "\(letter.id)", "reason": "\(letter.reason)"])
+                }
+                if let failure = plan.failure, let wait = plan.wait {
+                    logger.warning("delivery failed; retrying later", metadata: [
+                        "reason": "\(failure)", "batch": "\(batch.count)",
+                        "attempt": "\(machine.consecutiveFailures)", "retry_in_ms": "\(wait.milliseconds)",
+                    ])
+                    try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
+                } else {
+                    logger.info("batch delivered", metadata: [
+                        "envelopes": "\(plan.remove.count)", "dead_lettered": "\(plan.deadLetter.count)",
+                        "first_seq": "\(batch.first!.seq)", "ms": "\((ContinuousClock.now - started).milliseconds)",
+                    ])
+                }
+            }
+        } onGracefulShutdown: {
+            doorbell.close()
+        }
+        await deliverer.shutdown()
+    }
+}
+
+extension Duration {
+    var milliseconds: Int64 {
+        let (s, atto) = components
+        return s * 1000 + atto / 1_000_000_000_000_000
+    }
+}

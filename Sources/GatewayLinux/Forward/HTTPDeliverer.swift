@@ -1,0 +1,105 @@
+import AsyncHTTPClient
+import Foundation
+import GatewayCore
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+
+/// Posts batches of spooled envelopes to `POST {server}/v1/envelopes` over HTTPS and reduces
+/// whatever happens to a `DeliveryOutcome`. TLS is always verified: against the configured CA
+/// bundle, or the system's trust store when none is configured.
+public final class HTTPDeliverer: Sendable {
+    private let client: HTTPClient
+    private let endpoint: String
+    private let requestTimeout: Duration
+    /// A server answer larger than this is not a valid results document.
+    private let maxResponseBytes = 16 << 20
+
+    public init(serverURL: String, caPath: String?, connectTimeout: Duration, requestTimeout: Duration) throws(DelivererError) {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.certificateVerification = .fullVerification
+        if let caPath {
+            guard FileManager.default.isReadableFile(atPath: caPath) else { throw .caUnreadable(path: caPath) }
+            tls.trustRoots = .file(caPath)
+        }
+        var config = HTTPClient.Configuration(
+            tlsConfiguration: tls,
+            timeout: .init(connect: .init(connectTimeout), read: .init(requestTimeout)))
+        config.httpVersion = .http1Only
+        client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: config)
+        endpoint = serverURL + "/v1/envelopes"
+        self.requestTimeout = requestTimeout
+    }
+
+    public func shutdown() async {
+        try? await client.shutdown()
+    }
+
+    public func deliver(_ batch: [SpooledEnvelope]) async -> DeliveryOutcome {
+        var body = ByteBuffer()
+        body.reserveCapacity(batch.reduce(32) { $0 + $1.body.count + 1 })
+        body.writeString(#"{"envelopes":["#)
+        for (i, e) in batch.enumerated() {
+            if i > 0 { body.writeInteger(UInt8(ascii: ",")) }
+            body.writeBytes(e.body)
+        }
+        body.writeString("]}")
+
+        var request = HTTPClientRequest(url: endpoint)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "gatewayd/\(GatewayVersion.string)")
+        request.body = .bytes(body)
+        do {
+            let response = try await client.execute(request, timeout: .init(requestTimeout))
+            let bytes = try await response.body.collect(upTo: maxResponseBytes)
+            guard response.status == .ok else {
+                let retryAfter = response.headers.first(name: "Retry-After").flatMap(Self.parseRetryAfter)
+                return .httpStatus(Int(response.status.code), retryAfter: retryAfter)
+            }
+            guard let results = try? JSONDecoder().decode(EnvelopeResults.self, from: Data(bytes.readableBytesView)) else {
+                return .transportFailure(reason: "server answered 200 with a body that is not a results document")
+            }
+            return .results(results)
+        } catch {
+            return .transportFailure(reason: Self.describe(error))
+        }
+    }
+
+    /// Retry-After as delta-seconds (RFC 9110 §10.2.3). An HTTP-date is not trusted: the
+    /// terminal's clock may be wrong, which is one reason it is waiting.
+    static func parseRetryAfter(_ value: String) -> Duration? {
+        guard let s = Int(value.trimmingCharacters(in: .whitespaces)), s >= 0 else { return nil }
+        return .seconds(min(s, 3600))
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let e = error as? HTTPClientError {
+            if e == .connectTimeout { return "connect timeout" }
+            if e == .readTimeout { return "read timeout" }
+            if e == .deadlineExceeded { return "request timeout" }
+            if e == .remoteConnectionClosed { return "server closed the connection" }
+        }
+        if let e = error as? NIOSSLError { return "TLS: \(e)" }
+        if let e = error as? BoringSSLError { return "TLS: \(e)" }
+        return "\(error)"
+    }
+}
+
+public enum DelivererError: Error, CustomStringConvertible {
+    case caUnreadable(path: String)
+
+    public var description: String {
+        switch self {
+        case .caUnreadable(let path):
+            return "server.ca \(path): cannot read the CA bundle; point [server] ca at the PEM file of the CA that signed the case server's certificate"
+        }
+    }
+}
+
+extension TimeAmount {
+    init(_ d: Duration) {
+        let (s, atto) = d.components
+        self = .nanoseconds(s * 1_000_000_000 + atto / 1_000_000_000)
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import GatewayCore
+import Logging
+import ServiceLifecycle
+
+/// Assembles the daemon from a validated configuration: keys, spool, sealer, readers and
+/// forwarder, as services of one group. Everything that can be wrong with the terminal's
+/// set-up (keys, CA, spool directory) fails here, before any reader starts.
+public struct GatewayDaemon {
+    public let config: GatewayConfig
+    public let spool: Spool
+    public let services: [any Service]
+
+    public static func loadConfig(path: String) throws(GatewayStartError) -> GatewayConfig {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw .configUnreadable(path: path, detail: (error as NSError).localizedDescription)
+        }
+        do {
+            return try GatewayConfig.parse(toml: text, directory: (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent)
+        } catch {
+            throw .config(path: path, error: error)
+        }
+    }
+
+    public init(config: GatewayConfig, logger: Logger) throws {
+        self.config = config
+        let deviceKey = try KeyFile.loadPrivate(config.device.privateKeyPath, role: "device")
+        let serverKey = try KeyFile.loadPublic(config.server.publicKeyPath, role: "server")
+        let sealer = EnvelopeSealer(device: config.device.id, deviceKey: deviceKey, serverKey: serverKey, serverKeyID: config.server.keyID)
+        let classifier = try config.makeClassifier()
+        spool = try Spool(path: config.spool.path)
+        let doorbell = Doorbell()
+        let sink = CaptureSink(spool: spool, sealer: CaptureSealer(classifier: classifier, sealer: sealer), doorbell: doorbell)
+        let deliverer = try HTTPDeliverer(
+            serverURL: config.server.url, caPath: config.server.caPath,
+            connectTimeout: config.forward.connectTimeout, requestTimeout: config.forward.requestTimeout)
+        var services: [any Service] = config.readers.map { ReaderService.make($0, sink: sink, logger: logger) }
+        services.append(ForwarderService(
+            spool: spool, deliverer: deliverer, doorbell: doorbell, batchMax: config.forward.batchMax,
+            backoff: Backoff(base: config.forward.backoffBase, cap: config.forward.backoffCap), logger: logger))
+        self.services = services
+        let status = try spool.status()
+        logger.info("gatewayd ready", metadata: [
+            "device": "\(config.device.id)", "readers": "\(config.readers.count)", "server_key_id": "\(sealer.serverKeyID)",
+            "spool_depth": "\(status.depth)", "dead_letters": "\(status.deadLetters)", "version": "\(GatewayVersion.string)",
+        ])
+    }
+
+    /// Runs until SIGTERM or SIGINT, then stops readers (each finishes its current commit) and
+    /// the forwarder. A reader whose input ends (stdin) stops alone; the forwarder goes on.
+    public func run(logger: Logger) async throws {
+        let configs = services.map { s -> ServiceGroupConfiguration.ServiceConfiguration in
+            if s is ReaderService {
+                return .init(service: s, successTerminationBehavior: .ignore)
+            }
+            return .init(service: s)
+        }
+        let group = ServiceGroup(configuration: .init(services: configs, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
+
+public enum GatewayStartError: Error, CustomStringConvertible {
+    case configUnreadable(path: String, detail: String)
+    case config(path: String, error: ConfigError)
+
+    public var description: String {
+        switch self {
+        case .configUnreadable(let path, let detail):
+            return "cannot read config \(path): \(detail); pass --config PATH or create the file (see gatewayd.example.toml)"
+        case .config(let path, let error):
+            return "\(path): \(error)"
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import GatewayCore
+import Logging
+
+/// The part every reader shares after framing: turns framed lines into scans, commits them,
+/// and holds the reader back (never drops) while the spool cannot take them.
+final class ScanCommitter {
+    let readerID: String
+    private let sink: CaptureSink
+    private let stop: StopSignal
+    private let logger: Logger
+    private(set) var scansCommitted = 0
+    private(set) var overlongDiscarded = 0
+
+    init(readerID: String, sink: CaptureSink, stop: StopSignal, logger: Logger) {
+        self.readerID = readerID
+        self.sink = sink
+        self.stop = stop
+        self.logger = logger
+    }
+
+    /// Scans from framer output, stamped now. Over-long lines are counted and logged by length
+    /// only — their content may be personal.
+    func scans(from outputs: [LineFramer.Output], maxLine: Int) -> [Scan] {
+        let wall = Clocks.wallNanos()
+        let mono = Clocks.monotonicNanos()
+        var scans: [Scan] = []
+        for o in outputs {
+            switch o {
+            case .line(let bytes):
+                scans.append(Scan(readerID: readerID, bytes: bytes, wallNanos: wall, monotonicNanos: mono))
+            case .overlong(let length):
+                overlongDiscarded += 1
+                logger.warning("discarded a line longer than max_line", metadata: [
+                    "reader": "\(readerID)", "length": "\(length)", "max_line": "\(maxLine)",
+                    "discarded_total": "\(overlongDiscarded)",
+                ])
+            }
+        }
+        return scans
+    }
+
+    /// Commits, retrying while the spool fails. - Returns: false if stopped before it succeeded.
+    func commit(_ scans: [Scan]) -> Bool {
+        guard !scans.isEmpty else { return true }
+        var failing = false
+        while true {
+            do {
+                let seqs = try sink.commit(scans)
+                scansCommitted += scans.count
+                if failing {
+                    logger.notice("spool writable again; reader resumed", metadata: ["reader": "\(readerID)"])
+                }
+                logger.debug("scans spooled", metadata: [
+                    "reader": "\(readerID)", "count": "\(scans.count)", "first_seq": "\(seqs.first ?? 0)",
+                ])
+                return true
+            } catch {
+                if !failing {
+                    logger.error("cannot spool scans; holding the reader until the spool is writable", metadata: [
+                        "reader": "\(readerID)", "error": "\(error)",
+                    ])
+                    failing = true
+                }
+                if !pause(ms: 500, stop: stop) { return false }
+            }
+        }
+    }
+}

@@ -1,0 +1,103 @@
+import Crypto
+import Foundation
+import GatewayCore
+import Glibc
+
+/// Key files on disk: loading with checks a technician can act on, and writing new ones with
+/// the right mode from the first byte (O_CREAT with 0600, never chmod afterwards).
+public enum KeyFile {
+    /// Loads a private key, refusing one that others could read: a device key readable by
+    /// group or others, or owned by another user, is a key that may already have leaked.
+    public static func loadPrivate(_ path: String, role: String) throws(KeyFileError) -> Curve25519.KeyAgreement.PrivateKey {
+        var st = stat()
+        guard stat(path, &st) == 0 else {
+            throw errno == ENOENT ? .missing(path: path, role: role) : .unreadable(path: path, detail: String(cString: strerror(errno)))
+        }
+        if st.st_mode & 0o077 != 0 {
+            throw .tooOpen(path: path, mode: st.st_mode & 0o777)
+        }
+        if st.st_uid != geteuid() {
+            throw .wrongOwner(path: path, owner: st.st_uid, me: geteuid())
+        }
+        let text = try read(path)
+        do {
+            return try X25519KeyPEM.privateKey(fromPEM: text)
+        } catch {
+            throw .badFormat(path: path, detail: error.description)
+        }
+    }
+
+    public static func loadPublic(_ path: String, role: String) throws(KeyFileError) -> Curve25519.KeyAgreement.PublicKey {
+        guard FileManager.default.fileExists(atPath: path) else { throw .missing(path: path, role: role) }
+        let text = try read(path)
+        do {
+            return try X25519KeyPEM.publicKey(fromPEM: text)
+        } catch {
+            throw .badFormat(path: path, detail: error.description)
+        }
+    }
+
+    /// Writes `privatePath` (mode 0600, must not exist) and `privatePath.pub`.
+    public static func generate(privatePath: String, publicPath: String) throws(KeyFileError) -> Curve25519.KeyAgreement.PrivateKey {
+        let key = Curve25519.KeyAgreement.PrivateKey()
+        try write(X25519KeyPEM.privateKeyPEM(key), to: privatePath, mode: 0o600)
+        try write(X25519KeyPEM.publicKeyPEM(key.publicKey), to: publicPath, mode: 0o644)
+        return key
+    }
+
+    private static func read(_ path: String) throws(KeyFileError) -> String {
+        do {
+            return try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw .unreadable(path: path, detail: "\(error.localizedDescription)")
+        }
+    }
+
+    private static func write(_ text: String, to path: String, mode: mode_t) throws(KeyFileError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard fd >= 0 else {
+            throw errno == EEXIST ? .exists(path: path) : .unwritable(path: path, detail: String(cString: strerror(errno)))
+        }
+        defer { close(fd) }
+        let bytes = Array(text.utf8)
+        guard Glibc.write(fd, bytes, bytes.count) == bytes.count, fsync(fd) == 0 else {
+            throw .unwritable(path: path, detail: String(cString: strerror(errno)))
+        }
+    }
+}
+
+public enum KeyFileError: Error, CustomStringConvertible {
+    case missing(path: String, role: String)
+    case unreadable(path: String, detail: String)
+    case tooOpen(path: String, mode: mode_t)
+    case wrongOwner(path: String, owner: uid_t, me: uid_t)
+    case badFormat(path: String, detail: String)
+    case exists(path: String)
+    case unwritable(path: String, detail: String)
+
+    public var description: String {
+        switch self {
+        case .missing(let path, let role):
+            switch role {
+            case "device":
+                return "device key \(path) does not exist; create it with `gatewayd keygen --out \(path)` and register the printed public key at the case server"
+            case "server":
+                return "server public key \(path) does not exist; copy the case server's public key there (case-server keygen prints it)"
+            default:
+                return "\(role) key \(path) does not exist"
+            }
+        case .unreadable(let path, let detail):
+            return "key \(path): cannot read (\(detail)); check that the service user may read it"
+        case .tooOpen(let path, let mode):
+            return "key \(path) has mode \(String(mode, radix: 8)), readable by others; run `chmod 600 \(path)` (and consider the key exposed: rotate it)"
+        case .wrongOwner(let path, let owner, let me):
+            return "key \(path) is owned by uid \(owner), not by this service (uid \(me)); run `chown` so the service user owns it"
+        case .badFormat(let path, let detail):
+            return "key \(path): \(detail)"
+        case .exists(let path):
+            return "\(path) exists already; keygen never overwrites a key — move it away first if you mean to replace it"
+        case .unwritable(let path, let detail):
+            return "cannot write \(path): \(detail)"
+        }
+    }
+}

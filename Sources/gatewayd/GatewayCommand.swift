@@ -1,0 +1,32 @@
+import ArgumentParser
+import GatewayCore
+import GatewayLinux
+import Logging
+
+@main
+struct GatewayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gatewayd",
+        abstract: "Reads tag scanners, seals each scan and delivers it to the case server.",
+        version: GatewayVersion.string,
+        subcommands: [RunCommand.self, KeygenCommand.self],
+        defaultSubcommand: RunCommand.self)
+}
+
+/// Options every subcommand that logs shares.
+struct LogOptions: ParsableArguments {
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    func bootstrap(label: String) -> Logger {
+        let level = logLevel
+        LoggingSystem.bootstrap { name in
+            var h = StreamLogHandler.standardError(label: name)
+            h.logLevel = level
+            return h
+        }
+        return Logger(label: label)
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
