@@ -77,6 +77,7 @@ let package = Package(
             dependencies: [
                 "CaseServerKit",
                 "GatewayCore",
+                "GatewayLinux",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

@@ -1,0 +1,42 @@
+import Foundation
+import GatewayCore
+import Logging
+
+/// Handles one `POST /v1/envelopes` body: opens every envelope, stores the new ones, and
+/// answers per envelope. An envelope that does not open (unknown device, unknown key id,
+/// failed authentication, header mismatch) is `rejected` with the reason and stored nowhere;
+/// one already stored is `duplicate`, so a gateway retrying after a lost answer is harmless.
+public struct EnvelopeReceiver: Sendable {
+    private let opener: EnvelopeOpener
+    private let devices: DeviceRegistry
+    private let store: CaseStore
+    private let logger: Logger
+
+    public init(opener: EnvelopeOpener, devices: DeviceRegistry, store: CaseStore, logger: Logger) {
+        self.opener = opener
+        self.devices = devices
+        self.store = store
+        self.logger = logger
+    }
+
+    public func receive(_ batch: EnvelopeBatch, nowNanos: Int64) async throws -> EnvelopeResults {
+        var results = [EnvelopeResult?](repeating: nil, count: batch.envelopes.count)
+        var opened: [(index: Int, event: CaptureEvent)] = []
+        var rejected = 0
+        for (i, envelope) in batch.envelopes.enumerated() {
+            do {
+                let event = try opener.open(envelope, deviceKey: devices.key(for: envelope.device))
+                opened.append((i, event))
+            } catch {
+                rejected += 1
+                results[i] = EnvelopeResult(id: envelope.id, status: .rejected, reason: error.reason)
+                logger.warning("envelope rejected", metadata: ["id": "\(envelope.id)", "device": "\(envelope.device)", "reason": "\(error.reason)"])
+            }
+        }
+        let fresh = try await store.insert(opened.map(\.event), receivedAtNanos: nowNanos, rejected: rejected)
+        for (k, o) in opened.enumerated() {
+            results[o.index] = EnvelopeResult(id: o.event.id, status: fresh[k] ? .accepted : .duplicate)
+        }
+        return EnvelopeResults(results: results.map { $0! })
+    }
+}

@@ -1,0 +1,68 @@
+import ArgumentParser
+import CaseServerKit
+import Foundation
+import GatewayCore
+import GatewayLinux
+import Logging
+
+/// The reference case server: receives gatewayd envelopes, opens and stores them. What the
+/// demo and the end-to-end tests run against, and the model for integrators.
+@main
+struct CaseServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "case-server",
+        abstract: "Reference receiver for gatewayd envelopes (wire format v1).",
+        version: GatewayVersion.string,
+        subcommands: [ServeCommand.self, KeygenCommand.self, EventsCommand.self])
+}
+
+struct KeygenCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keygen",
+        abstract: "Create the server's HPKE key pair and print the public key for gateways' [server] public_key.")
+
+    @Option(name: .long, help: "Private key path; the public key goes to PATH.pub.")
+    var out: String
+
+    func run() throws {
+        do {
+            let key = try KeyFile.generate(privatePath: out, publicPath: out + ".pub")
+            print(X25519KeyPEM.publicKeyPEM(key.publicKey), terminator: "")
+            FileHandle.standardError.write(Data("case-server: wrote \(out) (0600) and \(out).pub; key id \(X25519KeyPEM.keyID(of: key.publicKey))\n".utf8))
+        } catch {
+            FileHandle.standardError.write(Data("case-server: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct EventsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "events", abstract: "Print the events the server stored.")
+
+    @Option(name: .long, help: "The server's database.")
+    var db: String
+
+    @Flag(name: .long, help: "One JSON document: {\"events\": [...], \"duplicates\": N, \"rejected\": N}.")
+    var json = false
+
+    func run() throws {
+        guard FileManager.default.fileExists(atPath: db) else {
+            FileHandle.standardError.write(Data("case-server: no database at \(db)\n".utf8))
+            throw ExitCode(1)
+        }
+        let store = try CaseStore(path: db)
+        let events = try store.events()
+        let counters = try store.counters()
+        if json {
+            var out = "{\"duplicates\":\(counters.duplicates),\"rejected\":\(counters.rejected),\"events\":["
+            out += events.map(\.eventJSON).joined(separator: ",")
+            out += "]}"
+            print(out)
+        } else {
+            for e in events {
+                print("\(e.device)\t\(e.seq)\t\(e.id)\t\(e.eventJSON)")
+            }
+            print("\(counters.events) events, \(counters.duplicates) duplicates absorbed, \(counters.rejected) rejected")
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import ArgumentParser
+import CaseServerKit
+import Foundation
+import GatewayCore
+import GatewayLinux
+import Hummingbird
+import HummingbirdTLS
+import Logging
+import NIOCore
+import NIOSSL
+
+/// `case-server serve`: HTTPS only, like the gateways it talks to.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Receive envelopes over HTTPS.")
+
+    @Option(name: .long, help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(name: .long, help: "Port; 0 picks a free one (see --ready-file).") var port = 8443
+    @Option(name: .long, help: "TLS certificate chain (PEM).") var cert: String
+    @Option(name: .long, help: "TLS private key (PEM).") var tlsKey: String
+    @Option(name: .long, help: "HPKE private key (PEM); repeat for key rotation.") var privateKey: [String]
+    @Option(name: .long, help: "Directory of registered device public keys, <device-id>.pem.") var devices: String
+    @Option(name: .long, help: "SQLite database for received events.") var db: String
+    @Option(name: .long, help: "Write the bound port here once listening.") var readyFile: String?
+    @Option(name: .long, help: "Log level.") var logLevel: String = "info"
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { name in
+            var h = StreamLogHandler.standardError(label: name)
+            h.logLevel = level
+            return h
+        }
+        let logger = Logger(label: "case-server")
+        let keys = try privateKey.map { path in
+            do { return try KeyFile.loadPrivate(path, role: "server") } catch {
+                throw ValidationError("\(error)")
+            }
+        }
+        guard !keys.isEmpty else { throw ValidationError("give at least one --private-key") }
+        let store = try CaseStore(path: db)
+        let receiver = EnvelopeReceiver(opener: EnvelopeOpener(serverKeys: keys), devices: DeviceRegistry(directory: devices), store: store, logger: logger)
+
+        let router = Router()
+        router.get("/v1/health") { _, _ in "ok\n" }
+        router.post("/v1/envelopes") { request, _ -> Response in
+            var request = request
+            let body = try await request.collectBody(upTo: 64 << 20)
+            guard let batch = try? JSONDecoder().decode(EnvelopeBatch.self, from: Data(body.readableBytesView)) else {
+                return Self.json(.badRequest, #"{"error":"body is not {\"envelopes\": [...]} of wire format v1"}"#)
+            }
+            let results = try await receiver.receive(batch, nowNanos: Clocks.wallNanos())
+            return Self.json(.ok, String(decoding: try JSONEncoder().encode(results), as: UTF8.self))
+        }
+
+        let chain = try NIOSSLCertificate.fromPEMFile(cert)
+        let tlsPrivate = try NIOSSLPrivateKey(file: tlsKey, format: .pem)
+        let tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(tlsPrivate))
+        let readyFile = self.readyFile
+        let app = Application(
+            router: router,
+            server: try .tls(.http1(), tlsConfiguration: tls),
+            configuration: .init(address: .hostname(host, port: port), serverName: "case-server"),
+            onServerRunning: { channel in
+                let bound = channel.localAddress?.port ?? 0
+                logger.info("case-server listening", metadata: ["host": "\(host)", "port": "\(bound)", "server_keys": "\(keys.map { X25519KeyPEM.keyID(of: $0.publicKey) })"])
+                if let readyFile {
+                    try? "\(bound)\n".write(toFile: readyFile + ".tmp", atomically: false, encoding: .utf8)
+                    _ = rename(readyFile + ".tmp", readyFile)
+                }
+            },
+            logger: logger)
+        try await app.runService()
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ text: String) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}

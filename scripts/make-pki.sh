@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Makes a throw-away local CA and a TLS certificate for a case server on loopback.
+# Usage: scripts/make-pki.sh DIR [NAME]   → DIR/ca.pem, DIR/NAME.pem, DIR/NAME.key
+# For demos and tests only: the CA key is left beside them.
+set -euo pipefail
+dir=$1
+name=${2:-server}
+mkdir -p "$dir"
+cd "$dir"
+if [ ! -f ca.key ]; then
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+    -keyout ca.key -out ca.pem -days 30 -subj "/CN=gatewayd test CA $(date +%s%N)" \
+    -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+fi
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+  -keyout "$name.key" -out "$name.csr" -subj "/CN=localhost" 2>/dev/null
+cat > "$name.ext" <<EXT
+basicConstraints=CA:FALSE
+keyUsage=critical,digitalSignature
+extendedKeyUsage=serverAuth
+subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1
+EXT
+openssl x509 -req -in "$name.csr" -CA ca.pem -CAkey ca.key -CAcreateserial \
+  -out "$name.pem" -days 30 -extfile "$name.ext" 2>/dev/null
+rm -f "$name.csr" "$name.ext"
+chmod 600 ca.key "$name.key"
