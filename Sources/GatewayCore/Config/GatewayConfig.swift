@@ -48,6 +48,12 @@ public struct GatewayConfig: Sendable, Equatable {
         public var id: String
         public var kind: Kind
         public var maxLine: Int
+
+        public init(id: String, kind: Kind, maxLine: Int) {
+            self.id = id
+            self.kind = kind
+            self.maxLine = maxLine
+        }
     }
 
     public struct Schema: Sendable, Equatable {

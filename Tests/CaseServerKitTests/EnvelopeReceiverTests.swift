@@ -1,0 +1,49 @@
+import CaseServerKit
+import Crypto
+import Foundation
+import GatewayCore
+import Logging
+import XCTest
+
+final class EnvelopeReceiverTests: XCTestCase {
+    var dir: String!
+    let server = Curve25519.KeyAgreement.PrivateKey()
+    let device = Curve25519.KeyAgreement.PrivateKey()
+
+    override func setUp() {
+        dir = NSTemporaryDirectory() + "recv-test-\(UUID().uuidString)"
+        try! FileManager.default.createDirectory(atPath: dir + "/devices", withIntermediateDirectories: true)
+        try! X25519KeyPEM.publicKeyPEM(device.publicKey).write(toFile: dir + "/devices/term-1.pem", atomically: true, encoding: .utf8)
+    }
+
+    override func tearDown() {
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    func envelope(device name: String = "term-1", key: Curve25519.KeyAgreement.PrivateKey? = nil, seq: UInt64) throws -> Envelope {
+        let scan = Scan(readerID: "r", bytes: Array("ACME-\(seq)".utf8), wallNanos: 0, monotonicNanos: 0)
+        let event = CaptureEvent(id: "id-\(name)-\(seq)", device: name, seq: seq, scan: scan, tag: .unknown)
+        return try EnvelopeSealer(device: name, deviceKey: key ?? device, serverKey: server.publicKey).seal(event, sealedAtNanos: 0)
+    }
+
+    func testAcceptsOnceThenAnswersDuplicateAndRejectsWithoutStoring() async throws {
+        let store = try CaseStore(path: dir + "/cases.db")
+        let receiver = EnvelopeReceiver(opener: EnvelopeOpener(serverKeys: [server]), devices: DeviceRegistry(directory: dir + "/devices"), store: store, logger: Logger(label: "test"))
+        let good = try envelope(seq: 1)
+        var tampered = try envelope(seq: 2)
+        tampered.ct = String(tampered.ct.reversed())
+        let stranger = try envelope(device: "term-9", key: Curve25519.KeyAgreement.PrivateKey(), seq: 1)
+
+        let first = try await receiver.receive(EnvelopeBatch(envelopes: [good, tampered, stranger]), nowNanos: 1)
+        XCTAssertEqual(first.results.map(\.status), [.accepted, .rejected, .rejected])
+        XCTAssertTrue(first.results[2].reason!.hasPrefix("unknown_device"), first.results[2].reason!)
+        let again = try await receiver.receive(EnvelopeBatch(envelopes: [good]), nowNanos: 2)
+        XCTAssertEqual(again.results.map(\.status), [.duplicate])
+
+        let stored = try store.events()
+        XCTAssertEqual(stored.map(\.id), [good.id])
+        let counters = try store.counters()
+        XCTAssertEqual(counters.duplicates, 1)
+        XCTAssertEqual(counters.rejected, 2)
+    }
+}

@@ -1,0 +1,52 @@
+import GatewayCore
+import XCTest
+
+final class ForwarderStateMachineTests: XCTestCase {
+    let backoff = Backoff(base: .seconds(1), cap: .seconds(8))
+
+    func testAcceptedAndDuplicateLeaveRejectedIsDeadLettered() {
+        var m = ForwarderStateMachine(backoff: backoff)
+        let plan = m.completed(batch: ["a", "b", "c"], outcome: .results(.init(results: [
+            .init(id: "a", status: .accepted), .init(id: "b", status: .duplicate),
+            .init(id: "c", status: .rejected, reason: "unknown_device: x"),
+        ])), unit: 0.5)
+        XCTAssertEqual(plan.remove, ["a", "b"])
+        XCTAssertEqual(plan.deadLetter.map(\.id), ["c"])
+        XCTAssertEqual(plan.deadLetter.map(\.reason), ["unknown_device: x"])
+        XCTAssertNil(plan.wait)
+        XCTAssertEqual(m.circuit, .closed)
+    }
+
+    func testEnvelopesTheServerDidNotMentionStayAndTheNextTryWaits() {
+        var m = ForwarderStateMachine(backoff: backoff)
+        let plan = m.completed(batch: ["a", "b"], outcome: .results(.init(results: [.init(id: "a", status: .accepted), .init(id: "zz", status: .accepted)])), unit: 0.5)
+        XCTAssertEqual(plan.remove, ["a"], "an id we did not send must not remove anything")
+        XCTAssertEqual(plan.wait, .milliseconds(500))
+        XCTAssertEqual(m.circuit, .open)
+    }
+
+    func testFailuresBackOffExponentiallyAndSuccessResets() {
+        var m = ForwarderStateMachine(backoff: backoff)
+        var waits: [Duration] = []
+        for _ in 0..<5 {
+            let p = m.completed(batch: ["a"], outcome: .transportFailure(reason: "connection refused"), unit: 0.5)
+            XCTAssertEqual(p.remove, [])
+            XCTAssertEqual(p.failure, "connection refused")
+            waits.append(p.wait!)
+        }
+        XCTAssertEqual(waits, [.milliseconds(500), .seconds(1), .seconds(2), .seconds(4), .seconds(4)])
+        XCTAssertEqual(m.consecutiveFailures, 5)
+        _ = m.completed(batch: ["a"], outcome: .results(.init(results: [.init(id: "a", status: .accepted)])), unit: 0.5)
+        XCTAssertEqual(m.consecutiveFailures, 0)
+        XCTAssertEqual(m.circuit, .closed)
+    }
+
+    func testHTTPErrorKeepsTheBatchAndHonoursRetryAfter() {
+        var m = ForwarderStateMachine(backoff: backoff)
+        let p = m.completed(batch: ["a"], outcome: .httpStatus(503, retryAfter: .seconds(30)), unit: 0)
+        XCTAssertEqual(p.remove, [])
+        XCTAssertTrue(p.deadLetter.isEmpty)
+        XCTAssertEqual(p.wait, .seconds(30))
+        XCTAssertEqual(p.failure, "HTTP 503")
+    }
+}

@@ -1,0 +1,42 @@
+import GatewayCore
+import XCTest
+
+struct CountingRNG: RandomNumberGenerator {
+    var state: UInt64 = 0x1234_5678
+    mutating func next() -> UInt64 {
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        return state
+    }
+}
+
+final class UUIDv7AndTimeTests: XCTestCase {
+    func testLayoutVersionAndVariant() {
+        var g = UUIDv7Generator()
+        var rng = CountingRNG()
+        let id = g.next(unixMillis: 0x0189_ABCD_EF01, using: &rng)
+        XCTAssertEqual(id.count, 36)
+        XCTAssertTrue(id.hasPrefix("0189abcd-ef01-7"), id)
+        let variant = id[id.index(id.startIndex, offsetBy: 19)]
+        XCTAssertTrue("89ab".contains(variant), "RFC 9562 variant bits 10: got \(variant)")
+    }
+
+    func testStrictlyIncreasingWithinAMillisecondAndWhenTheClockStepsBack() {
+        var g = UUIDv7Generator()
+        var rng = CountingRNG()
+        var last = ""
+        for ms: UInt64 in [1000, 1000, 1000, 999, 500, 1000, 1001, 1001] {
+            for _ in 0..<300 {
+                let id = g.next(unixMillis: ms, using: &rng)
+                XCTAssertGreaterThan(id, last)
+                last = id
+            }
+        }
+    }
+
+    func testRFC3339() {
+        XCTAssertEqual(RFC3339.format(unixNanos: 0), "1970-01-01T00:00:00.000Z")
+        XCTAssertEqual(RFC3339.format(unixNanos: 1_709_164_800_999_999_999), "2024-02-29T00:00:00.999Z")
+        XCTAssertEqual(RFC3339.format(unixNanos: -1_000_000), "1969-12-31T23:59:59.999Z")
+        XCTAssertEqual(RFC3339.format(unixNanos: 951_782_400_000_000_000), "2000-02-29T00:00:00.000Z")
+    }
+}

@@ -1,0 +1,46 @@
+import Foundation
+import GatewayCore
+import GatewayLinux
+import XCTest
+
+final class KeyFileTests: XCTestCase {
+    var dir: String!
+
+    override func setUp() {
+        dir = NSTemporaryDirectory() + "key-test-\(UUID().uuidString)"
+        try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() {
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    func testGeneratedKeyIsPrivateAndLoads() throws {
+        let key = try KeyFile.generate(privatePath: dir + "/k", publicPath: dir + "/k.pub")
+        let mode = try FileManager.default.attributesOfItem(atPath: dir + "/k")[.posixPermissions] as! Int
+        XCTAssertEqual(mode, 0o600)
+        XCTAssertEqual(try KeyFile.loadPrivate(dir + "/k", role: "device").rawRepresentation, key.rawRepresentation)
+        XCTAssertEqual(try KeyFile.loadPublic(dir + "/k.pub", role: "server").rawRepresentation, key.publicKey.rawRepresentation)
+    }
+
+    func testKeygenNeverOverwrites() throws {
+        _ = try KeyFile.generate(privatePath: dir + "/k", publicPath: dir + "/k.pub")
+        XCTAssertThrowsError(try KeyFile.generate(privatePath: dir + "/k", publicPath: dir + "/k.pub")) {
+            XCTAssertTrue("\($0)".contains("never overwrites"))
+        }
+    }
+
+    func testGroupReadableKeyIsRefusedWithTheFix() throws {
+        _ = try KeyFile.generate(privatePath: dir + "/k", publicPath: dir + "/k.pub")
+        chmod(dir + "/k", 0o640)
+        XCTAssertThrowsError(try KeyFile.loadPrivate(dir + "/k", role: "device")) {
+            XCTAssertTrue("\($0)".contains("chmod 600"), "\($0)")
+        }
+    }
+
+    func testMissingDeviceKeySaysHowToMakeOne() {
+        XCTAssertThrowsError(try KeyFile.loadPrivate(dir + "/none", role: "device")) {
+            XCTAssertTrue("\($0)".contains("gatewayd keygen --out \(dir!)/none"), "\($0)")
+        }
+    }
+}

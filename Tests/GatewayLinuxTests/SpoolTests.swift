@@ -1,0 +1,72 @@
+import Foundation
+import GatewayCore
+@testable import GatewayLinux
+import XCTest
+
+final class SpoolTests: XCTestCase {
+    var dir: String!
+
+    override func setUp() {
+        dir = NSTemporaryDirectory() + "spool-test-\(UUID().uuidString)"
+        try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() {
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    func scan(_ s: String) -> Scan { Scan(readerID: "r", bytes: Array(s.utf8), wallNanos: 1, monotonicNanos: 1) }
+
+    func fakeSeal(_ scan: Scan, _ seq: UInt64) -> Envelope {
+        Envelope(id: "id-\(seq)", device: "d", seq: seq, sealedAt: "", suite: "s", keyID: "k", enc: "", ct: String(decoding: scan.bytes, as: UTF8.self))
+    }
+
+    func testSequenceNumbersAreGaplessAcrossReopen() async throws {
+        var spool: Spool? = try Spool(path: dir + "/s.db")
+        XCTAssertEqual(try spool!.append([scan("a"), scan("b")], nowNanos: 1, seal: fakeSeal), [1, 2])
+        spool = nil
+        let reopened = try Spool(path: dir + "/s.db")
+        XCTAssertEqual(try reopened.append([scan("c")], nowNanos: 1, seal: fakeSeal), [3])
+        let batch = try await reopened.peek(limit: 10)
+        XCTAssertEqual(batch.map(\.seq), [1, 2, 3])
+        let first = try JSONDecoder().decode(Envelope.self, from: Data(batch[0].body))
+        XCTAssertEqual(first.ct, "a")
+    }
+
+    func testAFailedSealStoresNothingAndUsesNoNumber() async throws {
+        let spool = try Spool(path: dir + "/s.db")
+        struct Boom: Error {}
+        XCTAssertThrowsError(try spool.append([scan("a"), scan("b")], nowNanos: 1) { s, q in
+            if q == 2 { throw Boom() }
+            return fakeSeal(s, q)
+        })
+        XCTAssertEqual(try spool.status().depth, 0)
+        XCTAssertEqual(try spool.append([scan("c")], nowNanos: 1, seal: fakeSeal), [1])
+    }
+
+    func testSettleRemovesDeliveredAndKeepsDeadLettersWithReason() async throws {
+        let spool = try Spool(path: dir + "/s.db")
+        try spool.append([scan("a"), scan("b"), scan("c")], nowNanos: 5, seal: fakeSeal)
+        try await spool.settle(remove: ["id-1"], deadLetter: [(id: "id-2", reason: "unknown_device: d")], nowNanos: 9)
+        let left = try await spool.peek(limit: 10)
+        XCTAssertEqual(left.map(\.id), ["id-3"])
+        let status = try spool.status()
+        XCTAssertEqual(status.depth, 1)
+        XCTAssertEqual(status.deadLetters, 1)
+        XCTAssertEqual(status.oldestSpooledAtNanos, 5)
+        XCTAssertEqual(try spool.deadLetters().map(\.reason), ["unknown_device: d"])
+    }
+
+    func testPeekHonoursTheLimitInSequenceOrder() async throws {
+        let spool = try Spool(path: dir + "/s.db")
+        try spool.append((0..<25).map { scan("\($0)") }, nowNanos: 1, seal: fakeSeal)
+        let batch = try await spool.peek(limit: 10)
+        XCTAssertEqual(batch.map(\.seq), Array(1...10))
+    }
+
+    func testUnwritableDirectoryIsATypedErrorWithAFix() {
+        XCTAssertThrowsError(try Spool(path: "/proc/nonexistent/spool.db")) {
+            XCTAssertTrue("\($0)".contains("writable"), "\($0)")
+        }
+    }
+}
