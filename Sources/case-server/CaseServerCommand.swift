@@ -36,6 +36,10 @@ struct KeygenCommand: ParsableCommand {
     }
 }
 
+extension String {
+    func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
+}
+
 struct EventsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "events", abstract: "Print the events the server stored.")
 
@@ -59,8 +63,19 @@ struct EventsCommand: ParsableCommand {
             out += "]}"
             print(out)
         } else {
+            print("device            seq  class     schema            subject     captured_at               text")
             for e in events {
-                print("\(e.device)\t\(e.seq)\t\(e.id)\t\(e.eventJSON)")
+                guard let ev = try? CaptureEvent.decode(Array(e.eventJSON.utf8)) else { continue }
+                let cols = [
+                    e.device.padding(toLength: 16, withPad: " ", startingAt: 0),
+                    String(e.seq).leftPad(5),
+                    ev.tag.kind.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0),
+                    (ev.tag.schema ?? "-").padding(toLength: 17, withPad: " ", startingAt: 0),
+                    (ev.tag.subject ?? "-").padding(toLength: 11, withPad: " ", startingAt: 0),
+                    ev.capturedAt.padding(toLength: 25, withPad: " ", startingAt: 0),
+                    ev.text ?? "(binary, base64 \(ev.raw))",
+                ]
+                print(cols.joined(separator: " "))
             }
             print("\(counters.events) events, \(counters.duplicates) duplicates absorbed, \(counters.rejected) rejected")
         }

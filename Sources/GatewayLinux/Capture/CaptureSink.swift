@@ -20,9 +20,9 @@ public final class CaptureSink: Sendable {
 
     /// - Returns: the sequence numbers the scans were stored under.
     @discardableResult
-    public func commit(_ scans: [Scan]) throws(SpoolError) -> [UInt64] {
+    public func commit(_ scans: [Scan], mark: InputMark? = nil) throws(SpoolError) -> [UInt64] {
         let now = Clocks.wallNanos()
-        let seqs = try spool.append(scans, nowNanos: now) { scan, seq in
+        let seqs = try spool.append(scans, nowNanos: now, mark: mark) { scan, seq in
             let id = ids.withLockedValue { gen in
                 var rng = SystemRandomNumberGenerator()
                 return gen.next(unixMillis: UInt64(max(0, scan.wallNanos)) / 1_000_000, using: &rng)
@@ -31,5 +31,13 @@ public final class CaptureSink: Sendable {
         }
         doorbell.ring()
         return seqs
+    }
+
+    public func inputMark(reader: String) throws(SpoolError) -> InputMark? {
+        try spool.inputMark(reader: reader)
+    }
+
+    public func clearInputMark(reader: String) throws(SpoolError) {
+        try spool.clearInputMark(reader: reader)
     }
 }

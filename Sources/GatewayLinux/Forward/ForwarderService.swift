@@ -42,6 +42,7 @@ public struct ForwarderService: Service {
                 }
                 let started = ContinuousClock.now
                 let outcome = await deliverer.deliver(batch)
+                Failpoints.hit("after-post")
                 let plan = machine.completed(batch: batch.map(\.id), outcome: outcome, unit: Double.random(in: 0..<1))
                 do {
                     try await spool.settle(remove: plan.remove, deadLetter: plan.deadLetter, nowNanos: Clocks.wallNanos())

@@ -1,6 +1,8 @@
 import CLinuxShims
+import Crypto
 import GatewayCore
 import Glibc
+import Foundation
 import Logging
 
 /// Reads one scan per line from a FIFO, a pipe or stdin — the stand-in for a keyboard-wedge
@@ -76,6 +78,20 @@ final class LineReader: @unchecked Sendable {
     private func runPeeking(_ fd: Int32, _ peek: PipePeeker) {
         var framer = LineFramer(maxLength: maxLine)
         var discard = [UInt8](repeating: 0, count: PipePeeker.chunk)
+        let bootID = BootID.current
+        // Input committed by a previous run that died before consuming it.
+        var pending = (try? committer.sink.inputMark(reader: id)) ?? nil
+        if let m = pending, m.bootID != bootID {
+            pending = nil
+            try? committer.sink.clearInputMark(reader: id)
+        }
+        func consume(_ count: Int) {
+            var left = count
+            while left > 0 {
+                let n = read(fd, &discard, left)
+                if n > 0 { left -= n } else if n < 0 && errno == EINTR { continue } else { break }
+            }
+        }
         while true {
             switch waitReadable(fd, stop: stop) {
             case .stopped: return
@@ -91,20 +107,31 @@ final class LineReader: @unchecked Sendable {
                 logger.error("reader failed", metadata: ["reader": "\(id)", "errno": "\(e)"])
                 return
             }
+            if let m = pending {
+                pending = nil
+                try? committer.sink.clearInputMark(reader: id)
+                if view.count >= m.length, Array(SHA256.hash(data: view[0..<m.length])) == m.digest {
+                    consume(m.length)
+                    logger.notice("skipped input already spooled before a restart", metadata: ["reader": "\(id)", "bytes": "\(m.length)"])
+                    continue
+                }
+            }
             var next = framer
             let outputs = next.feed(view)
             let consumable = outputs.isEmpty ? view.count : view.count - next.partialCount
             if !outputs.isEmpty {
-                guard committer.commit(committer.scans(from: outputs, maxLine: maxLine)) else { return }
+                let mark = InputMark(reader: id, bootID: bootID, length: consumable,
+                                     digest: Array(SHA256.hash(data: view[0..<consumable])))
+                guard committer.commit(committer.scans(from: outputs, maxLine: maxLine), mark: mark) else { return }
                 // The unterminated tail stays in the pipe and will be looked at again.
                 next.discardPartial()
+                Failpoints.hit("after-commit")
+                consume(consumable)
+                try? committer.sink.clearInputMark(reader: id)
+            } else {
+                consume(consumable)
             }
             framer = next
-            var left = consumable
-            while left > 0 {
-                let n = read(fd, &discard, left)
-                if n > 0 { left -= n } else if n < 0 && errno == EINTR { continue } else { break }
-            }
         }
     }
 
@@ -164,6 +191,14 @@ final class PipePeeker {
         }
         return .bytes(Array(buf[0..<got]))
     }
+}
+
+/// This boot's id (/proc/sys/kernel/random/boot_id), to tell marks from an earlier boot.
+enum BootID {
+    static let current: String = {
+        let text = (try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8)) ?? "unknown"
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }()
 }
 
 public enum ReaderError: Error, CustomStringConvertible {

@@ -5,7 +5,7 @@ import Logging
 /// and holds the reader back (never drops) while the spool cannot take them.
 final class ScanCommitter {
     let readerID: String
-    private let sink: CaptureSink
+    let sink: CaptureSink
     private let stop: StopSignal
     private let logger: Logger
     private(set) var scansCommitted = 0
@@ -40,12 +40,12 @@ final class ScanCommitter {
     }
 
     /// Commits, retrying while the spool fails. - Returns: false if stopped before it succeeded.
-    func commit(_ scans: [Scan]) -> Bool {
+    func commit(_ scans: [Scan], mark: InputMark? = nil) -> Bool {
         guard !scans.isEmpty else { return true }
         var failing = false
         while true {
             do {
-                let seqs = try sink.commit(scans)
+                let seqs = try sink.commit(scans, mark: mark)
                 scansCommitted += scans.count
                 if failing {
                     logger.notice("spool writable again; reader resumed", metadata: ["reader": "\(readerID)"])

@@ -54,6 +54,16 @@ public final class Spool: Sendable {
                 INSERT INTO meta (key, value) VALUES ('last_seq', 0);
                 """)
         }
+        m.registerMigration("v2-input-mark") { db in
+            try db.execute(sql: """
+                CREATE TABLE input_mark (
+                    reader TEXT PRIMARY KEY,
+                    boot_id TEXT NOT NULL,
+                    length INTEGER NOT NULL,
+                    digest BLOB NOT NULL
+                );
+                """)
+        }
         return m
     }
 
@@ -61,7 +71,7 @@ public final class Spool: Sendable {
     /// the scan's sequence number; if anything throws, nothing is stored and no number is used.
     /// - Returns: the sequence numbers assigned, in order.
     @discardableResult
-    public func append(_ scans: [Scan], nowNanos: Int64, seal: (Scan, UInt64) throws -> Envelope) throws(SpoolError) -> [UInt64] {
+    public func append(_ scans: [Scan], nowNanos: Int64, mark: InputMark? = nil, seal: (Scan, UInt64) throws -> Envelope) throws(SpoolError) -> [UInt64] {
         guard !scans.isEmpty else { return [] }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -78,7 +88,40 @@ public final class Spool: Sendable {
                     out.append(seq)
                 }
                 try db.execute(sql: "UPDATE meta SET value = ? WHERE key = 'last_seq'", arguments: [Int64(seq)])
+                if let mark {
+                    try db.execute(
+                        sql: "INSERT OR REPLACE INTO input_mark (reader, boot_id, length, digest) VALUES (?, ?, ?, ?)",
+                        arguments: [mark.reader, mark.bootID, mark.length, Data(mark.digest)])
+                }
                 return out
+            }
+        } catch {
+            throw .write(path: path, detail: "\(error)")
+        }
+    }
+
+    /// The input a reader committed but may not have consumed yet (see `InputMark`).
+    public func inputMark(reader: String) throws(SpoolError) -> InputMark? {
+        do {
+            return try pool.read { db in
+                try Row.fetchOne(db, sql: "SELECT boot_id, length, digest FROM input_mark WHERE reader = ?", arguments: [reader]).map {
+                    InputMark(reader: reader, bootID: $0["boot_id"], length: $0["length"], digest: Array($0["digest"] as Data))
+                }
+            }
+        } catch {
+            throw .read(path: path, detail: "\(error)")
+        }
+    }
+
+    /// Forgets a reader's input mark once its bytes are consumed. Not fsynced: it only has to
+    /// survive the process, not the machine — after a reboot the pipe is empty anyway and the
+    /// mark's boot id no longer matches.
+    public func clearInputMark(reader: String) throws(SpoolError) {
+        do {
+            try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = OFF")
+                defer { try? db.execute(sql: "PRAGMA synchronous = FULL") }
+                try db.execute(sql: "DELETE FROM input_mark WHERE reader = ?", arguments: [reader])
             }
         } catch {
             throw .write(path: path, detail: "\(error)")
@@ -142,6 +185,25 @@ public final class Spool: Sendable {
         } catch {
             throw .read(path: path, detail: "\(error)")
         }
+    }
+}
+
+/// Which input bytes a reader has committed scans for, stored in the same transaction as the
+/// envelopes. A reader that peeks (tee) commits first and consumes after; if the process dies
+/// between the two, the next start finds the same bytes at the head of the pipe, recognises them
+/// by length and SHA-256, and consumes them without spooling them twice.
+public struct InputMark: Sendable, Equatable {
+    public var reader: String
+    /// /proc/sys/kernel/random/boot_id: a pipe's contents do not outlive a boot.
+    public var bootID: String
+    public var length: Int
+    public var digest: [UInt8]
+
+    public init(reader: String, bootID: String, length: Int, digest: [UInt8]) {
+        self.reader = reader
+        self.bootID = bootID
+        self.length = length
+        self.digest = digest
     }
 }
 

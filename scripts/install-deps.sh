@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what building, the demo and the tests need on Debian 12, and nothing that is there
+# already. Safe to run again. Usage: scripts/install-deps.sh [build|test]
+set -euo pipefail
+what=${1:-build}
+
+apt_pkgs=(libsqlite3-dev openssl pkg-config)
+if [ "$what" = test ]; then
+  apt_pkgs+=(python3)
+fi
+
+missing=()
+for p in "${apt_pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: apt-get install ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v swift >/dev/null 2>&1 && [ ! -x /opt/swift/usr/bin/swift ]; then
+  echo "install-deps: Swift 6.x is not installed (expected on PATH or at /opt/swift/usr/bin)" >&2
+  exit 1
+fi
+
+if [ "$what" = test ]; then
+  if ! python3 -c 'import pytest' 2>/dev/null; then
+    echo "install-deps: pip install pytest"
+    python3 -m pip install -q pytest 2>/dev/null || python3 -m pip install -q --break-system-packages pytest
+  fi
+fi

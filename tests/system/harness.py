@@ -1,0 +1,177 @@
+"""Process harness for gatewayd system tests: real binaries, real TLS on loopback, real files.
+
+Every test gets its own directory with a throw-away CA, server and device keys, and helpers to
+start case-server and gatewayd as child processes and to read what the server stored.
+"""
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(os.environ.get("GATEWAYD_BIN_DIR", ROOT / ".build" / "debug"))
+GATEWAYD = str(BIN / "gatewayd")
+CASE_SERVER = str(BIN / "case-server")
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout, what, interval=0.05):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+class Site:
+    """One test's world: PKI, keys, config, processes."""
+
+    def __init__(self, root: Path, device="term-1"):
+        self.root = root
+        self.device = device
+        self.procs = []
+        self.gateway = None
+        self.server = None
+        self.server_port = free_port()
+        (root / "devices").mkdir()
+        subprocess.run([str(ROOT / "scripts" / "make-pki.sh"), str(root / "pki")], check=True)
+        self.run([CASE_SERVER, "keygen", "--out", str(root / "server.key")])
+        pub = self.run([GATEWAYD, "keygen", "--out", str(root / "device.key")]).stdout
+        (root / "devices" / f"{device}.pem").write_text(pub)
+        self.fifo = root / "scan.fifo"
+        os.mkfifo(self.fifo, 0o600)
+        self.fifo_fd = None
+
+    @staticmethod
+    def run(cmd, check=True):
+        return subprocess.run(cmd, check=check, capture_output=True, text=True)
+
+    # --- case-server -------------------------------------------------------------------
+    def start_server(self, extra=()):
+        ready = self.root / "server.ready"
+        if ready.exists():
+            ready.unlink()
+        log = open(self.root / "server.log", "ab")
+        self.server = subprocess.Popen(
+            [CASE_SERVER, "serve", "--port", str(self.server_port),
+             "--cert", str(self.root / "pki" / "server.pem"), "--tls-key", str(self.root / "pki" / "server.key"),
+             "--private-key", str(self.root / "server.key"), "--devices", str(self.root / "devices"),
+             "--db", str(self.root / "cases.db"), "--ready-file", str(ready), *extra],
+            stdout=log, stderr=log)
+        self.procs.append(self.server)
+        wait_for(lambda: ready.exists() or self.server.poll() is not None, 30, "case-server to listen")
+        assert self.server.poll() is None, (self.root / "server.log").read_text()
+
+    def stop_server(self):
+        if self.server and self.server.poll() is None:
+            self.server.send_signal(signal.SIGTERM)
+            self.server.wait(timeout=20)
+
+    def events(self):
+        if not (self.root / "cases.db").exists():
+            return {"events": [], "duplicates": 0, "rejected": 0}
+        out = self.run([CASE_SERVER, "events", "--db", str(self.root / "cases.db"), "--json"]).stdout
+        return json.loads(out)
+
+    def wait_events(self, n, timeout=60):
+        return wait_for(lambda: (lambda e: e if len(e["events"]) >= n else None)(self.events()), timeout,
+                        f"{n} events at the server")["events"]
+
+    # --- gatewayd ----------------------------------------------------------------------
+    def write_config(self, readers=None, server_public_key=None, device=None, extra=""):
+        if readers is None:
+            readers = [{"id": "fifo0", "kind": "line", "path": str(self.fifo)}]
+        lines = [
+            "[device]", f'id = "{device or self.device}"', f'private_key = "{self.root / "device.key"}"',
+            "[server]", f'url = "https://127.0.0.1:{self.server_port}"',
+            f'public_key = "{server_public_key or self.root / "server.key.pub"}"',
+            f'ca = "{self.root / "pki" / "ca.pem"}"',
+            "[spool]", f'path = "{self.root / "spool.db"}"',
+            "[forward]", "backoff_base_ms = 100", "backoff_cap_ms = 1000", "connect_timeout_ms = 2000",
+            "request_timeout_ms = 10000",
+        ]
+        for r in readers:
+            lines.append("[[reader]]")
+            lines += [f"{k} = {json.dumps(v)}" for k, v in r.items()]
+        lines += ["[[schema]]", 'name = "acme"', "pattern = 'ACME-(?<subject>[0-9]+)'"]
+        text = "\n".join(lines) + "\n" + extra
+        (self.root / "gatewayd.toml").write_text(text)
+        return self.root / "gatewayd.toml"
+
+    def start_gateway(self, config=None):
+        config = config or self.root / "gatewayd.toml"
+        log = open(self.root / "gatewayd.log", "ab")
+        self.gateway = subprocess.Popen([GATEWAYD, "--config", str(config), "--log-level", "debug"],
+                                        stdout=log, stderr=log)
+        self.procs.append(self.gateway)
+        return self.gateway
+
+    def wait_spooled(self, n, timeout=30):
+        """Waits until the gateway's spool has handed out n sequence numbers."""
+        import sqlite3
+
+        def last_seq():
+            try:
+                con = sqlite3.connect(f"file:{self.root / 'spool.db'}?mode=ro", uri=True, timeout=5)
+                try:
+                    return con.execute("SELECT value FROM meta WHERE key='last_seq'").fetchone()[0]
+                finally:
+                    con.close()
+            except sqlite3.Error:
+                return 0
+        return wait_for(lambda: last_seq() >= n, timeout, f"{n} scans spooled")
+
+    def dead_letter_count(self):
+        """For polling: 0 while the spool does not exist yet."""
+        import sqlite3
+        try:
+            return len(self.spool_rows("dead_letter"))
+        except sqlite3.Error:
+            return 0
+
+    def spool_rows(self, table="envelope"):
+        import sqlite3
+        con = sqlite3.connect(f"file:{self.root / 'spool.db'}?mode=ro", uri=True, timeout=5)
+        try:
+            return con.execute(f"SELECT * FROM {table} ORDER BY seq").fetchall()
+        finally:
+            con.close()
+
+    def open_fifo(self):
+        # Read-write: never blocks on open and keeps the pipe (and its unread bytes) alive
+        # while gatewayd restarts.
+        if self.fifo_fd is None:
+            self.fifo_fd = os.open(self.fifo, os.O_RDWR)
+        return self.fifo_fd
+
+    def scan(self, *labels):
+        fd = self.open_fifo()
+        for label in labels:
+            os.write(fd, (label + "\n").encode())
+
+    def log(self, which="gatewayd"):
+        p = self.root / f"{which}.log"
+        return p.read_text(errors="replace") if p.exists() else ""
+
+    def close(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        if self.fifo_fd is not None:
+            os.close(self.fifo_fd)
+
+
+def texts(events):
+    return [e.get("text") for e in events]

@@ -1,0 +1,95 @@
+"""kill -9 of a real gatewayd in the middle of a stream: nothing lost, repeats absorbed."""
+import os
+import random
+import signal
+import threading
+import time
+
+from harness import texts, wait_for
+
+N = 3000
+KILLS = 10
+
+
+def test_sigkill_mid_stream_loses_nothing_and_duplicates_nothing(site):
+    site.write_config()
+    site.start_server()
+    gw = site.start_gateway()
+    sent = [f"ACME-{i:08d}" for i in range(N)]
+    done = threading.Event()
+
+    def writer():
+        # Whole lines, one write each, paced so the stream spans the kills.
+        for i, label in enumerate(sent):
+            site.scan(label)
+            if i % 10 == 0:
+                time.sleep(0.004)
+        done.set()
+
+    t = threading.Thread(target=writer)
+    t.start()
+    rng = random.Random(9)
+    kills = 0
+    while kills < KILLS:
+        time.sleep(rng.uniform(0.05, 0.35))
+        gw.send_signal(signal.SIGKILL)
+        gw.wait()
+        kills += 1
+        gw = site.start_gateway()
+    t.join()
+    assert done.is_set()
+    events = site.wait_events(N, timeout=120)
+    got = texts(events)
+    missing = set(sent) - set(got)
+    extra = len(got) - len(set(got))
+    stats = site.events()
+    print(f"kill9: in={N} delivered={len(set(got))} lost={len(missing)} repeats_stored={extra} "
+          f"repeats_absorbed_by_server={stats['duplicates']} kills={kills}")
+    assert not missing, f"lost {len(missing)} scans, e.g. {sorted(missing)[:5]}"
+    assert extra == 0 and len(got) == N, "each scan is stored once"
+    assert kills == KILLS
+    # After the kills, the restarted gateway recognised input it had spooled but not consumed.
+    assert "reader started" in site.log()
+
+
+def test_kill_after_commit_before_consume_does_not_spool_the_scan_twice(site):
+    """The window between the spool commit and consuming the bytes from the FIFO."""
+    site.write_config()
+    site.start_server()
+    os.environ["GATEWAYD_FAILPOINTS"] = "after-commit=5000"
+    try:
+        gw = site.start_gateway()
+    finally:
+        del os.environ["GATEWAYD_FAILPOINTS"]
+    site.scan("ACME-00000001", "ACME-00000002")
+    wait_for(lambda: "failpoint after-commit" in site.log(), 10, "the commit")
+    gw.send_signal(signal.SIGKILL)
+    gw.wait()
+    site.start_gateway()
+    wait_for(lambda: "skipped input already spooled before a restart" in site.log(), 10, "the restart to recognise the input")
+    site.scan("ACME-00000003")
+    events = site.wait_events(3)
+    time.sleep(1)
+    events = site.events()["events"]
+    assert sorted(texts(events)) == ["ACME-00000001", "ACME-00000002", "ACME-00000003"]
+
+
+def test_kill_after_post_before_settle_is_absorbed_by_server_dedup(site):
+    """The window between the server storing a batch and the gateway removing it."""
+    site.write_config()
+    site.start_server()
+    os.environ["GATEWAYD_FAILPOINTS"] = "after-post=5000"
+    try:
+        gw = site.start_gateway()
+    finally:
+        del os.environ["GATEWAYD_FAILPOINTS"]
+    site.scan("ACME-00000001", "ACME-00000002")
+    wait_for(lambda: "failpoint after-post" in site.log(), 10, "the post")
+    assert len(site.events()["events"]) == 2
+    gw.send_signal(signal.SIGKILL)
+    gw.wait()
+    assert len(site.spool_rows()) == 2, "not yet settled when killed"
+    site.start_gateway()
+    wait_for(lambda: site.events()["duplicates"] == 2, 20, "the resend to be absorbed as duplicates")
+    wait_for(lambda: site.spool_rows() == [], 10, "the spool to drain")
+    assert sorted(texts(site.events()["events"])) == ["ACME-00000001", "ACME-00000002"]
