@@ -1,0 +1,15 @@
+import Foundation
+import GatewayCore
+import XCTest
+
+/// The shipped sample configuration must stay valid: technicians copy it.
+final class ExampleConfigTests: XCTestCase {
+    func testExampleConfigParses() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let text = try String(contentsOf: root.appendingPathComponent("gatewayd.example.toml"), encoding: .utf8)
+        let config = try GatewayConfig.parse(toml: text, directory: "/etc/gatewayd")
+        XCTAssertEqual(config.device.id, "terminal-0001")
+        XCTAssertEqual(config.readers.count, 1)
+        XCTAssertEqual(config.schemas.map(\.name), ["insured-object", "operator-badge"])
+    }
+}
