@@ -95,8 +95,9 @@ final class LineReader: @unchecked Sendable {
         while true {
             switch waitReadable(fd, stop: stop) {
             case .stopped: return
-            case .hangup, .timeout: if !pause(ms: 100, stop: stop) { return }; continue
-            case .readable: break
+            case .timeout: continue
+            // Hang-up with nothing buffered is end of input (stdin); tee tells which.
+            case .hangup, .readable: break
             }
             let view: [UInt8]
             switch peek.peek(fd) {
