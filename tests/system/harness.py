@@ -109,11 +109,15 @@ class Site:
         (self.root / "gatewayd.toml").write_text(text)
         return self.root / "gatewayd.toml"
 
-    def start_gateway(self, config=None):
+    def start_gateway(self, config=None, failpoints=None):
+        """failpoints: e.g. "after-commit=5000" (see Sources/GatewayLinux/Support/Failpoints.swift)."""
         config = config or self.root / "gatewayd.toml"
         log = open(self.root / "gatewayd.log", "ab")
+        env = dict(os.environ)
+        if failpoints:
+            env["GATEWAYD_FAILPOINTS"] = failpoints
         self.gateway = subprocess.Popen([GATEWAYD, "--config", str(config), "--log-level", "debug"],
-                                        stdout=log, stderr=log)
+                                        stdout=log, stderr=log, env=env)
         self.procs.append(self.gateway)
         return self.gateway
 

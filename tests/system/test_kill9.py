@@ -1,5 +1,4 @@
 """kill -9 of a real gatewayd in the middle of a stream: nothing lost, repeats absorbed."""
-import os
 import random
 import signal
 import threading
@@ -56,11 +55,7 @@ def test_kill_after_commit_before_consume_does_not_spool_the_scan_twice(site):
     """The window between the spool commit and consuming the bytes from the FIFO."""
     site.write_config()
     site.start_server()
-    os.environ["GATEWAYD_FAILPOINTS"] = "after-commit=5000"
-    try:
-        gw = site.start_gateway()
-    finally:
-        del os.environ["GATEWAYD_FAILPOINTS"]
+    gw = site.start_gateway(failpoints="after-commit=5000")
     site.scan("ACME-00000001", "ACME-00000002")
     wait_for(lambda: "failpoint after-commit" in site.log(), 10, "the commit")
     gw.send_signal(signal.SIGKILL)
@@ -78,11 +73,7 @@ def test_kill_after_post_before_settle_is_absorbed_by_server_dedup(site):
     """The window between the server storing a batch and the gateway removing it."""
     site.write_config()
     site.start_server()
-    os.environ["GATEWAYD_FAILPOINTS"] = "after-post=5000"
-    try:
-        gw = site.start_gateway()
-    finally:
-        del os.environ["GATEWAYD_FAILPOINTS"]
+    gw = site.start_gateway(failpoints="after-post=5000")
     site.scan("ACME-00000001", "ACME-00000002")
     wait_for(lambda: "failpoint after-post" in site.log(), 10, "the post")
     assert len(site.events()["events"]) == 2

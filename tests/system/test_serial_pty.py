@@ -15,13 +15,19 @@ def make_pty(link):
     return master
 
 
-def test_serial_reader_reads_lines_split_writes_and_reconnects(site):
+def start_with_pty(site, **reader):
+    """A pty behind a stable symlink, gatewayd reading it; returns (master fd, link)."""
     link = str(site.root / "ttyScanner")
     master = make_pty(link)
-    site.write_config(readers=[{"id": "serial0", "kind": "serial", "path": link, "baud": 9600}])
+    site.write_config(readers=[{"id": "serial0", "kind": "serial", "path": link, **reader}])
     site.start_server()
     site.start_gateway()
     wait_for(lambda: "reader connected" in site.log(), 10, "serial reader to open the pty")
+    return master, link
+
+
+def test_serial_reader_reads_lines_split_writes_and_reconnects(site):
+    master, link = start_with_pty(site, baud=9600)
     # CRLF, CR and LF endings; a label split over several writes.
     os.write(master, b"ACME-1\r\nACME-2\rACME-3\n")
     for piece in (b"AC", b"ME", b"-4", b"\r", b"\n"):
@@ -44,12 +50,7 @@ def test_serial_reader_reads_lines_split_writes_and_reconnects(site):
 
 
 def test_serial_noise_is_not_a_crash_and_long_lines_are_cut_off(site):
-    link = str(site.root / "ttyScanner")
-    master = make_pty(link)
-    site.write_config(readers=[{"id": "serial0", "kind": "serial", "path": link, "max_line": 32}])
-    site.start_server()
-    site.start_gateway()
-    wait_for(lambda: "reader connected" in site.log(), 10, "serial reader to open the pty")
+    master, _ = start_with_pty(site, max_line=32)
     os.write(master, b"X" * 5000 + b"\nACME-7\n")
     events = site.wait_events(1)
     assert texts(events) == ["ACME-7"]
