@@ -15,7 +15,7 @@ public enum ConfigError: Error, Equatable, CustomStringConvertible {
         case .invalid(let key, let problem, let fix):
             return "config: \(key): \(problem); \(fix)"
         case .unknownKey(let key, let known):
-            return "config: \(key): unknown key; known keys here are: \(known.sorted().joined(separator: ", "))"
+            return "config: \(key): unknown key; known keys here are: \(known.joined(separator: ", "))"
         }
     }
 }

@@ -75,7 +75,7 @@ final class ConfigSection {
     /// Throws for any key that was never read.
     func finish() throws(ConfigError) {
         for k in table.keys where !read.contains(k) {
-            throw .unknownKey(key: key(k), known: Array(read))
+            throw .unknownKey(key: key(k), known: read.sorted())
         }
     }
 }
