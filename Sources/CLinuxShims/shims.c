@@ -59,3 +59,60 @@ int gw_bytes_available(int fd) {
 int gw_set_pipe_size(int fd, int size) {
     return fcntl(fd, F_SETPIPE_SZ, size);
 }
+
+#include <linux/input.h>
+#include <linux/hidraw.h>
+#include <string.h>
+#include <time.h>
+
+int gw_evdev_grab(int fd, int on) { return ioctl(fd, EVIOCGRAB, (void *)(long)on); }
+int gw_evdev_name(int fd, char *buf, int len) { return ioctl(fd, EVIOCGNAME(len), buf); }
+int gw_evdev_phys(int fd, char *buf, int len) { return ioctl(fd, EVIOCGPHYS(len), buf); }
+int gw_evdev_uniq(int fd, char *buf, int len) { return ioctl(fd, EVIOCGUNIQ(len), buf); }
+
+int gw_evdev_id(int fd, unsigned short *bustype, unsigned short *vendor, unsigned short *product, unsigned short *version) {
+    struct input_id id;
+    if (ioctl(fd, EVIOCGID, &id) != 0) return -1;
+    *bustype = id.bustype; *vendor = id.vendor; *product = id.product; *version = id.version;
+    return 0;
+}
+
+int gw_evdev_monotonic(int fd) {
+    int clk = CLOCK_MONOTONIC;
+    return ioctl(fd, EVIOCSCLOCKID, &clk);
+}
+
+int gw_evdev_is_keyboard(int fd) {
+    unsigned char bits[KEY_MAX / 8 + 1];
+    memset(bits, 0, sizeof bits);
+    if (ioctl(fd, EVIOCGBIT(EV_KEY, sizeof bits), bits) < 0) return 0;
+#define HAS(k) (bits[(k) / 8] & (1 << ((k) % 8)))
+    return HAS(KEY_A) && HAS(KEY_Z) && HAS(KEY_ENTER) && HAS(KEY_1);
+#undef HAS
+}
+
+unsigned long long gw_monotonic_micros(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000ULL;
+}
+
+int gw_hidraw_descriptor(int fd, unsigned char *buf, int cap) {
+    int size = 0;
+    if (ioctl(fd, HIDIOCGRDESCSIZE, &size) != 0) return -1;
+    struct hidraw_report_descriptor d;
+    d.size = size;
+    if (ioctl(fd, HIDIOCGRDESC, &d) != 0) return -1;
+    if (size > cap) size = cap;
+    memcpy(buf, d.value, size);
+    return size;
+}
+
+int gw_hidraw_info(int fd, unsigned int *bustype, short *vendor, short *product) {
+    struct hidraw_devinfo info;
+    if (ioctl(fd, HIDIOCGRAWINFO, &info) != 0) return -1;
+    *bustype = info.bustype; *vendor = info.vendor; *product = info.product;
+    return 0;
+}
+
+int gw_hidraw_name(int fd, char *buf, int len) { return ioctl(fd, HIDIOCGRAWNAME(len), buf); }

@@ -18,3 +18,21 @@ int gw_tty_make_raw(int fd, int baud);
 int gw_bytes_available(int fd);
 /// F_SETPIPE_SZ: set a pipe's capacity. Returns the new size or -1.
 int gw_set_pipe_size(int fd, int size);
+
+/// evdev ioctls (their request numbers are macros Swift cannot import).
+int gw_evdev_grab(int fd, int on);
+int gw_evdev_name(int fd, char *buf, int len);
+int gw_evdev_phys(int fd, char *buf, int len);
+int gw_evdev_uniq(int fd, char *buf, int len);
+int gw_evdev_id(int fd, unsigned short *bustype, unsigned short *vendor, unsigned short *product, unsigned short *version);
+/// EVIOCSCLOCKID(CLOCK_MONOTONIC): event timestamps on the monotonic clock.
+int gw_evdev_monotonic(int fd);
+/// EVIOCGBIT(EV_KEY): 1 when the device reports key events for KEY_A..KEY_Z and KEY_ENTER.
+int gw_evdev_is_keyboard(int fd);
+/// CLOCK_MONOTONIC in microseconds (the clock evdev timestamps are on after gw_evdev_monotonic).
+unsigned long long gw_monotonic_micros(void);
+
+/// hidraw ioctls.
+int gw_hidraw_descriptor(int fd, unsigned char *buf, int cap);
+int gw_hidraw_info(int fd, unsigned int *bustype, short *vendor, short *product);
+int gw_hidraw_name(int fd, char *buf, int len);
