@@ -4,7 +4,8 @@
 // Target split (modelled on swift-nio's NIOCore / NIOPosix / CNIO*):
 //   GatewayCore    pure value types and logic: event model, label schemas, HPKE sealing,
 //                  envelope wire format, config, backoff. No Linux I/O; tested without devices.
-//   CLinuxShims    the few Linux calls Glibc does not import cleanly (tee, eventfd, termios).
+//   CLinuxShims    the few Linux calls Glibc does not import cleanly (tee, eventfd, termios, ioctls).
+//   CUdev          libudev (device enumeration, hotplug monitor), a system library.
 //   GatewayLinux   the edge: readers (FIFO/stdin, serial tty), the SQLite spool, the HTTPS
 //                  forwarder, each a swift-service-lifecycle Service.
 //   CaseServerKit  the reference receiver's logic: open + verify + dedup + store.
@@ -39,11 +40,13 @@ let package = Package(
             ]
         ),
         .target(name: "CLinuxShims"),
+        .systemLibrary(name: "CUdev", pkgConfig: "libudev", providers: [.apt(["libudev-dev"])]),
         .target(
             name: "GatewayLinux",
             dependencies: [
                 "GatewayCore",
                 "CLinuxShims",
+                "CUdev",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

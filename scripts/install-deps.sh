@@ -4,7 +4,7 @@
 set -euo pipefail
 what=${1:-build}
 
-apt_pkgs=(libsqlite3-dev openssl pkg-config)
+apt_pkgs=(libsqlite3-dev libudev-dev openssl pkg-config)
 if [ "$what" = test ]; then
   apt_pkgs+=(python3)
 fi

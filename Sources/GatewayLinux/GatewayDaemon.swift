@@ -37,7 +37,11 @@ public struct GatewayDaemon {
         let deliverer = try HTTPDeliverer(
             serverURL: config.server.url, caPath: config.server.caPath,
             connectTimeout: config.forward.connectTimeout, requestTimeout: config.forward.requestTimeout)
-        var services: [any Service] = config.readers.map { ReaderService.make($0, sink: sink, logger: logger) }
+        var services: [any Service] = config.readers.filter { $0.kind == .line }.map { LineReaderService($0, sink: sink, logger: logger) }
+        let deviceReaders = config.readers.filter { $0.kind != .line }
+        if !deviceReaders.isEmpty {
+            services.append(ReaderSupervisor(readers: deviceReaders, sink: sink, logger: logger))
+        }
         services.append(ForwarderService(
             spool: spool, deliverer: deliverer, doorbell: doorbell, batchMax: config.forward.batchMax,
             backoff: Backoff(base: config.forward.backoffBase, cap: config.forward.backoffCap), logger: logger))
@@ -53,7 +57,7 @@ public struct GatewayDaemon {
     /// the forwarder. A reader whose input ends (stdin) stops alone; the forwarder goes on.
     public func run(logger: Logger) async throws {
         let configs = services.map { s -> ServiceGroupConfiguration.ServiceConfiguration in
-            if s is ReaderService {
+            if s is LineReaderService {
                 return .init(service: s, successTerminationBehavior: .ignore)
             }
             return .init(service: s)

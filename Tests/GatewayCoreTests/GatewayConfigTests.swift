@@ -66,8 +66,8 @@ final class GatewayConfigTests: XCTestCase {
         XCTAssertEqual(c.spool.path, "/etc/gatewayd/spool.db")
         XCTAssertEqual(c.forward.batchMax, 50)
         XCTAssertEqual(c.forward.backoffBase, .milliseconds(200))
-        XCTAssertEqual(c.readers[0], .init(id: "serial0", kind: .serial(path: "/dev/ttyACM0", baud: 115200), maxLine: 4096))
-        XCTAssertEqual(c.readers[1], .init(id: "fifo", kind: .line(path: "-"), maxLine: 128))
+        XCTAssertEqual(c.readers[0], .init(id: "serial0", kind: .serial(baud: 115200, framing: .lines), path: "/dev/ttyACM0", maxLine: 4096))
+        XCTAssertEqual(c.readers[1], .init(id: "fifo", kind: .line, path: "-", maxLine: 128))
         XCTAssertEqual(c.schemas.map(\.kind), [.subject, .operatorBadge])
         XCTAssertEqual(try c.makeClassifier().classify(Array("OP0001".utf8)).kind, .operatorBadge)
     }
@@ -123,6 +123,61 @@ final class GatewayConfigTests: XCTestCase {
         }
         expectError(minimal + "\n[[reader]]\nid = \"a\"\nkind = \"line\"\npath = \"/x\"\n[[reader]]\nid = \"a\"\nkind = \"line\"\npath = \"/y\"\n") {
             XCTAssertTrue($0.description.contains("reader[1].id"), $0.description)
+        }
+    }
+
+    func testDeviceReadersWithMatchRulesAndOptions() throws {
+        let c = try parse(minimal + """
+
+            [[reader]]
+            id = "wedge"
+            kind = "evdev"
+            layout = "de"
+            terminator = "none"
+            gap_ms = 80
+            suffix = "#"
+            [reader.match]
+            vendor = "05e0"
+            product = "0x1200"
+            name = "*Scanner*"
+            [[reader]]
+            id = "rfid"
+            kind = "serial"
+            path = "/dev/serial/by-id/usb-rfid"
+            framing = "stx-etx"
+            checksum = "xor"
+            length_byte = true
+            [[reader]]
+            id = "pos"
+            kind = "hidraw"
+            [reader.match]
+            serial = "SN0001"
+            """)
+        guard case .evdev(let layout, let keys, let grab) = c.readers[0].kind else { return XCTFail() }
+        XCTAssertEqual(layout, "de")
+        XCTAssertEqual(keys.terminator, .none)
+        XCTAssertEqual(keys.gapMicros, 80_000)
+        XCTAssertEqual(keys.suffix, "#")
+        XCTAssertTrue(grab)
+        XCTAssertEqual(c.readers[0].match, DeviceMatch(vendor: 0x05E0, product: 0x1200, name: "*Scanner*"))
+        var o = BinaryFramer.Options()
+        o.checksum = .xor
+        o.lengthByte = true
+        XCTAssertEqual(c.readers[1].kind, .serial(baud: 9600, framing: .stxEtx(o)))
+        XCTAssertEqual(c.readers[2].kind, .hidraw)
+        XCTAssertEqual(c.readers[2].subsystem, "hidraw")
+    }
+
+    func testDeviceReaderNeedsAPathOrAMatch() {
+        expectError(minimal + "\n[[reader]]\nid = \"a\"\nkind = \"evdev\"\n") {
+            XCTAssertTrue($0.description.contains("reader[0].path"), $0.description)
+            XCTAssertTrue($0.description.contains("[reader.match]"), $0.description)
+        }
+        expectError(minimal + "\n[[reader]]\nid = \"a\"\nkind = \"evdev\"\n[reader.match]\nvendor = \"5e0\"\n") {
+            XCTAssertTrue($0.description.contains("reader[0].match.vendor"), $0.description)
+        }
+        expectError(minimal + "\n[[reader]]\nid = \"a\"\nkind = \"evdev\"\npath = \"/x\"\nlayout = \"dvorak\"\n") {
+            XCTAssertTrue($0.description.contains("reader[0].layout"), $0.description)
         }
     }
 

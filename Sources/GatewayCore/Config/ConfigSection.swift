@@ -49,6 +49,14 @@ final class ConfigSection {
         return i
     }
 
+    func bool(_ k: String, default d: Bool) throws(ConfigError) -> Bool {
+        guard let v = value(k) else { return d }
+        guard let b = v.bool else {
+            throw .invalid(key: key(k), problem: "expected true or false, found \(v.type)", fix: "write \(k) = true or \(k) = false")
+        }
+        return b
+    }
+
     func table(_ k: String) throws(ConfigError) -> ConfigSection? {
         guard let v = value(k) else { return nil }
         guard let t = v.table else {

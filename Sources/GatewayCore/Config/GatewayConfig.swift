@@ -41,19 +41,45 @@ public struct GatewayConfig: Sendable, Equatable {
     public struct Reader: Sendable, Equatable {
         public enum Kind: Sendable, Equatable {
             /// A FIFO, a pipe or stdin (`-`): one line is one scan.
-            case line(path: String)
-            /// A tty (USB CDC-ACM, FTDI, …) in raw mode at `baud`: one line is one scan.
-            case serial(path: String, baud: Int)
+            case line
+            /// A tty (USB CDC-ACM, FTDI, CH340, PL2303, …) in raw mode at `baud`.
+            case serial(baud: Int, framing: SerialFraming)
+            /// A keyboard-wedge scanner or badge reader: /dev/input/event*, grabbed.
+            case evdev(layout: String, keys: KeyDecoder.Options, grab: Bool)
+            /// A HID POS scanner (usage page 0x8C): /dev/hidraw*.
+            case hidraw
         }
         public var id: String
         public var kind: Kind
+        /// A fixed device path (may be a /dev/serial/by-id or /dev/gatewayd symlink).
+        public var path: String?
+        /// Or a rule that selects devices as they appear.
+        public var match: DeviceMatch?
         public var maxLine: Int
 
-        public init(id: String, kind: Kind, maxLine: Int) {
+        public init(id: String, kind: Kind, path: String?, match: DeviceMatch? = nil, maxLine: Int) {
             self.id = id
             self.kind = kind
+            self.path = path
+            self.match = match
             self.maxLine = maxLine
         }
+
+        /// The kernel subsystem whose devices this reader uses.
+        public var subsystem: String? {
+            switch kind {
+            case .line: return nil
+            case .serial: return "tty"
+            case .evdev: return "input"
+            case .hidraw: return "hidraw"
+            }
+        }
+    }
+
+    public enum SerialFraming: Sendable, Equatable {
+        case lines
+        case em4100
+        case stxEtx(BinaryFramer.Options)
     }
 
     public struct Schema: Sendable, Equatable {
@@ -138,24 +164,7 @@ public struct GatewayConfig: Sendable, Equatable {
             guard readerIDs.insert(id).inserted else {
                 throw .invalid(key: r.key("id"), problem: "'\(id)' is used by another reader", fix: "give every [[reader]] its own id")
             }
-            let kindName = try r.requiredString("kind", example: "serial")
-            let path = resolve(try r.requiredString("path", example: "/dev/ttyACM0"))
-            let kind: Reader.Kind
-            switch kindName {
-            case "line":
-                kind = .line(path: path)
-            case "serial":
-                let baud = try r.int("baud", default: 9600, range: 50...4_000_000)
-                guard supportedBauds.contains(baud) else {
-                    throw .invalid(key: r.key("baud"), problem: "\(baud) is not a standard rate", fix: "use one of \(supportedBauds.map(String.init).joined(separator: ", "))")
-                }
-                kind = .serial(path: path, baud: baud)
-            default:
-                throw .invalid(key: r.key("kind"), problem: "unknown reader kind '\(kindName)'", fix: "use \"line\" (FIFO, pipe, stdin) or \"serial\" (tty)")
-            }
-            let maxLine = try r.int("max_line", default: 4096, range: 16...1_048_576)
-            try r.finish()
-            readers.append(Reader(id: id, kind: kind, maxLine: maxLine))
+            readers.append(try parseReader(r, id: id, resolve: resolve))
         }
 
         var schemas: [Schema] = []
@@ -178,6 +187,102 @@ public struct GatewayConfig: Sendable, Equatable {
 
         try top.finish()
         return GatewayConfig(device: device, server: server, spool: spool, forward: forward, readers: readers, schemas: schemas)
+    }
+
+    private static func parseReader(_ r: ConfigSection, id: String, resolve: (String) -> String) throws(ConfigError) -> Reader {
+        let kindName = try r.requiredString("kind", example: "serial")
+        let path = try r.string("path").map(resolve)
+        var match: DeviceMatch?
+        if let m = try r.table("match") {
+            var dm = DeviceMatch()
+            dm.vendor = try hexID(m, "vendor")
+            dm.product = try hexID(m, "product")
+            dm.serial = try m.string("serial")
+            dm.name = try m.string("name")
+            try m.finish()
+            guard !dm.isEmpty else {
+                throw .invalid(key: m.path, problem: "empty rule", fix: "give at least one of vendor, product, serial, name")
+            }
+            match = dm
+        }
+        let kind: Reader.Kind
+        switch kindName {
+        case "line":
+            guard path != nil else {
+                throw .invalid(key: r.key("path"), problem: "missing", fix: "a line reader needs path = \"/run/gatewayd/scan.fifo\" (or \"-\" for stdin)")
+            }
+            guard match == nil else {
+                throw .invalid(key: r.key("match"), problem: "a line reader has no device to match", fix: "remove [reader.match]")
+            }
+            kind = .line
+        case "serial":
+            let baud = try r.int("baud", default: 9600, range: 50...4_000_000)
+            guard supportedBauds.contains(baud) else {
+                throw .invalid(key: r.key("baud"), problem: "\(baud) is not a standard rate", fix: "use one of \(supportedBauds.map(String.init).joined(separator: ", "))")
+            }
+            let framingName = try r.string("framing", default: "line")
+            let framing: SerialFraming
+            switch framingName {
+            case "line": framing = .lines
+            case "em4100": framing = .em4100
+            case "stx-etx":
+                var o = BinaryFramer.Options()
+                o.stx = UInt8(try r.int("stx", default: 0x02, range: 0...255))
+                o.etx = UInt8(try r.int("etx", default: 0x03, range: 0...255))
+                o.lengthByte = try r.bool("length_byte", default: false)
+                let cs = try r.string("checksum", default: "none")
+                guard let c = BinaryFramer.Checksum(rawValue: cs) else {
+                    throw .invalid(key: r.key("checksum"), problem: "unknown checksum '\(cs)'", fix: "use one of \(BinaryFramer.Checksum.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                o.checksum = c
+                o.maxLength = try r.int("max_frame", default: 256, range: 1...65_536)
+                framing = .stxEtx(o)
+            default:
+                throw .invalid(key: r.key("framing"), problem: "unknown framing '\(framingName)'", fix: "use \"line\", \"em4100\" or \"stx-etx\"")
+            }
+            kind = .serial(baud: baud, framing: framing)
+        case "evdev":
+            let layout = try r.string("layout", default: "us")
+            guard KeyboardLayout.named(layout) != nil else {
+                throw .invalid(key: r.key("layout"), problem: "unknown layout '\(layout)'", fix: "use one of us, uk, de, fr")
+            }
+            var keys = KeyDecoder.Options()
+            let term = try r.string("terminator", default: "enter")
+            guard let t = KeyDecoder.Terminator(rawValue: term) else {
+                throw .invalid(key: r.key("terminator"), problem: "unknown terminator '\(term)'", fix: "use \"enter\", \"tab\" or \"none\"")
+            }
+            keys.terminator = t
+            keys.gapMicros = UInt64(try r.int("gap_ms", default: 50, range: 1...10_000)) * 1000
+            keys.stallMicros = UInt64(try r.int("stall_ms", default: 1000, range: 10...60_000)) * 1000
+            keys.prefix = try r.string("prefix", default: "")
+            keys.suffix = try r.string("suffix", default: "")
+            let grab = try r.bool("grab", default: true)
+            kind = .evdev(layout: layout, keys: keys, grab: grab)
+        case "hidraw":
+            kind = .hidraw
+        default:
+            throw .invalid(key: r.key("kind"), problem: "unknown reader kind '\(kindName)'", fix: "use \"serial\", \"evdev\", \"hidraw\" or \"line\" (FIFO, pipe, stdin)")
+        }
+        if kindName != "line" && path == nil && match == nil {
+            throw .invalid(key: r.key("path"), problem: "neither path nor [reader.match] is given", fix: "set path = \"/dev/...\" or add a [reader.match] rule (vendor, product, serial, name)")
+        }
+        let maxLine = try r.int("max_line", default: 4096, range: 16...1_048_576)
+        try r.finish()
+        var reader = Reader(id: id, kind: kind, path: path, match: match, maxLine: maxLine)
+        if case .evdev(let layout, var keys, let grab) = kind {
+            keys.maxLength = maxLine
+            reader.kind = .evdev(layout: layout, keys: keys, grab: grab)
+        }
+        return reader
+    }
+
+    private static func hexID(_ s: ConfigSection, _ k: String) throws(ConfigError) -> UInt16? {
+        guard let text = try s.string(k) else { return nil }
+        let digits = text.lowercased().hasPrefix("0x") ? String(text.dropFirst(2)) : text
+        guard digits.count == 4, let v = UInt16(digits, radix: 16) else {
+            throw .invalid(key: s.key(k), problem: "'\(text)' is not a 4-digit hex USB id", fix: "write it as lsusb shows it, e.g. \(k) = \"05e0\"")
+        }
+        return v
     }
 
     /// Ids travel in envelopes, file names and metrics labels: keep them to a safe alphabet.

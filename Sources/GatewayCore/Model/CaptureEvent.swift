@@ -22,10 +22,12 @@ public struct CaptureEvent: Codable, Sendable, Equatable {
     public var raw: String
     /// The scanned bytes as text, when they are valid UTF-8.
     public var text: String?
+    /// AIM symbology identifier as the reader reported it, when it did.
+    public var symbology: String?
     public var tag: TagClassification
 
     enum CodingKeys: String, CodingKey {
-        case v, id, device, seq, reader, raw, text, tag
+        case v, id, device, seq, reader, raw, text, tag, symbology
         case capturedAt = "captured_at"
         case monotonicNs = "monotonic_ns"
     }
@@ -42,6 +44,7 @@ public struct CaptureEvent: Codable, Sendable, Equatable {
         self.monotonicNs = scan.monotonicNanos
         self.raw = Data(scan.bytes).base64EncodedString()
         self.text = String(validating: scan.bytes, as: UTF8.self)
+        self.symbology = scan.symbology
         self.tag = tag
     }
 

@@ -13,11 +13,14 @@ public struct Scan: Sendable, Equatable {
     public var wallNanos: Int64
     /// CLOCK_MONOTONIC in nanoseconds.
     public var monotonicNanos: UInt64
+    /// The AIM symbology identifier (`]E0`, `]Q1`, …) when the reader reported one (HID POS).
+    public var symbology: String?
 
-    public init(readerID: String, bytes: [UInt8], wallNanos: Int64, monotonicNanos: UInt64) {
+    public init(readerID: String, bytes: [UInt8], wallNanos: Int64, monotonicNanos: UInt64, symbology: String? = nil) {
         self.readerID = readerID
         self.bytes = bytes
         self.wallNanos = wallNanos
         self.monotonicNanos = monotonicNanos
+        self.symbology = symbology
     }
 }

@@ -36,6 +36,7 @@ public struct KeyDecoder: Sendable {
     }
 
     public struct Counters: Sendable, Equatable {
+        public init() {}
         public var unknownKeys = 0
         public var repeats = 0
         public var overlong = 0

@@ -7,7 +7,7 @@ final class ScanCommitter {
     let readerID: String
     let sink: CaptureSink
     private let stop: StopSignal
-    private let logger: Logger
+    let logger: Logger
     private(set) var scansCommitted = 0
     private(set) var overlongDiscarded = 0
 
@@ -37,6 +37,18 @@ final class ScanCommitter {
             }
         }
         return scans
+    }
+
+    /// A scan stamped now.
+    func scan(_ bytes: [UInt8], symbology: String? = nil) -> Scan {
+        Scan(readerID: readerID, bytes: bytes, wallNanos: Clocks.wallNanos(), monotonicNanos: Clocks.monotonicNanos(), symbology: symbology)
+    }
+
+    /// Logs a rejected frame or scan by kind and size only — never its content.
+    func reject(_ what: String, length: Int? = nil, total: Int) {
+        var meta: Logger.Metadata = ["reader": "\(readerID)", "total": "\(total)"]
+        if let length { meta["length"] = "\(length)" }
+        logger.warning("\(what)", metadata: meta)
     }
 
     /// Commits, retrying while the spool fails. - Returns: false if stopped before it succeeded.

@@ -3,87 +3,77 @@ import GatewayCore
 import Glibc
 import Logging
 
-/// Reads one scan per line from a serial tty (USB CDC-ACM, FTDI, CH340, PL2303 or a pty) in
-/// raw mode at the configured baud rate.
+/// Reads scans from a serial tty (USB CDC-ACM, FTDI, CH340, PL2303, or a pty) in raw mode:
+/// lines (CR, LF, CRLF) or binary frames (EM4100 modules, configurable STX/ETX).
 ///
-/// A read error (EIO, ENODEV) or end-of-file is the device going away, not a failure of the
-/// daemon: the reader closes it, says so once, and opens it again when it is back.
-final class SerialReader: @unchecked Sendable {
-    let id: String
-    let path: String
+/// One session is one open device; it ends when the device goes away (EIO, ENODEV, hang-up)
+/// — a disconnect, not a failure — and `ReaderSupervisor` starts a new one when it returns.
+final class SerialReader: DeviceSession, @unchecked Sendable {
+    let config: GatewayConfig.Reader
     let baud: Int
-    let maxLine: Int
+    let framing: GatewayConfig.SerialFraming
     private let committer: ScanCommitter
     private let stop: StopSignal
-    private let logger: Logger
-    /// How often to look for a missing device. Issue #3's udev monitor replaces this wait.
-    private let reopenIntervalMs: Int32 = 1000
+    private var noise = 0, badChecksums = 0, overlong = 0
 
-    init(id: String, path: String, baud: Int, maxLine: Int, sink: CaptureSink, stop: StopSignal, logger: Logger) {
-        self.id = id
-        self.path = path
+    init(config: GatewayConfig.Reader, baud: Int, framing: GatewayConfig.SerialFraming, committer: ScanCommitter, stop: StopSignal) {
+        self.config = config
         self.baud = baud
-        self.maxLine = maxLine
+        self.framing = framing
+        self.committer = committer
         self.stop = stop
-        self.logger = logger
-        self.committer = ScanCommitter(readerID: id, sink: sink, stop: stop, logger: logger)
     }
 
-    func run() {
-        var lastError: String?
-        while !stop.isSignalled {
-            let fd: Int32
-            do {
-                fd = try openTTY()
-            } catch {
-                let message = "\(error)"
-                if message != lastError {
-                    logger.warning("reader not available; will open it when it appears", metadata: ["reader": "\(id)", "error": "\(message)"])
-                    lastError = message
-                }
-                if !pause(ms: reopenIntervalMs, stop: stop) { break }
-                continue
-            }
-            lastError = nil
-            logger.info("reader connected", metadata: ["reader": "\(id)", "kind": "serial", "baud": "\(baud)"])
-            let why = readUntilGone(fd)
-            close(fd)
-            if why == nil { break }
-            logger.warning("reader disconnected", metadata: ["reader": "\(id)", "reason": "\(why!)"])
-        }
-        logger.info("reader stopped", metadata: ["reader": "\(id)", "scans": "\(committer.scansCommitted)"])
-    }
-
-    private func openTTY() throws(ReaderError) -> Int32 {
-        let fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else { throw .open(path: path, errno: errno) }
+    func run(devnode: String) -> SessionEnd {
+        let fd = open(devnode, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return .failed("\(ReaderError.open(path: devnode, errno: errno))") }
+        defer { close(fd) }
         let rc = gw_tty_make_raw(fd, Int32(baud))
-        if rc != 0 {
-            let e = errno
-            close(fd)
-            throw .configure(path: path, detail: rc == -2 ? "baud \(baud) not supported" : "not a tty or cannot set raw mode (\(String(cString: strerror(e))))")
+        guard rc == 0 else {
+            return .failed(rc == -2 ? "\(devnode): baud \(baud) not supported" : "\(devnode): not a tty or cannot set raw mode (\(String(cString: strerror(errno))))")
         }
-        return fd
-    }
-
-    /// - Returns: nil when stopped, otherwise why the device went away.
-    private func readUntilGone(_ fd: Int32) -> String? {
-        var framer = LineFramer(maxLength: maxLine)
+        committer.logger.info("reader connected", metadata: ["reader": "\(config.id)", "kind": "serial", "device": "\(devnode)", "baud": "\(baud)"])
+        var lines = LineFramer(maxLength: config.maxLine)
+        var frames: BinaryFramer? = {
+            switch framing {
+            case .lines: return nil
+            case .em4100: return BinaryFramer(format: .em4100)
+            case .stxEtx(let o): return BinaryFramer(format: .stxEtx(o))
+            }
+        }()
         var buf = [UInt8](repeating: 0, count: 4096)
         while true {
             switch waitReadable(fd, stop: stop) {
-            case .stopped: return nil
+            case .stopped: return .stopped
             case .timeout: continue
             case .hangup, .readable: break
             }
             let n = read(fd, &buf, buf.count)
-            if n == 0 { return "end of file" }
+            if n == 0 { return .gone("end of file") }
             if n < 0 {
                 if errno == EAGAIN || errno == EINTR { continue }
-                return String(cString: strerror(errno))
+                return .gone(String(cString: strerror(errno)))
             }
-            let outputs = framer.feed(buf[0..<n])
-            guard committer.commit(committer.scans(from: outputs, maxLine: maxLine)) else { return nil }
+            var scans: [Scan] = []
+            if frames != nil {
+                for o in frames!.feed(buf[0..<n]) {
+                    switch o {
+                    case .scan(let b): scans.append(committer.scan(b))
+                    case .badChecksum:
+                        badChecksums += 1
+                        committer.reject("frame with a bad checksum discarded (misread)", total: badChecksums)
+                    case .overlong(let len):
+                        overlong += 1
+                        committer.reject("frame longer than max_frame discarded", length: len, total: overlong)
+                    case .noise(let count):
+                        noise += count
+                        committer.logger.debug("bytes outside any frame skipped", metadata: ["reader": "\(config.id)", "bytes": "\(count)", "total": "\(noise)"])
+                    }
+                }
+            } else {
+                scans = committer.scans(from: lines.feed(buf[0..<n]), maxLine: config.maxLine)
+            }
+            guard committer.commit(scans) else { return .stopped }
         }
     }
 }

@@ -2,7 +2,7 @@ import CLinuxShims
 import Glibc
 
 /// An eventfd that a reader thread polls next to its device, so that stopping it is an event
-/// like any other: no timeouts, no polling loops.
+/// like any other: no timeouts, no polling loops. Also used as a repeatable wake-up (`reset`).
 public final class StopSignal: Sendable {
     let fd: Int32
 
@@ -16,6 +16,12 @@ public final class StopSignal: Sendable {
     public func signal() {
         var one: UInt64 = 1
         _ = write(fd, &one, 8)
+    }
+
+    /// Clears the signal (the eventfd counter), for signals used as repeatable notifications.
+    public func reset() {
+        var v: UInt64 = 0
+        _ = read(fd, &v, 8)
     }
 
     public var isSignalled: Bool {

@@ -1,0 +1,80 @@
+/// What a `[reader.match]` rule selects: a USB vendor:product, a USB serial number, a name
+/// pattern — every given part must hold. Pure, so `--probe` can say why a device did not match.
+public struct DeviceMatch: Sendable, Equatable {
+    public var vendor: UInt16?
+    public var product: UInt16?
+    public var serial: String?
+    /// Shell-style glob (`*`, `?`) over the device's name (evdev name, USB product string).
+    public var name: String?
+
+    public init(vendor: UInt16? = nil, product: UInt16? = nil, serial: String? = nil, name: String? = nil) {
+        self.vendor = vendor
+        self.product = product
+        self.serial = serial
+        self.name = name
+    }
+
+    public var isEmpty: Bool { vendor == nil && product == nil && serial == nil && name == nil }
+
+    /// nil when the device matches, otherwise the first reason it does not.
+    public func mismatch(_ d: DeviceDescription) -> String? {
+        if let v = vendor, d.vendor != v { return "vendor \(d.vendor.map(hex4) ?? "unknown") is not \(hex4(v))" }
+        if let p = product, d.product != p { return "product \(d.product.map(hex4) ?? "unknown") is not \(hex4(p))" }
+        if let s = serial, d.serial != s { return "serial \(d.serial ?? "none") is not \(s)" }
+        if let n = name, !Glob.matches(n, d.name ?? "") { return "name '\(d.name ?? "")' does not match '\(n)'" }
+        return nil
+    }
+
+    public func matches(_ d: DeviceDescription) -> Bool { mismatch(d) == nil }
+}
+
+/// A device as the kernel and udev describe it, gathered by the edge from sysfs.
+public struct DeviceDescription: Sendable, Equatable {
+    public var devnode: String
+    public var subsystem: String
+    public var vendor: UInt16?
+    public var product: UInt16?
+    public var serial: String?
+    public var name: String?
+    /// udev's symlinks (/dev/serial/by-id/…, /dev/gatewayd/…).
+    public var links: [String]
+
+    public init(devnode: String, subsystem: String, vendor: UInt16? = nil, product: UInt16? = nil,
+                serial: String? = nil, name: String? = nil, links: [String] = []) {
+        self.devnode = devnode
+        self.subsystem = subsystem
+        self.vendor = vendor
+        self.product = product
+        self.serial = serial
+        self.name = name
+        self.links = links
+    }
+}
+
+func hex4(_ v: UInt16) -> String { String(v, radix: 16).leftPadded(to: 4) }
+
+/// fnmatch-style globbing with `*` and `?`, iterative (no recursion blow-up on long names).
+public enum Glob {
+    public static func matches(_ pattern: String, _ text: String) -> Bool {
+        let p = Array(pattern), t = Array(text)
+        var pi = 0, ti = 0, star = -1, mark = 0
+        while ti < t.count {
+            if pi < p.count && (p[pi] == "?" || p[pi] == t[ti]) {
+                pi += 1
+                ti += 1
+            } else if pi < p.count && p[pi] == "*" {
+                star = pi
+                mark = ti
+                pi += 1
+            } else if star >= 0 {
+                pi = star + 1
+                mark += 1
+                ti = mark
+            } else {
+                return false
+            }
+        }
+        while pi < p.count && p[pi] == "*" { pi += 1 }
+        return pi == p.count
+    }
+}

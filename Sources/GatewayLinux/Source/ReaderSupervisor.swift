@@ -1,0 +1,192 @@
+import Foundation
+import GatewayCore
+import Glibc
+import Logging
+import NIOConcurrencyHelpers
+import ServiceLifecycle
+
+/// Finds the devices behind the serial, evdev and hidraw readers and keeps them read through
+/// unplug and replug: it lists the devices at start, then follows udev's add/remove events on
+/// netlink (libudev monitor) and runs one session thread per (reader, device) pair.
+///
+/// A reader selects devices by a fixed `path` (a by-id or /dev/gatewayd symlink is resolved
+/// each time, as its target changes on replug) and/or a `[reader.match]` rule (vendor,
+/// product, serial, name). Several devices matching one rule each get their own session, so two
+/// scanners typing at once never interleave. Device nodes udev does not announce (ptys) are
+/// looked for every `rescanMs` as a fallback; a device that failed for a reason other than
+/// vanishing (permissions, not a scanner) is retried after `failedRetryMs`, logged once per
+/// reason.
+public struct ReaderSupervisor: Service {
+    let thread: ThreadService
+
+    public init(readers: [GatewayConfig.Reader], sink: CaptureSink, logger: Logger) {
+        let stop = StopSignal()
+        let loop = SupervisorLoop(readers: readers, sink: sink, stop: stop, logger: logger)
+        thread = ThreadService(name: "reader-supervisor", stop: stop) { loop.run() }
+    }
+
+    public func run() async { await thread.run() }
+}
+
+final class SupervisorLoop: @unchecked Sendable {
+    let readers: [GatewayConfig.Reader]
+    let sink: CaptureSink
+    let stop: StopSignal
+    let logger: Logger
+    let rescanMs: Int32 = 2000
+    let failedRetryMs: UInt64 = 30_000
+
+    private struct Active {
+        let stop: StopSignal
+        let devnode: String
+    }
+    private var active: [String: Active] = [:]
+    private var failed: [String: (reason: String, retryAt: UInt64)] = [:]
+    private let ended = NIOLockedValueBox<[(key: String, end: SessionEnd)]>([])
+    private let endedSignal = StopSignal()
+    private let group = DispatchGroup()
+
+    init(readers: [GatewayConfig.Reader], sink: CaptureSink, stop: StopSignal, logger: Logger) {
+        self.readers = readers
+        self.sink = sink
+        self.stop = stop
+        self.logger = logger
+    }
+
+    func run() {
+        let subsystems = Array(Set(readers.compactMap(\.subsystem))).sorted()
+        let udev = UdevDevices(subsystems: subsystems)
+        let monitorFD = udev.startMonitor()
+        if monitorFD == nil {
+            logger.warning("udev monitor unavailable; devices are looked for every few seconds instead", metadata: ["rescan_ms": "\(rescanMs)"])
+        }
+        logger.info("reader supervisor started", metadata: ["readers": "\(readers.map(\.id))", "udev_source": "\(udev.source)"])
+        consider(udev.enumerate())
+        considerFixedPaths()
+        var fds = [pollfd(fd: stop.fd, events: Int16(POLLIN), revents: 0),
+                   pollfd(fd: endedSignal.fd, events: Int16(POLLIN), revents: 0)]
+        if let m = monitorFD { fds.append(pollfd(fd: m, events: Int16(POLLIN), revents: 0)) }
+        while true {
+            for i in fds.indices { fds[i].revents = 0 }
+            let n = poll(&fds, nfds_t(fds.count), rescanMs)
+            if n < 0 && errno == EINTR { continue }
+            if fds[0].revents != 0 { break }
+            if fds[1].revents != 0 {
+                endedSignal.reset()
+                reap()
+            }
+            if fds.count > 2 && fds[2].revents != 0 {
+                while let (action, dev) = udev.receive() {
+                    switch action {
+                    case .add, .change:
+                        // A device that came (back) deserves a fresh try even if it failed before.
+                        failed = failed.filter { !$0.key.hasSuffix("@" + dev.devnode) }
+                        consider([dev])
+                    case .remove:
+                        for (key, a) in active where a.devnode == dev.devnode {
+                            logger.info("device removed", metadata: ["session": "\(key)"])
+                            a.stop.signal()
+                        }
+                    case .other:
+                        break
+                    }
+                }
+            }
+            considerFixedPaths()
+        }
+        for a in active.values { a.stop.signal() }
+        group.wait()
+        logger.info("reader supervisor stopped")
+    }
+
+    private func considerFixedPaths() {
+        for r in readers {
+            guard let path = r.path, let node = realpath(path) else { continue }
+            let key = "\(r.id)@\(node)"
+            guard active[key] == nil else { continue }
+            if let m = r.match {
+                // With a rule as well, the device must also match it: ask udev about it.
+                let dev = UdevDevices(subsystems: [r.subsystem ?? ""]).enumerate().first { $0.devnode == node }
+                guard let dev, m.matches(dev) else { continue }
+            }
+            start(r, devnode: node)
+        }
+    }
+
+    private func consider(_ devices: [DeviceDescription]) {
+        for dev in devices {
+            for r in readers where r.subsystem == dev.subsystem {
+                if let path = r.path {
+                    guard let node = realpath(path), node == dev.devnode || dev.links.contains(path) else { continue }
+                }
+                if let m = r.match {
+                    guard m.matches(dev) else { continue }
+                } else if r.path == nil {
+                    continue
+                }
+                start(r, devnode: dev.devnode)
+            }
+        }
+    }
+
+    private func start(_ r: GatewayConfig.Reader, devnode: String) {
+        let key = "\(r.id)@\(devnode)"
+        guard active[key] == nil else { return }
+        if let f = failed[key], gw_now_ms() < f.retryAt { return }
+        let stop = StopSignal()
+        let committer = ScanCommitter(readerID: r.id, sink: sink, stop: stop, logger: logger)
+        let session: DeviceSession
+        switch r.kind {
+        case .serial(let baud, let framing):
+            session = SerialReader(config: r, baud: baud, framing: framing, committer: committer, stop: stop)
+        case .evdev(let layout, let keys, let grab):
+            session = EvdevReader(config: r, layout: KeyboardLayout.named(layout) ?? .us, options: keys, grab: grab, committer: committer, stop: stop)
+        case .hidraw:
+            session = HidrawReader(config: r, committer: committer, stop: stop)
+        case .line:
+            return
+        }
+        active[key] = Active(stop: stop, devnode: devnode)
+        let ended = self.ended
+        let endedSignal = self.endedSignal
+        group.enter()
+        let t = Thread { [group] in
+            let end = session.run(devnode: devnode)
+            ended.withLockedValue { $0.append((key, end)) }
+            endedSignal.signal()
+            group.leave()
+        }
+        t.name = "reader-\(r.id)"
+        t.start()
+    }
+
+    private func reap() {
+        let done = ended.withLockedValue { list -> [(key: String, end: SessionEnd)] in
+            defer { list.removeAll() }
+            return list
+        }
+        for (key, end) in done {
+            active[key] = nil
+            let id = String(key.split(separator: "@").first ?? "")
+            switch end {
+            case .stopped:
+                logger.info("reader session ended", metadata: ["reader": "\(id)", "session": "\(key)"])
+            case .gone(let why):
+                logger.warning("reader disconnected", metadata: ["reader": "\(id)", "session": "\(key)", "reason": "\(why)"])
+            case .failed(let why):
+                if failed[key]?.reason != why {
+                    logger.error("reader unusable", metadata: ["reader": "\(id)", "error": "\(why)"])
+                }
+                failed[key] = (why, gw_now_ms() + failedRetryMs)
+            }
+        }
+    }
+}
+
+func realpath(_ path: String) -> String? {
+    guard let p = Glibc.realpath(path, nil) else { return nil }
+    defer { free(p) }
+    return String(cString: p)
+}
+
+func gw_now_ms() -> UInt64 { Clocks.monotonicNanos() / 1_000_000 }
