@@ -12,6 +12,8 @@ enum SessionEnd: Equatable {
     case stopped
     /// The device disappeared or hung up: wait for it to come back.
     case gone(String)
+    /// The input ended for good (a replayed recording): never start it again.
+    case finished
     /// Could not be used (permissions, wrong kind of device): say so, retry only on change.
     case failed(String)
 }

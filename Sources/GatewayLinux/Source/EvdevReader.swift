@@ -76,7 +76,7 @@ final class EvdevReader: DeviceSession, @unchecked Sendable {
             if n == 0 {
                 // End of a replayed recording: what is still open ends as time would end it.
                 _ = deliver(decoder.flush(now: UInt64.max / 2), &decoder)
-                return .gone("end of file")
+                return replay ? .finished : .gone("end of file")
             }
             if n < 0 {
                 if errno == EAGAIN || errno == EINTR { continue }

@@ -42,6 +42,7 @@ final class SupervisorLoop: @unchecked Sendable {
     }
     private var active: [String: Active] = [:]
     private var failed: [String: (reason: String, retryAt: UInt64)] = [:]
+    private var finished: Set<String> = []
     private let ended = NIOLockedValueBox<[(key: String, end: SessionEnd)]>([])
     private let endedSignal = StopSignal()
     private let group = DispatchGroup()
@@ -131,7 +132,7 @@ final class SupervisorLoop: @unchecked Sendable {
 
     private func start(_ r: GatewayConfig.Reader, devnode: String) {
         let key = "\(r.id)@\(devnode)"
-        guard active[key] == nil else { return }
+        guard active[key] == nil, !finished.contains(key) else { return }
         if let f = failed[key], gw_now_ms() < f.retryAt { return }
         let stop = StopSignal()
         let committer = ScanCommitter(readerID: r.id, sink: sink, stop: stop, logger: logger)
@@ -171,6 +172,9 @@ final class SupervisorLoop: @unchecked Sendable {
             switch end {
             case .stopped:
                 logger.info("reader session ended", metadata: ["reader": "\(id)", "session": "\(key)"])
+            case .finished:
+                finished.insert(key)
+                logger.info("reader input finished", metadata: ["reader": "\(id)", "session": "\(key)"])
             case .gone(let why):
                 logger.warning("reader disconnected", metadata: ["reader": "\(id)", "session": "\(key)", "reason": "\(why)"])
             case .failed(let why):
