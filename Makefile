@@ -6,7 +6,7 @@ SWIFT ?= swift
 PYTEST ?= python3 -m pytest
 DESTDIR ?=
 
-.PHONY: all build build-tests demo test unit system release clean deps deps-test
+.PHONY: all build build-tests demo test unit system fuzz release clean deps deps-test
 
 all: build
 
@@ -29,6 +29,7 @@ demo: build
 ## test: unit tests (swift test) and system tests (real processes, TLS, FIFOs, ptys, kill -9).
 test: build-tests
 	$(SWIFT) test --skip-build
+	fuzz/run.sh 20
 	GATEWAYD_BIN_DIR=$$($(SWIFT) build --show-bin-path) $(PYTEST) -q -p no:cacheprovider tests/system
 
 unit: build-tests
@@ -36,6 +37,10 @@ unit: build-tests
 
 system: build-tests
 	GATEWAYD_BIN_DIR=$$($(SWIFT) build --show-bin-path) $(PYTEST) -q -p no:cacheprovider tests/system
+
+## fuzz: the libFuzzer targets over the device-input parsers, 10 minutes each.
+fuzz:
+	fuzz/run.sh 600
 
 ## release: optimised binaries with the Swift runtime linked in (runs on a Debian 12 without Swift).
 release: deps

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Builds and runs the libFuzzer targets over the device-input parsers of GatewayCore.
+# Usage: fuzz/run.sh SECONDS   (make fuzz-smoke: a short run; make fuzz: a long one)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+secs=${1:-30}
+out="$root/.build/fuzz"
+mkdir -p "$out"
+core="$root/Sources/GatewayCore"
+# Only the pure device-input parsers: they need nothing beyond the standard library.
+common=("$core/Source/InputEvent.swift" "$core/Source/KeyboardLayout.swift" "$core/Source/KeyDecoder.swift"
+        "$core/Source/HIDReportDescriptor.swift" "$core/Source/HIDPOSDecoder.swift"
+        "$core/Decode/LineFramer.swift" "$core/Decode/BinaryFramer.swift")
+for target in FuzzKeyDecoder FuzzFramers; do
+  bin="$out/$target"
+  if [ ! -x "$bin" ] || [ -n "$(find "$root/fuzz/$target.swift" "${common[@]}" -newer "$bin" 2>/dev/null)" ]; then
+    swiftc -O -g -sanitize=fuzzer,address -parse-as-library -module-name Fuzz \
+      "$root/fuzz/$target.swift" "${common[@]}" -o "$bin"
+  fi
+  corpus="$out/corpus-$target"
+  mkdir -p "$corpus"
+  [ "$target" = FuzzKeyDecoder ] && for f in "$root"/tests/fixtures/evdev/*.bin; do cp -n "$f" "$corpus/" ; done
+  echo "fuzz: $target for ${secs}s"
+  log="$out/$target.log"
+  rc=0
+  "$bin" -max_total_time="$secs" -max_len=4096 -print_final_stats=1 -artifact_prefix="$out/$target-" "$corpus" >"$log" 2>&1 || rc=$?
+  grep -E "^(Done|stat::number_of_executed_units|SUMMARY)|ERROR" "$log" || true
+  if [ "$rc" -ne 0 ]; then
+    echo "fuzz: $target failed (exit $rc); the input that broke it is in $out/$target-crash-*" >&2
+    tail -30 "$log" >&2
+    exit 1
+  fi
+done
