@@ -6,7 +6,8 @@ what=${1:-build}
 
 apt_pkgs=(libsqlite3-dev libudev-dev openssl pkg-config)
 if [ "$what" = test ]; then
-  apt_pkgs+=(python3)
+  # System tests: a QEMU guest with the stock Debian kernel (tests/vm).
+  apt_pkgs+=(python3 qemu-system-x86 linux-image-amd64 busybox-static kmod cpio)
 fi
 
 missing=()

@@ -1,0 +1,91 @@
+#!/bin/busybox sh
+# PID 1 of the gatewayd USB system test guest. Real kernel drivers (xhci, usbhid, evdev,
+# hidraw, ftdi_sio, dummy_hcd + configfs HID gadget), real udevd with the project's rules,
+# and the project's gatewayd and case-server run from the host's root (9p, read-only) in a
+# chroot. Markers on the console drive the host side (tests/vm/vmtest.py).
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
+mkdir -p /dev/pts; mount -t devpts devpts /dev/pts; mount -t tmpfs tmpfs /tmp
+arg() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" /proc/cmdline; }
+WORK=$(arg WORK); BIN=$(arg BIN)
+say() { echo "GUEST: $*"; }
+fail() { echo "GUEST-FAIL: $*"; echo "GUEST-RESULT: FAIL"; sync; poweroff -f; }
+for m in $(cat /modules.order); do insmod /mods/$m 2>/dev/null; done
+ifconfig lo 127.0.0.1 up
+
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 hostroot /host || fail "no 9p host root"
+for d in proc sys dev; do mount --bind /$d /host/$d; done
+# A writable copy of the prepared work dir (it may live under the host's /tmp, so copy it
+# before a tmpfs covers that).
+mkdir -p /tmp/w; cp -a /host$WORK/. /tmp/w/ || fail "cannot copy $WORK"
+mount -t tmpfs tmpfs /host/run; mount -t tmpfs tmpfs /host/tmp
+mkdir -p /host/run/w; cp -a /tmp/w/. /host/run/w/
+# The service group, in a writable copy of /etc/group.
+cp /host/etc/group /tmp/group; echo "gatewayd:x:990:" >> /tmp/group; mount --bind /tmp/group /host/etc/group
+C="chroot /host env SYSTEMD_IGNORE_CHROOT=1"
+
+# A gadget with a scanner's vendor:product (05e0:1200): a boot keyboard and a HID POS scanner.
+mount -t configfs none /sys/kernel/config
+G=/sys/kernel/config/usb_gadget/scan
+mkdir -p $G/strings/0x409 $G/configs/c.1/strings/0x409
+echo 0x05e0 > $G/idVendor; echo 0x1200 > $G/idProduct
+echo "FakeScan Inc" > $G/strings/0x409/manufacturer; echo "Virtual Barcode Scanner" > $G/strings/0x409/product
+echo SN0001 > $G/strings/0x409/serialnumber
+mkdir -p $G/functions/hid.kbd $G/functions/hid.pos
+echo 1 > $G/functions/hid.kbd/protocol; echo 1 > $G/functions/hid.kbd/subclass; echo 8 > $G/functions/hid.kbd/report_length
+cat /host/run/w/kbd.desc > $G/functions/hid.kbd/report_desc
+echo 0 > $G/functions/hid.pos/protocol; echo 0 > $G/functions/hid.pos/subclass; echo 64 > $G/functions/hid.pos/report_length
+cat /host/run/w/pos.desc > $G/functions/hid.pos/report_desc
+ln -s $G/functions/hid.kbd $G/configs/c.1/; ln -s $G/functions/hid.pos $G/configs/c.1/
+echo dummy_udc.0 > $G/UDC
+
+mkdir -p /host/run/udev/rules.d
+cp /host/run/w/70-gatewayd.rules /host/run/w/69-gatewayd-local.rules /host/run/udev/rules.d/
+$C /lib/systemd/systemd-udevd --daemon 2>/dev/null
+$C udevadm trigger --action=add; $C udevadm settle -t 60 || say "udev settle timed out"
+say "udev links: $(ls /dev/gatewayd/ 2>/dev/null | tr '\n' ' ')"
+for l in $(ls /dev/gatewayd/ 2>/dev/null); do
+  l=/dev/gatewayd/$l
+  say "UDEV-NODE $(basename $l) -> $(readlink -f $l) $($C stat -c 'group=%G mode=%a' $(readlink -f $l))"
+  p=$($C udevadm info -q property -n $l | grep -E '^(LIBINPUT_IGNORE_DEVICE|TAGS|CURRENT_TAGS)=' | tr '\n' ' ')
+  say "UDEV-PROPS $(basename $l) $p"
+done
+
+for n in /dev/input/event* /dev/hidraw*; do
+  say "DEV $n $($C udevadm info -q property -n $n | grep -E '^(ID_VENDOR_ID|ID_MODEL_ID|ID_SERIAL|GATEWAYD_READER|DEVLINKS)=' | tr '\n' ' ')"
+done
+cd /host/run/w
+$C sh -c "cd /run/w && $BIN/case-server serve --port 8443 --cert pki/server.pem --tls-key pki/server.key --private-key server.key --devices devices --db cases.db --ready-file server.ready > case-server.log 2>&1 &"
+$C sh -c "cd /run/w && $BIN/gatewayd --config gatewayd.toml --log-level debug > gatewayd.log 2>&1 &"
+wait_log() { i=0; while ! grep -qE "$1" /host/run/w/gatewayd.log 2>/dev/null; do i=$((i+1)); [ $i -gt 600 ] && return 1; sleep 0.2; done; return 0; }
+connected() { grep "reader connected" /host/run/w/gatewayd.log | grep -c "reader=$1 "; }
+for r in kbd gadget-kbd pos serial; do
+  i=0; while [ "$(connected $r)" -lt 1 ]; do i=$((i+1)); [ $i -gt 300 ] && { cat /host/run/w/gatewayd.log; fail "reader $r never connected"; }; sleep 0.2; done
+done
+say "readers: $(grep 'reader connected' /host/run/w/gatewayd.log | sed 's/.*gatewayd: //' | tr '\n' '|')"
+echo "READY-DEVICES"
+
+# The gadget keyboard types "GAD-42" + Enter as HID boot reports (shift = 0x02).
+for r in '\x02\x00\x0a' '\x02\x00\x04' '\x02\x00\x07' '\x00\x00\x2d' '\x00\x00\x21' '\x00\x00\x1f' '\x00\x00\x28'; do
+  printf "$r\x00\x00\x00\x00\x00" > /dev/hidg0; printf '\0\0\0\0\0\0\0\0' > /dev/hidg0
+done
+# The HID POS function sends one scanned-data report: EAN-13 4006381333931, ]E0.
+cat /host/run/w/pos.report > /dev/hidg1
+
+events() { $C $BIN/case-server events --db /run/w/cases.db --json 2>/dev/null; }
+has() { events | grep -q "\"text\":\"$1\""; }
+i=0; while ! has KBD-0001; do i=$((i+1)); [ $i -gt 300 ] && fail "KBD-0001 never arrived"; sleep 0.5; done
+echo "GOT-KBD-0001"
+wait_log "reader=kbd .*(reader disconnected|reader session ended)" || fail "unplug not noticed"
+echo "UNPLUGGED"
+i=0; while [ "$(connected kbd)" -lt 2 ]; do i=$((i+1)); [ $i -gt 600 ] && fail "kbd not reconnected"; sleep 0.2; done
+echo "REPLUGGED"
+N=$(arg EXPECT)
+i=0; while [ "$(events | grep -o '"text":' | wc -l)" -lt "$N" ]; do i=$((i+1)); [ $i -gt 300 ] && break; sleep 0.5; done
+sleep 2
+echo "EVENTS: $(events)"
+grep -E "reader (connected|disconnected|unusable)|device removed" /host/run/w/gatewayd.log | sed 's/^/GUEST: gatewayd: /'
+echo "GUEST-RESULT: DONE"
+sync
+poweroff -f
