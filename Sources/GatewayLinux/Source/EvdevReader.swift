@@ -42,7 +42,9 @@ final class EvdevReader: DeviceSession, @unchecked Sendable {
             if gw_evdev_id(fd, &bus, &vendor, &product, &version) == 0 {
                 meta["usb"] = "\(hex(vendor)):\(hex(product))"
             }
-            meta["name"] = "\(String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))"
+            meta["name"] = "\(cString(name))"
+            var phys = [CChar](repeating: 0, count: 256)
+            if gw_evdev_phys(fd, &phys, 255) >= 0 { meta["phys"] = "\(cString(phys))" }
             guard gw_evdev_is_keyboard(fd) == 1 else { return .failed("\(devnode) does not report letter and Enter keys: not a keyboard-wedge scanner") }
             _ = gw_evdev_monotonic(fd)
             if grab && gw_evdev_grab(fd, 1) != 0 {
@@ -110,6 +112,10 @@ final class EvdevReader: DeviceSession, @unchecked Sendable {
             reported = c
         }
         return committer.commit(scans)
+    }
+
+    private func cString(_ buf: [CChar]) -> String {
+        String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     private func hex(_ v: UInt16) -> String {
