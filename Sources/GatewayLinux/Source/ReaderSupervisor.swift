@@ -14,8 +14,8 @@ import ServiceLifecycle
 /// product, serial, name). Several devices matching one rule each get their own session, so two
 /// scanners typing at once never interleave. Device nodes udev does not announce (ptys) are
 /// looked for every `rescanMs` as a fallback; a device that failed for a reason other than
-/// vanishing (permissions, not a scanner) is retried after `failedRetryMs`, logged once per
-/// reason.
+/// vanishing (permissions, not a scanner) is logged once per reason and retried when udev
+/// announces it again, or — for a fixed path — after `failedRetryMs`.
 public struct ReaderSupervisor: Service {
     let thread: ThreadService
 
@@ -181,7 +181,10 @@ final class SupervisorLoop: @unchecked Sendable {
                 if failed[key]?.reason != why {
                     logger.error("reader unusable", metadata: ["reader": "\(id)", "error": "\(why)"])
                 }
-                failed[key] = (why, gw_now_ms() + failedRetryMs)
+                // A device found by a rule is tried again when udev announces it again (replug);
+                // a fixed path, which may be fixed by hand (permissions), after failedRetryMs.
+                let fixedPath = readers.first { $0.id == id }?.path != nil
+                failed[key] = (why, fixedPath ? gw_now_ms() + failedRetryMs : .max)
             }
         }
     }
