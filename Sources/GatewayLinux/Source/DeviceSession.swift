@@ -1,11 +1,33 @@
+import GatewayCore
+import Glibc
+
 /// One open device behind a reader: `run` blocks on the reader's thread until the device goes
 /// away, fails, or the reader is stopped.
 protocol DeviceSession: AnyObject, Sendable {
-    var config: GatewayCore.GatewayConfig.Reader { get }
+    var config: GatewayConfig.Reader { get }
     func run(devnode: String) -> SessionEnd
 }
 
-import GatewayCore
+/// The read loop serial and hidraw sessions share: wait in poll(2), read what is there (one
+/// report, for hidraw), hand it to `handle`. A read error or end-of-file is the device going
+/// away; `handle` returning false means the reader was stopped while committing.
+func readChunks(_ fd: Int32, stop: StopSignal, handle: (ArraySlice<UInt8>) -> Bool) -> SessionEnd {
+    var buf = [UInt8](repeating: 0, count: 4096)
+    while true {
+        switch waitReadable(fd, stop: stop) {
+        case .stopped: return .stopped
+        case .timeout: continue
+        case .hangup, .readable: break
+        }
+        let n = read(fd, &buf, buf.count)
+        if n == 0 { return .gone("end of file") }
+        if n < 0 {
+            if errno == EAGAIN || errno == EINTR { continue }
+            return .gone(String(cString: strerror(errno)))
+        }
+        guard handle(buf[0..<n]) else { return .stopped }
+    }
+}
 
 enum SessionEnd: Equatable {
     /// Stopped on request (shutdown, device removed).

@@ -31,21 +31,9 @@ final class HidrawReader: DeviceSession, @unchecked Sendable {
             return .failed("\(devnode): \(error); use kind = \"evdev\" for keyboard-wedge scanners")
         }
         committer.logger.info("reader connected", metadata: ["reader": "\(config.id)", "kind": "hidraw", "device": "\(devnode)", "report_id": "\(decoder.layout.reportID)"])
-        var buf = [UInt8](repeating: 0, count: 4096)
-        while true {
-            switch waitReadable(fd, stop: stop) {
-            case .stopped: return .stopped
-            case .timeout: continue
-            case .hangup, .readable: break
-            }
-            let n = read(fd, &buf, buf.count)
-            if n == 0 { return .gone("end of file") }
-            if n < 0 {
-                if errno == EAGAIN || errno == EINTR { continue }
-                return .gone(String(cString: strerror(errno)))
-            }
+        return readChunks(fd, stop: stop) { report in
             var scans: [Scan] = []
-            for o in decoder.feed(report: Array(buf[0..<n])) {
+            for o in decoder.feed(report: Array(report)) {
                 switch o {
                 case .scan(let bytes, let symbology): scans.append(committer.scan(bytes, symbology: symbology))
                 case .overlong(let len):
@@ -53,7 +41,7 @@ final class HidrawReader: DeviceSession, @unchecked Sendable {
                     committer.reject("scan longer than max_line discarded", length: len, total: overlong)
                 }
             }
-            guard committer.commit(scans) else { return .stopped }
+            return committer.commit(scans)
         }
     }
 }

@@ -41,22 +41,10 @@ final class SerialReader: DeviceSession, @unchecked Sendable {
             case .stxEtx(let o): return BinaryFramer(format: .stxEtx(o))
             }
         }()
-        var buf = [UInt8](repeating: 0, count: 4096)
-        while true {
-            switch waitReadable(fd, stop: stop) {
-            case .stopped: return .stopped
-            case .timeout: continue
-            case .hangup, .readable: break
-            }
-            let n = read(fd, &buf, buf.count)
-            if n == 0 { return .gone("end of file") }
-            if n < 0 {
-                if errno == EAGAIN || errno == EINTR { continue }
-                return .gone(String(cString: strerror(errno)))
-            }
+        return readChunks(fd, stop: stop) { chunk in
             var scans: [Scan] = []
             if frames != nil {
-                for o in frames!.feed(buf[0..<n]) {
+                for o in frames!.feed(chunk) {
                     switch o {
                     case .scan(let b): scans.append(committer.scan(b))
                     case .badChecksum:
@@ -71,9 +59,9 @@ final class SerialReader: DeviceSession, @unchecked Sendable {
                     }
                 }
             } else {
-                scans = committer.scans(from: lines.feed(buf[0..<n]), maxLine: config.maxLine)
+                scans = committer.scans(from: lines.feed(chunk), maxLine: config.maxLine)
             }
-            guard committer.commit(scans) else { return .stopped }
+            return committer.commit(scans)
         }
     }
 }
