@@ -14,8 +14,10 @@ common=("$core/Source/InputEvent.swift" "$core/Source/KeyboardLayout.swift" "$co
 for target in FuzzKeyDecoder FuzzFramers; do
   bin="$out/$target"
   if [ ! -x "$bin" ] || [ -n "$(find "$root/fuzz/$target.swift" "${common[@]}" -newer "$bin" 2>/dev/null)" ]; then
+    # The linker warns about every ASan helper symbol; keep that out of the output unless it fails.
     swiftc -O -g -sanitize=fuzzer,address -parse-as-library -module-name Fuzz \
-      "$root/fuzz/$target.swift" "${common[@]}" -o "$bin"
+      "$root/fuzz/$target.swift" "${common[@]}" -o "$bin" >"$out/$target.build.log" 2>&1 \
+      || { cat "$out/$target.build.log" >&2; exit 1; }
   fi
   corpus="$out/corpus-$target"
   mkdir -p "$corpus"
