@@ -143,6 +143,7 @@ final class GatewayConfigTests: XCTestCase {
             [[reader]]
             id = "rfid"
             kind = "serial"
+            role = "operator"
             path = "/dev/serial/by-id/usb-rfid"
             framing = "stx-etx"
             checksum = "xor"
@@ -164,6 +165,7 @@ final class GatewayConfigTests: XCTestCase {
         o.checksum = .xor
         o.lengthByte = true
         XCTAssertEqual(c.readers[1].kind, .serial(baud: 9600, framing: .stxEtx(o)))
+        XCTAssertEqual(c.readers[1].role, .operatorBadge)
         XCTAssertEqual(c.readers[2].kind, .hidraw)
         XCTAssertEqual(c.readers[2].subsystem, "hidraw")
     }

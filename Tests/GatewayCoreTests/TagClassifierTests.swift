@@ -32,6 +32,14 @@ final class TagClassifierTests: XCTestCase {
         XCTAssertEqual(c.classify([0xFF, 0xFE, 0x00]), .unknown)
     }
 
+    func testReaderRoleClassifiesWhatNoSchemaRecognises() throws {
+        let c = TagClassifier(schemas: [try LabelSchema(name: "acme", pattern: "ACME-(?<subject>[0-9]+)", kind: .subject)],
+                              readerRoles: ["door": .operatorBadge])
+        XCTAssertEqual(c.classify(Array("0012345678".utf8), reader: "door"), TagClassification(kind: .operatorBadge, schema: nil, subject: "0012345678"))
+        XCTAssertEqual(c.classify(Array("ACME-1".utf8), reader: "door").schema, "acme", "a schema still wins")
+        XCTAssertEqual(c.classify(Array("0012345678".utf8), reader: "other"), .unknown)
+    }
+
     func testInvalidPatternIsATypedErrorNamingTheSchema() {
         XCTAssertThrowsError(try LabelSchema(name: "broken", pattern: "(unclosed", kind: .subject)) { error in
             XCTAssertTrue("\(error)".contains("broken"))

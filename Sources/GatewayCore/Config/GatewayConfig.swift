@@ -56,13 +56,17 @@ public struct GatewayConfig: Sendable, Equatable {
         /// Or a rule that selects devices as they appear.
         public var match: DeviceMatch?
         public var maxLine: Int
+        /// What this reader's scans are when no label schema recognises them: a badge reader
+        /// at the door has role "operator". nil: such scans are `unknown`.
+        public var role: TagClass?
 
-        public init(id: String, kind: Kind, path: String?, match: DeviceMatch? = nil, maxLine: Int) {
+        public init(id: String, kind: Kind, path: String?, match: DeviceMatch? = nil, maxLine: Int, role: TagClass? = nil) {
             self.id = id
             self.kind = kind
             self.path = path
             self.match = match
             self.maxLine = maxLine
+            self.role = role
         }
 
         /// The kernel subsystem whose devices this reader uses.
@@ -267,8 +271,15 @@ public struct GatewayConfig: Sendable, Equatable {
             throw .invalid(key: r.key("path"), problem: "neither path nor [reader.match] is given", fix: "set path = \"/dev/...\" or add a [reader.match] rule (vendor, product, serial, name)")
         }
         let maxLine = try r.int("max_line", default: 4096, range: 16...1_048_576)
+        var role: TagClass?
+        if let roleName = try r.string("role") {
+            guard let t = TagClass(rawValue: roleName), t != .unknown else {
+                throw .invalid(key: r.key("role"), problem: "unknown role '\(roleName)'", fix: "use subject, operator or config")
+            }
+            role = t
+        }
         try r.finish()
-        var reader = Reader(id: id, kind: kind, path: path, match: match, maxLine: maxLine)
+        var reader = Reader(id: id, kind: kind, path: path, match: match, maxLine: maxLine, role: role)
         if case .evdev(let layout, var keys, let grab) = kind {
             keys.maxLength = maxLine
             reader.kind = .evdev(layout: layout, keys: keys, grab: grab)
@@ -300,8 +311,11 @@ public struct GatewayConfig: Sendable, Equatable {
         }
     }
 
-    /// The label schemas compiled for the classifier.
+    /// The label schemas compiled for the classifier, with the readers' roles.
     public func makeClassifier() throws -> TagClassifier {
-        TagClassifier(schemas: try schemas.map { try LabelSchema(name: $0.name, pattern: $0.pattern, kind: $0.kind, subjectGroup: $0.subjectGroup) })
+        var roles: [String: TagClass] = [:]
+        for r in readers { if let role = r.role { roles[r.id] = role } }
+        return TagClassifier(schemas: try schemas.map { try LabelSchema(name: $0.name, pattern: $0.pattern, kind: $0.kind, subjectGroup: $0.subjectGroup) },
+                             readerRoles: roles)
     }
 }

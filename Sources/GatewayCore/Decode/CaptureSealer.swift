@@ -13,7 +13,7 @@ public struct CaptureSealer: Sendable {
     public var device: String { sealer.device }
 
     public func seal(_ scan: Scan, id: String, seq: UInt64, sealedAtNanos: Int64) throws -> Envelope {
-        let event = CaptureEvent(id: id, device: sealer.device, seq: seq, scan: scan, tag: classifier.classify(scan.bytes))
+        let event = CaptureEvent(id: id, device: sealer.device, seq: seq, scan: scan, tag: classifier.classify(scan.bytes, reader: scan.readerID))
         return try sealer.seal(event, sealedAtNanos: sealedAtNanos)
     }
 }

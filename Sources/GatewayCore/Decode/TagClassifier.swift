@@ -2,17 +2,26 @@
 /// the whole scan wins and is named in the event, so the server can tell which rule decided.
 /// A scan that is not UTF-8 text or that no schema matches is `unknown` — still forwarded,
 /// never dropped: an unreadable label on a damaged object is still a report.
+///
+/// A reader with a role (a badge reader at the door: `role = "operator"`) gives the scans no
+/// schema recognises that class instead of `unknown`, with the whole scan as the subject and no
+/// schema named.
 public struct TagClassifier: Sendable {
     public let schemas: [LabelSchema]
+    public let readerRoles: [String: TagClass]
 
-    public init(schemas: [LabelSchema]) {
+    public init(schemas: [LabelSchema], readerRoles: [String: TagClass] = [:]) {
         self.schemas = schemas
+        self.readerRoles = readerRoles
     }
 
-    public func classify(_ bytes: [UInt8]) -> TagClassification {
+    public func classify(_ bytes: [UInt8], reader: String? = nil) -> TagClassification {
         guard let text = String(validating: bytes, as: UTF8.self) else { return .unknown }
         for schema in schemas {
             if let c = schema.match(text) { return c }
+        }
+        if let reader, let role = readerRoles[reader] {
+            return TagClassification(kind: role, schema: nil, subject: text)
         }
         return .unknown
     }

@@ -125,12 +125,12 @@ final class SupervisorLoop: @unchecked Sendable {
                 } else if r.path == nil {
                     continue
                 }
-                start(r, devnode: dev.devnode)
+                start(r, devnode: dev.devnode, device: dev)
             }
         }
     }
 
-    private func start(_ r: GatewayConfig.Reader, devnode: String) {
+    private func start(_ r: GatewayConfig.Reader, devnode: String, device: DeviceDescription? = nil) {
         let key = "\(r.id)@\(devnode)"
         guard active[key] == nil, !finished.contains(key) else { return }
         if let f = failed[key], gw_now_ms() < f.retryAt { return }
@@ -148,6 +148,14 @@ final class SupervisorLoop: @unchecked Sendable {
             return
         }
         active[key] = Active(stop: stop, devnode: devnode)
+        if let d = device {
+            // Identity from sysfs: which physical reader this is (no scan content).
+            logger.info("reader device found", metadata: [
+                "reader": "\(r.id)", "device": "\(devnode)",
+                "usb": "\(d.vendor.map { String($0, radix: 16) } ?? "-"):\(d.product.map { String($0, radix: 16) } ?? "-")",
+                "serial": "\(d.serial ?? "-")", "name": "\(d.name ?? "-")",
+            ])
+        }
         let ended = self.ended
         let endedSignal = self.endedSignal
         group.enter()
