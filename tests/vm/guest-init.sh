@@ -61,7 +61,7 @@ $C sh -c "cd /run/w && $BIN/gatewayd --config gatewayd.toml --log-level debug > 
 wait_log() { i=0; while ! grep -qE "$1" /host/run/w/gatewayd.log 2>/dev/null; do i=$((i+1)); [ $i -gt 600 ] && return 1; sleep 0.2; done; return 0; }
 connected() { grep "reader connected" /host/run/w/gatewayd.log | grep -c "reader=$1 "; }
 for r in kbd gadget-kbd pos serial; do
-  i=0; while [ "$(connected $r)" -lt 1 ]; do i=$((i+1)); [ $i -gt 300 ] && { cat /host/run/w/gatewayd.log; fail "reader $r never connected"; }; sleep 0.2; done
+  i=0; while [ "$(connected $r)" -lt 1 ]; do i=$((i+1)); [ $i -gt 1200 ] && { tail -20 /host/run/w/gatewayd.log; fail "reader $r never connected"; }; sleep 0.2; done
 done
 say "readers: $(grep 'reader connected' /host/run/w/gatewayd.log | sed 's/.*gatewayd: //' | tr '\n' '|')"
 echo "READY-DEVICES"
