@@ -16,11 +16,12 @@ ifconfig lo 127.0.0.1 up
 
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 hostroot /host || fail "no 9p host root"
 for d in proc sys dev; do mount --bind /$d /host/$d; done
-# A writable copy of the prepared work dir (it may live under the host's /tmp, so copy it
-# before a tmpfs covers that).
+# A writable copy of the prepared work dir. (The host's /tmp stays visible: the binaries or
+# the work dir may live there.)
 mkdir -p /tmp/w; cp -a /host$WORK/. /tmp/w/ || fail "cannot copy $WORK"
-mount -t tmpfs tmpfs /host/run; mount -t tmpfs tmpfs /host/tmp
+mount -t tmpfs tmpfs /host/run
 mkdir -p /host/run/w; cp -a /tmp/w/. /host/run/w/
+[ -x /host$BIN/gatewayd ] || fail "no gatewayd at $BIN"
 # The service group, in a writable copy of /etc/group.
 cp /host/etc/group /tmp/group; echo "gatewayd:x:990:" >> /tmp/group; mount --bind /tmp/group /host/etc/group
 C="chroot /host env SYSTEMD_IGNORE_CHROOT=1"
@@ -58,10 +59,12 @@ done
 cd /host/run/w
 $C sh -c "cd /run/w && $BIN/case-server serve --port 8443 --cert pki/server.pem --tls-key pki/server.key --private-key server.key --devices devices --db cases.db --ready-file server.ready > case-server.log 2>&1 &"
 $C sh -c "cd /run/w && $BIN/gatewayd --config gatewayd.toml --log-level debug > gatewayd.log 2>&1 &"
-wait_log() { i=0; while ! grep -qE "$1" /host/run/w/gatewayd.log 2>/dev/null; do i=$((i+1)); [ $i -gt 600 ] && return 1; sleep 0.2; done; return 0; }
+# Waits use wall-clock deadlines: each probe is slow under TCG.
+until_s() { echo $(( $(date +%s) + $1 )); }
+wait_log() { d=$(until_s 120); while ! grep -qE "$1" /host/run/w/gatewayd.log 2>/dev/null; do [ $(date +%s) -gt $d ] && return 1; sleep 0.2; done; return 0; }
 connected() { grep "reader connected" /host/run/w/gatewayd.log | grep -c "reader=$1 "; }
 for r in kbd gadget-kbd pos serial; do
-  i=0; while [ "$(connected $r)" -lt 1 ]; do i=$((i+1)); [ $i -gt 1200 ] && { tail -20 /host/run/w/gatewayd.log; fail "reader $r never connected"; }; sleep 0.2; done
+  d=$(until_s 240); while [ "$(connected $r)" -lt 1 ]; do [ $(date +%s) -gt $d ] && { tail -20 /host/run/w/gatewayd.log; fail "reader $r never connected"; }; sleep 0.2; done
 done
 say "readers: $(grep 'reader connected' /host/run/w/gatewayd.log | sed 's/.*gatewayd: //' | tr '\n' '|')"
 echo "READY-DEVICES"
@@ -75,14 +78,14 @@ cat /host/run/w/pos.report > /dev/hidg1
 
 events() { $C $BIN/case-server events --db /run/w/cases.db --json 2>/dev/null; }
 has() { events | grep -q "\"text\":\"$1\""; }
-i=0; while ! has KBD-0001; do i=$((i+1)); [ $i -gt 300 ] && fail "KBD-0001 never arrived"; sleep 0.5; done
+d=$(until_s 120); while ! has KBD-0001; do [ $(date +%s) -gt $d ] && fail "KBD-0001 never arrived"; sleep 0.5; done
 echo "GOT-KBD-0001"
 wait_log "reader=kbd .*(reader disconnected|reader session ended)" || fail "unplug not noticed"
 echo "UNPLUGGED"
-i=0; while [ "$(connected kbd)" -lt 2 ]; do i=$((i+1)); [ $i -gt 600 ] && fail "kbd not reconnected"; sleep 0.2; done
+d=$(until_s 120); while [ "$(connected kbd)" -lt 2 ]; do [ $(date +%s) -gt $d ] && fail "kbd not reconnected"; sleep 0.2; done
 echo "REPLUGGED"
 N=$(arg EXPECT)
-i=0; while [ "$(events | grep -o '"text":' | wc -l)" -lt "$N" ]; do i=$((i+1)); [ $i -gt 300 ] && break; sleep 0.5; done
+d=$(until_s 120); while [ "$(events | grep -o '"text":' | wc -l)" -lt "$N" ]; do [ $(date +%s) -gt $d ] && break; sleep 0.5; done
 sleep 2
 echo "EVENTS: $(events)"
 grep -E "reader (connected|disconnected|unusable)|device removed" /host/run/w/gatewayd.log | sed 's/^/GUEST: gatewayd: /'
