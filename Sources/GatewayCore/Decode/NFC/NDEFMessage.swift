@@ -8,6 +8,15 @@ public struct NDEFRecord: Sendable, Equatable, Codable {
     public var text: String?
     public var language: String?
     public var payloadLength: Int
+
+    public init(tnf: Int, type: String, uri: String? = nil, text: String? = nil, language: String? = nil, payloadLength: Int) {
+        self.tnf = tnf
+        self.type = type
+        self.uri = uri
+        self.text = text
+        self.language = language
+        self.payloadLength = payloadLength
+    }
 }
 
 public enum NDEFError: Error, Equatable, CustomStringConvertible {
