@@ -33,7 +33,7 @@ public struct GatewayDaemon {
         let classifier = try config.makeClassifier()
         spool = try Spool(path: config.spool.path)
         let doorbell = Doorbell()
-        let sink = CaptureSink(spool: spool, sealer: CaptureSealer(classifier: classifier, sealer: sealer), doorbell: doorbell)
+        let sink = CaptureSink(spool: spool, sealer: CaptureSealer(classifier: classifier, sealer: sealer, hints: config.decodeHints), doorbell: doorbell)
         let deliverer = try HTTPDeliverer(
             serverURL: config.server.url, caPath: config.server.caPath,
             connectTimeout: config.forward.connectTimeout, requestTimeout: config.forward.requestTimeout)

@@ -59,6 +59,10 @@ public struct GatewayConfig: Sendable, Equatable {
         /// What this reader's scans are when no label schema recognises them: a badge reader
         /// at the door has role "operator". nil: such scans are `unknown`.
         public var role: TagClass?
+        /// What the reader's bytes are when they cannot say themselves.
+        public var decode: TagDecoder.Hint = .auto
+        /// Repeated reads of the same tag within this window are one scan (RFID readers repeat).
+        public var dedupMillis: Int = 0
 
         public init(id: String, kind: Kind, path: String?, match: DeviceMatch? = nil, maxLine: Int, role: TagClass? = nil) {
             self.id = id
@@ -278,8 +282,19 @@ public struct GatewayConfig: Sendable, Equatable {
             }
             role = t
         }
+        var hint: TagDecoder.Hint = .auto
+        if case .serial(_, .em4100) = kind { hint = .em4100 }
+        if let h = try r.string("decode") {
+            guard let parsed = TagDecoder.Hint(rawValue: h) else {
+                throw .invalid(key: r.key("decode"), problem: "unknown decoder '\(h)'", fix: "use one of \(TagDecoder.Hint.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            hint = parsed
+        }
+        let dedup = try r.int("dedup_ms", default: 0, range: 0...3_600_000)
         try r.finish()
         var reader = Reader(id: id, kind: kind, path: path, match: match, maxLine: maxLine, role: role)
+        reader.decode = hint
+        reader.dedupMillis = dedup
         if case .evdev(let layout, var keys, let grab) = kind {
             keys.maxLength = maxLine
             reader.kind = .evdev(layout: layout, keys: keys, grab: grab)
@@ -309,6 +324,13 @@ public struct GatewayConfig: Sendable, Equatable {
         !id.isEmpty && id.utf8.count <= 64 && id.first != "." && id.utf8.allSatisfy {
             ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D || $0 == 0x2E || $0 == 0x5F
         }
+    }
+
+    /// Per reader decode hints, for the capture sealer.
+    public var decodeHints: [String: TagDecoder.Hint] {
+        var h: [String: TagDecoder.Hint] = [:]
+        for r in readers where r.decode != .auto { h[r.id] = r.decode }
+        return h
     }
 
     /// The label schemas compiled for the classifier, with the readers' roles.

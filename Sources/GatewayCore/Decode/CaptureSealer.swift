@@ -1,19 +1,36 @@
-/// Turns scans into sealed envelopes: classify, build the capture event, seal. Pure apart from
-/// the HPKE randomness; the caller supplies sequence numbers, ids and the sealing time, so the
-/// spool can hand out sequence numbers inside the transaction that stores the result.
+/// Turns scans into sealed envelopes: decode, classify, build the capture event, seal. Pure
+/// apart from the HPKE randomness; the caller supplies sequence numbers, ids and the sealing
+/// time, so the spool can hand out sequence numbers inside the transaction that stores them.
 public struct CaptureSealer: Sendable {
     public let classifier: TagClassifier
     public let sealer: EnvelopeSealer
+    /// Per reader: what its bytes are when they cannot say (`[[reader]] decode`).
+    public let hints: [String: TagDecoder.Hint]
 
-    public init(classifier: TagClassifier, sealer: EnvelopeSealer) {
+    public init(classifier: TagClassifier, sealer: EnvelopeSealer, hints: [String: TagDecoder.Hint] = [:]) {
         self.classifier = classifier
         self.sealer = sealer
+        self.hints = hints
     }
 
     public var device: String { sealer.device }
 
+    /// The decoded model, the misread if the scan failed its format's checks, and the class.
+    public func interpret(_ scan: Scan) -> (DecodedTag?, Misread?, TagClassification) {
+        let year = Int(RFC3339.format(unixNanos: scan.wallNanos).prefix(4)) ?? 2000
+        let result = TagDecoder(referenceYear: year).decode(scan.bytes, symbology: scan.symbology, hint: hints[scan.readerID] ?? .auto)
+        switch result {
+        case .success(let d):
+            return (d, nil, classifier.classify(scan.bytes, reader: scan.readerID))
+        case .failure(let m):
+            // A misread is never classified as a valid subject or badge.
+            return (nil, m, .unknown)
+        }
+    }
+
     public func seal(_ scan: Scan, id: String, seq: UInt64, sealedAtNanos: Int64) throws -> Envelope {
-        let event = CaptureEvent(id: id, device: sealer.device, seq: seq, scan: scan, tag: classifier.classify(scan.bytes, reader: scan.readerID))
+        let (decoded, misread, tag) = interpret(scan)
+        let event = CaptureEvent(id: id, device: sealer.device, seq: seq, scan: scan, tag: tag, decoded: decoded, misread: misread)
         return try sealer.seal(event, sealedAtNanos: sealedAtNanos)
     }
 }

@@ -25,15 +25,21 @@ public struct CaptureEvent: Codable, Sendable, Equatable {
     /// AIM symbology identifier as the reader reported it, when it did.
     public var symbology: String?
     public var tag: TagClassification
+    /// The decoded content (GS1, EPC, badge id, NDEF, …), when the scan decoded.
+    public var decoded: DecodedTag?
+    /// Why a scan that claimed a format failed its checks (a damaged or misread label). The
+    /// scan is still delivered — a damaged label is itself a report — but never as a valid tag.
+    public var misread: Misread?
 
     enum CodingKeys: String, CodingKey {
-        case v, id, device, seq, reader, raw, text, tag, symbology
+        case v, id, device, seq, reader, raw, text, tag, symbology, decoded, misread
         case capturedAt = "captured_at"
         case monotonicNs = "monotonic_ns"
     }
 
     public init(
-        id: String, device: String, seq: UInt64, scan: Scan, tag: TagClassification
+        id: String, device: String, seq: UInt64, scan: Scan, tag: TagClassification,
+        decoded: DecodedTag? = nil, misread: Misread? = nil
     ) {
         self.v = Self.currentVersion
         self.id = id
@@ -44,8 +50,10 @@ public struct CaptureEvent: Codable, Sendable, Equatable {
         self.monotonicNs = scan.monotonicNanos
         self.raw = Data(scan.bytes).base64EncodedString()
         self.text = String(validating: scan.bytes, as: UTF8.self)
-        self.symbology = scan.symbology
+        self.symbology = scan.symbology ?? decoded?.symbology
         self.tag = tag
+        self.decoded = decoded
+        self.misread = misread
     }
 
     /// Canonical JSON (sorted keys) so that equal events seal equal plaintexts.

@@ -26,13 +26,13 @@ final class LineReader: @unchecked Sendable {
     private let stop: StopSignal
     private let logger: Logger
 
-    init(id: String, path: String, maxLine: Int, sink: CaptureSink, stop: StopSignal, logger: Logger) {
+    init(id: String, path: String, maxLine: Int, sink: CaptureSink, stop: StopSignal, logger: Logger, dedupMillis: Int = 0) {
         self.id = id
         self.path = path
         self.maxLine = maxLine
         self.stop = stop
         self.logger = logger
-        self.committer = ScanCommitter(readerID: id, sink: sink, stop: stop, logger: logger)
+        self.committer = ScanCommitter(readerID: id, sink: sink, stop: stop, logger: logger, dedupMillis: dedupMillis)
     }
 
     /// Runs on the reader's own thread until stopped or, for stdin and pipes, end of input.

@@ -40,7 +40,7 @@ public struct LineReaderService: Service {
 
     public init(_ config: GatewayConfig.Reader, sink: CaptureSink, logger: Logger) {
         let stop = StopSignal()
-        let r = LineReader(id: config.id, path: config.path ?? "-", maxLine: config.maxLine, sink: sink, stop: stop, logger: logger)
+        let r = LineReader(id: config.id, path: config.path ?? "-", maxLine: config.maxLine, sink: sink, stop: stop, logger: logger, dedupMillis: config.dedupMillis)
         thread = ThreadService(name: "reader-\(config.id)", stop: stop) { r.run() }
     }
 

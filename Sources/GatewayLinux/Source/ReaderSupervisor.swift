@@ -135,7 +135,7 @@ final class SupervisorLoop: @unchecked Sendable {
         guard active[key] == nil, !finished.contains(key) else { return }
         if let f = failed[key], gw_now_ms() < f.retryAt { return }
         let stop = StopSignal()
-        let committer = ScanCommitter(readerID: r.id, sink: sink, stop: stop, logger: logger)
+        let committer = ScanCommitter(readerID: r.id, sink: sink, stop: stop, logger: logger, dedupMillis: r.dedupMillis)
         let session: DeviceSession
         switch r.kind {
         case .serial(let baud, let framing):

@@ -10,12 +10,14 @@ final class ScanCommitter {
     let logger: Logger
     private(set) var scansCommitted = 0
     private(set) var overlongDiscarded = 0
+    private var dedup: DedupWindow
 
-    init(readerID: String, sink: CaptureSink, stop: StopSignal, logger: Logger) {
+    init(readerID: String, sink: CaptureSink, stop: StopSignal, logger: Logger, dedupMillis: Int = 0) {
         self.readerID = readerID
         self.sink = sink
         self.stop = stop
         self.logger = logger
+        self.dedup = DedupWindow(windowMillis: dedupMillis)
     }
 
     /// Scans from framer output, stamped now. Over-long lines are counted and logged by length
@@ -52,8 +54,16 @@ final class ScanCommitter {
     }
 
     /// Commits, retrying while the spool fails. - Returns: false if stopped before it succeeded.
-    func commit(_ scans: [Scan], mark: InputMark? = nil) -> Bool {
-        guard !scans.isEmpty else { return true }
+    func commit(_ all: [Scan], mark: InputMark? = nil) -> Bool {
+        let before = dedup.suppressed
+        let scans = all.filter { dedup.admit($0.bytes, now: $0.monotonicNanos) }
+        if dedup.suppressed != before {
+            logger.debug("repeat reads suppressed", metadata: ["reader": "\(readerID)", "count": "\(dedup.suppressed - before)", "total": "\(dedup.suppressed)"])
+        }
+        guard !scans.isEmpty else {
+            // All repeats: nothing to spool, but a peeking reader still consumes its input.
+            return true
+        }
         var failing = false
         while true {
             do {
