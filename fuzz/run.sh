@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds and runs the libFuzzer targets over the device-input parsers of GatewayCore.
+# Builds and runs the libFuzzer targets over the device-input parsers and tag decoders of
+# GatewayCore.
 # Usage: fuzz/run.sh SECONDS   (make fuzz-smoke: a short run; make fuzz: a long one)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -10,8 +11,10 @@ core="$root/Sources/GatewayCore"
 # Only the pure device-input parsers: they need nothing beyond the standard library.
 common=("$core/Source/InputEvent.swift" "$core/Source/KeyboardLayout.swift" "$core/Source/KeyDecoder.swift"
         "$core/Source/HIDReportDescriptor.swift" "$core/Source/HIDPOSDecoder.swift"
-        "$core/Decode/LineFramer.swift" "$core/Decode/BinaryFramer.swift")
-for target in FuzzKeyDecoder FuzzFramers; do
+        "$core/Decode/LineFramer.swift" "$core/Decode/BinaryFramer.swift"
+        "$core/Decode/AIMSymbology.swift" "$core/Decode/TagDecoder.swift" "$core"/Decode/GS1/*.swift
+        "$core"/Decode/RFID/*.swift "$core"/Decode/NFC/*.swift)
+for target in FuzzKeyDecoder FuzzFramers FuzzTagDecoder; do
   bin="$out/$target"
   if [ ! -x "$bin" ] || [ -n "$(find "$root/fuzz/$target.swift" "${common[@]}" -newer "$bin" 2>/dev/null)" ]; then
     # The linker warns about every ASan helper symbol; keep that out of the output unless it fails.
@@ -22,6 +25,14 @@ for target in FuzzKeyDecoder FuzzFramers; do
   corpus="$out/corpus-$target"
   mkdir -p "$corpus"
   [ "$target" = FuzzKeyDecoder ] && for f in "$root"/tests/fixtures/evdev/*.bin; do cp -n "$f" "$corpus/" ; done
+  if [ "$target" = FuzzTagDecoder ]; then
+    # Seeds: one valid input of each format (the first byte picks the hint).
+    printf '\x00]C10109506000134352\x1d10ABC' > "$corpus/seed-gs1"
+    printf '\x00https://id.gs1.org/01/09506000134352/10/ABC?17=201231' > "$corpus/seed-dl"
+    printf '\x023074257BF7194E4000001A85' > "$corpus/seed-epc"
+    printf '\x0362E3086CED' > "$corpus/seed-em4100"
+    printf '\x05\xd1\x01\x0d\x55\x02example.com/' > "$corpus/seed-ndef"
+  fi
   echo "fuzz: $target for ${secs}s"
   log="$out/$target.log"
   rc=0

@@ -41,7 +41,8 @@ public enum GS1DigitalLink {
 
     public static func parse(_ uri: String, referenceYear: Int) throws(Error) -> [GS1Element] {
         guard looksLikeDigitalLink(uri) else { throw .notAURI }
-        let afterScheme = uri[uri.range(of: "://")!.upperBound...]
+        guard let sep = uri.firstRange(of: "://") else { throw .notAURI }
+        let afterScheme = uri[sep.upperBound...]
         var pathAndQuery = afterScheme.drop { $0 != "/" }
         if let hash = pathAndQuery.firstIndex(of: "#") { pathAndQuery = pathAndQuery[..<hash] }
         let path: Substring, query: Substring
