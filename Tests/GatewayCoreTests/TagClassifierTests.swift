@@ -40,6 +40,22 @@ final class TagClassifierTests: XCTestCase {
         XCTAssertEqual(c.classify(Array("0012345678".utf8), reader: "other"), .unknown)
     }
 
+    func testSchemaValidationsTurnBadSubjectsIntoMisreads() throws {
+        let s = try LabelSchema(name: "asset", pattern: "AS(?<subject>[0-9]+)", kind: .subject, length: 8, checkDigit: .gs1)
+        XCTAssertEqual(try s.check("AS96385074")?.get().subject, "96385074")
+        guard case .failure(let len) = s.check("AS9638507") else { return XCTFail() }
+        XCTAssertTrue(len.reason.contains("expected 8"))
+        guard case .failure(let cd) = s.check("AS96385075") else { return XCTFail() }
+        XCTAssertEqual(cd.format, "schema asset")
+        XCTAssertNil(s.check("XX96385074"))
+        let card = try LabelSchema(name: "card", pattern: "[0-9]+", kind: .operatorBadge, checkDigit: .luhn)
+        XCTAssertNotNil(try card.check("79927398713")?.get(), "the Luhn example number")
+        XCTAssertThrowsError(try card.check("79927398710")?.get())
+        let c = TagClassifier(schemas: [s])
+        guard case .failure = c.classifyChecked(Array("AS96385075".utf8)) else { return XCTFail() }
+        XCTAssertEqual(c.classify(Array("AS96385075".utf8)), .unknown)
+    }
+
     func testInvalidPatternIsATypedErrorNamingTheSchema() {
         XCTAssertThrowsError(try LabelSchema(name: "broken", pattern: "(unclosed", kind: .subject)) { error in
             XCTAssertTrue("\(error)".contains("broken"))

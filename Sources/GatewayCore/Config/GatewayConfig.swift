@@ -95,6 +95,8 @@ public struct GatewayConfig: Sendable, Equatable {
         public var pattern: String
         public var kind: TagClass
         public var subjectGroup: String
+        public var length: Int?
+        public var checkDigit: LabelSchema.CheckDigit?
     }
 
     public var device: Device
@@ -189,8 +191,17 @@ public struct GatewayConfig: Sendable, Equatable {
             } catch {
                 throw .invalid(key: s.key("pattern"), problem: "not a valid regular expression", fix: "check the pattern's syntax (\(error))")
             }
+            let length = try s.int("length", default: 0, range: 0...4096)
+            var checkDigit: LabelSchema.CheckDigit?
+            if let cd = try s.string("check_digit") {
+                guard let parsed = LabelSchema.CheckDigit(rawValue: cd) else {
+                    throw .invalid(key: s.key("check_digit"), problem: "unknown check digit '\(cd)'", fix: "use gs1 or luhn")
+                }
+                checkDigit = parsed
+            }
             try s.finish()
-            schemas.append(Schema(name: name, pattern: pattern, kind: kind, subjectGroup: group))
+            schemas.append(Schema(name: name, pattern: pattern, kind: kind, subjectGroup: group,
+                                  length: length == 0 ? nil : length, checkDigit: checkDigit))
         }
 
         try top.finish()
@@ -337,7 +348,7 @@ public struct GatewayConfig: Sendable, Equatable {
     public func makeClassifier() throws -> TagClassifier {
         var roles: [String: TagClass] = [:]
         for r in readers { if let role = r.role { roles[r.id] = role } }
-        return TagClassifier(schemas: try schemas.map { try LabelSchema(name: $0.name, pattern: $0.pattern, kind: $0.kind, subjectGroup: $0.subjectGroup) },
+        return TagClassifier(schemas: try schemas.map { try LabelSchema(name: $0.name, pattern: $0.pattern, kind: $0.kind, subjectGroup: $0.subjectGroup, length: $0.length, checkDigit: $0.checkDigit) },
                              readerRoles: roles)
     }
 }

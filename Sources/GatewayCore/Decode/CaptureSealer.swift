@@ -21,7 +21,10 @@ public struct CaptureSealer: Sendable {
         let result = TagDecoder(referenceYear: year).decode(scan.bytes, symbology: scan.symbology, hint: hints[scan.readerID] ?? .auto)
         switch result {
         case .success(let d):
-            return (d, nil, classifier.classify(scan.bytes, reader: scan.readerID))
+            switch classifier.classifyChecked(scan.bytes, reader: scan.readerID) {
+            case .success(let c): return (d, nil, c)
+            case .failure(let m): return (d, m, .unknown)
+            }
         case .failure(let m):
             // A misread is never classified as a valid subject or badge.
             return (nil, m, .unknown)

@@ -4,20 +4,32 @@
 /// Example: `pattern = 'ACME-(?<subject>[0-9]{8})'`, `class = "subject"` turns the scan
 /// `ACME-00012345` into subject `00012345`. Without a group of that name the whole scan is
 /// the subject.
+///
+/// Optional validations of the subject catch misreads of site labels the way check digits do
+/// for GS1: `length` (exact number of characters) and `check_digit` (`gs1` mod 10 or `luhn`).
 public struct LabelSchema: @unchecked Sendable {
     // Regex is not Sendable on every toolchain; a compiled Regex is immutable, so sharing it
     // across threads is safe.
+    public enum CheckDigit: String, Sendable, CaseIterable {
+        case gs1, luhn
+    }
+
     public let name: String
     public let kind: TagClass
     public let pattern: String
     public let subjectGroup: String
+    public let length: Int?
+    public let checkDigit: CheckDigit?
     private let regex: Regex<AnyRegexOutput>
 
-    public init(name: String, pattern: String, kind: TagClass, subjectGroup: String = "subject") throws(LabelSchemaError) {
+    public init(name: String, pattern: String, kind: TagClass, subjectGroup: String = "subject",
+                length: Int? = nil, checkDigit: CheckDigit? = nil) throws(LabelSchemaError) {
         self.name = name
         self.kind = kind
         self.pattern = pattern
         self.subjectGroup = subjectGroup
+        self.length = length
+        self.checkDigit = checkDigit
         do {
             self.regex = try Regex(pattern)
         } catch {
@@ -25,7 +37,38 @@ public struct LabelSchema: @unchecked Sendable {
         }
     }
 
-    /// The classification when the whole text matches, nil otherwise.
+    /// The classification when the whole text matches and the subject passes the schema's
+    /// validations; a misread when it matches but fails them; nil when it does not match.
+    public func check(_ text: String) -> Result<TagClassification, Misread>? {
+        guard let c = match(text) else { return nil }
+        let subject = c.subject ?? ""
+        if let n = length, subject.count != n {
+            return .failure(Misread(format: "schema \(name)", reason: "subject has \(subject.count) characters, expected \(n)"))
+        }
+        if let cd = checkDigit {
+            let digits = Array(subject)
+            let valid: Bool
+            switch cd {
+            case .gs1: valid = digits.count >= 2 && digits.allSatisfy { $0.isASCII && $0.isNumber } && GS1ElementString.checkDigit(digits.dropLast()) == digits.last
+            case .luhn: valid = Self.luhnValid(digits)
+            }
+            if !valid { return .failure(Misread(format: "schema \(name)", reason: "\(cd.rawValue) check digit does not match")) }
+        }
+        return .success(c)
+    }
+
+    static func luhnValid(_ digits: [Character]) -> Bool {
+        guard digits.count >= 2, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return false }
+        var sum = 0
+        for (i, c) in digits.reversed().enumerated() {
+            var d = Int(c.asciiValue! - 48)
+            if i % 2 == 1 { d *= 2; if d > 9 { d -= 9 } }
+            sum += d
+        }
+        return sum % 10 == 0
+    }
+
+    /// The classification when the whole text matches, nil otherwise (no validations).
     public func match(_ text: String) -> TagClassification? {
         guard let m = try? regex.wholeMatch(in: text) else { return nil }
         let subject: Substring

@@ -16,13 +16,18 @@ public struct TagClassifier: Sendable {
     }
 
     public func classify(_ bytes: [UInt8], reader: String? = nil) -> TagClassification {
-        guard let text = String(validating: bytes, as: UTF8.self) else { return .unknown }
+        (try? classifyChecked(bytes, reader: reader).get()) ?? .unknown
+    }
+
+    /// Like `classify`, but a scan that matches a schema and fails its validations is a misread.
+    public func classifyChecked(_ bytes: [UInt8], reader: String? = nil) -> Result<TagClassification, Misread> {
+        guard let text = String(validating: bytes, as: UTF8.self) else { return .success(.unknown) }
         for schema in schemas {
-            if let c = schema.match(text) { return c }
+            if let r = schema.check(text) { return r }
         }
         if let reader, let role = readerRoles[reader] {
-            return TagClassification(kind: role, schema: nil, subject: text)
+            return .success(TagClassification(kind: role, schema: nil, subject: text))
         }
-        return .unknown
+        return .success(.unknown)
     }
 }
