@@ -5,7 +5,7 @@
 //   GatewayCore    pure value types and logic: event model, label schemas, HPKE sealing,
 //                  envelope wire format, config, backoff. No Linux I/O; tested without devices.
 //   CLinuxShims    the few Linux calls Glibc does not import cleanly (tee, eventfd, termios, ioctls).
-//   CUdev          libudev (device enumeration, hotplug monitor), a system library.
+//   CUdev, CZbar, CZlib  libudev (devices, hotplug), zbar (barcodes in images), zlib (PNG).
 //   GatewayLinux   the edge: readers (FIFO/stdin, serial tty), the SQLite spool, the HTTPS
 //                  forwarder, each a swift-service-lifecycle Service.
 //   CaseServerKit  the reference receiver's logic: open + verify + dedup + store.
@@ -41,12 +41,16 @@ let package = Package(
         ),
         .target(name: "CLinuxShims"),
         .systemLibrary(name: "CUdev", pkgConfig: "libudev", providers: [.apt(["libudev-dev"])]),
+        .systemLibrary(name: "CZbar", pkgConfig: "zbar", providers: [.apt(["libzbar-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "GatewayLinux",
             dependencies: [
                 "GatewayCore",
                 "CLinuxShims",
                 "CUdev",
+                "CZbar",
+                "CZlib",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -4,10 +4,10 @@
 set -euo pipefail
 what=${1:-build}
 
-apt_pkgs=(libsqlite3-dev libudev-dev openssl pkg-config)
+apt_pkgs=(libsqlite3-dev libudev-dev libzbar-dev zlib1g-dev openssl pkg-config)
 if [ "$what" = test ]; then
   # System tests: a QEMU guest with the stock Debian kernel (tests/vm).
-  apt_pkgs+=(python3 qemu-system-x86 linux-image-amd64 busybox-static kmod cpio)
+  apt_pkgs+=(python3 qemu-system-x86 linux-image-amd64 busybox-static kmod cpio qrencode zint)
 fi
 
 missing=()
@@ -28,8 +28,11 @@ if ! command -v swift >/dev/null 2>&1 && [ ! -x /opt/swift/usr/bin/swift ]; then
 fi
 
 if [ "$what" = test ]; then
-  if ! python3 -c 'import pytest' 2>/dev/null; then
-    echo "install-deps: pip install pytest"
-    python3 -m pip install -q pytest 2>/dev/null || python3 -m pip install -q --break-system-packages pytest
-  fi
+  # Test-only Python tools: pytest runs the system tests, Pillow rotates and dirties test images.
+  for mod in pytest:pytest PIL:pillow; do
+    if ! python3 -c "import ${mod%%:*}" 2>/dev/null; then
+      echo "install-deps: pip install ${mod##*:}"
+      python3 -m pip install -q "${mod##*:}" 2>/dev/null || python3 -m pip install -q --break-system-packages "${mod##*:}"
+    fi
+  done
 fi
