@@ -11,7 +11,8 @@ arg() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" /proc/cmdline; }
 WORK=$(arg WORK); BIN=$(arg BIN)
 say() { echo "GUEST: $*"; }
 fail() { echo "GUEST-FAIL: $*"; echo "GUEST-RESULT: FAIL"; sync; poweroff -f; }
-for m in $(cat /modules.order); do insmod /mods/$m 2>/dev/null; done
+# vivid (the virtual camera) is loaded later, when the test plugs it in.
+for m in $(cat /modules.order); do [ "$m" = vivid.ko ] || insmod /mods/$m 2>/dev/null; done
 ifconfig lo 127.0.0.1 up
 
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 hostroot /host || fail "no 9p host root"
@@ -88,6 +89,19 @@ N=$(arg EXPECT)
 d=$(until_s 120); while [ "$(events | grep -o '"text":' | wc -l)" -lt "$N" ]; do [ $(date +%s) -gt $d ] && break; sleep 0.5; done
 sleep 2
 echo "EVENTS: $(events)"
+
+# A camera appears (vivid: a virtual V4L2 capture device with test patterns), is streamed and
+# scanned frame by frame, and goes away again.
+insmod /mods/vivid.ko n_devs=1 node_types=0x1 || say "vivid: insmod failed"
+$C udevadm settle -t 30
+if wait_log "reader=camera .*reader connected"; then
+  wait_log "frames=1 reader=camera .*camera frames" && echo "GUEST: CAMERA-FRAMES"
+  # Unplug while streaming: unbind the device from its driver (rmmod would refuse: it is open).
+  echo vivid.0 > /sys/bus/platform/drivers/vivid/unbind
+  wait_log "reader=camera .*(reader disconnected|reader session ended)" && echo "GUEST: CAMERA-GONE"
+else
+  say "camera reader never connected"; grep -E "camera|video" /host/run/w/gatewayd.log | tail -5
+fi
 grep -E "reader (connected|disconnected|unusable)|device removed" /host/run/w/gatewayd.log | sed 's/^/GUEST: gatewayd: /'
 echo "GUEST-RESULT: DONE"
 sync

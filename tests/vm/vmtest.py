@@ -141,6 +141,13 @@ baud = 9600
 [reader.match]
 vendor = "0403"
 product = "6001"
+[[reader]]
+id = "camera"
+kind = "camera"
+width = 160
+height = 120
+[reader.match]
+name = "vivid*"
 """)
 
 
@@ -182,7 +189,7 @@ def main():
             break
         except OSError:
             time.sleep(0.05)
-    events, result, fails, udev = None, None, [], []
+    events, result, fails, udev, camera = None, None, [], [], []
     for raw in vm.stdout:
         line = raw.decode(errors="replace").rstrip("\r\n")
         if not line.startswith("EVENTS:"):
@@ -207,6 +214,8 @@ def main():
                 events = json.loads(s[len("EVENTS:"):].strip() or "{}")
             elif s.startswith("GUEST: UDEV-"):
                 udev.append(s)
+            elif s.startswith("GUEST: CAMERA-"):
+                camera.append(s)
             elif s.startswith("GUEST-FAIL:"):
                 fails.append(s)
             elif s.startswith("GUEST-RESULT:"):
@@ -237,6 +246,8 @@ def main():
     check(any("UDEV-NODE hidraw-FakeScan" in u for u in udev), "udev: its HID POS hidraw node has a /dev/gatewayd link")
     check(any("UDEV-PROPS input-" in u and "LIBINPUT_IGNORE_DEVICE=1" in u and "systemd" in u for u in udev),
           "udev: wedge scanner hidden from libinput and tagged for systemd")
+    check("GUEST: CAMERA-FRAMES" in camera, "camera: a V4L2 device that appears is streamed and its frames scanned")
+    check("GUEST: CAMERA-GONE" in camera, "camera: its removal ends the session cleanly")
     print(f"HOST: wall {time.time() - t0:.1f}s, overall {'PASS' if ok else 'FAIL'}", flush=True)
     sys.exit(0 if ok else 1)
 

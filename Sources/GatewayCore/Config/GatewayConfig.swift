@@ -48,6 +48,8 @@ public struct GatewayConfig: Sendable, Equatable {
             case evdev(layout: String, keys: KeyDecoder.Options, grab: Bool)
             /// A HID POS scanner (usage page 0x8C): /dev/hidraw*.
             case hidraw
+            /// A V4L2 camera (/dev/video*): codes in its frames, found by zbar.
+            case camera(width: Int, height: Int)
         }
         public var id: String
         public var kind: Kind
@@ -80,6 +82,7 @@ public struct GatewayConfig: Sendable, Equatable {
             case .serial: return "tty"
             case .evdev: return "input"
             case .hidraw: return "hidraw"
+            case .camera: return "video4linux"
             }
         }
     }
@@ -279,8 +282,11 @@ public struct GatewayConfig: Sendable, Equatable {
             kind = .evdev(layout: layout, keys: keys, grab: grab)
         case "hidraw":
             kind = .hidraw
+        case "camera":
+            kind = .camera(width: try r.int("width", default: 640, range: 160...3840),
+                           height: try r.int("height", default: 480, range: 120...2160))
         default:
-            throw .invalid(key: r.key("kind"), problem: "unknown reader kind '\(kindName)'", fix: "use \"serial\", \"evdev\", \"hidraw\" or \"line\" (FIFO, pipe, stdin)")
+            throw .invalid(key: r.key("kind"), problem: "unknown reader kind '\(kindName)'", fix: "use \"serial\", \"evdev\", \"hidraw\", \"camera\" or \"line\" (FIFO, pipe, stdin)")
         }
         if kindName != "line" && path == nil && match == nil {
             throw .invalid(key: r.key("path"), problem: "neither path nor [reader.match] is given", fix: "set path = \"/dev/...\" or add a [reader.match] rule (vendor, product, serial, name)")
@@ -301,7 +307,10 @@ public struct GatewayConfig: Sendable, Equatable {
             }
             hint = parsed
         }
-        let dedup = try r.int("dedup_ms", default: 0, range: 0...3_600_000)
+        // A camera sees a code in frame after frame: by default one scan per 2 s.
+        var defaultDedup = 0
+        if case .camera = kind { defaultDedup = 2000 }
+        let dedup = try r.int("dedup_ms", default: defaultDedup, range: 0...3_600_000)
         try r.finish()
         var reader = Reader(id: id, kind: kind, path: path, match: match, maxLine: maxLine, role: role)
         reader.decode = hint

@@ -22,28 +22,38 @@ public final class BarcodeScanner: @unchecked Sendable {
 
     deinit { zbar_image_scanner_destroy(scanner) }
 
+    /// fourcc 'Y800' (8-bit grey); zbar_fourcc() is a macro Swift cannot import.
+    static let y800: UInt = 0x3030_3859
+
     /// Not thread-safe: one scanner per thread.
     public func scan(_ image: GreyImage) -> [Symbol] {
         guard let img = zbar_image_create() else { return [] }
         defer { zbar_image_destroy(img) }
-        zbar_image_set_format(img, 0x3030_3859)  // fourcc 'Y800'; zbar_fourcc() is a macro Swift cannot import
+        zbar_image_set_format(img, Self.y800)
         zbar_image_set_size(img, UInt32(image.width), UInt32(image.height))
         return image.pixels.withUnsafeBufferPointer { buf -> [Symbol] in
             zbar_image_set_data(img, buf.baseAddress, UInt(buf.count), nil)
-            guard zbar_scan_image(scanner, img) > 0 else { return [] }
-            var out: [Symbol] = []
-            var sym = zbar_image_first_symbol(img)
-            while let s = sym {
-                let type = zbar_symbol_get_type(s)
-                let len = Int(zbar_symbol_get_data_length(s))
-                let data = zbar_symbol_get_data(s).map { p in Array(UnsafeRawBufferPointer(start: p, count: len).bindMemory(to: UInt8.self)) } ?? []
-                let gs1 = zbar_symbol_get_modifiers(s) & (1 << ZBAR_MOD_GS1.rawValue) != 0
-                out.append(Symbol(type: String(cString: zbar_get_symbol_name(type)), aim: Self.aim(type, gs1: gs1),
-                                  data: data, quality: Int(zbar_symbol_get_quality(s))))
-                sym = zbar_symbol_next(s)
-            }
-            return out
+            return symbols(img)
         }
+    }
+
+    /// Scans a zbar image that is already Y800 (a converted camera frame).
+    func scan(zbarImage img: OpaquePointer) -> [Symbol] { symbols(img) }
+
+    private func symbols(_ img: OpaquePointer) -> [Symbol] {
+        guard zbar_scan_image(scanner, img) > 0 else { return [] }
+        var out: [Symbol] = []
+        var sym = zbar_image_first_symbol(img)
+        while let s = sym {
+            let type = zbar_symbol_get_type(s)
+            let len = Int(zbar_symbol_get_data_length(s))
+            let data = zbar_symbol_get_data(s).map { p in Array(UnsafeRawBufferPointer(start: p, count: len).bindMemory(to: UInt8.self)) } ?? []
+            let gs1 = zbar_symbol_get_modifiers(s) & (1 << ZBAR_MOD_GS1.rawValue) != 0
+            out.append(Symbol(type: String(cString: zbar_get_symbol_name(type)), aim: Self.aim(type, gs1: gs1),
+                              data: data, quality: Int(zbar_symbol_get_quality(s))))
+            sym = zbar_symbol_next(s)
+        }
+        return out
     }
 
     /// AIM identifier (ISO/IEC 15424) for a zbar symbol type.

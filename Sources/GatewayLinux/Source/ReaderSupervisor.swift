@@ -144,6 +144,8 @@ final class SupervisorLoop: @unchecked Sendable {
             session = EvdevReader(config: r, layout: KeyboardLayout.named(layout) ?? .us, options: keys, grab: grab, committer: committer, stop: stop)
         case .hidraw:
             session = HidrawReader(config: r, committer: committer, stop: stop)
+        case .camera(let width, let height):
+            session = CameraReader(config: r, width: width, height: height, committer: committer, stop: stop)
         case .line:
             return
         }

@@ -81,6 +81,8 @@ public final class UdevDevices: @unchecked Sendable {
         switch subsystem {
         case "input":
             if let p = udev_device_get_parent(dev), let n = attr(p, "name") { d.name = n }
+        case "video4linux":
+            if let n = attr(dev, "name") { d.name = n }
         case "hidraw":
             if let hid = udev_device_get_parent_with_subsystem_devtype(dev, "hid", nil),
                let n = udev_device_get_property_value(hid, "HID_NAME") { d.name = String(cString: n) }
