@@ -91,3 +91,53 @@ final class GS1ElementStringTests: XCTestCase {
         }
     }
 }
+
+/// Property: any list of valid elements, concatenated by the rules (FNC1 after variable-length
+/// values unless last), parses back to the same list — raw and bracketed.
+final class GS1RoundTripTests: XCTestCase {
+    func randomValue(_ e: GS1AITable.Entry, _ rng: inout some RandomNumberGenerator) -> String? {
+        if e.components.contains(where: { $0.rules.contains { $0.hasPrefix("yymm") } }) { return "261231" }
+        var v = ""
+        for c in e.components {
+            let n = c.min == c.max ? c.min : Int.random(in: c.min...min(c.max, c.min + 10), using: &rng)
+            var part = ""
+            for _ in 0..<n {
+                switch c.charset {
+                case .numeric: part.append(Character(String(Int.random(in: 0...9, using: &rng))))
+                case .cset39: part.append("0123456789ABCXYZ-/#".randomElement(using: &rng)!)
+                case .cset64: part.append("abcXYZ019-_".randomElement(using: &rng)!)
+                case .cset82: part.append("abcXYZ019-./%!:;".randomElement(using: &rng)!)
+                }
+            }
+            if c.rules.contains("csum") { part = String(part.dropLast()) + String(GS1ElementString.checkDigit(Array(part.dropLast()))) }
+            v += part
+        }
+        return v
+    }
+
+    func testRandomElementStringsRoundTrip() throws {
+        var rng = SystemRandomNumberGenerator()
+        let ais = GS1AITable.entries.keys.sorted()
+        for _ in 0..<500 {
+            var picked: [(String, String)] = []
+            for _ in 0..<Int.random(in: 1...5, using: &rng) {
+                let e = GS1AITable.entries[ais.randomElement(using: &rng)!]!
+                if let v = randomValue(e, &rng) { picked.append((e.ai, v)) }
+            }
+            var raw = "", bracketed = ""
+            for (i, (ai, v)) in picked.enumerated() {
+                raw += ai + v
+                bracketed += "(\(ai))\(v)"
+                let predefined = GS1AITable.predefinedLengthPrefixes.contains(String(ai.prefix(2)))
+                if !predefined && i < picked.count - 1 { raw += "\u{1D}" }
+            }
+            let a = try GS1ElementString.parse(raw, referenceYear: 2026)
+            XCTAssertEqual(a.map(\.ai), picked.map(\.0), raw)
+            XCTAssertEqual(a.map(\.value), picked.map(\.1), raw)
+            if !picked.contains(where: { $0.1.contains("(") }) {
+                let b = try GS1ElementString.parse(bracketed, referenceYear: 2026)
+                XCTAssertEqual(b.map(\.value), picked.map(\.1), bracketed)
+            }
+        }
+    }
+}

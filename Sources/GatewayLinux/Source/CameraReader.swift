@@ -29,7 +29,8 @@ final class CameraReader: DeviceSession, @unchecked Sendable {
         _ = zbar_video_request_size(video, UInt32(width), UInt32(height))
         guard zbar_video_open(video, devnode) == 0 else { return .failed("\(devnode): cannot open the camera (\(why()))") }
         defer { _ = zbar_video_open(video, nil) }
-        guard zbar_video_init(video, 0) == 0 else { return .failed("\(devnode): no video format zbar can convert (\(why()))") }
+        // With no window, let zbar pick the camera format it converts best to grey.
+        guard zbar_negotiate_format(video, nil) == 0 else { return .failed("\(devnode): no video format zbar can convert (\(why()))") }
         guard zbar_video_enable(video, 1) == 0 else { return .failed("\(devnode): cannot start streaming (\(why()))") }
         defer { _ = zbar_video_enable(video, 0) }
         let fd = zbar_video_get_fd(video)

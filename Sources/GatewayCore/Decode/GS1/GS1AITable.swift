@@ -2,7 +2,7 @@
 /// figure), as the syntax the parser checks: each AI with its components (N = digits, X = the
 /// GS1 82-character set, Y = the 39-character set; fixed or `..max` length) and the rules on
 /// them (`csum` GS1 check digit, `yymmdd`/`yymmd0` dates, `dec` implied decimal point from the
-/// AI's last digit, `iso3166` country codes).
+/// AI's last digit, `iso3166` country codes); `[…]` marks an optional trailing component.
 ///
 /// AIs ending in `n` stand for the ten AIs with that last digit (the decimal-point position).
 public enum GS1AITable {
@@ -29,9 +29,9 @@ public enum GS1AITable {
         ("243", "X..20", "PCN"),
         ("250", "X..30", "SECONDARY SERIAL"),
         ("251", "X..30", "REF. TO SOURCE"),
-        ("253", "N13,csum X..17", "GDTI"),
+        ("253", "N13,csum [X..17]", "GDTI"),
         ("254", "X..20", "GLN EXTENSION COMPONENT"),
-        ("255", "N13,csum N..12", "GCN"),
+        ("255", "N13,csum [N..12]", "GCN"),
         ("30", "N..8", "VAR. COUNT"),
         ("310n", "N6,dec", "NET WEIGHT (kg)"), ("311n", "N6,dec", "LENGTH (m)"), ("312n", "N6,dec", "WIDTH (m)"),
         ("313n", "N6,dec", "HEIGHT (m)"), ("314n", "N6,dec", "AREA (m2)"), ("315n", "N6,dec", "NET VOLUME (l)"),
@@ -65,9 +65,9 @@ public enum GS1AITable {
         ("420", "X..20", "SHIP TO POST"),
         ("421", "N3,iso3166 X..9", "SHIP TO POST"),
         ("422", "N3,iso3166", "ORIGIN"),
-        ("423", "N3,iso3166 N..12", "COUNTRY - INITIAL PROCESS"),
+        ("423", "N3,iso3166 [N..12]", "COUNTRY - INITIAL PROCESS"),
         ("424", "N3,iso3166", "COUNTRY - PROCESS"),
-        ("425", "N3,iso3166 N..12", "COUNTRY - DISASSEMBLY"),
+        ("425", "N3,iso3166 [N..12]", "COUNTRY - DISASSEMBLY"),
         ("426", "N3,iso3166", "COUNTRY - FULL PROCESS"),
         ("427", "X..3", "ORIGIN SUBDIVISION"),
         ("4300", "X..35", "SHIP TO COMP"), ("4301", "X..35", "SHIP TO NAME"), ("4302", "X..70", "SHIP TO ADD1"),
@@ -82,8 +82,8 @@ public enum GS1AITable {
         ("4330", "N6", "MAX TEMP F"), ("4331", "N6", "MAX TEMP C"), ("4332", "N6", "MIN TEMP F"), ("4333", "N6", "MIN TEMP C"),
         ("7001", "N13", "NSN"), ("7002", "X..30", "MEAT CUT"), ("7003", "N10", "EXPIRY TIME"),
         ("7004", "N..4", "ACTIVE POTENCY"), ("7005", "X..12", "CATCH AREA"), ("7006", "N6,yymmdd", "FIRST FREEZE DATE"),
-        ("7007", "N6,yymmdd N..6", "HARVEST DATE"), ("7008", "X..3", "AQUATIC SPECIES"), ("7009", "X..10", "FISHING GEAR TYPE"),
-        ("7010", "X..2", "PROD METHOD"), ("7011", "N6,yymmdd N..4", "TEST BY DATE"), ("7020", "X..20", "REFURB LOT"),
+        ("7007", "N6,yymmdd [N..6]", "HARVEST DATE"), ("7008", "X..3", "AQUATIC SPECIES"), ("7009", "X..10", "FISHING GEAR TYPE"),
+        ("7010", "X..2", "PROD METHOD"), ("7011", "N6,yymmdd [N..4]", "TEST BY DATE"), ("7020", "X..20", "REFURB LOT"),
         ("7021", "X..20", "FUNC STAT"), ("7022", "X..20", "REV STAT"), ("7023", "X..30", "GIAI - ASSEMBLY"),
         ("7030", "N3,iso3166 X..27", "PROCESSOR # 0"), ("7031", "N3,iso3166 X..27", "PROCESSOR # 1"),
         ("7032", "N3,iso3166 X..27", "PROCESSOR # 2"), ("7033", "N3,iso3166 X..27", "PROCESSOR # 3"),
@@ -101,9 +101,9 @@ public enum GS1AITable {
         ("7253", "X..40", "FAMILY NAME"), ("7254", "X..40", "GIVEN NAME"), ("7255", "X..10", "SUFFIX"),
         ("7256", "X..90", "FULL NAME"), ("7257", "X..70", "PERSON ADDR"), ("7258", "N1 X1 N1", "BIRTH SEQUENCE"),
         ("7259", "X..40", "BABY"),
-        ("8001", "N14", "DIMENSIONS"), ("8002", "X..20", "CMT No."), ("8003", "N14,csum X..16", "GRAI"),
+        ("8001", "N14", "DIMENSIONS"), ("8002", "X..20", "CMT No."), ("8003", "N14,csum [X..16]", "GRAI"),
         ("8004", "X..30", "GIAI"), ("8005", "N6", "PRICE PER UNIT"), ("8006", "N14,csum N4", "ITIP"),
-        ("8007", "X..34", "IBAN"), ("8008", "N8 N..4", "PROD TIME"), ("8009", "X..50", "OPTSEN"),
+        ("8007", "X..34", "IBAN"), ("8008", "N8 [N..4]", "PROD TIME"), ("8009", "X..50", "OPTSEN"),
         ("8010", "Y..30", "CPID"), ("8011", "N..12", "CPID SERIAL"), ("8012", "X..20", "VERSION"),
         ("8013", "X..25", "GMN"), ("8014", "X..25", "MUDI"), ("8017", "N18,csum", "GSRN - PROVIDER"),
         ("8018", "N18,csum", "GSRN - RECIPIENT"), ("8019", "N..10", "SRIN"), ("8020", "X..25", "REF No."),
@@ -156,7 +156,10 @@ public enum GS1AITable {
         return t
     }()
 
-    static func parseComponent(_ s: Substring) -> Component {
+    /// `[…]` marks an optional trailing component (min length 0).
+    static func parseComponent(_ spec: Substring) -> Component {
+        let optional = spec.hasPrefix("[")
+        let s = optional ? spec.dropFirst().dropLast() : spec
         let parts = s.split(separator: ",").map(String.init)
         let head = parts[0]
         let cs: Component.Charset
@@ -168,7 +171,7 @@ public enum GS1AITable {
         }
         let len = head.dropFirst()
         if len.hasPrefix("..") {
-            return Component(charset: cs, min: 1, max: Int(len.dropFirst(2))!, rules: Array(parts.dropFirst()))
+            return Component(charset: cs, min: optional ? 0 : 1, max: Int(len.dropFirst(2))!, rules: Array(parts.dropFirst()))
         }
         let n = Int(len)!
         return Component(charset: cs, min: n, max: n, rules: Array(parts.dropFirst()))

@@ -109,6 +109,7 @@ public enum GS1ElementString {
             let isLast = k == entry.components.count - 1
             let len = isLast ? chars.count - pos : c.max
             guard len >= c.min, len <= c.max, pos + len <= chars.count else { throw .tooShort(ai: entry.ai) }
+            if len == 0 { continue }
             let part = Array(chars[pos..<pos + len])
             pos += len
             guard part.allSatisfy({ allowed($0, c.charset) }) else { throw .badCharacter(ai: entry.ai) }
