@@ -12,7 +12,7 @@ core="$root/Sources/GatewayCore"
 common=("$core/Source/InputEvent.swift" "$core/Source/KeyboardLayout.swift" "$core/Source/KeyDecoder.swift"
         "$core/Source/HIDReportDescriptor.swift" "$core/Source/HIDPOSDecoder.swift"
         "$core/Decode/LineFramer.swift" "$core/Decode/BinaryFramer.swift"
-        "$core/Decode/AIMSymbology.swift" "$core/Decode/TagDecoder.swift" "$core"/Decode/GS1/*.swift
+        "$core/Support/Hex.swift" "$core/Decode/AIMSymbology.swift" "$core/Decode/TagDecoder.swift" "$core"/Decode/GS1/*.swift
         "$core"/Decode/RFID/*.swift "$core"/Decode/NFC/*.swift)
 for target in FuzzKeyDecoder FuzzFramers FuzzTagDecoder; do
   bin="$out/$target"

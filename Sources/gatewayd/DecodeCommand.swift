@@ -30,11 +30,7 @@ struct DecodeCommand: ParsableCommand {
         }
         let bytes: [UInt8]
         if let hex {
-            let clean = hex.filter { !$0.isWhitespace }
-            guard clean.count % 2 == 0, clean.allSatisfy(\.isHexDigit) else { throw ValidationError("--hex: not hexadecimal") }
-            var b: [UInt8] = []
-            var i = clean.startIndex
-            while i < clean.endIndex { let j = clean.index(i, offsetBy: 2); b.append(UInt8(clean[i..<j], radix: 16)!); i = j }
+            guard let b = Hex.bytes(hex) else { throw ValidationError("--hex: not hexadecimal") }
             bytes = b
         } else if let text {
             bytes = Array(text.replacingOccurrences(of: "\\x1D", with: "\u{1D}").replacingOccurrences(of: "\\x1d", with: "\u{1D}").utf8)

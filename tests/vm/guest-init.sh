@@ -100,7 +100,9 @@ if wait_log "reader=camera .*reader connected"; then
   echo vivid.0 > /sys/bus/platform/drivers/vivid/unbind
   wait_log "reader=camera .*(reader disconnected|reader session ended)" && echo "GUEST: CAMERA-GONE"
 else
-  say "camera reader never connected"; grep -E "camera|video" /host/run/w/gatewayd.log | tail -5
+  say "camera reader never connected"; grep -E "camera|video|vivid" /host/run/w/gatewayd.log | tail -8 | sed 's/^/GUEST: /'
+  dmesg | grep -i vivid | tail -5 | sed 's/^/GUEST: dmesg: /'
+  ls -l /dev/video* | sed 's/^/GUEST: /'
 fi
 grep -E "reader (connected|disconnected|unusable)|device removed" /host/run/w/gatewayd.log | sed 's/^/GUEST: gatewayd: /'
 echo "GUEST-RESULT: DONE"

@@ -116,7 +116,7 @@ public struct BinaryFramer: Sendable {
     private mutating func finish(into out: inout [Output]) {
         switch format {
         case .em4100:
-            guard body.count == 12, let bytes = Self.hexBytes(body) else {
+            guard body.count == 12, let bytes = Hex.bytes(String(decoding: body, as: UTF8.self)), bytes.count == 6 else {
                 out.append(.noise(bytes: body.count + 2))
                 return
             }
@@ -157,25 +157,5 @@ public struct BinaryFramer: Sendable {
         case .sum8: return data.reduce(0, &+)
         case .lrc: return 0 &- data.reduce(0, &+)
         }
-    }
-
-    static func hexBytes(_ ascii: [UInt8]) -> [UInt8]? {
-        guard ascii.count % 2 == 0 else { return nil }
-        func nibble(_ c: UInt8) -> UInt8? {
-            switch c {
-            case 0x30...0x39: return c - 0x30
-            case 0x41...0x46: return c - 0x37
-            case 0x61...0x66: return c - 0x57
-            default: return nil
-            }
-        }
-        var out: [UInt8] = []
-        var i = 0
-        while i < ascii.count {
-            guard let h = nibble(ascii[i]), let l = nibble(ascii[i + 1]) else { return nil }
-            out.append(h << 4 | l)
-            i += 2
-        }
-        return out
     }
 }

@@ -74,7 +74,7 @@ public struct TagDecoder: Sendable {
         case .em4100: return badge(aim, "em4100") { () throws(BadgeIDError) in try BadgeIDs.em4100(text) }
         case .wiegand: return badge(aim, "wiegand") { () throws(BadgeIDError) in try BadgeIDs.wiegand(text: text) }
         case .ndef:
-            guard let b = hexBytes(text) else { return .failure(Misread(format: "ndef", reason: "not hexadecimal")) }
+            guard let b = Hex.bytes(text) else { return .failure(Misread(format: "ndef", reason: "not hexadecimal")) }
             return ndef(b, aim)
         case .text: return .success(DecodedTag(format: .text, symbology: aim))
         case .auto: break
@@ -97,7 +97,7 @@ public struct TagDecoder: Sendable {
         if text.hasPrefix("W26:") || text.hasPrefix("W34:") {
             return badge(aim, "wiegand") { () throws(BadgeIDError) in try BadgeIDs.wiegand(text: text) }
         }
-        if (text.count == 24 || text.count == 52), text.allSatisfy(\.isHexDigit), let h = hexBytes(text), (0x30...0x36).contains(h[0]), h[0] != 0x35 {
+        if (text.count == 24 || text.count == 52), text.allSatisfy(\.isHexDigit), let h = Hex.bytes(text), (0x30...0x36).contains(h[0]), h[0] != 0x35 {
             return epc(text, aim)
         }
         if [8, 12, 13, 14].contains(text.count), text.allSatisfy({ $0.isASCII && $0.isNumber }), GS1ElementString.isValidKey(text) {
@@ -167,16 +167,4 @@ public struct TagDecoder: Sendable {
         }
     }
 
-    func hexBytes(_ s: String) -> [UInt8]? {
-        let h = s.filter { !$0.isWhitespace }
-        guard !h.isEmpty, h.count % 2 == 0, h.allSatisfy(\.isHexDigit) else { return nil }
-        var out: [UInt8] = []
-        var i = h.startIndex
-        while i < h.endIndex {
-            let j = h.index(i, offsetBy: 2)
-            out.append(UInt8(h[i..<j], radix: 16)!)
-            i = j
-        }
-        return out
-    }
 }

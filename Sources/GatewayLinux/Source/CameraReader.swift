@@ -14,6 +14,11 @@ final class CameraReader: DeviceSession, @unchecked Sendable {
     private let width: Int
     private let height: Int
 
+    static let formats: [(name: String, fourcc: UInt)] = [
+        ("GREY", 0x5945_5247), ("Y800", 0x3030_3859), ("YUYV", 0x5659_5559), ("UYVY", 0x5956_5955),
+        ("NV12", 0x3231_564E), ("YU12", 0x3231_5559), ("RGB3", 0x3342_4752), ("BGR3", 0x3352_4742), ("MJPG", 0x4750_4A4D),
+    ]
+
     init(config: GatewayConfig.Reader, width: Int, height: Int, committer: ScanCommitter, stop: StopSignal) {
         self.config = config
         self.width = width
@@ -27,10 +32,14 @@ final class CameraReader: DeviceSession, @unchecked Sendable {
         defer { zbar_video_destroy(video) }
         func why() -> String { String(cString: _zbar_error_string(UnsafeRawPointer(video), 0)).trimmingCharacters(in: .whitespacesAndNewlines) }
         _ = zbar_video_request_size(video, UInt32(width), UInt32(height))
+        committer.logger.debug("camera opening", metadata: ["reader": "\(config.id)", "device": "\(devnode)"])
         guard zbar_video_open(video, devnode) == 0 else { return .failed("\(devnode): cannot open the camera (\(why()))") }
         defer { _ = zbar_video_open(video, nil) }
-        // With no window, let zbar pick the camera format it converts best to grey.
-        guard zbar_negotiate_format(video, nil) == 0 else { return .failed("\(devnode): no video format zbar can convert (\(why()))") }
+        // The first format the camera offers that zbar converts to grey, cheapest first.
+        // (zbar_negotiate_format without a window did not return with vivid.)
+        guard Self.formats.contains(where: { zbar_video_init(video, $0.fourcc) == 0 }) else {
+            return .failed("\(devnode): none of \(Self.formats.map(\.name).joined(separator: ", ")) is offered (\(why()))")
+        }
         guard zbar_video_enable(video, 1) == 0 else { return .failed("\(devnode): cannot start streaming (\(why()))") }
         defer { _ = zbar_video_enable(video, 0) }
         let fd = zbar_video_get_fd(video)

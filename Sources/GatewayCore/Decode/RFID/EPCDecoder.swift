@@ -40,15 +40,7 @@ public enum EPCDecoder {
     static let giai: [Partition] = [(40, 12, 42, 13), (37, 11, 45, 14), (34, 10, 48, 15), (30, 9, 52, 16), (27, 8, 55, 17), (24, 7, 58, 18), (20, 6, 62, 19)]
 
     public static func decode(hex: String) throws(EPCError) -> EPCIdentity {
-        let h = hex.filter { !$0.isWhitespace }
-        guard !h.isEmpty, h.count % 2 == 0, h.allSatisfy(\.isHexDigit) else { throw .notHex }
-        var bytes: [UInt8] = []
-        var i = h.startIndex
-        while i < h.endIndex {
-            let j = h.index(i, offsetBy: 2)
-            bytes.append(UInt8(h[i..<j], radix: 16)!)
-            i = j
-        }
+        guard let bytes = Hex.bytes(hex) else { throw .notHex }
         return try decode(bytes: bytes)
     }
 
