@@ -28,8 +28,9 @@ if ! command -v swift >/dev/null 2>&1 && [ ! -x /opt/swift/usr/bin/swift ]; then
 fi
 
 if [ "$what" = test ]; then
-  # Test-only Python tools: pytest runs the system tests, Pillow rotates and dirties test images.
-  for mod in pytest:pytest PIL:pillow; do
+  # Test-only Python tools: pytest runs the system tests, Pillow rotates and dirties test images,
+  # openapi-spec-validator and jsonschema check docs/openapi.yaml against real traffic.
+  for mod in pytest:pytest PIL:pillow openapi_spec_validator:openapi-spec-validator jsonschema:jsonschema yaml:pyyaml; do
     if ! python3 -c "import ${mod%%:*}" 2>/dev/null; then
       echo "install-deps: pip install ${mod##*:}"
       python3 -m pip install -q "${mod##*:}" 2>/dev/null || python3 -m pip install -q --break-system-packages "${mod##*:}"
