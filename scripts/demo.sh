@@ -59,12 +59,27 @@ class = "subject"
 name = "operator-badge"
 pattern = 'OP-(?<subject>[0-9]{4})'
 class = "operator"
+
+# Standard labels: any GS1 scan with a GTIN, any UHF tag with an EPC.
+[[schema]]
+name = "gs1-item"
+decoded = "gs1"
+subject_ai = "01"
+class = "subject"
+
+[[schema]]
+name = "uhf-asset"
+decoded = "epc"
+class = "subject"
 TOML
 mkfifo scan.fifo
 "$bin/gatewayd" --config gatewayd.toml >gatewayd.log 2>&1 &
 pids+=($!)
 
-samples=(OP-0042 OBJ-100234 OBJ-100235 OBJ-100236 OBJ-200017 "NOT A KNOWN LABEL" OBJ-300001 OBJ-300002 OBJ-300003 OBJ-300004)
+# An operator badge, insured-object labels, a label nobody configured, a GS1-128 scan with
+# its AIM id (GTIN + lot), a UHF tag's EPC, and a GS1 scan with a wrong check digit (a misread).
+samples=(OP-0042 OBJ-100234 OBJ-100235 OBJ-200017 "NOT A KNOWN LABEL" "]C10109506000134352"$'\x1d'"10LOT42"
+         3074257BF7194E4000001A85 "]C10109506000134353" OBJ-300001 OBJ-300002)
 exec 3<>scan.fifo
 for s in "${samples[@]}"; do printf '%s\n' "$s" >&3; done
 n=${#samples[@]}

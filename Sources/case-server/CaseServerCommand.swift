@@ -40,6 +40,9 @@ extension String {
     func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
 }
 
+/// A table column: padded to `n`, never cut (an id is worth a ragged row).
+func col(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+
 struct EventsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "events", abstract: "Print the events the server stored.")
 
@@ -63,17 +66,18 @@ struct EventsCommand: ParsableCommand {
             out += "]}"
             print(out)
         } else {
-            print("device            seq  class     schema            subject     captured_at               text")
+            print("device            seq  class     schema            subject     decoded            captured_at               text")
             for e in events {
                 guard let ev = try? CaptureEvent.decode(Array(e.eventJSON.utf8)) else { continue }
                 let cols = [
-                    e.device.padding(toLength: 16, withPad: " ", startingAt: 0),
+                    col(e.device, 16),
                     String(e.seq).leftPad(5),
-                    ev.tag.kind.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0),
-                    (ev.tag.schema ?? "-").padding(toLength: 17, withPad: " ", startingAt: 0),
-                    (ev.tag.subject ?? "-").padding(toLength: 11, withPad: " ", startingAt: 0),
-                    ev.capturedAt.padding(toLength: 25, withPad: " ", startingAt: 0),
-                    ev.text ?? "(binary, base64 \(ev.raw))",
+                    col(ev.tag.kind.rawValue, 9),
+                    col(ev.tag.schema ?? "-", 17),
+                    col(ev.tag.subject ?? "-", 11),
+                    col(ev.decoded?.format.rawValue ?? (ev.misread != nil ? "MISREAD" : "-"), 18),
+                    col(ev.capturedAt, 25),
+                    (ev.text ?? "(binary, base64 \(ev.raw))").replacingOccurrences(of: "\u{1D}", with: "<GS>"),
                 ]
                 print(cols.joined(separator: " "))
             }

@@ -10,6 +10,6 @@ final class ExampleConfigTests: XCTestCase {
         let config = try GatewayConfig.parse(toml: text, directory: "/etc/gatewayd")
         XCTAssertEqual(config.device.id, "terminal-0001")
         XCTAssertEqual(config.readers.count, 1)
-        XCTAssertEqual(config.schemas.map(\.name), ["insured-object", "operator-badge"])
+        XCTAssertEqual(config.schemas.map(\.name), ["insured-object", "gs1-item", "operator-badge"])
     }
 }

@@ -63,6 +63,21 @@ final class TagDecoderTests: XCTestCase {
         }
     }
 
+    func testSchemasOnDecodedContentTakeTheSubjectFromAnAI() throws {
+        let gtin = try LabelSchema(name: "gtin-item", pattern: "(?s).*", kind: .subject, decodedFormat: "gs1", subjectAI: "01")
+        let epc = try LabelSchema(name: "uhf-asset", pattern: "(?s).*", kind: .subject, decodedFormat: "epc")
+        let c = TagClassifier(schemas: [gtin, epc])
+        func classify(_ s: String) -> TagClassification {
+            let d = try? decoder.decode(Array(s.utf8)).get()
+            return try! c.classifyChecked(Array(s.utf8), decoded: d).get()
+        }
+        XCTAssertEqual(classify("]C10109506000134352\u{1D}10LOT"), TagClassification(kind: .subject, schema: "gtin-item", subject: "09506000134352"))
+        XCTAssertEqual(classify("https://id.gs1.org/01/09506000134352/21/7").subject, "09506000134352")
+        XCTAssertEqual(classify("3074257BF7194E4000001A85"), TagClassification(kind: .subject, schema: "uhf-asset", subject: "urn:epc:id:sgtin:0614141.812345.6789"))
+        XCTAssertEqual(classify("]C100106141412345678908"), .unknown, "an SSCC has no (01)")
+        XCTAssertEqual(classify("hello"), .unknown)
+    }
+
     func testCaptureSealerMarksMisreadsAndDoesNotClassifyThem() throws {
         let classifier = TagClassifier(schemas: [try LabelSchema(name: "any", pattern: ".*", kind: .subject)])
         let sealer = CaptureSealer(classifier: classifier, sealer: EnvelopeSealer(device: "d", deviceKey: .init(), serverKey: try .init(rawRepresentation: [UInt8](repeating: 9, count: 32))))

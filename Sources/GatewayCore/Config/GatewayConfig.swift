@@ -100,6 +100,8 @@ public struct GatewayConfig: Sendable, Equatable {
         public var subjectGroup: String
         public var length: Int?
         public var checkDigit: LabelSchema.CheckDigit?
+        public var decodedFormat: String?
+        public var subjectAI: String?
     }
 
     public var device: Device
@@ -183,7 +185,16 @@ public struct GatewayConfig: Sendable, Equatable {
         var schemas: [Schema] = []
         for s in try top.tableArray("schema") {
             let name = try validID(s, "name", example: "acme-asset")
-            let pattern = try s.requiredString("pattern", example: "ACME-(?<subject>[0-9]{8})")
+            let decodedFormat = try s.string("decoded")
+            if let f = decodedFormat, !["gs1", "epc", "em4100", "wiegand", "ndef", "text"].contains(f) {
+                throw .invalid(key: s.key("decoded"), problem: "unknown format '\(f)'", fix: "use gs1, epc, em4100, wiegand, ndef or text")
+            }
+            let subjectAI = try s.string("subject_ai")
+            if let ai = subjectAI, GS1AITable.entries[ai] == nil {
+                throw .invalid(key: s.key("subject_ai"), problem: "'\(ai)' is not a GS1 Application Identifier", fix: "use an AI such as \"01\" (GTIN) or \"8004\" (GIAI)")
+            }
+            // A schema on decoded content needs no pattern: it matches every scan of that format.
+            let pattern = decodedFormat != nil ? try s.string("pattern", default: "(?s).*") : try s.requiredString("pattern", example: "ACME-(?<subject>[0-9]{8})")
             let className = try s.string("class", default: TagClass.subject.rawValue)
             guard let kind = TagClass(rawValue: className) else {
                 throw .invalid(key: s.key("class"), problem: "unknown class '\(className)'", fix: "use one of \(TagClass.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -204,7 +215,8 @@ public struct GatewayConfig: Sendable, Equatable {
             }
             try s.finish()
             schemas.append(Schema(name: name, pattern: pattern, kind: kind, subjectGroup: group,
-                                  length: length == 0 ? nil : length, checkDigit: checkDigit))
+                                  length: length == 0 ? nil : length, checkDigit: checkDigit,
+                                  decodedFormat: decodedFormat, subjectAI: subjectAI))
         }
 
         try top.finish()
@@ -357,7 +369,7 @@ public struct GatewayConfig: Sendable, Equatable {
     public func makeClassifier() throws -> TagClassifier {
         var roles: [String: TagClass] = [:]
         for r in readers { if let role = r.role { roles[r.id] = role } }
-        return TagClassifier(schemas: try schemas.map { try LabelSchema(name: $0.name, pattern: $0.pattern, kind: $0.kind, subjectGroup: $0.subjectGroup, length: $0.length, checkDigit: $0.checkDigit) },
+        return TagClassifier(schemas: try schemas.map { try LabelSchema(name: $0.name, pattern: $0.pattern, kind: $0.kind, subjectGroup: $0.subjectGroup, length: $0.length, checkDigit: $0.checkDigit, decodedFormat: $0.decodedFormat, subjectAI: $0.subjectAI) },
                              readerRoles: roles)
     }
 }

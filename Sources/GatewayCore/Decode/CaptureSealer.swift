@@ -21,7 +21,7 @@ public struct CaptureSealer: Sendable {
         let result = TagDecoder(referenceYear: year).decode(scan.bytes, symbology: scan.symbology, hint: hints[scan.readerID] ?? .auto)
         switch result {
         case .success(let d):
-            switch classifier.classifyChecked(scan.bytes, reader: scan.readerID) {
+            switch classifier.classifyChecked(scan.bytes, reader: scan.readerID, decoded: d) {
             case .success(let c): return (d, nil, c)
             case .failure(let m): return (d, m, .unknown)
             }

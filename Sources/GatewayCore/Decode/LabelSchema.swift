@@ -20,16 +20,23 @@ public struct LabelSchema: @unchecked Sendable {
     public let subjectGroup: String
     public let length: Int?
     public let checkDigit: CheckDigit?
+    /// Match only scans that decoded to this format (`gs1` also covers Digital Link and GTINs).
+    public let decodedFormat: String?
+    /// Take the subject from this GS1 AI of the decoded scan (e.g. "01", "8004").
+    public let subjectAI: String?
     private let regex: Regex<AnyRegexOutput>
 
     public init(name: String, pattern: String, kind: TagClass, subjectGroup: String = "subject",
-                length: Int? = nil, checkDigit: CheckDigit? = nil) throws(LabelSchemaError) {
+                length: Int? = nil, checkDigit: CheckDigit? = nil,
+                decodedFormat: String? = nil, subjectAI: String? = nil) throws(LabelSchemaError) {
         self.name = name
         self.kind = kind
         self.pattern = pattern
         self.subjectGroup = subjectGroup
         self.length = length
         self.checkDigit = checkDigit
+        self.decodedFormat = decodedFormat
+        self.subjectAI = subjectAI
         do {
             self.regex = try Regex(pattern)
         } catch {
@@ -39,8 +46,21 @@ public struct LabelSchema: @unchecked Sendable {
 
     /// The classification when the whole text matches and the subject passes the schema's
     /// validations; a misread when it matches but fails them; nil when it does not match.
-    public func check(_ text: String) -> Result<TagClassification, Misread>? {
-        guard let c = match(text) else { return nil }
+    public func check(_ text: String, decoded: DecodedTag? = nil) -> Result<TagClassification, Misread>? {
+        if let f = decodedFormat {
+            guard let d = decoded else { return nil }
+            let family: Set<String> = f == "gs1" ? ["gs1", "gs1-digital-link", "gtin"] : [f]
+            guard family.contains(d.format.rawValue) else { return nil }
+        }
+        guard var c = match(text) else { return nil }
+        if let ai = subjectAI {
+            // The subject is the element's value (for an EPC, via its GS1 element string).
+            let elements = decoded?.gs1 ?? decoded?.epc?.elementString.flatMap { try? GS1ElementString.parse($0, referenceYear: 2000) } ?? []
+            guard let v = elements.first(where: { $0.ai == ai })?.value else { return nil }
+            c.subject = v
+        } else if decodedFormat == "epc", let uri = decoded?.epc?.pureIdentityURI {
+            c.subject = uri
+        }
         let subject = c.subject ?? ""
         if let n = length, subject.count != n {
             return .failure(Misread(format: "schema \(name)", reason: "subject has \(subject.count) characters, expected \(n)"))
