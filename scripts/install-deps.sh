@@ -6,8 +6,9 @@ what=${1:-build}
 
 apt_pkgs=(libsqlite3-dev libudev-dev libzbar-dev zlib1g-dev openssl pkg-config)
 if [ "$what" = test ]; then
-  # System tests: a QEMU guest with the stock Debian kernel (tests/vm).
-  apt_pkgs+=(python3 qemu-system-x86 linux-image-amd64 busybox-static kmod cpio qrencode zint)
+  # System tests: a QEMU guest with the stock Debian kernel and the host's udevd (tests/vm);
+  # qrencode and zint draw the barcodes zbar is tested on.
+  apt_pkgs+=(python3 qemu-system-x86 linux-image-amd64 busybox-static kmod cpio udev qrencode zint)
 fi
 
 missing=()
