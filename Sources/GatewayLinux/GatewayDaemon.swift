@@ -37,7 +37,9 @@ public struct GatewayDaemon {
         let deliverer = try HTTPDeliverer(
             serverURL: config.server.url, caPath: config.server.caPath,
             connectTimeout: config.forward.connectTimeout, requestTimeout: config.forward.requestTimeout)
-        var services: [any Service] = config.readers.filter { $0.kind == .line }.map { LineReaderService($0, sink: sink, logger: logger) }
+        let lineReaders = config.readers.filter { $0.kind == .line }
+        let hasher = lineReaders.isEmpty ? nil : InputMarkHasher(logger: logger)
+        var services: [any Service] = lineReaders.map { LineReaderService($0, sink: sink, hasher: hasher!, logger: logger) }
         let deviceReaders = config.readers.filter { $0.kind != .line }
         if !deviceReaders.isEmpty {
             services.append(ReaderSupervisor(readers: deviceReaders, sink: sink, logger: logger))

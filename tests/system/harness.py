@@ -114,6 +114,9 @@ class Site:
         config = config or self.root / "gatewayd.toml"
         log = open(self.root / "gatewayd.log", "ab")
         env = dict(os.environ)
+        # The per-boot input-mark key goes where systemd's RuntimeDirectory= would put it.
+        env["RUNTIME_DIRECTORY"] = str(self.root / "run")
+        (self.root / "run").mkdir(exist_ok=True)
         if failpoints:
             env["GATEWAYD_FAILPOINTS"] = failpoints
         self.gateway = subprocess.Popen([GATEWAYD, "--config", str(config), "--log-level", "debug"],

@@ -1,5 +1,4 @@
 import CLinuxShims
-import Crypto
 import GatewayCore
 import Glibc
 import Foundation
@@ -25,14 +24,16 @@ final class LineReader: @unchecked Sendable {
     private let committer: ScanCommitter
     private let stop: StopSignal
     private let logger: Logger
+    private let hasher: InputMarkHasher
 
-    init(id: String, path: String, maxLine: Int, sink: CaptureSink, stop: StopSignal, logger: Logger, dedupMillis: Int = 0) {
+    init(id: String, path: String, maxLine: Int, sink: CaptureSink, stop: StopSignal, logger: Logger, dedupMillis: Int = 0, hasher: InputMarkHasher) {
         self.id = id
         self.path = path
         self.maxLine = maxLine
         self.stop = stop
         self.logger = logger
         self.committer = ScanCommitter(readerID: id, sink: sink, stop: stop, logger: logger, dedupMillis: dedupMillis)
+        self.hasher = hasher
     }
 
     /// Runs on the reader's own thread until stopped or, for stdin and pipes, end of input.
@@ -111,7 +112,7 @@ final class LineReader: @unchecked Sendable {
             if let m = pending {
                 pending = nil
                 try? committer.sink.clearInputMark(reader: id)
-                if view.count >= m.length, Array(SHA256.hash(data: view[0..<m.length])) == m.digest {
+                if view.count >= m.length, hasher.digest(view[0..<m.length]) == m.digest {
                     consume(m.length)
                     logger.notice("skipped input already spooled before a restart", metadata: ["reader": "\(id)", "bytes": "\(m.length)"])
                     continue
@@ -122,7 +123,7 @@ final class LineReader: @unchecked Sendable {
             let consumable = outputs.isEmpty ? view.count : view.count - next.partialCount
             if !outputs.isEmpty {
                 let mark = InputMark(reader: id, bootID: bootID, length: consumable,
-                                     digest: Array(SHA256.hash(data: view[0..<consumable])))
+                                     digest: hasher.digest(view[0..<consumable]))
                 guard committer.commit(committer.scans(from: outputs, maxLine: maxLine), mark: mark) else { return }
                 // The unterminated tail stays in the pipe and will be looked at again.
                 next.discardPartial()

@@ -38,9 +38,10 @@ struct ThreadService: Service {
 public struct LineReaderService: Service {
     let thread: ThreadService
 
-    public init(_ config: GatewayConfig.Reader, sink: CaptureSink, logger: Logger) {
+    public init(_ config: GatewayConfig.Reader, sink: CaptureSink, hasher: InputMarkHasher, logger: Logger) {
         let stop = StopSignal()
-        let r = LineReader(id: config.id, path: config.path ?? "-", maxLine: config.maxLine, sink: sink, stop: stop, logger: logger, dedupMillis: config.dedupMillis)
+        let r = LineReader(id: config.id, path: config.path ?? "-", maxLine: config.maxLine, sink: sink, stop: stop, logger: logger,
+                           dedupMillis: config.dedupMillis, hasher: hasher)
         thread = ThreadService(name: "reader-\(config.id)", stop: stop) { r.run() }
     }
 
