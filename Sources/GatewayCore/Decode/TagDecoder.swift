@@ -71,8 +71,8 @@ public struct TagDecoder: Sendable {
         switch hint {
         case .gs1: return gs1(text, aim)
         case .epc: return epc(text, aim)
-        case .em4100: return badge(aim, "em4100") { () throws(BadgeIDError) in try BadgeIDs.em4100(text) }
-        case .wiegand: return badge(aim, "wiegand") { () throws(BadgeIDError) in try BadgeIDs.wiegand(text: text) }
+        case .em4100: return badge(aim, .em4100) { () throws(BadgeIDError) in try BadgeIDs.em4100(text) }
+        case .wiegand: return badge(aim, .wiegand) { () throws(BadgeIDError) in try BadgeIDs.wiegand(text: text) }
         case .ndef:
             guard let b = Hex.bytes(text) else { return .failure(Misread(format: "ndef", reason: "not hexadecimal")) }
             return ndef(b, aim)
@@ -95,7 +95,7 @@ public struct TagDecoder: Sendable {
         if text.first == "(" && text.dropFirst().prefix(2).allSatisfy(\.isNumber) { return gs1(text, aim) }
         if text.contains(GS1ElementString.groupSeparator) && text.prefix(2).allSatisfy(\.isNumber) { return gs1(text, aim) }
         if text.hasPrefix("W26:") || text.hasPrefix("W34:") {
-            return badge(aim, "wiegand") { () throws(BadgeIDError) in try BadgeIDs.wiegand(text: text) }
+            return badge(aim, .wiegand) { () throws(BadgeIDError) in try BadgeIDs.wiegand(text: text) }
         }
         if (text.count == 24 || text.count == 52), text.allSatisfy(\.isHexDigit), let h = Hex.bytes(text), (0x30...0x36).contains(h[0]), h[0] != 0x35 {
             return epc(text, aim)
@@ -106,14 +106,21 @@ public struct TagDecoder: Sendable {
         return .success(DecodedTag(format: .text, symbology: aim))
     }
 
-    func gs1(_ text: String, _ aim: AIMSymbology?) -> Result<DecodedTag, Misread> {
+    /// Runs one decoder: its result fills the model; its typed error becomes a misread.
+    func attempt<E: Error & CustomStringConvertible>(
+        _ format: DecodedTag.Format, _ aim: AIMSymbology?, _ fill: (inout DecodedTag) throws(E) -> Void
+    ) -> Result<DecodedTag, Misread> {
+        var d = DecodedTag(format: format, symbology: aim)
         do {
-            var d = DecodedTag(format: .gs1, symbology: aim)
-            d.gs1 = try GS1ElementString.parse(text, referenceYear: referenceYear)
+            try fill(&d)
             return .success(d)
         } catch {
-            return .failure(Misread(format: "gs1", reason: error.description))
+            return .failure(Misread(format: format.rawValue, reason: error.description))
         }
+    }
+
+    func gs1(_ text: String, _ aim: AIMSymbology?) -> Result<DecodedTag, Misread> {
+        attempt(.gs1, aim) { (d: inout DecodedTag) throws(GS1Error) in d.gs1 = try GS1ElementString.parse(text, referenceYear: referenceYear) }
     }
 
     func gtin(_ text: String, _ aim: AIMSymbology?, strict: Bool) -> Result<DecodedTag, Misread> {
@@ -127,44 +134,18 @@ public struct TagDecoder: Sendable {
     }
 
     func epc(_ text: String, _ aim: AIMSymbology?) -> Result<DecodedTag, Misread> {
-        do {
-            var d = DecodedTag(format: .epc, symbology: aim)
-            d.epc = try EPCDecoder.decode(hex: text)
-            return .success(d)
-        } catch {
-            return .failure(Misread(format: "epc", reason: error.description))
-        }
+        attempt(.epc, aim) { (d: inout DecodedTag) throws(EPCError) in d.epc = try EPCDecoder.decode(hex: text) }
     }
 
     func epcBytes(_ bytes: [UInt8], _ aim: AIMSymbology?) -> Result<DecodedTag, Misread> {
-        do {
-            var d = DecodedTag(format: .epc, symbology: aim)
-            d.epc = try EPCDecoder.decode(bytes: bytes)
-            return .success(d)
-        } catch {
-            return .failure(Misread(format: "epc", reason: error.description))
-        }
+        attempt(.epc, aim) { (d: inout DecodedTag) throws(EPCError) in d.epc = try EPCDecoder.decode(bytes: bytes) }
     }
 
-    func badge(_ aim: AIMSymbology?, _ format: String, _ f: () throws(BadgeIDError) -> BadgeID) -> Result<DecodedTag, Misread> {
-        do {
-            let b = try f()
-            var d = DecodedTag(format: format == "em4100" ? .em4100 : .wiegand, symbology: aim)
-            d.badge = b
-            return .success(d)
-        } catch {
-            return .failure(Misread(format: format, reason: error.description))
-        }
+    func badge(_ aim: AIMSymbology?, _ format: DecodedTag.Format, _ f: () throws(BadgeIDError) -> BadgeID) -> Result<DecodedTag, Misread> {
+        attempt(format, aim) { (d: inout DecodedTag) throws(BadgeIDError) in d.badge = try f() }
     }
 
     func ndef(_ bytes: [UInt8], _ aim: AIMSymbology?) -> Result<DecodedTag, Misread> {
-        do {
-            var d = DecodedTag(format: .ndef, symbology: aim)
-            d.ndef = try NDEFMessage.parse(bytes)
-            return .success(d)
-        } catch {
-            return .failure(Misread(format: "ndef", reason: error.description))
-        }
+        attempt(.ndef, aim) { (d: inout DecodedTag) throws(NDEFError) in d.ndef = try NDEFMessage.parse(bytes) }
     }
-
 }
