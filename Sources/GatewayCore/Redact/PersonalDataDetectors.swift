@@ -1,0 +1,149 @@
+/// Detectors of personal data in scanned text (issue #5's redaction engine builds on these).
+/// Each finds spans with a validity check where the format has one, so that plain numbers are
+/// not taken for identity or card numbers:
+/// - PRC resident identity numbers: 18 characters with the ISO 7064 MOD 11-2 check character
+///   (GB 11643-1999) and a real birth date; the 15-digit legacy form with a real date;
+/// - mainland mobile numbers (1[3-9] + 9 digits, optionally +86/0086) and E.164 numbers (+ and
+///   8–15 digits);
+/// - payment card numbers: 13–19 digits (spaces or dashes allowed between groups) passing Luhn;
+/// - e-mail addresses.
+public enum PersonalDataKind: String, Sendable, Codable, CaseIterable {
+    case prcID = "prc_id", mobileCN = "mobile_cn", e164, paymentCard = "payment_card", email
+}
+
+public struct Detection: Sendable, Equatable {
+    public var kind: PersonalDataKind
+    /// Offsets in the text's characters.
+    public var range: Range<Int>
+}
+
+public enum PersonalDataDetectors {
+    public static func detect(_ text: String) -> [Detection] {
+        let c = Array(text)
+        var out: [Detection] = []
+        var i = 0
+        while i < c.count {
+            if let d = prcID(c, i) ?? email(c, i) ?? phone(c, i) ?? card(c, i) {
+                out.append(d)
+                i = d.range.upperBound
+            } else {
+                i += 1
+            }
+        }
+        return out
+    }
+
+    static func isDigit(_ ch: Character) -> Bool { ch.isASCII && ch.isNumber }
+    static func digitRun(_ c: [Character], _ i: Int) -> Int {
+        var j = i
+        while j < c.count && isDigit(c[j]) { j += 1 }
+        return j - i
+    }
+    /// A match must not be part of a longer run of digits (or letters, for ids).
+    static func boundaryBefore(_ c: [Character], _ i: Int) -> Bool { i == 0 || !(c[i - 1].isLetter || c[i - 1].isNumber) }
+    static func boundaryAfter(_ c: [Character], _ j: Int) -> Bool { j >= c.count || !(c[j].isLetter || c[j].isNumber) }
+
+    // MARK: PRC resident identity number (GB 11643-1999, ISO 7064 MOD 11-2)
+
+    static let prcWeights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    static let prcCheck: [Character] = ["1", "0", "X", "9", "8", "7", "6", "5", "4", "3", "2"]
+
+    public static func prcCheckCharacter(_ first17: [Character]) -> Character? {
+        guard first17.count == 17, first17.allSatisfy(isDigit) else { return nil }
+        var sum = 0
+        for (k, ch) in first17.enumerated() { sum += Int(ch.asciiValue! - 48) * prcWeights[k] }
+        return prcCheck[sum % 11]
+    }
+
+    static func validDate(_ y: Int, _ m: Int, _ d: Int) -> Bool {
+        guard (1900...2100).contains(y), (1...12).contains(m), d >= 1 else { return false }
+        let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+        return d <= [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1]
+    }
+
+    static func num(_ c: ArraySlice<Character>) -> Int { Int(String(c)) ?? -1 }
+
+    static func prcID(_ c: [Character], _ i: Int) -> Detection? {
+        guard boundaryBefore(c, i), isDigit(c[i]) else { return nil }
+        let run = digitRun(c, i)
+        if run == 17, i + 17 < c.count, c[i + 17] == "X" || c[i + 17] == "x" || isDigit(c[i + 17]), boundaryAfter(c, i + 18) {
+            // 17 digits + X
+        } else if run == 18, boundaryAfter(c, i + 18) {
+        } else if run == 15, boundaryAfter(c, i + 15) {
+            guard validDate(1900 + num(c[i + 6..<i + 8]), num(c[i + 8..<i + 10]), num(c[i + 10..<i + 12])) else { return nil }
+            return Detection(kind: .prcID, range: i..<i + 15)
+        } else {
+            return nil
+        }
+        let first17 = Array(c[i..<i + 17])
+        guard validDate(num(c[i + 6..<i + 10]), num(c[i + 10..<i + 12]), num(c[i + 12..<i + 14])),
+              let check = prcCheckCharacter(first17), Character(c[i + 17].uppercased()) == check else { return nil }
+        return Detection(kind: .prcID, range: i..<i + 18)
+    }
+
+    // MARK: phone numbers
+
+    static func phone(_ c: [Character], _ i: Int) -> Detection? {
+        guard boundaryBefore(c, i) || c[i] == "+" else { return nil }
+        var j = i
+        var plus = false
+        if c[j] == "+" { plus = true; j += 1 }
+        else if j + 4 <= c.count, String(c[j..<j + 4]) == "0086" { j += 4 }
+        let run = digitRun(c, j)
+        // Mainland mobile: 11 digits 1[3-9]…, after +86 / 0086 or alone.
+        if plus, run >= 2, c[j] == "8", c[j + 1] == "6", run == 13, c[j + 2] == "1", "3456789".contains(c[j + 3]), boundaryAfter(c, j + 13) {
+            return Detection(kind: .mobileCN, range: i..<j + 13)
+        }
+        if !plus, run == 11, c[j] == "1", "3456789".contains(c[j + 1]), boundaryAfter(c, j + 11) {
+            return Detection(kind: .mobileCN, range: i..<j + 11)
+        }
+        if plus, (8...15).contains(run), c[j] != "0", boundaryAfter(c, j + run) {
+            return Detection(kind: .e164, range: i..<j + run)
+        }
+        return nil
+    }
+
+    // MARK: payment cards (ISO/IEC 7812, Luhn)
+
+    public static func luhn(_ digits: [Int]) -> Bool {
+        guard digits.count >= 2 else { return false }
+        var sum = 0
+        for (k, d) in digits.reversed().enumerated() {
+            var v = d
+            if k % 2 == 1 { v *= 2; if v > 9 { v -= 9 } }
+            sum += v
+        }
+        return sum % 10 == 0
+    }
+
+    static func card(_ c: [Character], _ i: Int) -> Detection? {
+        guard boundaryBefore(c, i), isDigit(c[i]) else { return nil }
+        var digits: [Int] = []
+        var j = i
+        var end = i
+        while j < c.count, digits.count < 19 {
+            if isDigit(c[j]) { digits.append(Int(c[j].asciiValue! - 48)); j += 1; end = j }
+            else if (c[j] == " " || c[j] == "-"), j + 1 < c.count, isDigit(c[j + 1]), !digits.isEmpty { j += 1 }
+            else { break }
+        }
+        guard (13...19).contains(digits.count), boundaryAfter(c, end), (2...6).contains(digits[0]), luhn(digits) else { return nil }
+        return Detection(kind: .paymentCard, range: i..<end)
+    }
+
+    // MARK: e-mail
+
+    static func email(_ c: [Character], _ i: Int) -> Detection? {
+        func local(_ ch: Character) -> Bool { ch.isASCII && (ch.isLetter || ch.isNumber || "._%+-".contains(ch)) }
+        func domain(_ ch: Character) -> Bool { ch.isASCII && (ch.isLetter || ch.isNumber || ch == "-" || ch == ".") }
+        guard boundaryBefore(c, i) || !local(c[i - 1]), local(c[i]) else { return nil }
+        var j = i
+        while j < c.count && local(c[j]) { j += 1 }
+        guard j < c.count, c[j] == "@", j > i else { return nil }
+        var k = j + 1
+        while k < c.count && domain(c[k]) { k += 1 }
+        let host = String(c[j + 1..<k])
+        let labels = host.split(separator: ".", omittingEmptySubsequences: false)
+        guard labels.count >= 2, labels.allSatisfy({ !$0.isEmpty }), labels.last!.count >= 2, labels.last!.allSatisfy(\.isLetter) else { return nil }
+        return Detection(kind: .email, range: i..<k)
+    }
+}
