@@ -78,14 +78,8 @@ public struct LabelSchema: @unchecked Sendable {
     }
 
     static func luhnValid(_ digits: [Character]) -> Bool {
-        guard digits.count >= 2, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return false }
-        var sum = 0
-        for (i, c) in digits.reversed().enumerated() {
-            var d = Int(c.asciiValue! - 48)
-            if i % 2 == 1 { d *= 2; if d > 9 { d -= 9 } }
-            sum += d
-        }
-        return sum % 10 == 0
+        guard digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return false }
+        return PersonalDataDetectors.luhn(digits.map { Int($0.asciiValue! - 48) })
     }
 
     /// The classification when the whole text matches, nil otherwise (no validations).

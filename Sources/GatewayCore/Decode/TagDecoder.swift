@@ -80,7 +80,7 @@ public struct TagDecoder: Sendable {
         case .auto: break
         }
         if let aim, aim.isGS1 { return gs1(text, aim) }
-        if let aim, aim.isEANUPC { return gtin(text, aim, strict: true) }
+        if let aim, aim.isEANUPC { return gtin(text, aim) }
         if GS1DigitalLink.looksLikeDigitalLink(text) {
             do {
                 var d = DecodedTag(format: .gs1DigitalLink, symbology: aim)
@@ -101,7 +101,7 @@ public struct TagDecoder: Sendable {
             return epc(text, aim)
         }
         if [8, 12, 13, 14].contains(text.count), text.allSatisfy({ $0.isASCII && $0.isNumber }), GS1ElementString.isValidKey(text) {
-            return gtin(text, aim, strict: false)
+            return gtin(text, aim)
         }
         return .success(DecodedTag(format: .text, symbology: aim))
     }
@@ -123,7 +123,7 @@ public struct TagDecoder: Sendable {
         attempt(.gs1, aim) { (d: inout DecodedTag) throws(GS1Error) in d.gs1 = try GS1ElementString.parse(text, referenceYear: referenceYear) }
     }
 
-    func gtin(_ text: String, _ aim: AIMSymbology?, strict: Bool) -> Result<DecodedTag, Misread> {
+    func gtin(_ text: String, _ aim: AIMSymbology?) -> Result<DecodedTag, Misread> {
         guard GS1ElementString.isValidKey(text), [8, 12, 13, 14].contains(text.count) else {
             return .failure(Misread(format: "gtin", reason: "check digit or length of the EAN/UPC number is wrong"))
         }

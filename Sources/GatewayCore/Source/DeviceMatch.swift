@@ -51,7 +51,8 @@ public struct DeviceDescription: Sendable, Equatable {
     }
 }
 
-func hex4(_ v: UInt16) -> String { String(v, radix: 16).leftPadded(to: 4) }
+/// A USB vendor or product id as lsusb prints it (4 lower-case hex digits).
+public func hex4(_ v: UInt16) -> String { String(v, radix: 16).leftPadded(to: 4) }
 
 /// fnmatch-style globbing with `*` and `?`, iterative (no recursion blow-up on long names).
 public enum Glob {

@@ -40,7 +40,7 @@ final class EvdevReader: DeviceSession, @unchecked Sendable {
             _ = gw_evdev_name(fd, &name, 255)
             var bus: UInt16 = 0, vendor: UInt16 = 0, product: UInt16 = 0, version: UInt16 = 0
             if gw_evdev_id(fd, &bus, &vendor, &product, &version) == 0 {
-                meta["usb"] = "\(hex(vendor)):\(hex(product))"
+                meta["usb"] = "\(hex4(vendor)):\(hex4(product))"
             }
             meta["name"] = "\(cString(name))"
             var phys = [CChar](repeating: 0, count: 256)
@@ -118,8 +118,4 @@ final class EvdevReader: DeviceSession, @unchecked Sendable {
         String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    private func hex(_ v: UInt16) -> String {
-        let s = String(v, radix: 16)
-        return String(repeating: "0", count: max(0, 4 - s.count)) + s
-    }
 }

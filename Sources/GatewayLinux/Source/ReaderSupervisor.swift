@@ -63,7 +63,7 @@ final class SupervisorLoop: @unchecked Sendable {
         }
         logger.info("reader supervisor started", metadata: ["readers": "\(readers.map(\.id))", "udev_source": "\(udev.source)"])
         consider(udev.enumerate())
-        considerFixedPaths()
+        considerFixedPaths(udev)
         var fds = [pollfd(fd: stop.fd, events: Int16(POLLIN), revents: 0),
                    pollfd(fd: endedSignal.fd, events: Int16(POLLIN), revents: 0)]
         if let m = monitorFD { fds.append(pollfd(fd: m, events: Int16(POLLIN), revents: 0)) }
@@ -93,21 +93,21 @@ final class SupervisorLoop: @unchecked Sendable {
                     }
                 }
             }
-            considerFixedPaths()
+            considerFixedPaths(udev)
         }
         for a in active.values { a.stop.signal() }
         group.wait()
         logger.info("reader supervisor stopped")
     }
 
-    private func considerFixedPaths() {
+    private func considerFixedPaths(_ udev: UdevDevices) {
         for r in readers {
             guard let path = r.path, let node = realpath(path) else { continue }
             let key = "\(r.id)@\(node)"
             guard active[key] == nil else { continue }
             if let m = r.match {
                 // With a rule as well, the device must also match it: ask udev about it.
-                let dev = UdevDevices(subsystems: [r.subsystem ?? ""]).enumerate().first { $0.devnode == node }
+                let dev = udev.enumerate().first { $0.devnode == node && $0.subsystem == r.subsystem }
                 guard let dev, m.matches(dev) else { continue }
             }
             start(r, devnode: node)
@@ -154,7 +154,7 @@ final class SupervisorLoop: @unchecked Sendable {
             // Identity from sysfs: which physical reader this is (no scan content).
             logger.info("reader device found", metadata: [
                 "reader": "\(r.id)", "device": "\(devnode)",
-                "usb": "\(d.vendor.map { String($0, radix: 16) } ?? "-"):\(d.product.map { String($0, radix: 16) } ?? "-")",
+                "usb": "\(d.vendor.map(hex4) ?? "-"):\(d.product.map(hex4) ?? "-")",
                 "serial": "\(d.serial ?? "-")", "name": "\(d.name ?? "-")",
             ])
         }
