@@ -30,8 +30,9 @@ fi
 
 if [ "$what" = test ]; then
   # Test-only Python tools: pytest runs the system tests, Pillow rotates and dirties test images,
-  # openapi-spec-validator and jsonschema check docs/openapi.yaml against real traffic.
-  for mod in pytest:pytest PIL:pillow openapi_spec_validator:openapi-spec-validator jsonschema:jsonschema yaml:pyyaml; do
+  # openapi-spec-validator and jsonschema check docs/openapi.yaml against real traffic, pyhpke
+  # (with its dependency cryptography) opens spooled envelopes independently of swift-crypto.
+  for mod in pytest:pytest PIL:pillow openapi_spec_validator:openapi-spec-validator jsonschema:jsonschema yaml:pyyaml pyhpke:pyhpke; do
     if ! python3 -c "import ${mod%%:*}" 2>/dev/null; then
       echo "install-deps: pip install ${mod##*:}"
       python3 -m pip install -q "${mod##*:}" 2>/dev/null || python3 -m pip install -q --break-system-packages "${mod##*:}"

@@ -5,23 +5,29 @@ import GatewayCore
 /// The gateways this server accepts envelopes from: a directory with one PEM public key per
 /// device, named `<device-id>.pem`. Registering a terminal is copying its `gatewayd keygen`
 /// output there; a file added while the server runs is picked up at the device's next envelope.
+/// During a device key rotation the file holds both public keys (old first, new appended), so
+/// envelopes still spooled under the old key open too; the old one is removed once they have.
 public final class DeviceRegistry: @unchecked Sendable {
     public let directory: String
     private let lock = NSLock()
-    private var cache: [String: Curve25519.KeyAgreement.PublicKey] = [:]
+    private var cache: [String: (mtime: Int, keys: [Curve25519.KeyAgreement.PublicKey])] = [:]
 
     public init(directory: String) {
         self.directory = directory
     }
 
-    /// The device's registered key, or nil when it has none (or its id is not a safe file name).
-    public func key(for device: String) -> Curve25519.KeyAgreement.PublicKey? {
-        guard GatewayConfig.isValidID(device) else { return nil }
-        if let k = lock.withLock({ cache[device] }) { return k }
+    /// The device's registered keys; empty when it has none (or its id is not a safe file name).
+    /// Re-read when the file changes, so adding or retiring a key needs no restart.
+    public func keys(for device: String) -> [Curve25519.KeyAgreement.PublicKey] {
+        guard GatewayConfig.isValidID(device) else { return [] }
         let path = directory + "/" + device + ".pem"
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
-              let key = try? X25519KeyPEM.publicKey(fromPEM: text) else { return nil }
-        lock.withLock { cache[device] = key }
-        return key
+        guard let attrs = try? FileManager.default.attributesOfItem(atPath: path),
+              let modified = attrs[.modificationDate] as? Date else { return [] }
+        let mtime = Int(modified.timeIntervalSince1970 * 1e6)
+        if let c = lock.withLock({ cache[device] }), c.mtime == mtime { return c.keys }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
+        let keys = X25519KeyPEM.publicKeys(fromPEMBundle: text)
+        lock.withLock { cache[device] = (mtime, keys) }
+        return keys
     }
 }

@@ -25,7 +25,7 @@ public struct EnvelopeReceiver: Sendable {
         var rejected = 0
         for (i, envelope) in batch.envelopes.enumerated() {
             do {
-                let event = try opener.open(envelope, deviceKey: devices.key(for: envelope.device))
+                let event = try opener.open(envelope, deviceKeys: devices.keys(for: envelope.device))
                 opened.append((i, event))
             } catch {
                 rejected += 1

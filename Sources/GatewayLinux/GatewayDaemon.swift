@@ -29,11 +29,15 @@ public struct GatewayDaemon {
         self.config = config
         let deviceKey = try KeyFile.loadPrivate(config.device.privateKeyPath, role: "device")
         let serverKey = try KeyFile.loadPublic(config.server.publicKeyPath, role: "server")
-        let sealer = EnvelopeSealer(device: config.device.id, deviceKey: deviceKey, serverKey: serverKey, serverKeyID: config.server.keyID)
+        let next = try config.server.next.map { n throws(KeyFileError) in
+            EnvelopeSealer.NextServerKey(key: try KeyFile.loadPublic(n.publicKeyPath, role: "server"), keyID: n.keyID, fromNanos: n.fromNanos)
+        }
+        let sealer = EnvelopeSealer(device: config.device.id, deviceKey: deviceKey, serverKey: serverKey, serverKeyID: config.server.keyID, next: next)
+        let redactor = try Self.makeRedactor(config)
         let classifier = try config.makeClassifier()
         spool = try Spool(path: config.spool.path)
         let doorbell = Doorbell()
-        let sink = CaptureSink(spool: spool, sealer: CaptureSealer(classifier: classifier, sealer: sealer, hints: config.decodeHints), doorbell: doorbell)
+        let sink = CaptureSink(spool: spool, sealer: CaptureSealer(classifier: classifier, sealer: sealer, redactor: redactor, hints: config.decodeHints), doorbell: doorbell)
         let deliverer = try HTTPDeliverer(
             serverURL: config.server.url, caPath: config.server.caPath,
             connectTimeout: config.forward.connectTimeout, requestTimeout: config.forward.requestTimeout)
@@ -51,8 +55,17 @@ public struct GatewayDaemon {
         let status = try spool.status()
         logger.info("gatewayd ready", metadata: [
             "device": "\(config.device.id)", "readers": "\(config.readers.count)", "server_key_id": "\(sealer.serverKeyID)",
+            "next_server_key_id": "\(sealer.next?.keyID ?? "-")", "redaction_rules": "\(redactor.rules.count)",
             "spool_depth": "\(status.depth)", "dead_letters": "\(status.deadLetters)", "version": "\(GatewayVersion.string)",
         ])
+    }
+
+    /// The configured redaction rules with the site key loaded when a rule hashes.
+    public static func makeRedactor(_ config: GatewayConfig) throws(KeyFileError) -> Redactor {
+        let rules = config.redact.rules
+        guard Redactor.needsSiteKey(rules) else { return Redactor(rules: rules, pseudonymizer: nil) }
+        let key = try KeyFile.loadSiteKey(config.redact.siteKeyPath)
+        return Redactor(rules: rules, pseudonymizer: Pseudonymizer(keyBytes: key))
     }
 
     /// Runs until SIGTERM or SIGINT, then stops readers (each finishes its current commit) and

@@ -77,7 +77,7 @@ struct EventsCommand: ParsableCommand {
                     col(ev.tag.subject ?? "-", 11),
                     col(ev.decoded?.format.rawValue ?? (ev.misread != nil ? "MISREAD" : "-"), 18),
                     col(ev.capturedAt, 25),
-                    (ev.text ?? "(binary, base64 \(ev.raw))").replacingOccurrences(of: "\u{1D}", with: "<GS>"),
+                    (ev.text ?? ev.raw.map { "(binary, base64 \($0))" } ?? "(binary, withheld by redaction)").replacingOccurrences(of: "\u{1D}", with: "<GS>"),
                 ]
                 print(cols.joined(separator: " "))
             }

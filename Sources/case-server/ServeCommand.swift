@@ -1,5 +1,6 @@
 import ArgumentParser
 import CaseServerKit
+import Crypto
 import Foundation
 import GatewayCore
 import GatewayLinux
@@ -17,7 +18,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Port; 0 picks a free one (see --ready-file).") var port = 8443
     @Option(name: .long, help: "TLS certificate chain (PEM).") var cert: String
     @Option(name: .long, help: "TLS private key (PEM).") var tlsKey: String
-    @Option(name: .long, help: "HPKE private key (PEM); repeat for key rotation.") var privateKey: [String]
+    @Option(name: .long, help: "HPKE private key (PEM), as PATH or KEYID=PATH; repeat for key rotation (every key also answers to its derived id).") var privateKey: [String]
     @Option(name: .long, help: "Directory of registered device public keys, <device-id>.pem.") var devices: String
     @Option(name: .long, help: "SQLite database for received events.") var db: String
     @Option(name: .long, help: "Write the bound port here once listening.") var readyFile: String?
@@ -31,14 +32,21 @@ struct ServeCommand: AsyncParsableCommand {
             return h
         }
         let logger = Logger(label: "case-server")
-        let keys = try privateKey.map { path in
-            do { return try KeyFile.loadPrivate(path, role: "server") } catch {
+        var named: [String: Curve25519.KeyAgreement.PrivateKey] = [:]
+        for arg in privateKey {
+            let (id, path): (String?, String) = arg.contains("=") && !arg.hasPrefix("/")
+                ? (String(arg.prefix { $0 != "=" }), String(arg.drop { $0 != "=" }.dropFirst())) : (nil, arg)
+            let key: Curve25519.KeyAgreement.PrivateKey
+            do { key = try KeyFile.loadPrivate(path, role: "server") } catch {
                 throw ValidationError("\(error)")
             }
+            named[id ?? X25519KeyPEM.keyID(of: key.publicKey)] = key
         }
+        let keys = Array(named.values)
+        let keyIDs = named.keys.sorted()
         guard !keys.isEmpty else { throw ValidationError("give at least one --private-key") }
         let store = try CaseStore(path: db)
-        let receiver = EnvelopeReceiver(opener: EnvelopeOpener(serverKeys: keys), devices: DeviceRegistry(directory: devices), store: store, logger: logger)
+        let receiver = EnvelopeReceiver(opener: EnvelopeOpener(namedServerKeys: named), devices: DeviceRegistry(directory: devices), store: store, logger: logger)
 
         let router = Router()
         router.get("/v1/health") { _, _ in "ok\n" }
@@ -62,7 +70,7 @@ struct ServeCommand: AsyncParsableCommand {
             configuration: .init(address: .hostname(host, port: port), serverName: "case-server"),
             onServerRunning: { channel in
                 let bound = channel.localAddress?.port ?? 0
-                logger.info("case-server listening", metadata: ["host": "\(host)", "port": "\(bound)", "server_keys": "\(keys.map { X25519KeyPEM.keyID(of: $0.publicKey) })"])
+                logger.info("case-server listening", metadata: ["host": "\(host)", "port": "\(bound)", "server_keys": "\(keyIDs)"])
                 if let readyFile {
                     try? "\(bound)\n".write(toFile: readyFile + ".tmp", atomically: false, encoding: .utf8)
                     _ = rename(readyFile + ".tmp", readyFile)

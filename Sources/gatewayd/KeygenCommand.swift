@@ -2,7 +2,8 @@ import ArgumentParser
 import GatewayCore
 import GatewayLinux
 
-/// `gatewayd keygen --out PATH`: makes this terminal's key pair.
+/// `gatewayd keygen --out PATH`: makes this terminal's key pair; `--site-key PATH` makes the
+/// site's pseudonym key instead (once per site, then copied to every terminal).
 struct KeygenCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keygen",
@@ -11,8 +12,16 @@ struct KeygenCommand: ParsableCommand {
     @Option(name: .long, help: "Where to write the private key; the public key goes to PATH.pub.")
     var out: String = "/var/lib/gatewayd/device.key"
 
+    @Option(name: .long, help: "Instead: write a new site key for redaction pseudonyms (mode 0600) to PATH.")
+    var siteKey: String?
+
     func run() throws {
         do {
+            if let siteKey {
+                try KeyFile.generateSiteKey(path: siteKey)
+                FileHandleStderr.write("gatewayd: wrote site key \(siteKey) (0600); copy this same file to every terminal of the site\n")
+                return
+            }
             let key = try KeyFile.generate(privatePath: out, publicPath: out + ".pub")
             print(X25519KeyPEM.publicKeyPEM(key.publicKey), terminator: "")
             FileHandleStderr.write("gatewayd: wrote \(out) (0600) and \(out).pub; key id \(X25519KeyPEM.keyID(of: key.publicKey))\n")

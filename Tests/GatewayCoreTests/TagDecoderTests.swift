@@ -80,7 +80,8 @@ final class TagDecoderTests: XCTestCase {
 
     func testCaptureSealerMarksMisreadsAndDoesNotClassifyThem() throws {
         let classifier = TagClassifier(schemas: [try LabelSchema(name: "any", pattern: ".*", kind: .subject)])
-        let sealer = CaptureSealer(classifier: classifier, sealer: EnvelopeSealer(device: "d", deviceKey: .init(), serverKey: try .init(rawRepresentation: [UInt8](repeating: 9, count: 32))))
+        let sealer = CaptureSealer(classifier: classifier, sealer: EnvelopeSealer(device: "d", deviceKey: .init(), serverKey: try .init(rawRepresentation: [UInt8](repeating: 9, count: 32))),
+                                   redactor: Redactor(rules: RedactionRule.builtIn, pseudonymizer: nil))
         let good = sealer.interpret(Scan(readerID: "r", bytes: Array("]C10109506000134352".utf8), wallNanos: 0, monotonicNanos: 0))
         XCTAssertEqual(good.0?.format, .gs1)
         XCTAssertNil(good.1)

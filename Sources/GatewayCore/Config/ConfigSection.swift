@@ -57,6 +57,14 @@ final class ConfigSection {
         return b
     }
 
+    func stringArray(_ k: String) throws(ConfigError) -> [String]? {
+        guard let v = value(k) else { return nil }
+        guard let a = v.array, let strings = Optional(a.compactMap(\.string)), strings.count == a.count else {
+            throw .invalid(key: key(k), problem: "expected an array of strings, found \(v.type)", fix: "write it as \(k) = [\"...\", \"...\"]")
+        }
+        return strings
+    }
+
     func table(_ k: String) throws(ConfigError) -> ConfigSection? {
         guard let v = value(k) else { return nil }
         guard let t = v.table else {

@@ -22,8 +22,31 @@ public struct GatewayConfig: Sendable, Equatable {
         public var publicKeyPath: String
         /// Overrides the key id derived from the public key.
         public var keyID: String?
+        /// Server key rotation: the key to seal to from `nextFromNanos` on (wall clock), so a
+        /// fleet switches at one moment without a config push at that moment.
+        public var next: NextKey?
         /// PEM bundle of the CAs to trust for the server's TLS certificate; nil = system store.
         public var caPath: String?
+    }
+
+    public struct NextKey: Sendable, Equatable {
+        public var publicKeyPath: String
+        public var keyID: String?
+        public var fromNanos: Int64
+        public init(publicKeyPath: String, keyID: String?, fromNanos: Int64) {
+            self.publicKeyPath = publicKeyPath
+            self.keyID = keyID
+            self.fromNanos = fromNanos
+        }
+    }
+
+    /// `[redact]`: the rules every event passes before it is sealed.
+    public struct Redact: Sendable, Equatable {
+        /// The site key for `hash` rules: 32+ random bytes, mode 0600, the same on every terminal
+        /// of a site (`gatewayd keygen --site-key`).
+        public var siteKeyPath: String
+        /// Configured rules, then (unless `builtin = false`) `RedactionRule.builtIn`.
+        public var rules: [RedactionRule]
     }
 
     public struct Spool: Sendable, Equatable {
@@ -110,6 +133,7 @@ public struct GatewayConfig: Sendable, Equatable {
     public var forward: Forward
     public var readers: [Reader]
     public var schemas: [Schema]
+    public var redact: Redact = Redact(siteKeyPath: "/var/lib/gatewayd/site.key", rules: RedactionRule.builtIn)
 
     public static let supportedBauds: [Int] = [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600]
 
@@ -143,11 +167,23 @@ public struct GatewayConfig: Sendable, Equatable {
         guard url.lowercased().hasPrefix("https://") else {
             throw .invalid(key: srv.key("url"), problem: "'\(url)' is not an https URL", fix: "scans leave the terminal only over TLS: use https://")
         }
-        let server = Server(
+        var server = Server(
             url: url.hasSuffix("/") ? String(url.dropLast()) : url,
             publicKeyPath: resolve(try srv.string("public_key", default: "/etc/gatewayd/server.pub")),
             keyID: try srv.string("key_id"),
             caPath: try srv.string("ca").map(resolve))
+        let nextPath = try srv.string("next_public_key"), nextFrom = try srv.string("next_from"), nextID = try srv.string("next_key_id")
+        if let nextPath {
+            guard let from = nextFrom else {
+                throw .invalid(key: srv.key("next_from"), problem: "missing", fix: "say when to switch to the next key, e.g. next_from = \"2027-01-01T00:00:00Z\"")
+            }
+            guard let nanos = RFC3339.parseUnixNanos(from) else {
+                throw .invalid(key: srv.key("next_from"), problem: "'\(from)' is not an RFC 3339 UTC time", fix: "write it like \"2027-01-01T00:00:00Z\"")
+            }
+            server.next = NextKey(publicKeyPath: resolve(nextPath), keyID: nextID, fromNanos: nanos)
+        } else if nextFrom != nil || nextID != nil {
+            throw .invalid(key: srv.key("next_public_key"), problem: "missing", fix: "next_from and next_key_id describe a next key: give its next_public_key too")
+        }
         try srv.finish()
 
         var spool = Spool(path: "/var/lib/gatewayd/spool.db")
@@ -219,8 +255,79 @@ public struct GatewayConfig: Sendable, Equatable {
                                   decodedFormat: decodedFormat, subjectAI: subjectAI))
         }
 
+        var redact = Redact(siteKeyPath: "/var/lib/gatewayd/site.key", rules: RedactionRule.builtIn)
+        if let rd = try top.table("redact") {
+            redact = try parseRedact(rd, resolve: resolve)
+        }
+
         try top.finish()
-        return GatewayConfig(device: device, server: server, spool: spool, forward: forward, readers: readers, schemas: schemas)
+        var config = GatewayConfig(device: device, server: server, spool: spool, forward: forward, readers: readers, schemas: schemas)
+        config.redact = redact
+        return config
+    }
+
+    private static func parseRedact(_ rd: ConfigSection, resolve: (String) -> String) throws(ConfigError) -> Redact {
+        let siteKey = resolve(try rd.string("site_key", default: "/var/lib/gatewayd/site.key"))
+        let builtin = try rd.bool("builtin", default: true)
+        var rules: [RedactionRule] = []
+        var names = Set<String>()
+        for r in try rd.tableArray("rule") {
+            let name = try validID(r, "name", example: "national-id")
+            guard names.insert(name).inserted else {
+                throw .invalid(key: r.key("name"), problem: "'\(name)' names another rule too", fix: "give every [[redact.rule]] its own name: events list the rules that fired by name")
+            }
+            var detect: [PersonalDataKind] = []
+            for d in try r.stringArray("detect") ?? [] {
+                guard let k = PersonalDataKind(rawValue: d) else {
+                    throw .invalid(key: r.key("detect"), problem: "unknown detector '\(d)'", fix: "use \(PersonalDataKind.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                detect.append(k)
+            }
+            let fields = try r.stringArray("fields") ?? []
+            guard detect.isEmpty != fields.isEmpty else {
+                throw .invalid(key: r.key("detect"), problem: detect.isEmpty ? "the rule selects nothing" : "both detect and fields are set",
+                               fix: "give a rule either detect = [...] (personal data in free text) or fields = [...] (values by name)")
+            }
+            let actionName = try r.requiredString("action", example: "mask")
+            let action: RedactionRule.Action
+            switch actionName {
+            case "mask":
+                action = .mask(keepFirst: try r.int("keep_first", default: 0, range: 0...64), keepLast: try r.int("keep_last", default: 4, range: 0...64))
+            case "hash": action = .hash
+            case "drop": action = .drop
+            case "coarsen":
+                let timeFields = fields.filter { Glob.matches($0, "captured_at") }
+                let locFields = fields.filter { Glob.matches($0, "location") }
+                guard detect.isEmpty, fields.count == timeFields.count + locFields.count, timeFields.isEmpty != locFields.isEmpty else {
+                    throw .invalid(key: r.key("fields"), problem: "coarsen applies to location or captured_at, one per rule",
+                                   fix: "write fields = [\"location\"] with decimals or grid_m, or fields = [\"captured_at\"] with bucket_s")
+                }
+                if !timeFields.isEmpty {
+                    action = .coarsenTime(bucketS: try r.int("bucket_s", default: 900, range: 1...86_400))
+                } else {
+                    let decimals = try r.int("decimals", default: -1, range: -1...8)
+                    let grid = try r.int("grid_m", default: 0, range: 0...100_000)
+                    guard (decimals >= 0) != (grid > 0) else {
+                        throw .invalid(key: r.key("decimals"), problem: "give exactly one of decimals and grid_m", fix: "e.g. decimals = 3 (≈110 m) or grid_m = 500")
+                    }
+                    action = .coarsenLocation(decimals: decimals >= 0 ? decimals : nil, gridM: grid > 0 ? Double(grid) : nil)
+                }
+            default:
+                throw .invalid(key: r.key("action"), problem: "unknown action '\(actionName)'", fix: "use mask, hash, drop or coarsen")
+            }
+            if action == .hash || action.isMask {
+                if fields.contains(where: { Glob.matches($0, "captured_at") || Glob.matches($0, "location") }) {
+                    throw .invalid(key: r.key("fields"), problem: "location and captured_at are not text: they cannot be masked or hashed",
+                                   fix: "coarsen them (action = \"coarsen\"), or drop the location")
+                }
+            } else if action == .drop, fields.contains(where: { Glob.matches($0, "captured_at") }) {
+                throw .invalid(key: r.key("fields"), problem: "captured_at cannot be dropped", fix: "coarsen it: action = \"coarsen\" with bucket_s")
+            }
+            try r.finish()
+            rules.append(RedactionRule(name: name, detect: detect, fields: fields, action: action))
+        }
+        try rd.finish()
+        return Redact(siteKeyPath: siteKey, rules: rules + (builtin ? RedactionRule.builtIn : []))
     }
 
     private static func parseReader(_ r: ConfigSection, id: String, resolve: (String) -> String) throws(ConfigError) -> Reader {

@@ -1,4 +1,4 @@
-/// Turns scans into sealed envelopes: decode, classify, build the capture event, seal. Pure
+/// Turns scans into sealed envelopes: decode, classify, build the capture event, redact, seal. Pure
 /// apart from the HPKE randomness; the caller supplies sequence numbers, ids and the sealing
 /// time, so the spool can hand out sequence numbers inside the transaction that stores them.
 public struct CaptureSealer: Sendable {
@@ -6,10 +6,13 @@ public struct CaptureSealer: Sendable {
     public let sealer: EnvelopeSealer
     /// Per reader: what its bytes are when they cannot say (`[[reader]] decode`).
     public let hints: [String: TagDecoder.Hint]
+    /// Runs on every event before it is sealed: nothing reaches the spool unredacted.
+    public let redactor: Redactor
 
-    public init(classifier: TagClassifier, sealer: EnvelopeSealer, hints: [String: TagDecoder.Hint] = [:]) {
+    public init(classifier: TagClassifier, sealer: EnvelopeSealer, redactor: Redactor, hints: [String: TagDecoder.Hint] = [:]) {
         self.classifier = classifier
         self.sealer = sealer
+        self.redactor = redactor
         self.hints = hints
     }
 
@@ -17,6 +20,10 @@ public struct CaptureSealer: Sendable {
 
     /// The decoded model, the misread if the scan failed its format's checks, and the class.
     public func interpret(_ scan: Scan) -> (DecodedTag?, Misread?, TagClassification) {
+        Self.interpret(scan, classifier: classifier, hints: hints)
+    }
+
+    public static func interpret(_ scan: Scan, classifier: TagClassifier, hints: [String: TagDecoder.Hint]) -> (DecodedTag?, Misread?, TagClassification) {
         let year = Int(RFC3339.format(unixNanos: scan.wallNanos).prefix(4)) ?? 2000
         let result = TagDecoder(referenceYear: year).decode(scan.bytes, symbology: scan.symbology, hint: hints[scan.readerID] ?? .auto)
         switch result {
@@ -31,9 +38,14 @@ public struct CaptureSealer: Sendable {
         }
     }
 
-    public func seal(_ scan: Scan, id: String, seq: UInt64, sealedAtNanos: Int64) throws -> Envelope {
+    /// The event as it will be sealed: decoded, classified and redacted.
+    public func event(_ scan: Scan, id: String, seq: UInt64) -> CaptureEvent {
         let (decoded, misread, tag) = interpret(scan)
         let event = CaptureEvent(id: id, device: sealer.device, seq: seq, scan: scan, tag: tag, decoded: decoded, misread: misread)
-        return try sealer.seal(event, sealedAtNanos: sealedAtNanos)
+        return redactor.redact(event).event
+    }
+
+    public func seal(_ scan: Scan, id: String, seq: UInt64, sealedAtNanos: Int64) throws -> Envelope {
+        try sealer.seal(event(scan, id: id, seq: seq), sealedAtNanos: sealedAtNanos)
     }
 }

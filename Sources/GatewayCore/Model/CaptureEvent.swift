@@ -4,6 +4,7 @@ import Foundation
 /// classified. Versioned (`v`) so the case server can accept older gateways after a change.
 ///
 /// It exists in clear only in memory, between decode and seal; it is never logged or stored.
+/// The `Redactor` rewrites it before sealing; `redactions` names the rules that changed it.
 /// `id`, `device` and `seq` repeat the envelope's header so that the server can check that the
 /// sealed content belongs to the header it arrived under (the header is also bound as AAD).
 public struct CaptureEvent: Codable, Sendable, Equatable {
@@ -18,8 +19,10 @@ public struct CaptureEvent: Codable, Sendable, Equatable {
     public var capturedAt: String
     /// CLOCK_MONOTONIC at capture, nanoseconds; only meaningful with `bootID` of the same boot.
     public var monotonicNs: UInt64
-    /// The scanned bytes, base64: labels are not always text.
-    public var raw: String
+    /// The scanned bytes, base64: labels are not always text. After redaction of a text scan it
+    /// is the redacted text's bytes; nil when a binary scan held personal data (the decoded
+    /// model, redacted, is then the only form that leaves the terminal).
+    public var raw: String?
     /// The scanned bytes as text, when they are valid UTF-8.
     public var text: String?
     /// AIM symbology identifier as the reader reported it, when it did.
@@ -30,16 +33,23 @@ public struct CaptureEvent: Codable, Sendable, Equatable {
     /// Why a scan that claimed a format failed its checks (a damaged or misread label). The
     /// scan is still delivered — a damaged label is itself a report — but never as a valid tag.
     public var misread: Misread?
+    /// Where the terminal was (gpsd), possibly coarsened.
+    public var location: Location?
+    /// The operator signed in at capture (their badge id, or its pseudonym after redaction).
+    public var operatorID: String?
+    /// Names of the redaction rules that changed this event, in rule order; nil when none did.
+    public var redactions: [String]?
 
     enum CodingKeys: String, CodingKey {
-        case v, id, device, seq, reader, raw, text, tag, symbology, decoded, misread
+        case v, id, device, seq, reader, raw, text, tag, symbology, decoded, misread, location, redactions
+        case operatorID = "operator"
         case capturedAt = "captured_at"
         case monotonicNs = "monotonic_ns"
     }
 
     public init(
         id: String, device: String, seq: UInt64, scan: Scan, tag: TagClassification,
-        decoded: DecodedTag? = nil, misread: Misread? = nil
+        decoded: DecodedTag? = nil, misread: Misread? = nil, location: Location? = nil, operatorID: String? = nil
     ) {
         self.v = Self.currentVersion
         self.id = id
@@ -54,6 +64,8 @@ public struct CaptureEvent: Codable, Sendable, Equatable {
         self.tag = tag
         self.decoded = decoded
         self.misread = misread
+        self.location = location
+        self.operatorID = operatorID
     }
 
     /// Canonical JSON (sorted keys) so that equal events seal equal plaintexts.

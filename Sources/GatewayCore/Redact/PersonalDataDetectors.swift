@@ -1,4 +1,4 @@
-/// Detectors of personal data in scanned text (issue #5's redaction engine builds on these).
+/// Detectors of personal data in scanned text; the `Redactor` runs them for its detector rules.
 /// Each finds spans with a validity check where the format has one, so that plain numbers are
 /// not taken for identity or card numbers:
 /// - PRC resident identity numbers: 18 characters with the ISO 7064 MOD 11-2 check character
@@ -7,6 +7,10 @@
 ///   8–15 digits);
 /// - payment card numbers: 13–19 digits (spaces or dashes allowed between groups) passing Luhn;
 /// - e-mail addresses.
+///
+/// Full-width forms (U+FF01…U+FF5E, the ideographic space), which Chinese input methods produce
+/// and a label printer keeps, are folded to ASCII first, one character for one, so that a
+/// detection's offsets are offsets in the original text.
 public enum PersonalDataKind: String, Sendable, Codable, CaseIterable {
     case prcID = "prc_id", mobileCN = "mobile_cn", e164, paymentCard = "payment_card", email
 }
@@ -19,7 +23,7 @@ public struct Detection: Sendable, Equatable {
 
 public enum PersonalDataDetectors {
     public static func detect(_ text: String) -> [Detection] {
-        let c = Array(text)
+        let c = Array(text).map(fold)
         var out: [Detection] = []
         var i = 0
         while i < c.count {
@@ -33,15 +37,29 @@ public enum PersonalDataDetectors {
         return out
     }
 
+    /// Full-width ASCII variants and the ideographic space to their ASCII forms; others as-is.
+    public static func fold(_ ch: Character) -> Character {
+        guard ch.unicodeScalars.count == 1, let u = ch.unicodeScalars.first else { return ch }
+        switch u.value {
+        case 0xFF01...0xFF5E: return Character(Unicode.Scalar(u.value - 0xFF01 + 0x21)!)
+        case 0x3000: return " "
+        default: return ch
+        }
+    }
+
+    public static func fold(_ s: String) -> String { String(s.map(fold)) }
+
     static func isDigit(_ ch: Character) -> Bool { ch.isASCII && ch.isNumber }
     static func digitRun(_ c: [Character], _ i: Int) -> Int {
         var j = i
         while j < c.count && isDigit(c[j]) { j += 1 }
         return j - i
     }
-    /// A match must not be part of a longer run of digits (or letters, for ids).
-    static func boundaryBefore(_ c: [Character], _ i: Int) -> Bool { i == 0 || !(c[i - 1].isLetter || c[i - 1].isNumber) }
-    static func boundaryAfter(_ c: [Character], _ j: Int) -> Bool { j >= c.count || !(c[j].isLetter || c[j].isNumber) }
+    /// A number must not be part of a longer run of digits. Letters may touch it: labels write
+    /// "TEL13812345678" and "ID110105…", and in free text over-redacting a serial number costs
+    /// less than missing a phone number.
+    static func boundaryBefore(_ c: [Character], _ i: Int) -> Bool { i == 0 || !isDigit(c[i - 1]) }
+    static func boundaryAfter(_ c: [Character], _ j: Int) -> Bool { j >= c.count || !isDigit(c[j]) }
 
     // MARK: PRC resident identity number (GB 11643-1999, ISO 7064 MOD 11-2)
 

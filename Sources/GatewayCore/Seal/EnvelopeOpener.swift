@@ -15,22 +15,40 @@ public struct EnvelopeOpener: Sendable {
         self.serverKeys = byID
     }
 
+    /// Named server keys: `id → key`, for key ids set by hand (`[server] key_id`); every key
+    /// also answers to its derived id.
+    public init(namedServerKeys: [String: Curve25519.KeyAgreement.PrivateKey]) {
+        var byID = namedServerKeys
+        for k in namedServerKeys.values { byID[X25519KeyPEM.keyID(of: k.publicKey)] = k }
+        self.serverKeys = byID
+    }
+
     public func open(_ envelope: Envelope, deviceKey: Curve25519.KeyAgreement.PublicKey?) throws(OpenError) -> CaptureEvent {
+        try open(envelope, deviceKeys: deviceKey.map { [$0] } ?? [])
+    }
+
+    /// - Parameter deviceKeys: the device's registered keys; two while its key is rotated (the
+    ///   spool still holds envelopes sealed with the old one).
+    public func open(_ envelope: Envelope, deviceKeys: [Curve25519.KeyAgreement.PublicKey]) throws(OpenError) -> CaptureEvent {
         guard envelope.suite == SealSuite.name else { throw .unsupportedSuite(envelope.suite) }
         guard let serverKey = serverKeys[envelope.keyID] else { throw .unknownKeyID(envelope.keyID) }
-        guard let deviceKey else { throw .unknownDevice(envelope.device) }
+        guard !deviceKeys.isEmpty else { throw .unknownDevice(envelope.device) }
         guard let enc = Data(base64Encoded: envelope.enc), let ct = Data(base64Encoded: envelope.ct) else {
             throw .malformed("enc or ct is not base64")
         }
-        let plaintext: Data
-        do {
-            var recipient = try HPKE.Recipient(
-                privateKey: serverKey, ciphersuite: SealSuite.ciphersuite, info: SealSuite.info,
-                encapsulatedKey: enc, authenticatedBy: deviceKey)
-            plaintext = try recipient.open(ct, authenticating: SealSuite.aad(id: envelope.id, device: envelope.device, seq: envelope.seq))
-        } catch {
-            throw .authenticationFailed
+        var opened: Data?
+        for deviceKey in deviceKeys {
+            do {
+                var recipient = try HPKE.Recipient(
+                    privateKey: serverKey, ciphersuite: SealSuite.ciphersuite, info: SealSuite.info,
+                    encapsulatedKey: enc, authenticatedBy: deviceKey)
+                opened = try recipient.open(ct, authenticating: SealSuite.aad(id: envelope.id, device: envelope.device, seq: envelope.seq))
+                break
+            } catch {
+                continue
+            }
         }
+        guard let plaintext = opened else { throw .authenticationFailed }
         let event: CaptureEvent
         do {
             event = try CaptureEvent.decode(plaintext)

@@ -11,26 +11,47 @@ public struct EnvelopeSealer: Sendable {
     public let serverKeyID: String
     private let serverKey: Curve25519.KeyAgreement.PublicKey
     private let deviceKey: Curve25519.KeyAgreement.PrivateKey
+    /// Server key rotation: the next key and the wall-clock time from which to seal to it.
+    public let next: NextServerKey?
+
+    public struct NextServerKey: Sendable {
+        public var key: Curve25519.KeyAgreement.PublicKey
+        public var keyID: String
+        public var fromNanos: Int64
+        public init(key: Curve25519.KeyAgreement.PublicKey, keyID: String? = nil, fromNanos: Int64) {
+            self.key = key
+            self.keyID = keyID ?? X25519KeyPEM.keyID(of: key)
+            self.fromNanos = fromNanos
+        }
+    }
 
     public init(device: String, deviceKey: Curve25519.KeyAgreement.PrivateKey,
-                serverKey: Curve25519.KeyAgreement.PublicKey, serverKeyID: String? = nil) {
+                serverKey: Curve25519.KeyAgreement.PublicKey, serverKeyID: String? = nil, next: NextServerKey? = nil) {
         self.device = device
         self.deviceKey = deviceKey
         self.serverKey = serverKey
         self.serverKeyID = serverKeyID ?? X25519KeyPEM.keyID(of: serverKey)
+        self.next = next
+    }
+
+    /// The key id and key an envelope sealed at `nanos` goes to.
+    public func recipient(atNanos nanos: Int64) -> (String, Curve25519.KeyAgreement.PublicKey) {
+        if let next, nanos >= next.fromNanos { return (next.keyID, next.key) }
+        return (serverKeyID, serverKey)
     }
 
     public func seal(_ event: CaptureEvent, sealedAtNanos: Int64) throws -> Envelope {
         precondition(event.device == device, "event sealed for another device")
+        let (keyID, recipientKey) = recipient(atNanos: sealedAtNanos)
         var sender = try HPKE.Sender(
-            recipientKey: serverKey, ciphersuite: SealSuite.ciphersuite,
+            recipientKey: recipientKey, ciphersuite: SealSuite.ciphersuite,
             info: SealSuite.info, authenticatedBy: deviceKey)
         let ct = try sender.seal(try event.jsonBytes(),
                                  authenticating: SealSuite.aad(id: event.id, device: device, seq: event.seq))
         return Envelope(
             id: event.id, device: device, seq: event.seq,
             sealedAt: RFC3339.format(unixNanos: sealedAtNanos),
-            suite: SealSuite.name, keyID: serverKeyID,
+            suite: SealSuite.name, keyID: keyID,
             enc: Data(sender.encapsulatedKey).base64EncodedString(),
             ct: Data(ct).base64EncodedString())
     }

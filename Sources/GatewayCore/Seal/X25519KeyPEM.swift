@@ -49,6 +49,13 @@ public enum X25519KeyPEM {
         }
     }
 
+    /// Every X25519 public key in a file of concatenated PEM blocks (a device mid-rotation has
+    /// two); blocks that are not X25519 public keys are skipped.
+    public static func publicKeys(fromPEMBundle text: String) -> [Curve25519.KeyAgreement.PublicKey] {
+        let end = "-----END PUBLIC KEY-----"
+        return text.components(separatedBy: end).dropLast().compactMap { try? publicKey(fromPEM: $0 + end) }
+    }
+
     /// A short, stable id for a public key: the first 8 bytes of SHA-256 over the raw key, in
     /// hex. Envelopes carry it so a server holding several keys (rotation) knows which to use.
     public static func keyID(of key: Curve25519.KeyAgreement.PublicKey) -> String {

@@ -1,6 +1,17 @@
 /// Hexadecimal text to bytes, for the places that take hex from people or readers (EPC from
 /// UHF readers, NDEF dumps, `gatewayd decode --hex`). Whitespace is ignored.
 public enum Hex {
+    /// Lower-case hex of `bytes`.
+    public static func string(_ bytes: some Sequence<UInt8>) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for b in bytes {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
     public static func bytes(_ s: String) -> [UInt8]? {
         let h = Array(s.utf8.filter { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D })
         guard !h.isEmpty, h.count % 2 == 0 else { return nil }

@@ -9,6 +9,36 @@ public enum KeyFile {
     /// Loads a private key, refusing one that others could read: a device key readable by
     /// group or others, or owned by another user, is a key that may already have leaked.
     public static func loadPrivate(_ path: String, role: String) throws(KeyFileError) -> Curve25519.KeyAgreement.PrivateKey {
+        try checkSecret(path, role: role)
+        let text = try read(path)
+        do {
+            return try X25519KeyPEM.privateKey(fromPEM: text)
+        } catch {
+            throw .badFormat(path: path, detail: error.description)
+        }
+    }
+
+    /// The site key for redaction pseudonyms: base64 of at least 32 bytes, same checks as a
+    /// private key (whoever reads it can test guesses against every pseudonym).
+    public static func loadSiteKey(_ path: String) throws(KeyFileError) -> [UInt8] {
+        try checkSecret(path, role: "site")
+        let text = try read(path)
+        guard let bytes = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)), bytes.count >= 32 else {
+            throw .badFormat(path: path, detail: "not base64 of at least 32 bytes; create a site key with `gatewayd keygen --site-key \(path)`")
+        }
+        return Array(bytes)
+    }
+
+    /// Writes a new site key (32 random bytes, base64) with mode 0600; never overwrites.
+    public static func generateSiteKey(path: String) throws(KeyFileError) {
+        let key = SymmetricKey(size: .bits256)
+        let b64 = key.withUnsafeBytes { Data($0).base64EncodedString() }
+        try write(b64 + "\n", to: path, mode: 0o600)
+    }
+
+    /// A secret's file must be the service user's own and closed to group and others: one that
+    /// others could read may already have leaked.
+    private static func checkSecret(_ path: String, role: String) throws(KeyFileError) {
         var st = stat()
         guard stat(path, &st) == 0 else {
             throw errno == ENOENT ? .missing(path: path, role: role) : .unreadable(path: path, detail: String(cString: strerror(errno)))
@@ -18,12 +48,6 @@ public enum KeyFile {
         }
         if st.st_uid != geteuid() {
             throw .wrongOwner(path: path, owner: st.st_uid, me: geteuid())
-        }
-        let text = try read(path)
-        do {
-            return try X25519KeyPEM.privateKey(fromPEM: text)
-        } catch {
-            throw .badFormat(path: path, detail: error.description)
         }
     }
 
@@ -83,6 +107,8 @@ public enum KeyFileError: Error, CustomStringConvertible {
                 return "device key \(path) does not exist; create it with `gatewayd keygen --out \(path)` and register the printed public key at the case server"
             case "server":
                 return "server public key \(path) does not exist; copy the case server's public key there (case-server keygen prints it)"
+            case "site":
+                return "site key \(path) does not exist; create it once per site with `gatewayd keygen --site-key \(path)` and copy the same file (mode 0600) to every terminal of the site, or set [redact] site_key"
             default:
                 return "\(role) key \(path) does not exist"
             }

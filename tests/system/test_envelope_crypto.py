@@ -1,0 +1,186 @@
+"""Envelopes checked against an independent HPKE implementation (pyhpke, RFC 9180).
+
+gatewayd seals with swift-crypto; these tests open what it spooled with pyhpke, using only the
+wire format (docs/wire-format.md) and the PEM key files, so a mistake shared by the gateway's
+sealer and the server's opener (both in GatewayCore) cannot hide. Then every header field and
+both halves of the HPKE output are altered one at a time: pyhpke must fail to open each copy,
+and the real case-server must reject it while still accepting the unaltered original.
+"""
+import base64
+import hashlib
+import json
+import ssl
+import urllib.request
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.serialization import (Encoding, PublicFormat, load_pem_private_key,
+                                                          load_pem_public_key)
+from pyhpke import AEADId, CipherSuite, KDFId, KEMId, KEMKey, OpenError
+
+from harness import GATEWAYD
+
+# Wire format v1: DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM, auth mode.
+SUITE = CipherSuite.new(KEMId.DHKEM_X25519_HKDF_SHA256, KDFId.HKDF_SHA256, AEADId.AES256_GCM)
+SUITE_NAME = "HPKE-Base/Auth-X25519-SHA256-AES256GCM"
+INFO = b"gatewayd envelope v1"
+
+
+def aad(env):
+    return f"{env['id']}\n{env['device']}\n{env['seq']}".encode()
+
+
+def hpke_open(env, server_sk, sender_pk, info=INFO):
+    """Opens one envelope in HPKE auth mode (pks given, no PSK) and returns the plaintext."""
+    enc = base64.b64decode(env["enc"], validate=True)
+    ct = base64.b64decode(env["ct"], validate=True)
+    ctx = SUITE.create_recipient_context(enc, server_sk, info=info, pks=sender_pk)
+    return ctx.open(ct, aad=aad(env))
+
+
+def raw_public(pub):
+    return pub.public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
+def load_keys(site):
+    """The server's private key (PKCS#8 PEM) and the device's registered public key (SPKI PEM)."""
+    server = load_pem_private_key((site.root / "server.key").read_bytes(), password=None)
+    assert isinstance(server, X25519PrivateKey)
+    device = load_pem_public_key((site.root / "devices" / f"{site.device}.pem").read_bytes())
+    assert isinstance(device, X25519PublicKey)
+    # The .pub file the gateway is configured with belongs to that private key.
+    server_pub = load_pem_public_key((site.root / "server.key.pub").read_bytes())
+    assert raw_public(server_pub) == raw_public(server.public_key())
+    return server, device
+
+
+def write_config(site):
+    config = site.write_config()
+    if "[redact]" not in config.read_text():
+        # The built-in redaction rules pseudonymise with the site key, which gatewayd otherwise
+        # looks for under /var/lib/gatewayd; give this test's terminal its own.
+        site_key = site.root / "site.key"
+        site.run([GATEWAYD, "keygen", "--site-key", str(site_key)])
+        config = site.write_config(extra=f'[redact]\nsite_key = "{site_key}"\n')
+    return config
+
+
+def spool_envelopes(site, labels):
+    """Runs gatewayd with no case server and returns (row, envelope) pairs from its spool."""
+    write_config(site)
+    assert site.server is None, "no case server may run: envelopes must stay in the spool"
+    gw = site.start_gateway()
+    site.scan(*labels)
+    site.wait_spooled(len(labels))
+    gw.kill()
+    gw.wait()
+    rows = site.spool_rows()
+    assert len(rows) == len(labels), "every scan is held in the spool while the server is down"
+    return [(row, json.loads(row[2])) for row in rows]
+
+
+def post(site, body):
+    ctx = ssl.create_default_context(cafile=str(site.root / "pki" / "ca.pem"))
+    req = urllib.request.Request(f"https://127.0.0.1:{site.server_port}/v1/envelopes", data=json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(req, context=ctx, timeout=10) as r:
+        assert r.status == 200
+        return json.load(r)
+
+
+def flip_bit(b64, byte_index=None):
+    data = bytearray(base64.b64decode(b64, validate=True))
+    data[len(data) // 2 if byte_index is None else byte_index] ^= 0x01
+    return base64.b64encode(bytes(data)).decode()
+
+
+def test_spooled_envelopes_open_with_an_independent_hpke_implementation(site):
+    labels = ["ACME-100234", "ACME-7", "not a label"]
+    pairs = spool_envelopes(site, labels)
+    server, device = load_keys(site)
+    server_sk = KEMKey.from_pyca_cryptography_key(server)
+    device_pk = KEMKey.from_pyca_cryptography_key(device)
+    key_id = hashlib.sha256(raw_public(server.public_key())).digest()[:8].hex()
+
+    for (row_seq, row_id, _body, *_), env in pairs:
+        assert (env["seq"], env["id"]) == (row_seq, row_id), "spool row and envelope header agree"
+    envs = [env for _, env in pairs]
+    assert [e["seq"] for e in envs] == [1, 2, 3]
+
+    for label, (row, env) in zip(labels, pairs):
+        assert env["device"] == site.device
+        assert env["suite"] == SUITE_NAME
+        assert env["key_id"] == key_id, "key_id is SHA-256 of the raw server public key, first 8 bytes, hex"
+        assert len(base64.b64decode(env["enc"], validate=True)) == 32
+
+        plaintext = hpke_open(env, server_sk, device_pk)
+        event = json.loads(plaintext)
+        assert (event["id"], event["device"], event["seq"]) == (env["id"], env["device"], env["seq"])
+        assert event["v"] == 1
+        assert event["text"] == label
+        assert base64.b64decode(event["raw"]) == label.encode()
+        assert event["reader"] == "fifo0"
+        assert list(json.loads(plaintext, object_pairs_hook=lambda kv: [k for k, _ in kv])) == \
+            sorted(event), "plaintext JSON has sorted keys"
+        body = row[2] if isinstance(row[2], bytes) else row[2].encode()
+        assert label.encode() not in body and label.encode() not in base64.b64decode(env["ct"]), \
+            "the spool holds no cleartext"
+
+    # The same envelope does not open in any other configuration: these prove the opening above
+    # really was HPKE auth mode with these keys and this info (and that this check can fail).
+    env = envs[0]
+    stranger = KEMKey.from_pyca_cryptography_key(X25519PrivateKey.generate().public_key())
+    with pytest.raises(OpenError):
+        hpke_open(env, server_sk, None)  # base mode: no sender authentication
+    with pytest.raises(OpenError):
+        hpke_open(env, server_sk, stranger)  # auth mode, another sender key
+    with pytest.raises(OpenError):
+        hpke_open(env, server_sk, device_pk, info=b"gatewayd envelope v2")
+    with pytest.raises(OpenError):
+        hpke_open(env, KEMKey.from_pyca_cryptography_key(X25519PrivateKey.generate()), device_pk)
+
+
+def test_tampered_envelopes_do_not_open_and_case_server_rejects_them(site):
+    [(_, original)] = spool_envelopes(site, ["ACME-4711"])
+    server, device = load_keys(site)
+    server_sk = KEMKey.from_pyca_cryptography_key(server)
+    device_pk = KEMKey.from_pyca_cryptography_key(device)
+    assert json.loads(hpke_open(original, server_sk, device_pk))["text"] == "ACME-4711"
+
+    # A second registered device with the very same public key: a header naming it passes the
+    # device lookup, so only the cryptographic binding of the header can reject it.
+    twin = "term-2"
+    (site.root / "devices" / f"{twin}.pem").write_text((site.root / "devices" / f"{site.device}.pem").read_text())
+    other_id = original["id"][:-12] + f"{int(original['id'][-12:], 16) ^ 0x5a5a:012x}"
+    assert other_id != original["id"]
+
+    # name -> (changed fields, reason code the server must give)
+    tampered = {
+        "id": ({"id": other_id}, "authentication_failed"),
+        "device (unregistered)": ({"device": "term-9"}, "unknown_device"),
+        "device (registered, same key)": ({"device": twin}, "authentication_failed"),
+        "seq": ({"seq": original["seq"] + 1}, "authentication_failed"),
+        "enc": ({"enc": flip_bit(original["enc"])}, "authentication_failed"),
+        "ct": ({"ct": flip_bit(original["ct"])}, "authentication_failed"),
+    }
+    variants = {name: (dict(original, **change), reason) for name, (change, reason) in tampered.items()}
+    for name, (env, _) in variants.items():
+        assert env != original
+        with pytest.raises(OpenError):
+            hpke_open(env, server_sk, device_pk)
+            pytest.fail(f"pyhpke opened an envelope with tampered {name}")
+
+    site.start_server()
+    for name, (env, reason) in variants.items():
+        results = post(site, {"envelopes": [env]})["results"]
+        assert len(results) == 1, name
+        assert results[0]["id"] == env["id"], name
+        assert results[0]["status"] == "rejected", f"tampered {name}: {results[0]}"
+        assert results[0]["reason"].startswith(reason), f"tampered {name}: {results[0]}"
+
+    results = post(site, {"envelopes": [original]})["results"]
+    assert [(r["id"], r["status"]) for r in results] == [(original["id"], "accepted")]
+    stored = site.events()
+    assert [(e["id"], e["device"], e["seq"], e["text"]) for e in stored["events"]] == \
+        [(original["id"], site.device, original["seq"], "ACME-4711")]
+    assert stored["rejected"] == len(variants)
