@@ -21,6 +21,7 @@ echo "demo: making a local CA, a TLS certificate and HPKE keys in demo-run/"
 "$root/scripts/make-pki.sh" pki
 "$bin/case-server" keygen --out server.key >/dev/null 2>&1
 "$bin/gatewayd" keygen --out device.key >devices/demo-terminal.pem 2>/dev/null
+"$bin/gatewayd" keygen --site-key site.key 2>/dev/null
 
 "$bin/case-server" serve --port 0 --cert pki/server.pem --tls-key pki/server.key \
   --private-key server.key --devices devices --db cases.db --ready-file server.port \
@@ -44,6 +45,10 @@ ca = "pki/ca.pem"
 
 [spool]
 path = "spool.db"
+
+# Built-in redaction rules (docs/privacy.md); hash rules need the site's pseudonym key.
+[redact]
+site_key = "site.key"
 
 [[reader]]
 id = "wedge0"
@@ -77,9 +82,11 @@ mkfifo scan.fifo
 pids+=($!)
 
 # An operator badge, insured-object labels, a label nobody configured, a GS1-128 scan with
-# its AIM id (GTIN + lot), a UHF tag's EPC, and a GS1 scan with a wrong check digit (a misread).
+# its AIM id (GTIN + lot), a UHF tag's EPC, a GS1 scan with a wrong check digit (a misread),
+# and two labels with personal data that the built-in redaction rules rewrite before sealing.
 samples=(OP-0042 OBJ-100234 OBJ-100235 OBJ-200017 "NOT A KNOWN LABEL" "]C10109506000134352"$'\x1d'"10LOT42"
-         3074257BF7194E4000001A85 "]C10109506000134353" OBJ-300001 OBJ-300002)
+         3074257BF7194E4000001A85 "]C10109506000134353" "OBJ-300001 owner 13812345678"
+         "OBJ-300002 claimant 11010519491231002X card 4111 1111 1111 1111")
 exec 3<>scan.fifo
 for s in "${samples[@]}"; do printf '%s\n' "$s" >&3; done
 n=${#samples[@]}

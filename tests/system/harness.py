@@ -49,6 +49,7 @@ class Site:
         self.run([CASE_SERVER, "keygen", "--out", str(root / "server.key")])
         pub = self.run([GATEWAYD, "keygen", "--out", str(root / "device.key")]).stdout
         (root / "devices" / f"{device}.pem").write_text(pub)
+        self.run([GATEWAYD, "keygen", "--site-key", str(root / "site.key")])
         self.fifo = root / "scan.fifo"
         os.mkfifo(self.fifo, 0o600)
         self.fifo_fd = None
@@ -89,7 +90,7 @@ class Site:
                         f"{n} events at the server")["events"]
 
     # --- gatewayd ----------------------------------------------------------------------
-    def write_config(self, readers=None, server_public_key=None, device=None, extra=""):
+    def write_config(self, readers=None, server_public_key=None, device=None, extra="", redact=""):
         if readers is None:
             readers = [{"id": "fifo0", "kind": "line", "path": str(self.fifo)}]
         lines = [
@@ -100,7 +101,8 @@ class Site:
             "[spool]", f'path = "{self.root / "spool.db"}"',
             "[forward]", "backoff_base_ms = 100", "backoff_cap_ms = 1000", "connect_timeout_ms = 2000",
             "request_timeout_ms = 10000",
-        ]
+            "[redact]", f'site_key = "{self.root / "site.key"}"',
+        ] + ([redact] if redact else [])
         for r in readers:
             lines.append("[[reader]]")
             lines += [f"{k} = {json.dumps(v)}" for k, v in r.items()]

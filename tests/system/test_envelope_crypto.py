@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.serialization import (Encoding, PublicFormat
                                                           load_pem_public_key)
 from pyhpke import AEADId, CipherSuite, KDFId, KEMId, KEMKey, OpenError
 
-from harness import GATEWAYD
+
 
 # Wire format v1: DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM, auth mode.
 SUITE = CipherSuite.new(KEMId.DHKEM_X25519_HKDF_SHA256, KDFId.HKDF_SHA256, AEADId.AES256_GCM)
@@ -54,20 +54,9 @@ def load_keys(site):
     return server, device
 
 
-def write_config(site):
-    config = site.write_config()
-    if "[redact]" not in config.read_text():
-        # The built-in redaction rules pseudonymise with the site key, which gatewayd otherwise
-        # looks for under /var/lib/gatewayd; give this test's terminal its own.
-        site_key = site.root / "site.key"
-        site.run([GATEWAYD, "keygen", "--site-key", str(site_key)])
-        config = site.write_config(extra=f'[redact]\nsite_key = "{site_key}"\n')
-    return config
-
-
 def spool_envelopes(site, labels):
     """Runs gatewayd with no case server and returns (row, envelope) pairs from its spool."""
-    write_config(site)
+    site.write_config()
     assert site.server is None, "no case server may run: envelopes must stay in the spool"
     gw = site.start_gateway()
     site.scan(*labels)
