@@ -11,5 +11,7 @@ final class ExampleConfigTests: XCTestCase {
         XCTAssertEqual(config.device.id, "terminal-0001")
         XCTAssertEqual(config.readers.count, 1)
         XCTAssertEqual(config.schemas.map(\.name), ["insured-object", "gs1-item", "operator-badge"])
+        XCTAssertEqual(config.redact.rules.map(\.name), ["owner-name", "national-id-tail"] + RedactionRule.builtIn.map(\.name))
+        XCTAssertEqual(config.redact.siteKeyPath, "/var/lib/gatewayd/site.key")
     }
 }
