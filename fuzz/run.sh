@@ -14,17 +14,27 @@ common=("$core/Source/InputEvent.swift" "$core/Source/KeyboardLayout.swift" "$co
         "$core/Decode/LineFramer.swift" "$core/Decode/BinaryFramer.swift"
         "$core/Support/Hex.swift" "$core/Decode/AIMSymbology.swift" "$core/Decode/TagDecoder.swift" "$core"/Decode/GS1/*.swift
         "$core"/Decode/RFID/*.swift "$core"/Decode/NFC/*.swift)
-for target in FuzzKeyDecoder FuzzFramers FuzzTagDecoder; do
+# The redactor also needs the event model and (a stand-in for) the pseudonymizer.
+redact=("$core"/Model/*.swift "$core"/Redact/PersonalDataDetectors.swift "$core"/Redact/Redact[io]*.swift
+        "$core/Support/Glob.swift" "$core/Support/RFC3339.swift" "$root/fuzz/stubs/Pseudonymizer.swift")
+for target in FuzzKeyDecoder FuzzFramers FuzzTagDecoder FuzzRedactor; do
   bin="$out/$target"
-  if [ ! -x "$bin" ] || [ -n "$(find "$root/fuzz/$target.swift" "${common[@]}" -newer "$bin" 2>/dev/null)" ]; then
+  sources=("${common[@]}")
+  [ "$target" = FuzzRedactor ] && sources+=("${redact[@]}")
+  if [ ! -x "$bin" ] || [ -n "$(find "$root/fuzz/$target.swift" "${sources[@]}" -newer "$bin" 2>/dev/null)" ]; then
     # The linker warns about every ASan helper symbol; keep that out of the output unless it fails.
     swiftc -O -g -sanitize=fuzzer,address -parse-as-library -module-name Fuzz \
-      "$root/fuzz/$target.swift" "${common[@]}" -o "$bin" >"$out/$target.build.log" 2>&1 \
+      "$root/fuzz/$target.swift" "${sources[@]}" -o "$bin" >"$out/$target.build.log" 2>&1 \
       || { cat "$out/$target.build.log" >&2; exit 1; }
   fi
   corpus="$out/corpus-$target"
   mkdir -p "$corpus"
   [ "$target" = FuzzKeyDecoder ] && for f in "$root"/tests/fixtures/evdev/*.bin; do cp -n "$f" "$corpus/" ; done
+  if [ "$target" = FuzzRedactor ]; then
+    printf '\x06claimant 11010519491231002X tel 13812345678' > "$corpus/seed-text"
+    printf '\x06{"owner":{"phone":"+8613912345678","mail":"a.b@example.com"}}' > "$corpus/seed-json"
+    printf '\x06card 4111 1111 1111 1111' > "$corpus/seed-card"
+  fi
   if [ "$target" = FuzzTagDecoder ]; then
     # Seeds: one valid input of each format (the first byte picks the hint).
     printf '\x00]C10109506000134352\x1d10ABC' > "$corpus/seed-gs1"

@@ -264,3 +264,14 @@ enum GS1Check {
         return (10 - sum % 10) % 10
     }
 }
+
+final class HexTokenTests: XCTestCase {
+    func testHexIdentifiersInTextAreNotNumbersButLabelledNumbersAre() {
+        // An RFID TID read as text: 13 digits passing Luhn inside a hex token.
+        XCTAssertEqual(PersonalDataDetectors.detect("E2801160600002"), [])
+        XCTAssertEqual(PersonalDataDetectors.detect("tid E28011606000020A1B2C3D4E"), [])
+        XCTAssertEqual(PersonalDataDetectors.detect("TEL13812345678").map(\.kind), [.mobileCN])
+        XCTAssertEqual(PersonalDataDetectors.detect("ID11010519491231002X").map(\.kind), [.prcID])
+        XCTAssertEqual(PersonalDataDetectors.detect("2801160600002").map(\.kind), [.paymentCard], "the same digits alone are card-shaped")
+    }
+}

@@ -54,6 +54,13 @@ class Site:
         os.mkfifo(self.fifo, 0o600)
         self.fifo_fd = None
 
+    def pseudonym(self, value):
+        """What the redaction rules' `hash` action makes of `value` (already in its normal form)
+        under this site's key: "pn:" + the first 128 bits of HMAC-SHA256, hex (docs/privacy.md)."""
+        import base64, hashlib, hmac
+        key = base64.b64decode((self.root / "site.key").read_text().strip())
+        return "pn:" + hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:32]
+
     @staticmethod
     def run(cmd, check=True):
         return subprocess.run(cmd, check=check, capture_output=True, text=True)

@@ -88,6 +88,7 @@ def prepare(work: Path, bindir: Path):
     pub = subprocess.run([str(bindir / "gatewayd"), "keygen", "--out", str(work / "device.key")], check=True,
                          capture_output=True, text=True).stdout
     (work / "devices" / "vm-terminal.pem").write_text(pub)
+    subprocess.run([str(bindir / "gatewayd"), "keygen", "--site-key", str(work / "site.key")], check=True, capture_output=True)
     shutil.copy(ROOT / "udev" / "70-gatewayd.rules", work)
     # QEMU's emulated keyboard and FTDI adapter are not scanner vendors: add them the way the
     # rules file documents for a reader it does not know.
@@ -112,6 +113,8 @@ public_key = "server.key.pub"
 ca = "pki/ca.pem"
 [spool]
 path = "spool.db"
+[redact]
+site_key = "site.key"
 [forward]
 backoff_base_ms = 100
 backoff_cap_ms = 1000

@@ -26,8 +26,22 @@ public enum PersonalDataDetectors {
         let c = Array(text).map(fold)
         var out: [Detection] = []
         var i = 0
+        // No e-mail address starts before this index: a run of local-part characters that
+        // ends without "@" rules out every start inside it (keeps long text linear).
+        var noEmailBefore = 0
         while i < c.count {
-            if let d = prcID(c, i) ?? email(c, i) ?? phone(c, i) ?? card(c, i) {
+            var mail: Detection?
+            if i >= noEmailBefore {
+                let (d, runEnd) = email(c, i)
+                mail = d
+                if d == nil { noEmailBefore = runEnd }
+            }
+            if let d = prcID(c, i) ?? mail ?? phone(c, i) ?? card(c, i) {
+                if d.kind != .email && insideHexToken(c, d.range) {
+                    // "E2801160600002…": an RFID TID or EPC in hex, not a number in words.
+                    i = d.range.upperBound
+                    continue
+                }
                 out.append(d)
                 i = d.range.upperBound
             } else {
@@ -48,6 +62,19 @@ public enum PersonalDataDetectors {
     }
 
     public static func fold(_ s: String) -> String { String(s.map(fold)) }
+
+    /// The letters and digits around `r` form one token made only of hex digits, with at least
+    /// one letter: a hex identifier (RFID TID, EPC, MAC), in which digit runs mean nothing.
+    /// "TEL13812345678" and "ID11010519491231002X" have letters outside A–F and stay numbers.
+    static func insideHexToken(_ c: [Character], _ r: Range<Int>) -> Bool {
+        func alnum(_ ch: Character) -> Bool { ch.isASCII && (ch.isLetter || ch.isNumber) }
+        var lo = r.lowerBound, hi = r.upperBound
+        while lo > 0 && alnum(c[lo - 1]) { lo -= 1 }
+        while hi < c.count && alnum(c[hi]) { hi += 1 }
+        guard lo < r.lowerBound || hi > r.upperBound else { return false }
+        let token = c[lo..<hi]
+        return token.allSatisfy(\.isHexDigit) && token.contains(where: \.isLetter)
+    }
 
     static func isDigit(_ ch: Character) -> Bool { ch.isASCII && ch.isNumber }
     static func digitRun(_ c: [Character], _ i: Int) -> Int {
@@ -150,18 +177,20 @@ public enum PersonalDataDetectors {
 
     // MARK: e-mail
 
-    static func email(_ c: [Character], _ i: Int) -> Detection? {
+    /// An address starting at `i`, and where the local-part run from `i` ends (no address can
+    /// start inside a run that does not end in "@").
+    static func email(_ c: [Character], _ i: Int) -> (Detection?, Int) {
         func local(_ ch: Character) -> Bool { ch.isASCII && (ch.isLetter || ch.isNumber || "._%+-".contains(ch)) }
         func domain(_ ch: Character) -> Bool { ch.isASCII && (ch.isLetter || ch.isNumber || ch == "-" || ch == ".") }
-        guard boundaryBefore(c, i) || !local(c[i - 1]), local(c[i]) else { return nil }
+        guard local(c[i]), i == 0 || !local(c[i - 1]) else { return (nil, i + 1) }
         var j = i
         while j < c.count && local(c[j]) { j += 1 }
-        guard j < c.count, c[j] == "@", j > i else { return nil }
+        guard j < c.count, c[j] == "@", j > i else { return (nil, j) }
         var k = j + 1
         while k < c.count && domain(c[k]) { k += 1 }
         let host = String(c[j + 1..<k])
         let labels = host.split(separator: ".", omittingEmptySubsequences: false)
-        guard labels.count >= 2, labels.allSatisfy({ !$0.isEmpty }), labels.last!.count >= 2, labels.last!.allSatisfy(\.isLetter) else { return nil }
-        return Detection(kind: .email, range: i..<k)
+        guard labels.count >= 2, labels.allSatisfy({ !$0.isEmpty }), labels.last!.count >= 2, labels.last!.allSatisfy(\.isLetter) else { return (nil, i + 1) }
+        return (Detection(kind: .email, range: i..<k), k)
     }
 }

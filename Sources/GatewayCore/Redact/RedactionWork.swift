@@ -13,6 +13,7 @@ struct RedactionWork {
     var fired: [String] = []
     var contentChanged = false
     var rawWithheld = false
+    var binaryDetections: [PersonalDataKind]?
 
     init(event: CaptureEvent, redactor: Redactor) {
         e = event
@@ -137,13 +138,13 @@ struct RedactionWork {
         propagate(subs)
         if e.text == nil, !rawWithheld, let raw = e.raw, let bytes = Data(base64Encoded: raw) {
             // A binary scan no decoder understood may still carry text: look at it as ASCII
-            // and as UTF-16 in both byte orders.
-            for view in Self.binaryViews(Array(bytes)) {
-                if let d = PersonalDataDetectors.detect(view).first(where: { kinds.contains($0.kind) }) {
-                    rawWithheld = true
-                    fire(rule, "raw", d.kind, "(binary)", "(withheld)")
-                    break
-                }
+            // and as UTF-16 in both byte orders (once per event, whatever the number of rules).
+            if binaryDetections == nil {
+                binaryDetections = Self.binaryViews(Array(bytes)).flatMap { PersonalDataDetectors.detect($0).map(\.kind) }
+            }
+            if let kind = binaryDetections?.first(where: { kinds.contains($0) }) {
+                rawWithheld = true
+                fire(rule, "raw", kind, "(binary)", "(withheld)")
             }
         }
     }
@@ -312,7 +313,7 @@ struct RedactionWork {
         var out: [Character] = []
         var i = 0
         while i < chars.count {
-            if i + f.count <= chars.count, chars[i] == f[0], Array(chars[i..<i + f.count]) == f,
+            if Self.matches(f, in: chars, at: i),
                !spared.contains(where: { $0.overlaps(i..<i + f.count) }) {
                 out += rep
                 i += f.count
@@ -324,12 +325,18 @@ struct RedactionWork {
         return String(out)
     }
 
+    static func matches(_ f: [Character], in chars: [Character], at i: Int) -> Bool {
+        guard !f.isEmpty, i + f.count <= chars.count else { return false }
+        for k in 0..<f.count where chars[i + k] != f[k] { return false }
+        return true
+    }
+
     static func characterRanges(of values: [String], in chars: [Character]) -> [Range<Int>] {
         var out: [Range<Int>] = []
         for v in values where !v.isEmpty {
             let f = Array(v)
             guard f.count <= chars.count else { continue }
-            for i in 0...(chars.count - f.count) where chars[i] == f[0] && Array(chars[i..<i + f.count]) == f {
+            for i in 0...(chars.count - f.count) where matches(f, in: chars, at: i) {
                 out.append(i..<i + f.count)
             }
         }

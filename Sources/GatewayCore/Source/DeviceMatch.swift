@@ -53,29 +53,3 @@ public struct DeviceDescription: Sendable, Equatable {
 
 /// A USB vendor or product id as lsusb prints it (4 lower-case hex digits).
 public func hex4(_ v: UInt16) -> String { String(v, radix: 16).leftPadded(to: 4) }
-
-/// fnmatch-style globbing with `*` and `?`, iterative (no recursion blow-up on long names).
-public enum Glob {
-    public static func matches(_ pattern: String, _ text: String) -> Bool {
-        let p = Array(pattern), t = Array(text)
-        var pi = 0, ti = 0, star = -1, mark = 0
-        while ti < t.count {
-            if pi < p.count && (p[pi] == "?" || p[pi] == t[ti]) {
-                pi += 1
-                ti += 1
-            } else if pi < p.count && p[pi] == "*" {
-                star = pi
-                mark = ti
-                pi += 1
-            } else if star >= 0 {
-                pi = star + 1
-                mark += 1
-                ti = mark
-            } else {
-                return false
-            }
-        }
-        while pi < p.count && p[pi] == "*" { pi += 1 }
-        return pi == p.count
-    }
-}
