@@ -179,6 +179,17 @@ def test_no_personal_value_on_disk_in_logs_or_at_the_server(site: Site):
     assert "cases.db" in searched and "server.log" in searched
     assert found == [], f"personal values in the clear after delivery: {found}"
 
+    # Key material never reaches a log line: not the PEM bodies, not the site key, not as hex.
+    material = [(site.root / "site.key").read_text().strip()]
+    for key in ("device.key", "server.key"):
+        material += [l for l in (site.root / key).read_text().splitlines() if l and not l.startswith("-----")]
+    material.append(base64.b64decode(material[0]).hex())
+    for log in ("gatewayd.log", "server.log"):
+        text = (site.root / log).read_text()
+        assert text, f"{log} must not be empty for this check to mean anything"
+        for m in material:
+            assert m not in text and m.lower() not in text.lower(), f"key material in {log}"
+
 
 def test_explain_shows_each_rule_and_the_result(site: Site, tmp_path):
     config = site.write_config(redact=REDACT)
