@@ -205,6 +205,23 @@ final class RedactorTests: XCTestCase {
         try assertAbsent(badge.display, from: r.event)
     }
 
+    func testOperatorBadgeBySchemaGetsTheOperatorsPseudonym() throws {
+        var e = event("OP-0042")
+        e.tag = TagClassification(kind: .operatorBadge, schema: "operator-badge", subject: "0042")
+        let r = builtIn.redact(e)
+        let p = pseudonyms.pseudonym(for: "0042", kind: nil)
+        XCTAssertEqual(r.event.tag.subject, p)
+        XCTAssertEqual(r.event.text, "OP-" + p)
+        XCTAssertEqual(r.event.redactions, ["badge"])
+        var later = event("OBJ-1")
+        later.operatorID = "0042"
+        XCTAssertEqual(builtIn.redact(later).event.operatorID, p, "the sign-in and the scans after it join on one pseudonym")
+        // A subject-class scan is not touched by the operator rule.
+        var subject = event("OBJ-0042")
+        subject.tag = TagClassification(kind: .subject, schema: "obj", subject: "0042")
+        XCTAssertEqual(builtIn.redact(subject).event, subject)
+    }
+
     func testLocationCoarsenedToDecimalsOrGridAndTimeToBuckets() throws {
         var e = event("ACME-1")
         e.location = Location(lat: 31.230416, lon: 121.473701, alt: 12.3, accuracyM: 4)

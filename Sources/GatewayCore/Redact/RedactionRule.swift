@@ -7,7 +7,8 @@
 /// - `ndef.text`, `ndef.uri` — NDEF record payloads;
 /// - `payload.<key>` — a member of a scan that is a JSON object (`payload.owner.phone`);
 /// - `badge` — a 125 kHz badge id (every form: as read, as printed, the card number);
-/// - `operator` — the signed-in operator; `location`; `captured_at` (with `monotonic_ns`).
+/// - `operator` — the signed-in operator, and the subject of an operator-class scan (a badge);
+/// - `location`; `captured_at` (with `monotonic_ns`).
 public struct RedactionRule: Sendable, Equatable {
     public enum Action: Sendable, Equatable {
         /// Replace all but the first and last characters with `*`, keeping the length.

@@ -81,7 +81,9 @@ struct RedactionWork {
             payload = edited
             if subs.count > before { payloadChanged = true }
         }
+        var badgeDone = false
         if rule.selects(field: "badge"), let b = e.decoded?.badge {
+            badgeDone = true
             // Every form of the id gets the pseudonym of its printed form, so the same badge
             // read by a 10-hex-digit module and by a Wiegand panel still joins.
             let r = edit(b.display, "badge")
@@ -93,6 +95,12 @@ struct RedactionWork {
         if rule.selects(field: "operator"), let o = e.operatorID, !o.isEmpty {
             let r = edit(o, "operator")
             e.operatorID = drop ? nil : r
+        }
+        // An operator's badge scan: its subject is the operator's identity, and gets the same
+        // pseudonym as the `operator` field of the events that follow the sign-in.
+        if rule.selects(field: "operator"), !badgeDone, e.tag.kind == .operatorBadge, let s = e.tag.subject, !s.isEmpty {
+            let r = edit(s, "operator")
+            e.tag.subject = drop ? nil : r
         }
         if rule.selects(field: "location"), drop, e.location != nil {
             fire(rule, "location", nil, "(a location)", "(dropped)")
