@@ -35,9 +35,9 @@ public struct GatewayDaemon {
         let sealer = EnvelopeSealer(device: config.device.id, deviceKey: deviceKey, serverKey: serverKey, serverKeyID: config.server.keyID, next: next)
         let redactor = try Self.makeRedactor(config)
         let classifier = try config.makeClassifier()
-        spool = try Spool(path: config.spool.path)
+        spool = try Spool(path: config.spool.path, limits: config.spool.limits)
         let doorbell = Doorbell()
-        let sink = CaptureSink(spool: spool, sealer: CaptureSealer(classifier: classifier, sealer: sealer, redactor: redactor, hints: config.decodeHints), doorbell: doorbell)
+        let sink = CaptureSink(spool: spool, sealer: CaptureSealer(classifier: classifier, sealer: sealer, redactor: redactor, hints: config.decodeHints), doorbell: doorbell, logger: logger)
         let deliverer = try HTTPDeliverer(
             serverURL: config.server.url, caPath: config.server.caPath,
             connectTimeout: config.forward.connectTimeout, requestTimeout: config.forward.requestTimeout)
@@ -56,7 +56,8 @@ public struct GatewayDaemon {
         logger.info("gatewayd ready", metadata: [
             "device": "\(config.device.id)", "readers": "\(config.readers.count)", "server_key_id": "\(sealer.serverKeyID)",
             "next_server_key_id": "\(sealer.next?.keyID ?? "-")", "redaction_rules": "\(redactor.rules.count)",
-            "spool_depth": "\(status.depth)", "dead_letters": "\(status.deadLetters)", "version": "\(GatewayVersion.string)",
+            "spool_depth": "\(status.depth)", "spool_mb": "\(status.bytes >> 20)", "dead_letters": "\(status.deadLetters)",
+            "dropped_total": "\(status.droppedTotal)", "overflow": "\(config.spool.limits.overflow.rawValue)", "version": "\(GatewayVersion.string)",
         ])
     }
 

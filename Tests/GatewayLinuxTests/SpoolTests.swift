@@ -23,10 +23,10 @@ final class SpoolTests: XCTestCase {
 
     func testSequenceNumbersAreGaplessAcrossReopen() async throws {
         var spool: Spool? = try Spool(path: dir + "/s.db")
-        XCTAssertEqual(try spool!.append([scan("a"), scan("b")], nowNanos: 1, seal: fakeSeal), [1, 2])
+        XCTAssertEqual(try spool!.append([scan("a"), scan("b")], nowNanos: 1, seal: fakeSeal).seqs, [1, 2])
         spool = nil
         let reopened = try Spool(path: dir + "/s.db")
-        XCTAssertEqual(try reopened.append([scan("c")], nowNanos: 1, seal: fakeSeal), [3])
+        XCTAssertEqual(try reopened.append([scan("c")], nowNanos: 1, seal: fakeSeal).seqs, [3])
         let batch = try await reopened.peek(limit: 10)
         XCTAssertEqual(batch.map(\.seq), [1, 2, 3])
         let first = try JSONDecoder().decode(Envelope.self, from: Data(batch[0].body))
@@ -41,7 +41,7 @@ final class SpoolTests: XCTestCase {
             return fakeSeal(s, q)
         })
         XCTAssertEqual(try spool.status().depth, 0)
-        XCTAssertEqual(try spool.append([scan("c")], nowNanos: 1, seal: fakeSeal), [1])
+        XCTAssertEqual(try spool.append([scan("c")], nowNanos: 1, seal: fakeSeal).seqs, [1])
     }
 
     func testSettleRemovesDeliveredAndKeepsDeadLettersWithReason() async throws {

@@ -51,6 +51,7 @@ public struct GatewayConfig: Sendable, Equatable {
 
     public struct Spool: Sendable, Equatable {
         public var path: String
+        public var limits = SpoolLimits()
     }
 
     public struct Forward: Sendable, Equatable {
@@ -189,6 +190,13 @@ public struct GatewayConfig: Sendable, Equatable {
         var spool = Spool(path: "/var/lib/gatewayd/spool.db")
         if let sp = try top.table("spool") {
             spool.path = resolve(try sp.string("path", default: spool.path))
+            spool.limits.maxEnvelopes = try sp.int("max_envelopes", default: spool.limits.maxEnvelopes, range: 1...100_000_000)
+            spool.limits.maxBytes = try sp.int("max_mb", default: spool.limits.maxBytes >> 20, range: 1...1_000_000) << 20
+            let overflow = try sp.string("overflow", default: spool.limits.overflow.rawValue)
+            guard let policy = SpoolLimits.Overflow(rawValue: overflow) else {
+                throw .invalid(key: sp.key("overflow"), problem: "unknown policy '\(overflow)'", fix: "use \"block\" (readers wait) or \"drop_oldest\" (oldest envelopes deleted, counted and logged)")
+            }
+            spool.limits.overflow = policy
             try sp.finish()
         }
 

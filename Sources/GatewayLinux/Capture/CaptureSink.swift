@@ -11,26 +11,35 @@ public final class CaptureSink: Sendable {
     private let sealer: CaptureSealer
     private let doorbell: Doorbell
     private let ids = NIOLockedValueBox(UUIDv7Generator())
+    private let logger: Logger
 
-    public init(spool: Spool, sealer: CaptureSealer, doorbell: Doorbell) {
+    public init(spool: Spool, sealer: CaptureSealer, doorbell: Doorbell, logger: Logger = Logger(label: "gatewayd")) {
         self.spool = spool
         self.sealer = sealer
         self.doorbell = doorbell
+        self.logger = logger
     }
 
     /// - Returns: the sequence numbers the scans were stored under.
     @discardableResult
     public func commit(_ scans: [Scan], mark: InputMark? = nil) throws(SpoolError) -> [UInt64] {
         let now = Clocks.wallNanos()
-        let seqs = try spool.append(scans, nowNanos: now, mark: mark) { scan, seq in
+        let result = try spool.append(scans, nowNanos: now, mark: mark) { scan, seq in
             let id = ids.withLockedValue { gen in
                 var rng = SystemRandomNumberGenerator()
                 return gen.next(unixMillis: UInt64(max(0, scan.wallNanos)) / 1_000_000, using: &rng)
             }
             return try sealer.seal(scan, id: id, seq: seq, sealedAtNanos: now)
         }
+        if let d = result.dropped {
+            // overflow = drop_oldest: scans are lost by the site's own choice; say so loudly,
+            // with the sequence numbers, so the gap at the server has an explanation.
+            logger.error("spool full: dropped the oldest envelopes (overflow = drop_oldest)", metadata: [
+                "dropped": "\(d.count)", "first_seq": "\(d.firstSeq)", "last_seq": "\(d.lastSeq)", "dropped_total": "\(d.total)",
+            ])
+        }
         doorbell.ring()
-        return seqs
+        return result.seqs
     }
 
     public func inputMark(reader: String) throws(SpoolError) -> InputMark? {

@@ -15,10 +15,12 @@ import GatewayCore
 /// the server can spot a missing scan by a gap.
 public final class Spool: Sendable {
     public let path: String
+    public let limits: SpoolLimits
     private let pool: DatabasePool
 
-    public init(path: String) throws(SpoolError) {
+    public init(path: String, limits: SpoolLimits = .unlimited) throws(SpoolError) {
         self.path = path
+        self.limits = limits
         var config = Configuration()
         config.busyMode = .timeout(10)
         config.prepareDatabase { db in
@@ -26,9 +28,31 @@ public final class Spool: Sendable {
         }
         do {
             pool = try DatabasePool(path: path, configuration: config)
+        } catch {
+            throw .open(path: path, detail: "\(error)")
+        }
+        let superseded: Bool
+        do {
+            superseded = try pool.read { db in try Self.migrator.hasBeenSuperseded(db) }
+        } catch {
+            throw .open(path: path, detail: "\(error)")
+        }
+        // A spool written by a newer gatewayd (after a downgrade): its schema may mean things
+        // this version does not know. Refuse rather than guess; the envelopes stay intact.
+        if superseded { throw .newerSchema(path: path) }
+        do {
             try Self.migrator.migrate(pool)
         } catch {
             throw .open(path: path, detail: "\(error)")
+        }
+    }
+
+    /// The schema version: the migrations applied, in order (`gatewayd spool status`).
+    public func schemaVersion() throws(SpoolError) -> [String] {
+        do {
+            return try pool.read { db in try Self.migrator.appliedMigrations(db) }
+        } catch {
+            throw .read(path: path, detail: "\(error)")
         }
     }
 
@@ -64,40 +88,102 @@ public final class Spool: Sendable {
                 );
                 """)
         }
+        // Counters kept in the same transactions as the rows they count, so bounds are checked
+        // without a table scan per commit.
+        m.registerMigration("v3-bounds") { db in
+            try db.execute(sql: """
+                INSERT INTO meta (key, value) SELECT 'depth', count(*) FROM envelope;
+                INSERT INTO meta (key, value) SELECT 'bytes', coalesce(sum(length(body)), 0) FROM envelope;
+                INSERT INTO meta (key, value) VALUES ('dropped_total', 0);
+                """)
+        }
         return m
+    }
+
+    static func counter(_ db: Database, _ key: String) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key]) ?? 0
+    }
+
+    static func add(_ db: Database, _ key: String, _ delta: Int) throws {
+        guard delta != 0 else { return }
+        try db.execute(sql: "UPDATE meta SET value = value + ? WHERE key = ?", arguments: [delta, key])
     }
 
     /// Stores one envelope per scan in one transaction. `seal` runs inside the transaction with
     /// the scan's sequence number; if anything throws, nothing is stored and no number is used.
-    /// - Returns: the sequence numbers assigned, in order.
+    /// At the bound, `limits.overflow` decides: `block` throws `.full` (nothing stored, the
+    /// reader holds), `drop_oldest` deletes the oldest envelopes in the same transaction.
     @discardableResult
-    public func append(_ scans: [Scan], nowNanos: Int64, mark: InputMark? = nil, seal: (Scan, UInt64) throws -> Envelope) throws(SpoolError) -> [UInt64] {
-        guard !scans.isEmpty else { return [] }
+    public func append(_ scans: [Scan], nowNanos: Int64, mark: InputMark? = nil, seal: (Scan, UInt64) throws -> Envelope) throws(SpoolError) -> AppendResult {
+        guard !scans.isEmpty else { return AppendResult(seqs: [], dropped: nil) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let limits = self.limits
         do {
             return try pool.write { db in
                 var seq = try UInt64(Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'last_seq'") ?? 0)
-                var out: [UInt64] = []
-                out.reserveCapacity(scans.count)
-                let insert = try db.cachedStatement(sql: "INSERT INTO envelope (seq, id, body, spooled_at_ns) VALUES (?, ?, ?, ?)")
+                var rows: [(UInt64, String, Data)] = []
+                rows.reserveCapacity(scans.count)
                 for scan in scans {
                     seq += 1
                     let envelope = try seal(scan, seq)
-                    try insert.execute(arguments: [Int64(seq), envelope.id, try encoder.encode(envelope), nowNanos])
-                    out.append(seq)
+                    rows.append((seq, envelope.id, try encoder.encode(envelope)))
                 }
+                let addingBytes = rows.reduce(0) { $0 + $1.2.count }
+                let depth = try Self.counter(db, "depth"), bytes = try Self.counter(db, "bytes")
+                var dropped: AppendResult.Dropped?
+                switch limits.admit(depth: depth, bytes: bytes, adding: rows.count, addingBytes: addingBytes) {
+                case .store:
+                    break
+                case .refuse:
+                    throw SpoolFull(depth: depth, bytes: bytes)
+                case .dropOldestUntil(let maxEnvelopes, let maxBytes):
+                    dropped = try Self.dropOldest(db, depth: depth, bytes: bytes, maxEnvelopes: maxEnvelopes, maxBytes: maxBytes)
+                }
+                let insert = try db.cachedStatement(sql: "INSERT INTO envelope (seq, id, body, spooled_at_ns) VALUES (?, ?, ?, ?)")
+                for (s, id, body) in rows {
+                    try insert.execute(arguments: [Int64(s), id, body, nowNanos])
+                }
+                try Self.add(db, "depth", rows.count)
+                try Self.add(db, "bytes", addingBytes)
                 try db.execute(sql: "UPDATE meta SET value = ? WHERE key = 'last_seq'", arguments: [Int64(seq)])
                 if let mark {
                     try db.execute(
                         sql: "INSERT OR REPLACE INTO input_mark (reader, boot_id, length, digest) VALUES (?, ?, ?, ?)",
                         arguments: [mark.reader, mark.bootID, mark.length, Data(mark.digest)])
                 }
-                return out
+                return AppendResult(seqs: rows.map(\.0), dropped: dropped)
             }
+        } catch let full as SpoolFull {
+            throw .full(path: path, depth: full.depth, bytes: full.bytes, limits: limits)
         } catch {
             throw .write(path: path, detail: "\(error)")
         }
+    }
+
+    private struct SpoolFull: Error {
+        var depth: Int
+        var bytes: Int
+    }
+
+    /// Deletes the oldest envelopes until at most `maxEnvelopes` of `maxBytes` remain.
+    private static func dropOldest(_ db: Database, depth: Int, bytes: Int, maxEnvelopes: Int, maxBytes: Int) throws -> AppendResult.Dropped? {
+        var count = 0, freed = 0
+        var first: UInt64?, last: UInt64 = 0
+        let cursor = try Row.fetchCursor(db, sql: "SELECT seq, length(body) AS n FROM envelope ORDER BY seq")
+        while depth - count > max(0, maxEnvelopes) || bytes - freed > max(0, maxBytes), let row = try cursor.next() {
+            let s = UInt64(row["seq"] as Int64)
+            first = first ?? s
+            last = s
+            count += 1
+            freed += row["n"] as Int
+        }
+        guard let first else { return nil }
+        try db.execute(sql: "DELETE FROM envelope WHERE seq <= ?", arguments: [Int64(last)])
+        try add(db, "depth", -count)
+        try add(db, "bytes", -freed)
+        try add(db, "dropped_total", count)
+        return AppendResult.Dropped(count: count, firstSeq: first, lastSeq: last, total: try counter(db, "dropped_total"))
     }
 
     /// The input a reader committed but may not have consumed yet (see `InputMark`).
@@ -147,15 +233,77 @@ public final class Spool: Sendable {
         let letters = deadLetter.map { DeadLetterRequest(id: $0.id, reason: $0.reason) }
         do {
             try await pool.write { db in
-                let delete = try db.cachedStatement(sql: "DELETE FROM envelope WHERE id = ?")
-                for id in remove { try delete.execute(arguments: [id]) }
+                let delete = try db.cachedStatement(sql: "DELETE FROM envelope WHERE id = ? RETURNING length(body)")
+                var count = 0, freed = 0
+                func take(_ id: String) throws {
+                    if let n = try Int.fetchOne(delete, arguments: [id]) {
+                        count += 1
+                        freed += n
+                    }
+                }
+                for id in remove { try take(id) }
                 for letter in letters {
                     try db.execute(sql: """
                         INSERT OR REPLACE INTO dead_letter (seq, id, body, spooled_at_ns, reason, failed_at_ns)
                         SELECT seq, id, body, spooled_at_ns, ?, ? FROM envelope WHERE id = ?
                         """, arguments: [letter.reason, nowNanos, letter.id])
-                    try delete.execute(arguments: [letter.id])
+                    try take(letter.id)
                 }
+                try Self.add(db, "depth", -count)
+                try Self.add(db, "bytes", -freed)
+            }
+        } catch {
+            throw .write(path: path, detail: "\(error)")
+        }
+    }
+
+    /// Envelopes (or dead letters) for `gatewayd spool list`, oldest first.
+    public func list(dead: Bool, limit: Int) throws(SpoolError) -> [SpoolEntry] {
+        do {
+            return try pool.read { db in
+                let sql = dead
+                    ? "SELECT seq, id, length(body) AS n, spooled_at_ns, reason, failed_at_ns, body FROM dead_letter ORDER BY seq LIMIT ?"
+                    : "SELECT seq, id, length(body) AS n, spooled_at_ns, NULL AS reason, NULL AS failed_at_ns, body FROM envelope ORDER BY seq LIMIT ?"
+                return try Row.fetchAll(db, sql: sql, arguments: [limit]).map { row in
+                    let body = row["body"] as Data
+                    let keyID = (try? JSONDecoder().decode(Envelope.self, from: body))?.keyID
+                    return SpoolEntry(seq: UInt64(row["seq"] as Int64), id: row["id"], bytes: row["n"], spooledAtNanos: row["spooled_at_ns"],
+                                      keyID: keyID, reason: row["reason"], failedAtNanos: row["failed_at_ns"])
+                }
+            }
+        } catch {
+            throw .read(path: path, detail: "\(error)")
+        }
+    }
+
+    /// Moves dead letters (all, or those with these ids or sequence numbers) back to the queue,
+    /// for after the server-side cause is fixed (a device registered, a key added).
+    /// - Returns: how many were moved.
+    public func retryDead(ids: [String]) throws(SpoolError) -> Int {
+        do {
+            return try pool.write { db in
+                let filter = ids.isEmpty ? "" : " WHERE id IN (\(ids.map { _ in "?" }.joined(separator: ",")))"
+                let args = StatementArguments(ids)
+                let n = try Int.fetchOne(db, sql: "SELECT count(*) FROM dead_letter" + filter, arguments: args) ?? 0
+                let bytes = try Int.fetchOne(db, sql: "SELECT coalesce(sum(length(body)), 0) FROM dead_letter" + filter, arguments: args) ?? 0
+                try db.execute(sql: "INSERT OR IGNORE INTO envelope (seq, id, body, spooled_at_ns) SELECT seq, id, body, spooled_at_ns FROM dead_letter" + filter, arguments: args)
+                try db.execute(sql: "DELETE FROM dead_letter" + filter, arguments: args)
+                try Self.add(db, "depth", n)
+                try Self.add(db, "bytes", bytes)
+                return n
+            }
+        } catch {
+            throw .write(path: path, detail: "\(error)")
+        }
+    }
+
+    /// Deletes dead letters (all, or those with these ids) for good. - Returns: how many.
+    public func purgeDead(ids: [String]) throws(SpoolError) -> Int {
+        do {
+            return try pool.write { db in
+                let filter = ids.isEmpty ? "" : " WHERE id IN (\(ids.map { _ in "?" }.joined(separator: ",")))"
+                try db.execute(sql: "DELETE FROM dead_letter" + filter, arguments: StatementArguments(ids))
+                return db.changesCount
             }
         } catch {
             throw .write(path: path, detail: "\(error)")
@@ -165,10 +313,12 @@ public final class Spool: Sendable {
     public func status() throws(SpoolError) -> SpoolStatus {
         do {
             return try pool.read { db in
-                let row = try Row.fetchOne(db, sql: "SELECT count(*) AS n, min(spooled_at_ns) AS oldest FROM envelope")
+                // The oldest envelope is the one with the lowest seq: an index lookup, not a scan.
+                let oldest = try Int64.fetchOne(db, sql: "SELECT spooled_at_ns FROM envelope ORDER BY seq LIMIT 1")
                 let dead = try Int.fetchOne(db, sql: "SELECT count(*) FROM dead_letter") ?? 0
-                let last = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'last_seq'") ?? 0
-                return SpoolStatus(depth: row?["n"] ?? 0, oldestSpooledAtNanos: row?["oldest"], deadLetters: dead, lastSeq: UInt64(last))
+                return SpoolStatus(depth: try Self.counter(db, "depth"), bytes: try Self.counter(db, "bytes"),
+                                   oldestSpooledAtNanos: oldest, deadLetters: dead,
+                                   lastSeq: UInt64(try Self.counter(db, "last_seq")), droppedTotal: try Self.counter(db, "dropped_total"))
             }
         } catch {
             throw .read(path: path, detail: "\(error)")
@@ -188,58 +338,8 @@ public final class Spool: Sendable {
     }
 }
 
-/// Which input bytes a reader has committed scans for, stored in the same transaction as the
-/// envelopes. A reader that peeks (tee) commits first and consumes after; if the process dies
-/// between the two, the next start finds the same bytes at the head of the pipe, recognises them
-/// by length and an HMAC-SHA256 under a per-boot key (`InputMarkHasher`; a plain hash of a
-/// short label could be reversed), and consumes them without spooling them twice.
-public struct InputMark: Sendable, Equatable {
-    public var reader: String
-    /// /proc/sys/kernel/random/boot_id: a pipe's contents do not outlive a boot.
-    public var bootID: String
-    public var length: Int
-    public var digest: [UInt8]
-
-    public init(reader: String, bootID: String, length: Int, digest: [UInt8]) {
-        self.reader = reader
-        self.bootID = bootID
-        self.length = length
-        self.digest = digest
-    }
-}
-
 struct DeadLetterRequest: Sendable {
     var id: String
     var reason: String
 }
 
-/// An envelope as the spool keeps it: its JSON, ready to be sent as is.
-public struct SpooledEnvelope: Sendable, Equatable {
-    public var seq: UInt64
-    public var id: String
-    public var body: [UInt8]
-}
-
-public struct SpoolStatus: Sendable, Equatable {
-    public var depth: Int
-    public var oldestSpooledAtNanos: Int64?
-    public var deadLetters: Int
-    public var lastSeq: UInt64
-}
-
-public enum SpoolError: Error, CustomStringConvertible {
-    case open(path: String, detail: String)
-    case write(path: String, detail: String)
-    case read(path: String, detail: String)
-
-    public var description: String {
-        switch self {
-        case .open(let path, let detail):
-            return "spool \(path): cannot open (\(detail)); check that the directory exists and is writable by the service user, and that the disk is not full"
-        case .write(let path, let detail):
-            return "spool \(path): write failed (\(detail)); scans are held back until it succeeds — check free disk space"
-        case .read(let path, let detail):
-            return "spool \(path): read failed (\(detail))"
-        }
-    }
-}
