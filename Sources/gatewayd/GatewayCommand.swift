@@ -9,7 +9,7 @@ struct GatewayCommand: AsyncParsableCommand {
         commandName: "gatewayd",
         abstract: "Reads tag scanners, seals each scan and delivers it to the case server.",
         version: GatewayVersion.string,
-        subcommands: [RunCommand.self, KeygenCommand.self, DecodeCommand.self, DecodeImageCommand.self, RedactCommand.self],
+        subcommands: [RunCommand.self, KeygenCommand.self, DecodeCommand.self, DecodeImageCommand.self, RedactCommand.self, SpoolCommand.self],
         defaultSubcommand: RunCommand.self)
 }
 

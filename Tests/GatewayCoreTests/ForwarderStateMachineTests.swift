@@ -49,4 +49,33 @@ final class ForwarderStateMachineTests: XCTestCase {
         XCTAssertEqual(p.wait, .seconds(30))
         XCTAssertEqual(p.failure, "HTTP 503")
     }
+
+    func testClientErrorIsolatesThePoisonEnvelopeAndDeadLettersOnlyIt() {
+        var m = ForwarderStateMachine(backoff: backoff)
+        XCTAssertEqual(m.batchLimit(100), 100)
+        let first = m.completed(batch: ["a", "b", "c"], outcome: .httpStatus(400, retryAfter: nil, detail: "bad envelope b"), unit: 0.5)
+        XCTAssertEqual(first.remove, [])
+        XCTAssertTrue(first.deadLetter.isEmpty)
+        XCTAssertNil(first.wait, "no backoff: the server is up, one envelope is bad")
+        XCTAssertEqual(m.batchLimit(100), 1, "one at a time now")
+        let a = m.completed(batch: ["a"], outcome: .results(EnvelopeResults(results: [EnvelopeResult(id: "a", status: .accepted)])), unit: 0.5)
+        XCTAssertEqual(a.remove, ["a"])
+        let b = m.completed(batch: ["b"], outcome: .httpStatus(400, retryAfter: nil, detail: "bad envelope b"), unit: 0.5)
+        XCTAssertEqual(b.deadLetter.map(\.id), ["b"])
+        XCTAssertEqual(b.deadLetter.map(\.reason), ["http_400: bad envelope b"])
+        XCTAssertEqual(m.batchLimit(100), 1)
+        _ = m.completed(batch: ["c"], outcome: .results(EnvelopeResults(results: [EnvelopeResult(id: "c", status: .accepted)])), unit: 0.5)
+        XCTAssertEqual(m.batchLimit(100), 100, "back to full batches once the suspects are through")
+        XCTAssertEqual(m.circuit, .closed)
+    }
+
+    func testSetUpErrorsAndThrottlingAreRetriedNotDeadLettered() {
+        var m = ForwarderStateMachine(backoff: backoff)
+        for status in [401, 403, 404, 408, 429] {
+            let p = m.completed(batch: ["a", "b"], outcome: .httpStatus(status, retryAfter: .seconds(2)), unit: 0)
+            XCTAssertTrue(p.deadLetter.isEmpty)
+            XCTAssertEqual(p.wait, .seconds(2))
+            XCTAssertEqual(m.batchLimit(100), 100)
+        }
+    }
 }

@@ -8,6 +8,13 @@
 /// - An envelope the server did not mention stays and is sent again.
 /// - Anything but a 200 is a failure of the whole batch: nothing leaves, the next try waits
 ///   per `Backoff`, at least as long as a Retry-After says.
+/// - Except a client error about the content (400, 413, 422): the server refuses the request
+///   itself, and sending the same batch again would fail forever behind one bad envelope. The
+///   forwarder then sends that batch's envelopes one at a time (`batchLimit` is 1 until they
+///   are through); one that alone still gets a 4xx becomes a dead letter with the status and
+///   the server's words as reason, and the rest flow on. Other 4xx (401, 403, 404: a wrong
+///   URL or credentials) are about the terminal's set-up, not an envelope: retried with
+///   backoff like a 5xx, never dead-lettered.
 public struct ForwarderStateMachine: Sendable {
     public enum Circuit: String, Sendable, Equatable {
         /// Deliveries succeed.
@@ -34,6 +41,14 @@ public struct ForwarderStateMachine: Sendable {
     public let backoff: Backoff
     public private(set) var consecutiveFailures = 0
     public private(set) var circuit: Circuit = .closed
+    /// Envelopes still to be sent one by one to find the one a 4xx is about.
+    public private(set) var isolating = 0
+
+    /// Statuses that blame the request's content, not the link or the set-up.
+    public static let contentErrors: Set<Int> = [400, 413, 422]
+
+    /// How many envelopes the next batch may hold.
+    public func batchLimit(_ configured: Int) -> Int { isolating > 0 ? 1 : configured }
 
     public init(backoff: Backoff) {
         self.backoff = backoff
@@ -56,12 +71,24 @@ public struct ForwarderStateMachine: Sendable {
             }
             if seen.count == sent.count {
                 succeed()
+                isolating = max(0, isolating - batch.count)
             } else {
                 // The server skipped some: resend them, but not in a tight loop.
                 plan.failure = "server answered for \(seen.count) of \(sent.count) envelopes"
                 plan.wait = fail(retryAfter: nil, unit: unit)
             }
-        case .httpStatus(let status, let retryAfter):
+        case .httpStatus(let status, _, let detail) where Self.contentErrors.contains(status):
+            if batch.count > 1 {
+                isolating = batch.count
+                plan.failure = "HTTP \(status) for a batch of \(batch.count); sending them one at a time to find the one it is about"
+            } else if let id = batch.first {
+                let words = detail.map { ": " + String($0.prefix(200)) } ?? ""
+                plan.deadLetter.append((id, "http_\(status)\(words)"))
+                isolating = max(0, isolating - 1)
+                succeed()
+            }
+            return plan
+        case .httpStatus(let status, let retryAfter, _):
             plan.failure = "HTTP \(status)"
             plan.wait = fail(retryAfter: retryAfter, unit: unit)
         case .transportFailure(let reason):

@@ -15,7 +15,7 @@ public final class InputMarkHasher: Sendable {
     public let persisted: Bool
 
     public init(runtimeDirectory: String? = nil, logger: Logger) {
-        let dir = runtimeDirectory ?? ProcessInfo.processInfo.environment["RUNTIME_DIRECTORY"]?.split(separator: ":").first.map(String.init) ?? "/run/gatewayd"
+        let dir = runtimeDirectory ?? RuntimeDirectory.path
         let path = dir + "/input-mark.key"
         if let k = Self.load(path) {
             key = k

@@ -1,3 +1,4 @@
+import Foundation
 import GatewayCore
 import Logging
 import ServiceLifecycle
@@ -24,13 +25,23 @@ public struct ForwarderService: Service {
 
     public func run() async throws {
         var machine = ForwarderStateMachine(backoff: backoff)
+        var status = ForwarderStatus()
+        Self.publish(status)
         var bell = doorbell.makeIterator()
         let doorbell = self.doorbell
+        // Envelopes can also appear from outside (`gatewayd spool retry-dead`): look every 5 s.
+        let ticker = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(5))
+                doorbell.ring()
+            }
+        }
+        defer { ticker.cancel() }
         await withGracefulShutdownHandler {
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
                 let batch: [SpooledEnvelope]
                 do {
-                    batch = try await spool.peek(limit: batchMax)
+                    batch = try await spool.peek(limit: machine.batchLimit(batchMax))
                 } catch {
                     logger.error("cannot read the spool", metadata: ["error": "\(error)"])
                     try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
@@ -44,6 +55,8 @@ public struct ForwarderService: Service {
                 let outcome = await deliverer.deliver(batch)
                 Failpoints.hit("after-post")
                 let plan = machine.completed(batch: batch.map(\.id), outcome: outcome, unit: Double.random(in: 0..<1))
+                status.record(plan, machine: machine, nowNanos: Clocks.wallNanos())
+                Self.publish(status)
                 do {
                     try await spool.settle(remove: plan.remove, deadLetter: plan.deadLetter, nowNanos: Clocks.wallNanos())
                 } catch {
@@ -69,6 +82,16 @@ public struct ForwarderService: Service {
             doorbell.close()
         }
         await deliverer.shutdown()
+    }
+}
+
+extension ForwarderService {
+    static let statusFile = "forwarder.json"
+
+    static func publish(_ status: ForwarderStatus) {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        if let data = try? enc.encode(status) { RuntimeDirectory.write(statusFile, Array(data)) }
     }
 }
 

@@ -55,7 +55,9 @@ public final class HTTPDeliverer: Sendable {
             let bytes = try await response.body.collect(upTo: maxResponseBytes)
             guard response.status == .ok else {
                 let retryAfter = response.headers.first(name: "Retry-After").flatMap(Self.parseRetryAfter)
-                return .httpStatus(Int(response.status.code), retryAfter: retryAfter)
+                // The server's words, printable ASCII only, for a dead letter's reason.
+                let detail = String(decoding: bytes.readableBytesView.prefix(200).map { (0x20...0x7E).contains($0) ? $0 : 0x20 }, as: UTF8.self)
+                return .httpStatus(Int(response.status.code), retryAfter: retryAfter, detail: detail.isEmpty ? nil : detail)
             }
             guard let results = try? JSONDecoder().decode(EnvelopeResults.self, from: Data(bytes.readableBytesView)) else {
                 return .transportFailure(reason: "server answered 200 with a body that is not a results document")
