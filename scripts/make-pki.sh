@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Makes a throw-away local CA and a TLS certificate for a case server on loopback.
-# Usage: scripts/make-pki.sh DIR [NAME]   → DIR/ca.pem, DIR/NAME.pem, DIR/NAME.key
+# Usage: scripts/make-pki.sh DIR [NAME [client]]   → DIR/ca.pem, DIR/NAME.pem, DIR/NAME.key
+# With "client": a TLS client certificate (for mTLS) from the same CA.
 # For demos and tests only: the CA key is left beside them.
 set -euo pipefail
 dir=$1
 name=${2:-server}
+usage=serverAuth
+[ "${3:-}" = client ] && usage=clientAuth
 mkdir -p "$dir"
 cd "$dir"
 if [ ! -f ca.key ]; then
@@ -17,7 +20,7 @@ openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
 cat > "$name.ext" <<EXT
 basicConstraints=CA:FALSE
 keyUsage=critical,digitalSignature
-extendedKeyUsage=serverAuth
+extendedKeyUsage=$usage
 subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1
 EXT
 openssl x509 -req -in "$name.csr" -CA ca.pem -CAkey ca.key -CAcreateserial \

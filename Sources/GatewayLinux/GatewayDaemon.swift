@@ -40,7 +40,9 @@ public struct GatewayDaemon {
         let sink = CaptureSink(spool: spool, sealer: CaptureSealer(classifier: classifier, sealer: sealer, redactor: redactor, hints: config.decodeHints), doorbell: doorbell, logger: logger)
         let deliverer = try HTTPDeliverer(
             serverURL: config.server.url, caPath: config.server.caPath,
-            connectTimeout: config.forward.connectTimeout, requestTimeout: config.forward.requestTimeout)
+            clientCertPath: config.server.clientCertPath, clientKeyPath: config.server.clientKeyPath,
+            connectTimeout: config.forward.connectTimeout, readTimeout: config.forward.readTimeout,
+            requestTimeout: config.forward.requestTimeout)
         let lineReaders = config.readers.filter { $0.kind == .line }
         let hasher = lineReaders.isEmpty ? nil : InputMarkHasher(logger: logger)
         var services: [any Service] = lineReaders.map { LineReaderService($0, sink: sink, hasher: hasher!, logger: logger) }
@@ -50,6 +52,7 @@ public struct GatewayDaemon {
         }
         services.append(ForwarderService(
             spool: spool, deliverer: deliverer, doorbell: doorbell, batchMax: config.forward.batchMax,
+            batchMaxBytes: config.forward.batchMaxBytes, linger: config.forward.linger,
             backoff: Backoff(base: config.forward.backoffBase, cap: config.forward.backoffCap), logger: logger))
         self.services = services
         let status = try spool.status()

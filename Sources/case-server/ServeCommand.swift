@@ -18,6 +18,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Port; 0 picks a free one (see --ready-file).") var port = 8443
     @Option(name: .long, help: "TLS certificate chain (PEM).") var cert: String
     @Option(name: .long, help: "TLS private key (PEM).") var tlsKey: String
+    @Option(name: .long, help: "Require TLS client certificates signed by this CA (PEM): mutual TLS.") var clientCA: String?
     @Option(name: .long, help: "HPKE private key (PEM), as PATH or KEYID=PATH; repeat for key rotation (every key also answers to its derived id).") var privateKey: [String]
     @Option(name: .long, help: "Directory of registered device public keys, <device-id>.pem.") var devices: String
     @Option(name: .long, help: "SQLite database for received events.") var db: String
@@ -62,7 +63,11 @@ struct ServeCommand: AsyncParsableCommand {
 
         let chain = try NIOSSLCertificate.fromPEMFile(cert)
         let tlsPrivate = try NIOSSLPrivateKey(file: tlsKey, format: .pem)
-        let tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(tlsPrivate))
+        var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(tlsPrivate))
+        if let clientCA {
+            tls.certificateVerification = .noHostnameVerification
+            tls.trustRoots = .file(clientCA)
+        }
         let readyFile = self.readyFile
         let app = Application(
             router: router,

@@ -27,6 +27,9 @@ public struct GatewayConfig: Sendable, Equatable {
         public var next: NextKey?
         /// PEM bundle of the CAs to trust for the server's TLS certificate; nil = system store.
         public var caPath: String?
+        /// Mutual TLS: this terminal's client certificate chain and key (PEM).
+        public var clientCertPath: String?
+        public var clientKeyPath: String?
     }
 
     public struct NextKey: Sendable, Equatable {
@@ -56,6 +59,12 @@ public struct GatewayConfig: Sendable, Equatable {
 
     public struct Forward: Sendable, Equatable {
         public var batchMax: Int
+        /// A batch's body stays under this many bytes (one envelope larger than it goes alone).
+        public var batchMaxBytes: Int = 1 << 20
+        /// After a wake-up with less than a full batch waiting, wait this long for more.
+        public var linger: Duration = .milliseconds(20)
+        /// Longest silence while waiting for the server's answer.
+        public var readTimeout: Duration = .seconds(10)
         public var backoffBase: Duration
         public var backoffCap: Duration
         public var connectTimeout: Duration
@@ -185,6 +194,12 @@ public struct GatewayConfig: Sendable, Equatable {
         } else if nextFrom != nil || nextID != nil {
             throw .invalid(key: srv.key("next_public_key"), problem: "missing", fix: "next_from and next_key_id describe a next key: give its next_public_key too")
         }
+        server.clientCertPath = try srv.string("client_cert").map(resolve)
+        server.clientKeyPath = try srv.string("client_key").map(resolve)
+        guard (server.clientCertPath == nil) == (server.clientKeyPath == nil) else {
+            throw .invalid(key: srv.key(server.clientCertPath == nil ? "client_cert" : "client_key"), problem: "missing",
+                           fix: "mutual TLS needs both client_cert and client_key")
+        }
         try srv.finish()
 
         var spool = Spool(path: "/var/lib/gatewayd/spool.db")
@@ -213,6 +228,9 @@ public struct GatewayConfig: Sendable, Equatable {
             forward.backoffCap = .milliseconds(cap)
             forward.connectTimeout = .milliseconds(try fw.int("connect_timeout_ms", default: 5_000, range: 100...600_000))
             forward.requestTimeout = .milliseconds(try fw.int("request_timeout_ms", default: 30_000, range: 100...3_600_000))
+            forward.readTimeout = .milliseconds(try fw.int("read_timeout_ms", default: 10_000, range: 100...3_600_000))
+            forward.batchMaxBytes = try fw.int("batch_max_kb", default: 1024, range: 1...65_536) << 10
+            forward.linger = .milliseconds(try fw.int("linger_ms", default: 20, range: 0...60_000))
             try fw.finish()
         }
 

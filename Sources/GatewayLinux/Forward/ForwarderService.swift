@@ -11,14 +11,19 @@ public struct ForwarderService: Service {
     private let deliverer: HTTPDeliverer
     private let doorbell: Doorbell
     private let batchMax: Int
+    private let batchMaxBytes: Int
+    private let linger: Duration
     private let backoff: Backoff
     private let logger: Logger
 
-    public init(spool: Spool, deliverer: HTTPDeliverer, doorbell: Doorbell, batchMax: Int, backoff: Backoff, logger: Logger) {
+    public init(spool: Spool, deliverer: HTTPDeliverer, doorbell: Doorbell, batchMax: Int, batchMaxBytes: Int = 1 << 20,
+                linger: Duration = .zero, backoff: Backoff, logger: Logger) {
         self.spool = spool
         self.deliverer = deliverer
         self.doorbell = doorbell
         self.batchMax = batchMax
+        self.batchMaxBytes = batchMaxBytes
+        self.linger = linger
         self.backoff = backoff
         self.logger = logger
     }
@@ -38,19 +43,31 @@ public struct ForwarderService: Service {
         }
         defer { ticker.cancel() }
         await withGracefulShutdownHandler {
+            var lingered = false
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
-                let batch: [SpooledEnvelope]
+                var batch: [SpooledEnvelope]
+                let limit = machine.batchLimit(batchMax)
                 do {
-                    batch = try await spool.peek(limit: machine.batchLimit(batchMax))
+                    batch = try await spool.peek(limit: limit)
                 } catch {
                     logger.error("cannot read the spool", metadata: ["error": "\(error)"])
                     try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
                     continue
                 }
                 if batch.isEmpty {
+                    lingered = false
                     _ = await bell.next()
                     continue
                 }
+                // Less than a full batch after a wake-up: give the readers a moment to add to
+                // it (one POST for a burst), but never wait twice for the same batch.
+                if (batch.count < limit), linger > .zero, !lingered, machine.circuit == .closed {
+                    lingered = true
+                    try? await cancelWhenGracefulShutdown { try await Task.sleep(for: linger) }
+                    continue
+                }
+                lingered = false
+                batch = Array(batch.prefix(BatchPolicy.take(sizes: batch.map(\.body.count), maxCount: limit, maxBytes: batchMaxBytes)))
                 let started = ContinuousClock.now
                 let outcome = await deliverer.deliver(batch)
                 Failpoints.hit("after-post")

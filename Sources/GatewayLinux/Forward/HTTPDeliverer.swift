@@ -15,16 +15,29 @@ public final class HTTPDeliverer: Sendable {
     /// A server answer larger than this is not a valid results document.
     private let maxResponseBytes = 16 << 20
 
-    public init(serverURL: String, caPath: String?, connectTimeout: Duration, requestTimeout: Duration) throws(DelivererError) {
+    /// - Parameters:
+    ///   - connectTimeout: TCP and TLS set-up.
+    ///   - readTimeout: longest silence while the answer is awaited (a hung server).
+    ///   - requestTimeout: the whole exchange, however the bytes trickle.
+    public init(serverURL: String, caPath: String?, clientCertPath: String? = nil, clientKeyPath: String? = nil,
+                connectTimeout: Duration, readTimeout: Duration? = nil, requestTimeout: Duration) throws(DelivererError) {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.certificateVerification = .fullVerification
         if let caPath {
             guard FileManager.default.isReadableFile(atPath: caPath) else { throw .caUnreadable(path: caPath) }
             tls.trustRoots = .file(caPath)
         }
+        if let clientCertPath, let clientKeyPath {
+            do {
+                tls.certificateChain = try NIOSSLCertificate.fromPEMFile(clientCertPath).map { .certificate($0) }
+                tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: clientKeyPath, format: .pem))
+            } catch {
+                throw .clientCertificate(cert: clientCertPath, key: clientKeyPath, detail: "\(error)")
+            }
+        }
         var config = HTTPClient.Configuration(
             tlsConfiguration: tls,
-            timeout: .init(connect: .init(connectTimeout), read: .init(requestTimeout)))
+            timeout: .init(connect: .init(connectTimeout), read: .init(readTimeout ?? requestTimeout)))
         config.httpVersion = .http1Only
         client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: config)
         endpoint = serverURL + "/v1/envelopes"
@@ -90,11 +103,14 @@ public final class HTTPDeliverer: Sendable {
 
 public enum DelivererError: Error, CustomStringConvertible {
     case caUnreadable(path: String)
+    case clientCertificate(cert: String, key: String, detail: String)
 
     public var description: String {
         switch self {
         case .caUnreadable(let path):
             return "server.ca \(path): cannot read the CA bundle; point [server] ca at the PEM file of the CA that signed the case server's certificate"
+        case .clientCertificate(let cert, let key, let detail):
+            return "server.client_cert \(cert) / client_key \(key): cannot load (\(detail)); both must be PEM, the key unencrypted and readable by the service user"
         }
     }
 }
