@@ -118,7 +118,7 @@ class Site:
         (self.root / "gatewayd.toml").write_text(text)
         return self.root / "gatewayd.toml"
 
-    def start_gateway(self, config=None, failpoints=None):
+    def start_gateway(self, config=None, failpoints=None, env_extra=None):
         """failpoints: e.g. "after-commit=5000" (see Sources/GatewayLinux/Support/Failpoints.swift)."""
         config = config or self.root / "gatewayd.toml"
         log = open(self.root / "gatewayd.log", "ab")
@@ -128,6 +128,7 @@ class Site:
         (self.root / "run").mkdir(exist_ok=True)
         if failpoints:
             env["GATEWAYD_FAILPOINTS"] = failpoints
+        env.update(env_extra or {})
         self.gateway = subprocess.Popen([GATEWAYD, "--config", str(config), "--log-level", "debug"],
                                         stdout=log, stderr=log, env=env)
         self.procs.append(self.gateway)
@@ -147,6 +148,13 @@ class Site:
             except sqlite3.Error:
                 return 0
         return wait_for(lambda: last_seq() >= n, timeout, f"{n} scans spooled")
+
+    def spool_status(self, config=None):
+        """`gatewayd spool status --json` for this site (counts, limits, forwarder state)."""
+        env = dict(os.environ, RUNTIME_DIRECTORY=str(self.root / "run"))
+        out = subprocess.run([GATEWAYD, "spool", "status", "--json", "--config", str(config or self.root / "gatewayd.toml")],
+                             check=True, capture_output=True, text=True, env=env).stdout
+        return json.loads(out)
 
     def dead_letter_count(self):
         """For polling: 0 while the spool does not exist yet."""

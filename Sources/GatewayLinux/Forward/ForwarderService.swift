@@ -82,7 +82,9 @@ public struct ForwarderService: Service {
                 for letter in plan.deadLetter {
                     logger.error("server rejected an envelope; kept as dead letter", metadata: ["id": "\(letter.id)", "reason": "\(letter.reason)"])
                 }
-                if let failure = plan.failure, let wait = plan.wait {
+                if let failure = plan.failure, plan.wait == nil {
+                    logger.warning("server refused a batch; \(failure)", metadata: ["batch": "\(batch.count)", "first_seq": "\(batch.first!.seq)"])
+                } else if let failure = plan.failure, let wait = plan.wait {
                     logger.warning("delivery failed; retrying later", metadata: [
                         "reason": "\(failure)", "batch": "\(batch.count)",
                         "attempt": "\(machine.consecutiveFailures)", "retry_in_ms": "\(wait.milliseconds)",

@@ -1,0 +1,150 @@
+"""The fault suite (issue 6): a real gatewayd against a real case-server, with faults injected
+between them (tests/system/faultproxy.py) or done to the processes. Every case counts what went
+in and what came out, prints `in / delivered / dead-lettered / lost`, and asserts lost = 0.
+"""
+import os
+import random
+import signal
+import subprocess
+import threading
+import time
+
+from faultproxy import FaultProxy
+from harness import ROOT, texts, wait_for
+
+FAST = "\n".join(["[forward]", "backoff_base_ms = 100", "backoff_cap_ms = 1000", "connect_timeout_ms = 1000",
+                  "read_timeout_ms = 1000", "request_timeout_ms = 3000", "linger_ms = 20"])
+
+
+def config_via(site, port, forward=FAST, redact=""):
+    """gatewayd.toml pointing at `port` (a fault proxy) with the given [forward] table."""
+    text = site.write_config(redact=redact).read_text()
+    start = text.index("[forward]")
+    end = text.index("[", text.index("\n", start))
+    text = text[:start] + forward + "\n" + text[end:]
+    text = text.replace(f"https://127.0.0.1:{site.server_port}", f"https://127.0.0.1:{port}")
+    (site.root / "gatewayd.toml").write_text(text)
+    return site.root / "gatewayd.toml"
+
+
+def report(name, sent, site):
+    """Counts: delivered (at the server), dead-lettered and still waiting (in the spool); lost
+    is what is in none of the three."""
+    events = site.events()["events"]
+    got = set(texts(events))
+    dead = len(site.spool_rows("dead_letter"))
+    waiting = len(site.spool_rows("envelope"))
+    lost = len(set(sent) - got) - dead - waiting
+    print(f"{name}: in={len(sent)} delivered={len(got)} dead-lettered={dead} waiting={waiting} lost={lost} "
+          f"stored={len(events)} duplicates_absorbed={site.events()['duplicates']}")
+    return got, dead, lost
+
+
+def test_server_errors_timeouts_resets_and_a_poison_envelope(site):
+    site.start_server()
+    proxy = FaultProxy(site.root / "pki" / "server.pem", site.root / "pki" / "server.key", site.server_port,
+                       site.root / "pki" / "ca.pem").start()
+    proxy.script.extend(["status:500", "status:503:1", "status:429:1", "hang:3", "reset", "status:502"])
+    proxy.poison = {7, 33, 150}
+    config_via(site, proxy.port)
+    site.start_gateway()
+    sent = [f"ACME-{i:05d}" for i in range(1, 201)]
+    for k in range(0, len(sent), 50):
+        site.scan(*sent[k:k + 50])
+        time.sleep(0.5)
+    wait_for(lambda: len(site.events()["events"]) + site.dead_letter_count() >= len(sent), 90, "every scan delivered or dead-lettered")
+    got, dead, lost = report("server-faults", sent, site)
+    proxy.stop()
+
+    assert lost == 0
+    assert sorted(r[0] for r in site.spool_rows("dead_letter")) == [7, 33, 150], "exactly the envelopes the server refuses"
+    reasons = [r[4] for r in site.spool_rows("dead_letter")]
+    assert all(r.startswith("http_400: envelope seq") for r in reasons), reasons
+    assert len(got) == len(sent) - 3
+    modes = proxy.modes()
+    for m in ["status:500", "status:503:1", "status:429:1", "hang:3", "reset", "status:502"]:
+        assert m in modes, f"the fault {m} was never exercised"
+    # Retry-After is a floor for the next attempt.
+    times = [(t, m) for t, m, _ in proxy.requests]
+    for i, (t, m) in enumerate(times[:-1]):
+        if m in ("status:503:1", "status:429:1"):
+            assert times[i + 1][0] - t >= 0.95, f"retried {times[i + 1][0] - t:.2f}s after {m}"
+    log = site.log()
+    for words in ["HTTP 500", "HTTP 503", "HTTP 429", "read timeout", "HTTP 502", "sending them one at a time",
+                  "server rejected an envelope; kept as dead letter"]:
+        assert words in log, f"no log line says {words!r}"
+    status = site.spool_status()
+    assert status["dead_letters"] == 3 and status["depth"] == 0
+    assert status["forwarder"]["circuit"] == "closed" and status["forwarder"]["failures_total"] >= 6
+
+
+def test_a_server_certificate_from_another_ca_is_refused_with_a_clear_error(site):
+    other = site.root / "other-pki"
+    subprocess.run([str(ROOT / "scripts" / "make-pki.sh"), str(other)], check=True)
+    site.start_server()
+    proxy = FaultProxy(other / "server.pem", other / "server.key", site.server_port, site.root / "pki" / "ca.pem").start()
+    config_via(site, proxy.port)
+    site.start_gateway()
+    sent = [f"ACME-{i}" for i in range(20)]
+    site.scan(*sent)
+    wait_for(lambda: "delivery failed" in site.log() and site.log().count("delivery failed") >= 3, 30, "repeated TLS failures")
+    got, dead, lost = report("wrong-ca", sent, site)
+    proxy.stop()
+    assert lost == 0
+    assert got == set() and dead == 0 and proxy.requests == [], "no request may pass an unverified TLS handshake"
+    assert site.spool_status()["depth"] == len(sent), "everything waits in the spool"
+    log = site.log()
+    assert "TLS" in log and ("certificate" in log.lower() or "CERTIFICATE_VERIFY_FAILED" in log), log[-2000:]
+    assert site.spool_status()["forwarder"]["circuit"] == "open"
+
+
+def test_server_down_for_two_minutes_then_back(site):
+    config_via(site, site.server_port, forward=FAST.replace("backoff_cap_ms = 1000", "backoff_cap_ms = 5000"))
+    site.start_gateway()
+    sent = [f"ACME-{i:04d}" for i in range(300)]
+    start = time.monotonic()
+    for k in range(0, len(sent), 30):  # scans keep coming during the outage
+        site.scan(*sent[k:k + 30])
+        time.sleep(10)
+    site.wait_spooled(len(sent))
+    time.sleep(max(0, 120 - (time.monotonic() - start)))
+    down = site.spool_status()
+    assert down["depth"] == len(sent) and down["forwarder"]["circuit"] == "open"
+    failures = down["forwarder"]["failures_total"]
+    site.start_server()
+    site.wait_events(len(sent), timeout=60)
+    got, dead, lost = report("down-2-minutes", sent, site)
+    assert lost == 0 and dead == 0 and len(got) == len(sent)
+    # Capped backoff: two minutes at a 5 s cap is tens of attempts, not thousands.
+    assert 10 <= failures <= 200, failures
+    assert site.spool_status()["forwarder"]["circuit"] == "closed"
+
+
+def test_case_server_killed_and_restarted_mid_batch(site):
+    config_via(site, site.server_port)
+    site.start_server()
+    site.start_gateway()
+    sent = [f"ACME-{i:06d}" for i in range(3000)]
+    done = threading.Event()
+
+    def writer():
+        for i in range(0, len(sent), 20):
+            site.scan(*sent[i:i + 20])
+            time.sleep(0.02)
+        done.set()
+
+    t = threading.Thread(target=writer)
+    t.start()
+    rng = random.Random(6)
+    for _ in range(6):
+        time.sleep(rng.uniform(0.2, 0.8))
+        site.server.send_signal(signal.SIGKILL)
+        site.server.wait()
+        time.sleep(rng.uniform(0.0, 0.5))
+        site.start_server()
+    t.join()
+    assert done.is_set()
+    events = site.wait_events(len(sent), timeout=120)
+    got, dead, lost = report("server-restarts", sent, site)
+    assert lost == 0 and dead == 0
+    assert len(events) == len(set(texts(events))) == len(sent), "distinct events stored = scans made"
