@@ -27,13 +27,14 @@ def config_via(site, port, forward=FAST, redact=""):
     return site.root / "gatewayd.toml"
 
 
-def report(name, sent, site):
+def report(name, sent, site, spool=None):
     """Counts: delivered (at the server), dead-lettered and still waiting (in the spool); lost
     is what is in none of the three."""
     events = site.events()["events"]
     got = set(texts(events))
-    dead = len(site.spool_rows("dead_letter"))
-    waiting = len(site.spool_rows("envelope"))
+    spool = spool or site.root / "spool.db"
+    dead = spool_count(spool, "dead_letter")
+    waiting = spool_count(spool, "envelope")
     lost = len(set(sent) - got) - dead - waiting
     print(f"{name}: in={len(sent)} delivered={len(got)} dead-lettered={dead} waiting={waiting} lost={lost} "
           f"stored={len(events)} duplicates_absorbed={site.events()['duplicates']}")
@@ -53,6 +54,7 @@ def test_server_errors_timeouts_resets_and_a_poison_envelope(site):
         site.scan(*sent[k:k + 50])
         time.sleep(0.5)
     wait_for(lambda: len(site.events()["events"]) + site.dead_letter_count() >= len(sent), 90, "every scan delivered or dead-lettered")
+    wait_for(lambda: spool_count(site.root / "spool.db", "envelope") == 0, 30, "the spool to settle")
     got, dead, lost = report("server-faults", sent, site)
     proxy.stop()
 
@@ -113,6 +115,7 @@ def test_server_down_for_two_minutes_then_back(site):
     failures = down["forwarder"]["failures_total"]
     site.start_server()
     site.wait_events(len(sent), timeout=60)
+    wait_for(lambda: spool_count(site.root / "spool.db", "envelope") == 0, 30, "the spool to settle")
     got, dead, lost = report("down-2-minutes", sent, site)
     assert lost == 0 and dead == 0 and len(got) == len(sent)
     # Capped backoff: two minutes at a 5 s cap is tens of attempts, not thousands.
@@ -145,6 +148,64 @@ def test_case_server_killed_and_restarted_mid_batch(site):
     t.join()
     assert done.is_set()
     events = site.wait_events(len(sent), timeout=120)
+    wait_for(lambda: spool_count(site.root / "spool.db", "envelope") == 0, 30, "the spool to settle")
     got, dead, lost = report("server-restarts", sent, site)
     assert lost == 0 and dead == 0
     assert len(events) == len(set(texts(events))) == len(sent), "distinct events stored = scans made"
+
+
+def spool_count(path, table):
+    import sqlite3
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+    try:
+        return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_spool_file_system_full_back_pressures_then_resumes(site):
+    if os.geteuid() != 0:
+        import pytest
+        pytest.skip("mounting a small tmpfs needs root")
+    fs = site.root / "spoolfs"
+    fs.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m,mode=0700", "tmpfs", str(fs)], check=True)
+    gw = None
+    try:
+        config = config_via(site, site.server_port)
+        config.write_text(config.read_text().replace(f'path = "{site.root / "spool.db"}"', f'path = "{fs / "spool.db"}"'))
+        gw = site.start_gateway()
+        wait_for(lambda: (fs / "spool.db").exists(), 10, "the spool on the small file system")
+        # Leave about 300 KiB free; the server is down, so envelopes pile up and fill it.
+        free = os.statvfs(fs).f_bavail * os.statvfs(fs).f_frsize
+        filler = fs / "filler"
+        filler.write_bytes(b"\0" * max(0, free - 300 * 1024))
+        sent = [f"ACME-{i:05d}" for i in range(3000)]
+        writer = threading.Thread(target=lambda: site.scan(*sent), daemon=True)
+        writer.start()
+        wait_for(lambda: "cannot spool scans; holding the reader until the spool is writable" in site.log(), 60, "back-pressure")
+        log = site.log()
+        assert "full" in log.lower(), "the message says the disk is full"
+        held = spool_count(fs / "spool.db", "envelope")
+        assert 0 < held < len(sent), held
+        time.sleep(2)
+        assert spool_count(fs / "spool.db", "envelope") == held, "nothing more is taken while full"
+        assert gw.poll() is None, "gatewayd keeps running"
+        # Space returns, then the server: everything flows.
+        filler.unlink()
+        site.start_server()
+        writer.join(timeout=120)
+        site.wait_events(len(sent), timeout=180)
+        wait_for(lambda: spool_count(fs / "spool.db", "envelope") == 0, 30, "the spool to settle")
+        got, dead, lost = report("spool-fs-full", sent, site, spool=fs / "spool.db")
+        assert lost == 0 and dead == 0 and len(got) == len(sent)
+        assert "spool writable again; reader resumed" in site.log()
+        import sqlite3
+        con = sqlite3.connect(str(fs / "spool.db"))
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        con.close()
+    finally:
+        if gw and gw.poll() is None:
+            gw.send_signal(signal.SIGKILL)
+            gw.wait()
+        subprocess.run(["umount", "-l", str(fs)], check=False)

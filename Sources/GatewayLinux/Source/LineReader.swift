@@ -102,7 +102,7 @@ final class LineReader: @unchecked Sendable {
             }
             let view: [UInt8]
             switch peek.peek(fd) {
-            case .bytes(let b): view = b
+            case .bytes(let b): view = Self.bounded(b, maxLines: ScanCommitter.maxScansPerCommit)
             case .empty: continue
             case .endOfInput: return
             case .failed(let e):
@@ -153,9 +153,25 @@ final class LineReader: @unchecked Sendable {
                 logger.error("reader failed", metadata: ["reader": "\(id)", "errno": "\(errno)"])
                 return
             }
-            let outputs = framer.feed(buf[0..<n])
-            guard committer.commit(committer.scans(from: outputs, maxLine: maxLine)) else { return }
+            let scans = committer.scans(from: framer.feed(buf[0..<n]), maxLine: maxLine)
+            for start in stride(from: 0, to: scans.count, by: ScanCommitter.maxScansPerCommit) {
+                guard committer.commit(Array(scans[start..<min(scans.count, start + ScanCommitter.maxScansPerCommit)])) else { return }
+            }
         }
+    }
+}
+
+extension LineReader {
+    /// The bytes up to and including the `maxLines`-th line feed (or all of them): one commit
+    /// takes at most that many scans, so a transaction stays small enough to fit on a nearly
+    /// full disk and a burst is spooled in steps the reader consumes one by one.
+    static func bounded(_ view: [UInt8], maxLines: Int) -> [UInt8] {
+        var lines = 0
+        for (i, b) in view.enumerated() where b == 0x0A {
+            lines += 1
+            if lines == maxLines { return Array(view[...i]) }
+        }
+        return view
     }
 }
 

@@ -4,6 +4,10 @@ import Logging
 /// The part every reader shares after framing: turns framed lines into scans, commits them,
 /// and holds the reader back (never drops) while the spool cannot take them.
 final class ScanCommitter {
+    /// Group commit: a burst is spooled up to this many scans per transaction (one fsync);
+    /// a single scan commits at once, never waiting for company.
+    static let maxScansPerCommit = 256
+
     let readerID: String
     let sink: CaptureSink
     private let stop: StopSignal
