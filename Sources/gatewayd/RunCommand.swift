@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Glibc
 import GatewayCore
 import GatewayLinux
@@ -8,8 +9,8 @@ import Logging
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the daemon (the default).")
 
-    @Option(name: .long, help: "Configuration file.")
-    var config: String = GatewayConfig.defaultPath
+    @Option(name: .long, help: "Configuration file (default: $GATEWAYD_CONFIG, else \(GatewayConfig.defaultPath)).")
+    var config: String?
 
     @OptionGroup var log: LogOptions
 
@@ -18,7 +19,8 @@ struct RunCommand: AsyncParsableCommand {
         umask(0o077)
         let logger = log.bootstrap(label: "gatewayd")
         do {
-            let cfg = try GatewayDaemon.loadConfig(path: config)
+            let path = config ?? ProcessInfo.processInfo.environment["GATEWAYD_CONFIG"] ?? GatewayConfig.defaultPath
+            let cfg = try GatewayDaemon.loadConfig(path: path)
             let daemon = try GatewayDaemon(config: cfg, logger: logger)
             try await daemon.run(logger: logger)
         } catch {

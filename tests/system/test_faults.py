@@ -209,3 +209,54 @@ def test_spool_file_system_full_back_pressures_then_resumes(site):
             gw.send_signal(signal.SIGKILL)
             gw.wait()
         subprocess.run(["umount", "-l", str(fs)], check=False)
+
+
+def walljump(site):
+    """Builds the LD_PRELOAD shim (tests/system/walljump/walljump.c) that shifts CLOCK_REALTIME
+    by the seconds in a file, and returns (library, file)."""
+    lib = site.root / "walljump.so"
+    subprocess.run(["gcc", "-shared", "-fPIC", "-O2", "-o", str(lib), str(ROOT / "tests" / "system" / "walljump" / "walljump.c"), "-ldl"],
+                   check=True)
+    offset = site.root / "walljump"
+    offset.write_text("0\n")
+    return lib, offset
+
+
+def test_wall_clock_jumps_do_not_stall_or_reorder_delivery(site):
+    """gatewayd's wall clock (CLOCK_REALTIME) jumps two days back, then two days forward,
+    while it waits out an outage; its monotonic clocks are left alone. Backoff and timeouts
+    measure intervals on the monotonic clock, so the jumps change the timestamps in the events
+    and nothing else."""
+    import datetime
+    import shutil
+    lib, offset = walljump(site)
+    env = {"LD_PRELOAD": str(lib), "WALLJUMP_FILE": str(offset)}
+    # Certificates valid from three days ago, so the terminal's TLS check holds at -2 days.
+    shutil.rmtree(site.root / "pki")
+    (site.root / "pki-offset").write_text(str(-3 * 86400))
+    subprocess.run([str(ROOT / "scripts" / "make-pki.sh"), str(site.root / "pki")], check=True,
+                   env=dict(os.environ, LD_PRELOAD=str(lib), WALLJUMP_FILE=str(site.root / "pki-offset")))
+    config_via(site, site.server_port, forward=FAST.replace("backoff_cap_ms = 1000", "backoff_cap_ms = 3000"))
+    site.start_gateway(env_extra=env)
+    sent = []
+    for k, jump in enumerate([0, -2 * 86400, 2 * 86400]):
+        offset.write_text(f"{jump}\n")
+        time.sleep(1.5)
+        batch = [f"ACME-{k}{i:03d}" for i in range(50)]
+        sent += batch
+        site.scan(*batch)
+        site.wait_spooled(len(sent))
+        time.sleep(2)  # the forwarder is in backoff across the jump
+    site.start_server()
+    events = site.wait_events(len(sent), timeout=45)
+    wait_for(lambda: spool_count(site.root / "spool.db", "envelope") == 0, 30, "the spool to settle")
+    got, dead, lost = report("clock-jumps", sent, site)
+    assert lost == 0 and dead == 0 and len(got) == len(sent)
+    assert sorted(e["seq"] for e in events) == list(range(1, len(sent) + 1)), "gapless, in order"
+    now = datetime.datetime.now(datetime.timezone.utc)
+    captured = {}
+    for e in events:
+        captured.setdefault(e["text"][:6], datetime.datetime.fromisoformat(e["captured_at"].replace("Z", "+00:00")))
+    assert abs((captured["ACME-0"] - now).total_seconds()) < 600
+    assert (now - captured["ACME-1"]).total_seconds() > 86_400, "the shifted clock was in effect: stamps two days back"
+    assert (captured["ACME-2"] - now).total_seconds() > 86_400, "and two days ahead"
