@@ -13,5 +13,8 @@ final class ExampleConfigTests: XCTestCase {
         XCTAssertEqual(config.schemas.map(\.name), ["insured-object", "gs1-item", "operator-badge"])
         XCTAssertEqual(config.redact.rules.map(\.name), ["owner-name", "national-id-tail"] + RedactionRule.builtIn.map(\.name))
         XCTAssertEqual(config.redact.siteKeyPath, "/var/lib/gatewayd/site.key")
+        XCTAssertEqual(config.spool.limits, SpoolLimits(maxEnvelopes: 1_000_000, maxBytes: 512 << 20, overflow: .block))
+        XCTAssertEqual(config.forward.batchMaxBytes, 1024 << 10)
+        XCTAssertEqual(config.forward.readTimeout, .seconds(10))
     }
 }
