@@ -40,7 +40,7 @@ public struct GatewayDaemon {
         let sink = CaptureSink(spool: spool, sealer: CaptureSealer(classifier: classifier, sealer: sealer, redactor: redactor, hints: config.decodeHints), doorbell: doorbell, logger: logger)
         let deliverer = try HTTPDeliverer(
             serverURL: config.server.url, caPath: config.server.caPath,
-            clientCertPath: config.server.clientCertPath, clientKeyPath: config.server.clientKeyPath,
+            clientCertPath: config.server.clientCertPath, clientKeyPath: config.server.clientKeyPath, pins: config.server.pins,
             connectTimeout: config.forward.connectTimeout, readTimeout: config.forward.readTimeout,
             requestTimeout: config.forward.requestTimeout)
         let lineReaders = config.readers.filter { $0.kind == .line }

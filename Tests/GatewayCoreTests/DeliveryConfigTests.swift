@@ -34,6 +34,10 @@ final class DeliveryConfigTests: XCTestCase {
         XCTAssertThrowsError(try GatewayConfig.parse(toml: "[device]\nid = \"t\"\n[server]\nurl = \"https://x\"\nclient_cert = \"c.pem\"\n", directory: "/")) {
             XCTAssertTrue("\($0)".contains("server.client_key") && "\($0)".contains("both"), "\($0)")
         }
+        XCTAssertThrowsError(try GatewayConfig.parse(toml: "[device]\nid = \"t\"\n[server]\nurl = \"https://x\"\npin_sha256 = [\"abc\"]\n", directory: "/")) {
+            XCTAssertTrue("\($0)".contains("server.pin_sha256") && "\($0)".contains("openssl"), "\($0)")
+        }
+        XCTAssertEqual(try GatewayConfig.parse(toml: "[device]\nid = \"t\"\n[server]\nurl = \"https://x\"\npin_sha256 = [\"47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\"]\n", directory: "/").server.pins.count, 1)
         XCTAssertThrowsError(try parse("[spool]\nmax_envelopes = 0\n")) {
             XCTAssertTrue("\($0)".contains("spool.max_envelopes"), "\($0)")
         }

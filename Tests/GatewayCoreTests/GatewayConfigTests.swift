@@ -81,7 +81,7 @@ final class GatewayConfigTests: XCTestCase {
 
     func testMisspeltKeyIsReportedNotIgnored() {
         expectError(minimal + "\nca_fiel = \"x\"\n") {
-            XCTAssertEqual($0, .unknownKey(key: "server.ca_fiel", known: ["ca", "client_cert", "client_key", "key_id", "next_from", "next_key_id", "next_public_key", "public_key", "url"]))
+            XCTAssertEqual($0, .unknownKey(key: "server.ca_fiel", known: ["ca", "client_cert", "client_key", "key_id", "next_from", "next_key_id", "next_public_key", "pin_sha256", "public_key", "url"]))
             XCTAssertTrue($0.description.contains("server.ca_fiel"))
         }
     }

@@ -1,3 +1,4 @@
+import Foundation
 import TOMLKit
 
 /// gatewayd's configuration (TOML), validated completely at start so that a terminal with a
@@ -27,6 +28,9 @@ public struct GatewayConfig: Sendable, Equatable {
         public var next: NextKey?
         /// PEM bundle of the CAs to trust for the server's TLS certificate; nil = system store.
         public var caPath: String?
+        /// SPKI pins (RFC 7469 pin-sha256: base64 of SHA-256 of a SubjectPublicKeyInfo): when
+        /// set, the server's chain must hold one of these keys as well as verify.
+        public var pins: [String] = []
         /// Mutual TLS: this terminal's client certificate chain and key (PEM).
         public var clientCertPath: String?
         public var clientKeyPath: String?
@@ -193,6 +197,11 @@ public struct GatewayConfig: Sendable, Equatable {
             server.next = NextKey(publicKeyPath: resolve(nextPath), keyID: nextID, fromNanos: nanos)
         } else if nextFrom != nil || nextID != nil {
             throw .invalid(key: srv.key("next_public_key"), problem: "missing", fix: "next_from and next_key_id describe a next key: give its next_public_key too")
+        }
+        server.pins = try srv.stringArray("pin_sha256") ?? []
+        for pin in server.pins where Data(base64Encoded: pin)?.count != 32 {
+            throw .invalid(key: srv.key("pin_sha256"), problem: "'\(pin)' is not base64 of 32 bytes",
+                           fix: "compute it with: openssl x509 -in server.pem -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64")
         }
         server.clientCertPath = try srv.string("client_cert").map(resolve)
         server.clientKeyPath = try srv.string("client_key").map(resolve)

@@ -11,6 +11,8 @@ import NIOSSL
 public final class HTTPDeliverer: Sendable {
     private let client: HTTPClient
     private let endpoint: String
+    /// Set when `[server] pin_sha256` is: deliveries then go through the pinned pipeline.
+    private let pinned: PinnedPoster?
     private let requestTimeout: Duration
     /// A server answer larger than this is not a valid results document.
     private let maxResponseBytes = 16 << 20
@@ -19,7 +21,7 @@ public final class HTTPDeliverer: Sendable {
     ///   - connectTimeout: TCP and TLS set-up.
     ///   - readTimeout: longest silence while the answer is awaited (a hung server).
     ///   - requestTimeout: the whole exchange, however the bytes trickle.
-    public init(serverURL: String, caPath: String?, clientCertPath: String? = nil, clientKeyPath: String? = nil,
+    public init(serverURL: String, caPath: String?, clientCertPath: String? = nil, clientKeyPath: String? = nil, pins: [String] = [],
                 connectTimeout: Duration, readTimeout: Duration? = nil, requestTimeout: Duration) throws(DelivererError) {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.certificateVerification = .fullVerification
@@ -41,6 +43,16 @@ public final class HTTPDeliverer: Sendable {
         config.httpVersion = .http1Only
         client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: config)
         endpoint = serverURL + "/v1/envelopes"
+        if pins.isEmpty {
+            pinned = nil
+        } else {
+            do {
+                pinned = try PinnedPoster(url: URL(string: endpoint)!, tls: tls, pins: pins, connectTimeout: connectTimeout,
+                                          readTimeout: readTimeout ?? requestTimeout, requestTimeout: requestTimeout)
+            } catch {
+                throw .pinning(detail: "\(error)")
+            }
+        }
         self.requestTimeout = requestTimeout
     }
 
@@ -63,22 +75,36 @@ public final class HTTPDeliverer: Sendable {
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "User-Agent", value: "gatewayd/\(GatewayVersion.string)")
         request.body = .bytes(body)
+        if let pinned {
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Type", value: "application/json")
+            headers.add(name: "User-Agent", value: "gatewayd/\(GatewayVersion.string)")
+            do {
+                let r = try await pinned.post(body: body, headers: headers)
+                return Self.outcome(status: r.status, retryAfter: r.headers.first(name: "Retry-After"), body: r.body)
+            } catch {
+                return .transportFailure(reason: Self.describe(error))
+            }
+        }
         do {
             let response = try await client.execute(request, timeout: .init(requestTimeout))
             let bytes = try await response.body.collect(upTo: maxResponseBytes)
-            guard response.status == .ok else {
-                let retryAfter = response.headers.first(name: "Retry-After").flatMap(Self.parseRetryAfter)
-                // The server's words, printable ASCII only, for a dead letter's reason.
-                let detail = String(decoding: bytes.readableBytesView.prefix(200).map { (0x20...0x7E).contains($0) ? $0 : 0x20 }, as: UTF8.self)
-                return .httpStatus(Int(response.status.code), retryAfter: retryAfter, detail: detail.isEmpty ? nil : detail)
-            }
-            guard let results = try? JSONDecoder().decode(EnvelopeResults.self, from: Data(bytes.readableBytesView)) else {
-                return .transportFailure(reason: "server answered 200 with a body that is not a results document")
-            }
-            return .results(results)
+            return Self.outcome(status: Int(response.status.code), retryAfter: response.headers.first(name: "Retry-After"), body: bytes)
         } catch {
             return .transportFailure(reason: Self.describe(error))
         }
+    }
+
+    static func outcome(status: Int, retryAfter: String?, body bytes: ByteBuffer) -> DeliveryOutcome {
+        guard status == 200 else {
+            // The server's words, printable ASCII only, for a dead letter's reason.
+            let detail = String(decoding: bytes.readableBytesView.prefix(200).map { (0x20...0x7E).contains($0) ? $0 : 0x20 }, as: UTF8.self)
+            return .httpStatus(status, retryAfter: retryAfter.flatMap(parseRetryAfter), detail: detail.isEmpty ? nil : detail)
+        }
+        guard let results = try? JSONDecoder().decode(EnvelopeResults.self, from: Data(bytes.readableBytesView)) else {
+            return .transportFailure(reason: "server answered 200 with a body that is not a results document")
+        }
+        return .results(results)
     }
 
     /// Retry-After as delta-seconds (RFC 9110 §10.2.3). An HTTP-date is not trusted: the
@@ -95,6 +121,7 @@ public final class HTTPDeliverer: Sendable {
             if e == .deadlineExceeded { return "request timeout" }
             if e == .remoteConnectionClosed { return "server closed the connection" }
         }
+        if let e = error as? PinnedPoster.PinError { return e.description }
         if let e = error as? NIOSSLError { return "TLS: \(e)" }
         if let e = error as? BoringSSLError { return "TLS: \(e)" }
         return "\(error)"
@@ -104,11 +131,14 @@ public final class HTTPDeliverer: Sendable {
 public enum DelivererError: Error, CustomStringConvertible {
     case caUnreadable(path: String)
     case clientCertificate(cert: String, key: String, detail: String)
+    case pinning(detail: String)
 
     public var description: String {
         switch self {
         case .caUnreadable(let path):
             return "server.ca \(path): cannot read the CA bundle; point [server] ca at the PEM file of the CA that signed the case server's certificate"
+        case .pinning(let detail):
+            return "server.pin_sha256: cannot set up pinned TLS (\(detail))"
         case .clientCertificate(let cert, let key, let detail):
             return "server.client_cert \(cert) / client_key \(key): cannot load (\(detail)); both must be PEM, the key unencrypted and readable by the service user"
         }

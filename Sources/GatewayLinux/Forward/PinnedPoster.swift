@@ -1,0 +1,182 @@
+import Crypto
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+import NIOTLS
+
+/// One HTTPS POST over a fresh connection whose server must, besides passing normal
+/// certificate verification, present a certificate chain holding one of the pinned public keys
+/// (`[server] pin_sha256`: base64 SHA-256 of a SubjectPublicKeyInfo, as in RFC 7469).
+///
+/// AsyncHTTPClient has no hook into the TLS handshake, so a pinned deliverer uses this small
+/// NIO pipeline instead: TLS (with a per-certificate callback that records the chain's key
+/// hashes and keeps BoringSSL's verdict), HTTP/1.1, and a handler that sends the request only
+/// once the handshake is complete and the pin matched — an unpinned server never sees a byte of
+/// the batch. Timeouts as in `HTTPDeliverer`: connect, read (silence), and the whole exchange.
+final class PinnedPoster: Sendable {
+    let host: String
+    let port: Int
+    let path: String
+    let context: NIOSSLContext
+    let pins: Set<String>
+    let connectTimeout: Duration
+    let readTimeout: Duration
+    let requestTimeout: Duration
+
+    init(url: URL, tls: TLSConfiguration, pins: [String], connectTimeout: Duration, readTimeout: Duration, requestTimeout: Duration) throws {
+        guard let host = url.host else { throw PinError.badURL }
+        self.host = host
+        port = url.port ?? 443
+        path = url.path.isEmpty ? "/" : url.path
+        context = try NIOSSLContext(configuration: tls)
+        self.pins = Set(pins)
+        self.connectTimeout = connectTimeout
+        self.readTimeout = readTimeout
+        self.requestTimeout = requestTimeout
+    }
+
+    /// base64(SHA-256(SubjectPublicKeyInfo DER)) of a certificate's key.
+    static func pin(of cert: NIOSSLCertificate) -> String? {
+        guard let spki = try? cert.extractPublicKey().toSPKIBytes() else { return nil }
+        return Data(SHA256.hash(data: spki)).base64EncodedString()
+    }
+
+    struct Response {
+        var status: Int
+        var headers: HTTPHeaders
+        var body: ByteBuffer
+    }
+
+    enum PinError: Error, CustomStringConvertible {
+        case badURL
+        case pinMismatch(seen: [String])
+        case readTimeout
+        case requestTimeout
+        case closedEarly
+
+        var description: String {
+            switch self {
+            case .badURL: return "server URL has no host"
+            case .pinMismatch(let seen):
+                return "TLS: the server's certificate chain holds none of the pinned keys (pin_sha256); it presented \(seen.joined(separator: ", "))"
+            case .readTimeout: return "read timeout"
+            case .requestTimeout: return "request timeout"
+            case .closedEarly: return "server closed the connection"
+            }
+        }
+    }
+
+    func post(body: ByteBuffer, headers: HTTPHeaders) async throws -> Response {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let loop = group.next()
+        let promise = loop.makePromise(of: Response.self)
+        let seen = PinSeen()
+        var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: path)
+        head.headers = headers
+        head.headers.replaceOrAdd(name: "Host", value: port == 443 ? host : "\(host):\(port)")
+        head.headers.replaceOrAdd(name: "Content-Length", value: "\(body.readableBytes)")
+        head.headers.replaceOrAdd(name: "Connection", value: "close")
+        let hostIsIP = host.contains(":") || host.allSatisfy { $0.isNumber || $0 == "." }
+        let exchange = ExchangeHandler(head: head, body: body, pins: pins, seen: seen, promise: promise)
+        let bootstrap = ClientBootstrap(group: loop)
+            .connectTimeout(.nanoseconds(Int64(connectTimeout.nanoseconds)))
+            .channelInitializer { [context, host, readTimeout] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let tls = try NIOSSLClientHandler(context: context, serverHostname: hostIsIP ? nil : host) { verdict, cert in
+                        if let p = PinnedPoster.pin(of: cert) { seen.append(p) }
+                        return verdict
+                    }
+                    try channel.pipeline.syncOperations.addHandler(tls)
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: .nanoseconds(Int64(readTimeout.nanoseconds))))
+                    try channel.pipeline.syncOperations.addHandler(exchange)
+                }
+            }
+        let channel = try await bootstrap.connect(host: host, port: port).get()
+        let deadline = loop.scheduleTask(in: .nanoseconds(Int64(requestTimeout.nanoseconds))) {
+            promise.fail(PinError.requestTimeout)
+            channel.close(promise: nil)
+        }
+        defer {
+            deadline.cancel()
+            channel.close(promise: nil)
+        }
+        return try await promise.futureResult.get()
+    }
+}
+
+/// The chain's key hashes as BoringSSL verified it, from the event loop's callback.
+final class PinSeen: @unchecked Sendable {
+    private let lock = NSLock()
+    private var pins: [String] = []
+    func append(_ p: String) { lock.withLock { pins.append(p) } }
+    var all: [String] { lock.withLock { pins } }
+}
+
+/// Sends the request after a pinned handshake, collects the response, fails on a timeout.
+private final class ExchangeHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundOut = HTTPClientRequestPart
+
+    let head: HTTPRequestHead
+    let body: ByteBuffer
+    let pins: Set<String>
+    let seen: PinSeen
+    let promise: EventLoopPromise<PinnedPoster.Response>
+    var response: PinnedPoster.Response?
+
+    init(head: HTTPRequestHead, body: ByteBuffer, pins: Set<String>, seen: PinSeen, promise: EventLoopPromise<PinnedPoster.Response>) {
+        self.head = head
+        self.body = body
+        self.pins = pins
+        self.seen = seen
+        self.promise = promise
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let tls = event as? TLSUserEvent, case .handshakeCompleted = tls {
+            guard seen.all.contains(where: pins.contains) else {
+                promise.fail(PinnedPoster.PinError.pinMismatch(seen: seen.all))
+                context.close(promise: nil)
+                return
+            }
+            context.write(wrapOutboundOut(.head(head)), promise: nil)
+            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        } else if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
+            promise.fail(PinnedPoster.PinError.readTimeout)
+            context.close(promise: nil)
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let h):
+            response = .init(status: Int(h.status.code), headers: h.headers, body: context.channel.allocator.buffer(capacity: 0))
+        case .body(var b):
+            response?.body.writeBuffer(&b)
+        case .end:
+            if let response { promise.succeed(response) } else { promise.fail(PinnedPoster.PinError.closedEarly) }
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        promise.fail(error)
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        promise.fail(PinnedPoster.PinError.closedEarly)
+        context.fireChannelInactive()
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (s, atto) = components
+        return s * 1_000_000_000 + atto / 1_000_000_000
+    }
+}
