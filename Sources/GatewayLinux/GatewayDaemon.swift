@@ -1,6 +1,7 @@
 import Foundation
 import GatewayCore
 import Logging
+import Prometheus
 import ServiceLifecycle
 
 /// Assembles the daemon from a validated configuration: keys, spool, sealer, readers and
@@ -25,7 +26,9 @@ public struct GatewayDaemon {
         }
     }
 
-    public init(config: GatewayConfig, logger: Logger) throws {
+    /// - Parameter metrics: the Prometheus registry the process bootstrapped swift-metrics with;
+    ///   served on `[metrics] listen` when given.
+    public init(config: GatewayConfig, logger: Logger, metrics: PrometheusCollectorRegistry? = nil) throws {
         self.config = config
         let deviceKey = try KeyFile.loadPrivate(config.device.privateKeyPath, role: "device")
         let serverKey = try KeyFile.loadPublic(config.server.publicKeyPath, role: "server")
@@ -54,6 +57,9 @@ public struct GatewayDaemon {
             spool: spool, deliverer: deliverer, doorbell: doorbell, batchMax: config.forward.batchMax,
             batchMaxBytes: config.forward.batchMaxBytes, linger: config.forward.linger,
             backoff: Backoff(base: config.forward.backoffBase, cap: config.forward.backoffCap), logger: logger))
+        if let metrics, let listen = config.metricsListen {
+            services.append(MetricsService(registry: metrics, host: listen.host, port: listen.port, logger: logger))
+        }
         self.services = services
         let status = try spool.status()
         logger.info("gatewayd ready", metadata: [

@@ -108,6 +108,7 @@ class Site:
             "[spool]", f'path = "{self.root / "spool.db"}"',
             "[forward]", "backoff_base_ms = 100", "backoff_cap_ms = 1000", "connect_timeout_ms = 2000",
             "request_timeout_ms = 10000",
+            "[metrics]", 'listen = "127.0.0.1:0"',
             "[redact]", f'site_key = "{self.root / "site.key"}"',
         ] + ([redact] if redact else [])
         for r in readers:
@@ -155,6 +156,14 @@ class Site:
         out = subprocess.run([GATEWAYD, "spool", "status", "--json", "--config", str(config or self.root / "gatewayd.toml")],
                              check=True, capture_output=True, text=True, env=env).stdout
         return json.loads(out)
+
+    def metrics(self):
+        """The gateway's Prometheus text, from the port it logged."""
+        import re
+        import urllib.request
+        port = wait_for(lambda: (re.findall(r"port=(\d+) \[GatewayLinux\] metrics listening", self.log()) or [None])[-1], 10, "the metrics port")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+            return r.read().decode()
 
     def dead_letter_count(self):
         """For polling: 0 while the spool does not exist yet."""

@@ -78,6 +78,11 @@ def test_server_errors_timeouts_resets_and_a_poison_envelope(site):
     status = site.spool_status()
     assert status["dead_letters"] == 3 and status["depth"] == 0
     assert status["forwarder"]["circuit"] == "closed" and status["forwarder"]["failures_total"] >= 6
+    # Every fault is also a metric, by reason.
+    metrics = site.metrics()
+    for reason in ["http_500", "http_503", "http_429", "http_502", "read_timeout"]:
+        assert f'gatewayd_forward_failures_total{{reason="{reason}"}}' in metrics, f"no metric for {reason}"
+    assert "gatewayd_dead_letters 3" in metrics and "gatewayd_delivered_total 197" in metrics, metrics[-1500:]
 
 
 def test_a_server_certificate_from_another_ca_is_refused_with_a_clear_error(site):

@@ -148,6 +148,13 @@ public struct GatewayConfig: Sendable, Equatable {
     public var readers: [Reader]
     public var schemas: [Schema]
     public var redact: Redact = Redact(siteKeyPath: "/var/lib/gatewayd/site.key", rules: RedactionRule.builtIn)
+    /// `[metrics] listen`: host and port of the Prometheus endpoint (loopback only); nil = off.
+    public var metricsListen: (host: String, port: Int)? = ("127.0.0.1", 9464)
+
+    public static func == (a: GatewayConfig, b: GatewayConfig) -> Bool {
+        a.device == b.device && a.server == b.server && a.spool == b.spool && a.forward == b.forward && a.readers == b.readers
+            && a.schemas == b.schemas && a.redact == b.redact && a.metricsListen?.host == b.metricsListen?.host && a.metricsListen?.port == b.metricsListen?.port
+    }
 
     public static let supportedBauds: [Int] = [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600]
 
@@ -294,10 +301,25 @@ public struct GatewayConfig: Sendable, Equatable {
         if let rd = try top.table("redact") {
             redact = try parseRedact(rd, resolve: resolve)
         }
+        var metricsListen: (host: String, port: Int)? = ("127.0.0.1", 9464)
+        if let m = try top.table("metrics") {
+            let listen = try m.string("listen", default: "127.0.0.1:9464")
+            if listen == "off" {
+                metricsListen = nil
+            } else {
+                let parts = listen.split(separator: ":", omittingEmptySubsequences: false)
+                guard parts.count == 2, let port = Int(parts[1]), (0...65535).contains(port), ["127.0.0.1", "localhost"].contains(String(parts[0])) else {
+                    throw .invalid(key: m.key("listen"), problem: "'\(listen)' is not a loopback host:port", fix: "metrics stay on the terminal: use \"127.0.0.1:9464\" (or \"off\")")
+                }
+                metricsListen = (String(parts[0]), port)
+            }
+            try m.finish()
+        }
 
         try top.finish()
         var config = GatewayConfig(device: device, server: server, spool: spool, forward: forward, readers: readers, schemas: schemas)
         config.redact = redact
+        config.metricsListen = metricsListen
         return config
     }
 

@@ -31,7 +31,9 @@ public final class CaptureSink: Sendable {
             }
             return try sealer.seal(scan, id: id, seq: seq, sealedAtNanos: now)
         }
+        GatewayMetrics.scansSpooled(reader: scans.first?.readerID ?? "-", count: result.seqs.count)
         if let d = result.dropped {
+            GatewayMetrics.dropped(d.count)
             // overflow = drop_oldest: scans are lost by the site's own choice; say so loudly,
             // with the sequence numbers, so the gap at the server has an explanation.
             logger.error("spool full: dropped the oldest envelopes (overflow = drop_oldest)", metadata: [

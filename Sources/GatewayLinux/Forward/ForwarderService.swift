@@ -56,6 +56,7 @@ public struct ForwarderService: Service {
                 }
                 if batch.isEmpty {
                     lingered = false
+                    publishSpoolGauges()
                     _ = await bell.next()
                     continue
                 }
@@ -74,11 +75,14 @@ public struct ForwarderService: Service {
                 let plan = machine.completed(batch: batch.map(\.id), outcome: outcome, unit: Double.random(in: 0..<1))
                 status.record(plan, machine: machine, nowNanos: Clocks.wallNanos())
                 Self.publish(status)
+                GatewayMetrics.attempt(outcome, plan: plan, circuitOpen: machine.circuit == .open,
+                                       seconds: Double((ContinuousClock.now - started).milliseconds) / 1000)
                 do {
                     try await spool.settle(remove: plan.remove, deadLetter: plan.deadLetter, nowNanos: Clocks.wallNanos())
                 } catch {
                     logger.error("cannot update the spool after delivery; the batch will be sent again", metadata: ["error": "\(error)"])
                 }
+                publishSpoolGauges()
                 for letter in plan.deadLetter {
                     logger.error("server rejected an envelope; kept as dead letter", metadata: ["id": "\(letter.id)", "reason": "\(letter.reason)"])
                 }
@@ -106,6 +110,12 @@ public struct ForwarderService: Service {
 
 extension ForwarderService {
     static let statusFile = "forwarder.json"
+
+    func publishSpoolGauges() {
+        guard let s = try? spool.status() else { return }
+        let age = s.oldestSpooledAtNanos.map { Double(max(0, Clocks.wallNanos() - $0)) / 1e9 }
+        GatewayMetrics.spool(depth: s.depth, bytes: s.bytes, oldestAgeSeconds: age, deadLetters: s.deadLetters)
+    }
 
     static func publish(_ status: ForwarderStatus) {
         let enc = JSONEncoder()

@@ -75,6 +75,7 @@ final class ScanCommitter {
                 scansCommitted += scans.count
                 if failing {
                     logger.notice("spool writable again; reader resumed", metadata: ["reader": "\(readerID)"])
+                    GatewayMetrics.spoolFull(false, reader: readerID)
                 }
                 logger.debug("scans spooled", metadata: [
                     "reader": "\(readerID)", "count": "\(scans.count)", "first_seq": "\(seqs.first ?? 0)",
@@ -86,6 +87,7 @@ final class ScanCommitter {
                         "reader": "\(readerID)", "error": "\(error)",
                     ])
                     failing = true
+                    GatewayMetrics.spoolFull(true, reader: readerID)
                 }
                 if !pause(ms: 500, stop: stop) { return false }
             }

@@ -1,0 +1,36 @@
+import CoreMetrics
+import GatewayCore
+
+/// gatewayd's metrics through swift-metrics (a no-op until a backend is bootstrapped; the
+/// daemon bootstraps Prometheus and serves it on loopback — `MetricsService`). Names follow
+/// Prometheus conventions; labels are reader ids, classes and reason codes, never content.
+public enum GatewayMetrics {
+    public static func scansSpooled(reader: String, count: Int) {
+        Counter(label: "gatewayd_scans_total", dimensions: [("reader", reader)]).increment(by: count)
+    }
+
+    public static func spoolFull(_ full: Bool, reader: String) {
+        Gauge(label: "gatewayd_reader_held", dimensions: [("reader", reader)]).record(full ? 1 : 0)
+    }
+
+    public static func dropped(_ count: Int) {
+        Counter(label: "gatewayd_spool_dropped_total").increment(by: count)
+    }
+
+    public static func spool(depth: Int, bytes: Int, oldestAgeSeconds: Double?, deadLetters: Int) {
+        Gauge(label: "gatewayd_spool_depth").record(depth)
+        Gauge(label: "gatewayd_spool_bytes").record(bytes)
+        Gauge(label: "gatewayd_spool_oldest_age_seconds").record(oldestAgeSeconds ?? 0)
+        Gauge(label: "gatewayd_dead_letters").record(deadLetters)
+    }
+
+    public static func attempt(_ outcome: DeliveryOutcome, plan: ForwarderStateMachine.Plan, circuitOpen: Bool, seconds: Double) {
+        Timer(label: "gatewayd_forward_duration_seconds").recordSeconds(seconds)
+        if let kind = FailureKind.of(outcome) {
+            Counter(label: "gatewayd_forward_failures_total", dimensions: [("reason", kind)]).increment()
+        }
+        Counter(label: "gatewayd_delivered_total").increment(by: plan.remove.count)
+        Counter(label: "gatewayd_dead_lettered_total").increment(by: plan.deadLetter.count)
+        Gauge(label: "gatewayd_forward_circuit_open").record(circuitOpen ? 1 : 0)
+    }
+}

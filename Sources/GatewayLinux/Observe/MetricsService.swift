@@ -1,0 +1,39 @@
+import Hummingbird
+import Logging
+import Prometheus
+import ServiceLifecycle
+
+/// Serves the Prometheus registry at `GET /metrics` on the configured loopback address
+/// (`[metrics] listen`). Read-only; no scan content is ever a metric.
+public struct MetricsService: Service {
+    let registry: PrometheusCollectorRegistry
+    let host: String
+    let port: Int
+    let logger: Logger
+
+    public init(registry: PrometheusCollectorRegistry, host: String, port: Int, logger: Logger) {
+        self.registry = registry
+        self.host = host
+        self.port = port
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let router = Router()
+        let registry = self.registry
+        router.get("/metrics") { _, _ -> Response in
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+        }
+        let logger = self.logger
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(host, port: port), serverName: "gatewayd"),
+            onServerRunning: { channel in
+                logger.info("metrics listening", metadata: ["address": "\(host)", "port": "\(channel.localAddress?.port ?? 0)"])
+            },
+            logger: Logger(label: "gatewayd.metrics", factory: { _ in SwiftLogNoOpLogHandler() }))
+        try await app.runService()
+    }
+}
