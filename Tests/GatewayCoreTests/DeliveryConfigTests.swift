@@ -38,6 +38,11 @@ final class DeliveryConfigTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("server.pin_sha256") && "\($0)".contains("openssl"), "\($0)")
         }
         XCTAssertEqual(try GatewayConfig.parse(toml: "[device]\nid = \"t\"\n[server]\nurl = \"https://x\"\npin_sha256 = [\"47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\"]\n", directory: "/").server.pins.count, 1)
+        XCTAssertThrowsError(try parse("[metrics]\nlisten = \"0.0.0.0:9464\"\n")) {
+            XCTAssertTrue("\($0)".contains("metrics.listen") && "\($0)".contains("loopback"), "\($0)")
+        }
+        XCTAssertNil(try parse("[metrics]\nlisten = \"off\"\n").metricsListen)
+        XCTAssertEqual(try parse("").metricsListen?.port, 9464)
         XCTAssertThrowsError(try parse("[spool]\nmax_envelopes = 0\n")) {
             XCTAssertTrue("\($0)".contains("spool.max_envelopes"), "\($0)")
         }
