@@ -4,7 +4,8 @@ import Prometheus
 import ServiceLifecycle
 
 /// Serves the Prometheus registry at `GET /metrics` on the configured loopback address
-/// (`[metrics] listen`). Read-only; no scan content is ever a metric.
+/// (`[metrics] listen`). Read-only; no scan content is ever a metric. If the address cannot be
+/// bound the daemon goes on without it (logged): metrics are never worth a lost scan.
 public struct MetricsService: Service {
     let registry: PrometheusCollectorRegistry
     let host: String
@@ -34,6 +35,14 @@ public struct MetricsService: Service {
                 logger.info("metrics listening", metadata: ["address": "\(host)", "port": "\(channel.localAddress?.port ?? 0)"])
             },
             logger: Logger(label: "gatewayd.metrics", factory: { _ in SwiftLogNoOpLogHandler() }))
-        try await app.runService()
+        do {
+            try await app.runService()
+        } catch {
+            // A taken port must not stop scanning: say so and carry on without metrics.
+            logger.error("metrics endpoint cannot listen; running without it", metadata: [
+                "address": "\(host)", "port": "\(port)", "error": "\(error)",
+            ])
+            try? await gracefulShutdown()
+        }
     }
 }
