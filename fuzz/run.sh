@@ -34,6 +34,8 @@ for target in FuzzKeyDecoder FuzzFramers FuzzTagDecoder FuzzRedactor; do
     printf '\x06claimant 11010519491231002X tel 13812345678' > "$corpus/seed-text"
     printf '\x06{"owner":{"phone":"+8613912345678","mail":"a.b@example.com"}}' > "$corpus/seed-json"
     printf '\x06card 4111 1111 1111 1111' > "$corpus/seed-card"
+    # Regression: a card mask uncovered an id that a touching digit had hidden.
+    printf '\x06claimant 1101051ant 11010519491231002X3459491231002X345678' > "$corpus/seed-uncovered-id"
   fi
   if [ "$target" = FuzzTagDecoder ]; then
     # Seeds: one valid input of each format (the first byte picks the hint).

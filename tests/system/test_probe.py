@@ -42,3 +42,20 @@ def test_server_down_and_loose_key_fail_with_the_fix(site):
     os.chmod(site.root / "device.key", 0o644)
     checks = {c["name"]: c for c in json.loads(probe(site, "--json").stdout)}
     assert checks["device key"]["status"] == "fail" and "chmod 600" in checks["device key"]["detail"]
+
+
+def test_metrics_port_taken_is_logged_and_scanning_goes_on(site):
+    import socket
+    blocker = socket.socket()
+    blocker.bind(("127.0.0.1", 0))
+    blocker.listen()
+    port = blocker.getsockname()[1]
+    cfg = site.write_config()
+    cfg.write_text(cfg.read_text().replace('listen = "127.0.0.1:0"', f'listen = "127.0.0.1:{port}"'))
+    site.start_server()
+    gw = site.start_gateway()
+    site.scan("ACME-1")
+    site.wait_events(1)
+    wait_for(lambda: "metrics endpoint cannot listen; running without it" in site.log(), 10, "the log line")
+    assert gw.poll() is None
+    blocker.close()

@@ -266,7 +266,8 @@ struct RedactionWork {
         } else if contentChanged || rawWithheld {
             e.raw = nil
         }
-        e.redactions = fired.isEmpty ? nil : fired
+        let order = Dictionary(redactor.rules.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+        e.redactions = fired.isEmpty ? nil : fired.sorted { order[$0, default: 0] < order[$1, default: 0] }
     }
 
     // MARK: helpers
