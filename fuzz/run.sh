@@ -36,6 +36,8 @@ for target in FuzzKeyDecoder FuzzFramers FuzzTagDecoder FuzzRedactor; do
     printf '\x06card 4111 1111 1111 1111' > "$corpus/seed-card"
     # Regression: a card mask uncovered an id that a touching digit had hidden.
     printf '\x06claimant 1101051ant 11010519491231002X3459491231002X345678' > "$corpus/seed-uncovered-id"
+    # Regression: a phone mask cut into an e-mail address that started with the same digits.
+    printf '\x2d{"owner":{"phone":"+86139123t5a.b@exalple.co.-{"owner":{"phone":"+86139123t5a.b@exalple.cb@exa]"}}' > "$corpus/seed-mask-into-email"
   fi
   if [ "$target" = FuzzTagDecoder ]; then
     # Seeds: one valid input of each format (the first byte picks the hint).

@@ -262,6 +262,15 @@ final class RedactorTests: XCTestCase {
         XCTAssertEqual(r.event.redactions, ["prc-id", "payment-card"])
     }
 
+    func testAMatchRunningOutOfAnEarlierMaskIsStillRedacted() throws {
+        // Found by FuzzRedactor: masking "+86139123" everywhere cut into an address that began
+        // with the same digits; what is left of the address reaches out of the mask.
+        let text = #"{"a":"+86139123t5a.b@exalple.co.-","b":"+86139123t5a.b@exalple.cb@exa]"}"#
+        let r = builtIn.redact(event(text))
+        let out = (r.event.text ?? "").replacingOccurrences(of: #"pn:[0-9a-f]{32}"#, with: "PN", options: .regularExpression)
+        XCTAssertEqual(PersonalDataDetectors.detect(out), [], out)
+    }
+
     func testHashWithoutSiteKeyDropsInsteadOfLeaking() throws {
         let r = Redactor(rules: RedactionRule.builtIn, pseudonymizer: nil).redact(event("id \(prcID)"))
         XCTAssertEqual(r.event.text, "id ")

@@ -119,7 +119,9 @@ struct RedactionWork {
             let chars = Array(s)
             let guarded = Self.characterRanges(of: protecting + outputs, in: chars)
             for d in PersonalDataDetectors.detect(s) where kinds.contains(d.kind) {
-                if guarded.contains(where: { $0.overlaps(d.range) }) { continue }
+                // Skip what lies wholly inside a tag id or an earlier replacement; a match that
+                // reaches beyond one (a mask's kept "…5678" running into an address) is real.
+                if guarded.contains(where: { $0.lowerBound <= d.range.lowerBound && d.range.upperBound <= $0.upperBound }) { continue }
                 let before = String(chars[d.range])
                 let r = redactor.replacement(for: before, rule.action, kind: d.kind)
                 subs.append((before, r))
@@ -314,7 +316,7 @@ struct RedactionWork {
         return nil
     }
 
-    /// Every occurrence of `find` in `s` replaced, except inside earlier replacements.
+    /// Every occurrence of `find` in `s` replaced, except wholly inside earlier replacements.
     static func replaceAll(in s: String, _ find: String, with rep: String, sparing: [String]) -> String {
         guard s.contains(find) else { return s }
         let chars = Array(s), f = Array(find)
@@ -323,7 +325,7 @@ struct RedactionWork {
         var i = 0
         while i < chars.count {
             if Self.matches(f, in: chars, at: i),
-               !spared.contains(where: { $0.overlaps(i..<i + f.count) }) {
+               !spared.contains(where: { $0.lowerBound <= i && i + f.count <= $0.upperBound }) {
                 out += rep
                 i += f.count
             } else {
