@@ -212,7 +212,7 @@ def test_explain_shows_each_rule_and_the_result(site: Site, tmp_path):
     rep = json.loads(r.stdout)
     assert [s["rule"] for s in rep["steps"]] == ["badge", "location"]
     assert rep["event"]["operator"].startswith("pn:")
-    assert rep["event"]["location"] == {"lat": 31.2304, "lon": 121.4737, "accuracy_m": rep["event"]["location"]["accuracy_m"]}
+    assert rep["event"]["location"] == {"fix": "2d", "lat": 31.2304, "lon": 121.4737, "accuracy_m": rep["event"]["location"]["accuracy_m"]}
 
 
 def test_loose_or_foreign_secrets_are_refused_with_the_fix(site: Site):

@@ -173,7 +173,7 @@ struct RedactionWork {
     mutating func coarsen(_ rule: RedactionRule) {
         switch rule.action {
         case .coarsenLocation(let decimals, let gridM):
-            guard rule.selects(field: "location"), let loc = e.location else { return }
+            guard rule.selects(field: "location"), let loc = e.location, loc.fix != .none else { return }
             var c = loc
             var cell: Double
             if let decimals {
