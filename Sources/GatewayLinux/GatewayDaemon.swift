@@ -40,7 +40,13 @@ public struct GatewayDaemon {
         let classifier = try config.makeClassifier()
         spool = try Spool(path: config.spool.path, limits: config.spool.limits)
         let doorbell = Doorbell()
-        let sink = CaptureSink(spool: spool, sealer: CaptureSealer(classifier: classifier, sealer: sealer, redactor: redactor, hints: config.decodeHints), doorbell: doorbell, logger: logger)
+        let gpsState = config.gps.map { _ in GPSState() }
+        let tracker = (config.gps != nil || config.operatorSessions != nil) ? ContextTracker(
+            gps: gpsState, policy: FixPolicy(maxAgeSeconds: config.gps?.maxAgeSeconds ?? 10), maxSkewMs: config.gps?.maxClockSkewMs ?? 2000,
+            session: config.operatorSessions.map { OperatorSession(timeoutSeconds: $0.timeoutSeconds, logoutSubject: $0.logoutSubject) },
+            fence: config.geofence, logger: logger) : nil
+        let sink = CaptureSink(spool: spool, sealer: CaptureSealer(classifier: classifier, sealer: sealer, redactor: redactor, hints: config.decodeHints),
+                               doorbell: doorbell, context: tracker, logger: logger)
         let deliverer = try HTTPDeliverer(
             serverURL: config.server.url, caPath: config.server.caPath,
             clientCertPath: config.server.clientCertPath, clientKeyPath: config.server.clientKeyPath, pins: config.server.pins,
@@ -52,6 +58,11 @@ public struct GatewayDaemon {
         let deviceReaders = config.readers.filter { $0.kind != .line }
         if !deviceReaders.isEmpty {
             services.append(ReaderSupervisor(readers: deviceReaders, sink: sink, logger: logger))
+        }
+        if let g = config.gps, let gpsState {
+            let stop = StopSignal()
+            let client = GPSDClient(host: g.host, port: g.port, state: gpsState, stop: stop, logger: logger)
+            services.append(ThreadService(name: "gpsd", stop: stop, body: { client.run() }))
         }
         services.append(ForwarderService(
             spool: spool, deliverer: deliverer, doorbell: doorbell, batchMax: config.forward.batchMax,

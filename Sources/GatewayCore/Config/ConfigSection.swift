@@ -65,6 +65,35 @@ final class ConfigSection {
         return strings
     }
 
+    func double(_ k: String) throws(ConfigError) -> Double? {
+        guard let v = value(k) else { return nil }
+        if let d = v.double { return d }
+        if let i = v.int { return Double(i) }
+        throw .invalid(key: key(k), problem: "expected a number, found \(v.type)", fix: "write a number, e.g. \(k) = 31.2304")
+    }
+
+    /// `[[lat, lon], ...]`.
+    func pairs(_ k: String) throws(ConfigError) -> [[Double]]? {
+        guard let v = value(k) else { return nil }
+        guard let outer = v.array else {
+            throw .invalid(key: key(k), problem: "expected an array of [lat, lon] pairs, found \(v.type)", fix: "write \(k) = [[31.23, 121.47], [31.24, 121.47], ...]")
+        }
+        var out: [[Double]] = []
+        for item in outer {
+            guard let a = item.array, a.count == 2 else {
+                throw .invalid(key: key(k), problem: "every point must be [lat, lon]", fix: "write \(k) = [[31.23, 121.47], [31.24, 121.47], ...]")
+            }
+            var p: [Double] = []
+            for x in a {
+                if let d = x.double { p.append(d) } else if let i = x.int { p.append(Double(i)) } else {
+                    throw .invalid(key: key(k), problem: "a coordinate is not a number", fix: "write degrees as numbers")
+                }
+            }
+            out.append(p)
+        }
+        return out
+    }
+
     func table(_ k: String) throws(ConfigError) -> ConfigSection? {
         guard let v = value(k) else { return nil }
         guard let t = v.table else {

@@ -148,12 +148,30 @@ public struct GatewayConfig: Sendable, Equatable {
     public var readers: [Reader]
     public var schemas: [Schema]
     public var redact: Redact = Redact(siteKeyPath: "/var/lib/gatewayd/site.key", rules: RedactionRule.builtIn)
+    /// `[gps]`: where gpsd listens and how old a fix may be; nil = no gpsd (events carry no
+    /// location).
+    public struct GPS: Sendable, Equatable {
+        public var host: String
+        public var port: UInt16
+        public var maxAgeSeconds: Double
+        public var maxClockSkewMs: Int
+    }
+    public var gps: GPS?
+    /// `[operator]`: sessions from badge taps; nil = not tracked.
+    public struct OperatorSettings: Sendable, Equatable {
+        public var timeoutSeconds: Double
+        public var logoutSubject: String
+    }
+    public var operatorSessions: OperatorSettings?
+    /// `[geofence]`: areas and the fastest plausible movement; nil = no checks.
+    public var geofence: Geofence?
     /// `[metrics] listen`: host and port of the Prometheus endpoint (loopback only); nil = off.
     public var metricsListen: (host: String, port: Int)? = ("127.0.0.1", 9464)
 
     public static func == (a: GatewayConfig, b: GatewayConfig) -> Bool {
         a.device == b.device && a.server == b.server && a.spool == b.spool && a.forward == b.forward && a.readers == b.readers
-            && a.schemas == b.schemas && a.redact == b.redact && a.metricsListen?.host == b.metricsListen?.host && a.metricsListen?.port == b.metricsListen?.port
+            && a.schemas == b.schemas && a.redact == b.redact && a.gps == b.gps && a.operatorSessions == b.operatorSessions
+            && a.geofence == b.geofence && a.metricsListen?.host == b.metricsListen?.host && a.metricsListen?.port == b.metricsListen?.port
     }
 
     public static let supportedBauds: [Int] = [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600]
@@ -316,10 +334,51 @@ public struct GatewayConfig: Sendable, Equatable {
             try m.finish()
         }
 
+        var gps: GPS?
+        if let g = try top.table("gps") {
+            let addr = try g.string("gpsd", default: "127.0.0.1:2947")
+            let parts = addr.split(separator: ":")
+            guard parts.count == 2, let port = UInt16(parts[1]) else {
+                throw .invalid(key: g.key("gpsd"), problem: "'\(addr)' is not host:port", fix: "gpsd listens on \"127.0.0.1:2947\" by default")
+            }
+            gps = GPS(host: String(parts[0]), port: port,
+                      maxAgeSeconds: Double(try g.int("max_age_s", default: 10, range: 1...3600)),
+                      maxClockSkewMs: try g.int("max_clock_skew_ms", default: 2000, range: 1...86_400_000))
+            try g.finish()
+        }
+        var operatorSessions: OperatorSettings?
+        if let o = try top.table("operator") {
+            operatorSessions = OperatorSettings(timeoutSeconds: Double(try o.int("timeout_s", default: 900, range: 10...86_400)),
+                                                logoutSubject: try o.string("logout_subject", default: "LOGOUT"))
+            try o.finish()
+        }
+        var geofence: Geofence?
+        if let gf = try top.table("geofence") {
+            var fence = Geofence()
+            if let kmh = try gf.double("max_speed_kmh") { fence.maxSpeedMps = kmh / 3.6 }
+            for a in try gf.tableArray("area") {
+                if let pts = try a.pairs("polygon") {
+                    guard pts.count >= 3 else { throw .invalid(key: a.key("polygon"), problem: "fewer than 3 points", fix: "a polygon needs at least three [lat, lon] points") }
+                    fence.areas.append(.polygon(pts))
+                } else {
+                    guard let lat = try a.double("lat"), let lon = try a.double("lon"), let r = try a.double("radius_m"), r > 0 else {
+                        throw .invalid(key: a.key("lat"), problem: "an area is neither a polygon nor a circle", fix: "give polygon = [[lat, lon], ...] or lat, lon and radius_m")
+                    }
+                    fence.areas.append(.circle(lat: lat, lon: lon, radiusM: r))
+                }
+                try a.finish()
+            }
+            try gf.finish()
+            geofence = fence
+        }
+
         try top.finish()
         var config = GatewayConfig(device: device, server: server, spool: spool, forward: forward, readers: readers, schemas: schemas)
         config.redact = redact
         config.metricsListen = metricsListen
+        config.gps = gps
+        config.operatorSessions = operatorSessions
+        config.geofence = geofence
         return config
     }
 

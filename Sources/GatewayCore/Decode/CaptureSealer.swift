@@ -38,14 +38,18 @@ public struct CaptureSealer: Sendable {
         }
     }
 
-    /// The event as it will be sealed: decoded, classified and redacted.
-    public func event(_ scan: Scan, id: String, seq: UInt64) -> CaptureEvent {
+    /// The event as it will be sealed: decoded, classified, given its context (location,
+    /// operator, clock — `context` sees the classification, so a badge tap can sign in first),
+    /// and redacted.
+    public func event(_ scan: Scan, id: String, seq: UInt64, context: (TagClassification, Scan) -> CaptureContext = { _, _ in .none }) -> CaptureEvent {
         let (decoded, misread, tag) = interpret(scan)
-        let event = CaptureEvent(id: id, device: sealer.device, seq: seq, scan: scan, tag: tag, decoded: decoded, misread: misread)
+        var event = CaptureEvent(id: id, device: sealer.device, seq: seq, scan: scan, tag: tag, decoded: decoded, misread: misread)
+        event.apply(context(tag, scan))
         return redactor.redact(event).event
     }
 
-    public func seal(_ scan: Scan, id: String, seq: UInt64, sealedAtNanos: Int64) throws -> Envelope {
-        try sealer.seal(event(scan, id: id, seq: seq), sealedAtNanos: sealedAtNanos)
+    public func seal(_ scan: Scan, id: String, seq: UInt64, sealedAtNanos: Int64,
+                     context: (TagClassification, Scan) -> CaptureContext = { _, _ in .none }) throws -> Envelope {
+        try sealer.seal(event(scan, id: id, seq: seq, context: context), sealedAtNanos: sealedAtNanos)
     }
 }

@@ -37,12 +37,20 @@ public struct CaptureEvent: Codable, Sendable, Equatable {
     public var location: Location?
     /// The operator signed in at capture (their badge id, or its pseudonym after redaction).
     public var operatorID: String?
+    /// True when operator sessions are tracked and nobody was signed in (a possible bystander).
+    public var operatorUnidentified: Bool?
+    /// How far `captured_at` can be trusted (system clock against GPS time).
+    public var clock: ClockQuality?
+    /// `outside_geofence`, `implausible_speed`.
+    public var locationAnomalies: [String]?
     /// Names of the redaction rules that changed this event, in rule order; nil when none did.
     public var redactions: [String]?
 
     enum CodingKeys: String, CodingKey {
-        case v, id, device, seq, reader, raw, text, tag, symbology, decoded, misread, location, redactions
+        case v, id, device, seq, reader, raw, text, tag, symbology, decoded, misread, location, redactions, clock
         case operatorID = "operator"
+        case operatorUnidentified = "operator_unidentified"
+        case locationAnomalies = "location_anomalies"
         case capturedAt = "captured_at"
         case monotonicNs = "monotonic_ns"
     }
@@ -66,6 +74,15 @@ public struct CaptureEvent: Codable, Sendable, Equatable {
         self.misread = misread
         self.location = location
         self.operatorID = operatorID
+    }
+
+    /// Adds what was known about place, person and time at capture.
+    public mutating func apply(_ c: CaptureContext) {
+        location = c.location
+        operatorID = c.operatorID
+        operatorUnidentified = c.unidentified ? true : nil
+        clock = c.clock
+        locationAnomalies = c.anomalies.isEmpty ? nil : c.anomalies
     }
 
     /// Canonical JSON (sorted keys) so that equal events seal equal plaintexts.

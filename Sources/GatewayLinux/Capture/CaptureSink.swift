@@ -12,11 +12,13 @@ public final class CaptureSink: Sendable {
     private let doorbell: Doorbell
     private let ids = NIOLockedValueBox(UUIDv7Generator())
     private let logger: Logger
+    private let context: ContextTracker?
 
-    public init(spool: Spool, sealer: CaptureSealer, doorbell: Doorbell, logger: Logger = Logger(label: "gatewayd")) {
+    public init(spool: Spool, sealer: CaptureSealer, doorbell: Doorbell, context: ContextTracker? = nil, logger: Logger = Logger(label: "gatewayd")) {
         self.spool = spool
         self.sealer = sealer
         self.doorbell = doorbell
+        self.context = context
         self.logger = logger
     }
 
@@ -29,7 +31,9 @@ public final class CaptureSink: Sendable {
                 var rng = SystemRandomNumberGenerator()
                 return gen.next(unixMillis: UInt64(max(0, scan.wallNanos)) / 1_000_000, using: &rng)
             }
-            return try sealer.seal(scan, id: id, seq: seq, sealedAtNanos: now)
+            return try sealer.seal(scan, id: id, seq: seq, sealedAtNanos: now) { [context] tag, scan in
+                context?.context(tag: tag, scan: scan) ?? .none
+            }
         }
         GatewayMetrics.scansSpooled(reader: scans.first?.readerID ?? "-", count: result.seqs.count)
         if let d = result.dropped {

@@ -1,0 +1,54 @@
+import Foundation
+import GatewayCore
+import Logging
+
+/// Keeps what each capture needs to know about place, person and time: the last gpsd fix (via
+/// `GPSState`), the operator session, the previous located event for the speed check. Called
+/// from the capture path for every scan, after classification and before sealing.
+public final class ContextTracker: @unchecked Sendable {
+    private let lock = NSLock()
+    private let gps: GPSState?
+    private let policy: FixPolicy
+    private let maxSkewMs: Int
+    private var session: OperatorSession?
+    private let fence: Geofence?
+    private var previous: (lat: Double, lon: Double, monotonicNanos: UInt64)?
+    private let logger: Logger
+
+    public init(gps: GPSState?, policy: FixPolicy, maxSkewMs: Int, session: OperatorSession?, fence: Geofence?, logger: Logger) {
+        self.gps = gps
+        self.policy = policy
+        self.maxSkewMs = maxSkewMs
+        self.session = session
+        self.fence = fence
+        self.logger = logger
+    }
+
+    public func context(tag: TagClassification, scan: Scan) -> CaptureContext {
+        lock.withLock {
+            var c = CaptureContext()
+            let now = scan.monotonicNanos
+            if var s = session {
+                switch s.observe(tag, at: now) {
+                case .signedIn: logger.notice("operator signed in", metadata: ["reader": "\(scan.readerID)"])
+                case .signedOut(_, let reason): logger.notice("operator signed out", metadata: ["reason": "\(reason)"])
+                case .none: break
+                }
+                c.operatorID = s.operatorID(at: now)
+                c.unidentified = c.operatorID == nil
+                session = s
+            }
+            if let gps {
+                let (last, skew) = gps.snapshot()
+                let loc = policy.location(last: last, captureMonotonicNanos: now)
+                c.location = loc
+                c.clock = ClockQuality.assess(skewNanos: skew, maxSkewMs: maxSkewMs)
+                if let fence, loc.fix != .none {
+                    c.anomalies = fence.anomalies(loc, previous: previous, nowNanos: now)
+                    previous = (loc.lat, loc.lon, now)
+                }
+            }
+            return c
+        }
+    }
+}

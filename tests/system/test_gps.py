@@ -1,0 +1,189 @@
+"""Location, clock quality and operator sessions against a real gpsd fed by gpsfake.
+
+The NMEA logs are written here, sentence by sentence with their checksums: GGA (position,
+fix quality, satellites, altitude), GSA (2D/3D mode) and RMC (date, time, validity).
+"""
+import datetime
+import os
+import shutil
+import signal
+import subprocess
+import time
+
+import pytest
+
+from harness import free_port, texts, wait_for
+
+LAT, LON = 31.230416, 121.473701  # People's Square, Shanghai
+
+
+def nmea(body):
+    cs = 0
+    for ch in body:
+        cs ^= ord(ch)
+    return f"${body}*{cs:02X}\r\n"
+
+
+def ddmm(value, lat):
+    v = abs(value)
+    deg = int(v)
+    minutes = (v - deg) * 60
+    s = f"{deg:02d}{minutes:07.4f}" if lat else f"{deg:03d}{minutes:07.4f}"
+    return s, ("N" if value >= 0 else "S") if lat else ("E" if value >= 0 else "W")
+
+
+def nmea_log(path, mode, when, n=60):
+    """n one-second epochs. mode: 3 (3D fix), 2 (2D fix) or 1 (no fix)."""
+    lat, ns = ddmm(LAT, True)
+    lon, ew = ddmm(LON, False)
+    out = []
+    for i in range(n):
+        t = when + datetime.timedelta(seconds=i)
+        hms, dmy = t.strftime("%H%M%S.00"), t.strftime("%d%m%y")
+        if mode == 1:
+            out += [nmea(f"GPGGA,{hms},,,,,0,00,99.9,,M,,M,,"), nmea("GPGSA,A,1,,,,,,,,,,,,,99.9,99.9,99.9"),
+                    nmea(f"GPRMC,{hms},V,,,,,,,{dmy},,,N")]
+        else:
+            # A 2D fix: no altitude and no geoid separation (either makes gpsd call it 3D).
+            alt = "12.5,M,8.0,M" if mode == 3 else ",,,"
+            out += [nmea(f"GPRMC,{hms},A,{lat},{ns},{lon},{ew},0.0,0.0,{dmy},,,A"),
+                    nmea(f"GPGSA,A,{mode},01,03,06,09,12,17,19,22,,,,,1.5,0.9,1.2"),
+                    nmea("GPGSV,2,1,08,01,40,083,46,03,35,120,44,06,50,200,45,09,20,300,40"),
+                    nmea("GPGSV,2,2,08,12,60,010,47,17,25,150,41,19,15,240,38,22,70,330,48"),
+                    nmea(f"GPGGA,{hms},{lat},{ns},{lon},{ew},1,08,0.9,{alt},,")]
+    path.write_text("".join(out))
+    return path
+
+
+class GPSFake:
+    def __init__(self, site, log):
+        if not shutil.which("gpsfake"):
+            pytest.fail("gpsfake is not installed: scripts/install-deps.sh installs gpsd and gpsd-clients")
+        self.site, self.log, self.port, self.proc = site, log, free_port(), None
+
+    def start(self):
+        out = open(self.site.root / "gpsfake.log", "ab")
+        # -n: gpsd reads the log without waiting for a client; -c: one sentence every 0.1 s.
+        self.proc = subprocess.Popen(["gpsfake", "-q", "-n", "-c", "0.1", "-P", str(self.port), str(self.log)],
+                                     stdout=out, stderr=out, start_new_session=True)
+        self.site.procs.append(self.proc)
+        return self
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout=20)
+
+
+def config(site, port, extra=""):
+    cfg = site.write_config(extra=f"""
+[gps]
+gpsd = "127.0.0.1:{port}"
+max_age_s = 3
+max_clock_skew_ms = 2000
+[operator]
+timeout_s = 10
+logout_subject = "LOGOUT"
+[[schema]]
+name = "badge"
+pattern = 'OP-(?<subject>[0-9]{{4}})'
+class = "operator"
+[[schema]]
+name = "logout"
+pattern = '(?<subject>LOGOUT)'
+class = "config"
+""" + extra)
+    return cfg
+
+
+def by_text(site):
+    return {e["text"]: e for e in site.events()["events"]}
+
+
+def test_3d_fix_trusted_clock_then_fix_lost_and_gpsd_restarted(site):
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    fake = GPSFake(site, nmea_log(site.root / "3d.nmea", 3, now, n=300)).start()
+    config(site, fake.port)
+    site.start_server()
+    site.start_gateway()
+    wait_for(lambda: "gpsd connected" in site.log(), 20, "gpsd")
+    time.sleep(2)
+    site.scan("ACME-1")
+    e = site.wait_events(1)[0]
+    loc = e["location"]
+    assert loc["fix"] == "3d" and abs(loc["lat"] - LAT) < 2e-4 and abs(loc["lon"] - LON) < 2e-4, loc
+    assert loc["satellites"] == 8 and loc["age_ms"] < 3000 and loc["alt"] > 0
+    assert e["clock"]["reference"] == "gps" and e["clock"]["trusted"] is True, e["clock"]
+    assert e["operator_unidentified"] is True, "no badge tapped yet"
+
+    fake.stop()  # gpsd goes away: the last fix ages out, then "no fix", never the stale one
+    wait_for(lambda: "gpsd connection lost; reconnecting" in site.log(), 20, "the disconnect")
+    time.sleep(3.5)
+    site.scan("ACME-2")
+    wait_for(lambda: "ACME-2" in by_text(site), 20, "ACME-2")
+    loc2 = by_text(site)["ACME-2"]["location"]
+    assert loc2["fix"] == "none" and "lat" not in loc2 and "old" in loc2["reason"], loc2
+
+    # gpsd comes back (restarted on the same port): the client reconnects, fixes flow again.
+    again = GPSFake(site, nmea_log(site.root / "3d-again.nmea", 3, datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0), n=300))
+    again.port = fake.port
+    again.start()
+    wait_for(lambda: site.log().count("gpsd connected") >= 2, 30, "the reconnect")
+    time.sleep(2)
+    site.scan("ACME-3")
+    wait_for(lambda: "ACME-3" in by_text(site), 20, "ACME-3")
+    assert by_text(site)["ACME-3"]["location"]["fix"] == "3d"
+    again.stop()
+
+
+def test_fixes_2d_none_and_a_far_gps_time(site):
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    port = free_port()
+    logs = {"2d": nmea_log(site.root / "2d.nmea", 2, now, n=300), "none": nmea_log(site.root / "none.nmea", 1, now, n=300),
+            "far": nmea_log(site.root / "far.nmea", 3, now - datetime.timedelta(days=400), n=300)}
+    config(site, port)
+    site.start_server()
+    site.start_gateway()
+    for name in ["2d", "none", "far"]:
+        fake = GPSFake(site, logs[name])
+        fake.port = port
+        fake.start()
+        wait_for(lambda: site.log().count("gpsd connected") >= ["2d", "none", "far"].index(name) + 1, 30, f"gpsd with the {name} log")
+        time.sleep(2.5)
+        site.scan(f"ACME-{name}")
+        wait_for(lambda: f"ACME-{name}" in by_text(site), 20, f"ACME-{name}")
+        fake.stop()
+        wait_for(lambda: site.log().count("gpsd connection lost") >= ["2d", "none", "far"].index(name) + 1, 30, "the disconnect")
+    ev = by_text(site)
+    assert ev["ACME-2d"]["location"]["fix"] == "2d" and "alt" not in ev["ACME-2d"]["location"]
+    assert ev["ACME-none"]["location"]["fix"] == "none" and "lat" not in ev["ACME-none"]["location"]
+    far = ev["ACME-far"]
+    assert far["location"]["fix"] == "3d"
+    assert far["clock"]["trusted"] is False and far["clock"]["skew_ms"] > 300 * 86_400_000, far["clock"]
+
+
+def test_operator_session_start_expiry_and_logout(site):
+    config(site, free_port())  # no gpsd at all: sessions work without it
+    site.start_server()
+    site.start_gateway()
+    site.scan("ACME-0")
+    site.wait_events(1)
+    site.scan("OP-0042", "ACME-1")
+    site.wait_events(3)
+    site.scan("LOGOUT", "ACME-2")
+    site.wait_events(5)
+    site.scan("OP-0042", "ACME-3")
+    site.wait_events(7)
+    time.sleep(11)  # timeout_s = 10
+    site.scan("ACME-4")
+    site.wait_events(8)
+    ev = by_text(site)
+    pn = site.pseudonym("0042")
+    assert ev["ACME-0"]["operator_unidentified"] is True and "operator" not in ev["ACME-0"]
+    assert ev["ACME-1"]["operator"] == pn and "operator_unidentified" not in ev["ACME-1"], ev["ACME-1"]
+    assert ev["ACME-2"]["operator_unidentified"] is True, "signed out by the logout tag"
+    assert ev["ACME-3"]["operator"] == pn
+    assert ev["ACME-4"]["operator_unidentified"] is True, "the session timed out"
+    log = site.log()
+    assert log.count("operator signed in") == 2 and "reason=logout tag" in log and "reason=timeout" in log
+    assert "0042" not in log, "the badge id is personal: never logged"
