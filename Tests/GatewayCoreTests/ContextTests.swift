@@ -84,3 +84,41 @@ final class ContextTests: XCTestCase {
         XCTAssertEqual(fence.anomalies(.noFix(reason: "x"), previous: nil, nowNanos: 0), [], "no fix, no location anomaly")
     }
 }
+
+final class ContextConfigTests: XCTestCase {
+    func testGPSOperatorAndGeofenceTables() throws {
+        let c = try GatewayConfig.parse(toml: """
+            [device]
+            id = "t"
+            [server]
+            url = "https://x"
+            [gps]
+            gpsd = "127.0.0.1:2947"
+            max_age_s = 5
+            [operator]
+            timeout_s = 600
+            [geofence]
+            max_speed_kmh = 180
+            [[geofence.area]]
+            lat = 31.24
+            lon = 121.49
+            radius_m = 500
+            [[geofence.area]]
+            polygon = [[31.228, 121.470], [31.228, 121.480], [31.236, 121.480]]
+            """, directory: "/")
+        XCTAssertEqual(c.gps?.host, "127.0.0.1")
+        XCTAssertEqual(c.gps?.port, 2947)
+        XCTAssertEqual(c.gps?.maxAgeSeconds, 5)
+        XCTAssertEqual(c.gps?.maxClockSkewMs, 2000)
+        XCTAssertEqual(c.operatorSessions?.timeoutSeconds, 600)
+        XCTAssertEqual(c.operatorSessions?.logoutSubject, "LOGOUT")
+        XCTAssertEqual(c.geofence?.areas.count, 2)
+        XCTAssertEqual(c.geofence?.maxSpeedMps ?? 0, 50, accuracy: 1e-9)
+        XCTAssertThrowsError(try GatewayConfig.parse(toml: "[device]\nid = \"t\"\n[server]\nurl = \"https://x\"\n[[geofence.area]]\nlat = 1\n", directory: "/")) {
+            XCTAssertTrue("\($0)".contains("geofence.area[0]") && "\($0)".contains("radius_m"), "\($0)")
+        }
+        XCTAssertThrowsError(try GatewayConfig.parse(toml: "[device]\nid = \"t\"\n[server]\nurl = \"https://x\"\n[gps]\ngpsd = \"nowhere\"\n", directory: "/")) {
+            XCTAssertTrue("\($0)".contains("gps.gpsd"), "\($0)")
+        }
+    }
+}
