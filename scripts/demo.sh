@@ -92,7 +92,8 @@ for s in "${samples[@]}"; do printf '%s\n' "$s" >&3; done
 n=${#samples[@]}
 echo "demo: scanned $n labels"
 
-count() { "$bin/case-server" events --db cases.db --json 2>/dev/null | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["events"]))' 2>/dev/null || echo 0; }
+# Scans only: the terminal's heartbeats arrive as events too.
+count() { "$bin/case-server" events --db cases.db --json 2>/dev/null | python3 -c 'import json,sys; print(sum(1 for e in json.load(sys.stdin)["events"] if e.get("kind") != "heartbeat"))' 2>/dev/null || echo 0; }
 got=0
 for _ in $(seq 600); do
   got=$(count)

@@ -64,6 +64,10 @@ public struct GatewayDaemon {
             let client = GPSDClient(host: g.host, port: g.port, state: gpsState, stop: stop, logger: logger)
             services.append(ThreadService(name: "gpsd", stop: stop, body: { client.run() }))
         }
+        if let interval = config.heartbeatInterval {
+            services.append(HeartbeatService(sink: sink, spool: spool, device: config.device.id, readers: config.readers.map(\.id),
+                                             interval: interval, logger: logger))
+        }
         services.append(ForwarderService(
             spool: spool, deliverer: deliverer, doorbell: doorbell, batchMax: config.forward.batchMax,
             batchMaxBytes: config.forward.batchMaxBytes, linger: config.forward.linger,

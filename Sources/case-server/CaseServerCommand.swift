@@ -13,7 +13,7 @@ struct CaseServerCommand: AsyncParsableCommand {
         commandName: "case-server",
         abstract: "Reference receiver for gatewayd envelopes (wire format v1).",
         version: GatewayVersion.string,
-        subcommands: [ServeCommand.self, KeygenCommand.self, EventsCommand.self])
+        subcommands: [ServeCommand.self, KeygenCommand.self, EventsCommand.self, TerminalsCommand.self])
 }
 
 struct KeygenCommand: ParsableCommand {
@@ -77,11 +77,35 @@ struct EventsCommand: ParsableCommand {
                     col(ev.tag.subject ?? "-", 11),
                     col(ev.decoded?.format.rawValue ?? (ev.misread != nil ? "MISREAD" : "-"), 18),
                     col(ev.capturedAt, 25),
-                    (ev.text ?? ev.raw.map { "(binary, base64 \($0))" } ?? "(binary, withheld by redaction)").replacingOccurrences(of: "\u{1D}", with: "<GS>"),
+                    ev.heartbeat.map { "heartbeat: spool \($0.spoolDepth), dead letters \($0.deadLetters), fix \($0.fix ?? "-"), up \($0.uptimeS) s" }
+                        ?? (ev.text ?? ev.raw.map { "(binary, base64 \($0))" } ?? "(binary, withheld by redaction)").replacingOccurrences(of: "\u{1D}", with: "<GS>"),
                 ]
                 print(cols.joined(separator: " "))
             }
             print("\(counters.events) events, \(counters.duplicates) duplicates absorbed, \(counters.rejected) rejected")
         }
+    }
+}
+
+/// `case-server terminals --db DB`: each terminal's last heartbeat, and which are overdue.
+struct TerminalsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "terminals", abstract: "Last heartbeat per terminal; OVERDUE when more than twice its interval has passed. Exit 3 if any is overdue.")
+
+    @Option(name: .long, help: "The server's database.")
+    var db: String
+
+    @Option(name: .long, help: "Seconds allowed on top of twice the interval, for delivery delays.")
+    var graceS: Int = 60
+
+    func run() throws {
+        let store = try CaseStore(path: db)
+        let now = Int64(Date().timeIntervalSince1970 * 1e9)
+        let health = TerminalHealth.assess(try store.events(), nowNanos: now, graceS: graceS)
+        print("device            last_heartbeat            interval_s spool  state")
+        for h in health {
+            print([col(h.device, 17), col(RFC3339.format(unixNanos: h.lastHeartbeatNanos), 25), col(String(h.intervalS), 10),
+                   col(String(h.spoolDepth), 6), h.overdue ? "OVERDUE" : "ok"].joined(separator: " "))
+        }
+        if health.contains(where: \.overdue) { throw ExitCode(3) }
     }
 }

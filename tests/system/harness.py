@@ -109,6 +109,9 @@ class Site:
             "[forward]", "backoff_base_ms = 100", "backoff_cap_ms = 1000", "connect_timeout_ms = 2000",
             "request_timeout_ms = 10000",
             "[metrics]", 'listen = "127.0.0.1:0"',
+            # Heartbeats are events too; tests that count scans turn them off (test_heartbeat
+            # turns them on).
+            "[heartbeat]", "interval_s = 0",
             "[redact]", f'site_key = "{self.root / "site.key"}"',
         ] + ([redact] if redact else [])
         for r in readers:

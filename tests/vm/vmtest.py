@@ -115,6 +115,8 @@ ca = "pki/ca.pem"
 path = "spool.db"
 [redact]
 site_key = "site.key"
+[heartbeat]
+interval_s = 0
 [forward]
 backoff_base_ms = 100
 backoff_cap_ms = 1000

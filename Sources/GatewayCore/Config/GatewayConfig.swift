@@ -165,13 +165,15 @@ public struct GatewayConfig: Sendable, Equatable {
     public var operatorSessions: OperatorSettings?
     /// `[geofence]`: areas and the fastest plausible movement; nil = no checks.
     public var geofence: Geofence?
+    /// `[heartbeat] interval_s`: a sealed status report this often; nil = off.
+    public var heartbeatInterval: Duration? = .seconds(300)
     /// `[metrics] listen`: host and port of the Prometheus endpoint (loopback only); nil = off.
     public var metricsListen: (host: String, port: Int)? = ("127.0.0.1", 9464)
 
     public static func == (a: GatewayConfig, b: GatewayConfig) -> Bool {
         a.device == b.device && a.server == b.server && a.spool == b.spool && a.forward == b.forward && a.readers == b.readers
             && a.schemas == b.schemas && a.redact == b.redact && a.gps == b.gps && a.operatorSessions == b.operatorSessions
-            && a.geofence == b.geofence && a.metricsListen?.host == b.metricsListen?.host && a.metricsListen?.port == b.metricsListen?.port
+            && a.geofence == b.geofence && a.heartbeatInterval == b.heartbeatInterval && a.metricsListen?.host == b.metricsListen?.host && a.metricsListen?.port == b.metricsListen?.port
     }
 
     public static let supportedBauds: [Int] = [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600]
@@ -372,6 +374,13 @@ public struct GatewayConfig: Sendable, Equatable {
             geofence = fence
         }
 
+        var heartbeat: Duration? = .seconds(300)
+        if let h = try top.table("heartbeat") {
+            let interval = try h.int("interval_s", default: 300, range: 0...86_400)
+            heartbeat = interval == 0 ? nil : .seconds(interval)
+            try h.finish()
+        }
+
         try top.finish()
         var config = GatewayConfig(device: device, server: server, spool: spool, forward: forward, readers: readers, schemas: schemas)
         config.redact = redact
@@ -379,6 +388,7 @@ public struct GatewayConfig: Sendable, Equatable {
         config.gps = gps
         config.operatorSessions = operatorSessions
         config.geofence = geofence
+        config.heartbeatInterval = heartbeat
         return config
     }
 

@@ -48,6 +48,11 @@ public struct CaptureSealer: Sendable {
         return redactor.redact(event).event
     }
 
+    /// A heartbeat passes the redaction rules too (its location is coarsened like a scan's).
+    public func sealHeartbeat(_ event: CaptureEvent, sealedAtNanos: Int64) throws -> Envelope {
+        try sealer.seal(redactor.redact(event).event, sealedAtNanos: sealedAtNanos)
+    }
+
     public func seal(_ scan: Scan, id: String, seq: UInt64, sealedAtNanos: Int64,
                      context: (TagClassification, Scan) -> CaptureContext = { _, _ in .none }) throws -> Envelope {
         try sealer.seal(event(scan, id: id, seq: seq, context: context), sealedAtNanos: sealedAtNanos)

@@ -45,9 +45,12 @@ public struct CaptureEvent: Codable, Sendable, Equatable {
     public var locationAnomalies: [String]?
     /// Names of the redaction rules that changed this event, in rule order; nil when none did.
     public var redactions: [String]?
+    /// nil for a scan; "heartbeat" for a terminal's status report (`heartbeat` then set).
+    public var kind: String?
+    public var heartbeat: Heartbeat?
 
     enum CodingKeys: String, CodingKey {
-        case v, id, device, seq, reader, raw, text, tag, symbology, decoded, misread, location, redactions, clock
+        case v, id, device, seq, reader, raw, text, tag, symbology, decoded, misread, location, redactions, clock, kind, heartbeat
         case operatorID = "operator"
         case operatorUnidentified = "operator_unidentified"
         case locationAnomalies = "location_anomalies"
@@ -74,6 +77,18 @@ public struct CaptureEvent: Codable, Sendable, Equatable {
         self.misread = misread
         self.location = location
         self.operatorID = operatorID
+    }
+
+    /// A heartbeat: no scanned bytes, reader "heartbeat", class unknown.
+    public static func heartbeat(id: String, device: String, seq: UInt64, wallNanos: Int64, monotonicNanos: UInt64, status: Heartbeat, location: Location?) -> CaptureEvent {
+        var e = CaptureEvent(id: id, device: device, seq: seq,
+                             scan: Scan(readerID: "heartbeat", bytes: [], wallNanos: wallNanos, monotonicNanos: monotonicNanos), tag: .unknown)
+        e.raw = nil
+        e.text = nil
+        e.kind = "heartbeat"
+        e.heartbeat = status
+        e.location = location
+        return e
     }
 
     /// Adds what was known about place, person and time at capture.

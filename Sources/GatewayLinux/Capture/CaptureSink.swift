@@ -48,6 +48,28 @@ public final class CaptureSink: Sendable {
         return result.seqs
     }
 
+    /// Spools a heartbeat like a scan (same sequence, same forwarder). `make` gets the id and
+    /// seq the spool hands out.
+    @discardableResult
+    public func commitHeartbeat(_ make: (String, UInt64) -> CaptureEvent) throws(SpoolError) -> UInt64? {
+        let now = Clocks.wallNanos()
+        let placeholder = Scan(readerID: "heartbeat", bytes: [], wallNanos: now, monotonicNanos: Clocks.monotonicNanos())
+        let result = try spool.append([placeholder], nowNanos: now) { _, seq in
+            let id = ids.withLockedValue { gen in
+                var rng = SystemRandomNumberGenerator()
+                return gen.next(unixMillis: UInt64(max(0, now)) / 1_000_000, using: &rng)
+            }
+            return try sealer.sealHeartbeat(make(id, seq), sealedAtNanos: now)
+        }
+        doorbell.ring()
+        return result.seqs.first
+    }
+
+    /// Where the terminal is now, if gpsd is configured (for heartbeats).
+    public func currentLocation() -> Location? {
+        context?.locationNow(monotonicNanos: Clocks.monotonicNanos())
+    }
+
     public func inputMark(reader: String) throws(SpoolError) -> InputMark? {
         try spool.inputMark(reader: reader)
     }

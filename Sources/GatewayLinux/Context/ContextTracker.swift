@@ -24,6 +24,13 @@ public final class ContextTracker: @unchecked Sendable {
         self.logger = logger
     }
 
+    /// The location now, touching neither the operator session nor the speed check (for
+    /// heartbeats: a status report is not a scan).
+    public func locationNow(monotonicNanos: UInt64) -> Location? {
+        guard let gps else { return nil }
+        return policy.location(last: gps.snapshot().0, captureMonotonicNanos: monotonicNanos)
+    }
+
     public func context(tag: TagClassification, scan: Scan) -> CaptureContext {
         lock.withLock {
             var c = CaptureContext()
