@@ -32,12 +32,14 @@ def ddmm(value, lat):
     return s, ("N" if value >= 0 else "S") if lat else ("E" if value >= 0 else "W")
 
 
-def nmea_log(path, mode, when, n=60):
-    """n one-second epochs. mode: 3 (3D fix), 2 (2D fix) or 1 (no fix)."""
+def nmea_log(path, mode, when, n=60, modes=None):
+    """n one-second epochs. mode: 3 (3D fix), 2 (2D fix) or 1 (no fix); `modes` gives one per
+    epoch instead (a fix lost and regained)."""
     lat, ns = ddmm(LAT, True)
     lon, ew = ddmm(LON, False)
     out = []
-    for i in range(n):
+    modes = modes or [mode] * n
+    for i, mode in enumerate(modes):
         t = when + datetime.timedelta(seconds=i)
         hms, dmy = t.strftime("%H%M%S.00"), t.strftime("%d%m%y")
         if mode == 1:
@@ -103,7 +105,8 @@ def by_text(site):
 def test_3d_fix_trusted_clock_then_fix_lost_and_gpsd_restarted(site):
     now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
     fake = GPSFake(site, nmea_log(site.root / "3d.nmea", 3, now, n=300)).start()
-    config(site, fake.port)
+    # A geofence 8 km away: the terminal at People's Square is outside it.
+    config(site, fake.port, extra="[geofence]\n[[geofence.area]]\nlat = 31.30\nlon = 121.50\nradius_m = 1000\n")
     site.start_server()
     site.start_gateway()
     wait_for(lambda: "gpsd connected" in site.log(), 20, "gpsd")
@@ -115,6 +118,7 @@ def test_3d_fix_trusted_clock_then_fix_lost_and_gpsd_restarted(site):
     assert loc["satellites"] == 8 and loc["age_ms"] < 3000 and loc["alt"] > 0
     assert e["clock"]["reference"] == "gps" and e["clock"]["trusted"] is True, e["clock"]
     assert e["operator_unidentified"] is True, "no badge tapped yet"
+    assert e["location_anomalies"] == ["outside_geofence"]
 
     fake.stop()  # gpsd goes away: the last fix ages out, then "no fix", never the stale one
     wait_for(lambda: "gpsd connection lost; reconnecting" in site.log(), 20, "the disconnect")
@@ -187,3 +191,38 @@ def test_operator_session_start_expiry_and_logout(site):
     log = site.log()
     assert log.count("operator signed in") == 2 and "reason=logout tag" in log and "reason=timeout" in log
     assert "0042" not in log, "the badge id is personal: never logged"
+
+
+def test_fix_lost_and_regained_while_gpsd_runs(site):
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    # gpsfake sends a sentence every 0.1 s: about 10 s of fix, 12 s without, then fix again.
+    modes = ([3] * 20 + [1] * 40 + [3] * 240)
+    fake = GPSFake(site, nmea_log(site.root / "lost.nmea", 3, now, modes=modes)).start()
+    config(site, fake.port)
+    site.start_server()
+    site.start_gateway()
+    wait_for(lambda: "gpsd connected" in site.log(), 20, "gpsd")
+    seen = set()
+    deadline = time.monotonic() + 40
+    i = 0
+    while len(seen) < 3 and time.monotonic() < deadline:  # sample until fix, no fix, fix again
+        site.scan(f"ACME-{i}")
+        wait_for(lambda: f"ACME-{i}" in by_text(site), 20, f"ACME-{i}")
+        fix = by_text(site)[f"ACME-{i}"]["location"]["fix"]
+        if not seen and fix == "3d":
+            seen.add("fix")
+        elif seen == {"fix"} and fix == "none":
+            seen.add("lost")
+        elif seen == {"fix", "lost"} and fix == "3d":
+            seen.add("regained")
+        i += 1
+        time.sleep(0.3)
+    fake.stop()
+    assert seen == {"fix", "lost", "regained"}, f"saw {seen} in {i} scans"
+    lost = [e for e in by_text(site).values() if e["location"]["fix"] == "none"]
+    # gpsd reports mode 1, or stops sending positions and the last fix ages out (or, before
+    # the first fix, has sent none): each way
+    # an explicit no-fix with its reason, never the old coordinates.
+    reasons = {e["location"]["reason"].split(" is ")[0] for e in lost}
+    assert all("lat" not in e["location"] for e in lost)
+    assert reasons <= {"gpsd reports no fix", "last fix", "no fix received from gpsd"}, reasons
