@@ -2,11 +2,17 @@
 // crashing, the privacy property: in what leaves (the redacted text, and raw where kept) the
 // detectors find no personal data, except inside pseudonyms (whose hex digits can look like a
 // number) — for scans whose text detectors search (text, misreads, JSON payloads).
+// The same bytes also go through the gpsd JSON parser (gpsd is device input too) and the fix
+// policy, which must never call 0,0 or an out-of-range position a fix.
 import Foundation
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzRedactor(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    if case .tpv(let t) = GPSDMessage.parse(bytes) {
+        let loc = FixPolicy(maxAgeSeconds: 10).location(last: .init(tpv: t, receivedMonotonicNanos: 0), captureMonotonicNanos: 1)
+        if loc.fix != .none && ((loc.lat == 0 && loc.lon == 0) || abs(loc.lat) > 90 || abs(loc.lon) > 180) { fatalError("bad fix passed off") }
+    }
     guard let selector = bytes.first else { return 0 }
     let body = Array(bytes.dropFirst())
     let hint = TagDecoder.Hint.allCases[Int(selector) % TagDecoder.Hint.allCases.count]
