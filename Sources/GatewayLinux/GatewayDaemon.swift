@@ -56,8 +56,9 @@ public struct GatewayDaemon {
         let hasher = lineReaders.isEmpty ? nil : InputMarkHasher(logger: logger)
         var services: [any Service] = lineReaders.map { LineReaderService($0, sink: sink, hasher: hasher!, logger: logger) }
         let deviceReaders = config.readers.filter { $0.kind != .line }
+        let readerStates = ReaderStates()
         if !deviceReaders.isEmpty {
-            services.append(ReaderSupervisor(readers: deviceReaders, sink: sink, logger: logger))
+            services.append(ReaderSupervisor(readers: deviceReaders, sink: sink, states: readerStates, logger: logger))
         }
         if let g = config.gps, let gpsState {
             let stop = StopSignal()
@@ -65,8 +66,9 @@ public struct GatewayDaemon {
             services.append(ThreadService(name: "gpsd", stop: stop, body: { client.run() }))
         }
         if let interval = config.heartbeatInterval {
-            services.append(HeartbeatService(sink: sink, spool: spool, device: config.device.id, readers: config.readers.map(\.id),
-                                             interval: interval, logger: logger))
+            let ids = config.readers.map(\.id), lines = Set(lineReaders.map(\.id))
+            services.append(HeartbeatService(sink: sink, spool: spool, device: config.device.id,
+                                             readers: { readerStates.describe(ids, alwaysOpen: lines) }, interval: interval, logger: logger))
         }
         services.append(ForwarderService(
             spool: spool, deliverer: deliverer, doorbell: doorbell, batchMax: config.forward.batchMax,

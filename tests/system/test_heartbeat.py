@@ -11,7 +11,8 @@ def heartbeats(site):
 
 
 def test_heartbeats_arrive_sealed_and_stopping_them_makes_the_terminal_overdue(site):
-    cfg = site.write_config()
+    cfg = site.write_config(readers=[{"id": "fifo0", "kind": "line", "path": str(site.fifo)},
+                                     {"id": "rfid", "kind": "serial", "path": str(site.root / "ttyNotPluggedIn")}])
     cfg.write_text(cfg.read_text().replace("[heartbeat]\ninterval_s = 0", "[heartbeat]\ninterval_s = 1"))
     site.start_server()
     gw = site.start_gateway()
@@ -19,7 +20,8 @@ def test_heartbeats_arrive_sealed_and_stopping_them_makes_the_terminal_overdue(s
     wait_for(lambda: len(heartbeats(site)) >= 3, 30, "three heartbeats")
     hb = heartbeats(site)
     first, last = hb[0]["heartbeat"], hb[-1]["heartbeat"]
-    assert first["readers"] == ["fifo0"] and first["interval_s"] == 1 and first["version"]
+    assert first["readers"] == ["fifo0: open", "rfid: waiting for its device"], first["readers"]
+    assert first["interval_s"] == 1 and first["version"]
     assert last["uptime_s"] >= first["uptime_s"] + 1
     assert all(h["reader"] == "heartbeat" and h["tag"]["class"] == "unknown" and "text" not in h for h in hb)
     seqs = sorted(e["seq"] for e in site.events()["events"])

@@ -9,11 +9,12 @@ public struct HeartbeatService: Service {
     let sink: CaptureSink
     let spool: Spool
     let device: String
-    let readers: [String]
+    /// Each configured reader and whether its device is open now.
+    let readers: @Sendable () -> [String]
     let interval: Duration
     let logger: Logger
 
-    public init(sink: CaptureSink, spool: Spool, device: String, readers: [String], interval: Duration, logger: Logger) {
+    public init(sink: CaptureSink, spool: Spool, device: String, readers: @escaping @Sendable () -> [String], interval: Duration, logger: Logger) {
         self.sink = sink
         self.spool = spool
         self.device = device
@@ -37,7 +38,7 @@ public struct HeartbeatService: Service {
             let location = sink.currentLocation()
             let status = Heartbeat(
                 spoolDepth: s.depth, oldestAgeS: s.oldestSpooledAtNanos.map { Int(max(0, now - $0) / 1_000_000_000) },
-                deadLetters: s.deadLetters, readers: readers, fix: location?.fix.rawValue,
+                deadLetters: s.deadLetters, readers: readers(), fix: location?.fix.rawValue,
                 version: GatewayVersion.string, uptimeS: Int(uptime.components.seconds), intervalS: Int(interval.components.seconds))
             let seq = try sink.commitHeartbeat { id, seq in
                 CaptureEvent.heartbeat(id: id, device: device, seq: seq, wallNanos: now, monotonicNanos: Clocks.monotonicNanos(),

@@ -19,9 +19,9 @@ import ServiceLifecycle
 public struct ReaderSupervisor: Service {
     let thread: ThreadService
 
-    public init(readers: [GatewayConfig.Reader], sink: CaptureSink, logger: Logger) {
+    public init(readers: [GatewayConfig.Reader], sink: CaptureSink, states: ReaderStates = ReaderStates(), logger: Logger) {
         let stop = StopSignal()
-        let loop = SupervisorLoop(readers: readers, sink: sink, stop: stop, logger: logger)
+        let loop = SupervisorLoop(readers: readers, sink: sink, stop: stop, states: states, logger: logger)
         thread = ThreadService(name: "reader-supervisor", stop: stop) { loop.run() }
     }
 
@@ -47,10 +47,13 @@ final class SupervisorLoop: @unchecked Sendable {
     private let endedSignal = StopSignal()
     private let group = DispatchGroup()
 
-    init(readers: [GatewayConfig.Reader], sink: CaptureSink, stop: StopSignal, logger: Logger) {
+    let states: ReaderStates
+
+    init(readers: [GatewayConfig.Reader], sink: CaptureSink, stop: StopSignal, states: ReaderStates, logger: Logger) {
         self.readers = readers
         self.sink = sink
         self.stop = stop
+        self.states = states
         self.logger = logger
     }
 
@@ -150,6 +153,7 @@ final class SupervisorLoop: @unchecked Sendable {
             return
         }
         active[key] = Active(stop: stop, devnode: devnode)
+        states.set(active.keys)
         if let d = device {
             // Identity from sysfs: which physical reader this is (no scan content).
             logger.info("reader device found", metadata: [
@@ -178,6 +182,7 @@ final class SupervisorLoop: @unchecked Sendable {
         }
         for (key, end) in done {
             active[key] = nil
+            states.set(active.keys)
             let id = String(key.split(separator: "@").first ?? "")
             switch end {
             case .stopped:
