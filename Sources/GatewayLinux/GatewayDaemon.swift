@@ -77,6 +77,10 @@ public struct GatewayDaemon {
         if let metrics, let listen = config.metricsListen {
             services.append(MetricsService(registry: metrics, host: listen.host, port: listen.port, logger: logger))
         }
+        let notifier = SystemdNotifier()
+        if notifier.enabled {
+            services.append(SystemdService(notifier: notifier, spool: spool, logger: logger))
+        }
         self.services = services
         let status = try spool.status()
         logger.info("gatewayd ready", metadata: [
