@@ -6,7 +6,10 @@ SWIFT ?= swift
 PYTEST ?= python3 -m pytest
 DESTDIR ?=
 
-.PHONY: all build build-tests demo test unit system fuzz release clean deps deps-test
+.PHONY: all build build-tests demo test unit system fuzz release install clean deps deps-test
+PREFIX ?= /usr
+# install takes the binary from this build configuration (debug, or release after `make release`).
+CONFIG ?= debug
 
 all: build
 
@@ -45,6 +48,25 @@ fuzz:
 ## release: optimised binaries with the Swift runtime linked in (runs on a Debian 12 without Swift).
 release: deps
 	$(SWIFT) build -c release --static-swift-stdlib
+
+## install: the binary, udev rules, systemd unit, sysusers file, a commented config (never over
+## an existing one), shell completions and the docs, in their Debian places under $(DESTDIR).
+install:
+	@bin=$$($(SWIFT) build -c $(CONFIG) --show-bin-path); \
+	test -x $$bin/gatewayd || { echo "install: no $$bin/gatewayd; run make build (or make release and CONFIG=release)"; exit 1; }; \
+	install -D -m 0755 $$bin/gatewayd $(DESTDIR)$(PREFIX)/bin/gatewayd; \
+	install -D -m 0644 udev/70-gatewayd.rules $(DESTDIR)/lib/udev/rules.d/70-gatewayd.rules; \
+	install -D -m 0644 systemd/gatewayd.service $(DESTDIR)/lib/systemd/system/gatewayd.service; \
+	install -D -m 0644 systemd/gatewayd.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/gatewayd.conf; \
+	install -d -m 0755 $(DESTDIR)/etc/gatewayd; \
+	test -e $(DESTDIR)/etc/gatewayd/gatewayd.toml || install -m 0640 gatewayd.example.toml $(DESTDIR)/etc/gatewayd/gatewayd.toml; \
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d; \
+	$$bin/gatewayd --generate-completion-script bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/gatewayd; \
+	$$bin/gatewayd --generate-completion-script zsh > $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_gatewayd; \
+	$$bin/gatewayd --generate-completion-script fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/gatewayd.fish; \
+	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/gatewayd/README.md; \
+	for f in docs/*; do install -D -m 0644 $$f $(DESTDIR)$(PREFIX)/share/doc/gatewayd/$$f; done; \
+	echo "install: gatewayd installed under $(DESTDIR)/"
 
 clean:
 	rm -rf .build demo-run
