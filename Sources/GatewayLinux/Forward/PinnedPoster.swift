@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -72,7 +73,7 @@ final class PinnedPoster: Sendable {
         let group = MultiThreadedEventLoopGroup.singleton
         let loop = group.next()
         let promise = loop.makePromise(of: Response.self)
-        let seen = PinSeen()
+        let seen = NIOLockedValueBox<[String]>([])
         var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: path)
         head.headers = headers
         head.headers.replaceOrAdd(name: "Host", value: port == 443 ? host : "\(host):\(port)")
@@ -81,21 +82,21 @@ final class PinnedPoster: Sendable {
         let hostIsIP = host.contains(":") || host.allSatisfy { $0.isNumber || $0 == "." }
         let exchange = ExchangeHandler(head: head, body: body, pins: pins, seen: seen, promise: promise)
         let bootstrap = ClientBootstrap(group: loop)
-            .connectTimeout(.nanoseconds(Int64(connectTimeout.nanoseconds)))
+            .connectTimeout(TimeAmount(connectTimeout))
             .channelInitializer { [context, host, readTimeout] channel in
                 channel.eventLoop.makeCompletedFuture {
                     let tls = try NIOSSLClientHandler(context: context, serverHostname: hostIsIP ? nil : host) { verdict, cert in
-                        if let p = PinnedPoster.pin(of: cert) { seen.append(p) }
+                        if let p = PinnedPoster.pin(of: cert) { seen.withLockedValue { $0.append(p) } }
                         return verdict
                     }
                     try channel.pipeline.syncOperations.addHandler(tls)
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: .nanoseconds(Int64(readTimeout.nanoseconds))))
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: TimeAmount(readTimeout)))
                     try channel.pipeline.syncOperations.addHandler(exchange)
                 }
             }
         let channel = try await bootstrap.connect(host: host, port: port).get()
-        let deadline = loop.scheduleTask(in: .nanoseconds(Int64(requestTimeout.nanoseconds))) {
+        let deadline = loop.scheduleTask(in: TimeAmount(requestTimeout)) {
             promise.fail(PinError.requestTimeout)
             channel.close(promise: nil)
         }
@@ -107,14 +108,6 @@ final class PinnedPoster: Sendable {
     }
 }
 
-/// The chain's key hashes as BoringSSL verified it, from the event loop's callback.
-final class PinSeen: @unchecked Sendable {
-    private let lock = NSLock()
-    private var pins: [String] = []
-    func append(_ p: String) { lock.withLock { pins.append(p) } }
-    var all: [String] { lock.withLock { pins } }
-}
-
 /// Sends the request after a pinned handshake, collects the response, fails on a timeout.
 private final class ExchangeHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = HTTPClientResponsePart
@@ -123,11 +116,12 @@ private final class ExchangeHandler: ChannelInboundHandler, @unchecked Sendable 
     let head: HTTPRequestHead
     let body: ByteBuffer
     let pins: Set<String>
-    let seen: PinSeen
+    /// The chain's key hashes as BoringSSL verified it, from the event loop's callback.
+    let seen: NIOLockedValueBox<[String]>
     let promise: EventLoopPromise<PinnedPoster.Response>
     var response: PinnedPoster.Response?
 
-    init(head: HTTPRequestHead, body: ByteBuffer, pins: Set<String>, seen: PinSeen, promise: EventLoopPromise<PinnedPoster.Response>) {
+    init(head: HTTPRequestHead, body: ByteBuffer, pins: Set<String>, seen: NIOLockedValueBox<[String]>, promise: EventLoopPromise<PinnedPoster.Response>) {
         self.head = head
         self.body = body
         self.pins = pins
@@ -137,8 +131,9 @@ private final class ExchangeHandler: ChannelInboundHandler, @unchecked Sendable 
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let tls = event as? TLSUserEvent, case .handshakeCompleted = tls {
-            guard seen.all.contains(where: pins.contains) else {
-                promise.fail(PinnedPoster.PinError.pinMismatch(seen: seen.all))
+            let chain = seen.withLockedValue { $0 }
+            guard chain.contains(where: pins.contains) else {
+                promise.fail(PinnedPoster.PinError.pinMismatch(seen: chain))
                 context.close(promise: nil)
                 return
             }
@@ -171,12 +166,5 @@ private final class ExchangeHandler: ChannelInboundHandler, @unchecked Sendable 
     func channelInactive(context: ChannelHandlerContext) {
         promise.fail(PinnedPoster.PinError.closedEarly)
         context.fireChannelInactive()
-    }
-}
-
-extension Duration {
-    var nanoseconds: Int64 {
-        let (s, atto) = components
-        return s * 1_000_000_000 + atto / 1_000_000_000
     }
 }

@@ -282,8 +282,7 @@ public final class Spool: Sendable {
     public func retryDead(ids: [String]) throws(SpoolError) -> Int {
         do {
             return try pool.write { db in
-                let filter = ids.isEmpty ? "" : " WHERE id IN (\(ids.map { _ in "?" }.joined(separator: ",")))"
-                let args = StatementArguments(ids)
+                let (filter, args) = Self.idFilter(ids)
                 let n = try Int.fetchOne(db, sql: "SELECT count(*) FROM dead_letter" + filter, arguments: args) ?? 0
                 let bytes = try Int.fetchOne(db, sql: "SELECT coalesce(sum(length(body)), 0) FROM dead_letter" + filter, arguments: args) ?? 0
                 try db.execute(sql: "INSERT OR IGNORE INTO envelope (seq, id, body, spooled_at_ns) SELECT seq, id, body, spooled_at_ns FROM dead_letter" + filter, arguments: args)
@@ -297,12 +296,17 @@ public final class Spool: Sendable {
         }
     }
 
+    /// `WHERE id IN (?, …)` for these ids, or nothing (all rows) when there are none.
+    private static func idFilter(_ ids: [String]) -> (String, StatementArguments) {
+        (ids.isEmpty ? "" : " WHERE id IN (\(ids.map { _ in "?" }.joined(separator: ",")))", StatementArguments(ids))
+    }
+
     /// Deletes dead letters (all, or those with these ids) for good. - Returns: how many.
     public func purgeDead(ids: [String]) throws(SpoolError) -> Int {
         do {
             return try pool.write { db in
-                let filter = ids.isEmpty ? "" : " WHERE id IN (\(ids.map { _ in "?" }.joined(separator: ",")))"
-                try db.execute(sql: "DELETE FROM dead_letter" + filter, arguments: StatementArguments(ids))
+                let (filter, args) = Self.idFilter(ids)
+                try db.execute(sql: "DELETE FROM dead_letter" + filter, arguments: args)
                 return db.changesCount
             }
         } catch {
