@@ -48,8 +48,9 @@ public struct Redactor: Sendable {
         // A replacement can change a boundary: "…002X3459…" hid an id behind the digit that
         // touched it until a card mask replaced that digit. Detector rules run again until
         // nothing more is found (the fuzzer found this; two more rounds always suffice there).
+        // Only a replacement can move a boundary: an event nothing changed needs no second look.
         let detectorRules = rules.filter { !$0.detect.isEmpty }
-        for _ in 0..<4 {
+        for _ in 0..<4 where w.contentChanged {
             let before = w.steps.count
             for rule in detectorRules { w.applyDetectors(rule) }
             if w.steps.count == before { break }
