@@ -8,7 +8,7 @@ apt_pkgs=(libsqlite3-dev libudev-dev libzbar-dev zlib1g-dev openssl pkg-config)
 if [ "$what" = test ]; then
   # System tests: a QEMU guest with the stock Debian kernel and the host's udevd (tests/vm);
   # qrencode and zint draw the barcodes zbar is tested on.
-  apt_pkgs+=(python3 qemu-system-x86 linux-image-amd64 busybox-static kmod cpio udev qrencode zint gpsd gpsd-clients python3-gps systemd)
+  apt_pkgs+=(python3 qemu-system-x86 linux-image-amd64 busybox-static kmod cpio udev qrencode zint gpsd gpsd-clients python3-gps systemd gcc)
 fi
 
 missing=()
