@@ -26,6 +26,12 @@ public struct EnvelopeReceiver: Sendable {
         for (i, envelope) in batch.envelopes.enumerated() {
             do {
                 let event = try opener.open(envelope, deviceKeys: devices.keys(for: envelope.device))
+                if event.kind == "probe" {
+                    // Authenticated, answered, never stored: a technician's check is not a scan.
+                    results[i] = EnvelopeResult(id: envelope.id, status: .accepted, reason: "probe")
+                    logger.info("probe envelope opened", metadata: ["device": "\(envelope.device)", "key_id": "\(envelope.keyID)"])
+                    continue
+                }
                 opened.append((i, event))
             } catch {
                 rejected += 1
@@ -37,6 +43,6 @@ public struct EnvelopeReceiver: Sendable {
         for (k, o) in opened.enumerated() {
             results[o.index] = EnvelopeResult(id: o.event.id, status: fresh[k] ? .accepted : .duplicate)
         }
-        return EnvelopeResults(results: results.map { $0! })
+        return EnvelopeResults(results: results.map { $0! }, serverKeyIDs: opener.keyIDs)
     }
 }

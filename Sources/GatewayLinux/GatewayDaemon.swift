@@ -2,15 +2,30 @@ import Foundation
 import GatewayCore
 import Logging
 import Prometheus
+import NIOConcurrencyHelpers
 import ServiceLifecycle
+import UnixSignals
 
 /// Assembles the daemon from a validated configuration: keys, spool, sealer, readers and
 /// forwarder, as services of one group. Everything that can be wrong with the terminal's
 /// set-up (keys, CA, spool directory) fails here, before any reader starts.
-public struct GatewayDaemon {
-    public let config: GatewayConfig
+///
+/// SIGHUP reloads the configuration file (`reload`): a new one that does not load, validate
+/// and yield keys, redactor, classifier and deliverer is refused with the reason and the old
+/// one keeps running; a good one is applied as `ReloadPlan` says, without stopping readers
+/// whose settings did not change.
+public final class GatewayDaemon: Sendable {
     public let spool: Spool
     public let services: [any Service]
+    private let current: NIOLockedValueBox<GatewayConfig>
+    private let configPath: String?
+    private let sink: CaptureSink
+    private let pool: ReaderPool
+    private let forwarder: ForwarderService
+    private let notifier: SystemdNotifier
+    private let instanceLock: InstanceLock
+
+    public var config: GatewayConfig { current.withLockedValue { $0 } }
 
     public static func loadConfig(path: String) throws(GatewayStartError) -> GatewayConfig {
         let text: String
@@ -26,69 +41,75 @@ public struct GatewayDaemon {
         }
     }
 
-    /// - Parameter metrics: the Prometheus registry the process bootstrapped swift-metrics with;
-    ///   served on `[metrics] listen` when given.
-    public init(config: GatewayConfig, logger: Logger, metrics: PrometheusCollectorRegistry? = nil) throws {
-        self.config = config
-        let deviceKey = try KeyFile.loadPrivate(config.device.privateKeyPath, role: "device")
-        let serverKey = try KeyFile.loadPublic(config.server.publicKeyPath, role: "server")
-        let next = try config.server.next.map { n throws(KeyFileError) in
-            EnvelopeSealer.NextServerKey(key: try KeyFile.loadPublic(n.publicKeyPath, role: "server"), keyID: n.keyID, fromNanos: n.fromNanos)
-        }
-        let sealer = EnvelopeSealer(device: config.device.id, deviceKey: deviceKey, serverKey: serverKey, serverKeyID: config.server.keyID, next: next)
-        let redactor = try Self.makeRedactor(config)
-        let classifier = try config.makeClassifier()
+    /// - Parameters:
+    ///   - configPath: the file SIGHUP re-reads; nil = no reload.
+    ///   - metrics: the Prometheus registry the process bootstrapped swift-metrics with;
+    ///     served on `[metrics] listen` when given.
+    public init(config: GatewayConfig, configPath: String? = nil, logger: Logger, metrics: PrometheusCollectorRegistry? = nil) throws {
+        current = NIOLockedValueBox(config)
+        self.configPath = configPath
+        let captureSealer = try Self.makeCaptureSealer(config)
+        instanceLock = try InstanceLock(spoolPath: config.spool.path)
         spool = try Spool(path: config.spool.path, limits: config.spool.limits)
         let doorbell = Doorbell()
-        let gpsState = config.gps.map { _ in GPSState() }
-        let tracker = (config.gps != nil || config.operatorSessions != nil) ? ContextTracker(
-            gps: gpsState, policy: FixPolicy(maxAgeSeconds: config.gps?.maxAgeSeconds ?? 10), maxSkewMs: config.gps?.maxClockSkewMs ?? 2000,
-            session: config.operatorSessions.map { OperatorSession(timeoutSeconds: $0.timeoutSeconds, logoutSubject: $0.logoutSubject) },
-            fence: config.geofence, logger: logger) : nil
-        let sink = CaptureSink(spool: spool, sealer: CaptureSealer(classifier: classifier, sealer: sealer, redactor: redactor, hints: config.decodeHints),
-                               doorbell: doorbell, context: tracker, logger: logger)
-        let deliverer = try HTTPDeliverer(
-            serverURL: config.server.url, caPath: config.server.caPath,
-            clientCertPath: config.server.clientCertPath, clientKeyPath: config.server.clientKeyPath, pins: config.server.pins,
-            connectTimeout: config.forward.connectTimeout, readTimeout: config.forward.readTimeout,
-            requestTimeout: config.forward.requestTimeout)
-        let lineReaders = config.readers.filter { $0.kind == .line }
-        let hasher = lineReaders.isEmpty ? nil : InputMarkHasher(logger: logger)
-        var services: [any Service] = lineReaders.map { LineReaderService($0, sink: sink, hasher: hasher!, logger: logger) }
-        let deviceReaders = config.readers.filter { $0.kind != .line }
+        let (tracker, contextServices) = Self.makeContext(config, logger: logger)
+        sink = CaptureSink(spool: spool, sealer: captureSealer, doorbell: doorbell, context: tracker, logger: logger)
         let readerStates = ReaderStates()
-        if !deviceReaders.isEmpty {
-            services.append(ReaderSupervisor(readers: deviceReaders, sink: sink, states: readerStates, logger: logger))
-        }
-        if let g = config.gps, let gpsState {
-            let stop = StopSignal()
-            let client = GPSDClient(host: g.host, port: g.port, state: gpsState, stop: stop, logger: logger)
-            services.append(ThreadService(name: "gpsd", stop: stop, body: { client.run() }))
-        }
+        pool = ReaderPool(readers: config.readers, sink: sink, states: readerStates, logger: logger)
+        var services: [any Service] = [pool]
+        services += contextServices
         if let interval = config.heartbeatInterval {
-            let ids = config.readers.map(\.id), lines = Set(lineReaders.map(\.id))
+            let ids = config.readers.map(\.id), lines = Set(config.readers.filter { $0.kind == .line }.map(\.id))
             services.append(HeartbeatService(sink: sink, spool: spool, device: config.device.id,
                                              readers: { readerStates.describe(ids, alwaysOpen: lines) }, interval: interval, logger: logger))
         }
-        services.append(ForwarderService(
-            spool: spool, deliverer: deliverer, doorbell: doorbell, batchMax: config.forward.batchMax,
+        forwarder = ForwarderService(
+            spool: spool, deliverer: try HTTPDeliverer(config: config), doorbell: doorbell, batchMax: config.forward.batchMax,
             batchMaxBytes: config.forward.batchMaxBytes, linger: config.forward.linger,
-            backoff: Backoff(base: config.forward.backoffBase, cap: config.forward.backoffCap), logger: logger))
+            backoff: Backoff(base: config.forward.backoffBase, cap: config.forward.backoffCap), logger: logger)
+        services.append(forwarder)
         if let metrics, let listen = config.metricsListen {
             services.append(MetricsService(registry: metrics, host: listen.host, port: listen.port, logger: logger))
         }
-        let notifier = SystemdNotifier()
+        notifier = SystemdNotifier()
         if notifier.enabled {
             services.append(SystemdService(notifier: notifier, spool: spool, logger: logger))
         }
         self.services = services
         let status = try spool.status()
         logger.info("gatewayd ready", metadata: [
-            "device": "\(config.device.id)", "readers": "\(config.readers.count)", "server_key_id": "\(sealer.serverKeyID)",
-            "next_server_key_id": "\(sealer.next?.keyID ?? "-")", "redaction_rules": "\(redactor.rules.count)",
+            "device": "\(config.device.id)", "readers": "\(config.readers.count)", "server_key_id": "\(captureSealer.sealer.serverKeyID)",
+            "next_server_key_id": "\(captureSealer.sealer.next?.keyID ?? "-")", "redaction_rules": "\(captureSealer.redactor.rules.count)",
             "spool_depth": "\(status.depth)", "spool_mb": "\(status.bytes >> 20)", "dead_letters": "\(status.deadLetters)",
             "dropped_total": "\(status.droppedTotal)", "overflow": "\(config.spool.limits.overflow.rawValue)", "version": "\(GatewayVersion.string)",
         ])
+    }
+
+    /// Keys, redaction rules (with the site key when a rule hashes), label schemas and reader
+    /// hints: everything that turns a scan into an envelope.
+    public static func makeCaptureSealer(_ config: GatewayConfig) throws -> CaptureSealer {
+        let deviceKey = try KeyFile.loadPrivate(config.device.privateKeyPath, role: "device")
+        let serverKey = try KeyFile.loadPublic(config.server.publicKeyPath, role: "server")
+        let next = try config.server.next.map { n throws(KeyFileError) in
+            EnvelopeSealer.NextServerKey(key: try KeyFile.loadPublic(n.publicKeyPath, role: "server"), keyID: n.keyID, fromNanos: n.fromNanos)
+        }
+        let sealer = EnvelopeSealer(device: config.device.id, deviceKey: deviceKey, serverKey: serverKey, serverKeyID: config.server.keyID, next: next)
+        return CaptureSealer(classifier: try config.makeClassifier(), sealer: sealer, redactor: try makeRedactor(config), hints: config.decodeHints)
+    }
+
+    /// Where, who and when: the context tracker (gpsd, operator sessions, geofence) and the
+    /// gpsd client service that feeds it; none when neither is configured.
+    public static func makeContext(_ config: GatewayConfig, logger: Logger) -> (ContextTracker?, [any Service]) {
+        guard config.gps != nil || config.operatorSessions != nil else { return (nil, []) }
+        let gpsState = config.gps.map { _ in GPSState() }
+        let tracker = ContextTracker(
+            gps: gpsState, policy: FixPolicy(maxAgeSeconds: config.gps?.maxAgeSeconds ?? 10), maxSkewMs: config.gps?.maxClockSkewMs ?? 2000,
+            session: config.operatorSessions.map { OperatorSession(timeoutSeconds: $0.timeoutSeconds, logoutSubject: $0.logoutSubject) },
+            fence: config.geofence, logger: logger)
+        guard let g = config.gps, let gpsState else { return (tracker, []) }
+        let stop = StopSignal()
+        let client = GPSDClient(host: g.host, port: g.port, state: gpsState, stop: stop, logger: logger)
+        return (tracker, [ThreadService(name: "gpsd", stop: stop, body: { client.run() })])
     }
 
     /// The configured redaction rules with the site key loaded when a rule hashes.
@@ -99,17 +120,73 @@ public struct GatewayDaemon {
         return Redactor(rules: rules, pseudonymizer: Pseudonymizer(keyBytes: key))
     }
 
-    /// Runs until SIGTERM or SIGINT, then stops readers (each finishes its current commit) and
-    /// the forwarder. A reader whose input ends (stdin) stops alone; the forwarder goes on.
-    public func run(logger: Logger) async throws {
-        let configs = services.map { s -> ServiceGroupConfiguration.ServiceConfiguration in
-            if s is LineReaderService {
-                return .init(service: s, successTerminationBehavior: .ignore)
-            }
-            return .init(service: s)
+    /// What a reload did.
+    public enum ReloadResult: Sendable, Equatable {
+        case applied(ReloadPlan)
+        case refused(String)
+    }
+
+    /// Re-reads the configuration file and applies it, or refuses it whole. Every part is
+    /// built (keys read, rules compiled, TLS set up) before anything running is touched.
+    @discardableResult
+    public func reload(logger: Logger) -> ReloadResult {
+        guard let configPath else { return .refused("no configuration file to re-read") }
+        if notifier.enabled { notifier.notify("RELOADING=1\nMONOTONIC_USEC=\(Clocks.monotonicNanos() / 1000)") }
+        defer { if notifier.enabled { notifier.notify("READY=1") } }
+        let old = config
+        let new: GatewayConfig
+        let captureSealer: CaptureSealer
+        let deliverer: HTTPDeliverer
+        do {
+            new = try Self.loadConfig(path: configPath)
+            captureSealer = try Self.makeCaptureSealer(new)
+            deliverer = try HTTPDeliverer(config: new)
+        } catch {
+            logger.error("reload refused; the running configuration stays", metadata: ["config": "\(configPath)", "error": "\(error)"])
+            return .refused("\(error)")
         }
-        let group = ServiceGroup(configuration: .init(services: configs, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let plan = ReloadPlan.between(old, new)
+        if let why = plan.refused {
+            Task { await deliverer.shutdown() }
+            logger.error("reload refused; the running configuration stays", metadata: ["config": "\(configPath)", "error": "\(why)"])
+            return .refused(why)
+        }
+        sink.replace(sealer: captureSealer)
+        forwarder.replace(deliverer: deliverer, drainAfter: old.forward.requestTimeout + .seconds(1))
+        pool.update(new.readers)
+        current.withLockedValue { $0 = new }
+        logger.notice("configuration reloaded", metadata: [
+            "config": "\(configPath)", "readers_added": "\(plan.added)", "readers_removed": "\(plan.removed)",
+            "readers_reopened": "\(plan.reopened)", "server_key_id": "\(captureSealer.sealer.serverKeyID)",
+            "redaction_rules": "\(captureSealer.redactor.rules.count)", "schemas": "\(new.schemas.count)",
+            "pending_restart": "\(plan.pendingRestart)",
+        ])
+        for w in ConfigWarnings.of(new, nowNanos: Clocks.wallNanos()) {
+            logger.warning("configuration warning", metadata: ["warning": "\(w)"])
+        }
+        return .applied(plan)
+    }
+
+    /// Runs until SIGTERM or SIGINT, then stops readers (each finishes its current commit) and
+    /// the forwarder. SIGHUP reloads the configuration.
+    public func run(logger: Logger) async throws {
+        let reloader = ReloadService(daemon: self, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: (services + [reloader]).map { .init(service: $0) },
+                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+}
+
+/// Turns SIGHUP into `GatewayDaemon.reload`, one at a time, until shutdown.
+struct ReloadService: Service {
+    let daemon: GatewayDaemon
+    let logger: Logger
+
+    func run() async {
+        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+            logger.info("SIGHUP: reloading the configuration")
+            daemon.reload(logger: logger)
+        }
     }
 }
 

@@ -20,7 +20,14 @@ struct LogOptions: ParsableArguments {
 
     func bootstrap(label: String) -> Logger {
         let level = logLevel
+        // Under systemd, stderr is the journal: one line per event with its priority.
+        let journal = JournalLogHandler.stderrIsJournal()
         LoggingSystem.bootstrap { name in
+            if journal {
+                var h = JournalLogHandler(label: name)
+                h.logLevel = level
+                return h
+            }
             var h = StreamLogHandler.standardError(label: name)
             h.logLevel = level
             return h

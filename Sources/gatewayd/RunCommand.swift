@@ -7,40 +7,87 @@ import Logging
 import Metrics
 import Prometheus
 
-/// `gatewayd [run] [--config PATH]`: the daemon.
+/// `gatewayd [run] [--config PATH]`: the daemon; `--probe` checks the terminal instead.
 struct RunCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the daemon (the default).")
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the daemon (the default), or check the terminal with --probe.",
+        discussion: """
+        Reads the configured scanners, decodes, classifies and redacts each scan, seals it (HPKE) \
+        into the spool and forwards it to the case server. SIGTERM/SIGINT stop it after the \
+        current commit; SIGHUP re-reads the configuration (an invalid one is refused and the \
+        running one stays).
 
-    @Option(name: .long, help: "Configuration file (default: $GATEWAYD_CONFIG, else \(GatewayConfig.defaultPath)).")
+        Examples:
+          gatewayd                                   run with /etc/gatewayd/gatewayd.toml
+          gatewayd --config ./site.toml --log-level debug
+          gatewayd --probe                           check this terminal; exit 0 when scans can be delivered
+          gatewayd --probe --json | jq '.checks[] | select(.status != "ok")'
+          gatewayd --probe --listen 30               show scans as decoded for 30 s; nothing is sent
+          systemctl reload gatewayd                  (SIGHUP) apply an edited configuration
+        """)
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Configuration file. Default: $GATEWAYD_CONFIG, else \(GatewayConfig.defaultPath).",
+        discussion: "Example: --config /etc/gatewayd/gatewayd.toml", valueName: "path"))
     var config: String?
 
     @OptionGroup var log: LogOptions
 
-    @Flag(name: .long, help: "Check this terminal (config, keys, spool, forwarder, server) and exit: 0 when scans can be delivered.")
+    @Flag(name: .long, help: ArgumentHelp(
+        "Check this terminal and exit: config, keys, readers and their devices, gpsd, spool, forwarder, case server (DNS, TLS chain and expiry, clock, a sealed no-op). Exit status 0 only when scans can be delivered.",
+        discussion: "Example: gatewayd --probe"))
     var probe = false
 
-    @Flag(name: .long, help: "With --probe: print JSON, [{name, status, detail}].")
+    @Flag(name: .long, help: ArgumentHelp(
+        "With --probe: print the report as JSON (schema: docs/probe.schema.json); with --listen: one event per line.",
+        discussion: "Example: gatewayd --probe --json > probe.json"))
     var json = false
+
+    @Option(name: .long, help: ArgumentHelp(
+        "With --probe: instead of the checks, read the configured readers for this many seconds and print each scan as it would be sealed (class, schema, subject, redacted text). Nothing is spooled or sent; refused while the daemon runs.",
+        discussion: "Example: systemctl stop gatewayd; gatewayd --probe --listen 30", valueName: "seconds"))
+    var listen: Double?
+
+    @Option(name: .customLong("as-user"), help: ArgumentHelp(
+        "With --probe: judge device permissions for this user. Default: gatewayd, or you when no such user exists.",
+        discussion: "Example: gatewayd --probe --as-user gatewayd", valueName: "user"))
+    var asUser: String?
+
+    func validate() throws {
+        if listen != nil && !probe { throw ValidationError("--listen goes with --probe: gatewayd --probe --listen 30") }
+        if let l = listen, !(l > 0 && l <= 86400) { throw ValidationError("--listen takes seconds between 1 and 86400, e.g. --listen 30") }
+        if asUser != nil && !probe { throw ValidationError("--as-user goes with --probe") }
+    }
 
     func run() async throws {
         // Everything gatewayd creates (spool, FIFOs it makes, keys) is private to the service.
         umask(0o077)
+        let path = config ?? ProcessInfo.processInfo.environment["GATEWAYD_CONFIG"] ?? GatewayConfig.defaultPath
+        if probe, let seconds = listen {
+            let logger = log.bootstrap(label: "gatewayd")
+            do {
+                _ = try await ProbeListener.run(configPath: path, seconds: seconds, json: json, logger: logger)
+            } catch {
+                FileHandleStderr.write("gatewayd: \(error)\n")
+                throw ExitCode(1)
+            }
+            return
+        }
         if probe {
-            let path = config ?? ProcessInfo.processInfo.environment["GATEWAYD_CONFIG"] ?? GatewayConfig.defaultPath
-            let checks = await Probe.run(configPath: path)
+            let report = await Probe.run(configPath: path, user: asUser)
             if json {
                 let enc = JSONEncoder()
-                enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-                print(String(decoding: try enc.encode(checks), as: UTF8.self))
+                enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                print(String(decoding: try enc.encode(report), as: UTF8.self))
             } else {
-                print(Probe.table(checks))
+                print(report.table)
             }
-            if checks.contains(where: { $0.status == .fail }) { throw ExitCode(1) }
+            if !report.ok { throw ExitCode(1) }
             return
         }
         let logger = log.bootstrap(label: "gatewayd")
         do {
-            let path = config ?? ProcessInfo.processInfo.environment["GATEWAYD_CONFIG"] ?? GatewayConfig.defaultPath
             let cfg = try GatewayDaemon.loadConfig(path: path)
             var registry: PrometheusCollectorRegistry?
             if cfg.metricsListen != nil {
@@ -48,7 +95,7 @@ struct RunCommand: AsyncParsableCommand {
                 MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: r))
                 registry = r
             }
-            let daemon = try GatewayDaemon(config: cfg, logger: logger, metrics: registry)
+            let daemon = try GatewayDaemon(config: cfg, configPath: path, logger: logger, metrics: registry)
             try await daemon.run(logger: logger)
         } catch {
             logger.critical("gatewayd cannot start", metadata: ["error": "\(error)"])

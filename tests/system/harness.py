@@ -17,6 +17,13 @@ GATEWAYD = str(BIN / "gatewayd")
 CASE_SERVER = str(BIN / "case-server")
 
 
+def toml_value(v):
+    """A TOML value: JSON's scalars and arrays are TOML; a dict becomes an inline table."""
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k} = {toml_value(x)}" for k, x in v.items()) + "}"
+    return json.dumps(v)
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -116,7 +123,7 @@ class Site:
         ] + ([redact] if redact else [])
         for r in readers:
             lines.append("[[reader]]")
-            lines += [f"{k} = {json.dumps(v)}" for k, v in r.items()]
+            lines += [f"{k} = {toml_value(v)}" for k, v in r.items()]
         lines += ["[[schema]]", 'name = "acme"', "pattern = 'ACME-(?<subject>[0-9]+)'"]
         text = "\n".join(lines) + "\n" + extra
         (self.root / "gatewayd.toml").write_text(text)
@@ -207,6 +214,17 @@ class Site:
                 p.wait()
         if self.fifo_fd is not None:
             os.close(self.fifo_fd)
+
+
+def walljump(site):
+    """Builds the LD_PRELOAD shim (tests/system/walljump/walljump.c) that shifts CLOCK_REALTIME
+    by the seconds in a file, and returns (library, file)."""
+    lib = site.root / "walljump.so"
+    subprocess.run(["gcc", "-shared", "-fPIC", "-O2", "-o", str(lib), str(ROOT / "tests" / "system" / "walljump" / "walljump.c"), "-ldl"],
+                   check=True)
+    offset = site.root / "walljump"
+    offset.write_text("0\n")
+    return lib, offset
 
 
 def texts(events):

@@ -10,7 +10,7 @@ import threading
 import time
 
 from faultproxy import FaultProxy
-from harness import ROOT, texts, wait_for
+from harness import ROOT, texts, wait_for, walljump
 
 FAST = "\n".join(["[forward]", "backoff_base_ms = 100", "backoff_cap_ms = 1000", "connect_timeout_ms = 1000",
                   "read_timeout_ms = 1000", "request_timeout_ms = 3000", "linger_ms = 20"])
@@ -214,17 +214,6 @@ def test_spool_file_system_full_back_pressures_then_resumes(site):
             gw.send_signal(signal.SIGKILL)
             gw.wait()
         subprocess.run(["umount", "-l", str(fs)], check=False)
-
-
-def walljump(site):
-    """Builds the LD_PRELOAD shim (tests/system/walljump/walljump.c) that shifts CLOCK_REALTIME
-    by the seconds in a file, and returns (library, file)."""
-    lib = site.root / "walljump.so"
-    subprocess.run(["gcc", "-shared", "-fPIC", "-O2", "-o", str(lib), str(ROOT / "tests" / "system" / "walljump" / "walljump.c"), "-ldl"],
-                   check=True)
-    offset = site.root / "walljump"
-    offset.write_text("0\n")
-    return lib, offset
 
 
 def test_wall_clock_jumps_do_not_stall_or_reorder_delivery(site):

@@ -1,15 +1,42 @@
-"""`gatewayd --probe`: one command that says whether a terminal can deliver scans, and why not."""
+"""`gatewayd --probe`: one command that says whether a terminal can deliver scans, and why not.
+Every check runs against real things: the case server over TLS on loopback, a pty as a serial
+reader, the terminal's own clock shifted by an LD_PRELOAD shim, a short-lived certificate."""
+import base64
+import hashlib
 import json
 import os
+import re
+import signal
 import subprocess
+import time
 
-from harness import GATEWAYD, wait_for
+import jsonschema
+import pytest
+
+from harness import CASE_SERVER, GATEWAYD, ROOT, wait_for, walljump
+
+SCHEMA = json.loads((ROOT / "docs" / "probe.schema.json").read_text())
 
 
-def probe(site, *extra):
+def probe(site, *extra, env_extra=None):
     env = dict(os.environ, RUNTIME_DIRECTORY=str(site.root / "run"))
+    env.update(env_extra or {})
     return subprocess.run([GATEWAYD, "--probe", "--config", str(site.root / "gatewayd.toml"), *extra],
-                          capture_output=True, text=True, env=env)
+                          capture_output=True, text=True, env=env, timeout=60)
+
+
+def report(site, *extra, env_extra=None):
+    r = probe(site, "--json", *extra, env_extra=env_extra)
+    doc = json.loads(r.stdout)
+    jsonschema.validate(doc, SCHEMA)
+    assert doc["ok"] == (r.returncode == 0), (doc["ok"], r.returncode)
+    return doc, {c["name"]: c for c in doc["checks"]}
+
+
+def spki_pin(cert_pem):
+    pub = subprocess.run(["openssl", "x509", "-noout", "-pubkey", "-in", str(cert_pem)], check=True, capture_output=True).stdout
+    der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "DER"], input=pub, check=True, capture_output=True).stdout
+    return base64.b64encode(hashlib.sha256(der).digest()).decode()
 
 
 def test_healthy_terminal_passes_and_says_why(site):
@@ -21,11 +48,28 @@ def test_healthy_terminal_passes_and_says_why(site):
     wait_for(lambda: (site.root / "run" / "forwarder.json").exists(), 10, "the forwarder status")
     r = probe(site)
     assert r.returncode == 0, r.stdout + r.stderr
-    for name in ["config", "device key", "server key", "site key", "spool", "forwarder", "server"]:
+    for name in ["config", "device key", "server key", "site key", "reader fifo0", "spool", "forwarder", "server"]:
         assert any(line.startswith(name) for line in r.stdout.splitlines()), f"no {name} line in\n{r.stdout}"
-    assert "an empty batch accepted" in r.stdout and "circuit closed" in r.stdout
-    checks = {c["name"]: c for c in json.loads(probe(site, "--json").stdout)}
+    assert "the sealed probe envelope authenticated" in r.stdout and "circuit closed" in r.stdout
+    assert r.stdout.rstrip().endswith("probe: scans can be delivered")
+
+    doc, checks = report(site)
+    assert doc["ok"] and doc["schema"] == "gatewayd-probe/1"
     assert checks["server"]["status"] == "ok" and checks["spool"]["status"] == "ok"
+    server = checks["server"]["server"]
+    assert server["addresses"] == ["127.0.0.1"] and server["http_status"] == 200 and server["probe_envelope"] == "accepted"
+    leaf = server["chain"][0]
+    assert leaf["subject"].startswith("CN=localhost") and 395 <= leaf["days_left"] <= 397
+    assert leaf["pin_sha256"] == spki_pin(site.root / "pki" / "server.pem")
+    assert len(server["chain"]) == 2, server["chain"]  # leaf and the test CA
+    assert abs(server["clock_skew_ms"]) < 1500
+    key_id = re.search(r"key id (\S+)", checks["server key"]["detail"]).group(1)
+    assert key_id in server["server_key_ids"]
+    assert checks["spool"]["spool"]["depth"] == 0 and checks["spool"]["spool"]["free_mb"] > 0
+    # The probe envelope was opened and answered, never stored as an event.
+    time.sleep(0.5)
+    assert len(site.events()["events"]) == 1
+    assert "probe envelope opened" in site.log("server")
 
 
 def test_server_down_and_loose_key_fail_with_the_fix(site):
@@ -33,15 +77,156 @@ def test_server_down_and_loose_key_fail_with_the_fix(site):
     site.start_gateway()
     site.scan("ACME-1")
     wait_for(lambda: "delivery failed" in site.log(), 20, "a failed delivery")
-    r = probe(site, "--json")
-    assert r.returncode == 1
-    checks = {c["name"]: c for c in json.loads(r.stdout)}
+    r = probe(site)
+    assert r.returncode == 1 and "probe: FAILED" in r.stdout, r.stderr[:3000]
+    doc, checks = report(site)
+    assert not doc["ok"]
     assert checks["server"]["status"] == "fail" and "refused" in checks["server"]["detail"].lower()
     assert checks["forwarder"]["status"] == "warn" and "circuit open" in checks["forwarder"]["detail"]
-    assert "1 waiting" in checks["spool"]["detail"]
+    assert checks["spool"]["spool"]["depth"] == 1 and "1 waiting" in checks["spool"]["detail"]
     os.chmod(site.root / "device.key", 0o644)
-    checks = {c["name"]: c for c in json.loads(probe(site, "--json").stdout)}
+    _, checks = report(site)
     assert checks["device key"]["status"] == "fail" and "chmod 600" in checks["device key"]["detail"]
+
+
+def test_unregistered_device_and_unknown_server_key_fail_with_the_fix(site):
+    site.write_config()
+    site.start_server()
+    (site.root / "devices" / "term-1.pem").rename(site.root / "term-1.pem.away")
+    doc, checks = report(site)
+    assert not doc["ok"]
+    assert checks["server"]["status"] == "fail" and checks["server"]["server"]["probe_envelope"].startswith("unknown_device")
+    assert "register this device id" in checks["server"]["detail"]
+    (site.root / "term-1.pem.away").rename(site.root / "devices" / "term-1.pem")
+    # The server is restarted with another key only: the terminal seals to a key it lacks.
+    site.stop_server()
+    site.run([CASE_SERVER, "keygen", "--out", str(site.root / "other.key")])
+    (site.root / "server.key").rename(site.root / "server.key.orig")
+    (site.root / "other.key").rename(site.root / "server.key")
+    site.start_server()
+    _, checks = report(site)
+    assert checks["server"]["status"] == "fail"
+    assert "holds no private key" in checks["server"]["detail"] and "unknown_key_id" in checks["server"]["detail"]
+
+
+def test_expiring_certificate_warns_and_expired_fails(site):
+    env = dict(os.environ, DAYS="10")
+    subprocess.run([str(ROOT / "scripts" / "make-pki.sh"), str(site.root / "pki")], check=True, env=env)
+    site.write_config()
+    site.start_server()
+    doc, checks = report(site)
+    assert doc["ok"], checks["server"]
+    assert checks["server"]["status"] == "warn" and re.search(r"expires in (9|10) days", checks["server"]["detail"])
+    # Eleven days later by the terminal's clock: the certificate has expired; TLS refuses it
+    # and the probe still shows the chain it was offered, with the date.
+    lib, offset = walljump(site)
+    offset.write_text(str(11 * 86400))
+    doc, checks = report(site, env_extra={"LD_PRELOAD": str(lib), "WALLJUMP_FILE": str(offset)})
+    assert not doc["ok"] and checks["server"]["status"] == "fail"
+    assert "expired" in checks["server"]["detail"], checks["server"]["detail"]
+    assert checks["server"]["server"]["chain"][0]["days_left"] < 0
+
+
+def test_clock_skew_from_the_servers_date(site):
+    site.write_config()
+    site.start_server()
+    lib, offset = walljump(site)
+    offset.write_text("120\n")
+    doc, checks = report(site, env_extra={"LD_PRELOAD": str(lib), "WALLJUMP_FILE": str(offset)})
+    skew = checks["server"]["server"]["clock_skew_ms"]
+    assert 118_500 <= skew <= 121_500, skew
+    assert checks["server"]["status"] == "warn" and "clock off by 120 s" in checks["server"]["detail"]
+    assert doc["ok"]  # a wrong clock is worth fixing but does not stop delivery
+
+
+def test_readers_devices_permissions_and_rules(site):
+    master, slave = os.openpty()
+    tty = os.ttyname(slave)
+    site.write_config(readers=[
+        {"id": "fifo0", "kind": "line", "path": str(site.fifo)},
+        {"id": "serial0", "kind": "serial", "path": tty, "baud": 9600},
+        {"id": "gone", "kind": "serial", "path": "/dev/gatewayd-no-such-port"},
+        {"id": "wedge", "kind": "evdev", "match": {"vendor": "dead", "product": "beef"}},
+    ])
+    site.start_server()
+    try:
+        doc, checks = report(site)
+        assert doc["ok"], [c for c in doc["checks"] if c["status"] == "fail"]
+        s = checks["reader serial0"]
+        assert s["status"] == "ok" and s["reader"]["kind"] == "serial"
+        dev = s["reader"]["devices"][0]
+        assert dev["devnode"] == tty and dev["matched"] and dev["needs"] == "rw"
+        assert checks["reader gone"]["status"] == "warn" and "no device found" in checks["reader gone"]["detail"]
+        w = checks["reader wedge"]
+        assert w["status"] == "warn" and w["reader"]["rule"] == "vendor dead, product beef"
+        for d in w["reader"]["devices"]:  # whatever input devices this machine has: none is taken
+            assert not d["matched"] and d["why_not"].startswith("vendor")
+        assert checks["reader fifo0"]["status"] == "ok"
+        # The pty is root's, mode 0600: the service user (here: nobody) could not open it.
+        os.chmod(tty, 0o600)
+        doc, checks = report(site, "--as-user", "nobody")
+        s = checks["reader serial0"]
+        assert not doc["ok"] and s["status"] == "fail"
+        assert "not readable and writable by nobody" in s["detail"] and "70-gatewayd.rules" in s["detail"]
+        assert s["reader"]["devices"][0]["access"] == "none" and s["reader"]["devices"][0]["mode"].startswith("crw-------")
+        table = probe(site, "--as-user", "nobody").stdout
+        assert f"{tty}" in table and "nobody may none (needs rw) — selected" in table
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+def test_config_warnings(site):
+    cfg = site.write_config()
+    cfg.write_text(cfg.read_text().replace("[spool]\n", '[spool]\noverflow = "drop_oldest"\n'))
+    site.start_server()
+    _, checks = report(site)
+    c = checks["config"]
+    assert c["status"] == "warn"
+    assert any("drop_oldest" in w for w in c["warnings"]) and any("interval_s = 0" in w for w in c["warnings"])
+    bad = site.root / "bad.toml"
+    bad.write_text(cfg.read_text().replace('[device]\n', '[device]\nnonsense = 1\n'))
+    r = subprocess.run([GATEWAYD, "--probe", "--json", "--config", str(bad)], capture_output=True, text=True)
+    assert r.returncode == 1
+    doc = json.loads(r.stdout)
+    jsonschema.validate(doc, SCHEMA)
+    assert doc["checks"][0]["name"] == "config" and doc["checks"][0]["status"] == "fail" and "nonsense" in doc["checks"][0]["detail"]
+
+
+def test_listen_shows_scans_as_sealed_and_sends_nothing(site):
+    site.write_config()
+    site.start_server()
+    fd = site.open_fifo()
+    p = subprocess.Popen([GATEWAYD, "--probe", "--listen", "4", "--config", str(site.root / "gatewayd.toml")],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=dict(os.environ, RUNTIME_DIRECTORY=str(site.root / "run")))
+    time.sleep(1.0)
+    os.write(fd, b"ACME-300001\nowner 13812345678\n")
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 0, err
+    lines = out.splitlines()
+    assert len(lines) == 2, out
+    assert "reader=fifo0 class=subject schema=acme subject=300001" in lines[0]
+    assert "138****5678" in lines[1] and "13812345678" not in out and "redactions=phone" in lines[1]
+    assert "listen: 2 scans seen" in err
+    # Nothing spooled, nothing sent.
+    assert not (site.root / "spool.db").exists()
+    time.sleep(0.5)
+    assert site.events()["events"] == []
+
+
+def test_listen_refuses_beside_the_daemon(site):
+    site.write_config()
+    site.start_server()
+    site.start_gateway()
+    wait_for(lambda: "gatewayd ready" in site.log(), 20, "the daemon")
+    r = subprocess.run([GATEWAYD, "--probe", "--listen", "2", "--config", str(site.root / "gatewayd.toml")],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1 and "another gatewayd is running" in r.stderr
+    # And a second daemon on the same spool is refused the same way (exit 78, config error).
+    second = subprocess.run([GATEWAYD, "--config", str(site.root / "gatewayd.toml")], capture_output=True, text=True, timeout=30,
+                            env=dict(os.environ, RUNTIME_DIRECTORY=str(site.root / "run2")))
+    assert second.returncode == 78 and "another gatewayd is running" in second.stderr
 
 
 def test_metrics_port_taken_is_logged_and_scanning_goes_on(site):

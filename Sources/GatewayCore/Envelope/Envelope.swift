@@ -42,7 +42,19 @@ public struct EnvelopeBatch: Codable, Sendable {
 /// `POST /v1/envelopes` response body: one result per envelope, by id.
 public struct EnvelopeResults: Codable, Sendable, Equatable {
     public var results: [EnvelopeResult]
-    public init(results: [EnvelopeResult]) { self.results = results }
+    /// The key ids the server holds private keys for, so `gatewayd --probe` can tell a
+    /// terminal sealing to a key the server no longer has (optional: older servers omit it).
+    public var serverKeyIDs: [String]?
+
+    enum CodingKeys: String, CodingKey {
+        case results
+        case serverKeyIDs = "server_key_ids"
+    }
+
+    public init(results: [EnvelopeResult], serverKeyIDs: [String]? = nil) {
+        self.results = results
+        self.serverKeyIDs = serverKeyIDs
+    }
 }
 
 public struct EnvelopeResult: Codable, Sendable, Equatable {

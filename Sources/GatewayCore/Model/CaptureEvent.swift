@@ -45,7 +45,8 @@ public struct CaptureEvent: Codable, Sendable, Equatable {
     public var locationAnomalies: [String]?
     /// Names of the redaction rules that changed this event, in rule order; nil when none did.
     public var redactions: [String]?
-    /// nil for a scan; "heartbeat" for a terminal's status report (`heartbeat` then set).
+    /// nil for a scan; "heartbeat" for a terminal's status report (`heartbeat` then set);
+    /// "probe" for `gatewayd --probe`'s no-op, which the server opens but never stores.
     public var kind: String?
     public var heartbeat: Heartbeat?
 
@@ -88,6 +89,19 @@ public struct CaptureEvent: Codable, Sendable, Equatable {
         e.kind = "heartbeat"
         e.heartbeat = status
         e.location = location
+        return e
+    }
+
+    /// `gatewayd --probe`'s authenticated no-op: sealed like any event, so the server's answer
+    /// proves the device is registered under this key and the server holds the key it was
+    /// sealed to; seq 0 (the spool's sequence starts at 1) and kind "probe", which the server
+    /// answers `accepted` without storing.
+    public static func probe(id: String, device: String, wallNanos: Int64, monotonicNanos: UInt64) -> CaptureEvent {
+        var e = CaptureEvent(id: id, device: device, seq: 0,
+                             scan: Scan(readerID: "probe", bytes: [], wallNanos: wallNanos, monotonicNanos: monotonicNanos), tag: .unknown)
+        e.raw = nil
+        e.text = nil
+        e.kind = "probe"
         return e
     }
 

@@ -23,6 +23,9 @@ public struct EnvelopeOpener: Sendable {
         self.serverKeys = byID
     }
 
+    /// Every key id this opener answers to, sorted.
+    public var keyIDs: [String] { serverKeys.keys.sorted() }
+
     public func open(_ envelope: Envelope, deviceKey: Curve25519.KeyAgreement.PublicKey?) throws(OpenError) -> CaptureEvent {
         try open(envelope, deviceKeys: deviceKey.map { [$0] } ?? [])
     }

@@ -38,9 +38,11 @@ public struct DeviceDescription: Sendable, Equatable {
     public var name: String?
     /// udev's symlinks (/dev/serial/by-id/…, /dev/gatewayd/…).
     public var links: [String]
+    /// The kernel driver bound nearest the node (usbhid, cdc_acm, ftdi_sio, uvcvideo…).
+    public var driver: String?
 
     public init(devnode: String, subsystem: String, vendor: UInt16? = nil, product: UInt16? = nil,
-                serial: String? = nil, name: String? = nil, links: [String] = []) {
+                serial: String? = nil, name: String? = nil, links: [String] = [], driver: String? = nil) {
         self.devnode = devnode
         self.subsystem = subsystem
         self.vendor = vendor
@@ -48,6 +50,7 @@ public struct DeviceDescription: Sendable, Equatable {
         self.serial = serial
         self.name = name
         self.links = links
+        self.driver = driver
     }
 }
 

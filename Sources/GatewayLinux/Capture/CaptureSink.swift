@@ -7,35 +7,69 @@ import NIOConcurrencyHelpers
 /// own thread and treats a scan as taken only when it returns, so a scan is never acknowledged
 /// (its bytes consumed from the device) before its sealed envelope is on disk.
 public final class CaptureSink: Sendable {
-    private let spool: Spool
-    private let sealer: CaptureSealer
+    /// nil in listen mode (`--probe --listen`): scans are shown, never spooled or sent.
+    private let spool: Spool?
+    /// Swapped as a whole on reload (schemas, redaction, keys); a commit uses one throughout.
+    private let sealer: NIOLockedValueBox<CaptureSealer>
     private let doorbell: Doorbell
     private let ids = NIOLockedValueBox(UUIDv7Generator())
     private let logger: Logger
     private let context: ContextTracker?
+    private let listener: (@Sendable (CaptureEvent) -> Void)?
 
     public init(spool: Spool, sealer: CaptureSealer, doorbell: Doorbell, context: ContextTracker? = nil, logger: Logger = Logger(label: "gatewayd")) {
         self.spool = spool
-        self.sealer = sealer
+        self.sealer = NIOLockedValueBox(sealer)
         self.doorbell = doorbell
         self.context = context
         self.logger = logger
+        listener = nil
     }
 
-    /// - Returns: the sequence numbers the scans were stored under.
+    /// Listen mode: each scan is decoded, classified and redacted exactly as it would be
+    /// sealed, handed to `listener`, and then forgotten.
+    public init(listeningWith sealer: CaptureSealer, context: ContextTracker? = nil, logger: Logger, listener: @escaping @Sendable (CaptureEvent) -> Void) {
+        spool = nil
+        self.sealer = NIOLockedValueBox(sealer)
+        doorbell = Doorbell()
+        self.context = context
+        self.logger = logger
+        self.listener = listener
+    }
+
+    /// Reload: scans committed from now on are classified, redacted and sealed by `new`.
+    public func replace(sealer new: CaptureSealer) {
+        sealer.withLockedValue { $0 = new }
+    }
+
+    private func nextID(_ wallNanos: Int64) -> String {
+        ids.withLockedValue { gen in
+            var rng = SystemRandomNumberGenerator()
+            return gen.next(unixMillis: UInt64(max(0, wallNanos)) / 1_000_000, using: &rng)
+        }
+    }
+
+    /// - Returns: the sequence numbers the scans were stored under (none in listen mode).
     @discardableResult
     public func commit(_ scans: [Scan], mark: InputMark? = nil) throws(SpoolError) -> [UInt64] {
-        let now = Clocks.wallNanos()
-        let result = try spool.append(scans, nowNanos: now, mark: mark) { scan, seq in
-            let id = ids.withLockedValue { gen in
-                var rng = SystemRandomNumberGenerator()
-                return gen.next(unixMillis: UInt64(max(0, scan.wallNanos)) / 1_000_000, using: &rng)
-            }
-            return try sealer.seal(scan, id: id, seq: seq, sealedAtNanos: now) { [context] tag, scan in
-                context?.context(tag: tag, scan: scan) ?? .none
-            }
+        let sealer = self.sealer.withLockedValue { $0 }
+        let contextFor: (TagClassification, Scan) -> CaptureContext = { [context] tag, scan in context?.context(tag: tag, scan: scan) ?? .none }
+        guard let spool else {
+            for scan in scans { listener?(sealer.event(scan, id: nextID(scan.wallNanos), seq: 0, context: contextFor)) }
+            return []
         }
-        GatewayMetrics.scansSpooled(reader: scans.first?.readerID ?? "-", count: result.seqs.count)
+        let now = Clocks.wallNanos()
+        var classes: [String: Int] = [:]
+        var misreads: [String: Int] = [:]
+        let result = try spool.append(scans, nowNanos: now, mark: mark) { scan, seq in
+            let event = sealer.event(scan, id: nextID(scan.wallNanos), seq: seq, context: contextFor)
+            classes[event.tag.kind.rawValue, default: 0] += 1
+            if let m = event.misread { misreads["misread_" + Self.labelSafe(m.format), default: 0] += 1 }
+            return try sealer.sealer.seal(event, sealedAtNanos: now)
+        }
+        let reader = scans.first?.readerID ?? "-"
+        GatewayMetrics.scansSpooled(reader: reader, byClass: classes)
+        for (reason, n) in misreads { GatewayMetrics.decodeFailure(reader: reader, reason: reason, count: n) }
         if let d = result.dropped {
             GatewayMetrics.dropped(d.count)
             // overflow = drop_oldest: scans are lost by the site's own choice; say so loudly,
@@ -48,18 +82,21 @@ public final class CaptureSink: Sendable {
         return result.seqs
     }
 
+    /// A metric label from a format name (`schema acme` → `schema_acme`).
+    static func labelSafe(_ s: String) -> String {
+        String(s.map { $0.isLetter || $0.isNumber ? $0 : "_" })
+    }
+
     /// Spools a heartbeat like a scan (same sequence, same forwarder). `make` gets the id and
     /// seq the spool hands out.
     @discardableResult
     public func commitHeartbeat(_ make: (String, UInt64) -> CaptureEvent) throws(SpoolError) -> UInt64? {
+        guard let spool else { return nil }
+        let sealer = self.sealer.withLockedValue { $0 }
         let now = Clocks.wallNanos()
         let placeholder = Scan(readerID: "heartbeat", bytes: [], wallNanos: now, monotonicNanos: Clocks.monotonicNanos())
         let result = try spool.append([placeholder], nowNanos: now) { _, seq in
-            let id = ids.withLockedValue { gen in
-                var rng = SystemRandomNumberGenerator()
-                return gen.next(unixMillis: UInt64(max(0, now)) / 1_000_000, using: &rng)
-            }
-            return try sealer.sealHeartbeat(make(id, seq), sealedAtNanos: now)
+            try sealer.sealHeartbeat(make(nextID(now), seq), sealedAtNanos: now)
         }
         doorbell.ring()
         return result.seqs.first
@@ -71,10 +108,10 @@ public final class CaptureSink: Sendable {
     }
 
     public func inputMark(reader: String) throws(SpoolError) -> InputMark? {
-        try spool.inputMark(reader: reader)
+        try spool?.inputMark(reader: reader)
     }
 
     public func clearInputMark(reader: String) throws(SpoolError) {
-        try spool.clearInputMark(reader: reader)
+        try spool?.clearInputMark(reader: reader)
     }
 }

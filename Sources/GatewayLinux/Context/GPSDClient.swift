@@ -9,6 +9,8 @@ public final class GPSState: @unchecked Sendable {
     private var last: FixPolicy.Received?
     private var satellites: Int?
     private var skewNanos: Int64?
+    private var release: String?
+    private var devices: [String] = []
     public private(set) var connected = false
 
     public init() {}
@@ -22,6 +24,11 @@ public final class GPSState: @unchecked Sendable {
 
     func record(satellitesUsed: Int) { lock.withLock { satellites = satellitesUsed; last?.satellitesUsed = satellitesUsed } }
     func setConnected(_ c: Bool) { lock.withLock { connected = c } }
+    func record(release r: String) { lock.withLock { release = r } }
+    func record(devices d: [String]) { lock.withLock { devices = d } }
+
+    /// gpsd's release and the devices it reads, as it last announced them.
+    public func daemon() -> (release: String?, devices: [String]) { lock.withLock { (release, devices) } }
 
     /// The last fix as received, and the system clock's offset from GPS time (wall − GPS).
     public func snapshot() -> (FixPolicy.Received?, Int64?) { lock.withLock { (last, skewNanos) } }
@@ -69,6 +76,7 @@ final class GPSDClient: @unchecked Sendable {
             let why = readLines(fd)
             close(fd)
             state.setConnected(false)
+            GatewayMetrics.gpsFix(mode: 0)
             if why == "stopped" { return }
             logger.warning("gpsd connection lost; reconnecting", metadata: ["gpsd": "\(host):\(port)", "reason": "\(why)"])
             if !pause(ms: 500, stop: stop) { return }
@@ -117,10 +125,15 @@ final class GPSDClient: @unchecked Sendable {
 
     private func handle(_ line: [UInt8]) {
         switch GPSDMessage.parse(line) {
-        case .tpv(let t): state.record(t, receivedMonotonicNanos: Clocks.monotonicNanos(), wallNanos: Clocks.wallNanos())
+        case .tpv(let t):
+            state.record(t, receivedMonotonicNanos: Clocks.monotonicNanos(), wallNanos: Clocks.wallNanos())
+            GatewayMetrics.gpsFix(mode: max(1, t.mode))
         case .sky(let used): state.record(satellitesUsed: used)
-        case .devices(let d): logger.info("gpsd devices", metadata: ["devices": "\(d)"])
-        case .version, .other: break
+        case .devices(let d):
+            state.record(devices: d)
+            logger.info("gpsd devices", metadata: ["devices": "\(d)"])
+        case .version(let release): state.record(release: release)
+        case .other: break
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import GatewayCore
 import Logging
+import NIOConcurrencyHelpers
 import ServiceLifecycle
 
 /// Drains the spool to the case server, oldest first, one batch at a time, and waits on the
@@ -8,7 +9,8 @@ import ServiceLifecycle
 /// are `ForwarderStateMachine`'s; this type only does the I/O around them.
 public struct ForwarderService: Service {
     private let spool: Spool
-    private let deliverer: HTTPDeliverer
+    /// Swapped on reload; a batch in flight finishes on the deliverer it started with.
+    private let deliverer: NIOLockedValueBox<HTTPDeliverer>
     private let doorbell: Doorbell
     private let batchMax: Int
     private let batchMaxBytes: Int
@@ -19,13 +21,23 @@ public struct ForwarderService: Service {
     public init(spool: Spool, deliverer: HTTPDeliverer, doorbell: Doorbell, batchMax: Int, batchMaxBytes: Int = 1 << 20,
                 linger: Duration = .zero, backoff: Backoff, logger: Logger) {
         self.spool = spool
-        self.deliverer = deliverer
+        self.deliverer = NIOLockedValueBox(deliverer)
         self.doorbell = doorbell
         self.batchMax = batchMax
         self.batchMaxBytes = batchMaxBytes
         self.linger = linger
         self.backoff = backoff
         self.logger = logger
+    }
+
+    /// Reload: later batches go to `new`; the old client is shut down once a batch that may
+    /// still be using it has had its full request timeout.
+    public func replace(deliverer new: HTTPDeliverer, drainAfter: Duration) {
+        let old = deliverer.withLockedValue { d -> HTTPDeliverer in defer { d = new }; return d }
+        Task {
+            try? await Task.sleep(for: drainAfter)
+            await old.shutdown()
+        }
     }
 
     public func run() async throws {
@@ -70,7 +82,7 @@ public struct ForwarderService: Service {
                 lingered = false
                 batch = Array(batch.prefix(BatchPolicy.take(sizes: batch.map(\.body.count), maxCount: limit, maxBytes: batchMaxBytes)))
                 let started = ContinuousClock.now
-                let outcome = await deliverer.deliver(batch)
+                let outcome = await deliverer.withLockedValue({ $0 }).deliver(batch)
                 Failpoints.hit("after-post")
                 let plan = machine.completed(batch: batch.map(\.id), outcome: outcome, unit: Double.random(in: 0..<1))
                 status.record(plan, machine: machine, nowNanos: Clocks.wallNanos())
@@ -104,7 +116,7 @@ public struct ForwarderService: Service {
         } onGracefulShutdown: {
             doorbell.close()
         }
-        await deliverer.shutdown()
+        await deliverer.withLockedValue({ $0 }).shutdown()
     }
 }
 

@@ -3,6 +3,7 @@ import Foundation
 import GatewayCore
 import NIOCore
 import NIOHTTP1
+import NIOConcurrencyHelpers
 import NIOSSL
 
 /// Posts batches of spooled envelopes to `POST {server}/v1/envelopes` over HTTPS and reduces
@@ -14,6 +15,11 @@ public final class HTTPDeliverer: Sendable {
     /// Set when `[server] pin_sha256` is: deliveries then go through the pinned pipeline.
     private let pinned: PinnedPoster?
     private let requestTimeout: Duration
+    /// For `inspect`: the same TLS settings and timeouts.
+    private let tls: TLSConfiguration
+    private let pins: [String]
+    private let connectTimeout: Duration
+    private let readTimeout: Duration
     /// A server answer larger than this is not a valid results document.
     private let maxResponseBytes = 16 << 20
 
@@ -54,6 +60,62 @@ public final class HTTPDeliverer: Sendable {
             }
         }
         self.requestTimeout = requestTimeout
+        self.tls = tls
+        self.pins = pins
+        self.connectTimeout = connectTimeout
+        self.readTimeout = readTimeout ?? requestTimeout
+    }
+
+    /// The deliverer `[server]` and `[forward]` describe.
+    public convenience init(config: GatewayConfig) throws(DelivererError) {
+        try self.init(
+            serverURL: config.server.url, caPath: config.server.caPath,
+            clientCertPath: config.server.clientCertPath, clientKeyPath: config.server.clientKeyPath, pins: config.server.pins,
+            connectTimeout: config.forward.connectTimeout, readTimeout: config.forward.readTimeout,
+            requestTimeout: config.forward.requestTimeout)
+    }
+
+    /// What `--probe` learns from one exchange: the outcome as the forwarder would see it, plus
+    /// the chain the handshake presented, the time to connect and the server's `Date`.
+    public struct Inspection: Sendable {
+        public var outcome: DeliveryOutcome
+        public var chain: [ProbeCheck.CertificateFacts]
+        /// Connect, handshake, request and answer.
+        public var roundTripMs: Int?
+        /// The server's `Date` header, seconds since the epoch.
+        public var serverDate: Int64?
+        /// Wall clock when the answer's head arrived, nanoseconds.
+        public var receivedAtNanos: Int64
+    }
+
+    /// Posts `batch` over a fresh connection (the same TLS settings and pins as delivery) and
+    /// reports what the handshake and the answer showed.
+    public func inspect(_ batch: [Envelope]) async -> Inspection {
+        var body = ByteBuffer()
+        body.writeBytes((try? JSONEncoder().encode(EnvelopeBatch(envelopes: batch))) ?? Data())
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/json")
+        headers.add(name: "User-Agent", value: "gatewayd/\(GatewayVersion.string) probe")
+        let seen = NIOLockedValueBox<[PinnedPoster.SeenCertificate]>([])
+        let started = Clocks.monotonicNanos()
+        let now = Clocks.wallNanos() / 1_000_000_000
+        func facts() -> [ProbeCheck.CertificateFacts] {
+            seen.withLockedValue { $0 }.map {
+                .init(subject: $0.subject, notAfter: RFC3339.format(unixNanos: $0.notAfter * 1_000_000_000),
+                      daysLeft: Int($0.notAfter >= now ? ($0.notAfter - now) / 86400 : ($0.notAfter - now - 86399) / 86400), pinSHA256: $0.pin)
+            }
+        }
+        do {
+            let poster = try PinnedPoster(url: URL(string: endpoint)!, tls: tls, pins: pins, connectTimeout: connectTimeout,
+                                          readTimeout: readTimeout, requestTimeout: requestTimeout)
+            let r = try await poster.post(body: body, headers: headers, seen: seen)
+            return Inspection(outcome: Self.outcome(status: r.status, retryAfter: r.headers.first(name: "Retry-After"), body: r.body),
+                              chain: facts(), roundTripMs: Int((Clocks.monotonicNanos() - started) / 1_000_000),
+                              serverDate: r.headers.first(name: "Date").flatMap(HTTPDate.parse), receivedAtNanos: Clocks.wallNanos())
+        } catch {
+            return Inspection(outcome: .transportFailure(reason: Self.describe(error)), chain: facts(), roundTripMs: nil, serverDate: nil,
+                              receivedAtNanos: Clocks.wallNanos())
+        }
     }
 
     public func shutdown() async {

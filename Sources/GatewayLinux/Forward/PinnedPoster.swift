@@ -16,6 +16,9 @@ import NIOTLS
 /// hashes and keeps BoringSSL's verdict), HTTP/1.1, and a handler that sends the request only
 /// once the handshake is complete and the pin matched — an unpinned server never sees a byte of
 /// the batch. Timeouts as in `HTTPDeliverer`: connect, read (silence), and the whole exchange.
+///
+/// With no pins it is the same exchange without the pin check: `--probe` uses it to see the
+/// certificate chain (subjects, expiry, key hashes) and the server's `Date`.
 final class PinnedPoster: Sendable {
     let host: String
     let port: Int
@@ -44,10 +47,31 @@ final class PinnedPoster: Sendable {
         return Data(SHA256.hash(data: spki)).base64EncodedString()
     }
 
+    /// A certificate of the server's chain as the handshake presented it.
+    struct SeenCertificate: Sendable, Equatable {
+        var pin: String?
+        var subject: String
+        /// Seconds since the Unix epoch.
+        var notAfter: Int64
+
+        init(_ cert: NIOSSLCertificate) {
+            pin = PinnedPoster.pin(of: cert)
+            let names = cert._subjectAlternativeNames().compactMap { n -> String? in
+                n.nameType == .dnsName ? String(decoding: n.contents, as: UTF8.self) : nil
+            }
+            // NIOSSL keeps commonName() internal; its description carries it.
+            let cn = "\(cert)".split(separator: ";").first { $0.hasPrefix("common_name=") }.map { String($0.dropFirst("common_name=".count)).trimmingCharacters(in: CharacterSet(charactersIn: ">")) }
+            subject = cn.map { "CN=\($0)" + (names.isEmpty ? "" : " (\(names.joined(separator: ", ")))") } ?? names.joined(separator: ", ")
+            notAfter = Int64(cert.notValidAfter)
+        }
+    }
+
     struct Response {
         var status: Int
         var headers: HTTPHeaders
         var body: ByteBuffer
+        /// Leaf first.
+        var chain: [SeenCertificate]
     }
 
     enum PinError: Error, CustomStringConvertible {
@@ -69,11 +93,12 @@ final class PinnedPoster: Sendable {
         }
     }
 
-    func post(body: ByteBuffer, headers: HTTPHeaders) async throws -> Response {
+    /// - Parameter seen: receives the chain as the handshake presented it, also when the
+    ///   handshake or pin check fails (the probe shows what the server offered).
+    func post(body: ByteBuffer, headers: HTTPHeaders, seen: NIOLockedValueBox<[SeenCertificate]> = .init([])) async throws -> Response {
         let group = MultiThreadedEventLoopGroup.singleton
         let loop = group.next()
         let promise = loop.makePromise(of: Response.self)
-        let seen = NIOLockedValueBox<[String]>([])
         var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: path)
         head.headers = headers
         head.headers.replaceOrAdd(name: "Host", value: port == 443 ? host : "\(host):\(port)")
@@ -86,7 +111,8 @@ final class PinnedPoster: Sendable {
             .channelInitializer { [context, host, readTimeout] channel in
                 channel.eventLoop.makeCompletedFuture {
                     let tls = try NIOSSLClientHandler(context: context, serverHostname: hostIsIP ? nil : host) { verdict, cert in
-                        if let p = PinnedPoster.pin(of: cert) { seen.withLockedValue { $0.append(p) } }
+                        // OpenSSL calls this from the root down to the leaf.
+                        seen.withLockedValue { $0.insert(SeenCertificate(cert), at: 0) }
                         return verdict
                     }
                     try channel.pipeline.syncOperations.addHandler(tls)
@@ -95,7 +121,15 @@ final class PinnedPoster: Sendable {
                     try channel.pipeline.syncOperations.addHandler(exchange)
                 }
             }
-        let channel = try await bootstrap.connect(host: host, port: port).get()
+        let channel: Channel
+        do {
+            channel = try await bootstrap.connect(host: host, port: port).get()
+        } catch {
+            // No channel, so no handler will ever complete the promise: fail it here (a
+            // promise left pending is a leak NIO traps on).
+            promise.fail(error)
+            throw error
+        }
         let deadline = loop.scheduleTask(in: TimeAmount(requestTimeout)) {
             promise.fail(PinError.requestTimeout)
             channel.close(promise: nil)
@@ -116,12 +150,12 @@ private final class ExchangeHandler: ChannelInboundHandler, @unchecked Sendable 
     let head: HTTPRequestHead
     let body: ByteBuffer
     let pins: Set<String>
-    /// The chain's key hashes as BoringSSL verified it, from the event loop's callback.
-    let seen: NIOLockedValueBox<[String]>
+    /// The chain as BoringSSL verified it, from the event loop's callback.
+    let seen: NIOLockedValueBox<[PinnedPoster.SeenCertificate]>
     let promise: EventLoopPromise<PinnedPoster.Response>
     var response: PinnedPoster.Response?
 
-    init(head: HTTPRequestHead, body: ByteBuffer, pins: Set<String>, seen: NIOLockedValueBox<[String]>, promise: EventLoopPromise<PinnedPoster.Response>) {
+    init(head: HTTPRequestHead, body: ByteBuffer, pins: Set<String>, seen: NIOLockedValueBox<[PinnedPoster.SeenCertificate]>, promise: EventLoopPromise<PinnedPoster.Response>) {
         self.head = head
         self.body = body
         self.pins = pins
@@ -131,8 +165,8 @@ private final class ExchangeHandler: ChannelInboundHandler, @unchecked Sendable 
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let tls = event as? TLSUserEvent, case .handshakeCompleted = tls {
-            let chain = seen.withLockedValue { $0 }
-            guard chain.contains(where: pins.contains) else {
+            let chain = seen.withLockedValue { $0.compactMap(\.pin) }
+            guard pins.isEmpty || chain.contains(where: pins.contains) else {
                 promise.fail(PinnedPoster.PinError.pinMismatch(seen: chain))
                 context.close(promise: nil)
                 return
@@ -150,7 +184,8 @@ private final class ExchangeHandler: ChannelInboundHandler, @unchecked Sendable 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let h):
-            response = .init(status: Int(h.status.code), headers: h.headers, body: context.channel.allocator.buffer(capacity: 0))
+            response = .init(status: Int(h.status.code), headers: h.headers, body: context.channel.allocator.buffer(capacity: 0),
+                             chain: seen.withLockedValue { $0 })
         case .body(var b):
             response?.body.writeBuffer(&b)
         case .end:

@@ -5,8 +5,22 @@ import GatewayCore
 /// daemon bootstraps Prometheus and serves it on loopback — `MetricsService`). Names follow
 /// Prometheus conventions; labels are reader ids, classes and reason codes, never content.
 public enum GatewayMetrics {
-    public static func scansSpooled(reader: String, count: Int) {
-        Counter(label: "gatewayd_scans_total", dimensions: [("reader", reader)]).increment(by: count)
+    /// Scans spooled, by reader and class (`subject`, `operator`, `config`, `unknown`).
+    public static func scansSpooled(reader: String, byClass: [String: Int]) {
+        for (c, n) in byClass {
+            Counter(label: "gatewayd_scans_total", dimensions: [("reader", reader), ("class", c)]).increment(by: n)
+        }
+    }
+
+    /// A scan that did not decode: a frame the reader discarded (`overlong`, `incomplete`,
+    /// `checksum`) or a scan spooled as a misread of its format (`misread_gs1`, `misread_epc`…).
+    public static func decodeFailure(reader: String, reason: String, count: Int = 1) {
+        Counter(label: "gatewayd_decode_failures_total", dimensions: [("reader", reader), ("reason", reason)]).increment(by: count)
+    }
+
+    /// gpsd's fix mode as last reported (0 = not connected, 1 = no fix, 2 = 2D, 3 = 3D).
+    public static func gpsFix(mode: Int) {
+        Gauge(label: "gatewayd_gps_fix_mode").record(mode)
     }
 
     public static func spoolFull(_ full: Bool, reader: String) {

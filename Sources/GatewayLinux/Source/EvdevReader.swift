@@ -102,8 +102,8 @@ final class EvdevReader: DeviceSession, @unchecked Sendable {
         for o in outputs {
             switch o {
             case .scan(let b): scans.append(committer.scan(b))
-            case .overlong(let len): committer.reject("scan longer than max_line discarded", length: len, total: decoder.counters.overlong)
-            case .incomplete(let len): committer.reject("scan without its terminator discarded after stall_ms", length: len, total: decoder.counters.incomplete)
+            case .overlong(let len): committer.reject("scan longer than max_line discarded", reason: "overlong", length: len, total: decoder.counters.overlong)
+            case .incomplete(let len): committer.reject("scan without its terminator discarded after stall_ms", reason: "incomplete", length: len, total: decoder.counters.incomplete)
             }
         }
         let c = decoder.counters

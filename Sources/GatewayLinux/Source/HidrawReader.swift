@@ -38,7 +38,7 @@ final class HidrawReader: DeviceSession, @unchecked Sendable {
                 case .scan(let bytes, let symbology): scans.append(committer.scan(bytes, symbology: symbology))
                 case .overlong(let len):
                     overlong += 1
-                    committer.reject("scan longer than max_line discarded", length: len, total: overlong)
+                    committer.reject("scan longer than max_line discarded", reason: "overlong", length: len, total: overlong)
                 }
             }
             return committer.commit(scans)

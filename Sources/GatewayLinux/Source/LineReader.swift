@@ -25,8 +25,12 @@ final class LineReader: @unchecked Sendable {
     private let stop: StopSignal
     private let logger: Logger
     private let hasher: InputMarkHasher
+    /// Called once the input is open (the reader pool then lets go of a FIFO it held).
+    private let opened: (() -> Void)?
 
-    init(id: String, path: String, maxLine: Int, sink: CaptureSink, stop: StopSignal, logger: Logger, dedupMillis: Int = 0, hasher: InputMarkHasher) {
+    init(id: String, path: String, maxLine: Int, sink: CaptureSink, stop: StopSignal, logger: Logger, dedupMillis: Int = 0,
+         hasher: InputMarkHasher, opened: (() -> Void)? = nil) {
+        self.opened = opened
         self.id = id
         self.path = path
         self.maxLine = maxLine
@@ -41,7 +45,9 @@ final class LineReader: @unchecked Sendable {
         let fd: Int32
         do {
             fd = try openInput()
+            opened?()
         } catch {
+            opened?()
             logger.error("reader cannot start", metadata: ["reader": "\(id)", "error": "\(error)"])
             return
         }

@@ -16,20 +16,8 @@ import ServiceLifecycle
 /// looked for every `rescanMs` as a fallback; a device that failed for a reason other than
 /// vanishing (permissions, not a scanner) is logged once per reason and retried when udev
 /// announces it again, or — for a fixed path — after `failedRetryMs`.
-public struct ReaderSupervisor: Service {
-    let thread: ThreadService
-
-    public init(readers: [GatewayConfig.Reader], sink: CaptureSink, states: ReaderStates = ReaderStates(), logger: Logger) {
-        let stop = StopSignal()
-        let loop = SupervisorLoop(readers: readers, sink: sink, stop: stop, states: states, logger: logger)
-        thread = ThreadService(name: "reader-supervisor", stop: stop) { loop.run() }
-    }
-
-    public func run() async { await thread.run() }
-}
-
 final class SupervisorLoop: @unchecked Sendable {
-    let readers: [GatewayConfig.Reader]
+    private(set) var readers: [GatewayConfig.Reader]
     let sink: CaptureSink
     let stop: StopSignal
     let logger: Logger
@@ -48,6 +36,11 @@ final class SupervisorLoop: @unchecked Sendable {
     private let group = DispatchGroup()
 
     let states: ReaderStates
+    /// Reload: the next reader list, applied by the loop's own thread.
+    private let pending = NIOLockedValueBox<[GatewayConfig.Reader]?>(nil)
+    private let updated = StopSignal()
+    private var udev: UdevDevices!
+    private var monitorFD: Int32?
 
     init(readers: [GatewayConfig.Reader], sink: CaptureSink, stop: StopSignal, states: ReaderStates, logger: Logger) {
         self.readers = readers
@@ -57,21 +50,52 @@ final class SupervisorLoop: @unchecked Sendable {
         self.logger = logger
     }
 
-    func run() {
+    /// Reload: sessions of readers whose device settings changed (or that are gone) stop after
+    /// their current commit and reopen under the new settings; the others are left alone.
+    func update(_ readers: [GatewayConfig.Reader]) {
+        pending.withLockedValue { $0 = readers }
+        updated.signal()
+    }
+
+    private func watch() {
         let subsystems = Array(Set(readers.compactMap(\.subsystem))).sorted()
-        let udev = UdevDevices(subsystems: subsystems)
-        let monitorFD = udev.startMonitor()
+        if let udev, udev.subsystems == subsystems { return }
+        udev = UdevDevices(subsystems: subsystems)
+        monitorFD = udev.startMonitor()
         if monitorFD == nil {
             logger.warning("udev monitor unavailable; devices are looked for every few seconds instead", metadata: ["rescan_ms": "\(rescanMs)"])
         }
+    }
+
+    private func applyUpdate() {
+        updated.reset()
+        guard let new = pending.withLockedValue({ p -> [GatewayConfig.Reader]? in defer { p = nil }; return p }) else { return }
+        let before = Dictionary(readers.map { ($0.id, ReloadPlan.sessionSettings($0)) }, uniquingKeysWith: { a, _ in a })
+        let after = Dictionary(new.map { ($0.id, ReloadPlan.sessionSettings($0)) }, uniquingKeysWith: { a, _ in a })
+        let changed = Set(before.keys.filter { after[$0] != before[$0] })
+        func idOf(_ key: String) -> String { String(key.prefix { $0 != "@" }) }
+        for (key, a) in active where changed.contains(idOf(key)) {
+            logger.info("reader session closing for new settings", metadata: ["session": "\(key)"])
+            a.stop.signal()
+        }
+        failed = failed.filter { !changed.contains(idOf($0.key)) }
+        finished = finished.filter { !changed.contains(idOf($0)) }
+        readers = new
+        watch()
+        consider(udev.enumerate())
+        considerFixedPaths(udev)
+    }
+
+    func run() {
+        watch()
         logger.info("reader supervisor started", metadata: ["readers": "\(readers.map(\.id))", "udev_source": "\(udev.source)"])
         consider(udev.enumerate())
         considerFixedPaths(udev)
-        var fds = [pollfd(fd: stop.fd, events: Int16(POLLIN), revents: 0),
-                   pollfd(fd: endedSignal.fd, events: Int16(POLLIN), revents: 0)]
-        if let m = monitorFD { fds.append(pollfd(fd: m, events: Int16(POLLIN), revents: 0)) }
         while true {
-            for i in fds.indices { fds[i].revents = 0 }
+            var fds = [pollfd(fd: stop.fd, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: endedSignal.fd, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: updated.fd, events: Int16(POLLIN), revents: 0)]
+            if let m = monitorFD { fds.append(pollfd(fd: m, events: Int16(POLLIN), revents: 0)) }
             let n = poll(&fds, nfds_t(fds.count), rescanMs)
             if n < 0 && errno == EINTR { continue }
             if fds[0].revents != 0 { break }
@@ -79,7 +103,8 @@ final class SupervisorLoop: @unchecked Sendable {
                 endedSignal.reset()
                 reap()
             }
-            if fds.count > 2 && fds[2].revents != 0 {
+            if fds[2].revents != 0 { applyUpdate() }
+            if fds.count > 3 && fds[3].revents != 0 {
                 while let (action, dev) = udev.receive() {
                     switch action {
                     case .add, .change:
@@ -108,10 +133,10 @@ final class SupervisorLoop: @unchecked Sendable {
             guard let path = r.path, let node = realpath(path) else { continue }
             let key = "\(r.id)@\(node)"
             guard active[key] == nil else { continue }
-            if let m = r.match {
+            if r.match != nil {
                 // With a rule as well, the device must also match it: ask udev about it.
                 let dev = udev.enumerate().first { $0.devnode == node && $0.subsystem == r.subsystem }
-                guard let dev, m.matches(dev) else { continue }
+                guard let dev, ReaderSelection.whyNot(r, dev, resolvedPath: node) == nil else { continue }
             }
             start(r, devnode: node)
         }
@@ -120,14 +145,7 @@ final class SupervisorLoop: @unchecked Sendable {
     private func consider(_ devices: [DeviceDescription]) {
         for dev in devices {
             for r in readers where r.subsystem == dev.subsystem {
-                if let path = r.path {
-                    guard let node = realpath(path), node == dev.devnode || dev.links.contains(path) else { continue }
-                }
-                if let m = r.match {
-                    guard m.matches(dev) else { continue }
-                } else if r.path == nil {
-                    continue
-                }
+                guard ReaderSelection.whyNot(r, dev, resolvedPath: r.path.flatMap(realpath)) == nil else { continue }
                 start(r, devnode: dev.devnode, device: dev)
             }
         }
@@ -187,6 +205,11 @@ final class SupervisorLoop: @unchecked Sendable {
             switch end {
             case .stopped:
                 logger.info("reader session ended", metadata: ["reader": "\(id)", "session": "\(key)"])
+                // Stopped for new settings (reload): reopen at once if the reader still wants it.
+                if !stop.isSignalled {
+                    consider(udev.enumerate())
+                    considerFixedPaths(udev)
+                }
             case .finished:
                 finished.insert(key)
                 logger.info("reader input finished", metadata: ["reader": "\(id)", "session": "\(key)"])

@@ -36,6 +36,7 @@ final class ScanCommitter {
                 scans.append(Scan(readerID: readerID, bytes: bytes, wallNanos: wall, monotonicNanos: mono))
             case .overlong(let length):
                 overlongDiscarded += 1
+                GatewayMetrics.decodeFailure(reader: readerID, reason: "overlong")
                 logger.warning("discarded a line longer than max_line", metadata: [
                     "reader": "\(readerID)", "length": "\(length)", "max_line": "\(maxLine)",
                     "discarded_total": "\(overlongDiscarded)",
@@ -50,8 +51,10 @@ final class ScanCommitter {
         Scan(readerID: readerID, bytes: bytes, wallNanos: Clocks.wallNanos(), monotonicNanos: Clocks.monotonicNanos(), symbology: symbology)
     }
 
-    /// Logs a rejected frame or scan by kind and size only — never its content.
-    func reject(_ what: String, length: Int? = nil, total: Int) {
+    /// Logs a rejected frame or scan by kind and size only — never its content — and counts it
+    /// in `gatewayd_decode_failures_total{reader, reason}`.
+    func reject(_ what: String, reason: String, length: Int? = nil, total: Int) {
+        GatewayMetrics.decodeFailure(reader: readerID, reason: reason)
         var meta: Logger.Metadata = ["reader": "\(readerID)", "total": "\(total)"]
         if let length { meta["length"] = "\(length)" }
         logger.warning("\(what)", metadata: meta)

@@ -49,10 +49,10 @@ final class SerialReader: DeviceSession, @unchecked Sendable {
                     case .scan(let b): scans.append(committer.scan(b))
                     case .badChecksum:
                         badChecksums += 1
-                        committer.reject("frame with a bad checksum discarded (misread)", total: badChecksums)
+                        committer.reject("frame with a bad checksum discarded (misread)", reason: "checksum", total: badChecksums)
                     case .overlong(let len):
                         overlong += 1
-                        committer.reject("frame longer than max_frame discarded", length: len, total: overlong)
+                        committer.reject("frame longer than max_frame discarded", reason: "overlong", length: len, total: overlong)
                     case .noise(let count):
                         noise += count
                         committer.logger.debug("bytes outside any frame skipped", metadata: ["reader": "\(config.id)", "bytes": "\(count)", "total": "\(noise)"])

@@ -90,6 +90,11 @@ public final class UdevDevices: @unchecked Sendable {
             break
         }
         if d.name?.isEmpty == true { d.name = nil }
+        var up: OpaquePointer? = dev
+        while let u = up, d.driver == nil {
+            d.driver = udev_device_get_driver(u).map { String(cString: $0) }
+            up = udev_device_get_parent(u)
+        }
         var link = udev_device_get_devlinks_list_entry(dev)
         while let l = link {
             if let n = udev_list_entry_get_name(l) { d.links.append(String(cString: n)) }

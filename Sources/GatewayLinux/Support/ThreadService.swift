@@ -33,17 +33,3 @@ struct ThreadService: Service {
         }
     }
 }
-
-/// A `line` reader (FIFO, pipe, stdin) as a service.
-public struct LineReaderService: Service {
-    let thread: ThreadService
-
-    public init(_ config: GatewayConfig.Reader, sink: CaptureSink, hasher: InputMarkHasher, logger: Logger) {
-        let stop = StopSignal()
-        let r = LineReader(id: config.id, path: config.path ?? "-", maxLine: config.maxLine, sink: sink, stop: stop, logger: logger,
-                           dedupMillis: config.dedupMillis, hasher: hasher)
-        thread = ThreadService(name: "reader-\(config.id)", stop: stop) { r.run() }
-    }
-
-    public func run() async { await thread.run() }
-}

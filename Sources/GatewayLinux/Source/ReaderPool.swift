@@ -1,0 +1,117 @@
+import Foundation
+import GatewayCore
+import Glibc
+import Logging
+import NIOConcurrencyHelpers
+import ServiceLifecycle
+
+/// All of the daemon's readers as one `Service`: each line reader (FIFO, pipe, stdin) on a
+/// thread of its own, and the device readers under one `SupervisorLoop` (udev, sessions).
+///
+/// `update(_:)` is the reload path: readers that did not change are not touched (their
+/// devices stay open, nothing is missed); a changed or removed one finishes its current commit
+/// and stops; a changed or added one starts. While a line reader's FIFO changes hands, the
+/// pool holds the FIFO open for reading, so a writer never sees EPIPE and the bytes it writes
+/// wait in the pipe for the new reader.
+///
+/// A line reader whose input ends (stdin at EOF) stops alone; the daemon goes on.
+public final class ReaderPool: Service, @unchecked Sendable {
+    private let sink: CaptureSink
+    private let states: ReaderStates
+    private let logger: Logger
+    private let lock = NIOLock()
+    private var readers: [GatewayConfig.Reader]
+    private var lines: [String: (config: GatewayConfig.Reader, stop: StopSignal, ended: DispatchSemaphore)] = [:]
+    private var supervisor: (loop: SupervisorLoop, stop: StopSignal)?
+    private var hasher: InputMarkHasher?
+    private var stopping = false
+    private let threads = DispatchGroup()
+    private let stop = StopSignal()
+
+    public init(readers: [GatewayConfig.Reader], sink: CaptureSink, states: ReaderStates = ReaderStates(), logger: Logger) {
+        self.readers = readers
+        self.sink = sink
+        self.states = states
+        self.logger = logger
+    }
+
+    public func run() async {
+        lock.withLock { apply(readers) }
+        await ThreadService(name: "reader-pool", stop: stop) { [self] in
+            // Wait for the stop, then stop everything and wait for each last commit.
+            var p = pollfd(fd: stop.fd, events: Int16(POLLIN), revents: 0)
+            while poll(&p, 1, -1) < 0 && errno == EINTR {}
+            lock.withLock {
+                stopping = true
+                for l in lines.values { l.stop.signal() }
+                supervisor?.stop.signal()
+            }
+            threads.wait()
+        }.run()
+    }
+
+    /// Reload: the new reader list (already validated).
+    public func update(_ new: [GatewayConfig.Reader]) {
+        lock.withLock {
+            guard !stopping else { return }
+            apply(new)
+        }
+    }
+
+    /// Under `lock`.
+    private func apply(_ new: [GatewayConfig.Reader]) {
+        readers = new
+        let wanted = Dictionary(new.filter { $0.kind == .line }.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        for (id, running) in lines where wanted[id].map(ReloadPlan.sessionSettings) != ReloadPlan.sessionSettings(running.config) {
+            let path = running.config.path ?? "-"
+            let holder = path == "-" ? -1 : open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+            running.stop.signal()
+            lines[id] = nil
+            logger.info("line reader closing for new settings", metadata: ["reader": "\(id)"])
+            if let next = wanted[id], next.path == running.config.path {
+                // The same FIFO: the new reader starts when the old one has let go, and the
+                // holder keeps the pipe readable in between.
+                startLine(next, after: running.ended, holder: holder)
+            } else if holder >= 0 {
+                close(holder)
+            }
+        }
+        for (id, r) in wanted where lines[id] == nil {
+            startLine(r, after: nil, holder: -1)
+        }
+        let devices = new.filter { $0.kind != .line }
+        if let s = supervisor {
+            s.loop.update(devices)
+        } else if !devices.isEmpty {
+            let stop = StopSignal()
+            let loop = SupervisorLoop(readers: devices, sink: sink, stop: stop, states: states, logger: logger)
+            supervisor = (loop, stop)
+            threads.enter()
+            let t = Thread { [threads] in
+                loop.run()
+                threads.leave()
+            }
+            t.name = "reader-supervisor"
+            t.start()
+        }
+    }
+
+    /// Under `lock`. - Parameter previous: signalled when the reader this one replaces has ended.
+    private func startLine(_ r: GatewayConfig.Reader, after previous: DispatchSemaphore?, holder: Int32) {
+        if hasher == nil { hasher = InputMarkHasher(logger: logger) }
+        let stop = StopSignal()
+        let reader = LineReader(id: r.id, path: r.path ?? "-", maxLine: r.maxLine, sink: sink, stop: stop, logger: logger,
+                                dedupMillis: r.dedupMillis, hasher: hasher!, opened: holder >= 0 ? { close(holder) } : nil)
+        let ended = DispatchSemaphore(value: 0)
+        lines[r.id] = (r, stop, ended)
+        threads.enter()
+        let t = Thread { [threads] in
+            previous?.wait()
+            reader.run()
+            ended.signal()
+            threads.leave()
+        }
+        t.name = "reader-\(r.id)"
+        t.start()
+    }
+}
