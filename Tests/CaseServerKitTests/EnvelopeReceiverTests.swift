@@ -47,3 +47,22 @@ final class EnvelopeReceiverTests: XCTestCase {
         XCTAssertEqual(counters.rejected, 2)
     }
 }
+
+extension EnvelopeReceiverTests {
+    /// `gatewayd --probe`'s envelope: opened (so a wrong key is refused as any other), answered
+    /// `accepted` with reason "probe", never stored; the answer names the server's key ids.
+    func testProbeEnvelopeIsAuthenticatedButNotStored() async throws {
+        let store = try CaseStore(path: dir + "/cases.db")
+        let receiver = EnvelopeReceiver(opener: EnvelopeOpener(serverKeys: [server]), devices: DeviceRegistry(directory: dir + "/devices"), store: store, logger: Logger(label: "test"))
+        let probe = CaptureEvent.probe(id: "probe-1", device: "term-1", wallNanos: 0, monotonicNanos: 0)
+        let sealed = try EnvelopeSealer(device: "term-1", deviceKey: device, serverKey: server.publicKey).seal(probe, sealedAtNanos: 0)
+        let forged = try EnvelopeSealer(device: "term-1", deviceKey: Curve25519.KeyAgreement.PrivateKey(), serverKey: server.publicKey).seal(probe, sealedAtNanos: 0)
+        let r = try await receiver.receive(EnvelopeBatch(envelopes: [sealed, forged]), nowNanos: 1)
+        XCTAssertEqual(r.results.map(\.status), [.accepted, .rejected])
+        XCTAssertEqual(r.results[0].reason, "probe")
+        XCTAssertTrue(r.results[1].reason!.hasPrefix("authentication_failed"))
+        XCTAssertEqual(r.serverKeyIDs, [X25519KeyPEM.keyID(of: server.publicKey)])
+        XCTAssertEqual(try store.events().count, 0)
+        XCTAssertEqual(sealed.seq, 0)
+    }
+}

@@ -226,3 +226,32 @@ def test_fix_lost_and_regained_while_gpsd_runs(site):
     reasons = {e["location"]["reason"].split(" is ")[0] for e in lost}
     assert all("lat" not in e["location"] for e in lost)
     assert reasons <= {"gpsd reports no fix", "last fix", "no fix received from gpsd"}, reasons
+
+
+def test_probe_and_metrics_report_gpsd_and_the_fix(site):
+    import json
+    import re
+    from harness import GATEWAYD
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    fake = GPSFake(site, nmea_log(site.root / "3d.nmea", 3, now, n=300)).start()
+    config(site, fake.port)
+    site.start_server()
+    site.start_gateway()
+    wait_for(lambda: "gpsd connected" in site.log(), 20, "gpsd")
+    wait_for(lambda: re.search(r"^gatewayd_gps_fix_mode 3(\.0)?$", site.metrics(), re.M), 20, "fix mode 3 in the metrics")
+
+    def probe_gpsd():
+        r = subprocess.run([GATEWAYD, "--probe", "--json", "--config", str(site.root / "gatewayd.toml")],
+                           capture_output=True, text=True, timeout=60, env=dict(os.environ, RUNTIME_DIRECTORY=str(site.root / "run")))
+        return {c["name"]: c for c in json.loads(r.stdout)["checks"]}["gpsd"]
+
+    g = probe_gpsd()
+    assert g["status"] == "ok", g
+    f = g["gpsd"]
+    assert f["reachable"] and f["fix"] == "3d" and f["satellites"] == 8 and f["release"] and f["devices"], f
+    assert f["age_s"] < 3 and abs(f["clock_skew_ms"]) < 2000
+    assert "3d fix" in g["detail"]
+    fake.stop()
+    wait_for(lambda: re.search(r"^gatewayd_gps_fix_mode 0(\.0)?$", site.metrics(), re.M), 30, "fix mode 0 after gpsd left")
+    g = probe_gpsd()
+    assert g["status"] == "warn" and not g["gpsd"]["reachable"] and "not reachable" in g["detail"]

@@ -244,3 +244,25 @@ def test_metrics_port_taken_is_logged_and_scanning_goes_on(site):
     wait_for(lambda: "metrics endpoint cannot listen; running without it" in site.log(), 10, "the log line")
     assert gw.poll() is None
     blocker.close()
+
+
+def test_metrics_count_scans_by_class_and_decode_failures(site):
+    site.write_config()
+    site.start_server()
+    site.start_gateway()
+    # A subject label, free text, an EAN-13 (AIM ]E0) with a wrong check digit: a misread.
+    site.scan("ACME-1", "ACME-2", "hello", "]E04006381333932")
+    site.wait_events(4)
+    m = site.metrics()
+
+    def value(name, **labels):
+        for line in m.splitlines():
+            if line.startswith(name + "{") and all(f'{k}="{v}"' in line for k, v in labels.items()):
+                return float(line.rsplit(" ", 1)[1])
+        return None
+    assert value("gatewayd_scans_total", reader="fifo0", **{"class": "subject"}) == 2, m
+    assert value("gatewayd_scans_total", reader="fifo0", **{"class": "unknown"}) == 2
+    assert value("gatewayd_decode_failures_total", reader="fifo0", reason="misread_gtin") == 1
+    for name in ["gatewayd_spool_depth", "gatewayd_spool_oldest_age_seconds", "gatewayd_forward_duration_seconds",
+                 "gatewayd_delivered_total"]:
+        assert name in m, name

@@ -18,6 +18,8 @@ public struct ReloadPlan: Sendable, Equatable {
     public var reopened: [String] = []
     public var pendingRestart: [String] = []
 
+    public init() {}
+
     public static func between(_ old: GatewayConfig, _ new: GatewayConfig) -> ReloadPlan {
         var plan = ReloadPlan()
         if old.device.id != new.device.id {

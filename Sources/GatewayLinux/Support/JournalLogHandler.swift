@@ -56,9 +56,18 @@ public struct JournalLogHandler: LogHandler {
         return line
     }
 
+    /// On scalars, not Characters: "\r\n" is one Character in Swift and equals neither.
     static func escape(_ s: String) -> String {
-        guard s.contains(where: { $0 == "\n" || $0 == "\r" }) else { return s }
-        return s.replacingOccurrences(of: "\r", with: "\\r").replacingOccurrences(of: "\n", with: "\\n")
+        guard s.unicodeScalars.contains(where: { $0 == "\n" || $0 == "\r" }) else { return s }
+        var out = String.UnicodeScalarView()
+        for c in s.unicodeScalars {
+            switch c {
+            case "\n": out.append(contentsOf: "\\n".unicodeScalars)
+            case "\r": out.append(contentsOf: "\\r".unicodeScalars)
+            default: out.append(c)
+            }
+        }
+        return String(out)
     }
 
     public func log(event: LogEvent) {
