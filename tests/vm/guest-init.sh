@@ -25,6 +25,8 @@ mkdir -p /host/run/w; cp -a /tmp/w/. /host/run/w/
 [ -x /host$BIN/gatewayd ] || fail "no gatewayd at $BIN"
 # The service group, in a writable copy of /etc/group.
 cp /host/etc/group /tmp/group; echo "gatewayd:x:990:" >> /tmp/group; mount --bind /tmp/group /host/etc/group
+# And the service user, whom `gatewayd --probe` judges device permissions for.
+cp /host/etc/passwd /tmp/passwd; echo "gatewayd:x:990:990::/nonexistent:/usr/sbin/nologin" >> /tmp/passwd; mount --bind /tmp/passwd /host/etc/passwd
 C="chroot /host env SYSTEMD_IGNORE_CHROOT=1"
 
 # A gadget with a scanner's vendor:product (05e0:1200): a boot keyboard and a HID POS scanner.
@@ -68,6 +70,8 @@ for r in kbd gadget-kbd pos serial; do
   d=$(until_s 240); while [ "$(connected $r)" -lt 1 ]; do [ $(date +%s) -gt $d ] && { tail -20 /host/run/w/gatewayd.log; fail "reader $r never connected"; }; sleep 0.2; done
 done
 say "readers: $(grep 'reader connected' /host/run/w/gatewayd.log | sed 's/.*gatewayd: //' | tr '\n' '|')"
+# What a technician would see: the probe's readers with their real USB devices and drivers.
+echo "PROBE-JSON: $($C sh -c "cd /run/w && $BIN/gatewayd --probe --json --config gatewayd.toml" 2>/dev/null | tr -d '\n')"
 echo "READY-DEVICES"
 
 # The gadget keyboard types "GAD-42" + Enter as HID boot reports (shift = 0x02).

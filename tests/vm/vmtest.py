@@ -194,10 +194,10 @@ def main():
             break
         except OSError:
             time.sleep(0.05)
-    events, result, fails, udev, camera = None, None, [], [], []
+    events, result, fails, udev, camera, probe = None, None, [], [], [], {}
     for raw in vm.stdout:
         line = raw.decode(errors="replace").rstrip("\r\n")
-        if not line.startswith("EVENTS:"):
+        if not line.startswith("EVENTS:") and not line.startswith("PROBE-JSON:"):
             print(f"[{time.time() - t0:6.1f}] {line}", flush=True)
         s = line.strip()
         try:
@@ -215,6 +215,8 @@ def main():
                 time.sleep(0.5)
                 type_text(qmp, "KBD-0002\n")
                 print("HOST: typed KBD-0002", flush=True)
+            elif s.startswith("PROBE-JSON:"):
+                probe = json.loads(s[len("PROBE-JSON:"):].strip() or "{}")
             elif s.startswith("EVENTS:"):
                 events = json.loads(s[len("EVENTS:"):].strip() or "{}")
             elif s.startswith("GUEST: UDEV-"):
@@ -253,6 +255,20 @@ def main():
           "udev: wedge scanner hidden from libinput and tagged for systemd")
     check("GUEST: CAMERA-FRAMES" in camera, "camera: a V4L2 device that appears is streamed and its frames scanned")
     check("GUEST: CAMERA-GONE" in camera, "camera: its removal ends the session cleanly")
+    checks = {c["name"]: c for c in probe.get("checks", [])}
+
+    def selected(reader):
+        devs = ((checks.get(f"reader {reader}") or {}).get("reader") or {}).get("devices", [])
+        return [d for d in devs if d.get("matched")]
+    for reader, usb, needs in [("kbd", "0627:0001", "r"), ("pos", "05e0:1200", "r"), ("serial", "0403:6001", "rw")]:
+        devs = selected(reader)
+        print(f"HOST: probe reader {reader}: {devs}", flush=True)
+        check(checks.get(f"reader {reader}", {}).get("status") == "ok" and any(
+            d.get("usb") == usb and d.get("driver") and needs in (d.get("access") or "") for d in devs),
+            f"probe: reader {reader} shows its USB device {usb}, its driver and access for gatewayd ({needs})")
+    check(any(d.get("driver") == "ftdi_sio" for d in selected("serial")), "probe: the serial reader's driver is ftdi_sio")
+    check(checks.get("server", {}).get("status") == "ok" and checks.get("reader camera", {}).get("status") == "warn",
+          "probe: server ok; the camera not plugged in yet is a warning")
     print(f"HOST: wall {time.time() - t0:.1f}s, overall {'PASS' if ok else 'FAIL'}", flush=True)
     sys.exit(0 if ok else 1)
 
