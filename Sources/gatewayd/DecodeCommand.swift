@@ -9,19 +9,19 @@ struct DecodeCommand: ParsableCommand {
         commandName: "decode",
         abstract: "Decode one scan (text, or --hex bytes) and print the model: symbology, GS1 elements, EPC URIs, badge ids, NDEF records.")
 
-    @Argument(help: "The scanned text (GS as \\x1D or the literal escape \\\\x1D).")
+    @Argument(help: ArgumentHelp("The scanned text (GS as \\x1D or the literal escape \\\\x1D).", discussion: "Example: gatewayd decode '(01)09506000134352(17)201225' or gatewayd decode '0109506000134352\\x1D17201225'"))
     var text: String?
 
-    @Option(name: .long, help: "The scanned bytes in hex instead of text.")
+    @Option(name: .long, help: ArgumentHelp("The scanned bytes in hex instead of text.", discussion: "Example: gatewayd decode --hex 3034257BF7194E4000001A85 --hint epc"))
     var hex: String?
 
-    @Option(name: .long, help: "What the bytes are if they cannot say: \(TagDecoder.Hint.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(name: .long, help: ArgumentHelp("What the bytes are if they cannot say: \(TagDecoder.Hint.allCases.map(\.rawValue).joined(separator: ", ")).", discussion: "Example: gatewayd decode --hint em4100 0415A3B2C1"))
     var hint: String = "auto"
 
-    @Option(name: .long, help: "AIM symbology id as a reader reported it (e.g. ]E0).")
+    @Option(name: .long, help: ArgumentHelp("AIM symbology id as a reader reported it (e.g. ]E0).", discussion: "Example: gatewayd decode --symbology ]E0 4006381333931"))
     var symbology: String?
 
-    @Flag(name: .long, help: "Print JSON.")
+    @Flag(name: .long, help: ArgumentHelp("Print JSON.", discussion: "Example: gatewayd decode --json ']C101095060001343521720122510ABC'"))
     var json = false
 
     func run() throws {

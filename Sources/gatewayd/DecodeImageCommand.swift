@@ -11,10 +11,10 @@ struct DecodeImageCommand: ParsableCommand {
         commandName: "decode-image",
         abstract: "Find barcodes and QR codes in images (PNG, PNM) with zbar and decode them.")
 
-    @Argument(help: "Image files.")
+    @Argument(help: ArgumentHelp("Image files.", discussion: "Example: gatewayd decode-image label.png shelf.pnm"))
     var files: [String]
 
-    @Flag(name: .long, help: "Print JSON: one document with a result per file.")
+    @Flag(name: .long, help: ArgumentHelp("Print JSON: one document with a result per file.", discussion: "Example: gatewayd decode-image --json label.png"))
     var json = false
 
     struct FileResult: Encodable {

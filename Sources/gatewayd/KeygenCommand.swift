@@ -9,10 +9,10 @@ struct KeygenCommand: ParsableCommand {
         commandName: "keygen",
         abstract: "Create the device key pair (private key mode 0600) and print the public key to register at the case server.")
 
-    @Option(name: .long, help: "Where to write the private key; the public key goes to PATH.pub.")
+    @Option(name: .long, help: ArgumentHelp("Where to write the private key; the public key goes to PATH.pub.", discussion: "Example: gatewayd keygen --out /var/lib/gatewayd/device.key"))
     var out: String = "/var/lib/gatewayd/device.key"
 
-    @Option(name: .long, help: "Instead: write a new site key for redaction pseudonyms (mode 0600) to PATH.")
+    @Option(name: .long, help: ArgumentHelp("Instead: write a new site key for redaction pseudonyms (mode 0600) to PATH.", discussion: "Example: gatewayd keygen --site-key /var/lib/gatewayd/site.key"))
     var siteKey: String?
 
     func run() throws {

@@ -12,19 +12,19 @@ struct RedactCommand: ParsableCommand {
         commandName: "redact",
         abstract: "Show what the redaction rules do to a sample scan (text) or capture event (JSON).")
 
-    @Flag(name: .long, help: "Explain each rule's effect (the only mode for now).")
+    @Flag(name: .long, help: ArgumentHelp("Explain each rule's effect (the only mode for now).", discussion: "Example: echo 'owner 13812345678' | gatewayd redact --explain"))
     var explain = false
 
-    @Argument(help: "File with the sample; - or nothing reads standard input.")
+    @Argument(help: ArgumentHelp("File with the sample; - or nothing reads standard input.", discussion: "Example: gatewayd redact --explain sample-event.json"))
     var sample: String?
 
-    @Option(name: .long, help: "Configuration file (its [redact] rules, schemas and reader hints). Without it: the built-in rules.")
+    @Option(name: .long, help: ArgumentHelp("Configuration file (its [redact] rules, schemas and reader hints). Without it: the built-in rules.", discussion: "Example: gatewayd redact --explain --config /etc/gatewayd/gatewayd.toml label.txt"))
     var config: String?
 
-    @Option(name: .long, help: "Reader id the sample text came from (for its role and decode hint).")
+    @Option(name: .long, help: ArgumentHelp("Reader id the sample text came from (for its role and decode hint).", discussion: "Example: gatewayd redact --explain --config site.toml --reader door-badge badge.txt"))
     var reader: String = "sample"
 
-    @Flag(name: .long, help: "Print JSON: {\"steps\": [...], \"event\": {...}}.")
+    @Flag(name: .long, help: ArgumentHelp("Print JSON: {\"steps\": [...], \"event\": {...}}.", discussion: "Example: gatewayd redact --explain --json sample.txt"))
     var json = false
 
     func run() throws {

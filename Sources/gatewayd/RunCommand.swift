@@ -19,12 +19,12 @@ struct RunCommand: AsyncParsableCommand {
         running one stays).
 
         Examples:
-          gatewayd                                   run with /etc/gatewayd/gatewayd.toml
+          gatewayd                            run with /etc/gatewayd/gatewayd.toml
           gatewayd --config ./site.toml --log-level debug
-          gatewayd --probe                           check this terminal; exit 0 when scans can be delivered
+          gatewayd --probe                    check; exit 0 when scans can go out
           gatewayd --probe --json | jq '.checks[] | select(.status != "ok")'
-          gatewayd --probe --listen 30               show scans as decoded for 30 s; nothing is sent
-          systemctl reload gatewayd                  (SIGHUP) apply an edited configuration
+          gatewayd --probe --listen 30        show scans for 30 s, send nothing
+          systemctl reload gatewayd           (SIGHUP) apply an edited config
         """)
 
     @Option(name: .long, help: ArgumentHelp(
@@ -40,7 +40,7 @@ struct RunCommand: AsyncParsableCommand {
     var probe = false
 
     @Flag(name: .long, help: ArgumentHelp(
-        "With --probe: print the report as JSON (schema: docs/probe.schema.json); with --listen: one event per line.",
+        "With --probe: print the report as JSON (schema: /usr/share/doc/gatewayd/docs/probe.schema.json); with --listen: one event per line.",
         discussion: "Example: gatewayd --probe --json > probe.json"))
     var json = false
 

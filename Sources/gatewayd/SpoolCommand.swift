@@ -13,7 +13,7 @@ struct SpoolCommand: ParsableCommand {
         subcommands: [Status.self, List.self, RetryDead.self, PurgeDead.self])
 
     struct Options: ParsableArguments {
-        @Option(name: .long, help: "Configuration file (for the spool's path and limits).")
+        @Option(name: .long, help: ArgumentHelp("Configuration file (for the spool's path and limits).", discussion: "Example: gatewayd spool status --config /etc/gatewayd/gatewayd.toml"))
         var config: String = GatewayConfig.defaultPath
 
         func open() throws -> (GatewayConfig, Spool) {
@@ -35,7 +35,7 @@ struct SpoolCommand: ParsableCommand {
     struct Status: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Depth, size, oldest envelope, dead letters, drops, schema, and the forwarder's state.")
         @OptionGroup var options: Options
-        @Flag(name: .long, help: "Print JSON.") var json = false
+        @Flag(name: .long, help: ArgumentHelp("Print JSON.", discussion: "Example: gatewayd spool status --json")) var json = false
 
         func run() throws {
             let (cfg, spool) = try options.open()
@@ -79,8 +79,8 @@ struct SpoolCommand: ParsableCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Waiting envelopes (or --dead letters with their reasons), oldest first.")
         @OptionGroup var options: Options
-        @Flag(name: .long, help: "List dead letters instead.") var dead = false
-        @Option(name: .long, help: "At most this many.") var limit = 50
+        @Flag(name: .long, help: ArgumentHelp("List dead letters instead.", discussion: "Example: gatewayd spool list --dead")) var dead = false
+        @Option(name: .long, help: ArgumentHelp("At most this many.", discussion: "Example: gatewayd spool list --limit 10")) var limit = 50
 
         func run() throws {
             let (_, spool) = try options.open()
@@ -99,7 +99,7 @@ struct SpoolCommand: ParsableCommand {
             commandName: "retry-dead",
             abstract: "Put dead letters (all, or the given ids) back in the queue once the server-side cause is fixed.")
         @OptionGroup var options: Options
-        @Argument(help: "Envelope ids; none means all.") var ids: [String] = []
+        @Argument(help: ArgumentHelp("Envelope ids; none means all.", discussion: "Example: gatewayd spool retry-dead 0190f3a2-7c4e-7d51-9a3b-2f1e0c9d8b7a")) var ids: [String] = []
 
         func run() throws {
             let (_, spool) = try options.open()
@@ -113,8 +113,8 @@ struct SpoolCommand: ParsableCommand {
             commandName: "purge-dead",
             abstract: "Delete dead letters (all, or the given ids) for good.")
         @OptionGroup var options: Options
-        @Argument(help: "Envelope ids; none means all (needs --yes).") var ids: [String] = []
-        @Flag(name: .long, help: "Confirm deleting every dead letter.") var yes = false
+        @Argument(help: ArgumentHelp("Envelope ids; none means all (needs --yes).", discussion: "Example: gatewayd spool purge-dead --yes")) var ids: [String] = []
+        @Flag(name: .long, help: ArgumentHelp("Confirm deleting every dead letter.", discussion: "Example: gatewayd spool purge-dead --yes")) var yes = false
 
         func run() throws {
             guard !ids.isEmpty || yes else { throw ValidationError("purging every dead letter deletes scans for good: add --yes, or name the ids") }
