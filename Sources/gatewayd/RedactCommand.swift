@@ -54,8 +54,8 @@ struct RedactCommand: ParsableCommand {
         do {
             if let cfg {
                 redactor = try GatewayDaemon.makeRedactor(cfg)
-            } else if Redactor.needsSiteKey(RedactionRule.builtIn), FileManager.default.fileExists(atPath: "/var/lib/gatewayd/site.key") {
-                redactor = Redactor(rules: RedactionRule.builtIn, pseudonymizer: Pseudonymizer(keyBytes: try KeyFile.loadSiteKey("/var/lib/gatewayd/site.key")))
+            } else if Redactor.needsSiteKey(RedactionRule.builtIn), FileManager.default.fileExists(atPath: GatewayConfig.defaultSiteKeyPath) {
+                redactor = Redactor(rules: RedactionRule.builtIn, pseudonymizer: Pseudonymizer(keyBytes: try KeyFile.loadSiteKey(GatewayConfig.defaultSiteKeyPath)))
             } else {
                 FileHandleStderr.write("gatewayd: no config and no site key: pseudonyms below use a throw-away key and will not match the site's\n")
                 redactor = Redactor(rules: RedactionRule.builtIn, pseudonymizer: Pseudonymizer(keyBytes: (0..<32).map { _ in UInt8.random(in: 0...255) }))

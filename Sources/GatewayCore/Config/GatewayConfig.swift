@@ -8,6 +8,8 @@ import TOMLKit
 /// `docs/configuration.md` documents every key; `gatewayd.example.toml` is a commented sample.
 public struct GatewayConfig: Sendable, Equatable {
     public static let defaultPath = "/etc/gatewayd/gatewayd.toml"
+    /// `[redact] site_key` when not given.
+    public static let defaultSiteKeyPath = "/var/lib/gatewayd/site.key"
 
     public struct Device: Sendable, Equatable {
         /// The id this terminal is registered under at the case server.
@@ -147,7 +149,7 @@ public struct GatewayConfig: Sendable, Equatable {
     public var forward: Forward
     public var readers: [Reader]
     public var schemas: [Schema]
-    public var redact: Redact = Redact(siteKeyPath: "/var/lib/gatewayd/site.key", rules: RedactionRule.builtIn)
+    public var redact: Redact = Redact(siteKeyPath: GatewayConfig.defaultSiteKeyPath, rules: RedactionRule.builtIn)
     /// `[gps]`: where gpsd listens and how old a fix may be; nil = no gpsd (events carry no
     /// location).
     public struct GPS: Sendable, Equatable {
@@ -317,7 +319,7 @@ public struct GatewayConfig: Sendable, Equatable {
                                   decodedFormat: decodedFormat, subjectAI: subjectAI))
         }
 
-        var redact = Redact(siteKeyPath: "/var/lib/gatewayd/site.key", rules: RedactionRule.builtIn)
+        var redact = Redact(siteKeyPath: GatewayConfig.defaultSiteKeyPath, rules: RedactionRule.builtIn)
         if let rd = try top.table("redact") {
             redact = try parseRedact(rd, resolve: resolve)
         }
@@ -393,7 +395,7 @@ public struct GatewayConfig: Sendable, Equatable {
     }
 
     private static func parseRedact(_ rd: ConfigSection, resolve: (String) -> String) throws(ConfigError) -> Redact {
-        let siteKey = resolve(try rd.string("site_key", default: "/var/lib/gatewayd/site.key"))
+        let siteKey = resolve(try rd.string("site_key", default: GatewayConfig.defaultSiteKeyPath))
         let builtin = try rd.bool("builtin", default: true)
         var rules: [RedactionRule] = []
         var names = Set<String>()
