@@ -92,7 +92,11 @@ struct RunCommand: AsyncParsableCommand {
             var registry: PrometheusCollectorRegistry?
             if cfg.metricsListen != nil {
                 let r = PrometheusCollectorRegistry()
-                MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: r))
+                var factory = PrometheusMetricsFactory(registry: r)
+                // Delivery on a LAN takes milliseconds, over a mobile link up to the timeouts.
+                factory.durationHistogramBuckets["gatewayd_forward_duration_seconds"] =
+                    [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000].map { .milliseconds($0) }
+                MetricsSystem.bootstrap(factory)
                 registry = r
             }
             let daemon = try GatewayDaemon(config: cfg, configPath: path, logger: logger, metrics: registry)

@@ -246,11 +246,15 @@ def test_probe_and_metrics_report_gpsd_and_the_fix(site):
         return {c["name"]: c for c in json.loads(r.stdout)["checks"]}["gpsd"]
 
     g = probe_gpsd()
-    assert g["status"] == "ok", g
     f = g["gpsd"]
     assert f["reachable"] and f["fix"] == "3d" and f["satellites"] == 8 and f["release"] and f["devices"], f
-    assert f["age_s"] < 3 and abs(f["clock_skew_ms"]) < 2000
-    assert "3d fix" in g["detail"]
+    assert f["age_s"] < 3 and "3d fix" in g["detail"]
+    # gpsfake replays the log at its own pace (-c 0.1 per sentence), not one epoch a second, so
+    # GPS time and the clock drift apart as the test runs; past max_clock_skew_ms the probe says so.
+    if abs(f["clock_skew_ms"]) <= 2000:
+        assert g["status"] == "ok", g
+    else:
+        assert g["status"] == "warn" and "beyond max_clock_skew_ms 2000" in g["detail"], g
     fake.stop()
     wait_for(lambda: re.search(r"^gatewayd_gps_fix_mode 0(\.0)?$", site.metrics(), re.M), 30, "fix mode 0 after gpsd left")
     g = probe_gpsd()
