@@ -86,6 +86,9 @@ struct RunCommand: AsyncParsableCommand {
             if !report.ok { throw ExitCode(1) }
             return
         }
+        // SIGHUP means reload; until the reload service listens (a few ms after start) it must
+        // not take the default action, which would end the daemon.
+        signal(SIGHUP, SIG_IGN)
         let logger = log.bootstrap(label: "gatewayd")
         do {
             let cfg = try GatewayDaemon.loadConfig(path: path)
