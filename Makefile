@@ -6,10 +6,13 @@ SWIFT ?= swift
 PYTEST ?= python3 -m pytest
 DESTDIR ?=
 
-.PHONY: all build build-tests demo test unit system fuzz release install clean deps deps-test
+.PHONY: all build build-tests demo test unit system fuzz release install deb clean deps deps-test
 PREFIX ?= /usr
 # install takes the binary from this build configuration (debug, or release after `make release`).
 CONFIG ?= debug
+# SwiftPM scratch directory that release, install and deb build in and take the binary from
+# (e.g. SCRATCH=.build-release keeps release builds apart from the debug builds in .build).
+SCRATCH ?= .build
 
 all: build
 
@@ -47,12 +50,13 @@ fuzz:
 
 ## release: optimised binaries with the Swift runtime linked in (runs on a Debian 12 without Swift).
 release: deps
-	$(SWIFT) build -c release --static-swift-stdlib
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path $(SCRATCH)
 
 ## install: the binary, udev rules, systemd unit, sysusers file, a commented config (never over
-## an existing one), shell completions and the docs, in their Debian places under $(DESTDIR).
+## an existing one), the man page (made from the binary's own help), shell completions and the
+## docs, in their Debian places under $(DESTDIR).
 install:
-	@bin=$$($(SWIFT) build -c $(CONFIG) --show-bin-path); \
+	@bin=$$($(SWIFT) build -c $(CONFIG) --scratch-path $(SCRATCH) --show-bin-path); \
 	test -x $$bin/gatewayd || { echo "install: no $$bin/gatewayd; run make build (or make release and CONFIG=release)"; exit 1; }; \
 	install -D -m 0755 $$bin/gatewayd $(DESTDIR)$(PREFIX)/bin/gatewayd; \
 	install -D -m 0644 udev/70-gatewayd.rules $(DESTDIR)/lib/udev/rules.d/70-gatewayd.rules; \
@@ -61,12 +65,20 @@ install:
 	install -d -m 0755 $(DESTDIR)/etc/gatewayd; \
 	test -e $(DESTDIR)/etc/gatewayd/gatewayd.toml || install -m 0640 gatewayd.example.toml $(DESTDIR)/etc/gatewayd/gatewayd.toml; \
 	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d; \
-	$$bin/gatewayd --generate-completion-script bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/gatewayd; \
+	$$bin/gatewayd --generate-completion-script bash | sed '1{/^#!/d}' > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/gatewayd; \
 	$$bin/gatewayd --generate-completion-script zsh > $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_gatewayd; \
 	$$bin/gatewayd --generate-completion-script fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/gatewayd.fish; \
+	install -d $(DESTDIR)$(PREFIX)/share/man/man8; \
+	python3 scripts/gen-manpage.py $$bin/gatewayd --section 8 --extra man/gatewayd.8.in | gzip -9n > $(DESTDIR)$(PREFIX)/share/man/man8/gatewayd.8.gz; \
+	test $${PIPESTATUS[0]} -eq 0 || { echo "install: the man page could not be made"; exit 1; }; \
+	chmod 0644 $(DESTDIR)$(PREFIX)/share/man/man8/gatewayd.8.gz; \
 	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/gatewayd/README.md; \
 	for f in docs/*; do install -D -m 0644 $$f $(DESTDIR)$(PREFIX)/share/doc/gatewayd/$$f; done; \
 	echo "install: gatewayd installed under $(DESTDIR)/"
 
+## deb: a release build (static Swift runtime) packaged as dist/gatewayd_<version>_<arch>.deb.
+deb:
+	SWIFT="$(SWIFT)" SCRATCH="$(SCRATCH)" scripts/make-deb.sh
+
 clean:
-	rm -rf .build demo-run
+	rm -rf .build demo-run dist

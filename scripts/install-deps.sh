@@ -1,14 +1,22 @@
 #!/usr/bin/env bash
 # Installs what building, the demo and the tests need on Debian 12, and nothing that is there
-# already. Safe to run again. Usage: scripts/install-deps.sh [build|test]
+# already. Safe to run again. Usage: scripts/install-deps.sh [build|test|deb]
 set -euo pipefail
 what=${1:-build}
 
-apt_pkgs=(libsqlite3-dev libudev-dev libzbar-dev zlib1g-dev openssl pkg-config)
+# python3: make install writes the man page with scripts/gen-manpage.py.
+apt_pkgs=(libsqlite3-dev libudev-dev libzbar-dev zlib1g-dev openssl pkg-config python3)
+if [ "$what" = deb ] || [ "$what" = test ]; then
+  # make deb: dpkg-shlibdeps (the package's Depends), strip, dpkg-deb.
+  apt_pkgs+=(dpkg-dev binutils xz-utils)
+fi
 if [ "$what" = test ]; then
   # System tests: a QEMU guest with the stock Debian kernel and the host's udevd (tests/vm);
   # qrencode and zint draw the barcodes zbar is tested on.
   apt_pkgs+=(python3 qemu-system-x86 linux-image-amd64 busybox-static kmod cpio udev qrencode zint gpsd gpsd-clients python3-gps systemd gcc)
+  # test_install checks the man page with man --warnings; test_deb installs the .deb in a fresh
+  # Debian 12 made by debootstrap.
+  apt_pkgs+=(man-db debootstrap)
 fi
 
 missing=()
