@@ -6,7 +6,7 @@ SWIFT ?= swift
 PYTEST ?= python3 -m pytest
 DESTDIR ?=
 
-.PHONY: all build build-tests demo test unit system fuzz release install deb clean deps deps-test
+.PHONY: all build build-tests demo test unit system fuzz release install deb bench clean deps deps-test
 PREFIX ?= /usr
 # install takes the binary from this build configuration (debug, or release after `make release`).
 CONFIG ?= debug
@@ -75,6 +75,12 @@ install:
 	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/gatewayd/README.md; \
 	for f in docs/*; do install -D -m 0644 $$f $(DESTDIR)$(PREFIX)/share/doc/gatewayd/$$f; done; \
 	echo "install: gatewayd installed under $(DESTDIR)/"
+
+## bench: release binaries (as shipped), then bench/run.py: capture, drain, latency, footprint and
+## per-stage costs as a table and JSON (BENCH_ARGS="--scans 20000 --out bench/last.json").
+bench: deps-test
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path $(SCRATCH)
+	python3 bench/run.py --bin $$($(SWIFT) build -c release --scratch-path $(SCRATCH) --show-bin-path) $(BENCH_ARGS)
 
 ## deb: a release build (static Swift runtime) packaged as dist/gatewayd_<version>_<arch>.deb.
 deb:

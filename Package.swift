@@ -89,6 +89,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Benchmarks of the per-scan stages (make bench); not part of the package's products.
+        .executableTarget(
+            name: "gatewayd-bench",
+            dependencies: ["GatewayCore", "GatewayLinux", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .executableTarget(
             name: "case-server",
             dependencies: [

@@ -11,12 +11,16 @@ public struct EnvelopeReceiver: Sendable {
     private let devices: DeviceRegistry
     private let store: CaseStore
     private let logger: Logger
+    /// Called after each commit with the events that were new (benchmarks timestamp them).
+    private let committed: (@Sendable ([CaptureEvent]) -> Void)?
 
-    public init(opener: EnvelopeOpener, devices: DeviceRegistry, store: CaseStore, logger: Logger) {
+    public init(opener: EnvelopeOpener, devices: DeviceRegistry, store: CaseStore, logger: Logger,
+                committed: (@Sendable ([CaptureEvent]) -> Void)? = nil) {
         self.opener = opener
         self.devices = devices
         self.store = store
         self.logger = logger
+        self.committed = committed
     }
 
     public func receive(_ batch: EnvelopeBatch, nowNanos: Int64) async throws -> EnvelopeResults {
@@ -40,6 +44,7 @@ public struct EnvelopeReceiver: Sendable {
             }
         }
         let fresh = try await store.insert(opened.map(\.event), receivedAtNanos: nowNanos, rejected: rejected)
+        if let committed { committed(zip(opened, fresh).filter(\.1).map(\.0.event)) }
         for (k, o) in opened.enumerated() {
             results[o.index] = EnvelopeResult(id: o.event.id, status: fresh[k] ? .accepted : .duplicate)
         }

@@ -24,6 +24,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "SQLite database for received events.") var db: String
     @Option(name: .long, help: "Write the bound port here once listening.") var readyFile: String?
     @Option(name: .long, help: "Log level.") var logLevel: String = "info"
+    @Option(name: .long, help: "Benchmarks: after each commit append `device seq CLOCK_MONOTONIC-ns` per new event to this file.") var commitLog: String?
 
     func run() async throws {
         let level = Logger.Level(rawValue: logLevel) ?? .info
@@ -47,7 +48,18 @@ struct ServeCommand: AsyncParsableCommand {
         let keyIDs = named.keys.sorted()
         guard !keys.isEmpty else { throw ValidationError("give at least one --private-key") }
         let store = try CaseStore(path: db)
-        let receiver = EnvelopeReceiver(opener: EnvelopeOpener(namedServerKeys: named), devices: DeviceRegistry(directory: devices), store: store, logger: logger)
+        var onCommit: (@Sendable ([CaptureEvent]) -> Void)?
+        if let path = commitLog {
+            FileManager.default.createFile(atPath: path, contents: nil)
+            let log = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+            onCommit = { events in
+                let now = Clocks.monotonicNanos()
+                log.write(Data(events.map { "\($0.device) \($0.seq) \(now)\n" }.joined().utf8))
+            }
+        }
+        let receiver = EnvelopeReceiver(
+            opener: EnvelopeOpener(namedServerKeys: named), devices: DeviceRegistry(directory: devices), store: store, logger: logger,
+            committed: onCommit)
 
         let router = Router()
         router.get("/v1/health") { _, _ in "ok\n" }

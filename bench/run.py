@@ -1,0 +1,255 @@
+#!/usr/bin/env python3
+"""gatewayd benchmarks (make bench): release binaries, real processes, real TLS on loopback.
+
+Prints a table, then the same figures as one JSON document (last line; also written to
+--out). Nothing here is a test: no figure is asserted, the targets are printed beside them.
+
+  capture   scans written into the FIFO line reader at full rate, server down:
+            scans committed to the spool per second
+  drain     the spool holding N envelopes, case-server started on loopback: envelopes
+            accepted per second (gatewayd's forwarder and case-server's open+verify+store)
+  latency   100 scans/s for 60 s: last byte written into the FIFO → row committed at
+            case-server (its --commit-log), both CLOCK_MONOTONIC: p50, p99, max
+  footprint RSS after start / after N scans / after draining; CPU seconds and context
+            switches (wake-ups) over 60 s idle; start → READY=1 on $NOTIFY_SOCKET
+  stages    gatewayd-bench: decode, classify, redact, JSON, seal, open, zbar per frame
+
+Usage: bench/run.py --bin DIR [--scans N] [--idle S] [--latency-s S] [--out FILE] [--only A,B]
+"""
+import argparse
+import json
+import os
+import platform
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def args():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", required=True, help="directory with release gatewayd, case-server, gatewayd-bench")
+    ap.add_argument("--scans", type=int, default=100_000)
+    ap.add_argument("--idle", type=float, default=60)
+    ap.add_argument("--latency-s", type=float, default=60)
+    ap.add_argument("--rate", type=float, default=100)
+    ap.add_argument("--out")
+    ap.add_argument("--only", default="capture,drain,latency,footprint,stages")
+    return ap.parse_args()
+
+
+A = args()
+os.environ["GATEWAYD_BIN_DIR"] = str(Path(A.bin).resolve())
+sys.path.insert(0, str(ROOT / "tests" / "system"))
+import harness  # noqa: E402  (reads GATEWAYD_BIN_DIR)
+from harness import Site, wait_for  # noqa: E402
+
+FORWARD = "[forward]\nbackoff_base_ms = 50\nbackoff_cap_ms = 200\n"
+
+
+def proc_stats(pid):
+    """RSS (KiB), CPU seconds, context switches summed over the process's threads."""
+    rss = 0
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            rss = int(line.split()[1])
+    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    cpu = (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+    switches = 0
+    for t in os.listdir(f"/proc/{pid}/task"):
+        try:
+            for line in open(f"/proc/{pid}/task/{t}/status"):
+                if "ctxt_switches" in line:
+                    switches += int(line.split()[1])
+        except FileNotFoundError:
+            pass
+    threads = len(os.listdir(f"/proc/{pid}/task"))
+    return rss, cpu, switches, threads
+
+
+def spool_count(site, what="depth"):
+    try:
+        con = sqlite3.connect(f"file:{site.root / 'spool.db'}?mode=ro", uri=True, timeout=5)
+        try:
+            if what == "last_seq":
+                return con.execute("SELECT value FROM meta WHERE key='last_seq'").fetchone()[0]
+            return con.execute("SELECT count(*) FROM envelope").fetchone()[0]
+        finally:
+            con.close()
+    except (sqlite3.Error, TypeError):
+        return 0
+
+
+def start_ready(site, notify):
+    """Starts gatewayd with $NOTIFY_SOCKET and returns (process, seconds to READY=1)."""
+    notify.settimeout(30)
+    t0 = time.monotonic()
+    gw = site.start_gateway(env_extra={"NOTIFY_SOCKET": notify.getsockname()})
+    while True:
+        if notify.recv(4096).decode().startswith("READY=1"):
+            return gw, time.monotonic() - t0
+
+
+def notify_socket(site):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.bind(str(site.root / "notify.sock"))
+    return s
+
+
+def stop(site):
+    for p in site.procs:
+        if p.poll() is None:
+            p.terminate()
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+    site.procs.clear()
+
+
+def write_lines(fd, labels):
+    """Whole lines, up to 4 KiB per write (PIPE_BUF: each write lands whole)."""
+    buf = bytearray()
+    for label in labels:
+        line = (label + "\n").encode()
+        if len(buf) + len(line) > 4096:
+            os.write(fd, buf)
+            buf.clear()
+        buf += line
+    if buf:
+        os.write(fd, buf)
+
+
+results = {"machine": {"cpus": os.cpu_count(), "model": next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?"),
+                       "kernel": platform.release(), "mem_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)},
+           "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+only = set(A.only.split(","))
+work = Path(tempfile.mkdtemp(prefix="gatewayd-bench-"))
+print(f"bench: {results['machine']['model']}, {results['machine']['cpus']} CPUs; work dir {work}", flush=True)
+
+# --- capture, drain, footprint under load ---------------------------------------------------
+if only & {"capture", "drain", "footprint"}:
+    site = Site(work / "capture")
+    site.write_config(extra=FORWARD)
+    notify = notify_socket(site)
+    gw, first_ready = start_ready(site, notify)
+    rss_start = proc_stats(gw.pid)[0]
+    labels = [f"ACME-{i:06d}" for i in range(A.scans)]
+    fd = site.open_fifo()
+    cpu0 = proc_stats(gw.pid)[1]
+    t0 = time.monotonic()
+    write_lines(fd, labels)
+    wait_for(lambda: spool_count(site, "last_seq") >= A.scans, 600, "the spool to take every scan", interval=0.005)
+    t1 = time.monotonic()
+    rss_loaded, cpu1, _, _ = proc_stats(gw.pid)
+    results["capture"] = {"scans": A.scans, "seconds": round(t1 - t0, 3), "per_second": round(A.scans / (t1 - t0)),
+                          "cpu_seconds": round(cpu1 - cpu0, 2), "target_per_second": 20000}
+    print(f"capture: {A.scans} scans in {t1 - t0:.2f} s = {A.scans / (t1 - t0):,.0f}/s (gatewayd CPU {cpu1 - cpu0:.1f} s)", flush=True)
+    if "drain" in only or "footprint" in only:
+        depth = spool_count(site)
+        site.start_server()
+        t0 = time.monotonic()
+        wait_for(lambda: spool_count(site) == 0, 900, "the spool to drain", interval=0.01)
+        t1 = time.monotonic()
+        con = sqlite3.connect(f"file:{site.root / 'cases.db'}?mode=ro", uri=True, timeout=5)
+        stored = con.execute("SELECT count(*) FROM event").fetchone()[0]
+        con.close()
+        time.sleep(1)
+        rss_drained = proc_stats(gw.pid)[0]
+        results["drain"] = {"envelopes": depth, "stored_at_server": stored, "seconds": round(t1 - t0, 3),
+                            "per_second": round(depth / (t1 - t0)), "target_per_second": 10000}
+        print(f"drain: {depth} envelopes in {t1 - t0:.2f} s = {depth / (t1 - t0):,.0f}/s; server stored {stored}", flush=True)
+        results["footprint"] = {"rss_mib_after_start": round(rss_start / 1024, 1), "rss_mib_after_scans": round(rss_loaded / 1024, 1),
+                                "rss_mib_after_drain": round(rss_drained / 1024, 1), "first_start_to_ready_ms": round(first_ready * 1000, 1),
+                                "target_rss_mib": 24, "target_ready_ms": 150}
+    stop(site)
+    # Start → READY with an existing spool, five times.
+    readies = []
+    for _ in range(5):
+        gw, r = start_ready(site, notify)
+        readies.append(r)
+        stop(site)
+    results.setdefault("footprint", {})["start_to_ready_ms_median_of_5"] = round(statistics.median(readies) * 1000, 1)
+    print(f"start → READY: first {first_ready * 1000:.0f} ms, then median {statistics.median(readies) * 1000:.0f} ms", flush=True)
+    site.close()
+
+# --- idle and latency ----------------------------------------------------------------------
+if only & {"latency", "footprint"}:
+    site = Site(work / "latency")
+    site.write_config(extra=FORWARD)
+    commit_log = site.root / "commits.log"
+    site.start_server(extra=["--commit-log", str(commit_log)])
+    notify = notify_socket(site)
+    gw, _ = start_ready(site, notify)
+    time.sleep(3)
+    rss0, cpu0, sw0, threads = proc_stats(gw.pid)
+    time.sleep(A.idle)
+    rss1, cpu1, sw1, _ = proc_stats(gw.pid)
+    f = results.setdefault("footprint", {})
+    f.update({"idle_seconds": A.idle, "idle_cpu_seconds": round(cpu1 - cpu0, 3), "idle_context_switches": sw1 - sw0,
+              "idle_wakeups_per_second": round((sw1 - sw0) / A.idle, 2), "threads": threads, "rss_mib_idle": round(rss1 / 1024, 1)})
+    print(f"idle {A.idle:.0f} s: CPU {cpu1 - cpu0:.3f} s, {sw1 - sw0} context switches ({(sw1 - sw0) / A.idle:.1f}/s), {threads} threads, RSS {rss1 / 1024:.1f} MiB", flush=True)
+    if "latency" in only:
+        n = int(A.rate * A.latency_s)
+        fd = site.open_fifo()
+        sent = []
+        period = 1 / A.rate
+        start = time.monotonic()
+        for i in range(n):
+            target = start + i * period
+            delay = target - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            os.write(fd, f"LAT-{i:06d}\n".encode())
+            sent.append(time.monotonic_ns())
+        wait_for(lambda: commit_log.exists() and sum(1 for _ in open(commit_log)) >= n, 120, "every scan at the server")
+        committed = {}
+        for line in open(commit_log):
+            _, seq, mono = line.split()
+            committed[int(seq)] = int(mono)
+        lat = sorted((committed[i + 1] - sent[i]) / 1e6 for i in range(n))
+        p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))]  # noqa: E731
+        results["latency"] = {"scans": n, "rate_per_second": A.rate, "p50_ms": round(p(0.50), 2), "p99_ms": round(p(0.99), 2),
+                              "max_ms": round(lat[-1], 2), "target_p99_ms": 5}
+        print(f"latency: {n} scans at {A.rate:.0f}/s: p50 {p(0.5):.2f} ms, p99 {p(0.99):.2f} ms, max {lat[-1]:.2f} ms", flush=True)
+    stop(site)
+    site.close()
+
+# --- per-stage costs -----------------------------------------------------------------------
+if "stages" in only:
+    qr = work / "qr.png"
+    subprocess.run(["qrencode", "-o", str(qr), "-s", "4", "https://id.gs1.org/01/09506000134352/21/XYZ0001"], check=True)
+    out = subprocess.run([str(Path(A.bin) / "gatewayd-bench"), "--qr", str(qr)], check=True, capture_output=True, text=True).stdout
+    print(out.rsplit("\n", 2)[0], flush=True)
+    results["stages"] = json.loads(out.strip().splitlines()[-1])["stages"]
+
+# --- the table and the JSON ----------------------------------------------------------------
+rows = []
+if "capture" in results:
+    rows.append(("capture → durable (scans/s)", results["capture"]["per_second"], "≥ 20000"))
+if "drain" in results:
+    rows.append(("drain (envelopes/s)", results["drain"]["per_second"], "≥ 10000"))
+if "latency" in results:
+    L = results["latency"]
+    rows.append(("latency p50 / p99 / max (ms)", f"{L['p50_ms']} / {L['p99_ms']} / {L['max_ms']}", "p99 ≤ 5"))
+f = results.get("footprint", {})
+if "rss_mib_after_start" in f:
+    rows.append(("RSS start / after scans / drained (MiB)", f"{f['rss_mib_after_start']} / {f['rss_mib_after_scans']} / {f['rss_mib_after_drain']}", "≤ 24"))
+if "idle_cpu_seconds" in f:
+    rows.append((f"idle {f['idle_seconds']:.0f} s: CPU s / wake-ups per s", f"{f['idle_cpu_seconds']} / {f['idle_wakeups_per_second']}", "≈ 0"))
+if "start_to_ready_ms_median_of_5" in f:
+    rows.append(("start → READY (ms, median of 5)", f["start_to_ready_ms_median_of_5"], "≤ 150"))
+print()
+print(f"{'figure':44} {'value':>28}  target")
+for name, value, target in rows:
+    print(f"{name:44} {str(value):>28}  {target}")
+doc = json.dumps(results, sort_keys=True)
+if A.out:
+    Path(A.out).write_text(json.dumps(results, sort_keys=True, indent=2) + "\n")
+print(doc)
