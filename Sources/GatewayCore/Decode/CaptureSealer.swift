@@ -42,10 +42,22 @@ public struct CaptureSealer: Sendable {
     /// operator, clock — `context` sees the classification, so a badge tap can sign in first),
     /// and redacted.
     public func event(_ scan: Scan, id: String, seq: UInt64, context: (TagClassification, Scan) -> CaptureContext = { _, _ in .none }) -> CaptureEvent {
+        redactor.redact(unredacted(scan, id: id, seq: seq, context: context)).event
+    }
+
+    /// The first, order-dependent half: decoded, classified, with its context — not yet
+    /// redacted, so it must never leave memory. Scans of one group go through it in order.
+    public func unredacted(_ scan: Scan, id: String, seq: UInt64, context: (TagClassification, Scan) -> CaptureContext = { _, _ in .none }) -> CaptureEvent {
         let (decoded, misread, tag) = interpret(scan)
         var event = CaptureEvent(id: id, device: sealer.device, seq: seq, scan: scan, tag: tag, decoded: decoded, misread: misread)
         event.apply(context(tag, scan))
-        return redactor.redact(event).event
+        return event
+    }
+
+    /// The second half: redaction and sealing, independent for each event (the reader's group
+    /// runs it on all cores).
+    public func redactAndSeal(_ event: CaptureEvent, sealedAtNanos: Int64) throws -> Envelope {
+        try sealer.seal(redactor.redact(event).event, sealedAtNanos: sealedAtNanos)
     }
 
     /// A heartbeat passes the redaction rules too (its location is coarsened like a scan's).

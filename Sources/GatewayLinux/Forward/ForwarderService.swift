@@ -72,9 +72,10 @@ public struct ForwarderService: Service {
                     _ = await bell.next()
                     continue
                 }
-                // Less than a full batch after a wake-up: give the readers a moment to add to
-                // it (one POST for a burst), but never wait twice for the same batch.
-                if (batch.count < limit), linger > .zero, !lingered, machine.circuit == .closed {
+                // A burst under way but less than a full batch: give the readers a moment to
+                // add to it (one POST for a burst), never twice for the same batch.
+                if BatchPolicy.shouldLinger(waiting: batch.count, limit: limit, lingerEnabled: linger > .zero,
+                                            alreadyLingered: lingered, circuitClosed: machine.circuit == .closed) {
                     lingered = true
                     try? await cancelWhenGracefulShutdown { try await Task.sleep(for: linger) }
                     continue

@@ -100,6 +100,14 @@ public final class Spool: Sendable {
         return m
     }
 
+    /// Envelope bodies as stored and sent (canonical: sorted keys). JSONEncoder is safe to use
+    /// from several threads at once.
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return e
+    }()
+
     static func counter(_ db: Database, _ key: String) throws -> Int {
         try Int.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key]) ?? 0
     }
@@ -115,20 +123,33 @@ public final class Spool: Sendable {
     /// reader holds), `drop_oldest` deletes the oldest envelopes in the same transaction.
     @discardableResult
     public func append(_ scans: [Scan], nowNanos: Int64, mark: InputMark? = nil, seal: (Scan, UInt64) throws -> Envelope) throws(SpoolError) -> AppendResult {
+        try append(scans, nowNanos: nowNanos, mark: mark, prepare: seal, seal: { $0 })
+    }
+
+    /// As `append(_:nowNanos:mark:seal:)` in two steps: `prepare` runs in scan order with each
+    /// scan's sequence number (what depends on the order: operator sessions, sequence), then
+    /// `seal` — the expensive, independent part (redaction, HPKE) — runs on all cores at once
+    /// for a group of scans, still inside the transaction.
+    @discardableResult
+    public func append<P: Sendable>(_ scans: [Scan], nowNanos: Int64, mark: InputMark? = nil, prepare: (Scan, UInt64) throws -> P,
+                          seal: @escaping @Sendable (P) throws -> Envelope) throws(SpoolError) -> AppendResult {
         guard !scans.isEmpty else { return AppendResult(seqs: [], dropped: nil) }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let limits = self.limits
         do {
             return try pool.write { db in
                 var seq = try UInt64(Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'last_seq'") ?? 0)
-                var rows: [(UInt64, String, Data)] = []
-                rows.reserveCapacity(scans.count)
+                var prepared: [P] = []
+                prepared.reserveCapacity(scans.count)
                 for scan in scans {
                     seq += 1
-                    let envelope = try seal(scan, seq)
-                    rows.append((seq, envelope.id, try encoder.encode(envelope)))
+                    prepared.append(try prepare(scan, seq))
                 }
+                let first = seq - UInt64(scans.count) + 1
+                let rows = try ParallelMap.map(prepared) { p -> (UInt64, String, Data) in
+                    let envelope = try seal(p)
+                    return (envelope.seq, envelope.id, try Self.encoder.encode(envelope))
+                }
+                precondition(rows.first?.0 == first, "seal must keep the sequence number prepare was given")
                 let addingBytes = rows.reduce(0) { $0 + $1.2.count }
                 let depth = try Self.counter(db, "depth"), bytes = try Self.counter(db, "bytes")
                 var dropped: AppendResult.Dropped?
