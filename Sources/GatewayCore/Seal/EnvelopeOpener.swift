@@ -33,6 +33,12 @@ public struct EnvelopeOpener: Sendable {
     /// - Parameter deviceKeys: the device's registered keys; two while its key is rotated (the
     ///   spool still holds envelopes sealed with the old one).
     public func open(_ envelope: Envelope, deviceKeys: [Curve25519.KeyAgreement.PublicKey]) throws(OpenError) -> CaptureEvent {
+        try openWithPlaintext(envelope, deviceKeys: deviceKeys).event
+    }
+
+    /// `open`, also returning the plaintext as sealed (canonical JSON), so a server can store
+    /// exactly what the terminal sent without encoding the event again.
+    public func openWithPlaintext(_ envelope: Envelope, deviceKeys: [Curve25519.KeyAgreement.PublicKey]) throws(OpenError) -> (event: CaptureEvent, plaintext: Data) {
         guard envelope.suite == SealSuite.name else { throw .unsupportedSuite(envelope.suite) }
         guard let serverKey = serverKeys[envelope.keyID] else { throw .unknownKeyID(envelope.keyID) }
         guard !deviceKeys.isEmpty else { throw .unknownDevice(envelope.device) }
@@ -61,7 +67,7 @@ public struct EnvelopeOpener: Sendable {
         guard event.id == envelope.id, event.device == envelope.device, event.seq == envelope.seq else {
             throw .headerMismatch
         }
-        return event
+        return (event, plaintext)
     }
 
     public enum OpenError: Error, Equatable {
