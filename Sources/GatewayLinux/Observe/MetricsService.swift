@@ -1,11 +1,17 @@
-import Hummingbird
 import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
 import Prometheus
 import ServiceLifecycle
 
 /// Serves the Prometheus registry at `GET /metrics` on the configured loopback address
 /// (`[metrics] listen`). Read-only; no scan content is ever a metric. If the address cannot be
 /// bound the daemon goes on without it (logged): metrics are never worth a lost scan.
+///
+/// A few lines of NIO HTTP/1.1 rather than a web framework: an idle terminal should not wake
+/// up (Hummingbird refreshed its Date header cache every second — the largest part of the
+/// idle wake-ups in the first footprint benchmark), and the binary stays smaller.
 public struct MetricsService: Service {
     let registry: PrometheusCollectorRegistry
     let host: String
@@ -20,29 +26,70 @@ public struct MetricsService: Service {
     }
 
     public func run() async throws {
-        let router = Router()
         let registry = self.registry
-        router.get("/metrics") { _, _ -> Response in
-            var headers = HTTPFields()
-            headers[.contentType] = "text/plain; version=0.0.4"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
-        }
-        let logger = self.logger
-        let app = Application(
-            router: router,
-            configuration: .init(address: .hostname(host, port: port), serverName: "gatewayd"),
-            onServerRunning: { channel in
-                logger.info("metrics listening", metadata: ["address": "\(host)", "port": "\(channel.localAddress?.port ?? 0)"])
-            },
-            logger: Logger(label: "gatewayd.metrics", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let channel: Channel
         do {
-            try await app.runService()
+            channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelInitializer { channel in
+                    channel.pipeline.configureHTTPServerPipeline().flatMap {
+                        channel.pipeline.addHandler(MetricsHandler(registry: registry))
+                    }
+                }
+                .bind(host: host, port: port).get()
         } catch {
             // A taken port must not stop scanning: say so and carry on without metrics.
             logger.error("metrics endpoint cannot listen; running without it", metadata: [
                 "address": "\(host)", "port": "\(port)", "error": "\(error)",
             ])
+            // Returning would end the service group; wait for the daemon's shutdown instead.
             try? await gracefulShutdown()
+            return
+        }
+        logger.info("metrics listening", metadata: ["address": "\(host)", "port": "\(channel.localAddress?.port ?? 0)"])
+        await withGracefulShutdownHandler {
+            try? await channel.closeFuture.get()
+        } onGracefulShutdown: {
+            channel.close(promise: nil)
+        }
+    }
+}
+
+/// `GET /metrics` → the registry as Prometheus text; anything else 404/405. One response per
+/// connection (Connection: close): scrapes are rare and small.
+private final class MetricsHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    let registry: PrometheusCollectorRegistry
+    var head: HTTPRequestHead?
+
+    init(registry: PrometheusCollectorRegistry) {
+        self.registry = registry
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let h):
+            head = h
+        case .body:
+            break
+        case .end:
+            guard let h = head else { return }
+            head = nil
+            let (status, body): (HTTPResponseStatus, [UInt8]) =
+                h.method != .GET && h.method != .HEAD ? (.methodNotAllowed, Array("GET /metrics\n".utf8))
+                : h.uri.split(separator: "?").first == "/metrics" ? (.ok, registry.emitToBuffer())
+                : (.notFound, Array("GET /metrics\n".utf8))
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Type", value: status == .ok ? "text/plain; version=0.0.4" : "text/plain")
+            headers.add(name: "Content-Length", value: "\(body.count)")
+            headers.add(name: "Connection", value: "close")
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: h.version, status: status, headers: headers))), promise: nil)
+            if h.method != .HEAD {
+                context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
+            }
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
         }
     }
 }
