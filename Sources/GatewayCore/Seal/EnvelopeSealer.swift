@@ -13,6 +13,10 @@ public struct EnvelopeSealer: Sendable {
     private let deviceKey: Curve25519.KeyAgreement.PrivateKey
     /// Server key rotation: the next key and the wall-clock time from which to seal to it.
     public let next: NextServerKey?
+    /// RFC 9180 Auth-mode sealing with the static DH computed once, per server key; nil (then
+    /// swift-crypto's `HPKE.Sender` seals) only for a key no DH can be made with.
+    private let fast: HPKEAuthSender?
+    private let fastNext: HPKEAuthSender?
 
     public struct NextServerKey: Sendable {
         public var key: Curve25519.KeyAgreement.PublicKey
@@ -32,6 +36,8 @@ public struct EnvelopeSealer: Sendable {
         self.serverKey = serverKey
         self.serverKeyID = serverKeyID ?? X25519KeyPEM.keyID(of: serverKey)
         self.next = next
+        fast = try? HPKEAuthSender(recipient: serverKey, sender: deviceKey, info: SealSuite.info)
+        fastNext = next.flatMap { try? HPKEAuthSender(recipient: $0.key, sender: deviceKey, info: SealSuite.info) }
     }
 
     /// The key id and key an envelope sealed at `nanos` goes to.
@@ -43,11 +49,18 @@ public struct EnvelopeSealer: Sendable {
     public func seal(_ event: CaptureEvent, sealedAtNanos: Int64) throws -> Envelope {
         precondition(event.device == device, "event sealed for another device")
         let (keyID, recipientKey) = recipient(atNanos: sealedAtNanos)
+        let aad = SealSuite.aad(id: event.id, device: device, seq: event.seq)
+        let toNext = next.map { sealedAtNanos >= $0.fromNanos } ?? false
+        if let fast = toNext ? fastNext : self.fast {
+            let (enc, ct) = try fast.seal(try event.jsonBytes(), aad: aad)
+            return Envelope(
+                id: event.id, device: device, seq: event.seq, sealedAt: RFC3339.format(unixNanos: sealedAtNanos),
+                suite: SealSuite.name, keyID: keyID, enc: Data(enc).base64EncodedString(), ct: Data(ct).base64EncodedString())
+        }
         var sender = try HPKE.Sender(
             recipientKey: recipientKey, ciphersuite: SealSuite.ciphersuite,
             info: SealSuite.info, authenticatedBy: deviceKey)
-        let ct = try sender.seal(try event.jsonBytes(),
-                                 authenticating: SealSuite.aad(id: event.id, device: device, seq: event.seq))
+        let ct = try sender.seal(try event.jsonBytes(), authenticating: aad)
         return Envelope(
             id: event.id, device: device, seq: event.seq,
             sealedAt: RFC3339.format(unixNanos: sealedAtNanos),

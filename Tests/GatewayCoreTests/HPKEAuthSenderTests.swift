@@ -1,0 +1,41 @@
+import Crypto
+import Foundation
+@testable import GatewayCore
+import XCTest
+
+/// Our RFC 9180 Auth-mode sealing must be what swift-crypto's (independent) `HPKE.Recipient`
+/// opens, for every message, and nothing else.
+final class HPKEAuthSenderTests: XCTestCase {
+    func testSwiftCryptosRecipientOpensWhatWeSeal() throws {
+        for n in [0, 1, 15, 16, 17, 300, 4096] {
+            let server = Curve25519.KeyAgreement.PrivateKey(), device = Curve25519.KeyAgreement.PrivateKey()
+            let sender = try HPKEAuthSender(recipient: server.publicKey, sender: device, info: SealSuite.info)
+            let plaintext = (0..<n).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+            let aad = Array("id\ndevice\n\(n)".utf8)
+            let (enc, ct) = try sender.seal(plaintext, aad: aad)
+            XCTAssertEqual(enc.count, 32)
+            XCTAssertEqual(ct.count, n + 16)
+            var recipient = try HPKE.Recipient(privateKey: server, ciphersuite: SealSuite.ciphersuite, info: SealSuite.info,
+                                               encapsulatedKey: Data(enc), authenticatedBy: device.publicKey)
+            XCTAssertEqual(Array(try recipient.open(Data(ct), authenticating: Data(aad))), plaintext, "length \(n)")
+        }
+    }
+
+    func testAnotherAADSenderOrInfoFailsAndEachSealIsFresh() throws {
+        let server = Curve25519.KeyAgreement.PrivateKey(), device = Curve25519.KeyAgreement.PrivateKey()
+        let sender = try HPKEAuthSender(recipient: server.publicKey, sender: device, info: SealSuite.info)
+        let (enc, ct) = try sender.seal(Array("hello".utf8), aad: [1])
+        let (enc2, ct2) = try sender.seal(Array("hello".utf8), aad: [1])
+        XCTAssertNotEqual(enc, enc2)
+        XCTAssertNotEqual(ct, ct2)
+        func open(aad: [UInt8], from: Curve25519.KeyAgreement.PublicKey, info: Data) -> Bool {
+            guard var r = try? HPKE.Recipient(privateKey: server, ciphersuite: SealSuite.ciphersuite, info: info,
+                                              encapsulatedKey: Data(enc), authenticatedBy: from) else { return false }
+            return (try? r.open(Data(ct), authenticating: Data(aad))) != nil
+        }
+        XCTAssertTrue(open(aad: [1], from: device.publicKey, info: SealSuite.info))
+        XCTAssertFalse(open(aad: [2], from: device.publicKey, info: SealSuite.info))
+        XCTAssertFalse(open(aad: [1], from: Curve25519.KeyAgreement.PrivateKey().publicKey, info: SealSuite.info))
+        XCTAssertFalse(open(aad: [1], from: device.publicKey, info: Data("other".utf8)))
+    }
+}
