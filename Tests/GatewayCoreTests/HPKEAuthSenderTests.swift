@@ -39,3 +39,21 @@ final class HPKEAuthSenderTests: XCTestCase {
         XCTAssertFalse(open(aad: [1], from: device.publicKey, info: Data("other".utf8)))
     }
 }
+
+extension HPKEAuthSenderTests {
+    /// And the other way: our recipient opens what swift-crypto's `HPKE.Sender` seals, and
+    /// keeps refusing a wrong sender after it has cached the right one's DH.
+    func testOurRecipientOpensSwiftCryptosSender() throws {
+        let server = Curve25519.KeyAgreement.PrivateKey(), device = Curve25519.KeyAgreement.PrivateKey()
+        let recipient = HPKEAuthRecipient(privateKey: server, info: SealSuite.info)
+        for n in [0, 1, 100, 2000] {
+            var sender = try HPKE.Sender(recipientKey: server.publicKey, ciphersuite: SealSuite.ciphersuite, info: SealSuite.info, authenticatedBy: device)
+            let plaintext = (0..<n).map { UInt8(truncatingIfNeeded: $0) }
+            let ct = try sender.seal(plaintext, authenticating: [9, 9])
+            XCTAssertEqual(recipient.open(enc: Array(sender.encapsulatedKey), ct: Array(ct), aad: [9, 9], sender: device.publicKey), plaintext)
+            XCTAssertNil(recipient.open(enc: Array(sender.encapsulatedKey), ct: Array(ct), aad: [9, 8], sender: device.publicKey))
+            XCTAssertNil(recipient.open(enc: Array(sender.encapsulatedKey), ct: Array(ct), aad: [9, 9], sender: Curve25519.KeyAgreement.PrivateKey().publicKey))
+        }
+        XCTAssertNil(recipient.open(enc: [1, 2, 3], ct: Array(repeating: 0, count: 20), aad: [], sender: device.publicKey))
+    }
+}

@@ -7,12 +7,15 @@ import Foundation
 /// tests can prove what the server will accept.
 public struct EnvelopeOpener: Sendable {
     private let serverKeys: [String: Curve25519.KeyAgreement.PrivateKey]
+    /// One per server key: opens with DH(server, device) kept per device (`HPKEAuthRecipient`).
+    private let recipients: [String: HPKEAuthRecipient]
 
     /// - Parameter serverKeys: the server's private keys; more than one during rotation.
     public init(serverKeys: [Curve25519.KeyAgreement.PrivateKey]) {
         var byID: [String: Curve25519.KeyAgreement.PrivateKey] = [:]
         for k in serverKeys { byID[X25519KeyPEM.keyID(of: k.publicKey)] = k }
         self.serverKeys = byID
+        recipients = byID.mapValues { HPKEAuthRecipient(privateKey: $0, info: SealSuite.info) }
     }
 
     /// Named server keys: `id → key`, for key ids set by hand (`[server] key_id`); every key
@@ -21,6 +24,7 @@ public struct EnvelopeOpener: Sendable {
         var byID = namedServerKeys
         for k in namedServerKeys.values { byID[X25519KeyPEM.keyID(of: k.publicKey)] = k }
         self.serverKeys = byID
+        recipients = byID.mapValues { HPKEAuthRecipient(privateKey: $0, info: SealSuite.info) }
     }
 
     /// Every key id this opener answers to, sorted.
@@ -40,23 +44,14 @@ public struct EnvelopeOpener: Sendable {
     /// exactly what the terminal sent without encoding the event again.
     public func openWithPlaintext(_ envelope: Envelope, deviceKeys: [Curve25519.KeyAgreement.PublicKey]) throws(OpenError) -> (event: CaptureEvent, plaintext: Data) {
         guard envelope.suite == SealSuite.name else { throw .unsupportedSuite(envelope.suite) }
-        guard let serverKey = serverKeys[envelope.keyID] else { throw .unknownKeyID(envelope.keyID) }
+        guard let recipient = recipients[envelope.keyID] else { throw .unknownKeyID(envelope.keyID) }
         guard !deviceKeys.isEmpty else { throw .unknownDevice(envelope.device) }
         guard let enc = Data(base64Encoded: envelope.enc), let ct = Data(base64Encoded: envelope.ct) else {
             throw .malformed("enc or ct is not base64")
         }
-        var opened: Data?
-        for deviceKey in deviceKeys {
-            do {
-                var recipient = try HPKE.Recipient(
-                    privateKey: serverKey, ciphersuite: SealSuite.ciphersuite, info: SealSuite.info,
-                    encapsulatedKey: enc, authenticatedBy: deviceKey)
-                opened = try recipient.open(ct, authenticating: SealSuite.aad(id: envelope.id, device: envelope.device, seq: envelope.seq))
-                break
-            } catch {
-                continue
-            }
-        }
+        let aad = SealSuite.aad(id: envelope.id, device: envelope.device, seq: envelope.seq)
+        // Two keys while a device's key is rotated: the first that opens it is the sender's.
+        let opened = deviceKeys.lazy.compactMap { recipient.open(enc: Array(enc), ct: Array(ct), aad: aad, sender: $0) }.first.map { Data($0) }
         guard let plaintext = opened else { throw .authenticationFailed }
         let event: CaptureEvent
         do {

@@ -31,9 +31,7 @@ public struct HPKEAuthSender: Sendable {
         pkRm = Array(recipient.rawRepresentation)
         pkSm = Array(sender.publicKey.rawRepresentation)
         staticDH = try sender.sharedSecretFromKeyAgreement(with: recipient).withUnsafeBytes { Array($0) }
-        let pskIDHash = Self.labeledExtract(salt: [], label: "psk_id_hash", ikm: [], suite: Self.hpkeSuiteID)
-        let infoHash = Self.labeledExtract(salt: [], label: "info_hash", ikm: Array(info), suite: Self.hpkeSuiteID)
-        keyScheduleContext = [Self.modeAuth] + pskIDHash + infoHash
+        keyScheduleContext = Self.keyScheduleContext(info: info)
     }
 
     /// Seals one message with a fresh ephemeral key. - Returns: (enc, ciphertext ‖ tag).
@@ -47,15 +45,27 @@ public struct HPKEAuthSender: Sendable {
         let enc = Array(skE.publicKey.rawRepresentation)
         let dhE = try skE.sharedSecretFromKeyAgreement(with: recipient).withUnsafeBytes { Array($0) }
         // AuthEncap: shared_secret = ExtractAndExpand(dh, kem_context).
-        let eaePRK = Self.labeledExtract(salt: [], label: "eae_prk", ikm: dhE + staticDH, suite: Self.kemSuiteID)
-        let sharedSecret = Self.labeledExpand(prk: eaePRK, label: "shared_secret", info: enc + pkRm + pkSm, length: 32, suite: Self.kemSuiteID)
-        // KeySchedule (psk empty): secret = LabeledExtract(shared_secret, "secret", psk).
-        let secret = Self.labeledExtract(salt: sharedSecret, label: "secret", ikm: [], suite: Self.hpkeSuiteID)
-        let key = Self.labeledExpand(prk: secret, label: "key", info: keyScheduleContext, length: 32, suite: Self.hpkeSuiteID)
-        let nonce = Self.labeledExpand(prk: secret, label: "base_nonce", info: keyScheduleContext, length: 12, suite: Self.hpkeSuiteID)
+        let (key, nonce) = Self.keyAndNonce(dh: dhE + staticDH, enc: enc, pkRm: pkRm, pkSm: pkSm, keyScheduleContext: keyScheduleContext)
         // The first (and only) message of the context: sequence 0, so the nonce is base_nonce.
-        let box = try AES.GCM.seal(plaintext, using: SymmetricKey(data: key), nonce: AES.GCM.Nonce(data: nonce), authenticating: aad)
+        let box = try AES.GCM.seal(plaintext, using: key, nonce: nonce, authenticating: aad)
         return (enc, Array(box.ciphertext) + Array(box.tag))
+    }
+
+    /// AuthEncap's / AuthDecap's shared secret, then the key schedule (psk empty): the AEAD key
+    /// and base nonce. `dh` is DH(eph, recipient) ‖ DH(sender, recipient).
+    static func keyAndNonce(dh: [UInt8], enc: [UInt8], pkRm: [UInt8], pkSm: [UInt8], keyScheduleContext: [UInt8]) -> (SymmetricKey, AES.GCM.Nonce) {
+        let eaePRK = labeledExtract(salt: [], label: "eae_prk", ikm: dh, suite: kemSuiteID)
+        let sharedSecret = labeledExpand(prk: eaePRK, label: "shared_secret", info: enc + pkRm + pkSm, length: 32, suite: kemSuiteID)
+        let secret = labeledExtract(salt: sharedSecret, label: "secret", ikm: [], suite: hpkeSuiteID)
+        let key = labeledExpand(prk: secret, label: "key", info: keyScheduleContext, length: 32, suite: hpkeSuiteID)
+        let nonce = labeledExpand(prk: secret, label: "base_nonce", info: keyScheduleContext, length: 12, suite: hpkeSuiteID)
+        return (SymmetricKey(data: key), try! AES.GCM.Nonce(data: nonce))  // 12 bytes: always a valid nonce
+    }
+
+    /// `mode_auth ‖ psk_id_hash ‖ info_hash` for `info` (psk and psk_id empty).
+    static func keyScheduleContext(info: Data) -> [UInt8] {
+        [modeAuth] + labeledExtract(salt: [], label: "psk_id_hash", ikm: [], suite: hpkeSuiteID)
+            + labeledExtract(salt: [], label: "info_hash", ikm: Array(info), suite: hpkeSuiteID)
     }
 
     static func labeledExtract(salt: [UInt8], label: String, ikm: [UInt8], suite: [UInt8]) -> [UInt8] {
