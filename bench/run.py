@@ -50,7 +50,13 @@ sys.path.insert(0, str(ROOT / "tests" / "system"))
 import harness  # noqa: E402  (reads GATEWAYD_BIN_DIR)
 from harness import Site, wait_for  # noqa: E402
 
-FORWARD = "[forward]\nbackoff_base_ms = 50\nbackoff_cap_ms = 200\n"
+
+
+def configure(site):
+    """The harness's config (TLS on loopback, the FIFO reader, heartbeats off) with a short
+    backoff cap, so the drain starts within 0.2 s of the server coming up."""
+    cfg = site.write_config()
+    cfg.write_text(cfg.read_text().replace("backoff_cap_ms = 1000", "backoff_cap_ms = 200"))
 
 
 def proc_stats(pid):
@@ -88,12 +94,16 @@ def spool_count(site, what="depth"):
 
 def start_ready(site, notify):
     """Starts gatewayd with $NOTIFY_SOCKET and returns (process, seconds to READY=1)."""
-    notify.settimeout(30)
+    notify.settimeout(0.5)
     t0 = time.monotonic()
     gw = site.start_gateway(env_extra={"NOTIFY_SOCKET": notify.getsockname()})
     while True:
-        if notify.recv(4096).decode().startswith("READY=1"):
-            return gw, time.monotonic() - t0
+        try:
+            if notify.recv(4096).decode().startswith("READY=1"):
+                return gw, time.monotonic() - t0
+        except socket.timeout:
+            if gw.poll() is not None or time.monotonic() - t0 > 30:
+                sys.exit(f"bench: gatewayd did not get ready:\n{site.log()[-2000:]}")
 
 
 def notify_socket(site):
@@ -135,8 +145,9 @@ print(f"bench: {results['machine']['model']}, {results['machine']['cpus']} CPUs;
 
 # --- capture, drain, footprint under load ---------------------------------------------------
 if only & {"capture", "drain", "footprint"}:
+    (work / "capture").mkdir()
     site = Site(work / "capture")
-    site.write_config(extra=FORWARD)
+    configure(site)
     notify = notify_socket(site)
     gw, first_ready = start_ready(site, notify)
     rss_start = proc_stats(gw.pid)[0]
@@ -181,8 +192,9 @@ if only & {"capture", "drain", "footprint"}:
 
 # --- idle and latency ----------------------------------------------------------------------
 if only & {"latency", "footprint"}:
+    (work / "latency").mkdir()
     site = Site(work / "latency")
-    site.write_config(extra=FORWARD)
+    configure(site)
     commit_log = site.root / "commits.log"
     site.start_server(extra=["--commit-log", str(commit_log)])
     notify = notify_socket(site)
