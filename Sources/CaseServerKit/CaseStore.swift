@@ -33,13 +33,13 @@ public final class CaseStore: Sendable {
     public func insert(_ events: [CaptureEvent], receivedAtNanos: Int64, rejected: Int) async throws -> [Bool] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return try await insert(try events.map { ($0, String(decoding: try encoder.encode($0), as: UTF8.self)) },
+        return try await insert(try events.map { (EventHeader(id: $0.id, device: $0.device, seq: $0.seq, kind: $0.kind), String(decoding: try encoder.encode($0), as: UTF8.self)) },
                                 receivedAtNanos: receivedAtNanos, rejected: rejected)
     }
 
     /// Inserts events with their JSON as received (the opened plaintext), in one transaction.
-    public func insert(_ items: [(event: CaptureEvent, json: String)], receivedAtNanos: Int64, rejected: Int) async throws -> [Bool] {
-        let rows = items.map { ($0.event.id, $0.event.device, Int64($0.event.seq), $0.json) }
+    public func insert(_ items: [(header: EventHeader, json: String)], receivedAtNanos: Int64, rejected: Int) async throws -> [Bool] {
+        let rows = items.map { ($0.header.id, $0.header.device, Int64($0.header.seq), $0.json) }
         return try await pool.write { db in
             var fresh: [Bool] = []
             let stmt = try db.cachedStatement(sql: "INSERT OR IGNORE INTO event (id, device, seq, received_at_ns, event) VALUES (?, ?, ?, ?, ?)")

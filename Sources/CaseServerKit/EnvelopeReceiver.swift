@@ -12,10 +12,10 @@ public struct EnvelopeReceiver: Sendable {
     private let store: CaseStore
     private let logger: Logger
     /// Called after each commit with the events that were new (benchmarks timestamp them).
-    private let committed: (@Sendable ([CaptureEvent]) -> Void)?
+    private let committed: (@Sendable ([EventHeader]) -> Void)?
 
     public init(opener: EnvelopeOpener, devices: DeviceRegistry, store: CaseStore, logger: Logger,
-                committed: (@Sendable ([CaptureEvent]) -> Void)? = nil) {
+                committed: (@Sendable ([EventHeader]) -> Void)? = nil) {
         self.opener = opener
         self.devices = devices
         self.store = store
@@ -25,53 +25,53 @@ public struct EnvelopeReceiver: Sendable {
 
     public func receive(_ batch: EnvelopeBatch, nowNanos: Int64) async throws -> EnvelopeResults {
         var results = [EnvelopeResult?](repeating: nil, count: batch.envelopes.count)
-        var opened: [(index: Int, event: CaptureEvent, json: String)] = []
+        var opened: [(index: Int, header: EventHeader, json: String)] = []
         var rejected = 0
         for (i, outcome) in await openAll(batch.envelopes).enumerated() {
             let envelope = batch.envelopes[i]
             switch outcome {
-            case .success(let (event, plaintext)):
-                if event.kind == "probe" {
+            case .success(let (header, plaintext)):
+                if header.kind == "probe" {
                     // Authenticated, answered, never stored: a technician's check is not a scan.
                     results[i] = EnvelopeResult(id: envelope.id, status: .accepted, reason: "probe")
                     logger.info("probe envelope opened", metadata: ["device": "\(envelope.device)", "key_id": "\(envelope.keyID)"])
                     continue
                 }
-                opened.append((i, event, String(decoding: plaintext, as: UTF8.self)))
+                opened.append((i, header, String(decoding: plaintext, as: UTF8.self)))
             case .failure(let error):
                 rejected += 1
                 results[i] = EnvelopeResult(id: envelope.id, status: .rejected, reason: error.reason)
                 logger.warning("envelope rejected", metadata: ["id": "\(envelope.id)", "device": "\(envelope.device)", "reason": "\(error.reason)"])
             }
         }
-        let fresh = try await store.insert(opened.map { ($0.event, $0.json) }, receivedAtNanos: nowNanos, rejected: rejected)
+        let fresh = try await store.insert(opened.map { ($0.header, $0.json) }, receivedAtNanos: nowNanos, rejected: rejected)
         for (k, o) in opened.enumerated() {
-            results[o.index] = EnvelopeResult(id: o.event.id, status: fresh[k] ? .accepted : .duplicate)
+            results[o.index] = EnvelopeResult(id: o.header.id, status: fresh[k] ? .accepted : .duplicate)
         }
-        if let committed { committed(zip(opened, fresh).filter(\.1).map(\.0.event)) }
+        if let committed { committed(zip(opened, fresh).filter(\.1).map(\.0.header)) }
         for (k, o) in opened.enumerated() {
-            results[o.index] = EnvelopeResult(id: o.event.id, status: fresh[k] ? .accepted : .duplicate)
+            results[o.index] = EnvelopeResult(id: o.header.id, status: fresh[k] ? .accepted : .duplicate)
         }
         return EnvelopeResults(results: results.map { $0! }, serverKeyIDs: opener.keyIDs)
     }
 
     /// Opens a batch's envelopes on all cores (HPKE is ~0.1 ms each), results in batch order.
-    private func openAll(_ envelopes: [Envelope]) async -> [Result<(CaptureEvent, Data), EnvelopeOpener.OpenError>] {
+    private func openAll(_ envelopes: [Envelope]) async -> [Result<(EventHeader, Data), EnvelopeOpener.OpenError>] {
         let chunks = min(ProcessInfo.processInfo.activeProcessorCount, envelopes.count)
-        let open: @Sendable (Envelope) -> Result<(CaptureEvent, Data), EnvelopeOpener.OpenError> = { [opener, devices] e in
+        let open: @Sendable (Envelope) -> Result<(EventHeader, Data), EnvelopeOpener.OpenError> = { [opener, devices] e in
             Result { () throws(EnvelopeOpener.OpenError) in
-                let r = try opener.openWithPlaintext(e, deviceKeys: devices.keys(for: e.device))
-                return (r.event, r.plaintext)
+                let r = try opener.openHeader(e, deviceKeys: devices.keys(for: e.device))
+                return (r.header, r.plaintext)
             }
         }
         guard chunks > 1 else { return envelopes.map(open) }
         let per = (envelopes.count + chunks - 1) / chunks
-        return await withTaskGroup(of: (Int, [Result<(CaptureEvent, Data), EnvelopeOpener.OpenError>]).self) { group in
+        return await withTaskGroup(of: (Int, [Result<(EventHeader, Data), EnvelopeOpener.OpenError>]).self) { group in
             for c in 0..<chunks {
                 let slice = Array(envelopes[(c * per)..<min(envelopes.count, (c + 1) * per)])
                 group.addTask { (c, slice.map(open)) }
             }
-            var parts = [[Result<(CaptureEvent, Data), EnvelopeOpener.OpenError>]](repeating: [], count: chunks)
+            var parts = [[Result<(EventHeader, Data), EnvelopeOpener.OpenError>]](repeating: [], count: chunks)
             for await (c, part) in group { parts[c] = part }
             return parts.flatMap { $0 }
         }

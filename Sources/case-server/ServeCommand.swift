@@ -48,7 +48,7 @@ struct ServeCommand: AsyncParsableCommand {
         let keyIDs = named.keys.sorted()
         guard !keys.isEmpty else { throw ValidationError("give at least one --private-key") }
         let store = try CaseStore(path: db)
-        var onCommit: (@Sendable ([CaptureEvent]) -> Void)?
+        var onCommit: (@Sendable ([EventHeader]) -> Void)?
         if let path = commitLog {
             FileManager.default.createFile(atPath: path, contents: nil)
             let log = try FileHandle(forWritingTo: URL(fileURLWithPath: path))

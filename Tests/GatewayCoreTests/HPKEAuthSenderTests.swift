@@ -57,3 +57,33 @@ extension HPKEAuthSenderTests {
         XCTAssertNil(recipient.open(enc: [1, 2, 3], ct: Array(repeating: 0, count: 20), aad: [], sender: device.publicKey))
     }
 }
+
+extension HPKEAuthSenderTests {
+    /// The server reads only the event's header from the plaintext, but still refuses one that
+    /// is not a v1 capture event or does not belong to the envelope's header.
+    func testOpenerChecksTheSealedHeaderAndVersion() throws {
+        let server = Curve25519.KeyAgreement.PrivateKey(), device = Curve25519.KeyAgreement.PrivateKey()
+        let sender = try HPKEAuthSender(recipient: server.publicKey, sender: device, info: SealSuite.info)
+        let opener = EnvelopeOpener(serverKeys: [server])
+        func envelope(_ json: String, seq: UInt64 = 7) throws -> Envelope {
+            let (enc, ct) = try sender.seal(Array(json.utf8), aad: SealSuite.aad(id: "e1", device: "t1", seq: seq))
+            return Envelope(id: "e1", device: "t1", seq: seq, sealedAt: "2026-11-23T00:00:00.000Z", suite: SealSuite.name,
+                            keyID: X25519KeyPEM.keyID(of: server.publicKey), enc: Data(enc).base64EncodedString(), ct: Data(ct).base64EncodedString())
+        }
+        let good = #"{"device":"t1","id":"e1","seq":7,"v":1}"#
+        let (header, plaintext) = try opener.openHeader(try envelope(good), deviceKeys: [device.publicKey])
+        XCTAssertEqual(header, EventHeader(id: "e1", device: "t1", seq: 7))
+        XCTAssertEqual(String(decoding: plaintext, as: UTF8.self), good)
+        XCTAssertThrowsError(try opener.openHeader(try envelope(#"{"device":"t1","id":"e1","seq":7,"v":2}"#), deviceKeys: [device.publicKey])) {
+            XCTAssertEqual($0 as? EnvelopeOpener.OpenError, .malformed("capture event version 2 is not 1"))
+        }
+        XCTAssertThrowsError(try opener.openHeader(try envelope(#"{"device":"t1","id":"e1","seq":8,"v":1}"#), deviceKeys: [device.publicKey])) {
+            XCTAssertEqual($0 as? EnvelopeOpener.OpenError, .headerMismatch)
+        }
+        XCTAssertThrowsError(try opener.openHeader(try envelope("not json"), deviceKeys: [device.publicKey])) {
+            XCTAssertEqual($0 as? EnvelopeOpener.OpenError, .malformed("plaintext is not a v1 capture event"))
+        }
+        // The full open still wants a whole capture event.
+        XCTAssertThrowsError(try opener.open(try envelope(good), deviceKeys: [device.publicKey]))
+    }
+}

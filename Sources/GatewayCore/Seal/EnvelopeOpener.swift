@@ -37,12 +37,18 @@ public struct EnvelopeOpener: Sendable {
     /// - Parameter deviceKeys: the device's registered keys; two while its key is rotated (the
     ///   spool still holds envelopes sealed with the old one).
     public func open(_ envelope: Envelope, deviceKeys: [Curve25519.KeyAgreement.PublicKey]) throws(OpenError) -> CaptureEvent {
-        try openWithPlaintext(envelope, deviceKeys: deviceKeys).event
+        let (_, plaintext) = try openHeader(envelope, deviceKeys: deviceKeys)
+        do {
+            return try CaptureEvent.decode(plaintext)
+        } catch {
+            throw .malformed("plaintext is not a v1 capture event")
+        }
     }
 
-    /// `open`, also returning the plaintext as sealed (canonical JSON), so a server can store
-    /// exactly what the terminal sent without encoding the event again.
-    public func openWithPlaintext(_ envelope: Envelope, deviceKeys: [Curve25519.KeyAgreement.PublicKey]) throws(OpenError) -> (event: CaptureEvent, plaintext: Data) {
+    /// Opens and checks the envelope, returning the event's header and the plaintext as sealed
+    /// (canonical JSON), so a server can store exactly what the terminal sent without decoding
+    /// and encoding the whole event.
+    public func openHeader(_ envelope: Envelope, deviceKeys: [Curve25519.KeyAgreement.PublicKey]) throws(OpenError) -> (header: EventHeader, plaintext: Data) {
         guard envelope.suite == SealSuite.name else { throw .unsupportedSuite(envelope.suite) }
         guard let recipient = recipients[envelope.keyID] else { throw .unknownKeyID(envelope.keyID) }
         guard !deviceKeys.isEmpty else { throw .unknownDevice(envelope.device) }
@@ -53,16 +59,17 @@ public struct EnvelopeOpener: Sendable {
         // Two keys while a device's key is rotated: the first that opens it is the sender's.
         let opened = deviceKeys.lazy.compactMap { recipient.open(enc: Array(enc), ct: Array(ct), aad: aad, sender: $0) }.first.map { Data($0) }
         guard let plaintext = opened else { throw .authenticationFailed }
-        let event: CaptureEvent
+        let header: EventHeader
         do {
-            event = try CaptureEvent.decode(plaintext)
+            header = try JSONDecoder().decode(EventHeader.self, from: plaintext)
         } catch {
             throw .malformed("plaintext is not a v1 capture event")
         }
-        guard event.id == envelope.id, event.device == envelope.device, event.seq == envelope.seq else {
+        guard header.v == CaptureEvent.currentVersion else { throw .malformed("capture event version \(header.v) is not \(CaptureEvent.currentVersion)") }
+        guard header.id == envelope.id, header.device == envelope.device, header.seq == envelope.seq else {
             throw .headerMismatch
         }
-        return (event, plaintext)
+        return (header, plaintext)
     }
 
     public enum OpenError: Error, Equatable {
