@@ -112,7 +112,7 @@ measure("open with HPKEAuthRecipient (static DH kept)") {
 }
 let envelope = try sealer.seal(event, sealedAtNanos: 1)
 let opener = EnvelopeOpener(serverKeys: [serverKey])
-measure("open an envelope at case-server (base64, HPKE, event JSON, checks)") { (try? opener.open(envelope, deviceKey: deviceKey.publicKey))?.seq == 1 ? 1 : 0 }
+measure("open an envelope at case-server (base64, HPKE, header JSON, checks)") { (try? opener.openHeader(envelope, deviceKeys: [deviceKey.publicKey]))?.header.seq == 1 ? 1 : 0 }
 
 if let qrPath {
     let qr = try GreyImage.load(path: qrPath)
