@@ -48,24 +48,23 @@ public struct EnvelopeSealer: Sendable {
 
     public func seal(_ event: CaptureEvent, sealedAtNanos: Int64) throws -> Envelope {
         precondition(event.device == device, "event sealed for another device")
+        let toNext = next.map { sealedAtNanos >= $0.fromNanos } ?? false
         let (keyID, recipientKey) = recipient(atNanos: sealedAtNanos)
         let aad = SealSuite.aad(id: event.id, device: device, seq: event.seq)
-        let toNext = next.map { sealedAtNanos >= $0.fromNanos } ?? false
+        let plaintext = try event.jsonBytes()
+        let enc: [UInt8], ct: [UInt8]
         if let fast = toNext ? fastNext : self.fast {
-            let (enc, ct) = try fast.seal(try event.jsonBytes(), aad: aad)
-            return Envelope(
-                id: event.id, device: device, seq: event.seq, sealedAt: RFC3339.format(unixNanos: sealedAtNanos),
-                suite: SealSuite.name, keyID: keyID, enc: Data(enc).base64EncodedString(), ct: Data(ct).base64EncodedString())
+            (enc, ct) = try fast.seal(plaintext, aad: aad)
+        } else {
+            var sender = try HPKE.Sender(recipientKey: recipientKey, ciphersuite: SealSuite.ciphersuite,
+                                         info: SealSuite.info, authenticatedBy: deviceKey)
+            ct = Array(try sender.seal(plaintext, authenticating: aad))
+            enc = Array(sender.encapsulatedKey)
         }
-        var sender = try HPKE.Sender(
-            recipientKey: recipientKey, ciphersuite: SealSuite.ciphersuite,
-            info: SealSuite.info, authenticatedBy: deviceKey)
-        let ct = try sender.seal(try event.jsonBytes(), authenticating: aad)
         return Envelope(
             id: event.id, device: device, seq: event.seq,
             sealedAt: RFC3339.format(unixNanos: sealedAtNanos),
             suite: SealSuite.name, keyID: keyID,
-            enc: Data(sender.encapsulatedKey).base64EncodedString(),
-            ct: Data(ct).base64EncodedString())
+            enc: Data(enc).base64EncodedString(), ct: Data(ct).base64EncodedString())
     }
 }
