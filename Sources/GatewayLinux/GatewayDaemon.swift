@@ -88,13 +88,18 @@ public final class GatewayDaemon: Sendable {
     /// Keys, redaction rules (with the site key when a rule hashes), label schemas and reader
     /// hints: everything that turns a scan into an envelope.
     public static func makeCaptureSealer(_ config: GatewayConfig) throws -> CaptureSealer {
+        CaptureSealer(classifier: try config.makeClassifier(), sealer: try makeEnvelopeSealer(config),
+                      redactor: try makeRedactor(config), hints: config.decodeHints)
+    }
+
+    /// The device key, the server key and the next server key, as `[device]` and `[server]` name them.
+    public static func makeEnvelopeSealer(_ config: GatewayConfig) throws(KeyFileError) -> EnvelopeSealer {
         let deviceKey = try KeyFile.loadPrivate(config.device.privateKeyPath, role: "device")
         let serverKey = try KeyFile.loadPublic(config.server.publicKeyPath, role: "server")
         let next = try config.server.next.map { n throws(KeyFileError) in
             EnvelopeSealer.NextServerKey(key: try KeyFile.loadPublic(n.publicKeyPath, role: "server"), keyID: n.keyID, fromNanos: n.fromNanos)
         }
-        let sealer = EnvelopeSealer(device: config.device.id, deviceKey: deviceKey, serverKey: serverKey, serverKeyID: config.server.keyID, next: next)
-        return CaptureSealer(classifier: try config.makeClassifier(), sealer: sealer, redactor: try makeRedactor(config), hints: config.decodeHints)
+        return EnvelopeSealer(device: config.device.id, deviceKey: deviceKey, serverKey: serverKey, serverKeyID: config.server.keyID, next: next)
     }
 
     /// Where, who and when: the context tracker (gpsd, operator sessions, geofence) and the

@@ -50,32 +50,26 @@ public enum Probe {
 
     static func keyChecks(_ config: GatewayConfig) -> (checks: [ProbeCheck], sealer: EnvelopeSealer?) {
         var checks: [ProbeCheck] = []
-        var deviceKey: Curve25519.KeyAgreement.PrivateKey?
         do {
             let k = try KeyFile.loadPrivate(config.device.privateKeyPath, role: "device")
-            deviceKey = k
             checks.append(.init(name: "device key", status: .ok,
                                 detail: "\(config.device.privateKeyPath) (0600), public key id \(X25519KeyPEM.keyID(of: k.publicKey)), device id \(config.device.id)"))
         } catch {
             checks.append(.init(name: "device key", status: .fail, detail: "\(error)"))
         }
-        var sealer: EnvelopeSealer?
         do {
             let k = try KeyFile.loadPublic(config.server.publicKeyPath, role: "server")
             var detail = "\(config.server.publicKeyPath), key id \(config.server.keyID ?? X25519KeyPEM.keyID(of: k))"
-            var next: EnvelopeSealer.NextServerKey?
             if let n = config.server.next {
                 let nk = try KeyFile.loadPublic(n.publicKeyPath, role: "server")
-                next = .init(key: nk, keyID: n.keyID, fromNanos: n.fromNanos)
                 detail += "; next \(n.keyID ?? X25519KeyPEM.keyID(of: nk)) from \(RFC3339.format(unixNanos: n.fromNanos))"
             }
             checks.append(.init(name: "server key", status: .ok, detail: detail))
-            if let deviceKey {
-                sealer = EnvelopeSealer(device: config.device.id, deviceKey: deviceKey, serverKey: k, serverKeyID: config.server.keyID, next: next)
-            }
         } catch {
             checks.append(.init(name: "server key", status: .fail, detail: "\(error)"))
         }
+        // The sealer the daemon would build; nil when a key check above failed.
+        let sealer = try? GatewayDaemon.makeEnvelopeSealer(config)
         if Redactor.needsSiteKey(config.redact.rules) {
             do {
                 _ = try KeyFile.loadSiteKey(config.redact.siteKeyPath)
@@ -167,6 +161,7 @@ public enum Probe {
         }
         let needs = ReaderSelection.needs(r)
         var facts: [ProbeCheck.DeviceFacts] = []
+        var blocked: [String] = []
         for d in candidates {
             let why = ReaderSelection.whyNot(r, d, resolvedPath: resolved)
             // Passed-over devices are worth a line only where a rule chose among them, and only
@@ -178,12 +173,12 @@ public enum Probe {
             facts.append(.init(devnode: d.devnode, usb: d.vendor.map { "\(hex4($0)):\(d.product.map(hex4) ?? "????")" }, serial: d.serial, name: d.name,
                                driver: d.driver, mode: statted ? "\(FileAccess.modeString(st.st_mode)) \(owner(st))" : nil,
                                access: a?.summary, needs: needs, matched: why == nil, whyNot: why))
+            if why == nil && !(a?.covers(needs) ?? false) { blocked.append(d.devnode) }
         }
         let matched = facts.filter(\.matched)
         let rule = ReaderSelection.describeRule(r)
         let status: ProbeCheck.Status
         let detail: String
-        let blocked = matched.filter { f in f.access.map { !access($0, covers: needs) } ?? true }
         if matched.isEmpty {
             status = .warn
             detail = "\(kindName(r.kind)) reader (\(rule)): no device found" + (r.path != nil && resolved == nil
@@ -193,7 +188,7 @@ public enum Probe {
                 : facts.isEmpty ? "" : "; \(facts.count) \(r.subsystem ?? "") device\(facts.count == 1 ? "" : "s") did not match (below)")
         } else if !blocked.isEmpty {
             status = .fail
-            detail = "\(kindName(r.kind)) reader (\(rule)): \(blocked.map(\.devnode).joined(separator: ", ")) not \(needs == "r" ? "readable" : "readable and writable") by \(user.name)"
+            detail = "\(kindName(r.kind)) reader (\(rule)): \(blocked.joined(separator: ", ")) not \(needs == "r" ? "readable" : "readable and writable") by \(user.name)"
                 + " — install udev/70-gatewayd.rules (udevadm control --reload && udevadm trigger) or add \(user.name) to the node's group"
         } else {
             status = .ok
@@ -217,10 +212,6 @@ public enum Probe {
         var check = ProbeCheck(name: "reader \(r.id)", status: status, detail: detail, lines: lines.isEmpty ? nil : lines)
         check.reader = .init(id: r.id, kind: kindName(r.kind), path: r.path, rule: rule, devices: facts)
         return check
-    }
-
-    static func access(_ summary: String, covers needs: String) -> Bool {
-        FileAccess(read: summary.contains("r"), write: summary.contains("w")).covers(needs)
     }
 
     // MARK: gpsd
