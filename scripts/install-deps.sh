@@ -17,6 +17,8 @@ if [ "$what" = test ]; then
   # test_install checks the man page with man --warnings; test_deb installs the .deb in a fresh
   # Debian 12 made by debootstrap.
   apt_pkgs+=(man-db debootstrap)
+  # Debian's python3 has no pip until python3-pip is installed (the Python tools below need it).
+  apt_pkgs+=(python3-pip)
 fi
 
 missing=()
