@@ -29,15 +29,8 @@ public final class CaseStore: Sendable {
         try m.migrate(pool)
     }
 
-    /// Inserts the events that are new. - Returns: for each event, whether it was new.
-    public func insert(_ events: [CaptureEvent], receivedAtNanos: Int64, rejected: Int) async throws -> [Bool] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return try await insert(try events.map { (EventHeader(id: $0.id, device: $0.device, seq: $0.seq, kind: $0.kind), String(decoding: try encoder.encode($0), as: UTF8.self)) },
-                                receivedAtNanos: receivedAtNanos, rejected: rejected)
-    }
-
-    /// Inserts events with their JSON as received (the opened plaintext), in one transaction.
+    /// Inserts the events that are new, with their JSON as received (the opened plaintext), in
+    /// one transaction. - Returns: for each event, whether it was new.
     public func insert(_ items: [(header: EventHeader, json: String)], receivedAtNanos: Int64, rejected: Int) async throws -> [Bool] {
         let rows = items.map { ($0.header.id, $0.header.device, Int64($0.header.seq), $0.json) }
         return try await pool.write { db in
