@@ -4,7 +4,6 @@ import Logging
 import Prometheus
 import NIOConcurrencyHelpers
 import ServiceLifecycle
-import UnixSignals
 
 /// Assembles the daemon from a validated configuration: keys, spool, sealer, readers and
 /// forwarder, as services of one group. Everything that can be wrong with the terminal's
@@ -183,15 +182,34 @@ public final class GatewayDaemon: Sendable {
 }
 
 /// Turns SIGHUP into `GatewayDaemon.reload`, one at a time, until shutdown.
-struct ReloadService: Service {
+///
+/// The signal source is set up when the service is made — before the service group starts and
+/// so before READY=1 reaches systemd — not when `run()` first waits: a `systemctl reload` right
+/// after READY must not find SIGHUP still ignored (a test caught exactly that). Hang-ups that
+/// come during a reload are folded into one more reload, which reads the latest file anyway.
+final class ReloadService: Service, @unchecked Sendable {
     let daemon: GatewayDaemon
     let logger: Logger
+    private let hangups: AsyncStream<Void>
+    private let source: DispatchSourceSignal
+
+    init(daemon: GatewayDaemon, logger: Logger) {
+        self.daemon = daemon
+        self.logger = logger
+        signal(SIGHUP, SIG_IGN)
+        let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        hangups = stream
+        source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        source.setEventHandler { continuation.yield() }
+        source.resume()
+    }
 
     func run() async {
-        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+        for await _ in hangups.cancelOnGracefulShutdown() {
             logger.info("SIGHUP: reloading the configuration")
             daemon.reload(logger: logger)
         }
+        source.cancel()
     }
 }
 
