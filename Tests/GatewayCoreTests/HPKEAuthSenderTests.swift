@@ -45,16 +45,16 @@ extension HPKEAuthSenderTests {
     /// keeps refusing a wrong sender after it has cached the right one's DH.
     func testOurRecipientOpensSwiftCryptosSender() throws {
         let server = Curve25519.KeyAgreement.PrivateKey(), device = Curve25519.KeyAgreement.PrivateKey()
-        let recipient = HPKEAuthRecipient(privateKey: server, info: SealSuite.info)
+        let recipient = HPKEAuthRecipient(privateKey: server)
         for n in [0, 1, 100, 2000] {
             var sender = try HPKE.Sender(recipientKey: server.publicKey, ciphersuite: SealSuite.ciphersuite, info: SealSuite.info, authenticatedBy: device)
             let plaintext = (0..<n).map { UInt8(truncatingIfNeeded: $0) }
             let ct = try sender.seal(plaintext, authenticating: [9, 9])
-            XCTAssertEqual(recipient.open(enc: Array(sender.encapsulatedKey), ct: Array(ct), aad: [9, 9], sender: device.publicKey), plaintext)
-            XCTAssertNil(recipient.open(enc: Array(sender.encapsulatedKey), ct: Array(ct), aad: [9, 8], sender: device.publicKey))
-            XCTAssertNil(recipient.open(enc: Array(sender.encapsulatedKey), ct: Array(ct), aad: [9, 9], sender: Curve25519.KeyAgreement.PrivateKey().publicKey))
+            XCTAssertEqual(recipient.open(enc: Array(sender.encapsulatedKey), ct: Array(ct), aad: [9, 9], sender: device.publicKey, info: SealSuite.info), plaintext)
+            XCTAssertNil(recipient.open(enc: Array(sender.encapsulatedKey), ct: Array(ct), aad: [9, 8], sender: device.publicKey, info: SealSuite.info))
+            XCTAssertNil(recipient.open(enc: Array(sender.encapsulatedKey), ct: Array(ct), aad: [9, 9], sender: Curve25519.KeyAgreement.PrivateKey().publicKey, info: SealSuite.info))
         }
-        XCTAssertNil(recipient.open(enc: [1, 2, 3], ct: Array(repeating: 0, count: 20), aad: [], sender: device.publicKey))
+        XCTAssertNil(recipient.open(enc: [1, 2, 3], ct: Array(repeating: 0, count: 20), aad: [], sender: device.publicKey, info: SealSuite.info))
     }
 }
 
@@ -63,11 +63,11 @@ extension HPKEAuthSenderTests {
     /// is not a v1 capture event or does not belong to the envelope's header.
     func testOpenerChecksTheSealedHeaderAndVersion() throws {
         let server = Curve25519.KeyAgreement.PrivateKey(), device = Curve25519.KeyAgreement.PrivateKey()
-        let sender = try HPKEAuthSender(recipient: server.publicKey, sender: device, info: SealSuite.info)
+        let sender = try HPKEAuthSender(recipient: server.publicKey, sender: device, info: SealSuite.singleShotInfo)
         let opener = EnvelopeOpener(serverKeys: [server])
         func envelope(_ json: String, seq: UInt64 = 7) throws -> Envelope {
             let (enc, ct) = try sender.seal(Array(json.utf8), aad: SealSuite.aad(id: "e1", device: "t1", seq: seq))
-            return Envelope(id: "e1", device: "t1", seq: seq, sealedAt: "2026-11-23T00:00:00.000Z", suite: SealSuite.name,
+            return Envelope(id: "e1", device: "t1", seq: seq, sealedAt: "2026-11-23T00:00:00.000Z", suite: SealSuite.singleShotName,
                             keyID: X25519KeyPEM.keyID(of: server.publicKey), enc: Data(enc).base64EncodedString(), ct: Data(ct).base64EncodedString())
         }
         let good = #"{"device":"t1","id":"e1","seq":7,"v":1}"#
@@ -85,5 +85,74 @@ extension HPKEAuthSenderTests {
         }
         // The full open still wants a whole capture event.
         XCTAssertThrowsError(try opener.open(try envelope(good), deviceKeys: [device.publicKey]))
+    }
+}
+
+extension HPKEAuthSenderTests {
+    /// The export construction (`SealSuite.name`): what swift-crypto's `HPKE.Recipient`
+    /// exports from a group's context is the key and nonce each envelope was sealed with.
+    func testSwiftCryptoExportsTheKeysOfAGroupsEnvelopes() throws {
+        let server = Curve25519.KeyAgreement.PrivateKey(), device = Curve25519.KeyAgreement.PrivateKey()
+        let sealer = EnvelopeSealer(device: "t1", deviceKey: device, serverKey: server.publicKey)
+        let group = try sealer.group(sealedAtNanos: 1_800_000_000_000_000_000)
+        let events = (1...5).map { seq in
+            CaptureEvent(id: "e\(seq)", device: "t1", seq: UInt64(seq),
+                         scan: Scan(readerID: "r", bytes: Array("OBJ-\(seq)".utf8), wallNanos: 1, monotonicNanos: 1), tag: .unknown)
+        }
+        let envelopes = try events.map { try group.seal($0) }
+        XCTAssertEqual(Set(envelopes.map(\.enc)).count, 1, "one context, one encapsulated key for the group")
+        XCTAssertEqual(Set(envelopes.map(\.ct)).count, 5)
+        let enc = Data(base64Encoded: envelopes[0].enc)!
+        var recipient = try HPKE.Recipient(privateKey: server, ciphersuite: SealSuite.ciphersuite, info: SealSuite.info,
+                                           encapsulatedKey: enc, authenticatedBy: device.publicKey)
+        for (event, envelope) in zip(events, envelopes).reversed() {
+            XCTAssertEqual(envelope.suite, SealSuite.name)
+            let aad = SealSuite.aad(id: envelope.id, device: envelope.device, seq: envelope.seq)
+            let okm = try recipient.exportSecret(context: SealSuite.exporterContext(aad: aad), outputByteCount: 44).withUnsafeBytes { Array($0) }
+            let ct = Data(base64Encoded: envelope.ct)!
+            let box = try AES.GCM.SealedBox(nonce: AES.GCM.Nonce(data: okm[32..<44]), ciphertext: ct.dropLast(16), tag: ct.suffix(16))
+            let plain = try AES.GCM.open(box, using: SymmetricKey(data: okm[0..<32]), authenticating: aad)
+            XCTAssertEqual(Array(plain), try event.jsonBytes())
+        }
+        // A second group gets a fresh context.
+        XCTAssertNotEqual(try sealer.group(sealedAtNanos: 1).seal(events[0]).enc, envelopes[0].enc)
+    }
+
+    /// Our recipient opens a group's envelopes in any order, keeps the context for the rest,
+    /// and still refuses a ciphertext moved under another header of the same group, another
+    /// sender (also once the right sender's context is cached) and the other suite's info.
+    func testRecipientOpensExportedEnvelopesAndRefusesMovedOnes() throws {
+        let server = Curve25519.KeyAgreement.PrivateKey(), device = Curve25519.KeyAgreement.PrivateKey()
+        let group = try EnvelopeSealer(device: "t1", deviceKey: device, serverKey: server.publicKey).group(sealedAtNanos: 1)
+        let envelopes = try (1...4).map { seq in
+            try group.seal(CaptureEvent(id: "e\(seq)", device: "t1", seq: UInt64(seq),
+                                        scan: Scan(readerID: "r", bytes: [UInt8(seq)], wallNanos: 1, monotonicNanos: 1), tag: .unknown))
+        }
+        let recipient = HPKEAuthRecipient(privateKey: server)
+        func open(_ e: Envelope, ctFrom other: Envelope? = nil, sender: Curve25519.KeyAgreement.PublicKey? = nil, info: Data = SealSuite.info) -> [UInt8]? {
+            let aad = SealSuite.aad(id: e.id, device: e.device, seq: e.seq)
+            return recipient.openExported(enc: Array(Data(base64Encoded: e.enc)!), ct: Array(Data(base64Encoded: (other ?? e).ct)!), aad: aad,
+                                          exporterContext: SealSuite.exporterContext(aad: aad), sender: sender ?? device.publicKey, info: info)
+        }
+        for e in [envelopes[2], envelopes[0], envelopes[3], envelopes[1]] {
+            let plain = try XCTUnwrap(open(e))
+            XCTAssertEqual(try JSONDecoder().decode(EventHeader.self, from: Data(plain)).seq, e.seq)
+        }
+        XCTAssertNil(open(envelopes[0], ctFrom: envelopes[1]), "a ciphertext is bound to its own header")
+        XCTAssertNil(open(envelopes[0], sender: Curve25519.KeyAgreement.PrivateKey().publicKey))
+        XCTAssertNil(open(envelopes[0], info: SealSuite.singleShotInfo))
+        XCTAssertNotNil(open(envelopes[0]))
+        // And the opener, end to end, for both suites.
+        let opener = EnvelopeOpener(serverKeys: [server])
+        XCTAssertEqual(try opener.openHeader(envelopes[1], deviceKeys: [device.publicKey]).header.seq, 2)
+        var relabelled = envelopes[1]
+        relabelled.suite = SealSuite.singleShotName
+        XCTAssertThrowsError(try opener.openHeader(relabelled, deviceKeys: [device.publicKey])) {
+            XCTAssertEqual($0 as? EnvelopeOpener.OpenError, .authenticationFailed)
+        }
+        relabelled.suite = "HPKE-something-else"
+        XCTAssertThrowsError(try opener.openHeader(relabelled, deviceKeys: [device.publicKey])) {
+            XCTAssertEqual($0 as? EnvelopeOpener.OpenError, .unsupportedSuite("HPKE-something-else"))
+        }
     }
 }

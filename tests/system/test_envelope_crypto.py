@@ -7,6 +7,7 @@ both halves of the HPKE output are altered one at a time: pyhpke must fail to op
 and the real case-server must reject it while still accepting the unaltered original.
 """
 import base64
+import os
 import hashlib
 import json
 import ssl
@@ -16,14 +17,21 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.serialization import (Encoding, PublicFormat, load_pem_private_key,
                                                           load_pem_public_key)
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pyhpke import AEADId, CipherSuite, KDFId, KEMId, KEMKey, OpenError
 
 
 
-# Wire format v1: DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM, auth mode.
+# The wire format's suite: DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM, auth mode; one
+# context per group of envelopes, each envelope under key ‖ nonce from the context's exporter.
 SUITE = CipherSuite.new(KEMId.DHKEM_X25519_HKDF_SHA256, KDFId.HKDF_SHA256, AEADId.AES256_GCM)
-SUITE_NAME = "HPKE-Base/Auth-X25519-SHA256-AES256GCM"
-INFO = b"gatewayd envelope v1"
+SUITE_NAME = "HPKE-Auth-X25519-SHA256-AES256GCM-Export"
+INFO = b"gatewayd envelope v2"
+EXPORTER_LABEL = b"gatewayd envelope key\n"
+# The first construction (one single-shot context per envelope), which servers still open.
+SINGLE_SHOT_NAME = "HPKE-Base/Auth-X25519-SHA256-AES256GCM"
+SINGLE_SHOT_INFO = b"gatewayd envelope v1"
 
 
 def aad(env):
@@ -31,11 +39,16 @@ def aad(env):
 
 
 def hpke_open(env, server_sk, sender_pk, info=INFO):
-    """Opens one envelope in HPKE auth mode (pks given, no PSK) and returns the plaintext."""
+    """Opens one envelope in HPKE auth mode (pks given, no PSK) and returns the plaintext:
+    SetupAuthR, then AES-256-GCM under Export("gatewayd envelope key\\n" ‖ aad, 44) = key ‖ nonce."""
     enc = base64.b64decode(env["enc"], validate=True)
     ct = base64.b64decode(env["ct"], validate=True)
     ctx = SUITE.create_recipient_context(enc, server_sk, info=info, pks=sender_pk)
-    return ctx.open(ct, aad=aad(env))
+    okm = ctx.export(EXPORTER_LABEL + aad(env), 44)
+    try:
+        return AESGCM(okm[:32]).decrypt(okm[32:], ct, aad(env))
+    except InvalidTag as e:
+        raise OpenError("AES-256-GCM: authentication failed") from e
 
 
 def raw_public(pub):
@@ -124,7 +137,7 @@ def test_spooled_envelopes_open_with_an_independent_hpke_implementation(site):
     with pytest.raises(OpenError):
         hpke_open(env, server_sk, stranger)  # auth mode, another sender key
     with pytest.raises(OpenError):
-        hpke_open(env, server_sk, device_pk, info=b"gatewayd envelope v2")
+        hpke_open(env, server_sk, device_pk, info=SINGLE_SHOT_INFO)
     with pytest.raises(OpenError):
         hpke_open(env, KEMKey.from_pyca_cryptography_key(X25519PrivateKey.generate()), device_pk)
 
@@ -173,3 +186,52 @@ def test_tampered_envelopes_do_not_open_and_case_server_rejects_them(site):
     assert [(e["id"], e["device"], e["seq"], e["text"]) for e in stored["events"]] == \
         [(original["id"], site.device, original["seq"], "ACME-4711")]
     assert stored["rejected"] == len(variants)
+
+
+def test_a_bursts_envelopes_share_a_context_but_open_one_by_one(site):
+    """A burst is sealed in one HPKE context (one enc): pyhpke opens each envelope alone and in
+    any order, and a ciphertext moved to another envelope of the same group does not open."""
+    labels = [f"ACME-{i:04d}" for i in range(40)]
+    site.write_config()
+    gw = site.start_gateway()
+    fd = site.open_fifo()
+    os.write(fd, "".join(l + "\n" for l in labels).encode())  # one write: one group
+    site.wait_spooled(len(labels))
+    gw.kill()
+    gw.wait()
+    envs = [json.loads(row[2]) for row in site.spool_rows()]
+    assert len(envs) == len(labels)
+    assert len({e["enc"] for e in envs}) < len(envs), "envelopes of one burst share a context"
+    server, device = load_keys(site)
+    server_sk = KEMKey.from_pyca_cryptography_key(server)
+    device_pk = KEMKey.from_pyca_cryptography_key(device)
+    for env in reversed(envs):
+        assert json.loads(hpke_open(env, server_sk, device_pk))["seq"] == env["seq"]
+    same = [e for e in envs if e["enc"] == envs[0]["enc"]]
+    assert len(same) >= 2
+    with pytest.raises(OpenError):
+        hpke_open(dict(same[0], ct=same[1]["ct"]), server_sk, device_pk)
+    assert sorted(json.loads(hpke_open(e, server_sk, device_pk))["text"] for e in envs) == labels
+
+
+def test_case_server_still_opens_single_shot_envelopes(site):
+    """Spools written before the export construction hold single-shot envelopes
+    (SINGLE_SHOT_NAME): one sealed by pyhpke with the device's key is accepted and stored."""
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key as load_sk
+    server, _ = load_keys(site)
+    device_sk = KEMKey.from_pyca_cryptography_key(load_sk((site.root / "device.key").read_bytes(), password=None))
+    server_pk = KEMKey.from_pyca_cryptography_key(server.public_key())
+    env = {"id": "0190f3a2-7c4e-7d51-9a3b-2f1e0c9d8b7a", "device": site.device, "seq": 1,
+           "sealed_at": "2026-11-30T10:00:00.000Z", "suite": SINGLE_SHOT_NAME,
+           "key_id": hashlib.sha256(raw_public(server.public_key())).digest()[:8].hex()}
+    event = {"v": 1, "id": env["id"], "device": site.device, "seq": 1, "reader": "old0",
+             "captured_at": "2026-11-30T10:00:00.000Z", "monotonic_ns": 1, "text": "ACME-OLD1",
+             "raw": base64.b64encode(b"ACME-OLD1").decode(), "tag": {"class": "unknown"}}
+    enc, sender = SUITE.create_sender_context(server_pk, info=SINGLE_SHOT_INFO, sks=device_sk)
+    env["enc"] = base64.b64encode(enc).decode()
+    env["ct"] = base64.b64encode(sender.seal(json.dumps(event, sort_keys=True).encode(), aad=aad(env))).decode()
+    site.start_server()
+    assert [r["status"] for r in post(site, {"envelopes": [env]})["results"]] == ["accepted"]
+    # The same bytes under the current suite's name are another construction: refused.
+    assert post(site, {"envelopes": [dict(env, suite=SUITE_NAME)]})["results"][0]["status"] == "rejected"
+    assert [e["text"] for e in site.events()["events"]] == ["ACME-OLD1"]

@@ -55,9 +55,9 @@ public struct CaptureSealer: Sendable {
     }
 
     /// The second half: redaction and sealing, independent for each event (the reader's group
-    /// runs it on all cores).
-    public func redactAndSeal(_ event: CaptureEvent, sealedAtNanos: Int64) throws -> Envelope {
-        try sealer.seal(redactor.redact(event).event, sealedAtNanos: sealedAtNanos)
+    /// runs it on all cores, in one HPKE context: `EnvelopeSealer.group`).
+    public func redactAndSeal(_ event: CaptureEvent, in group: SealingGroup) throws -> Envelope {
+        try group.seal(redactor.redact(event).event)
     }
 
     /// A heartbeat passes the redaction rules too (its location is coarsened like a scan's).

@@ -7,7 +7,8 @@ import Foundation
 /// tests can prove what the server will accept.
 public struct EnvelopeOpener: Sendable {
     private let serverKeys: [String: Curve25519.KeyAgreement.PrivateKey]
-    /// One per server key: opens with DH(server, device) kept per device (`HPKEAuthRecipient`).
+    /// One per server key: opens with DH(server, device) kept per device and recent contexts
+    /// kept per group (`HPKEAuthRecipient`).
     private let recipients: [String: HPKEAuthRecipient]
 
     /// - Parameter serverKeys: the server's private keys; more than one during rotation.
@@ -15,7 +16,7 @@ public struct EnvelopeOpener: Sendable {
         var byID: [String: Curve25519.KeyAgreement.PrivateKey] = [:]
         for k in serverKeys { byID[X25519KeyPEM.keyID(of: k.publicKey)] = k }
         self.serverKeys = byID
-        recipients = byID.mapValues { HPKEAuthRecipient(privateKey: $0, info: SealSuite.info) }
+        recipients = byID.mapValues { HPKEAuthRecipient(privateKey: $0) }
     }
 
     /// Named server keys: `id → key`, for key ids set by hand (`[server] key_id`); every key
@@ -24,7 +25,7 @@ public struct EnvelopeOpener: Sendable {
         var byID = namedServerKeys
         for k in namedServerKeys.values { byID[X25519KeyPEM.keyID(of: k.publicKey)] = k }
         self.serverKeys = byID
-        recipients = byID.mapValues { HPKEAuthRecipient(privateKey: $0, info: SealSuite.info) }
+        recipients = byID.mapValues { HPKEAuthRecipient(privateKey: $0) }
     }
 
     /// Every key id this opener answers to, sorted.
@@ -49,15 +50,24 @@ public struct EnvelopeOpener: Sendable {
     /// (canonical JSON), so a server can store exactly what the terminal sent without decoding
     /// and encoding the whole event.
     public func openHeader(_ envelope: Envelope, deviceKeys: [Curve25519.KeyAgreement.PublicKey]) throws(OpenError) -> (header: EventHeader, plaintext: Data) {
-        guard envelope.suite == SealSuite.name else { throw .unsupportedSuite(envelope.suite) }
+        let exported: Bool
+        switch envelope.suite {
+        case SealSuite.name: exported = true
+        case SealSuite.singleShotName: exported = false
+        default: throw .unsupportedSuite(envelope.suite)
+        }
         guard let recipient = recipients[envelope.keyID] else { throw .unknownKeyID(envelope.keyID) }
         guard !deviceKeys.isEmpty else { throw .unknownDevice(envelope.device) }
-        guard let enc = Data(base64Encoded: envelope.enc), let ct = Data(base64Encoded: envelope.ct) else {
+        guard let enc = Data(base64Encoded: envelope.enc).map(Array.init), let ct = Data(base64Encoded: envelope.ct).map(Array.init) else {
             throw .malformed("enc or ct is not base64")
         }
         let aad = SealSuite.aad(id: envelope.id, device: envelope.device, seq: envelope.seq)
         // Two keys while a device's key is rotated: the first that opens it is the sender's.
-        let opened = deviceKeys.lazy.compactMap { recipient.open(enc: Array(enc), ct: Array(ct), aad: aad, sender: $0) }.first.map { Data($0) }
+        let opened = deviceKeys.lazy.compactMap { key in
+            exported
+                ? recipient.openExported(enc: enc, ct: ct, aad: aad, exporterContext: SealSuite.exporterContext(aad: aad), sender: key, info: SealSuite.info)
+                : recipient.open(enc: enc, ct: ct, aad: aad, sender: key, info: SealSuite.singleShotInfo)
+        }.first.map { Data($0) }
         guard let plaintext = opened else { throw .authenticationFailed }
         let header: EventHeader
         do {

@@ -1,22 +1,22 @@
 import Crypto
 import Foundation
 
-/// Seals capture events into envelopes for one server key.
+/// Seals capture events into envelopes for one server key (and the next, during rotation).
 ///
-/// Each envelope gets its own HPKE context (a fresh ephemeral key): envelopes are independent,
-/// may be delivered in any order or twice, and the gateway keeps no state that could decrypt
-/// what it has already sealed — a stolen terminal leaks no past scans from its spool.
+/// Envelopes are independent: each opens on its own, may be delivered in any order or twice,
+/// and the gateway keeps no state that could decrypt what it has already sealed — a stolen
+/// terminal leaks no past scans from its spool. Envelopes sealed together share one HPKE
+/// context (`SealingGroup`), which makes a burst cheap without tying them to each other.
 public struct EnvelopeSealer: Sendable {
     public let device: String
     public let serverKeyID: String
     private let serverKey: Curve25519.KeyAgreement.PublicKey
-    private let deviceKey: Curve25519.KeyAgreement.PrivateKey
     /// Server key rotation: the next key and the wall-clock time from which to seal to it.
     public let next: NextServerKey?
-    /// RFC 9180 Auth-mode sealing with the static DH computed once, per server key; nil (then
-    /// swift-crypto's `HPKE.Sender` seals) only for a key no DH can be made with.
-    private let fast: HPKEAuthSender?
-    private let fastNext: HPKEAuthSender?
+    /// RFC 9180 Auth mode with DH(device, server) computed once, per server key; nil only for
+    /// a server key no DH can be made with (a low-order point), which `group` then reports.
+    private let sender: HPKEAuthSender?
+    private let senderNext: HPKEAuthSender?
 
     public struct NextServerKey: Sendable {
         public var key: Curve25519.KeyAgreement.PublicKey
@@ -29,15 +29,24 @@ public struct EnvelopeSealer: Sendable {
         }
     }
 
+    public enum SealError: Error, CustomStringConvertible {
+        case unusableServerKey(keyID: String)
+        public var description: String {
+            switch self {
+            case .unusableServerKey(let id):
+                return "server public key \(id) is not a usable X25519 key (no shared secret can be made with it); check [server] public_key"
+            }
+        }
+    }
+
     public init(device: String, deviceKey: Curve25519.KeyAgreement.PrivateKey,
                 serverKey: Curve25519.KeyAgreement.PublicKey, serverKeyID: String? = nil, next: NextServerKey? = nil) {
         self.device = device
-        self.deviceKey = deviceKey
         self.serverKey = serverKey
         self.serverKeyID = serverKeyID ?? X25519KeyPEM.keyID(of: serverKey)
         self.next = next
-        fast = try? HPKEAuthSender(recipient: serverKey, sender: deviceKey, info: SealSuite.info)
-        fastNext = next.flatMap { try? HPKEAuthSender(recipient: $0.key, sender: deviceKey, info: SealSuite.info) }
+        sender = try? HPKEAuthSender(recipient: serverKey, sender: deviceKey, info: SealSuite.info)
+        senderNext = next.flatMap { try? HPKEAuthSender(recipient: $0.key, sender: deviceKey, info: SealSuite.info) }
     }
 
     /// The key id and key an envelope sealed at `nanos` goes to.
@@ -46,25 +55,18 @@ public struct EnvelopeSealer: Sendable {
         return (serverKeyID, serverKey)
     }
 
-    public func seal(_ event: CaptureEvent, sealedAtNanos: Int64) throws -> Envelope {
-        precondition(event.device == device, "event sealed for another device")
+    /// A fresh HPKE context for the envelopes sealed at `sealedAtNanos` (one fresh ephemeral
+    /// key, one DH): seal a group with it, then let it go.
+    public func group(sealedAtNanos: Int64) throws -> SealingGroup {
         let toNext = next.map { sealedAtNanos >= $0.fromNanos } ?? false
-        let (keyID, recipientKey) = recipient(atNanos: sealedAtNanos)
-        let aad = SealSuite.aad(id: event.id, device: device, seq: event.seq)
-        let plaintext = try event.jsonBytes()
-        let enc: [UInt8], ct: [UInt8]
-        if let fast = toNext ? fastNext : self.fast {
-            (enc, ct) = try fast.seal(plaintext, aad: aad)
-        } else {
-            var sender = try HPKE.Sender(recipientKey: recipientKey, ciphersuite: SealSuite.ciphersuite,
-                                         info: SealSuite.info, authenticatedBy: deviceKey)
-            ct = Array(try sender.seal(plaintext, authenticating: aad))
-            enc = Array(sender.encapsulatedKey)
-        }
-        return Envelope(
-            id: event.id, device: device, seq: event.seq,
-            sealedAt: RFC3339.format(unixNanos: sealedAtNanos),
-            suite: SealSuite.name, keyID: keyID,
-            enc: Data(enc).base64EncodedString(), ct: Data(ct).base64EncodedString())
+        let (keyID, _) = recipient(atNanos: sealedAtNanos)
+        guard let sender = toNext ? senderNext : sender else { throw SealError.unusableServerKey(keyID: keyID) }
+        let (enc, context) = try sender.context()
+        return SealingGroup(device: device, keyID: keyID, sealedAtNanos: sealedAtNanos, enc: enc, exporterSecret: context.exporterSecret)
+    }
+
+    /// One envelope in a context of its own.
+    public func seal(_ event: CaptureEvent, sealedAtNanos: Int64) throws -> Envelope {
+        try group(sealedAtNanos: sealedAtNanos).seal(event)
     }
 }

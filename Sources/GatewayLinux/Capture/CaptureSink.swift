@@ -61,14 +61,16 @@ public final class CaptureSink: Sendable {
         let now = Clocks.wallNanos()
         var classes: [String: Int] = [:]
         var misreads: [String: Int] = [:]
-        // In order: numbers, classification, operator sessions. Then redaction and HPKE, the
+        // One HPKE context for the group (one ephemeral key, one DH), whatever its size.
+        let group = Result { try sealer.sealer.group(sealedAtNanos: now) }
+        // In order: numbers, classification, operator sessions. Then redaction and sealing, the
         // costly and independent part, on all cores (`Spool.append`).
         let result = try spool.append(scans, nowNanos: now, mark: mark, prepare: { scan, seq in
             let event = sealer.unredacted(scan, id: nextID(scan.wallNanos), seq: seq, context: contextFor)
             classes[event.tag.kind.rawValue, default: 0] += 1
             if let m = event.misread { misreads["misread_" + Self.labelSafe(m.format), default: 0] += 1 }
             return event
-        }, seal: { event in try sealer.redactAndSeal(event, sealedAtNanos: now) })
+        }, seal: { event in try sealer.redactAndSeal(event, in: try group.get()) })
         let reader = scans.first?.readerID ?? "-"
         GatewayMetrics.scansSpooled(reader: reader, byClass: classes)
         for (reason, n) in misreads { GatewayMetrics.decodeFailure(reader: reader, reason: reason, count: n) }
