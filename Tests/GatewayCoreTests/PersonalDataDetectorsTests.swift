@@ -41,3 +41,40 @@ final class PersonalDataDetectorsTests: XCTestCase {
         }
     }
 }
+
+extension PersonalDataDetectorsTests {
+    /// 100,000 random texts over an alphabet built to hit every detector and its edges
+    /// (digit runs, X, +, 0086, separators, @ and dots, hex letters) mixed with what makes
+    /// characters differ from bytes: full-width forms, the ideographic space, CR LF (one
+    /// character), combining marks, CJK. The byte-code detectors must find exactly what the
+    /// Character-walking reference finds.
+    func testByteCodesAgreeWithTheCharacterReference() {
+        let alphabet: [String] = ["0", "1", "3", "8", "6", "4", "9", "5", "2", "7", "X", "x", "+", "0086", "-", " ", "@", ".", "a", "E", "F",
+                                  "m", "_", "G", "g", "A", "z", "TEL", "ID", "ab", "\u{FF11}", "\u{FF18}", "\u{FF20}", "\u{3000}", "\r\n", "\r", "\n", "e\u{301}", "张", "1\u{FE0F}",
+                                  "13812345678", "11010519491231002", "4111111111111111", "a.b@ex.com", "+86", "co"]
+        var rng = SplitMix64(seed: 0x5eed)
+        var mismatches: [String] = []
+        for _ in 0..<100_000 {
+            let n = Int(rng.next() % 14)
+            let text = (0..<n).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }.joined()
+            if PersonalDataDetectors.detect(text) != CharacterDetectors.detect(text) {
+                mismatches.append(text)
+                if mismatches.count > 5 { break }
+            }
+        }
+        XCTAssertEqual(mismatches, [])
+    }
+}
+
+/// A small deterministic generator for the differential tests.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE5_E4B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -33,6 +33,25 @@ public struct Envelope: Codable, Sendable, Equatable {
     }
 }
 
+extension Envelope {
+    /// The envelope as stored in the spool and sent: JSON with sorted keys, the same bytes
+    /// `JSONEncoder` with `.sortedKeys, .withoutEscapingSlashes` makes, written directly.
+    public func jsonBytes() -> [UInt8] {
+        var w = JSONWriter(capacity: 160 + ct.utf8.count)
+        w.raw("{")
+        w.key("ct", first: true); w.string(ct)
+        w.key("device"); w.string(device)
+        w.key("enc"); w.string(enc)
+        w.key("id"); w.string(id)
+        w.key("key_id"); w.string(keyID)
+        w.key("sealed_at"); w.string(sealedAt)
+        w.key("seq"); w.integer(seq)
+        w.key("suite"); w.string(suite)
+        w.raw("}")
+        return w.bytes
+    }
+}
+
 /// `POST /v1/envelopes` request body.
 public struct EnvelopeBatch: Codable, Sendable {
     public var envelopes: [Envelope]

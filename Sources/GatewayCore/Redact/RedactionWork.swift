@@ -14,6 +14,7 @@ struct RedactionWork {
     var contentChanged = false
     var rawWithheld = false
     var binaryDetections: [PersonalDataKind]?
+    var detected: [String: [Detection]] = [:]
 
     init(event: CaptureEvent, redactor: Redactor) {
         e = event
@@ -23,6 +24,15 @@ struct RedactionWork {
            let obj = try? JSONSerialization.jsonObject(with: Data(t.utf8)), obj is [String: Any] {
             payload = obj
         }
+    }
+
+    /// What the detectors find in `s`, found once per text: each detector rule looks at the
+    /// same fields, and most texts pass every rule unchanged.
+    mutating func detections(in s: String) -> [Detection] {
+        if let known = detected[s] { return known }
+        let found = PersonalDataDetectors.detect(s)
+        detected[s] = found
+        return found
     }
 
     mutating func fire(_ rule: RedactionRule, _ field: String, _ kind: PersonalDataKind?, _ before: String, _ after: String) {
@@ -116,9 +126,11 @@ struct RedactionWork {
         var subs: [(String, String)] = []
         let protected = protectedValues()
         func scan(_ s: String, _ field: String, protecting: [String]) {
+            let found = detections(in: s).filter { kinds.contains($0.kind) }
+            guard !found.isEmpty else { return }
             let chars = Array(s)
             let guarded = Self.characterRanges(of: protecting + outputs, in: chars)
-            for d in PersonalDataDetectors.detect(s) where kinds.contains(d.kind) {
+            for d in found {
                 // Skip what lies wholly inside a tag id or an earlier replacement; a match that
                 // reaches beyond one (a mask's kept "…5678" running into an address) is real.
                 if guarded.contains(where: { $0.lowerBound <= d.range.lowerBound && d.range.upperBound <= $0.upperBound }) { continue }
@@ -268,8 +280,9 @@ struct RedactionWork {
         } else if contentChanged || rawWithheld {
             e.raw = nil
         }
+        guard !fired.isEmpty else { e.redactions = nil; return }
         let order = Dictionary(redactor.rules.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
-        e.redactions = fired.isEmpty ? nil : fired.sorted { order[$0, default: 0] < order[$1, default: 0] }
+        e.redactions = fired.sorted { order[$0, default: 0] < order[$1, default: 0] }
     }
 
     // MARK: helpers

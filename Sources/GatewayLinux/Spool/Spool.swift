@@ -100,14 +100,6 @@ public final class Spool: Sendable {
         return m
     }
 
-    /// Envelope bodies as stored and sent (canonical: sorted keys). JSONEncoder is safe to use
-    /// from several threads at once.
-    static let encoder: JSONEncoder = {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return e
-    }()
-
     static func counter(_ db: Database, _ key: String) throws -> Int {
         try Int.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key]) ?? 0
     }
@@ -147,7 +139,7 @@ public final class Spool: Sendable {
                 let first = seq - UInt64(scans.count) + 1
                 let rows = try ParallelMap.map(prepared) { p -> (UInt64, String, Data) in
                     let envelope = try seal(p)
-                    return (envelope.seq, envelope.id, try Self.encoder.encode(envelope))
+                    return (envelope.seq, envelope.id, Data(envelope.jsonBytes()))
                 }
                 precondition(rows.first?.0 == first, "seal must keep the sequence number prepare was given")
                 let addingBytes = rows.reduce(0) { $0 + $1.2.count }
