@@ -27,5 +27,11 @@ final class DeviceMatchTests: XCTestCase {
         XCTAssertTrue(Glob.matches("", ""))
         XCTAssertFalse(Glob.matches("", "x"))
         XCTAssertFalse(Glob.matches(String(repeating: "*a", count: 50) + "b", String(repeating: "a", count: 200)))
+        // `?` is one character, also where characters are not bytes.
+        XCTAssertTrue(Glob.matches("payload.?名", "payload.姓名"))
+        XCTAssertFalse(Glob.matches("payload.??名", "payload.姓名"))
+        XCTAssertTrue(Glob.matches("a?b", "a\r\nb"), "CR LF is one character")
+        XCTAssertTrue(Glob.matches("gs1.725?", "gs1.7251"))
+        XCTAssertFalse(Glob.matches("gs1.725?", "gs1.72511"))
     }
 }

@@ -114,11 +114,12 @@ public struct CaptureEvent: Codable, Sendable, Equatable {
         locationAnomalies = c.anomalies.isEmpty ? nil : c.anomalies
     }
 
-    /// Canonical JSON (sorted keys) so that equal events seal equal plaintexts.
+    /// Canonical JSON (sorted keys) so that equal events seal equal plaintexts; written
+    /// directly (CaptureEventJSON.swift), the same bytes as `JSONEncoder` with sorted keys.
     public func jsonBytes() throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Array(try encoder.encode(self))
+        var w = JSONWriter(capacity: 512)
+        try writeJSON(to: &w)
+        return w.bytes
     }
 
     public static func decode(_ bytes: some Collection<UInt8>) throws -> CaptureEvent {

@@ -35,7 +35,36 @@ enum HPKEKeySchedule {
 
     /// `Context.Export(exporter_context, L)` = LabeledExpand(exporter_secret, "sec", exporter_context, L).
     static func export(_ exporterSecret: SymmetricKey, context: [UInt8], length: Int) -> [UInt8] {
-        exporterSecret.withUnsafeBytes { labeledExpand(prk: Array($0), label: "sec", info: context, length: length, suite: hpkeSuiteID) }
+        Exporter(exporterSecret).export(context: context, length: length)
+    }
+
+    /// A context's secret export interface, keyed once: each export is then HKDF-Expand's
+    /// HMACs from a copy of the keyed state (one export per envelope of a group).
+    struct Exporter: Sendable {
+        /// HMAC-SHA256 keyed with the exporter secret; only ever copied, never updated in place.
+        private let keyed: HMAC<SHA256>
+
+        init(_ exporterSecret: SymmetricKey) {
+            keyed = HMAC<SHA256>(key: exporterSecret)
+        }
+
+        /// LabeledExpand(exporter_secret, "sec", context, length).
+        func export(context: [UInt8], length: Int) -> [UInt8] {
+            precondition(length > 0 && length <= 255 * 32)
+            let info = [UInt8(length >> 8), UInt8(length & 0xFF)] + versionLabel + hpkeSuiteID + Array("sec".utf8) + context
+            var out: [UInt8] = []
+            out.reserveCapacity(length + 32)
+            var counter: UInt8 = 1
+            while out.count < length {
+                var h = keyed
+                h.update(data: out.suffix(32))
+                h.update(data: info)
+                h.update(data: [counter])
+                out.append(contentsOf: h.finalize())
+                counter += 1
+            }
+            return Array(out.prefix(length))
+        }
     }
 
     /// `mode_auth ‖ psk_id_hash ‖ info_hash` for `info` (psk and psk_id empty).

@@ -8,27 +8,27 @@ import Foundation
 ///
 /// Made by `EnvelopeSealer.group(sealedAtNanos:)` just before a group is sealed and dropped
 /// right after: the gateway keeps nothing that could open what it spooled (the ephemeral
-/// private key never leaves `HPKEAuthSender.context`, the exporter secret lives in a
-/// `SymmetricKey`, whose storage is zeroed when freed).
+/// private key never leaves `HPKEAuthSender.context`, the exporter secret lives only in the
+/// keyed HMAC state, freed with the group).
 public struct SealingGroup: Sendable {
     public let device: String
     public let keyID: String
     let sealedAt: String
     let enc: String
-    let exporterSecret: SymmetricKey
+    let exporter: HPKEKeySchedule.Exporter
 
     init(device: String, keyID: String, sealedAtNanos: Int64, enc: [UInt8], exporterSecret: SymmetricKey) {
         self.device = device
         self.keyID = keyID
         self.sealedAt = RFC3339.format(unixNanos: sealedAtNanos)
         self.enc = Data(enc).base64EncodedString()
-        self.exporterSecret = exporterSecret
+        exporter = HPKEKeySchedule.Exporter(exporterSecret)
     }
 
     public func seal(_ event: CaptureEvent) throws -> Envelope {
         precondition(event.device == device, "event sealed for another device")
         let aad = SealSuite.aad(id: event.id, device: device, seq: event.seq)
-        let exported = HPKEKeySchedule.export(exporterSecret, context: SealSuite.exporterContext(aad: aad), length: SealSuite.exportLength)
+        let exported = exporter.export(context: SealSuite.exporterContext(aad: aad), length: SealSuite.exportLength)
         let (key, nonce) = SealSuite.keyAndNonce(exported)
         let box = try AES.GCM.seal(try event.jsonBytes(), using: key, nonce: nonce, authenticating: aad)
         var ct = Data(box.ciphertext)
