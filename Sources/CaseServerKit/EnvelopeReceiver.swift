@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GatewayCore
 import Logging
@@ -49,18 +50,18 @@ public struct EnvelopeReceiver: Sendable {
             results[o.index] = EnvelopeResult(id: o.header.id, status: fresh[k] ? .accepted : .duplicate)
         }
         if let committed { committed(zip(opened, fresh).filter(\.1).map(\.0.header)) }
-        for (k, o) in opened.enumerated() {
-            results[o.index] = EnvelopeResult(id: o.header.id, status: fresh[k] ? .accepted : .duplicate)
-        }
         return EnvelopeResults(results: results.map { $0! }, serverKeyIDs: opener.keyIDs)
     }
 
     /// Opens a batch's envelopes on all cores (HPKE is ~0.1 ms each), results in batch order.
     private func openAll(_ envelopes: [Envelope]) async -> [Result<(EventHeader, Data), EnvelopeOpener.OpenError>] {
         let chunks = min(ProcessInfo.processInfo.activeProcessorCount, envelopes.count)
-        let open: @Sendable (Envelope) -> Result<(EventHeader, Data), EnvelopeOpener.OpenError> = { [opener, devices] e in
+        // A batch comes from one terminal, or a few: look each device's keys up once.
+        var keys: [String: [Curve25519.KeyAgreement.PublicKey]] = [:]
+        for e in envelopes where keys[e.device] == nil { keys[e.device] = devices.keys(for: e.device) }
+        let open: @Sendable (Envelope) -> Result<(EventHeader, Data), EnvelopeOpener.OpenError> = { [opener, keys] e in
             Result { () throws(EnvelopeOpener.OpenError) in
-                let r = try opener.openHeader(e, deviceKeys: devices.keys(for: e.device))
+                let r = try opener.openHeader(e, deviceKeys: keys[e.device] ?? [])
                 return (r.header, r.plaintext)
             }
         }

@@ -27,7 +27,7 @@ final class GatewayConfigTests: XCTestCase {
         XCTAssertEqual(c.server.url, "https://cases.example.net", "trailing slash dropped")
         XCTAssertNil(c.server.caPath)
         XCTAssertEqual(c.spool.path, "/var/lib/gatewayd/spool.db")
-        XCTAssertEqual(c.forward.batchMax, 100)
+        XCTAssertEqual(c.forward.batchMax, 500)
         XCTAssertEqual(c.forward.backoffCap, .seconds(60))
         XCTAssertEqual(c.readers, [])
     }

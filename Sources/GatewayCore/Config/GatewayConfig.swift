@@ -253,10 +253,10 @@ public struct GatewayConfig: Sendable, Equatable {
             try sp.finish()
         }
 
-        var forward = Forward(batchMax: 100, backoffBase: .milliseconds(500), backoffCap: .seconds(60),
+        var forward = Forward(batchMax: 500, backoffBase: .milliseconds(500), backoffCap: .seconds(60),
                               connectTimeout: .seconds(5), requestTimeout: .seconds(30))
         if let fw = try top.table("forward") {
-            forward.batchMax = try fw.int("batch_max", default: 100, range: 1...10_000)
+            forward.batchMax = try fw.int("batch_max", default: 500, range: 1...10_000)
             let base = try fw.int("backoff_base_ms", default: 500, range: 1...600_000)
             let cap = try fw.int("backoff_cap_ms", default: 60_000, range: 1...3_600_000)
             guard cap >= base else {

@@ -19,8 +19,8 @@ public final class HPKEAuthRecipient: @unchecked Sendable {
     private var staticDH: [[UInt8]: [UInt8]] = [:]
     /// info → `mode_auth ‖ psk_id_hash ‖ info_hash`.
     private var keyScheduleContexts: [Data: [UInt8]] = [:]
-    /// enc ‖ sender ‖ info → exporter secret, oldest first out.
-    private var exporters: [[UInt8]: SymmetricKey] = [:]
+    /// enc ‖ sender ‖ info → the context's exporter (keyed once), oldest first out.
+    private var exporters: [[UInt8]: HPKEKeySchedule.Exporter] = [:]
     private var exporterOrder: [[UInt8]] = []
     private var exporterOldest = 0
     static let exporterCapacity = 4096
@@ -45,14 +45,16 @@ public final class HPKEAuthRecipient: @unchecked Sendable {
         let pkSm = Array(sender.rawRepresentation)
         let cacheKey = enc + pkSm + Array(info)
         let cached = lock.withLock { exporters[cacheKey] }
-        guard let secret = cached ?? context(enc: enc, sender: sender, info: info)?.exporterSecret else { return nil }
-        let (aeadKey, nonce) = SealSuite.keyAndNonce(HPKEKeySchedule.export(secret, context: exporterContext, length: SealSuite.exportLength))
+        guard let exporter = cached ?? context(enc: enc, sender: sender, info: info).map({ HPKEKeySchedule.Exporter($0.exporterSecret) }) else {
+            return nil
+        }
+        let (aeadKey, nonce) = SealSuite.keyAndNonce(exporter.export(context: exporterContext, length: SealSuite.exportLength))
         guard let plain = Self.aesOpen(ct, key: aeadKey, nonce: nonce, aad: aad) else { return nil }
-        if cached == nil { remember(cacheKey, secret) }
+        if cached == nil { remember(cacheKey, exporter) }
         return plain
     }
 
-    private func remember(_ cacheKey: [UInt8], _ secret: SymmetricKey) {
+    private func remember(_ cacheKey: [UInt8], _ exporter: HPKEKeySchedule.Exporter) {
         lock.withLock {
             guard exporters[cacheKey] == nil else { return }
             if exporters.count >= Self.exporterCapacity {
@@ -62,7 +64,7 @@ public final class HPKEAuthRecipient: @unchecked Sendable {
             } else {
                 exporterOrder.append(cacheKey)
             }
-            exporters[cacheKey] = secret
+            exporters[cacheKey] = exporter
         }
     }
 

@@ -4,14 +4,18 @@
 /// UTF-8 without making `Character`s (the redactor asks for every field of every rule, per scan).
 public enum Glob {
     public static func matches(_ pattern: String, _ text: String) -> Bool {
-        func plain(_ s: String) -> Bool { !s.utf8.contains { $0 >= 0x80 || $0 == 0x0D } }
-        if plain(pattern) && plain(text) {
-            return match(Array(pattern.utf8), Array(text.utf8), any: UInt8(ascii: "?"), star: UInt8(ascii: "*"))
+        var pattern = pattern, text = text
+        let plain: Bool? = pattern.withUTF8 { p in
+            text.withUTF8 { t in
+                func plain(_ b: UnsafeBufferPointer<UInt8>) -> Bool { !b.contains { $0 >= 0x80 || $0 == 0x0D } }
+                return plain(p) && plain(t) ? match(p, t, any: UInt8(ascii: "?"), star: UInt8(ascii: "*")) : nil
+            }
         }
-        return match(Array(pattern), Array(text), any: "?", star: "*")
+        return plain ?? match(Array(pattern), Array(text), any: "?", star: "*")
     }
 
-    static func match<E: Equatable>(_ p: [E], _ t: [E], any: E, star starSymbol: E) -> Bool {
+    static func match<C: RandomAccessCollection>(_ p: C, _ t: C, any: C.Element, star starSymbol: C.Element) -> Bool
+        where C.Index == Int, C.Element: Equatable {
         var pi = 0, ti = 0, star = -1, mark = 0
         while ti < t.count {
             if pi < p.count && (p[pi] == any || p[pi] == t[ti]) {

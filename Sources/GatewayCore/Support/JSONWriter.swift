@@ -19,6 +19,17 @@ public struct JSONWriter {
 
     public mutating func string(_ s: String) {
         bytes.append(UInt8(ascii: "\""))
+        var s = s
+        let plain = s.withUTF8 { u -> Bool in
+            // Most strings (ids, base64, labels) need no escaping: copy them whole.
+            guard !u.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else { return false }
+            bytes.append(contentsOf: u)
+            return true
+        }
+        if plain {
+            bytes.append(UInt8(ascii: "\""))
+            return
+        }
         for b in s.utf8 {
             switch b {
             case UInt8(ascii: "\""): bytes += [0x5C, 0x22]

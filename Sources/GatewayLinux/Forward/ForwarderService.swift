@@ -56,17 +56,28 @@ public struct ForwarderService: Service {
         defer { ticker.cancel() }
         await withGracefulShutdownHandler {
             var lingered = false
+            // The settle of the batch before (its envelopes leaving the spool: a write and an
+            // fsync) runs while the next batch is read and posted; true when it was written.
+            var settling: Task<Bool, Never>?
+            // While a settle is pending, the next batch starts after what was sent last.
+            var sentThrough: UInt64 = 0
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
                 var batch: [SpooledEnvelope]
                 let limit = machine.batchLimit(batchMax)
                 do {
-                    batch = try await spool.peek(limit: limit)
+                    batch = try await spool.peek(limit: limit, afterSeq: settling == nil ? 0 : sentThrough)
                 } catch {
                     logger.error("cannot read the spool", metadata: ["error": "\(error)"])
                     try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
                     continue
                 }
                 if batch.isEmpty {
+                    if let pending = settling {
+                        // Nothing beyond the batch being settled: let it land, then look again.
+                        _ = await pending.value
+                        settling = nil
+                        continue
+                    }
                     lingered = false
                     publishSpoolGauges()
                     _ = await bell.next()
@@ -90,12 +101,26 @@ public struct ForwarderService: Service {
                 Self.publish(status)
                 GatewayMetrics.attempt(outcome, plan: plan, circuitOpen: machine.circuit == .open,
                                        seconds: Double((ContinuousClock.now - started).milliseconds) / 1000)
-                do {
-                    try await spool.settle(remove: plan.remove, deadLetter: plan.deadLetter, nowNanos: Clocks.wallNanos())
-                } catch {
-                    logger.error("cannot update the spool after delivery; the batch will be sent again", metadata: ["error": "\(error)"])
+                // One settle at a time, in order. One that failed leaves its envelopes in the
+                // spool: they are sent again (the server answers `duplicate`), so the cursor
+                // goes back to the start once this one has landed too.
+                let previousFailed = await settling?.value == false
+                settling = Task { [spool, logger, self] in
+                    do {
+                        try await spool.settle(remove: plan.remove, deadLetter: plan.deadLetter, nowNanos: Clocks.wallNanos())
+                        publishSpoolGauges()
+                        return true
+                    } catch {
+                        logger.error("cannot update the spool after delivery; the batch will be sent again", metadata: ["error": "\(error)"])
+                        return false
+                    }
                 }
-                publishSpoolGauges()
+                sentThrough = batch.last!.seq
+                if previousFailed || plan.failure != nil {
+                    // After a failure nothing overlaps: the next attempt starts from the oldest.
+                    _ = await settling?.value
+                    settling = nil
+                }
                 for letter in plan.deadLetter {
                     logger.error("server rejected an envelope; kept as dead letter", metadata: ["id": "\(letter.id)", "reason": "\(letter.reason)"])
                 }
@@ -114,6 +139,9 @@ public struct ForwarderService: Service {
                     ])
                 }
             }
+            // What was delivered leaves the spool before the daemon stops.
+            _ = await settling?.value
+            publishSpoolGauges()
         } onGracefulShutdown: {
             doorbell.close()
         }

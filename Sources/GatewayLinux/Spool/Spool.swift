@@ -227,11 +227,12 @@ public final class Spool: Sendable {
         }
     }
 
-    /// The oldest envelopes, in sequence order, as stored JSON.
-    public func peek(limit: Int) async throws(SpoolError) -> [SpooledEnvelope] {
+    /// The oldest envelopes (after sequence number `afterSeq`), in sequence order, as stored JSON.
+    public func peek(limit: Int, afterSeq: UInt64 = 0) async throws(SpoolError) -> [SpooledEnvelope] {
         do {
             return try await pool.read { db in
-                try Row.fetchAll(db, sql: "SELECT seq, id, body FROM envelope ORDER BY seq LIMIT ?", arguments: [limit]).map {
+                try Row.fetchAll(db, sql: "SELECT seq, id, body FROM envelope WHERE seq > ? ORDER BY seq LIMIT ?",
+                                 arguments: [Int64(afterSeq), limit]).map {
                     SpooledEnvelope(seq: UInt64($0["seq"] as Int64), id: $0["id"], body: Array(($0["body"] as Data)))
                 }
             }
