@@ -10,7 +10,7 @@ Prints a table, then the same figures as one JSON document (last line; also writ
             accepted per second (gatewayd's forwarder and case-server's open+verify+store)
   latency   100 scans/s for 60 s: last byte written into the FIFO → row committed at
             case-server (its --commit-log), both CLOCK_MONOTONIC: p50, p99, max
-  footprint RSS after start / after N scans / after draining; CPU seconds and context
+  footprint RSS at READY and 5 s later / after N scans / after draining and 35 s later; CPU seconds and context
             switches (wake-ups) over 60 s idle; start → READY=1 on $NOTIFY_SOCKET
   stages    gatewayd-bench: decode, classify, redact, JSON, seal, open, zbar per frame
 
@@ -150,6 +150,9 @@ if only & {"capture", "drain", "footprint"}:
     configure(site)
     notify = notify_socket(site)
     gw, first_ready = start_ready(site, notify)
+    rss_ready = proc_stats(gw.pid)[0]
+    # The footprint service releases the start-up pages 3 s after start (MemoryFootprint).
+    time.sleep(5)
     rss_start = proc_stats(gw.pid)[0]
     labels = [f"ACME-{i:06d}" for i in range(A.scans)]
     fd = site.open_fifo()
@@ -173,11 +176,16 @@ if only & {"capture", "drain", "footprint"}:
         con.close()
         time.sleep(1)
         rss_drained = proc_stats(gw.pid)[0]
+        # ...and trims the heap and releases code pages after a busy period (checked every 30 s).
+        time.sleep(35)
+        rss_drained_settled = proc_stats(gw.pid)[0]
         results["drain"] = {"envelopes": depth, "stored_at_server": stored, "seconds": round(t1 - t0, 3),
                             "per_second": round(depth / (t1 - t0)), "target_per_second": 10000}
         print(f"drain: {depth} envelopes in {t1 - t0:.2f} s = {depth / (t1 - t0):,.0f}/s; server stored {stored}", flush=True)
-        results["footprint"] = {"rss_mib_after_start": round(rss_start / 1024, 1), "rss_mib_after_scans": round(rss_loaded / 1024, 1),
-                                "rss_mib_after_drain": round(rss_drained / 1024, 1), "first_start_to_ready_ms": round(first_ready * 1000, 1),
+        results["footprint"] = {"rss_mib_at_ready": round(rss_ready / 1024, 1), "rss_mib_after_start": round(rss_start / 1024, 1),
+                                "rss_mib_after_scans": round(rss_loaded / 1024, 1), "rss_mib_after_drain": round(rss_drained / 1024, 1),
+                                "rss_mib_after_drain_settled": round(rss_drained_settled / 1024, 1),
+                                "first_start_to_ready_ms": round(first_ready * 1000, 1),
                                 "target_rss_mib": 24, "target_ready_ms": 150}
     stop(site)
     # Start → READY with an existing spool, five times.
@@ -252,7 +260,8 @@ if "latency" in results:
     rows.append(("latency p50 / p99 / max (ms)", f"{L['p50_ms']} / {L['p99_ms']} / {L['max_ms']}", "p99 ≤ 5"))
 f = results.get("footprint", {})
 if "rss_mib_after_start" in f:
-    rows.append(("RSS start / after scans / drained (MiB)", f"{f['rss_mib_after_start']} / {f['rss_mib_after_scans']} / {f['rss_mib_after_drain']}", "≤ 24"))
+    rows.append(("RSS at READY / +5 s (MiB)", f"{f['rss_mib_at_ready']} / {f['rss_mib_after_start']}", "≤ 24"))
+    rows.append(("RSS after scans / drained / +35 s (MiB)", f"{f['rss_mib_after_scans']} / {f['rss_mib_after_drain']} / {f['rss_mib_after_drain_settled']}", "≤ 24"))
 if "idle_cpu_seconds" in f:
     rows.append((f"idle {f['idle_seconds']:.0f} s: CPU s / wake-ups per s", f"{f['idle_cpu_seconds']} / {f['idle_wakeups_per_second']}", "≈ 0"))
 if "start_to_ready_ms_median_of_5" in f:

@@ -5,6 +5,10 @@
 #include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
+#include <link.h>
+#include <malloc.h>
+#include <stdint.h>
+#include <sys/mman.h>
 
 ssize_t gw_tee_nonblock(int fd_in, int fd_out, size_t len) {
     return tee(fd_in, fd_out, len, SPLICE_F_NONBLOCK);
@@ -116,3 +120,39 @@ int gw_hidraw_info(int fd, unsigned int *bustype, short *vendor, short *product)
 }
 
 int gw_hidraw_name(int fd, char *buf, int len) { return ioctl(fd, HIDIOCGRAWNAME(len), buf); }
+
+struct release_state { long advised; int first; };
+
+static int release_main_program(struct dl_phdr_info *info, size_t size, void *data) {
+    (void)size;
+    struct release_state *st = data;
+    /* The first object is the program itself. */
+    if (!st->first) return 1;
+    st->first = 0;
+    long page = sysconf(_SC_PAGESIZE);
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        /* Read-only segments only: they are never written (RELRO lies in a writable segment,
+           whose relocated pages must stay), so their pages are the file's and come back
+           unchanged from the page cache when touched again. */
+        if (ph->p_type != PT_LOAD || (ph->p_flags & PF_W)) continue;
+        uintptr_t lo = (info->dlpi_addr + ph->p_vaddr) & ~(uintptr_t)(page - 1);
+        uintptr_t hi = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
+        if (madvise((void *)lo, hi - lo, MADV_DONTNEED) == 0) st->advised += (long)(hi - lo);
+    }
+    return 1;
+}
+
+long gw_release_executable_pages(void) {
+    struct release_state st = { 0, 1 };
+    dl_iterate_phdr(release_main_program, &st);
+    return st.advised;
+}
+
+int gw_malloc_arena_max(int n) {
+    return mallopt(M_ARENA_MAX, n);
+}
+
+int gw_malloc_trim(void) {
+    return malloc_trim(0);
+}

@@ -70,6 +70,7 @@ public final class GatewayDaemon: Sendable {
         if let metrics, let listen = config.metricsListen {
             services.append(MetricsService(registry: metrics, host: listen.host, port: listen.port, logger: logger))
         }
+        services.append(FootprintService(logger: logger))
         notifier = SystemdNotifier()
         if notifier.enabled {
             services.append(SystemdService(notifier: notifier, spool: spool, logger: logger))

@@ -89,6 +89,7 @@ struct RunCommand: AsyncParsableCommand {
         // SIGHUP means reload; until the reload service listens (a few ms after start) it must
         // not take the default action, which would end the daemon.
         signal(SIGHUP, SIG_IGN)
+        MemoryFootprint.limitArenas()
         let logger = log.bootstrap(label: "gatewayd")
         do {
             let cfg = try GatewayDaemon.loadConfig(path: path)

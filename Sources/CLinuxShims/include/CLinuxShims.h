@@ -36,3 +36,14 @@ unsigned long long gw_monotonic_micros(void);
 int gw_hidraw_descriptor(int fd, unsigned char *buf, int cap);
 int gw_hidraw_info(int fd, unsigned int *bustype, short *vendor, short *product);
 int gw_hidraw_name(int fd, char *buf, int len);
+
+/// Memory footprint (docs/performance.md, "Footprint").
+/// Drops this process's page-table entries for the program's read-only segments (code,
+/// read-only data: MADV_DONTNEED). Their pages are the file's own, never written, so what is
+/// used again is mapped again from the page cache, unchanged; start-up code that is not used
+/// again stops counting in RSS. Returns the bytes advised.
+long gw_release_executable_pages(void);
+/// mallopt(M_ARENA_MAX, n): at most n malloc arenas (glibc makes up to 8 per core otherwise).
+int gw_malloc_arena_max(int n);
+/// malloc_trim(0): give free heap pages back to the kernel, in every arena.
+int gw_malloc_trim(void);

@@ -73,6 +73,7 @@ public final class CaptureSink: Sendable {
         }, seal: { event in try sealer.redactAndSeal(event, in: try group.get()) })
         let reader = scans.first?.readerID ?? "-"
         GatewayMetrics.scansSpooled(reader: reader, byClass: classes)
+        MemoryFootprint.noteActivity(scans.count)
         for (reason, n) in misreads { GatewayMetrics.decodeFailure(reader: reader, reason: reason, count: n) }
         if let d = result.dropped {
             GatewayMetrics.dropped(d.count)

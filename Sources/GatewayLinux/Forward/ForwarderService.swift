@@ -108,6 +108,7 @@ public struct ForwarderService: Service {
                 settling = Task { [spool, logger, self] in
                     do {
                         try await spool.settle(remove: plan.remove, deadLetter: plan.deadLetter, nowNanos: Clocks.wallNanos())
+                        MemoryFootprint.noteActivity(plan.remove.count + plan.deadLetter.count)
                         publishSpoolGauges()
                         return true
                     } catch {

@@ -23,8 +23,13 @@ public final class Spool: Sendable {
         self.limits = limits
         var config = Configuration()
         config.busyMode = .timeout(10)
+        // The spool is appended at one end and read at the other: a small page cache per
+        // connection does (SQLite's default is 2 MiB each), and two readers — the forwarder and
+        // a status query — are all that ever read at once.
+        config.maximumReaderCount = 2
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA cache_size = -512")
         }
         do {
             pool = try DatabasePool(path: path, configuration: config)

@@ -1,0 +1,88 @@
+import CLinuxShims
+
+import Logging
+import NIOConcurrencyHelpers
+import ServiceLifecycle
+
+/// Keeps gatewayd small on a terminal with little memory (issue 9: RSS ≤ 24 MiB). What made it
+/// big was not its data — a few MiB of heap — but pages it no longer needs:
+///
+/// - start-up code: the statically linked executable is ~30 MiB of code, and the kernel maps
+///   64 KiB around every page first touched, so parsing options and config, TLS and database
+///   set-up left ~25 MiB of it resident. Two things keep that down: the code the daemon runs is
+///   linked together (`scripts/gatewayd.order`, a symbol ordering file made from a profile of a
+///   real run, so fault-around mostly maps code that is used), and once the daemon runs,
+///   `releaseStartupPages` drops the mappings of the read-only segments, so only what is used
+///   from then on is mapped again (`gw_release_executable_pages`);
+/// - freed heap: glibc keeps up to 8 arenas per core and hands little back; `limitArenas` caps
+///   them at two (before any thread starts) and `trimHeap` returns free pages after a burst or a
+///   drain.
+///
+/// None of this changes what gatewayd does, only which clean pages stay in memory.
+public enum MemoryFootprint {
+    /// Before the first thread: at most two malloc arenas.
+    public static func limitArenas() {
+        _ = gw_malloc_arena_max(2)
+    }
+
+    /// Once start-up is over. - Returns: bytes of read-only mappings released.
+    @discardableResult
+    public static func releaseStartupPages(logger: Logger) -> Int {
+        let n = gw_release_executable_pages()
+        trimHeap()
+        logger.debug("released start-up pages", metadata: ["mib": "\(n >> 20)"])
+        return n
+    }
+
+    public static func trimHeap() {
+        _ = gw_malloc_trim()
+    }
+
+    /// Envelopes spooled or settled since the heap was last trimmed.
+    static let activity = NIOLockedValueBox(0)
+
+    /// Counts work that leaves freed heap behind (a burst spooled, a backlog drained).
+    public static func noteActivity(_ n: Int) {
+        activity.withLockedValue { $0 += n }
+    }
+
+    /// Trims the heap when at least `threshold` envelopes went through since the last trim.
+    /// - Returns: whether it trimmed.
+    @discardableResult
+    public static func trimIfBusy(threshold: Int = 1000) -> Bool {
+        let busy = activity.withLockedValue { n -> Bool in
+            guard n >= threshold else { return false }
+            n = 0
+            return true
+        }
+        if busy { trimHeap() }
+        return busy
+    }
+}
+
+/// Releases the start-up pages a few seconds after start; after a busy period (a burst spooled,
+/// a backlog drained: checked every 30 s, so an idle terminal does not wake for it) trims the
+/// heap and releases the code pages again, so what the burst touched once does not stay.
+/// Pages released are mapped again from the page cache when used: no disk reads, a few
+/// microseconds per page.
+public struct FootprintService: Service {
+    let logger: Logger
+    let settle: Duration
+    let every: Duration
+
+    public init(logger: Logger, settle: Duration = .seconds(3), every: Duration = .seconds(30)) {
+        self.logger = logger
+        self.settle = settle
+        self.every = every
+    }
+
+    public func run() async throws {
+        try? await cancelWhenGracefulShutdown { try await Task.sleep(for: settle) }
+        guard !Task.isShuttingDownGracefully else { return }
+        MemoryFootprint.releaseStartupPages(logger: logger)
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: every) }
+            if MemoryFootprint.trimIfBusy() { MemoryFootprint.releaseStartupPages(logger: logger) }
+        }
+    }
+}

@@ -1,0 +1,34 @@
+import Foundation
+@testable import GatewayLinux
+import Logging
+import XCTest
+
+final class MemoryFootprintTests: XCTestCase {
+    func rssFileKiB() throws -> Int {
+        let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
+        let line = try XCTUnwrap(status.split(separator: "\n").first { $0.hasPrefix("RssFile:") })
+        return try XCTUnwrap(Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]))
+    }
+
+    /// The program's read-only segments are released (file-backed RSS drops) and the code is
+    /// mapped back as it runs: the process goes on working, here and in every test after it.
+    func testReleasingStartupPagesDropsFileBackedRSSAndCodeStillRuns() throws {
+        let before = try rssFileKiB()
+        let advised = MemoryFootprint.releaseStartupPages(logger: Logger(label: "test"))
+        let after = try rssFileKiB()
+        XCTAssertGreaterThan(advised, 1 << 20, "the test binary's code and read-only data")
+        XCTAssertLessThan(after, before, "released pages no longer count (\(before) → \(after) KiB)")
+        // Code that was released runs again (mapped back from the page cache).
+        let json = try JSONEncoder().encode(["a": [1, 2, 3]])
+        XCTAssertEqual(try JSONDecoder().decode([String: [Int]].self, from: json), ["a": [1, 2, 3]])
+    }
+
+    func testHeapIsTrimmedOnlyAfterEnoughActivity() {
+        _ = MemoryFootprint.trimIfBusy(threshold: 0)  // start from zero
+        MemoryFootprint.noteActivity(999)
+        XCTAssertFalse(MemoryFootprint.trimIfBusy(threshold: 1000))
+        MemoryFootprint.noteActivity(1)
+        XCTAssertTrue(MemoryFootprint.trimIfBusy(threshold: 1000))
+        XCTAssertFalse(MemoryFootprint.trimIfBusy(threshold: 1000), "the count starts again")
+    }
+}
