@@ -23,12 +23,14 @@ final class MemoryFootprintTests: XCTestCase {
         XCTAssertEqual(try JSONDecoder().decode([String: [Int]].self, from: json), ["a": [1, 2, 3]])
     }
 
-    func testHeapIsTrimmedOnlyAfterEnoughActivity() {
-        _ = MemoryFootprint.trimIfBusy(threshold: 0)  // start from zero
-        MemoryFootprint.noteActivity(999)
-        XCTAssertFalse(MemoryFootprint.trimIfBusy(threshold: 1000))
-        MemoryFootprint.noteActivity(1)
-        XCTAssertTrue(MemoryFootprint.trimIfBusy(threshold: 1000))
-        XCTAssertFalse(MemoryFootprint.trimIfBusy(threshold: 1000), "the count starts again")
+    func testABusyPeriodEndsAfterEnoughActivityAndThenQuiet() {
+        let s: UInt64 = 1_000_000_000
+        _ = MemoryFootprint.busyPeriodEnded(threshold: 0, quiet: .zero, nowNanos: .max)  // start from zero
+        MemoryFootprint.noteActivity(999, nowNanos: 100 * s)
+        XCTAssertFalse(MemoryFootprint.busyPeriodEnded(threshold: 1000, quiet: .seconds(10), nowNanos: 200 * s), "not enough")
+        MemoryFootprint.noteActivity(1, nowNanos: 201 * s)
+        XCTAssertFalse(MemoryFootprint.busyPeriodEnded(threshold: 1000, quiet: .seconds(10), nowNanos: 205 * s), "still busy 4 s ago")
+        XCTAssertTrue(MemoryFootprint.busyPeriodEnded(threshold: 1000, quiet: .seconds(10), nowNanos: 211 * s))
+        XCTAssertFalse(MemoryFootprint.busyPeriodEnded(threshold: 1000, quiet: .seconds(10), nowNanos: 300 * s), "the count starts again")
     }
 }

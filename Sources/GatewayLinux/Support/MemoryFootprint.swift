@@ -38,31 +38,32 @@ public enum MemoryFootprint {
         _ = gw_malloc_trim()
     }
 
-    /// Envelopes spooled or settled since the heap was last trimmed.
-    static let activity = NIOLockedValueBox(0)
+    /// Envelopes spooled or settled since the heap was last trimmed, and when the last were.
+    static let activity = NIOLockedValueBox((count: 0, lastNanos: UInt64(0)))
 
     /// Counts work that leaves freed heap behind (a burst spooled, a backlog drained).
-    public static func noteActivity(_ n: Int) {
-        activity.withLockedValue { $0 += n }
+    public static func noteActivity(_ n: Int, nowNanos: UInt64 = Clocks.monotonicNanos()) {
+        activity.withLockedValue { $0 = ($0.count + n, nowNanos) }
     }
 
-    /// Trims the heap when at least `threshold` envelopes went through since the last trim.
-    /// - Returns: whether it trimmed.
-    @discardableResult
-    public static func trimIfBusy(threshold: Int = 1000) -> Bool {
-        let busy = activity.withLockedValue { n -> Bool in
-            guard n >= threshold else { return false }
-            n = 0
+    /// True, and the count starts again, when at least `threshold` envelopes went through
+    /// since the last time and none for `quiet`: a burst or a drain is over. Under steady
+    /// traffic it stays false — the pages in use are in use.
+    public static func busyPeriodEnded(threshold: Int = 1000, quiet: Duration = .seconds(10),
+                                       nowNanos: UInt64 = Clocks.monotonicNanos()) -> Bool {
+        let quietNanos = UInt64(quiet.components.seconds) * 1_000_000_000 + UInt64(quiet.components.attoseconds / 1_000_000_000)
+        return activity.withLockedValue { a in
+            guard a.count >= threshold, nowNanos >= a.lastNanos + quietNanos else { return false }
+            a.count = 0
             return true
         }
-        if busy { trimHeap() }
-        return busy
     }
 }
 
-/// Releases the start-up pages a few seconds after start; after a busy period (a burst spooled,
-/// a backlog drained: checked every 30 s, so an idle terminal does not wake for it) trims the
-/// heap and releases the code pages again, so what the burst touched once does not stay.
+/// Releases the start-up pages a few seconds after start; once a busy period is over (a burst
+/// spooled, a backlog drained, then 10 s without either: checked every 30 s, so an idle
+/// terminal does not wake for it) trims the heap and releases the code pages again, so what the
+/// burst touched once does not stay. Never under steady traffic, whose pages are in use.
 /// Pages released are mapped again from the page cache when used: no disk reads, a few
 /// microseconds per page.
 public struct FootprintService: Service {
@@ -82,7 +83,7 @@ public struct FootprintService: Service {
         MemoryFootprint.releaseStartupPages(logger: logger)
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: every) }
-            if MemoryFootprint.trimIfBusy() { MemoryFootprint.releaseStartupPages(logger: logger) }
+            if MemoryFootprint.busyPeriodEnded() { MemoryFootprint.releaseStartupPages(logger: logger) }
         }
     }
 }
