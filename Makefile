@@ -6,7 +6,7 @@ SWIFT ?= swift
 PYTEST ?= python3 -m pytest
 DESTDIR ?=
 
-.PHONY: all build build-tests demo test unit system fuzz release install deb bench clean deps deps-test
+.PHONY: all build build-tests demo test unit system fuzz release install deb bench order-file clean deps deps-test
 PREFIX ?= /usr
 # install takes the binary from this build configuration (debug, or release after `make release`).
 CONFIG ?= debug
@@ -81,6 +81,15 @@ install:
 bench: deps-test
 	$(SWIFT) build -c release --static-swift-stdlib --scratch-path $(SCRATCH)
 	python3 bench/run.py --bin $$($(SWIFT) build -c release --scratch-path $(SCRATCH) --show-bin-path) $(BENCH_ARGS)
+
+## order-file: profile a release gatewayd under callgrind and rewrite scripts/gatewayd.order, the
+## layout the release link follows (docs/performance.md, "Footprint"); then relink.
+order-file: deps-test
+	@scripts/install-deps.sh profile
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path $(SCRATCH)
+	python3 scripts/gen-order-file.py --bin $$($(SWIFT) build -c release --scratch-path $(SCRATCH) --show-bin-path)
+	rm -f $$($(SWIFT) build -c release --scratch-path $(SCRATCH) --show-bin-path)/gatewayd
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path $(SCRATCH)
 
 ## deb: a release build (static Swift runtime) packaged as dist/gatewayd_<version>_<arch>.deb.
 deb:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what building, the demo and the tests need on Debian 12, and nothing that is there
-# already. Safe to run again. Usage: scripts/install-deps.sh [build|test|deb]
+# already. Safe to run again. Usage: scripts/install-deps.sh [build|test|deb|profile]
 set -euo pipefail
 what=${1:-build}
 
@@ -19,6 +19,11 @@ if [ "$what" = test ]; then
   apt_pkgs+=(man-db debootstrap)
   # Debian's python3 has no pip until python3-pip is installed (the Python tools below need it).
   apt_pkgs+=(python3-pip)
+fi
+
+if [ "$what" = profile ]; then
+  # make order-file and bench/profile.py: callgrind and perf.
+  apt_pkgs+=(valgrind linux-perf binutils)
 fi
 
 missing=()
