@@ -3,7 +3,8 @@
 // detectors find no personal data, except inside pseudonyms (whose hex digits can look like a
 // number) — for scans whose text detectors search (text, misreads, JSON payloads).
 // The same bytes also go through the gpsd JSON parser (gpsd is device input too) and the fix
-// policy, which must never call 0,0 or an out-of-range position a fix.
+// policy, which must never call 0,0 or an out-of-range position a fix. And the redacted event's
+// hand-written JSON must be byte for byte what JSONEncoder (sorted keys) makes of it.
 import Foundation
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -24,6 +25,10 @@ public func fuzzRedactor(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
     let redactor = Redactor(rules: RedactionRule.builtIn, pseudonymizer: Pseudonymizer(keyBytes: [UInt8](repeating: 1, count: 32)))
     let out = redactor.redact(event).event
+    // The hand-written canonical JSON is JSONEncoder's, for whatever the decoders made of the bytes.
+    let reference = JSONEncoder()
+    reference.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    if (try? out.jsonBytes()) != (try? reference.encode(out)).map(Array.init) { fatalError("event JSON differs from JSONEncoder's") }
     let searched: Set<DecodedTag.Format?> = [nil, .text]
     guard searched.contains(out.decoded?.format), let text = out.text else { return 0 }
     let chars = Array(text)

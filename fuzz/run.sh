@@ -16,7 +16,7 @@ common=("$core/Source/InputEvent.swift" "$core/Source/KeyboardLayout.swift" "$co
         "$core"/Decode/RFID/*.swift "$core"/Decode/NFC/*.swift)
 # The redactor also needs the event model and (a stand-in for) the pseudonymizer.
 redact=("$core"/Model/*.swift "$core"/Context/CaptureContext.swift "$core"/Context/GPSDMessage.swift "$core"/Context/FixPolicy.swift "$core"/Redact/PersonalDataDetectors.swift "$core"/Redact/Redact[io]*.swift
-        "$core/Support/Glob.swift" "$core/Support/RFC3339.swift" "$root/fuzz/stubs/Pseudonymizer.swift")
+        "$core/Support/Glob.swift" "$core/Support/RFC3339.swift" "$core/Support/JSONWriter.swift" "$root/fuzz/stubs/Pseudonymizer.swift")
 for target in FuzzKeyDecoder FuzzFramers FuzzTagDecoder FuzzRedactor; do
   bin="$out/$target"
   sources=("${common[@]}")
