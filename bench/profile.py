@@ -10,7 +10,6 @@ Needs perf (Debian's linux-perf). Not a test, nothing asserted.
 """
 import argparse
 import os
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -38,14 +37,7 @@ wait_for(lambda: "gatewayd ready" in site.log(), 30, "gatewayd to start")
 
 
 def spool(sql):
-    try:
-        con = sqlite3.connect(f"file:{site.root / 'spool.db'}?mode=ro", uri=True, timeout=5)
-        try:
-            return con.execute(sql).fetchone()[0]
-        finally:
-            con.close()
-    except (sqlite3.Error, TypeError):
-        return -1
+    return site.spool_value(sql, default=-1)
 
 
 def perf(pids):
@@ -68,9 +60,10 @@ for i in range(n):
 os.write(fd, buf)
 wait_for(lambda: spool("SELECT value FROM meta WHERE key='last_seq'") >= n, 600, "every scan spooled", interval=0.01)
 if A.what == "drain":
-    site.start_server()
-    rec = perf([gw.pid, site.procs[-1].pid])
     t0 = time.monotonic()
+    site.start_server()
+    # From here on (the first ~0.5 s of the drain are not in the profile).
+    rec = perf([gw.pid, site.procs[-1].pid])
     wait_for(lambda: spool("SELECT count(*) FROM envelope") == 0, 900, "the drain", interval=0.01)
 t1 = time.monotonic()
 rec.send_signal(2)

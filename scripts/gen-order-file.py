@@ -19,7 +19,6 @@ import os
 import re
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -60,14 +59,7 @@ gw = site.start_gateway()
 
 
 def spool(sql):
-    try:
-        con = sqlite3.connect(f"file:{site.root / 'spool.db'}?mode=ro", uri=True, timeout=5)
-        try:
-            return con.execute(sql).fetchone()[0]
-        finally:
-            con.close()
-    except (sqlite3.Error, TypeError):
-        return -1
+    return site.spool_value(sql, default=-1)
 
 
 wait_for(lambda: "gatewayd ready" in site.log(), 180, "gatewayd to start under valgrind", interval=0.5)

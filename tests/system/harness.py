@@ -145,20 +145,22 @@ class Site:
         self.procs.append(self.gateway)
         return self.gateway
 
+    def spool_value(self, sql, default=0):
+        """One value from the spool database, read-only (default while it cannot be read)."""
+        import sqlite3
+        try:
+            con = sqlite3.connect(f"file:{self.root / 'spool.db'}?mode=ro", uri=True, timeout=5)
+            try:
+                row = con.execute(sql).fetchone()
+                return default if row is None else row[0]
+            finally:
+                con.close()
+        except sqlite3.Error:
+            return default
+
     def wait_spooled(self, n, timeout=30):
         """Waits until the gateway's spool has handed out n sequence numbers."""
-        import sqlite3
-
-        def last_seq():
-            try:
-                con = sqlite3.connect(f"file:{self.root / 'spool.db'}?mode=ro", uri=True, timeout=5)
-                try:
-                    return con.execute("SELECT value FROM meta WHERE key='last_seq'").fetchone()[0]
-                finally:
-                    con.close()
-            except sqlite3.Error:
-                return 0
-        return wait_for(lambda: last_seq() >= n, timeout, f"{n} scans spooled")
+        return wait_for(lambda: self.spool_value("SELECT value FROM meta WHERE key='last_seq'") >= n, timeout, f"{n} scans spooled")
 
     def spool_status(self, config=None):
         """`gatewayd spool status --json` for this site (counts, limits, forwarder state)."""
