@@ -2,7 +2,8 @@ import Foundation
 import GRDB
 import GatewayCore
 
-/// The reference server's database: every opened event, once, by envelope id.
+/// The reference server's database: every opened event, once, by envelope id; the risk cases
+/// they opened and the guidance links (`CaseBook`).
 public final class CaseStore: Sendable {
     private let pool: DatabasePool
 
@@ -26,25 +27,46 @@ public final class CaseStore: Sendable {
                 INSERT INTO stats VALUES ('duplicates', 0), ('rejected', 0);
                 """)
         }
+        CaseBook.migrate(&m)
         try m.migrate(pool)
     }
 
-    /// Inserts the events that are new, with their JSON as received (the opened plaintext), in
-    /// one transaction. - Returns: for each event, whether it was new.
-    public func insert(_ items: [(header: EventHeader, json: String)], receivedAtNanos: Int64, rejected: Int) async throws -> [Bool] {
-        let rows = items.map { ($0.header.id, $0.header.device, Int64($0.header.seq), $0.json) }
-        return try await pool.write { db in
-            var fresh: [Bool] = []
+    /// Inserts the events that are new, with their JSON as received (the opened plaintext), and
+    /// opens or joins their cases, in one transaction. - Returns: for each event, whether it
+    /// was new and what its answer carries (the same case and guidance for a duplicate).
+    public func receive(_ items: [(header: EventHeader, json: String)], receivedAtNanos: Int64, rejected: Int,
+                        policy: CasePolicy) async throws -> [(fresh: Bool, answer: CaseBook.Answer)] {
+        try await pool.write { db in
+            var out: [(Bool, CaseBook.Answer)] = []
             let stmt = try db.cachedStatement(sql: "INSERT OR IGNORE INTO event (id, device, seq, received_at_ns, event) VALUES (?, ?, ?, ?, ?)")
-            for r in rows {
-                try stmt.execute(arguments: [r.0, r.1, r.2, receivedAtNanos, r.3])
-                fresh.append(db.changesCount == 1)
+            for item in items {
+                try stmt.execute(arguments: [item.header.id, item.header.device, Int64(item.header.seq), receivedAtNanos, item.json])
+                let fresh = db.changesCount == 1
+                out.append((fresh, try CaseBook.handle(db, item.header, policy: policy, nowNanos: receivedAtNanos)))
             }
-            let dups = fresh.filter { !$0 }.count
+            let dups = out.filter { !$0.0 }.count
             try db.execute(sql: "UPDATE stats SET value = value + ? WHERE key = 'duplicates'", arguments: [dups])
             try db.execute(sql: "UPDATE stats SET value = value + ? WHERE key = 'rejected'", arguments: [rejected])
-            return fresh
+            return out
         }
+    }
+
+    /// `GET /v1/cases/{ref}`.
+    public func caseStatus(ref: String, catalog: GuidanceCatalog) throws -> CaseStatus? {
+        try pool.read { db in try CaseBook.status(db, ref: ref, catalog: catalog) }
+    }
+
+    /// Records a step of a case's progress (its state, or one insurer's, and a note).
+    public func progress(ref: String, state: String, note: String, insurer: String?, nowNanos: Int64) throws {
+        try pool.write { db in try CaseBook.progress(db, ref: ref, state: state, note: note, insurer: insurer, nowNanos: nowNanos) }
+    }
+
+    public func cases() throws -> [CaseBook.Summary] {
+        try pool.read { db in try CaseBook.list(db) }
+    }
+
+    public func guidanceLinks() throws -> [CaseBook.Link] {
+        try pool.read { db in try CaseBook.links(db) }
     }
 
     public func events() throws -> [StoredEvent] {

@@ -11,15 +11,17 @@ public struct EnvelopeReceiver: Sendable {
     private let opener: EnvelopeOpener
     private let devices: DeviceRegistry
     private let store: CaseStore
+    private let policy: CasePolicy
     private let logger: Logger
     /// Called after each commit with the events that were new (benchmarks timestamp them).
     private let committed: (@Sendable ([EventHeader]) -> Void)?
 
-    public init(opener: EnvelopeOpener, devices: DeviceRegistry, store: CaseStore, logger: Logger,
+    public init(opener: EnvelopeOpener, devices: DeviceRegistry, store: CaseStore, policy: CasePolicy = .builtIn, logger: Logger,
                 committed: (@Sendable ([EventHeader]) -> Void)? = nil) {
         self.opener = opener
         self.devices = devices
         self.store = store
+        self.policy = policy
         self.logger = logger
         self.committed = committed
     }
@@ -45,11 +47,15 @@ public struct EnvelopeReceiver: Sendable {
                 logger.warning("envelope rejected", metadata: ["id": "\(envelope.id)", "device": "\(envelope.device)", "reason": "\(error.reason)"])
             }
         }
-        let fresh = try await store.insert(opened.map { ($0.header, $0.json) }, receivedAtNanos: nowNanos, rejected: rejected)
+        let stored = try await store.receive(opened.map { ($0.header, $0.json) }, receivedAtNanos: nowNanos, rejected: rejected, policy: policy)
         for (k, o) in opened.enumerated() {
-            results[o.index] = EnvelopeResult(id: o.header.id, status: fresh[k] ? .accepted : .duplicate)
+            let (fresh, answer) = stored[k]
+            results[o.index] = EnvelopeResult(id: o.header.id, status: fresh ? .accepted : .duplicate, case: answer.caseInfo, guidance: answer.guidance)
+            if fresh, let c = answer.caseInfo, c.opened {
+                logger.info("case opened", metadata: ["case": "\(c.ref)", "device": "\(o.header.device)", "insurers": "\(c.insurers.map(\.id))"])
+            }
         }
-        if let committed { committed(zip(opened, fresh).filter(\.1).map(\.0.header)) }
+        if let committed { committed(zip(opened, stored).filter(\.1.fresh).map(\.0.header)) }
         return EnvelopeResults(results: results.map { $0! }, serverKeyIDs: opener.keyIDs)
     }
 

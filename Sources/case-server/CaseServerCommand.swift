@@ -13,7 +13,7 @@ struct CaseServerCommand: AsyncParsableCommand {
         commandName: "case-server",
         abstract: "Reference receiver for gatewayd envelopes (wire format v1).",
         version: GatewayVersion.string,
-        subcommands: [ServeCommand.self, KeygenCommand.self, EventsCommand.self, TerminalsCommand.self])
+        subcommands: [ServeCommand.self, KeygenCommand.self, EventsCommand.self, TerminalsCommand.self, CasesCommand.self, ProgressCommand.self, GuidanceCommand.self])
 }
 
 struct KeygenCommand: ParsableCommand {

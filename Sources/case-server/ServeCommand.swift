@@ -25,6 +25,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Write the bound port here once listening.") var readyFile: String?
     @Option(name: .long, help: "Log level.") var logLevel: String = "info"
     @Option(name: .long, help: "Benchmarks: after each commit append `device seq CLOCK_MONOTONIC-ns` per new event to this file.") var commitLog: String?
+    @Option(name: .long, help: "Insurers, coverage and guidance per event type (TOML, docs/case-server.md); default: the built-in guidance, no insurers.") var policy: String?
+    @Option(name: .long, help: "File holding the bearer token that POST /v1/cases/{ref}/progress requires; without it that endpoint is off.") var staffTokenFile: String?
 
     func run() async throws {
         let level = Logger.Level(rawValue: logLevel) ?? .info
@@ -47,6 +49,21 @@ struct ServeCommand: AsyncParsableCommand {
         let keys = Array(named.values)
         let keyIDs = named.keys.sorted()
         guard !keys.isEmpty else { throw ValidationError("give at least one --private-key") }
+        let casePolicy: CasePolicy
+        if let policy {
+            do {
+                casePolicy = try CasePolicy.parse(toml: try String(contentsOfFile: policy, encoding: .utf8))
+            } catch {
+                throw ValidationError("--policy \(policy): \(error)")
+            }
+        } else {
+            casePolicy = .builtIn
+        }
+        let staffToken = try staffTokenFile.map { path -> String in
+            let t = try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard t.count >= 16 else { throw ValidationError("--staff-token-file \(path): the token needs at least 16 characters") }
+            return t
+        }
         let store = try CaseStore(path: db)
         var onCommit: (@Sendable ([EventHeader]) -> Void)?
         if let path = commitLog {
@@ -58,7 +75,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         let receiver = EnvelopeReceiver(
-            opener: EnvelopeOpener(namedServerKeys: named), devices: DeviceRegistry(directory: devices), store: store, logger: logger,
+            opener: EnvelopeOpener(namedServerKeys: named), devices: DeviceRegistry(directory: devices), store: store, policy: casePolicy, logger: logger,
             committed: onCommit)
 
         let router = Router()
@@ -70,7 +87,40 @@ struct ServeCommand: AsyncParsableCommand {
                 return Self.json(.badRequest, #"{"error":"body is not {\"envelopes\": [...]} of wire format v1"}"#)
             }
             let results = try await receiver.receive(batch, nowNanos: Clocks.wallNanos())
-            return Self.json(.ok, String(decoding: try JSONEncoder().encode(results), as: UTF8.self))
+            return Self.json(.ok, String(decoding: try Self.encoder.encode(results), as: UTF8.self))
+        }
+
+        // A terminal follows the cases it showed; the reference is its only key (50 random bits).
+        router.get("/v1/cases/:ref") { _, context -> Response in
+            let ref = context.parameters.get("ref") ?? ""
+            guard let status = try store.caseStatus(ref: ref, catalog: casePolicy.catalog) else {
+                return Self.json(.notFound, #"{"error":"no such case"}"#)
+            }
+            return Self.json(.ok, String(decoding: try Self.encoder.encode(status), as: UTF8.self))
+        }
+        // Case handlers and insurers report progress: {"state": "...", "note": "...", "insurer": "..."?}.
+        router.post("/v1/cases/:ref/progress") { request, context -> Response in
+            guard let staffToken else {
+                return Self.json(.forbidden, #"{"error":"progress over HTTP is off: start serve with --staff-token-file"}"#)
+            }
+            guard request.headers[.authorization] == "Bearer \(staffToken)" else {
+                return Self.json(.unauthorized, #"{"error":"Authorization: Bearer <staff token> required"}"#)
+            }
+            var request = request
+            let body = try await request.collectBody(upTo: 64 << 10)
+            guard let step = try? JSONDecoder().decode(ProgressStep.self, from: Data(body.readableBytesView)) else {
+                return Self.json(.badRequest, #"{"error":"body is not {\"state\": ..., \"note\": ..., \"insurer\"?: ...}"}"#)
+            }
+            let ref = context.parameters.get("ref") ?? ""
+            do {
+                try store.progress(ref: ref, state: step.state, note: step.note ?? "", insurer: step.insurer, nowNanos: Clocks.wallNanos())
+            } catch let e as CaseBook.ProgressError {
+                if case .noSuchCase = e { return Self.json(.notFound, #"{"error":"no such case"}"#) }
+                return Self.json(.badRequest, String(decoding: try JSONEncoder().encode(["error": e.description]), as: UTF8.self))
+            }
+            logger.info("case progress", metadata: ["case": "\(ref)", "state": "\(step.state)", "insurer": "\(step.insurer ?? "-")"])
+            let status = try store.caseStatus(ref: ref, catalog: casePolicy.catalog)
+            return Self.json(.ok, String(decoding: try Self.encoder.encode(status), as: UTF8.self))
         }
 
         let chain = try NIOSSLCertificate.fromPEMFile(cert)
@@ -95,6 +145,18 @@ struct ServeCommand: AsyncParsableCommand {
             },
             logger: logger)
         try await app.runService()
+    }
+
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return e
+    }()
+
+    struct ProgressStep: Decodable {
+        var state: String
+        var note: String?
+        var insurer: String?
     }
 
     static func json(_ status: HTTPResponse.Status, _ text: String) -> Response {

@@ -2,8 +2,8 @@ import TOMLKit
 
 /// Reads one TOML table key by key, remembering which keys it read, so that every error names
 /// the full key path (`reader[2].baud`) and a misspelt key is reported instead of ignored.
-final class ConfigSection {
-    let path: String
+public final class ConfigSection {
+    public let path: String
     private let table: TOMLTable
     private var read: Set<String> = []
 
@@ -12,14 +12,25 @@ final class ConfigSection {
         self.path = path
     }
 
-    func key(_ k: String) -> String { path.isEmpty ? k : "\(path).\(k)" }
+    /// The top table of a TOML document; a syntax error names its line and column.
+    public static func parse(_ text: String) throws(ConfigError) -> ConfigSection {
+        do {
+            return ConfigSection(try TOMLTable(string: text), path: "")
+        } catch let e as TOMLParseError {
+            throw .syntax(line: e.source.begin.line, column: e.source.begin.column, message: e.description)
+        } catch {
+            throw .syntax(line: 0, column: 0, message: "\(error)")
+        }
+    }
+
+    public func key(_ k: String) -> String { path.isEmpty ? k : "\(path).\(k)" }
 
     private func value(_ k: String) -> TOMLValueConvertible? {
         read.insert(k)
         return table[k]
     }
 
-    func string(_ k: String) throws(ConfigError) -> String? {
+    public func string(_ k: String) throws(ConfigError) -> String? {
         guard let v = value(k) else { return nil }
         guard let s = v.string else {
             throw .invalid(key: key(k), problem: "expected a string, found \(v.type)", fix: "quote the value, e.g. \(k) = \"...\"")
@@ -27,18 +38,18 @@ final class ConfigSection {
         return s
     }
 
-    func string(_ k: String, default d: String) throws(ConfigError) -> String {
+    public func string(_ k: String, default d: String) throws(ConfigError) -> String {
         try string(k) ?? d
     }
 
-    func requiredString(_ k: String, example: String) throws(ConfigError) -> String {
+    public func requiredString(_ k: String, example: String) throws(ConfigError) -> String {
         guard let s = try string(k), !s.isEmpty else {
             throw .invalid(key: key(k), problem: "missing", fix: "set it, e.g. \(k) = \"\(example)\"")
         }
         return s
     }
 
-    func int(_ k: String, default d: Int, range: ClosedRange<Int>) throws(ConfigError) -> Int {
+    public func int(_ k: String, default d: Int, range: ClosedRange<Int>) throws(ConfigError) -> Int {
         guard let v = value(k) else { return d }
         guard let i = v.int else {
             throw .invalid(key: key(k), problem: "expected an integer, found \(v.type)", fix: "write a whole number in \(range.lowerBound)...\(range.upperBound)")
@@ -49,7 +60,7 @@ final class ConfigSection {
         return i
     }
 
-    func bool(_ k: String, default d: Bool) throws(ConfigError) -> Bool {
+    public func bool(_ k: String, default d: Bool) throws(ConfigError) -> Bool {
         guard let v = value(k) else { return d }
         guard let b = v.bool else {
             throw .invalid(key: key(k), problem: "expected true or false, found \(v.type)", fix: "write \(k) = true or \(k) = false")
@@ -57,7 +68,7 @@ final class ConfigSection {
         return b
     }
 
-    func stringArray(_ k: String) throws(ConfigError) -> [String]? {
+    public func stringArray(_ k: String) throws(ConfigError) -> [String]? {
         guard let v = value(k) else { return nil }
         guard let a = v.array, let strings = Optional(a.compactMap(\.string)), strings.count == a.count else {
             throw .invalid(key: key(k), problem: "expected an array of strings, found \(v.type)", fix: "write it as \(k) = [\"...\", \"...\"]")
@@ -65,7 +76,7 @@ final class ConfigSection {
         return strings
     }
 
-    func double(_ k: String) throws(ConfigError) -> Double? {
+    public func double(_ k: String) throws(ConfigError) -> Double? {
         guard let v = value(k) else { return nil }
         if let d = v.double { return d }
         if let i = v.int { return Double(i) }
@@ -73,7 +84,7 @@ final class ConfigSection {
     }
 
     /// `[[lat, lon], ...]`.
-    func pairs(_ k: String) throws(ConfigError) -> [[Double]]? {
+    public func pairs(_ k: String) throws(ConfigError) -> [[Double]]? {
         guard let v = value(k) else { return nil }
         guard let outer = v.array else {
             throw .invalid(key: key(k), problem: "expected an array of [lat, lon] pairs, found \(v.type)", fix: "write \(k) = [[31.23, 121.47], [31.24, 121.47], ...]")
@@ -94,7 +105,7 @@ final class ConfigSection {
         return out
     }
 
-    func table(_ k: String) throws(ConfigError) -> ConfigSection? {
+    public func table(_ k: String) throws(ConfigError) -> ConfigSection? {
         guard let v = value(k) else { return nil }
         guard let t = v.table else {
             throw .invalid(key: key(k), problem: "expected a table, found \(v.type)", fix: "write it as [\(key(k))]")
@@ -102,7 +113,7 @@ final class ConfigSection {
         return ConfigSection(t, path: key(k))
     }
 
-    func tableArray(_ k: String) throws(ConfigError) -> [ConfigSection] {
+    public func tableArray(_ k: String) throws(ConfigError) -> [ConfigSection] {
         guard let v = value(k) else { return [] }
         guard let a = v.array else {
             throw .invalid(key: key(k), problem: "expected an array of tables, found \(v.type)", fix: "write each entry as [[\(k)]]")
@@ -118,7 +129,7 @@ final class ConfigSection {
     }
 
     /// Throws for any key that was never read.
-    func finish() throws(ConfigError) {
+    public func finish() throws(ConfigError) {
         for k in table.keys where !read.contains(k) {
             throw .unknownKey(key: key(k), known: read.sorted())
         }

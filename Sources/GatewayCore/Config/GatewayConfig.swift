@@ -182,15 +182,7 @@ public struct GatewayConfig: Sendable, Equatable {
 
     /// - Parameter directory: where the file lives, for relative paths.
     public static func parse(toml text: String, directory: String) throws(ConfigError) -> GatewayConfig {
-        let root: TOMLTable
-        do {
-            root = try TOMLTable(string: text)
-        } catch let e as TOMLParseError {
-            throw .syntax(line: e.source.begin.line, column: e.source.begin.column, message: e.description)
-        } catch {
-            throw .syntax(line: 0, column: 0, message: "\(error)")
-        }
-        let top = ConfigSection(root, path: "")
+        let top = try ConfigSection.parse(text)
         func resolve(_ p: String) -> String {
             p.hasPrefix("/") || p == "-" ? p : (directory.hasSuffix("/") ? directory : directory + "/") + p
         }

@@ -83,22 +83,16 @@ public struct EnvelopeResult: Codable, Sendable, Equatable {
     public var id: String
     public var status: Status
     public var reason: String?
+    /// The case the event opened or joined (subject scans), for the terminal to show and follow.
     public var `case`: CaseInfo?
+    /// What the person on site should do now (any accepted event the server has guidance for).
+    public var guidance: Guidance?
 
-    public init(id: String, status: Status, reason: String? = nil, case caseInfo: CaseInfo? = nil) {
+    public init(id: String, status: Status, reason: String? = nil, case caseInfo: CaseInfo? = nil, guidance: Guidance? = nil) {
         self.id = id
         self.status = status
         self.reason = reason
         self.case = caseInfo
-    }
-}
-
-/// What the server says about the case an envelope opened or joined.
-public struct CaseInfo: Codable, Sendable, Equatable {
-    public var ref: String
-    public var guidance: String?
-    public init(ref: String, guidance: String? = nil) {
-        self.ref = ref
         self.guidance = guidance
     }
 }
@@ -113,12 +107,27 @@ public struct EventHeader: Decodable, Sendable, Equatable {
     public var device: String
     public var seq: UInt64
     public var kind: String?
+    /// What the tag is: cases are opened for subjects, guidance is chosen by class and schema.
+    public var tag: TagClassification?
+    /// The operator signed in at capture (as redaction left it), if any.
+    public var operatorID: String?
+    public var capturedAt: String?
 
-    public init(v: Int = CaptureEvent.currentVersion, id: String, device: String, seq: UInt64, kind: String? = nil) {
+    enum CodingKeys: String, CodingKey {
+        case v, id, device, seq, kind, tag
+        case operatorID = "operator"
+        case capturedAt = "captured_at"
+    }
+
+    public init(v: Int = CaptureEvent.currentVersion, id: String, device: String, seq: UInt64, kind: String? = nil,
+                tag: TagClassification? = nil, operatorID: String? = nil, capturedAt: String? = nil) {
         self.v = v
         self.id = id
         self.device = device
         self.seq = seq
         self.kind = kind
+        self.tag = tag
+        self.operatorID = operatorID
+        self.capturedAt = capturedAt
     }
 }
