@@ -21,6 +21,9 @@ public enum ConfigWarnings {
         if c.server.pins.isEmpty && c.server.caPath == nil {
             w.append("[server] has neither ca nor pin_sha256: any CA in the system store can vouch for the case server")
         }
+        if let k = c.kiosk, !k.isLoopback {
+            w.append("[kiosk] listen = \"\(k.host):\(k.port)\": the feedback page (recent scans as redacted, case progress, GPS fix, probe results) is reachable from the network, without a password")
+        }
         return w
     }
 }

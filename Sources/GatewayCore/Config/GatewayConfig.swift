@@ -172,10 +172,30 @@ public struct GatewayConfig: Sendable, Equatable {
     /// `[metrics] listen`: host and port of the Prometheus endpoint (loopback only); nil = off.
     public var metricsListen: (host: String, port: Int)? = ("127.0.0.1", 9464)
 
+    /// `[kiosk]`: the feedback page for the person at the terminal (docs/kiosk.md).
+    public struct Kiosk: Sendable, Equatable {
+        /// Where the page is served; loopback by default (the kiosk's own browser). nil = off.
+        public var host: String
+        public var port: Int
+        /// How many recent scans the page shows (kept in memory only).
+        public var recent: Int = 20
+        /// Follow the cases shown (`GET /v1/cases/{ref}`) while a page is open.
+        public var followCases = true
+        /// The longest wait between two looks at an unchanged case.
+        public var followCapSeconds = 30
+        public init(host: String = "127.0.0.1", port: Int = 8470) {
+            self.host = host
+            self.port = port
+        }
+        public var isLoopback: Bool { ["127.0.0.1", "localhost", "::1"].contains(host) }
+    }
+    public var kiosk: Kiosk? = Kiosk()
+
     public static func == (a: GatewayConfig, b: GatewayConfig) -> Bool {
         a.device == b.device && a.server == b.server && a.spool == b.spool && a.forward == b.forward && a.readers == b.readers
             && a.schemas == b.schemas && a.redact == b.redact && a.gps == b.gps && a.operatorSessions == b.operatorSessions
             && a.geofence == b.geofence && a.heartbeatInterval == b.heartbeatInterval && a.metricsListen?.host == b.metricsListen?.host && a.metricsListen?.port == b.metricsListen?.port
+            && a.kiosk == b.kiosk
     }
 
     public static let supportedBauds: [Int] = [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600]
@@ -330,6 +350,37 @@ public struct GatewayConfig: Sendable, Equatable {
             try m.finish()
         }
 
+        var kiosk: Kiosk? = Kiosk()
+        if let k = try top.table("kiosk") {
+            let listen = try k.string("listen", default: "127.0.0.1:8470")
+            if listen == "off" {
+                kiosk = nil
+            } else {
+                // host:port, [v6]:port
+                let host: String, portText: Substring
+                if listen.hasPrefix("["), let close = listen.firstIndex(of: "]") {
+                    host = String(listen[listen.index(after: listen.startIndex)..<close])
+                    portText = listen[listen.index(after: close)...].drop { $0 == ":" }
+                } else {
+                    let parts = listen.split(separator: ":", omittingEmptySubsequences: false)
+                    guard parts.count == 2 else {
+                        throw .invalid(key: k.key("listen"), problem: "'\(listen)' is not host:port", fix: "use \"127.0.0.1:8470\" (or \"off\")")
+                    }
+                    host = String(parts[0])
+                    portText = parts[1]
+                }
+                guard !host.isEmpty, let port = Int(portText), (0...65535).contains(port) else {
+                    throw .invalid(key: k.key("listen"), problem: "'\(listen)' is not host:port", fix: "use \"127.0.0.1:8470\" (or \"off\")")
+                }
+                var kk = Kiosk(host: host, port: port)
+                kk.recent = try k.int("recent", default: 20, range: 1...200)
+                kk.followCases = try k.bool("follow_cases", default: true)
+                kk.followCapSeconds = try k.int("follow_cap_s", default: 30, range: 2...3600)
+                kiosk = kk
+            }
+            try k.finish()
+        }
+
         var gps: GPS?
         if let g = try top.table("gps") {
             let addr = try g.string("gpsd", default: "127.0.0.1:2947")
@@ -379,6 +430,7 @@ public struct GatewayConfig: Sendable, Equatable {
         var config = GatewayConfig(device: device, server: server, spool: spool, forward: forward, readers: readers, schemas: schemas)
         config.redact = redact
         config.metricsListen = metricsListen
+        config.kiosk = kiosk
         config.gps = gps
         config.operatorSessions = operatorSessions
         config.geofence = geofence

@@ -10,7 +10,7 @@
 /// - Refused (the old configuration keeps running): a different `device.id` or spool path —
 ///   sequence numbers and the spool belong to both; restart to change them.
 /// - Kept until the next restart (logged): `[spool]` limits, `[forward]` batching and backoff,
-///   `[gps]`, `[operator]`, `[geofence]`, `[heartbeat]`, `[metrics]`.
+///   `[gps]`, `[operator]`, `[geofence]`, `[heartbeat]`, `[metrics]`, `[kiosk]`.
 public struct ReloadPlan: Sendable, Equatable {
     public var refused: String?
     public var added: [String] = []
@@ -49,6 +49,7 @@ public struct ReloadPlan: Sendable, Equatable {
         if old.operatorSessions != new.operatorSessions { plan.pendingRestart.append("[operator]") }
         if old.geofence != new.geofence { plan.pendingRestart.append("[geofence]") }
         if old.heartbeatInterval != new.heartbeatInterval { plan.pendingRestart.append("[heartbeat]") }
+        if old.kiosk != new.kiosk { plan.pendingRestart.append("[kiosk]") }
         if old.metricsListen?.host != new.metricsListen?.host || old.metricsListen?.port != new.metricsListen?.port {
             plan.pendingRestart.append("[metrics]")
         }
