@@ -17,6 +17,8 @@ if [ "$what" = test ]; then
   # test_install checks the man page with man --warnings; test_deb installs the .deb in a fresh
   # Debian 12 made by debootstrap.
   apt_pkgs+=(man-db debootstrap)
+  # test_kiosk drives the kiosk page in headless Chromium (selenium below); DejaVu for its text.
+  apt_pkgs+=(chromium chromium-driver fonts-dejavu-core)
   # Debian's python3 has no pip until python3-pip is installed (the Python tools below need it).
   apt_pkgs+=(python3-pip)
 fi
@@ -46,8 +48,9 @@ fi
 if [ "$what" = test ]; then
   # Test-only Python tools: pytest runs the system tests, Pillow rotates and dirties test images,
   # openapi-spec-validator and jsonschema check docs/openapi.yaml against real traffic, pyhpke
-  # (with its dependency cryptography) opens spooled envelopes independently of swift-crypto.
-  for mod in pytest:pytest PIL:pillow openapi_spec_validator:openapi-spec-validator jsonschema:jsonschema yaml:pyyaml pyhpke:pyhpke; do
+  # (with its dependency cryptography) opens spooled envelopes independently of swift-crypto;
+  # selenium drives headless Chromium for the kiosk page.
+  for mod in pytest:pytest PIL:pillow openapi_spec_validator:openapi-spec-validator jsonschema:jsonschema yaml:pyyaml pyhpke:pyhpke selenium:selenium; do
     if ! python3 -c "import ${mod%%:*}" 2>/dev/null; then
       echo "install-deps: pip install ${mod##*:}"
       python3 -m pip install -q "${mod##*:}" 2>/dev/null || python3 -m pip install -q --break-system-packages "${mod##*:}"

@@ -52,8 +52,16 @@ public final class GatewayDaemon: Sendable {
         spool = try Spool(path: config.spool.path, limits: config.spool.limits)
         let doorbell = Doorbell()
         let (tracker, contextServices) = Self.makeContext(config, logger: logger)
-        sink = CaptureSink(spool: spool, sealer: captureSealer, doorbell: doorbell, context: tracker, logger: logger)
         let readerStates = ReaderStates()
+        let sinkBox = NIOLockedValueBox<CaptureSink?>(nil)
+        let spool = self.spool
+        let feedback = config.kiosk.map { k in
+            FeedbackHub(recent: k.recent, followCap: .seconds(k.followCapSeconds), live: Self.kioskLive(config, spool: spool, readers: readerStates,
+                                                                                                        tracker: tracker, sink: sinkBox))
+        }
+        let sink = CaptureSink(spool: spool, sealer: captureSealer, doorbell: doorbell, context: tracker, feedback: feedback, logger: logger)
+        self.sink = sink
+        sinkBox.withLockedValue { $0 = sink }
         pool = ReaderPool(readers: config.readers, sink: sink, states: readerStates, logger: logger)
         var services: [any Service] = [pool]
         services += contextServices
@@ -65,8 +73,15 @@ public final class GatewayDaemon: Sendable {
         forwarder = ForwarderService(
             spool: spool, deliverer: try HTTPDeliverer(config: config), doorbell: doorbell, batchMax: config.forward.batchMax,
             batchMaxBytes: config.forward.batchMaxBytes, linger: config.forward.linger,
-            backoff: Backoff(base: config.forward.backoffBase, cap: config.forward.backoffCap), logger: logger)
+            backoff: Backoff(base: config.forward.backoffBase, cap: config.forward.backoffCap), feedback: feedback, logger: logger)
         services.append(forwarder)
+        if let feedback, let k = config.kiosk {
+            services.append(KioskService(hub: feedback, host: k.host, port: k.port, configPath: configPath, logger: logger))
+            if k.followCases {
+                let forwarder = forwarder
+                services.append(CaseFollower(hub: feedback, deliverer: { forwarder.currentDeliverer() }, logger: logger))
+            }
+        }
         if let metrics, let listen = config.metricsListen {
             services.append(MetricsService(registry: metrics, host: listen.host, port: listen.port, logger: logger))
         }
@@ -83,6 +98,28 @@ public final class GatewayDaemon: Sendable {
             "spool_depth": "\(status.depth)", "spool_mb": "\(status.bytes >> 20)", "dead_letters": "\(status.deadLetters)",
             "dropped_total": "\(status.droppedTotal)", "overflow": "\(config.spool.limits.overflow.rawValue)", "version": "\(GatewayVersion.string)",
         ])
+    }
+
+    /// What the kiosk page shows besides the scans: readers, spool and forwarder, the operator
+    /// session (whether, not who) and the location as redaction leaves it.
+    static func kioskLive(_ config: GatewayConfig, spool: Spool, readers: ReaderStates, tracker: ContextTracker?,
+                          sink: NIOLockedValueBox<CaptureSink?>) -> FeedbackHub.Live {
+        let ids = config.readers.map(\.id), lines = Set(config.readers.filter { $0.kind == .line }.map(\.id))
+        return FeedbackHub.Live(
+            device: config.device.id,
+            readers: { readers.describe(ids, alwaysOpen: lines) },
+            spool: {
+                let s = try? spool.status()
+                let circuit = RuntimeDirectory.read(ForwarderService.statusFile)
+                    .flatMap { try? JSONDecoder().decode(ForwarderStatus.self, from: Data($0)) }?.circuit ?? "starting"
+                return KioskState.SpoolView(depth: s?.depth ?? 0, deadLetters: s?.deadLetters ?? 0, circuit: circuit)
+            },
+            operatorView: {
+                let now = Clocks.monotonicNanos()
+                guard let t = tracker?.sessionNow(monotonicNanos: now) else { return .init(tracked: false, signedIn: false) }
+                return .init(tracked: t.tracked, signedIn: t.signedIn, expiresInS: t.expiresInS)
+            },
+            location: { sink.withLockedValue { $0 }?.redactedLocationNow() })
     }
 
     /// Keys, redaction rules (with the site key when a rule hashes), label schemas and reader

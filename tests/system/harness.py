@@ -116,6 +116,8 @@ class Site:
             "[forward]", "backoff_base_ms = 100", "backoff_cap_ms = 1000", "connect_timeout_ms = 2000",
             "request_timeout_ms = 10000",
             "[metrics]", 'listen = "127.0.0.1:0"',
+            # The kiosk page on a free port (kiosk_url() finds it in the log).
+            "[kiosk]", 'listen = "127.0.0.1:0"',
             # Heartbeats are events too; tests that count scans turn them off (test_heartbeat
             # turns them on).
             "[heartbeat]", "interval_s = 0",
@@ -176,6 +178,13 @@ class Site:
         port = wait_for(lambda: (re.findall(r"port=(\d+) \[GatewayLinux\] metrics listening", self.log()) or [None])[-1], 10, "the metrics port")
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
             return r.read().decode()
+
+    def kiosk_url(self, after=0):
+        """The kiosk page's base URL, from the port the gateway logged (the newest start's when
+        `after` counts the starts already seen)."""
+        import re
+        port = wait_for(lambda: (re.findall(r"port=(\d+) \[GatewayLinux\] kiosk listening", self.log())[after:] or [None])[-1], 10, "the kiosk port")
+        return f"http://127.0.0.1:{port}"
 
     def dead_letter_count(self):
         """For polling: 0 while the spool does not exist yet."""

@@ -56,8 +56,11 @@ public struct CaptureSealer: Sendable {
 
     /// The second half: redaction and sealing, independent for each event (the reader's group
     /// runs it on all cores, in one HPKE context: `EnvelopeSealer.group`).
-    public func redactAndSeal(_ event: CaptureEvent, in group: SealingGroup) throws -> Envelope {
-        try group.seal(redactor.redact(event).event)
+    /// - Returns: the envelope, and the event as it was sealed (redacted), for the terminal's
+    ///   own feedback (`ScanRecord`).
+    public func redactAndSeal(_ event: CaptureEvent, in group: SealingGroup) throws -> (envelope: Envelope, sealed: CaptureEvent) {
+        let redacted = redactor.redact(event).event
+        return (try group.seal(redacted), redacted)
     }
 
     /// A heartbeat passes the redaction rules too (its location is coarsened like a scan's).

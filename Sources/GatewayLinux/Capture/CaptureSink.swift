@@ -16,12 +16,16 @@ public final class CaptureSink: Sendable {
     private let logger: Logger
     private let context: ContextTracker?
     private let listener: (@Sendable (CaptureEvent) -> Void)?
+    /// Told what was spooled (as sealed), for the kiosk page.
+    private let feedback: FeedbackHub?
 
-    public init(spool: Spool, sealer: CaptureSealer, doorbell: Doorbell, context: ContextTracker? = nil, logger: Logger = Logger(label: "gatewayd")) {
+    public init(spool: Spool, sealer: CaptureSealer, doorbell: Doorbell, context: ContextTracker? = nil, feedback: FeedbackHub? = nil,
+                logger: Logger = Logger(label: "gatewayd")) {
         self.spool = spool
         self.sealer = NIOLockedValueBox(sealer)
         self.doorbell = doorbell
         self.context = context
+        self.feedback = feedback
         self.logger = logger
         listener = nil
     }
@@ -35,6 +39,7 @@ public final class CaptureSink: Sendable {
         self.context = context
         self.logger = logger
         self.listener = listener
+        feedback = nil
     }
 
     /// Reload: scans committed from now on are classified, redacted and sealed by `new`.
@@ -61,6 +66,7 @@ public final class CaptureSink: Sendable {
         let now = Clocks.wallNanos()
         var classes: [String: Int] = [:]
         var misreads: [String: Int] = [:]
+        let records = NIOLockedValueBox<[ScanRecord]>([])
         // One HPKE context for the group (one ephemeral key, one DH), whatever its size.
         let group = Result { try sealer.sealer.group(sealedAtNanos: now) }
         // In order: numbers, classification, operator sessions. Then redaction and sealing, the
@@ -70,7 +76,12 @@ public final class CaptureSink: Sendable {
             classes[event.tag.kind.rawValue, default: 0] += 1
             if let m = event.misread { misreads["misread_" + Self.labelSafe(m.format), default: 0] += 1 }
             return event
-        }, seal: { event in try sealer.redactAndSeal(event, in: try group.get()) })
+        }, seal: { [feedback] event in
+            let (envelope, sealed) = try sealer.redactAndSeal(event, in: try group.get())
+            if feedback != nil { records.withLockedValue { $0.append(ScanRecord(sealed: sealed)) } }
+            return envelope
+        })
+        feedback?.spooled(records.withLockedValue { $0 })
         let reader = scans.first?.readerID ?? "-"
         GatewayMetrics.scansSpooled(reader: reader, byClass: classes)
         MemoryFootprint.noteActivity(scans.count)
@@ -105,6 +116,19 @@ public final class CaptureSink: Sendable {
         }
         doorbell.ring()
         return result.seqs.first
+    }
+
+    /// Where the terminal is now as an event sealed now would say it (coarsened by the
+    /// redaction rules), for the kiosk page; nil without gpsd.
+    public func redactedLocationNow() -> Location? {
+        guard let location = currentLocation() else { return nil }
+        let sealer = self.sealer.withLockedValue { $0 }
+        var e = CaptureEvent(id: "kiosk", device: sealer.device, seq: 0,
+                             scan: Scan(readerID: "kiosk", bytes: [], wallNanos: Clocks.wallNanos(), monotonicNanos: Clocks.monotonicNanos()), tag: .unknown)
+        e.raw = nil
+        e.text = nil
+        e.location = location
+        return sealer.redactor.redact(e).event.location
     }
 
     /// Where the terminal is now, if gpsd is configured (for heartbeats).

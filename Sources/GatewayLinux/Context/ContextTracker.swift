@@ -31,6 +31,17 @@ public final class ContextTracker: @unchecked Sendable {
         return policy.location(last: gps.snapshot().0, captureMonotonicNanos: monotonicNanos)
     }
 
+    /// Whether sessions are tracked, and whether somebody is signed in now with how long the
+    /// session has left — never who (the kiosk shows the pseudonym events carry).
+    public func sessionNow(monotonicNanos now: UInt64) -> (tracked: Bool, signedIn: Bool, expiresInS: Int?) {
+        lock.withLock {
+            guard let s = session else { return (false, false, nil) }
+            guard s.operatorID(at: now) != nil, let c = s.current else { return (true, false, nil) }
+            let left = Int64(c.lastSeenNanos) + Int64(s.timeoutNanos) - Int64(now)
+            return (true, true, Int(max(0, left) / 1_000_000_000))
+        }
+    }
+
     public func context(tag: TagClassification, scan: Scan) -> CaptureContext {
         lock.withLock {
             var c = CaptureContext()

@@ -17,9 +17,11 @@ public struct ForwarderService: Service {
     private let linger: Duration
     private let backoff: Backoff
     private let logger: Logger
+    /// Told what each batch came to, for the kiosk page.
+    private let feedback: FeedbackHub?
 
     public init(spool: Spool, deliverer: HTTPDeliverer, doorbell: Doorbell, batchMax: Int, batchMaxBytes: Int = 1 << 20,
-                linger: Duration = .zero, backoff: Backoff, logger: Logger) {
+                linger: Duration = .zero, backoff: Backoff, feedback: FeedbackHub? = nil, logger: Logger) {
         self.spool = spool
         self.deliverer = NIOLockedValueBox(deliverer)
         self.doorbell = doorbell
@@ -27,6 +29,7 @@ public struct ForwarderService: Service {
         self.batchMaxBytes = batchMaxBytes
         self.linger = linger
         self.backoff = backoff
+        self.feedback = feedback
         self.logger = logger
     }
 
@@ -39,6 +42,9 @@ public struct ForwarderService: Service {
             await old.shutdown()
         }
     }
+
+    /// The deliverer in use now (the case follower asks the same server the same way).
+    public func currentDeliverer() -> HTTPDeliverer { deliverer.withLockedValue { $0 } }
 
     public func run() async throws {
         var machine = ForwarderStateMachine(backoff: backoff)
@@ -94,9 +100,12 @@ public struct ForwarderService: Service {
                 lingered = false
                 batch = Array(batch.prefix(BatchPolicy.take(sizes: batch.map(\.body.count), maxCount: limit, maxBytes: batchMaxBytes)))
                 let started = ContinuousClock.now
+                feedback?.sent(ids: batch.map(\.id))
                 let outcome = await deliverer.withLockedValue({ $0 }).deliver(batch)
                 Failpoints.hit("after-post")
                 let plan = machine.completed(batch: batch.map(\.id), outcome: outcome, unit: Double.random(in: 0..<1))
+                feedback?.delivered(ids: batch.map(\.id), outcome: outcome, deadLetters: plan.deadLetter, failure: plan.failure,
+                                    nowNanos: Clocks.monotonicNanos())
                 status.record(plan, machine: machine, nowNanos: Clocks.wallNanos())
                 Self.publish(status)
                 GatewayMetrics.attempt(outcome, plan: plan, circuitOpen: machine.circuit == .open,

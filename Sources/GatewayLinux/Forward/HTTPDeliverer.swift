@@ -12,6 +12,8 @@ import NIOSSL
 public final class HTTPDeliverer: Sendable {
     private let client: HTTPClient
     private let endpoint: String
+    /// `https://host:port`, for the other endpoints (`/v1/cases/{ref}`).
+    private let base: String
     /// Set when `[server] pin_sha256` is: deliveries then go through the pinned pipeline.
     private let pinned: PinnedPoster?
     private let requestTimeout: Duration
@@ -49,6 +51,7 @@ public final class HTTPDeliverer: Sendable {
         config.httpVersion = .http1Only
         client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: config)
         endpoint = serverURL + "/v1/envelopes"
+        base = serverURL
         if pins.isEmpty {
             pinned = nil
         } else {
@@ -154,6 +157,57 @@ public final class HTTPDeliverer: Sendable {
             return Self.outcome(status: Int(response.status.code), retryAfter: response.headers.first(name: "Retry-After"), body: bytes)
         } catch {
             return .transportFailure(reason: Self.describe(error))
+        }
+    }
+
+    /// `GET /v1/cases/{ref}` with the same TLS settings, pins and timeouts as delivery.
+    public func fetchCase(ref: String) async -> Result<CaseStatus, CaseFetchError> {
+        guard ref.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }), !ref.isEmpty else {
+            return .failure(.notFound(ref))
+        }
+        let path = "/v1/cases/" + ref
+        var headers = HTTPHeaders()
+        headers.add(name: "Accept", value: "application/json")
+        headers.add(name: "User-Agent", value: "gatewayd/\(GatewayVersion.string)")
+        let status: Int, body: ByteBuffer
+        do {
+            if let pinned {
+                let r = try await pinned.post(body: ByteBuffer(), headers: headers, method: .GET, path: URL(string: base + path)!.path)
+                (status, body) = (r.status, r.body)
+            } else {
+                var request = HTTPClientRequest(url: base + path)
+                request.method = .GET
+                request.headers = headers
+                let response = try await client.execute(request, timeout: .init(requestTimeout))
+                (status, body) = (Int(response.status.code), try await response.body.collect(upTo: 1 << 20))
+            }
+        } catch {
+            return .failure(.transport(Self.describe(error)))
+        }
+        switch status {
+        case 200:
+            guard let s = try? JSONDecoder().decode(CaseStatus.self, from: Data(body.readableBytesView)), s.ref == ref else {
+                return .failure(.malformed)
+            }
+            return .success(s)
+        case 404: return .failure(.notFound(ref))
+        default: return .failure(.status(status))
+        }
+    }
+
+    public enum CaseFetchError: Error, Equatable, CustomStringConvertible {
+        case transport(String)
+        case status(Int)
+        case notFound(String)
+        case malformed
+
+        public var description: String {
+            switch self {
+            case .transport(let r): return r
+            case .status(let s): return "server answered \(s)"
+            case .notFound(let r): return "the server has no case \(r)"
+            case .malformed: return "the answer is not a case status"
+            }
         }
     }
 

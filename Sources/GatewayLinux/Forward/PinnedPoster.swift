@@ -95,11 +95,14 @@ final class PinnedPoster: Sendable {
 
     /// - Parameter seen: receives the chain as the handshake presented it, also when the
     ///   handshake or pin check fails (the probe shows what the server offered).
-    func post(body: ByteBuffer, headers: HTTPHeaders, seen: NIOLockedValueBox<[SeenCertificate]> = .init([])) async throws -> Response {
+    /// - Parameters:
+    ///   - method, path: POST to the URL's path unless told otherwise (`GET /v1/cases/…`).
+    func post(body: ByteBuffer, headers: HTTPHeaders, seen: NIOLockedValueBox<[SeenCertificate]> = .init([]),
+              method: HTTPMethod = .POST, path requestPath: String? = nil) async throws -> Response {
         let group = MultiThreadedEventLoopGroup.singleton
         let loop = group.next()
         let promise = loop.makePromise(of: Response.self)
-        var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: path)
+        var head = HTTPRequestHead(version: .http1_1, method: method, uri: requestPath ?? path)
         head.headers = headers
         head.headers.replaceOrAdd(name: "Host", value: port == 443 ? host : "\(host):\(port)")
         head.headers.replaceOrAdd(name: "Content-Length", value: "\(body.readableBytes)")

@@ -1,0 +1,223 @@
+import Foundation
+import GatewayCore
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import ServiceLifecycle
+
+/// Serves the kiosk page for the person at the terminal (`[kiosk] listen`, loopback by
+/// default) and the technician page with the `--probe` result:
+///
+///     GET /             the kiosk page (KioskPage.kiosk)
+///     GET /events       server-sent events: a `state` event (KioskState JSON) at once, on
+///                       every change (coalesced over 50 ms) and every 5 s; `retry: 1000`
+///     GET /api/state    the same document, once
+///     GET /technician   the technician page; GET /api/probe runs the probe (ProbeReport JSON)
+///
+/// Plain NIO HTTP/1.1 like the metrics endpoint. A port that cannot be bound is logged and the
+/// daemon goes on without the page: feedback is never worth a lost scan. The page holds only
+/// what redaction leaves (`KioskState`).
+public struct KioskService: Service {
+    let hub: FeedbackHub
+    let host: String
+    let port: Int
+    let configPath: String?
+    let logger: Logger
+
+    public init(hub: FeedbackHub, host: String, port: Int, configPath: String?, logger: Logger) {
+        self.hub = hub
+        self.host = host
+        self.port = port
+        self.configPath = configPath
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let streams = EventStreams(hub: hub)
+        let (hub, configPath, logger) = (self.hub, self.configPath, self.logger)
+        let channel: Channel
+        do {
+            channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelInitializer { channel in
+                    channel.pipeline.configureHTTPServerPipeline().flatMap {
+                        channel.pipeline.addHandler(KioskHandler(hub: hub, streams: streams, configPath: configPath, logger: logger))
+                    }
+                }
+                .bind(host: host, port: port).get()
+        } catch {
+            logger.error("kiosk page cannot listen; running without it", metadata: ["address": "\(host)", "port": "\(port)", "error": "\(error)"])
+            try? await gracefulShutdown()
+            return
+        }
+        logger.info("kiosk listening", metadata: ["address": "\(host)", "port": "\(channel.localAddress?.port ?? 0)"])
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await streams.broadcast() }
+                group.addTask { try? await channel.closeFuture.get() }
+                await group.next()
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            streams.closeAll()
+            channel.close(promise: nil)
+        }
+    }
+}
+
+/// The open `/events` streams, and the loop that sends them the state.
+final class EventStreams: Sendable {
+    private let hub: FeedbackHub
+    private let channels = NIOLockedValueBox<[ObjectIdentifier: Channel]>([:])
+
+    init(hub: FeedbackHub) {
+        self.hub = hub
+    }
+
+    static func event(_ state: KioskState) -> ByteBuffer {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let json = (try? enc.encode(state)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        return ByteBuffer(string: "event: state\ndata: \(json)\n\n")
+    }
+
+    func add(_ channel: Channel) {
+        channels.withLockedValue { $0[ObjectIdentifier(channel)] = channel }
+        hub.viewerJoined()
+        channel.closeFuture.whenComplete { [weak self] _ in
+            guard let self else { return }
+            let removed = self.channels.withLockedValue { $0.removeValue(forKey: ObjectIdentifier(channel)) }
+            if removed != nil { self.hub.viewerLeft() }
+        }
+    }
+
+    func send(_ buffer: ByteBuffer) {
+        for c in channels.withLockedValue({ Array($0.values) }) {
+            c.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(buffer)), promise: nil)
+        }
+    }
+
+    /// On every change (bursts coalesced over 50 ms) and every 5 s while a page is open, so
+    /// clocks, fixes and session times stay current; nothing at all while none is.
+    func broadcast() async {
+        let changes = hub.changes()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { [self] in
+                for await _ in changes {
+                    try? await Task.sleep(for: .milliseconds(50))
+                    if channels.withLockedValue({ !$0.isEmpty }) { send(Self.event(hub.snapshot())) }
+                }
+            }
+            group.addTask { [self] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(5))
+                    if channels.withLockedValue({ !$0.isEmpty }) { send(Self.event(hub.snapshot())) }
+                }
+            }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    func closeAll() {
+        for c in channels.withLockedValue({ Array($0.values) }) {
+            c.writeAndFlush(HTTPServerResponsePart.end(nil)).whenComplete { _ in c.close(promise: nil) }
+        }
+    }
+}
+
+private final class KioskHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    let hub: FeedbackHub
+    let streams: EventStreams
+    let configPath: String?
+    let logger: Logger
+    var head: HTTPRequestHead?
+
+    init(hub: FeedbackHub, streams: EventStreams, configPath: String?, logger: Logger) {
+        self.hub = hub
+        self.streams = streams
+        self.configPath = configPath
+        self.logger = logger
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let h): head = h
+        case .body: break
+        case .end:
+            guard let h = head else { return }
+            head = nil
+            route(h, context: context)
+        }
+    }
+
+    func route(_ h: HTTPRequestHead, context: ChannelHandlerContext) {
+        guard h.method == .GET || h.method == .HEAD else {
+            return respond(context, h, .methodNotAllowed, "text/plain", Array("GET only\n".utf8))
+        }
+        let path = h.uri.split(separator: "?").first.map(String.init) ?? "/"
+        switch path {
+        case "/", "/index.html":
+            respond(context, h, .ok, "text/html; charset=utf-8", Array(KioskPage.kiosk.utf8))
+        case "/technician":
+            respond(context, h, .ok, "text/html; charset=utf-8", Array(KioskPage.technician.utf8))
+        case "/api/state":
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            respond(context, h, .ok, "application/json", Array((try? enc.encode(hub.snapshot())) ?? Data()))
+        case "/api/probe":
+            probe(context, h)
+        case "/events":
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Type", value: "text/event-stream")
+            headers.add(name: "Cache-Control", value: "no-store")
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: h.version, status: .ok, headers: headers))), promise: nil)
+            var first = ByteBuffer(string: "retry: 1000\n\n")
+            var state = EventStreams.event(hub.snapshot())
+            first.writeBuffer(&state)
+            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(first))), promise: nil)
+            streams.add(context.channel)
+        default:
+            respond(context, h, .notFound, "text/plain", Array("not here: try / or /technician\n".utf8))
+        }
+    }
+
+    func probe(_ context: ChannelHandlerContext, _ h: HTTPRequestHead) {
+        guard let configPath else {
+            return respond(context, h, .serviceUnavailable, "text/plain", Array("no configuration file to probe with\n".utf8))
+        }
+        let channel = context.channel
+        let loop = context.eventLoop
+        let version = h.version
+        let handler = NIOLoopBound(self, eventLoop: loop)
+        let ctx = NIOLoopBound(context, eventLoop: loop)
+        Task {
+            let report = await Probe.run(configPath: configPath)
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            let body = Array((try? enc.encode(report)) ?? Data())
+            loop.execute {
+                guard channel.isActive else { return }
+                handler.value.respond(ctx.value, HTTPRequestHead(version: version, method: .GET, uri: "/api/probe"), .ok, "application/json", body)
+            }
+        }
+    }
+
+    func respond(_ context: ChannelHandlerContext, _ h: HTTPRequestHead, _ status: HTTPResponseStatus, _ type: String, _ body: [UInt8]) {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: type)
+        headers.add(name: "Content-Length", value: "\(body.count)")
+        headers.add(name: "Cache-Control", value: "no-store")
+        headers.add(name: "Connection", value: "close")
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: h.version, status: status, headers: headers))), promise: nil)
+        if h.method != .HEAD {
+            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
+        }
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+    }
+}
