@@ -23,9 +23,44 @@ echo "demo: making a local CA, a TLS certificate and HPKE keys in demo-run/"
 "$bin/gatewayd" keygen --out device.key >devices/demo-terminal.pem 2>/dev/null
 "$bin/gatewayd" keygen --site-key site.key 2>/dev/null
 
+# Who insures what, and what to tell the person on site (docs/case-server.md).
+cat >policy.toml <<'TOML'
+[[insurer]]
+id = "north"
+name = "Northern Mutual"
+
+[[insurer]]
+id = "harbour"
+name = "Harbour Re"
+
+[[coverage]]
+subjects = ["1*"]
+schema = "insured-object"
+insurers = ["north", "harbour"]
+
+[[coverage]]
+subjects = ["2*", "3*"]
+insurers = ["north"]
+
+[[guidance]]
+id = "object-operator"
+class = "subject"
+schema = "insured-object"
+scanner = "operator"
+title = "Case opened - the insurers are told"
+text = "Make the site safe and stop further loss where you can do so without risk."
+steps = ["Keep people away from the damage", "Stop the cause if it is safe (water, power)", "Photograph the damage", "Wait for the assessor's call"]
+
+[[guidance]]
+id = "unknown-label"
+class = "unknown"
+title = "This label is not on record"
+text = "Scan the object's own label if there is one."
+TOML
+
 "$bin/case-server" serve --port 0 --cert pki/server.pem --tls-key pki/server.key \
   --private-key server.key --devices devices --db cases.db --ready-file server.port \
-  >case-server.log 2>&1 &
+  --policy policy.toml >case-server.log 2>&1 &
 pids+=($!)
 for _ in $(seq 200); do [ -s server.port ] && break; sleep 0.05; done
 [ -s server.port ] || { echo "demo: case-server did not start:"; cat case-server.log; exit 1; }
@@ -49,6 +84,14 @@ path = "spool.db"
 # Built-in redaction rules (docs/privacy.md); hash rules need the site's pseudonym key.
 [redact]
 site_key = "site.key"
+
+# The kiosk page for the person at the terminal (docs/kiosk.md); a free port for the demo.
+[kiosk]
+listen = "127.0.0.1:0"
+
+# Badge taps sign an operator in; their scans then count as the operator's, not a bystander's.
+[operator]
+timeout_s = 900
 
 [[reader]]
 id = "wedge0"
@@ -103,6 +146,18 @@ done
 
 echo "demo: events opened and stored by case-server:"
 "$bin/case-server" events --db cases.db | sed 's/^/  /'
+echo "demo: risk cases (each covering insurer notified):"
+"$bin/case-server" cases --db cases.db | sed 's/^/  /'
+echo "demo: guidance per event type (configured, or taken from the most similar type):"
+"$bin/case-server" guidance --db cases.db | sed 's/^/  /'
+kiosk=$(grep -o 'port=[0-9]* \[GatewayLinux\] kiosk listening' gatewayd.log | head -1 | sed 's/port=\([0-9]*\).*/\1/')
+if [ -n "$kiosk" ]; then
+  echo "demo: the kiosk page is http://127.0.0.1:$kiosk/ (technician: /technician)"
+fi
+if [ "${DEMO_KEEP:-0}" = 1 ]; then
+  echo "demo: DEMO_KEEP=1: running until Ctrl-C; try: $bin/case-server progress --db demo-run/cases.db CASE assessor_assigned \"Assessor at 14:00\""
+  wait
+fi
 exec 3>&-
 lost=$((n - got))
 echo "demo: $n scanned, $got delivered, $lost lost"

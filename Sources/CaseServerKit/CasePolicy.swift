@@ -4,7 +4,7 @@ import GatewayCore
 /// What the reference server knows about the world outside the terminals (`serve --policy
 /// FILE`, TOML; docs/case-server.md): the insurers, which objects each covers, and the guidance
 /// per event type. Without a file the built-in policy applies: guidance for the common types and
-/// no insurers.
+/// no insurers; with one, the built-in guidance still answers after the site's own entries.
 ///
 ///     [[insurer]]
 ///     id = "north"
@@ -107,7 +107,10 @@ public struct CasePolicy: Sendable {
             try t.finish()
         }
         try top.finish()
-        return CasePolicy(insurers: insurers, coverage: coverage, catalog: GuidanceCatalog(entries: entries))
+        // The built-in guidance stays behind the site's: for a class the site wrote nothing for
+        // (a badge tap, say), and for types of its own the site did not configure.
+        let fallback = builtIn.catalog.entries.filter { b in !entries.contains { $0.type == b.type } }
+        return CasePolicy(insurers: insurers, coverage: coverage, catalog: GuidanceCatalog(entries: entries + fallback))
     }
 
     /// Guidance for the usual types, no insurers: what `serve` uses without `--policy`.

@@ -1,8 +1,8 @@
 import GatewayCore
 
 /// The guidance a case server gives per event type, and how an unknown type finds its guidance:
-/// the configured entry of the most similar known type (`EventType.similarity`; between equally
-/// similar ones, the first configured). Pure: the linking is recorded by `CaseBook`, which asks
+/// the entry of the most similar known type of the same class (`EventType.similarity`; between
+/// equally similar ones, the first listed — a site's own entries come before the built-in ones). Pure: the linking is recorded by `CaseBook`, which asks
 /// `choose` only for a type that has no link yet (or whose link is stale).
 public struct GuidanceCatalog: Sendable {
     public struct Entry: Sendable, Equatable {
@@ -27,12 +27,13 @@ public struct GuidanceCatalog: Sendable {
         case similar(Guidance, to: EventType, shared: [String])
     }
 
-    /// The guidance for `type`: its own entry, else the most similar one's; nil only when the
-    /// catalog is empty.
+    /// The guidance for `type`: its own entry, else the most similar one's among the entries
+    /// of the same class (an operator's badge tap is never told what a damaged object's
+    /// reporter is told); nil when no entry has the class.
     public func choose(for type: EventType) -> Choice? {
         if let own = entries.first(where: { $0.type == type }) { return .configured(own.guidance) }
         var best: Entry?
-        for e in entries where best.map({ e.type.similarity(to: type) > $0.type.similarity(to: type) }) ?? true {
+        for e in entries where e.type.kind == type.kind && (best.map({ e.type.similarity(to: type) > $0.type.similarity(to: type) }) ?? true) {
             best = e
         }
         guard let best else { return nil }

@@ -26,10 +26,11 @@ final class GuidanceCatalogTests: XCTestCase {
         // the first configured wins.
         guard case .similar(let tie, _, _) = catalog.choose(for: t(.subject, "new", .unidentified)) else { return XCTFail() }
         XCTAssertEqual(tie.id, "subject-bystander")
-        // Sharing nothing at all still gives guidance (the first entry), never none.
-        guard case .similar(let any, _, let none) = catalog.choose(for: t(.configuration, "x", .operatorSignedIn)) else { return XCTFail() }
-        XCTAssertEqual(any.id, "acme-op", "shares only the scanner")
-        XCTAssertEqual(none, ["scanner"])
+        // Only entries of the same class are similar: a configuration tag gets none of these.
+        XCTAssertNil(catalog.choose(for: t(.configuration, "acme", .operatorSignedIn)))
+        guard case .similar(let unknown, _, let shared2) = catalog.choose(for: t(.unknown, nil, .operatorSignedIn)) else { return XCTFail() }
+        XCTAssertEqual(unknown.id, "acme-unknown")
+        XCTAssertEqual(shared2, ["class"])
         XCTAssertNil(GuidanceCatalog(entries: []).choose(for: t(.subject, nil, .unidentified)))
     }
 
@@ -68,6 +69,10 @@ final class GuidanceCatalogTests: XCTestCase {
         XCTAssertEqual(policy.insurers(covering: "555", schema: "other").map(\.id), [])
         XCTAssertEqual(policy.insurers(covering: "300001", schema: nil).map(\.name), ["Northern Mutual", "harbour"])
         XCTAssertEqual(policy.catalog.entries.first?.type, t(.subject, "acme", .unidentified), "scanner defaults to unidentified")
+        // The built-in guidance follows the site's entries, e.g. for a badge tap.
+        XCTAssertEqual(policy.catalog.entries.map(\.guidance.id).first, "acme-bystander")
+        guard case .similar(let badge, _, _) = policy.catalog.choose(for: t(.operatorBadge, "staff", .unidentified)) else { return XCTFail() }
+        XCTAssertEqual(badge.id, "builtin-operator")
         XCTAssertEqual(policy.catalog.entries.first?.guidance.steps, ["a", "b"])
 
         func error(_ toml: String) -> String {

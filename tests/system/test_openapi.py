@@ -3,6 +3,7 @@ envelopes from a real spool, the server's answer, and the opened events (with de
 and misreads)."""
 import json
 import ssl
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -46,3 +47,16 @@ def test_real_traffic_matches_the_spec(site):
         jsonschema.validate(e, schema("CaptureEvent"))
     formats = sorted(e.get("decoded", {}).get("format", "misread") for e in events)
     assert formats == ["epc", "gs1", "misread", "text"]
+    # The subject scan (ACME-1) opened a case; every accepted scan got guidance.
+    assert all("guidance" in x for x in answer["results"])
+    [opened] = [x["case"] for x in answer["results"] if "case" in x]
+    assert opened["opened"] is True
+    with urllib.request.urlopen(f"https://127.0.0.1:{site.server_port}/v1/cases/{opened['ref']}", context=ctx, timeout=10) as r:
+        case = json.load(r)
+    jsonschema.validate(case, schema("CaseStatus"))
+    assert (case["ref"], case["subject"], case["schema"], case["final"]) == (opened["ref"], "1", "acme", False)
+    try:
+        urllib.request.urlopen(f"https://127.0.0.1:{site.server_port}/v1/cases/RC-NOSUCHCASE", context=ctx, timeout=10)
+        raise AssertionError("an unknown case must be 404")
+    except urllib.error.HTTPError as e:
+        assert e.code == 404
