@@ -57,16 +57,22 @@ def nmea_log(path, mode, when, n=60, modes=None):
     return path
 
 
+# gpsfake's delay per sentence at which a fix epoch (five sentences) takes one second.
+REAL_TIME = 0.2
+
+
 class GPSFake:
-    def __init__(self, site, log):
+    def __init__(self, site, log, cycle=0.1):
         if not shutil.which("gpsfake"):
             pytest.fail("gpsfake is not installed: scripts/install-deps.sh installs gpsd and gpsd-clients")
-        self.site, self.log, self.port, self.proc = site, log, free_port(), None
+        self.site, self.log, self.port, self.proc, self.cycle = site, log, free_port(), None, cycle
 
     def start(self):
         out = open(self.site.root / "gpsfake.log", "ab")
-        # -n: gpsd reads the log without waiting for a client; -c: one sentence every 0.1 s.
-        self.proc = subprocess.Popen(["gpsfake", "-q", "-n", "-c", "0.1", "-P", str(self.port), str(self.log)],
+        # -n: gpsd reads the log without waiting for a client; -c: one sentence every `cycle` s.
+        # A fix epoch is five sentences: at 0.1 s GPS time runs twice as fast as the clock (the
+        # skew grows 0.5 s a second); REAL_TIME (0.2 s) keeps GPS time with the clock.
+        self.proc = subprocess.Popen(["gpsfake", "-q", "-n", "-c", str(self.cycle), "-P", str(self.port), str(self.log)],
                                      stdout=out, stderr=out, start_new_session=True)
         self.site.procs.append(self.proc)
         return self
@@ -77,12 +83,12 @@ class GPSFake:
             self.proc.wait(timeout=20)
 
 
-def config(site, port, extra=""):
+def config(site, port, extra="", max_skew_ms=2000):
     cfg = site.write_config(extra=f"""
 [gps]
 gpsd = "127.0.0.1:{port}"
 max_age_s = 3
-max_clock_skew_ms = 2000
+max_clock_skew_ms = {max_skew_ms}
 [operator]
 timeout_s = 10
 logout_subject = "LOGOUT"
@@ -104,9 +110,12 @@ def by_text(site):
 
 def test_3d_fix_trusted_clock_then_fix_lost_and_gpsd_restarted(site):
     now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
-    fake = GPSFake(site, nmea_log(site.root / "3d.nmea", 3, now, n=300)).start()
+    # GPS time kept with the clock (REAL_TIME): the test checks that the clock is trusted
+    # against it. It still lags by gpsfake's own start-up (seen: 2.5–2.7 s here, the log's
+    # times being fixed before gpsfake runs), hence 5 s of tolerance; 400 days are tested below.
+    fake = GPSFake(site, nmea_log(site.root / "3d.nmea", 3, now, n=300), cycle=REAL_TIME).start()
     # A geofence 8 km away: the terminal at People's Square is outside it.
-    config(site, fake.port, extra="[geofence]\n[[geofence.area]]\nlat = 31.30\nlon = 121.50\nradius_m = 1000\n")
+    config(site, fake.port, extra="[geofence]\n[[geofence.area]]\nlat = 31.30\nlon = 121.50\nradius_m = 1000\n", max_skew_ms=5000)
     site.start_server()
     site.start_gateway()
     wait_for(lambda: "gpsd connected" in site.log(), 20, "gpsd")
@@ -116,7 +125,7 @@ def test_3d_fix_trusted_clock_then_fix_lost_and_gpsd_restarted(site):
     loc = e["location"]
     assert loc["fix"] == "3d" and abs(loc["lat"] - LAT) < 2e-4 and abs(loc["lon"] - LON) < 2e-4, loc
     assert loc["satellites"] == 8 and loc["age_ms"] < 3000 and loc["alt"] > 0
-    assert e["clock"]["reference"] == "gps" and e["clock"]["trusted"] is True, e["clock"]
+    assert e["clock"]["reference"] == "gps" and e["clock"]["trusted"] is True and abs(e["clock"]["skew_ms"]) < 5000, e["clock"]
     assert e["operator_unidentified"] is True, "no badge tapped yet"
     assert e["location_anomalies"] == ["outside_geofence"]
 

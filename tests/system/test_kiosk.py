@@ -226,3 +226,39 @@ def test_technician_page_shows_the_probe(site, browser):
     assert dict(rows)["config"] in ("ok", "warn")
     assert dict(rows)["server"] == "ok", rows
     shot(browser, "technician-800x480.png")
+
+
+def test_kiosk_shows_the_gps_fix_as_redaction_leaves_it_and_the_operator_session(site, browser):
+    """A real gpsd (gpsfake) and operator sessions: the page shows the fix with coordinates only
+    as coarsened by the built-in rule (4 decimals), and who is signed in only as the pseudonym
+    events carry; nobody after the logout tag."""
+    import datetime
+    from test_gps import LAT, LON, GPSFake, config, nmea_log
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    fake = GPSFake(site, nmea_log(site.root / "3d.nmea", 3, now, n=300)).start()
+    port = free_port()
+    cfg = config(site, fake.port)
+    cfg.write_text(cfg.read_text().replace('[kiosk]\nlisten = "127.0.0.1:0"', f'[kiosk]\nlisten = "127.0.0.1:{port}"'))
+    site.start_server()
+    site.start_gateway()
+    url = f"http://127.0.0.1:{port}"
+    wait_for(lambda: "gpsd connected" in site.log() and "kiosk listening" in site.log(), 20, "gpsd and the kiosk")
+    browser.get(url + "/")
+    wait_for(lambda: text_of(browser, "gps").startswith("GPS 3D"), 20, "the fix on the page")
+    assert "8 sat" in text_of(browser, "gps")
+    loc = state(url)["location"]
+    assert (loc["lat"], loc["lon"]) == (round(LAT, 4), round(LON, 4)), "coarsened as an event would be"
+    assert str(LAT) not in browser.page_source and str(LON) not in browser.page_source
+    assert text_of(browser, "operator") == "nobody signed in"
+
+    site.scan("OP-0042")
+    wait_for(lambda: text_of(browser, "operator").startswith("operator "), 10, "the session on the page")
+    pseudonym = site.pseudonym("0042")
+    assert pseudonym[:14] in text_of(browser, "operator"), (pseudonym, text_of(browser, "operator"))
+    assert "0042" not in text_of(browser, "operator").replace(pseudonym[:14], ""), "never the badge id"
+    site.scan("ACME-100234")
+    wait_for(lambda: shown_subject(browser) == "100234", 2, "the operator's scan")
+    assert state(url)["scans"][0]["operator"].endswith(pseudonym)
+    site.scan("LOGOUT")
+    wait_for(lambda: text_of(browser, "operator") == "nobody signed in", 10, "the logout on the page")
+    shot(browser, "kiosk-800x480-gps-operator.png")

@@ -101,6 +101,7 @@ enum KioskPage {
     function text(id, s) { $(id).textContent = s == null ? "" : String(s); }
     function show(id, on) { $(id).classList.toggle("hidden", !on); }
     function chip(id, label, cls) { const e = $(id); e.textContent = label; e.className = "chip " + (cls || ""); }
+    function short(id) { return id.length > 16 ? id.slice(0, 14) + "…" : id; }
     function time(iso) { const d = new Date(iso); return isNaN(d) ? iso : d.toLocaleTimeString([], {hour: "2-digit", minute: "2-digit", second: "2-digit"}); }
     const deliveryWords = { spooled: "saved, waiting to send", sent: "sending…", accepted: "received by the case server", dead_lettered: "refused by the case server" };
     const classWords = { subject: "insured object", operator: "operator badge", config: "configuration tag", unknown: "unknown tag" };
@@ -117,7 +118,7 @@ enum KioskPage {
       else chip("gps", "GPS " + l.fix.toUpperCase() + (l.satellites != null ? " · " + l.satellites + " sat" : "") + (l.accuracy_m != null ? " · ±" + Math.round(l.accuracy_m) + " m" : ""), "ok");
       const o = s.operator;
       if (!o.tracked) chip("operator", "no operator sessions");
-      else if (o.signed_in) chip("operator", "operator " + (o.id || "signed in") + (o.expires_in_s != null ? " · " + Math.ceil(o.expires_in_s / 60) + " min" : ""), "ok");
+      else if (o.signed_in) chip("operator", "operator " + short(o.id || "signed in") + (o.expires_in_s != null ? " · " + Math.ceil(o.expires_in_s / 60) + " min" : ""), "ok");
       else chip("operator", "nobody signed in", "warn");
       chip("spool", s.spool.depth + " waiting" + (s.spool.dead_letters ? " · " + s.spool.dead_letters + " refused" : ""), s.spool.circuit === "closed" ? "ok" : "warn");
 
