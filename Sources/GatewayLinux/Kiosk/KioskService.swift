@@ -76,10 +76,15 @@ final class EventStreams: Sendable {
         self.hub = hub
     }
 
+    /// Sorted keys, as every JSON document gatewayd writes; safe to share between threads.
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return e
+    }()
+
     static func event(_ state: KioskState) -> ByteBuffer {
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let json = (try? enc.encode(state)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        let json = (try? encoder.encode(state)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         return ByteBuffer(string: "event: state\ndata: \(json)\n\n")
     }
 
@@ -167,9 +172,7 @@ private final class KioskHandler: ChannelInboundHandler, @unchecked Sendable {
         case "/technician":
             respond(context, h, .ok, "text/html; charset=utf-8", Array(KioskPage.technician.utf8))
         case "/api/state":
-            let enc = JSONEncoder()
-            enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            respond(context, h, .ok, "application/json", Array((try? enc.encode(hub.snapshot())) ?? Data()))
+            respond(context, h, .ok, "application/json", Array((try? EventStreams.encoder.encode(hub.snapshot())) ?? Data()))
         case "/api/probe":
             probe(context, h)
         case "/events":
@@ -198,9 +201,7 @@ private final class KioskHandler: ChannelInboundHandler, @unchecked Sendable {
         let ctx = NIOLoopBound(context, eventLoop: loop)
         Task {
             let report = await Probe.run(configPath: configPath)
-            let enc = JSONEncoder()
-            enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            let body = Array((try? enc.encode(report)) ?? Data())
+            let body = Array((try? EventStreams.encoder.encode(report)) ?? Data())
             loop.execute {
                 guard channel.isActive else { return }
                 handler.value.respond(ctx.value, HTTPRequestHead(version: version, method: .GET, uri: "/api/probe"), .ok, "application/json", body)
@@ -209,15 +210,6 @@ private final class KioskHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func respond(_ context: ChannelHandlerContext, _ h: HTTPRequestHead, _ status: HTTPResponseStatus, _ type: String, _ body: [UInt8]) {
-        var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: type)
-        headers.add(name: "Content-Length", value: "\(body.count)")
-        headers.add(name: "Cache-Control", value: "no-store")
-        headers.add(name: "Connection", value: "close")
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: h.version, status: status, headers: headers))), promise: nil)
-        if h.method != .HEAD {
-            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
-        }
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+        OneShotResponse.write(context, to: h, status: status, contentType: type, body: body, extraHeaders: [("Cache-Control", "no-store")])
     }
 }

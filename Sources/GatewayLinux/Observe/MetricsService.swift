@@ -81,15 +81,7 @@ private final class MetricsHandler: ChannelInboundHandler, @unchecked Sendable {
                 h.method != .GET && h.method != .HEAD ? (.methodNotAllowed, Array("GET /metrics\n".utf8))
                 : h.uri.split(separator: "?").first == "/metrics" ? (.ok, registry.emitToBuffer())
                 : (.notFound, Array("GET /metrics\n".utf8))
-            var headers = HTTPHeaders()
-            headers.add(name: "Content-Type", value: status == .ok ? "text/plain; version=0.0.4" : "text/plain")
-            headers.add(name: "Content-Length", value: "\(body.count)")
-            headers.add(name: "Connection", value: "close")
-            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: h.version, status: status, headers: headers))), promise: nil)
-            if h.method != .HEAD {
-                context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
-            }
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+            OneShotResponse.write(context, to: h, status: status, contentType: status == .ok ? "text/plain; version=0.0.4" : "text/plain", body: body)
         }
     }
 }
