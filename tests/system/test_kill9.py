@@ -69,6 +69,29 @@ def test_kill_after_commit_before_consume_does_not_spool_the_scan_twice(site):
     assert sorted(texts(events)) == ["ACME-00000001", "ACME-00000002", "ACME-00000003"]
 
 
+def test_kill_while_skipping_input_already_spooled_does_not_spool_it_twice(site):
+    """The window inside a restart's skip: the bytes are consumed, the mark is not yet gone."""
+    site.write_config()
+    site.start_server()
+    gw = site.start_gateway(failpoints="after-commit=5000")
+    site.scan("ACME-00000001", "ACME-00000002")
+    wait_for(lambda: "failpoint after-commit" in site.log(), 10, "the commit")
+    gw.send_signal(signal.SIGKILL)
+    gw.wait()
+    gw = site.start_gateway(failpoints="after-skip=5000")
+    wait_for(lambda: "failpoint after-skip" in site.log(), 10, "the restart to reach the skip")
+    gw.send_signal(signal.SIGKILL)
+    gw.wait()
+    site.start_gateway()
+    site.scan("ACME-00000003")
+    wait_for(lambda: "reader started" in site.log().split("failpoint after-skip")[-1], 10, "the third start")
+    events = site.wait_events(3)
+    time.sleep(1)
+    events = site.events()["events"]
+    assert sorted(texts(events)) == ["ACME-00000001", "ACME-00000002", "ACME-00000003"]
+    assert site.spool_value("SELECT value FROM meta WHERE key = 'last_seq'") == 3, "each scan spooled once"
+
+
 def test_kill_after_post_before_settle_is_absorbed_by_server_dedup(site):
     """The window between the server storing a batch and the gateway removing it."""
     site.write_config()

@@ -87,7 +87,7 @@ final class LineReader: @unchecked Sendable {
         var discard = [UInt8](repeating: 0, count: PipePeeker.chunk)
         let bootID = BootID.current
         // Input committed by a previous run that died before consuming it.
-        var pending = (try? committer.sink.inputMark(reader: id)) ?? nil
+        var pending = previousMark()
         if let m = pending, m.bootID != bootID {
             pending = nil
             try? committer.sink.clearInputMark(reader: id)
@@ -117,9 +117,17 @@ final class LineReader: @unchecked Sendable {
             }
             if let m = pending {
                 pending = nil
-                try? committer.sink.clearInputMark(reader: id)
-                if view.count >= m.length, hasher.digest(view[0..<m.length]) == m.digest {
+                let spooled = view.count >= m.length && hasher.digest(view[0..<m.length]) == m.digest
+                // Consume before forgetting the mark, as after a commit: a kill between the two
+                // leaves the mark to a next start, which finds other bytes at the head and drops
+                // it. The other order would leave the bytes without their mark, to be spooled
+                // a second time.
+                if spooled {
                     consume(m.length)
+                    Failpoints.hit("after-skip")
+                }
+                try? committer.sink.clearInputMark(reader: id)
+                if spooled {
                     logger.notice("skipped input already spooled before a restart", metadata: ["reader": "\(id)", "bytes": "\(m.length)"])
                     continue
                 }
@@ -140,6 +148,26 @@ final class LineReader: @unchecked Sendable {
                 consume(consumable)
             }
             framer = next
+        }
+    }
+
+    /// The mark a previous run left, read with retries: a start that cannot read it would spool
+    /// that run's last committed input a second time, so it waits for the spool (a stop ends
+    /// the wait) and says why.
+    private func previousMark() -> InputMark? {
+        var complained = false
+        while true {
+            do {
+                return try committer.sink.inputMark(reader: id)
+            } catch {
+                if !complained {
+                    logger.error("cannot read the reader's input mark from the spool; holding the reader until it can", metadata: [
+                        "reader": "\(id)", "error": "\(error)",
+                    ])
+                    complained = true
+                }
+                if !pause(ms: 500, stop: stop) { return nil }
+            }
         }
     }
 
