@@ -51,15 +51,20 @@ def test_sigkill_mid_stream_loses_nothing_and_duplicates_nothing(site):
     assert "reader started" in site.log()
 
 
+def kill_at(site, failpoint):
+    """Starts gatewayd with `failpoint` armed, waits until it pauses there, kills it with -9."""
+    gw = site.start_gateway(failpoints=f"{failpoint}=5000")
+    wait_for(lambda: f"failpoint {failpoint}" in site.log(), 10, f"gatewayd to reach {failpoint}")
+    gw.send_signal(signal.SIGKILL)
+    gw.wait()
+
+
 def test_kill_after_commit_before_consume_does_not_spool_the_scan_twice(site):
     """The window between the spool commit and consuming the bytes from the FIFO."""
     site.write_config()
     site.start_server()
-    gw = site.start_gateway(failpoints="after-commit=5000")
     site.scan("ACME-00000001", "ACME-00000002")
-    wait_for(lambda: "failpoint after-commit" in site.log(), 10, "the commit")
-    gw.send_signal(signal.SIGKILL)
-    gw.wait()
+    kill_at(site, "after-commit")
     site.start_gateway()
     wait_for(lambda: "skipped input already spooled before a restart" in site.log(), 10, "the restart to recognise the input")
     site.scan("ACME-00000003")
@@ -73,15 +78,9 @@ def test_kill_while_skipping_input_already_spooled_does_not_spool_it_twice(site)
     """The window inside a restart's skip: the bytes are consumed, the mark is not yet gone."""
     site.write_config()
     site.start_server()
-    gw = site.start_gateway(failpoints="after-commit=5000")
     site.scan("ACME-00000001", "ACME-00000002")
-    wait_for(lambda: "failpoint after-commit" in site.log(), 10, "the commit")
-    gw.send_signal(signal.SIGKILL)
-    gw.wait()
-    gw = site.start_gateway(failpoints="after-skip=5000")
-    wait_for(lambda: "failpoint after-skip" in site.log(), 10, "the restart to reach the skip")
-    gw.send_signal(signal.SIGKILL)
-    gw.wait()
+    kill_at(site, "after-commit")
+    kill_at(site, "after-skip")
     site.start_gateway()
     site.scan("ACME-00000003")
     wait_for(lambda: "reader started" in site.log().split("failpoint after-skip")[-1], 10, "the third start")
