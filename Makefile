@@ -13,6 +13,10 @@ CONFIG ?= debug
 # SwiftPM scratch directory that release, install and deb build in and take the binary from
 # (e.g. SCRATCH=.build-release keeps release builds apart from the debug builds in .build).
 SCRATCH ?= .build
+# How a release is built (make release, bench, order-file, deb): the Swift runtime linked in, and
+# every function of the project and its packages in a section of its own, so the link can lay
+# out the code the daemon runs together (scripts/gatewayd.order; docs/performance.md).
+RELEASE := $(shell cat scripts/release-flags)
 
 all: build
 
@@ -50,7 +54,7 @@ fuzz:
 
 ## release: optimised binaries with the Swift runtime linked in (runs on a Debian 12 without Swift).
 release: deps
-	$(SWIFT) build -c release --static-swift-stdlib --scratch-path $(SCRATCH)
+	$(SWIFT) build $(RELEASE) --scratch-path $(SCRATCH)
 
 ## install: the binary, udev rules, systemd unit, sysusers file, a commented config (never over
 ## an existing one), the man page (made from the binary's own help), shell completions and the
@@ -79,17 +83,17 @@ install:
 ## bench: release binaries (as shipped), then bench/run.py: capture, drain, latency, footprint and
 ## per-stage costs as a table and JSON (BENCH_ARGS="--scans 20000 --out bench/last.json").
 bench: deps-test
-	$(SWIFT) build -c release --static-swift-stdlib --scratch-path $(SCRATCH)
+	$(SWIFT) build $(RELEASE) --scratch-path $(SCRATCH)
 	python3 bench/run.py --bin $$($(SWIFT) build -c release --scratch-path $(SCRATCH) --show-bin-path) $(BENCH_ARGS)
 
 ## order-file: profile a release gatewayd under callgrind and rewrite scripts/gatewayd.order, the
 ## layout the release link follows (docs/performance.md, "Footprint"); then relink.
 order-file: deps-test
 	@scripts/install-deps.sh profile
-	$(SWIFT) build -c release --static-swift-stdlib --scratch-path $(SCRATCH)
+	$(SWIFT) build $(RELEASE) --scratch-path $(SCRATCH)
 	python3 scripts/gen-order-file.py --bin $$($(SWIFT) build -c release --scratch-path $(SCRATCH) --show-bin-path)
 	rm -f $$($(SWIFT) build -c release --scratch-path $(SCRATCH) --show-bin-path)/gatewayd
-	$(SWIFT) build -c release --static-swift-stdlib --scratch-path $(SCRATCH)
+	$(SWIFT) build $(RELEASE) --scratch-path $(SCRATCH)
 
 ## deb: a release build (static Swift runtime) packaged as dist/gatewayd_<version>_<arch>.deb.
 deb:

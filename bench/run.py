@@ -60,6 +60,29 @@ def configure(site):
     cfg.write_text(cfg.read_text().replace("backoff_cap_ms = 1000", "backoff_cap_ms = 200"))
 
 
+def rss_parts(pid):
+    """Resident KiB by what backs it: the executable's own file, shared libraries, and
+    anonymous memory (heap, stacks, SQLite caches) — where a footprint goes, not only how big."""
+    parts = {"executable": 0, "libraries": 0, "anonymous": 0}
+    exe = os.path.realpath(f"/proc/{pid}/exe")
+    name = None
+    for line in open(f"/proc/{pid}/smaps"):
+        head = line.split()
+        if not head:
+            continue
+        if "-" in head[0] and not head[0].endswith(":"):
+            name = head[5] if len(head) > 5 else ""
+        elif head[0] == "Rss:":
+            kib = int(head[1])
+            if name == exe:
+                parts["executable"] += kib
+            elif name.startswith("/"):
+                parts["libraries"] += kib
+            else:
+                parts["anonymous"] += kib
+    return {k: round(v / 1024, 1) for k, v in parts.items()}
+
+
 def proc_stats(pid):
     """RSS (KiB), CPU seconds, context switches summed over the process's threads."""
     rss = 0
@@ -152,9 +175,11 @@ if only & {"capture", "drain", "footprint"}:
     notify = notify_socket(site)
     gw, first_ready = start_ready(site, notify)
     rss_ready = proc_stats(gw.pid)[0]
+    parts = {"at_ready": rss_parts(gw.pid)}
     # The footprint service releases the start-up pages 3 s after start (MemoryFootprint).
     time.sleep(5)
     rss_start = proc_stats(gw.pid)[0]
+    parts["after_start"] = rss_parts(gw.pid)
     labels = [f"ACME-{i:06d}" for i in range(A.scans)]
     fd = site.open_fifo()
     cpu0 = proc_stats(gw.pid)[1]
@@ -163,6 +188,7 @@ if only & {"capture", "drain", "footprint"}:
     wait_for(lambda: spool_count(site, "last_seq") >= A.scans, 600, "the spool to take every scan", interval=0.005)
     t1 = time.monotonic()
     rss_loaded, cpu1, _, _ = proc_stats(gw.pid)
+    parts["after_scans"] = rss_parts(gw.pid)
     results["capture"] = {"scans": A.scans, "seconds": round(t1 - t0, 3), "per_second": round(A.scans / (t1 - t0)),
                           "cpu_seconds": round(cpu1 - cpu0, 2), "target_per_second": 20000}
     print(f"capture: {A.scans} scans in {t1 - t0:.2f} s = {A.scans / (t1 - t0):,.0f}/s (gatewayd CPU {cpu1 - cpu0:.1f} s)", flush=True)
@@ -177,16 +203,21 @@ if only & {"capture", "drain", "footprint"}:
         con.close()
         time.sleep(1)
         rss_drained = proc_stats(gw.pid)[0]
+        parts["after_drain"] = rss_parts(gw.pid)
         # ...and trims the heap and releases code pages once a busy period is over (10 s quiet,
         # checked every 30 s).
         time.sleep(45)
         rss_drained_settled = proc_stats(gw.pid)[0]
+        parts["after_drain_settled"] = rss_parts(gw.pid)
+        for when, p in parts.items():
+            print(f"RSS {when}: " + ", ".join(f"{k} {v} MiB" for k, v in p.items()), flush=True)
         results["drain"] = {"envelopes": depth, "stored_at_server": stored, "seconds": round(t1 - t0, 3),
                             "per_second": round(depth / (t1 - t0)), "target_per_second": 10000}
         print(f"drain: {depth} envelopes in {t1 - t0:.2f} s = {depth / (t1 - t0):,.0f}/s; server stored {stored}", flush=True)
         results["footprint"] = {"rss_mib_at_ready": round(rss_ready / 1024, 1), "rss_mib_after_start": round(rss_start / 1024, 1),
                                 "rss_mib_after_scans": round(rss_loaded / 1024, 1), "rss_mib_after_drain": round(rss_drained / 1024, 1),
                                 "rss_mib_after_drain_settled": round(rss_drained_settled / 1024, 1),
+                                "rss_mib_parts": parts,
                                 "first_start_to_ready_ms": round(first_ready * 1000, 1),
                                 "target_rss_mib": 24, "target_ready_ms": 150}
     stop(site)

@@ -18,7 +18,8 @@ SCRATCH=${SCRATCH:-.build}
 scripts/install-deps.sh deb
 start=$(date +%s)
 # Only the gatewayd product (what `make release` builds, without case-server).
-"$SWIFT" build -c release --static-swift-stdlib --scratch-path "$SCRATCH" --product gatewayd
+# shellcheck disable=SC2046  # the flags are words
+"$SWIFT" build $(cat "$(dirname "$0")/release-flags") --scratch-path "$SCRATCH" --product gatewayd
 echo "make-deb: release build took $(( $(date +%s) - start )) s"
 bin=$("$SWIFT" build -c release --scratch-path "$SCRATCH" --show-bin-path)
 

@@ -69,25 +69,36 @@ public enum CaseBook {
     /// The case and guidance for one stored event: a subject's scan opens a case (or joins the
     /// open one for that object); every event gets the guidance of its type. A duplicate gets
     /// what the first delivery got.
-    static func handle(_ db: Database, _ h: EventHeader, policy: CasePolicy, nowNanos: Int64) throws -> Answer {
+    ///
+    /// `known` holds the guidance already looked up in this transaction, by type: a batch is
+    /// mostly of a few types, and its link cannot change within the transaction.
+    static func handle(_ db: Database, _ h: EventHeader, policy: CasePolicy, nowNanos: Int64,
+                       known: inout [String: Guidance?]) throws -> Answer {
         // A heartbeat is the terminal's, not a report: no case, no guidance.
         guard h.kind == nil else { return Answer(caseInfo: nil, guidance: nil) }
-        let guidance = try guidance(db, for: EventType(header: h), catalog: policy.catalog, nowNanos: nowNanos)
+        let type = EventType(header: h)
+        let guidance: Guidance?
+        if let g = known[type.description] {
+            guidance = g
+        } else {
+            guidance = try self.guidance(db, for: type, catalog: policy.catalog, nowNanos: nowNanos)
+            known[type.description] = .some(guidance)
+        }
         guard let tag = h.tag, tag.kind == .subject, let subject = tag.subject, !subject.isEmpty else {
             return Answer(caseInfo: nil, guidance: guidance)
         }
-        if let ref = try String.fetchOne(db, sql: "SELECT ref FROM case_event WHERE event_id = ?", arguments: [h.id]) {
+        if let ref = try String.fetchOne(db.cachedStatement(sql: "SELECT ref FROM case_event WHERE event_id = ?"), arguments: [h.id]) {
             return Answer(caseInfo: try info(db, ref: ref, opened: false), guidance: guidance)
         }
         let schema = tag.schema ?? ""
-        if let ref = try String.fetchOne(db, sql: "SELECT ref FROM risk_case WHERE schema = ? AND subject = ? AND final = 0 ORDER BY opened_at_ns DESC LIMIT 1",
+        if let ref = try String.fetchOne(db.cachedStatement(sql: "SELECT ref FROM risk_case WHERE schema = ? AND subject = ? AND final = 0 ORDER BY opened_at_ns DESC LIMIT 1"),
                                          arguments: [schema, subject]) {
-            try db.execute(sql: "INSERT INTO case_event (event_id, ref) VALUES (?, ?)", arguments: [h.id, ref])
+            try db.cachedStatement(sql: "INSERT INTO case_event (event_id, ref) VALUES (?, ?)").execute(arguments: [h.id, ref])
             // Another report of the same object: noted once a minute per terminal at most.
-            let recent = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM case_note WHERE ref = ? AND text = ? AND at_ns > ?)",
+            let recent = try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM case_note WHERE ref = ? AND text = ? AND at_ns > ?)"),
                                            arguments: [ref, "scanned again at \(h.device)", nowNanos - 60_000_000_000]) ?? false
             if !recent {
-                let state = try String.fetchOne(db, sql: "SELECT state FROM risk_case WHERE ref = ?", arguments: [ref]) ?? "opened"
+                let state = try String.fetchOne(db.cachedStatement(sql: "SELECT state FROM risk_case WHERE ref = ?"), arguments: [ref]) ?? "opened"
                 try note(db, ref: ref, state: state, text: "scanned again at \(h.device)", insurer: nil, nowNanos: nowNanos)
             }
             return Answer(caseInfo: try info(db, ref: ref, opened: false), guidance: guidance)
@@ -95,21 +106,23 @@ public enum CaseBook {
         let ref = try newRef(db)
         let insurers = policy.insurers(covering: subject, schema: tag.schema)
         let state = insurers.isEmpty ? "opened" : "insurers_notified"
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO risk_case (ref, subject, schema, device, state, guidance_id, opened_at_ns, updated_at_ns)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [ref, subject, schema, h.device, state, guidance?.id, nowNanos, nowNanos])
-        try db.execute(sql: "INSERT INTO case_event (event_id, ref) VALUES (?, ?)", arguments: [h.id, ref])
+            """).execute(arguments: [ref, subject, schema, h.device, state, guidance?.id, nowNanos, nowNanos])
+        try db.cachedStatement(sql: "INSERT INTO case_event (event_id, ref) VALUES (?, ?)").execute(arguments: [h.id, ref])
         try note(db, ref: ref, state: "opened", text: "opened by a scan at \(h.device)", insurer: nil, nowNanos: nowNanos)
         for i in insurers {
-            try db.execute(sql: "INSERT INTO case_insurer (ref, insurer, name, state, updated_at_ns) VALUES (?, ?, ?, 'notified', ?)",
-                           arguments: [ref, i.id, i.name, nowNanos])
+            try db.cachedStatement(sql: "INSERT INTO case_insurer (ref, insurer, name, state, updated_at_ns) VALUES (?, ?, ?, 'notified', ?)").execute(arguments: [ref, i.id, i.name, nowNanos])
             try note(db, ref: ref, state: "notified", text: "\(i.name) notified", insurer: i.id, nowNanos: nowNanos)
         }
         if insurers.isEmpty {
             try note(db, ref: ref, state: "opened", text: "no insurer on record for this object", insurer: nil, nowNanos: nowNanos)
         }
-        return Answer(caseInfo: try info(db, ref: ref, opened: true), guidance: guidance)
+        // What `info` would read back, without reading it back.
+        let at = RFC3339.format(unixNanos: nowNanos)
+        let told = insurers.map { InsurerStatus(id: $0.id, name: $0.name, state: "notified", updatedAt: at, note: nil) }
+        return Answer(caseInfo: CaseInfo(ref: ref, state: state, opened: true, insurers: told), guidance: guidance)
     }
 
     /// The linked guidance of a type, linking it first when it has none: its own configured
@@ -117,7 +130,7 @@ public enum CaseBook {
     /// they share). A link to similar guidance gives way once the type gets an entry of its own.
     static func guidance(_ db: Database, for type: EventType, catalog: GuidanceCatalog, nowNanos: Int64) throws -> Guidance? {
         let key = type.description
-        if let row = try Row.fetchOne(db, sql: "SELECT guidance_id, how, similar_to FROM guidance_link WHERE type = ?", arguments: [key]),
+        if let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT guidance_id, how, similar_to FROM guidance_link WHERE type = ?"), arguments: [key]),
            var g = catalog.guidance(id: row["guidance_id"]),
            row["how"] == "configured" || !catalog.configures(type) {
             if row["how"] == "similar" {
@@ -129,39 +142,39 @@ public enum CaseBook {
         guard let choice = catalog.choose(for: type) else { return nil }
         switch choice {
         case .configured(let g):
-            try db.execute(sql: "INSERT OR REPLACE INTO guidance_link (type, guidance_id, how, similar_to, shared, linked_at_ns) VALUES (?, ?, 'configured', NULL, NULL, ?)",
-                           arguments: [key, g.id, nowNanos])
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO guidance_link (type, guidance_id, how, similar_to, shared, linked_at_ns) VALUES (?, ?, 'configured', NULL, NULL, ?)").execute(arguments: [key, g.id, nowNanos])
             return g
         case .similar(let g, let to, let shared):
-            try db.execute(sql: "INSERT OR REPLACE INTO guidance_link (type, guidance_id, how, similar_to, shared, linked_at_ns) VALUES (?, ?, 'similar', ?, ?, ?)",
-                           arguments: [key, g.id, to.description, shared.joined(separator: ","), nowNanos])
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO guidance_link (type, guidance_id, how, similar_to, shared, linked_at_ns) VALUES (?, ?, 'similar', ?, ?, ?)").execute(arguments: [key, g.id, to.description, shared.joined(separator: ","), nowNanos])
             return g
         }
     }
 
     static func note(_ db: Database, ref: String, state: String, text: String, insurer: String?, nowNanos: Int64) throws {
-        try db.execute(sql: "INSERT INTO case_note (ref, at_ns, state, text, insurer) VALUES (?, ?, ?, ?, ?)", arguments: [ref, nowNanos, state, text, insurer])
+        try db.cachedStatement(sql: "INSERT INTO case_note (ref, at_ns, state, text, insurer) VALUES (?, ?, ?, ?, ?)").execute(arguments: [ref, nowNanos, state, text, insurer])
     }
 
     /// `RC-` and 10 characters of Crockford base32 (50 random bits): not guessable from
     /// another case's reference, which is all a terminal needs to follow it.
     static func newRef(_ db: Database) throws -> String {
         let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
+        var rng = SystemRandomNumberGenerator()
         while true {
-            var rng = SystemRandomNumberGenerator()
-            let ref = "RC-" + String((0..<10).map { _ in alphabet[Int(rng.next() % 32)] })
-            if try !(Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM risk_case WHERE ref = ?)", arguments: [ref]) ?? false) { return ref }
+            // One 64-bit draw (one getrandom call), 5 bits a character.
+            let bits = rng.next()
+            let ref = "RC-" + String((0..<10).map { alphabet[Int((bits >> (5 * UInt64($0))) & 31)] })
+            if try !(Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM risk_case WHERE ref = ?)"), arguments: [ref]) ?? false) { return ref }
         }
     }
 
     static func insurers(_ db: Database, ref: String) throws -> [InsurerStatus] {
-        try Row.fetchAll(db, sql: "SELECT insurer, name, state, note, updated_at_ns FROM case_insurer WHERE ref = ? ORDER BY rowid", arguments: [ref]).map {
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT insurer, name, state, note, updated_at_ns FROM case_insurer WHERE ref = ? ORDER BY rowid"), arguments: [ref]).map {
             InsurerStatus(id: $0["insurer"], name: $0["name"], state: $0["state"], updatedAt: RFC3339.format(unixNanos: $0["updated_at_ns"]), note: $0["note"])
         }
     }
 
     static func info(_ db: Database, ref: String, opened: Bool) throws -> CaseInfo? {
-        guard let state = try String.fetchOne(db, sql: "SELECT state FROM risk_case WHERE ref = ?", arguments: [ref]) else { return nil }
+        guard let state = try String.fetchOne(db.cachedStatement(sql: "SELECT state FROM risk_case WHERE ref = ?"), arguments: [ref]) else { return nil }
         return CaseInfo(ref: ref, state: state, opened: opened, insurers: try insurers(db, ref: ref))
     }
 

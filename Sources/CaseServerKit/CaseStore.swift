@@ -38,11 +38,12 @@ public final class CaseStore: Sendable {
                         policy: CasePolicy) async throws -> [(fresh: Bool, answer: CaseBook.Answer)] {
         try await pool.write { db in
             var out: [(Bool, CaseBook.Answer)] = []
+            var known: [String: Guidance?] = [:]
             let stmt = try db.cachedStatement(sql: "INSERT OR IGNORE INTO event (id, device, seq, received_at_ns, event) VALUES (?, ?, ?, ?, ?)")
             for item in items {
                 try stmt.execute(arguments: [item.header.id, item.header.device, Int64(item.header.seq), receivedAtNanos, item.json])
                 let fresh = db.changesCount == 1
-                out.append((fresh, try CaseBook.handle(db, item.header, policy: policy, nowNanos: receivedAtNanos)))
+                out.append((fresh, try CaseBook.handle(db, item.header, policy: policy, nowNanos: receivedAtNanos, known: &known)))
             }
             let dups = out.filter { !$0.0 }.count
             try db.execute(sql: "UPDATE stats SET value = value + ? WHERE key = 'duplicates'", arguments: [dups])
