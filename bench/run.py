@@ -61,7 +61,7 @@ def configure(site):
 
 
 def rss_parts(pid):
-    """Resident KiB by what backs it: the executable's own file, shared libraries, and
+    """Resident MiB by what backs it: the executable's own file, shared libraries, and
     anonymous memory (heap, stacks, SQLite caches) — where a footprint goes, not only how big."""
     parts = {"executable": 0, "libraries": 0, "anonymous": 0}
     exe = os.path.realpath(f"/proc/{pid}/exe")

@@ -77,12 +77,13 @@ public enum CaseBook {
         // A heartbeat is the terminal's, not a report: no case, no guidance.
         guard h.kind == nil else { return Answer(caseInfo: nil, guidance: nil) }
         let type = EventType(header: h)
+        let key = type.description
         let guidance: Guidance?
-        if let g = known[type.description] {
+        if let g = known[key] {
             guidance = g
         } else {
             guidance = try self.guidance(db, for: type, catalog: policy.catalog, nowNanos: nowNanos)
-            known[type.description] = .some(guidance)
+            known[key] = .some(guidance)
         }
         guard let tag = h.tag, tag.kind == .subject, let subject = tag.subject, !subject.isEmpty else {
             return Answer(caseInfo: nil, guidance: guidance)

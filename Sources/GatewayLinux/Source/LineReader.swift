@@ -125,12 +125,11 @@ final class LineReader: @unchecked Sendable {
                 if spooled {
                     consume(m.length)
                     Failpoints.hit("after-skip")
-                }
-                try? committer.sink.clearInputMark(reader: id)
-                if spooled {
+                    try? committer.sink.clearInputMark(reader: id)
                     logger.notice("skipped input already spooled before a restart", metadata: ["reader": "\(id)", "bytes": "\(m.length)"])
                     continue
                 }
+                try? committer.sink.clearInputMark(reader: id)
             }
             var next = framer
             let outputs = next.feed(view)
