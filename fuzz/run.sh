@@ -17,10 +17,13 @@ common=("$core/Source/InputEvent.swift" "$core/Source/KeyboardLayout.swift" "$co
 # The redactor also needs the event model and (a stand-in for) the pseudonymizer.
 redact=("$core"/Model/*.swift "$core"/Context/CaptureContext.swift "$core"/Context/GPSDMessage.swift "$core"/Context/FixPolicy.swift "$core"/Redact/PersonalDataDetectors.swift "$core"/Redact/Redact[io]*.swift
         "$core/Support/Glob.swift" "$core/Support/RFC3339.swift" "$core/Support/JSONWriter.swift" "$root/fuzz/stubs/Pseudonymizer.swift")
-for target in FuzzKeyDecoder FuzzFramers FuzzTagDecoder FuzzRedactor; do
+# The event header reader (case-server's fast path) also needs the envelope types.
+header=("$core"/Envelope/*.swift)
+for target in FuzzKeyDecoder FuzzFramers FuzzTagDecoder FuzzRedactor FuzzEventHeader; do
   bin="$out/$target"
   sources=("${common[@]}")
   [ "$target" = FuzzRedactor ] && sources+=("${redact[@]}")
+  [ "$target" = FuzzEventHeader ] && sources+=("${redact[@]}" "${header[@]}")
   if [ ! -x "$bin" ] || [ -n "$(find "$root/fuzz/$target.swift" "${sources[@]}" -newer "$bin" 2>/dev/null)" ]; then
     # The linker warns about every ASan helper symbol; keep that out of the output unless it fails.
     swiftc -O -g -sanitize=fuzzer,address -parse-as-library -module-name Fuzz \
@@ -47,6 +50,12 @@ for target in FuzzKeyDecoder FuzzFramers FuzzTagDecoder FuzzRedactor; do
     printf '\x023074257BF7194E4000001A85' > "$corpus/seed-epc"
     printf '\x0362E3086CED' > "$corpus/seed-em4100"
     printf '\x05\xd1\x01\x0d\x55\x02example.com/' > "$corpus/seed-ndef"
+  fi
+  if [ "$target" = FuzzEventHeader ]; then
+    # Seeds: an event as gatewayd seals it, and the forms the reader leaves to JSONDecoder.
+    printf '%s' '{"captured_at":"2026-12-01T10:00:00.000Z","decoded":{"format":"text","text":"ACME-1"},"device":"term-1","id":"0190f3a2-7c4e-7d51-9a3b-2f1e0c9d8b7a","location":{"lat":31.2,"lon":121.4,"accuracy_m":[1.5e3,-0.0]},"operator":null,"seq":7,"tag":{"class":"subject","schema":"acme","subject":"1"},"v":1}' > "$corpus/seed-event"
+    printf '%s' '{"v":1,"id":"a\u00e9\ud83d\ude00\n","device":"d","seq":18446744073709551615,"kind":"heartbeat","tag":null,"x":[{},[],true,false]}' > "$corpus/seed-escapes"
+    printf '%s' '{"v":1.0,"\u0069d":"a","device":"d","seq":1,"seq":2}' > "$corpus/seed-left-to-jsondecoder"
   fi
   echo "fuzz: $target for ${secs}s"
   log="$out/$target.log"

@@ -71,8 +71,9 @@ public enum CaseBook {
     /// what the first delivery got.
     ///
     /// `known` holds the guidance already looked up in this transaction, by type: a batch is
-    /// mostly of a few types, and its link cannot change within the transaction.
-    static func handle(_ db: Database, _ h: EventHeader, policy: CasePolicy, nowNanos: Int64,
+    /// mostly of a few types, and its link cannot change within the transaction. `fresh`: the
+    /// event was stored just now, so no case can list it yet (one lookup less per new scan).
+    static func handle(_ db: Database, _ h: EventHeader, fresh: Bool, policy: CasePolicy, nowNanos: Int64,
                        known: inout [String: Guidance?]) throws -> Answer {
         // A heartbeat is the terminal's, not a report: no case, no guidance.
         guard h.kind == nil else { return Answer(caseInfo: nil, guidance: nil) }
@@ -88,7 +89,7 @@ public enum CaseBook {
         guard let tag = h.tag, tag.kind == .subject, let subject = tag.subject, !subject.isEmpty else {
             return Answer(caseInfo: nil, guidance: guidance)
         }
-        if let ref = try String.fetchOne(db.cachedStatement(sql: "SELECT ref FROM case_event WHERE event_id = ?"), arguments: [h.id]) {
+        if !fresh, let ref = try String.fetchOne(db.cachedStatement(sql: "SELECT ref FROM case_event WHERE event_id = ?"), arguments: [h.id]) {
             return Answer(caseInfo: try info(db, ref: ref, opened: false), guidance: guidance)
         }
         let schema = tag.schema ?? ""
@@ -104,21 +105,16 @@ public enum CaseBook {
             }
             return Answer(caseInfo: try info(db, ref: ref, opened: false), guidance: guidance)
         }
-        let ref = try newRef(db)
         let insurers = policy.insurers(covering: subject, schema: tag.schema)
         let state = insurers.isEmpty ? "opened" : "insurers_notified"
-        try db.cachedStatement(sql: """
-            INSERT INTO risk_case (ref, subject, schema, device, state, guidance_id, opened_at_ns, updated_at_ns)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [ref, subject, schema, h.device, state, guidance?.id, nowNanos, nowNanos])
+        let ref = try insertCase(db, subject: subject, schema: schema, device: h.device, state: state, guidanceID: guidance?.id, nowNanos: nowNanos)
         try db.cachedStatement(sql: "INSERT INTO case_event (event_id, ref) VALUES (?, ?)").execute(arguments: [h.id, ref])
-        try note(db, ref: ref, state: "opened", text: "opened by a scan at \(h.device)", insurer: nil, nowNanos: nowNanos)
+        // One note when nobody is to be told (a row less per case: the drain opens thousands).
+        try note(db, ref: ref, state: "opened", text: "opened by a scan at \(h.device)" + (insurers.isEmpty ? "; no insurer on record for this object" : ""),
+                 insurer: nil, nowNanos: nowNanos)
         for i in insurers {
             try db.cachedStatement(sql: "INSERT INTO case_insurer (ref, insurer, name, state, updated_at_ns) VALUES (?, ?, ?, 'notified', ?)").execute(arguments: [ref, i.id, i.name, nowNanos])
             try note(db, ref: ref, state: "notified", text: "\(i.name) notified", insurer: i.id, nowNanos: nowNanos)
-        }
-        if insurers.isEmpty {
-            try note(db, ref: ref, state: "opened", text: "no insurer on record for this object", insurer: nil, nowNanos: nowNanos)
         }
         // What `info` would read back, without reading it back.
         let at = RFC3339.format(unixNanos: nowNanos)
@@ -155,18 +151,31 @@ public enum CaseBook {
         try db.cachedStatement(sql: "INSERT INTO case_note (ref, at_ns, state, text, insurer) VALUES (?, ?, ?, ?, ?)").execute(arguments: [ref, nowNanos, state, text, insurer])
     }
 
-    /// `RC-` and 10 characters of Crockford base32 (50 random bits): not guessable from
-    /// another case's reference, which is all a terminal needs to follow it.
-    static func newRef(_ db: Database) throws -> String {
-        let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
-        var rng = SystemRandomNumberGenerator()
+    /// Inserts a new case under a fresh reference and returns it: `RC-` and 10 characters of
+    /// Crockford base32 (50 random bits), not guessable from another case's reference, which is
+    /// all a terminal needs to follow it. A reference already taken (one in 2^50 per case) is
+    /// left by the primary key (`OR IGNORE`, no row changed) and another is drawn.
+    static func insertCase(_ db: Database, subject: String, schema: String, device: String, state: String, guidanceID: String?,
+                           nowNanos: Int64) throws -> String {
+        let insert = try db.cachedStatement(sql: """
+            INSERT OR IGNORE INTO risk_case (ref, subject, schema, device, state, guidance_id, opened_at_ns, updated_at_ns)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """)
         while true {
-            // One 64-bit draw (one getrandom call), 5 bits a character.
-            let bits = rng.next()
-            let ref = "RC-" + String((0..<10).map { alphabet[Int((bits >> (5 * UInt64($0))) & 31)] })
-            if try !(Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM risk_case WHERE ref = ?)"), arguments: [ref]) ?? false) { return ref }
+            let ref = newRef()
+            try insert.execute(arguments: [ref, subject, schema, device, state, guidanceID, nowNanos, nowNanos])
+            if db.changesCount == 1 { return ref }
         }
     }
+
+    static func newRef() -> String {
+        // One 64-bit draw (one getrandom call), 5 bits a character.
+        var rng = SystemRandomNumberGenerator()
+        let bits = rng.next()
+        return "RC-" + String((0..<10).map { refAlphabet[Int((bits >> (5 * UInt64($0))) & 31)] })
+    }
+
+    static let refAlphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
 
     static func insurers(_ db: Database, ref: String) throws -> [InsurerStatus] {
         try Row.fetchAll(db.cachedStatement(sql: "SELECT insurer, name, state, note, updated_at_ns FROM case_insurer WHERE ref = ? ORDER BY rowid"), arguments: [ref]).map {

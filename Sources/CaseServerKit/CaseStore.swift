@@ -43,7 +43,7 @@ public final class CaseStore: Sendable {
             for item in items {
                 try stmt.execute(arguments: [item.header.id, item.header.device, Int64(item.header.seq), receivedAtNanos, item.json])
                 let fresh = db.changesCount == 1
-                out.append((fresh, try CaseBook.handle(db, item.header, policy: policy, nowNanos: receivedAtNanos, known: &known)))
+                out.append((fresh, try CaseBook.handle(db, item.header, fresh: fresh, policy: policy, nowNanos: receivedAtNanos, known: &known)))
             }
             let dups = out.filter { !$0.0 }.count
             try db.execute(sql: "UPDATE stats SET value = value + ? WHERE key = 'duplicates'", arguments: [dups])

@@ -87,7 +87,7 @@ struct ServeCommand: AsyncParsableCommand {
                 return Self.json(.badRequest, #"{"error":"body is not {\"envelopes\": [...]} of wire format v1"}"#)
             }
             let results = try await receiver.receive(batch, nowNanos: Clocks.wallNanos())
-            return Self.json(.ok, String(decoding: try Self.encoder.encode(results), as: UTF8.self))
+            return Self.json(.ok, String(decoding: try results.jsonBytes(), as: UTF8.self))
         }
 
         // A terminal follows the cases it showed; the reference is its only key (50 random bits).

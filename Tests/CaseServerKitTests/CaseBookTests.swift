@@ -112,6 +112,8 @@ final class CaseBookTests: XCTestCase {
         XCTAssertEqual(status.notes.map(\.text), ["opened by a scan at term-1", "Northern Mutual notified", "Harbour Re notified", "scanned again at term-1"])
         XCTAssertFalse(status.final)
         XCTAssertEqual(status.guidance?.id, "acme-op")
+        let lone = try XCTUnwrap(try store.caseStatus(ref: XCTUnwrap(other[0].case?.ref), catalog: policy.catalog))
+        XCTAssertEqual(lone.notes.map(\.text), ["opened by a scan at term-1; no insurer on record for this object"])
     }
 
     func testProgressOfTheCaseAndOfEachInsurerIsValidatedAndRecorded() async throws {

@@ -47,8 +47,11 @@ def test_real_traffic_matches_the_spec(site):
         jsonschema.validate(e, schema("CaptureEvent"))
     formats = sorted(e.get("decoded", {}).get("format", "misread") for e in events)
     assert formats == ["epc", "gs1", "misread", "text"]
-    # The subject scan (ACME-1) opened a case; every accepted scan got guidance.
-    assert all("guidance" in x for x in answer["results"])
+    # The subject scan (ACME-1) opened a case; every accepted scan got guidance, each distinct
+    # entry written once in the document's list and named by index.
+    table = answer["guidance"]
+    assert all(0 <= x["guidance_ref"] < len(table) for x in answer["results"])
+    assert len({json.dumps(g, sort_keys=True) for g in table}) == len(table), "each entry once"
     [opened] = [x["case"] for x in answer["results"] if "case" in x]
     assert opened["opened"] is True
     with urllib.request.urlopen(f"https://127.0.0.1:{site.server_port}/v1/cases/{opened['ref']}", context=ctx, timeout=10) as r:

@@ -59,6 +59,12 @@ public struct EnvelopeBatch: Codable, Sendable {
 }
 
 /// `POST /v1/envelopes` response body: one result per envelope, by id.
+///
+/// On the wire the guidance a batch's results carry is written once, in the document's
+/// `guidance` list, and each result names its entry by index (`guidance_ref`): a batch of 500
+/// subject scans has one or two distinct guidance texts, and writing (and parsing) each in
+/// full 500 times was a fifth of both processes' CPU while draining. In memory every result
+/// holds its own `guidance`, as before; only `Codable` and `jsonBytes()` know the table.
 public struct EnvelopeResults: Codable, Sendable, Equatable {
     public var results: [EnvelopeResult]
     /// The key ids the server holds private keys for, so `gatewayd --probe` can tell a
@@ -66,13 +72,100 @@ public struct EnvelopeResults: Codable, Sendable, Equatable {
     public var serverKeyIDs: [String]?
 
     enum CodingKeys: String, CodingKey {
-        case results
+        case results, guidance
         case serverKeyIDs = "server_key_ids"
     }
 
     public init(results: [EnvelopeResult], serverKeyIDs: [String]? = nil) {
         self.results = results
         self.serverKeyIDs = serverKeyIDs
+    }
+
+    /// One result as sent: its guidance by index into the document's table. `guidance` in
+    /// full is still read (servers of the first cases release wrote it per result).
+    private struct WireResult: Codable {
+        var id: String
+        var status: EnvelopeResult.Status
+        var reason: String?
+        var `case`: CaseInfo?
+        var guidanceRef: Int?
+        var guidance: Guidance?
+
+        enum CodingKeys: String, CodingKey {
+            case id, status, reason, `case`, guidance
+            case guidanceRef = "guidance_ref"
+        }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let table = try c.decodeIfPresent([Guidance].self, forKey: .guidance) ?? []
+        let wire = try c.decode([WireResult].self, forKey: .results)
+        results = try wire.map { r in
+            var g = r.guidance
+            if let i = r.guidanceRef {
+                guard table.indices.contains(i) else {
+                    throw DecodingError.dataCorruptedError(forKey: .results, in: c,
+                                                           debugDescription: "guidance_ref \(i) is not in the document's guidance list (\(table.count) entries)")
+                }
+                g = table[i]
+            }
+            return EnvelopeResult(id: r.id, status: r.status, reason: r.reason, case: r.case, guidance: g)
+        }
+        serverKeyIDs = try c.decodeIfPresent([String].self, forKey: .serverKeyIDs)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        let (table, refs) = guidanceTable()
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(zip(results, refs).map { r, ref in
+            WireResult(id: r.id, status: r.status, reason: r.reason, case: r.case, guidanceRef: ref, guidance: nil)
+        }, forKey: .results)
+        if !table.isEmpty { try c.encode(table, forKey: .guidance) }
+        try c.encodeIfPresent(serverKeyIDs, forKey: .serverKeyIDs)
+    }
+
+    /// The distinct guidance of the results, in order of first use, and each result's index.
+    func guidanceTable() -> (table: [Guidance], refs: [Int?]) {
+        var table: [Guidance] = []
+        var refs: [Int?] = []
+        refs.reserveCapacity(results.count)
+        for r in results {
+            guard let g = r.guidance else { refs.append(nil); continue }
+            // A batch has a handful of distinct entries: a linear search beats hashing texts.
+            if let i = table.firstIndex(of: g) {
+                refs.append(i)
+            } else {
+                refs.append(table.count)
+                table.append(g)
+            }
+        }
+        return (table, refs)
+    }
+
+    /// The document as the server sends it: the bytes `JSONEncoder` with `.sortedKeys,
+    /// .withoutEscapingSlashes` makes of it (JSONWriterTests), written directly — the server
+    /// writes one per batch of up to 500 results, at the drain's rate.
+    public func jsonBytes() throws -> [UInt8] {
+        let (table, refs) = guidanceTable()
+        var w = JSONWriter(capacity: 64 + results.count * 160)
+        try w.object { o in
+            if !table.isEmpty { try o.values("guidance", table) }
+            try o.member("results") { w in
+                try w.array(Array(results.indices)) { w, i in
+                    let r = results[i]
+                    try w.object { o in
+                        try o.value("case", r.case)
+                        o.integer("guidance_ref", refs[i])
+                        o.string("id", r.id)
+                        o.string("reason", r.reason)
+                        o.string("status", r.status.rawValue)
+                    }
+                }
+            }
+            o.strings("server_key_ids", serverKeyIDs)
+        }
+        return w.bytes
     }
 }
 

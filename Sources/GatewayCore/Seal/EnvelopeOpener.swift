@@ -67,11 +67,13 @@ public struct EnvelopeOpener: Sendable {
             exported
                 ? recipient.openExported(enc: enc, ct: ct, aad: aad, exporterContext: SealSuite.exporterContext(aad: aad), sender: key, info: SealSuite.info)
                 : recipient.open(enc: enc, ct: ct, aad: aad, sender: key, info: SealSuite.singleShotInfo)
-        }.first.map { Data($0) }
-        guard let plaintext = opened else { throw .authenticationFailed }
+        }.first
+        guard let opened else { throw .authenticationFailed }
+        let plaintext = Data(opened)
         let header: EventHeader
         do {
-            header = try JSONDecoder().decode(EventHeader.self, from: plaintext)
+            // The one-pass reader for the usual event; JSONDecoder for whatever it leaves.
+            header = try EventHeaderReader.read(opened) ?? JSONDecoder().decode(EventHeader.self, from: plaintext)
         } catch {
             throw .malformed("plaintext is not a v1 capture event")
         }

@@ -138,6 +138,10 @@ extension JSONWriter {
             guard let v else { return }
             next(k); try v.writeJSON(to: &w)
         }
+        /// A member whose value `write` writes (for values that are no `JSONWritable` type).
+        public mutating func member(_ k: StaticString, _ write: (inout JSONWriter) throws -> Void) rethrows {
+            next(k); try write(&w)
+        }
         public mutating func values<T: JSONWritable>(_ k: StaticString, _ v: [T]?) throws {
             guard let v else { return }
             next(k); try w.array(v) { try $1.writeJSON(to: &$0) }

@@ -62,46 +62,25 @@ public struct ForwarderService: Service {
         defer { ticker.cancel() }
         await withGracefulShutdownHandler {
             var lingered = false
+            // Batches posted and not yet answered, oldest first: up to `pipelineDepth` while
+            // deliveries succeed, so the server opens and stores one batch while the next is
+            // read from the spool, sent, and opened; answers are taken in the order sent.
+            var inFlight: [InFlight] = []
             // The settle of the batch before (its envelopes leaving the spool: a write and an
             // fsync) runs while the next batch is read and posted; true when it was written.
             var settling: Task<Bool, Never>?
-            // While a settle is pending, the next batch starts after what was sent last.
+            // While a batch is in flight or a settle pending, the next batch starts after what
+            // was sent last.
             var sentThrough: UInt64 = 0
-            while !Task.isCancelled && !Task.isShuttingDownGracefully {
-                var batch: [SpooledEnvelope]
-                let limit = machine.batchLimit(batchMax)
-                do {
-                    batch = try await spool.peek(limit: limit, afterSeq: settling == nil ? 0 : sentThrough)
-                } catch {
-                    logger.error("cannot read the spool", metadata: ["error": "\(error)"])
-                    try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
-                    continue
-                }
-                if batch.isEmpty {
-                    if let pending = settling {
-                        // Nothing beyond the batch being settled: let it land, then look again.
-                        _ = await pending.value
-                        settling = nil
-                        continue
-                    }
-                    lingered = false
-                    publishSpoolGauges()
-                    _ = await bell.next()
-                    continue
-                }
-                // A burst under way but less than a full batch: give the readers a moment to
-                // add to it (one POST for a burst), never twice for the same batch.
-                if BatchPolicy.shouldLinger(waiting: batch.count, limit: limit, lingerEnabled: linger > .zero,
-                                            alreadyLingered: lingered, circuitClosed: machine.circuit == .closed) {
-                    lingered = true
-                    try? await cancelWhenGracefulShutdown { try await Task.sleep(for: linger) }
-                    continue
-                }
-                lingered = false
-                batch = Array(batch.prefix(BatchPolicy.take(sizes: batch.map(\.body.count), maxCount: limit, maxBytes: batchMaxBytes)))
-                let started = ContinuousClock.now
-                feedback?.sent(ids: batch.map(\.id))
-                let outcome = await deliverer.withLockedValue({ $0 }).deliver(batch)
+            // A batch failed: what is in flight is answered, then the next batch starts from the
+            // oldest envelope again.
+            var rewind = false
+
+            /// Takes the answer to the oldest batch in flight and acts on it.
+            func answerOldest() async {
+                let sent = inFlight.removeFirst()
+                let batch = sent.batch
+                let outcome = await sent.task.value
                 Failpoints.hit("after-post")
                 let plan = machine.completed(batch: batch.map(\.id), outcome: outcome, unit: Double.random(in: 0..<1))
                 feedback?.delivered(ids: batch.map(\.id), outcome: outcome, deadLetters: plan.deadLetter, failure: plan.failure,
@@ -109,7 +88,7 @@ public struct ForwarderService: Service {
                 status.record(plan, machine: machine, nowNanos: Clocks.wallNanos())
                 Self.publish(status)
                 GatewayMetrics.attempt(outcome, plan: plan, circuitOpen: machine.circuit == .open,
-                                       seconds: Double((ContinuousClock.now - started).milliseconds) / 1000)
+                                       seconds: Double((ContinuousClock.now - sent.started).milliseconds) / 1000)
                 // One settle at a time, in order. One that failed leaves its envelopes in the
                 // spool: they are sent again (the server answers `duplicate`), so the cursor
                 // goes back to the start once this one has landed too.
@@ -125,12 +104,7 @@ public struct ForwarderService: Service {
                         return false
                     }
                 }
-                sentThrough = batch.last!.seq
-                if previousFailed || plan.failure != nil {
-                    // After a failure nothing overlaps: the next attempt starts from the oldest.
-                    _ = await settling?.value
-                    settling = nil
-                }
+                if previousFailed || plan.failure != nil { rewind = true }
                 for letter in plan.deadLetter {
                     logger.error("server rejected an envelope; kept as dead letter", metadata: ["id": "\(letter.id)", "reason": "\(letter.reason)"])
                 }
@@ -145,11 +119,77 @@ public struct ForwarderService: Service {
                 } else {
                     logger.info("batch delivered", metadata: [
                         "envelopes": "\(plan.remove.count)", "dead_lettered": "\(plan.deadLetter.count)",
-                        "first_seq": "\(batch.first!.seq)", "ms": "\((ContinuousClock.now - started).milliseconds)",
+                        "first_seq": "\(batch.first!.seq)", "ms": "\((ContinuousClock.now - sent.started).milliseconds)",
                     ])
                 }
             }
-            // What was delivered leaves the spool before the daemon stops.
+
+            while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                if rewind {
+                    // Nothing overlaps a failure: the rest in flight is answered, its settle
+                    // lands, and the next attempt starts from the oldest envelope.
+                    if !inFlight.isEmpty { await answerOldest(); continue }
+                    _ = await settling?.value
+                    settling = nil
+                    rewind = false
+                }
+                // Pipelining only while deliveries succeed: a failing server, or a batch being
+                // taken apart one envelope at a time, gets one request at a time.
+                let depth = machine.circuit == .closed && machine.isolating == 0 ? Self.pipelineDepth : 1
+                guard inFlight.count < depth else {
+                    await answerOldest()
+                    continue
+                }
+                var batch: [SpooledEnvelope]
+                let limit = machine.batchLimit(batchMax)
+                do {
+                    batch = try await spool.peek(limit: limit, afterSeq: settling == nil && inFlight.isEmpty ? 0 : sentThrough)
+                } catch {
+                    logger.error("cannot read the spool", metadata: ["error": "\(error)"])
+                    if !inFlight.isEmpty { await answerOldest(); continue }
+                    try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
+                    continue
+                }
+                if batch.isEmpty {
+                    if !inFlight.isEmpty {
+                        await answerOldest()
+                        continue
+                    }
+                    if let pending = settling {
+                        // Nothing beyond the batch being settled: let it land, then look again.
+                        _ = await pending.value
+                        settling = nil
+                        continue
+                    }
+                    lingered = false
+                    publishSpoolGauges()
+                    _ = await bell.next()
+                    continue
+                }
+                // A burst under way but less than a full batch: give the readers a moment to
+                // add to it (one POST for a burst), never twice for the same batch. A batch in
+                // flight is answered first: its answer is the moment's worth of waiting.
+                if BatchPolicy.shouldLinger(waiting: batch.count, limit: limit, lingerEnabled: linger > .zero,
+                                            alreadyLingered: lingered, circuitClosed: machine.circuit == .closed) {
+                    if !inFlight.isEmpty {
+                        await answerOldest()
+                        continue
+                    }
+                    lingered = true
+                    try? await cancelWhenGracefulShutdown { try await Task.sleep(for: linger) }
+                    continue
+                }
+                lingered = false
+                batch = Array(batch.prefix(BatchPolicy.take(sizes: batch.map(\.body.count), maxCount: limit, maxBytes: batchMaxBytes)))
+                feedback?.sent(ids: batch.map(\.id))
+                let deliverer = self.deliverer.withLockedValue { $0 }
+                let posting = batch
+                inFlight.append(InFlight(batch: batch, started: .now, task: Task { await deliverer.deliver(posting) }))
+                sentThrough = batch.last!.seq
+            }
+            // What was sent is answered, and what was delivered leaves the spool, before the
+            // daemon stops.
+            while !inFlight.isEmpty { await answerOldest() }
             _ = await settling?.value
             publishSpoolGauges()
         } onGracefulShutdown: {
@@ -161,6 +201,18 @@ public struct ForwarderService: Service {
 
 extension ForwarderService {
     static let statusFile = "forwarder.json"
+
+    /// Batches in flight at once while deliveries succeed. Two keep both ends busy (the
+    /// terminal reads and sends the next batch while the server stores this one: drain
+    /// 5,900 → see docs/performance.md); more only queue at the server's single writer.
+    static let pipelineDepth = 2
+
+    /// A batch posted and not yet answered.
+    struct InFlight {
+        var batch: [SpooledEnvelope]
+        var started: ContinuousClock.Instant
+        var task: Task<DeliveryOutcome, Never>
+    }
 
     func publishSpoolGauges() {
         guard let s = try? spool.status() else { return }
