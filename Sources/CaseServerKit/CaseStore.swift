@@ -10,7 +10,10 @@ public final class CaseStore: Sendable {
     public init(path: String) throws {
         var config = Configuration()
         config.busyMode = .timeout(10)
-        config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        // A server, not a terminal: 64 MiB of page cache keeps the indexes that new cases
+        // insert into at random (case references, notes by case) in memory as the book grows
+        // (SQLite's default, 2 MiB, made the drain 13% slower at 100,000 events than at 50,000).
+        config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL; PRAGMA cache_size = -65536") }
         pool = try DatabasePool(path: path, configuration: config)
         var m = DatabaseMigrator()
         m.registerMigration("v1") { db in

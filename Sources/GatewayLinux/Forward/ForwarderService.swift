@@ -4,8 +4,8 @@ import Logging
 import NIOConcurrencyHelpers
 import ServiceLifecycle
 
-/// Drains the spool to the case server, oldest first, one batch at a time, and waits on the
-/// doorbell when the spool is empty. The decisions (what leaves, what waits, for how long)
+/// Drains the spool to the case server, oldest first, with up to two batches in flight while
+/// deliveries succeed (one after a failure), and waits on the doorbell when the spool is empty. The decisions (what leaves, what waits, for how long)
 /// are `ForwarderStateMachine`'s; this type only does the I/O around them.
 public struct ForwarderService: Service {
     private let spool: Spool
@@ -202,9 +202,11 @@ public struct ForwarderService: Service {
 extension ForwarderService {
     static let statusFile = "forwarder.json"
 
-    /// Batches in flight at once while deliveries succeed. Two keep both ends busy (the
-    /// terminal reads and sends the next batch while the server stores this one: drain
-    /// 5,900 → see docs/performance.md); more only queue at the server's single writer.
+    /// Batches in flight at once while deliveries succeed. Two keep both ends busy: the
+    /// terminal reads and sends the next batch while the server stores this one (one at a
+    /// time left each side idle half the drain; docs/performance.md). More would only queue
+    /// at the server's single database writer. Answers are taken in the order sent, and an
+    /// envelope leaves the spool only on its own answer, so nothing changes for durability.
     static let pipelineDepth = 2
 
     /// A batch posted and not yet answered.
