@@ -33,50 +33,39 @@ public enum EventHeaderReader {
             var v: Int?, id: String?, device: String?, seq: UInt64?
             var kind: String??, tag: TagClassification??, op: String??, captured: String??
             skipSpace()
-            guard take(UInt8(ascii: "{")) else { return nil }
-            depth = 1
-            skipSpace()
-            if !take(UInt8(ascii: "}")) {
-                repeat {
-                    skipSpace()
-                    guard let key = key() else { return nil }
-                    skipSpace()
-                    guard take(UInt8(ascii: ":")) else { return nil }
-                    skipSpace()
-                    switch key {
-                    case "v":
-                        guard v == nil, let n = integer(), let x = Int(exactly: n.magnitude), !n.negative || x == 0 else { return nil }
-                        v = x
-                    case "seq":
-                        guard seq == nil, let n = integer(), !n.negative || n.magnitude == 0 else { return nil }
-                        seq = n.magnitude
-                    case "id":
-                        guard id == nil, let s = string() else { return nil }
-                        id = s
-                    case "device":
-                        guard device == nil, let s = string() else { return nil }
-                        device = s
-                    case "kind":
-                        guard kind == nil, let s = optionalString() else { return nil }
-                        kind = s
-                    case "operator":
-                        guard op == nil, let s = optionalString() else { return nil }
-                        op = s
-                    case "captured_at":
-                        guard captured == nil, let s = optionalString() else { return nil }
-                        captured = s
-                    case "tag":
-                        guard tag == nil, let t = tagValue() else { return nil }
-                        tag = t
-                    default:
-                        guard skipValue() else { return nil }
-                    }
-                    skipSpace()
-                } while take(UInt8(ascii: ","))
-                guard take(UInt8(ascii: "}")) else { return nil }
+            let ok = object { p, key in
+                switch key {
+                case "v":
+                    guard v == nil, let n = p.integer(), let x = Int(exactly: n.magnitude), !n.negative || x == 0 else { return false }
+                    v = x
+                case "seq":
+                    guard seq == nil, let n = p.integer(), !n.negative || n.magnitude == 0 else { return false }
+                    seq = n.magnitude
+                case "id":
+                    guard id == nil, let s = p.string() else { return false }
+                    id = s
+                case "device":
+                    guard device == nil, let s = p.string() else { return false }
+                    device = s
+                case "kind":
+                    guard kind == nil, let s = p.optionalString() else { return false }
+                    kind = s
+                case "operator":
+                    guard op == nil, let s = p.optionalString() else { return false }
+                    op = s
+                case "captured_at":
+                    guard captured == nil, let s = p.optionalString() else { return false }
+                    captured = s
+                case "tag":
+                    guard tag == nil, let t = p.tagValue() else { return false }
+                    tag = t
+                default:
+                    return p.skipValue()
+                }
+                return true
             }
             skipSpace()
-            guard i == b.count, let v, let id, let device, let seq else { return nil }
+            guard ok, i == b.count, let v, let id, let device, let seq else { return nil }
             return EventHeader(v: v, id: id, device: device, seq: seq, kind: kind ?? nil, tag: tag ?? nil, operatorID: op ?? nil,
                                capturedAt: captured ?? nil)
         }
@@ -84,37 +73,46 @@ public enum EventHeaderReader {
         /// `null` or `{"class": …, "schema": …, "subject": …}` (other members skipped).
         mutating func tagValue() -> TagClassification?? {
             if literal("null") { return .some(nil) }
-            guard take(UInt8(ascii: "{")) else { return nil }
+            var kind: TagClass?, schema: String??, subject: String??
+            let ok = object { p, key in
+                switch key {
+                case "class":
+                    guard kind == nil, let s = p.string(), let k = TagClass(rawValue: s) else { return false }
+                    kind = k
+                case "schema":
+                    guard schema == nil, let s = p.optionalString() else { return false }
+                    schema = s
+                case "subject":
+                    guard subject == nil, let s = p.optionalString() else { return false }
+                    subject = s
+                default:
+                    return p.skipValue()
+                }
+                return true
+            }
+            guard ok, let kind else { return nil }
+            return .some(TagClassification(kind: kind, schema: schema ?? nil, subject: subject ?? nil))
+        }
+
+        /// `{ "name": value, … }` with each member's value read by `member` (given the name,
+        /// positioned at the value; false refuses the document).
+        mutating func object(_ member: (inout Parser, String) -> Bool) -> Bool {
+            guard take(UInt8(ascii: "{")) else { return false }
             depth += 1
             defer { depth -= 1 }
-            var kind: TagClass?, schema: String??, subject: String??
+            guard depth <= EventHeaderReader.maxDepth else { return false }
             skipSpace()
-            if !take(UInt8(ascii: "}")) {
-                repeat {
-                    skipSpace()
-                    guard let key = key() else { return nil }
-                    skipSpace()
-                    guard take(UInt8(ascii: ":")) else { return nil }
-                    skipSpace()
-                    switch key {
-                    case "class":
-                        guard kind == nil, let s = string(), let k = TagClass(rawValue: s) else { return nil }
-                        kind = k
-                    case "schema":
-                        guard schema == nil, let s = optionalString() else { return nil }
-                        schema = s
-                    case "subject":
-                        guard subject == nil, let s = optionalString() else { return nil }
-                        subject = s
-                    default:
-                        guard skipValue() else { return nil }
-                    }
-                    skipSpace()
-                } while take(UInt8(ascii: ","))
-                guard take(UInt8(ascii: "}")) else { return nil }
-            }
-            guard let kind else { return nil }
-            return .some(TagClassification(kind: kind, schema: schema ?? nil, subject: subject ?? nil))
+            if take(UInt8(ascii: "}")) { return true }
+            repeat {
+                skipSpace()
+                guard let key = key() else { return false }
+                skipSpace()
+                guard take(UInt8(ascii: ":")) else { return false }
+                skipSpace()
+                guard member(&self, key) else { return false }
+                skipSpace()
+            } while take(UInt8(ascii: ","))
+            return take(UInt8(ascii: "}"))
         }
 
         // MARK: Scalars
