@@ -56,7 +56,9 @@ let package = Package(
         ),
         .target(name: "CLinuxShims"),
         .systemLibrary(name: "CUdev", pkgConfig: "libudev", providers: [.apt(["libudev-dev"])]),
-        .systemLibrary(name: "CZbar", pkgConfig: "zbar", providers: [.apt(["libzbar-dev"])]),
+        // zbar's header at build time (libzbar-dev), the library loaded at run time only when an
+        // image is scanned (Sources/CZbar: dlopen), so it is not linked.
+        .target(name: "CZbar"),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "GatewayLinux",

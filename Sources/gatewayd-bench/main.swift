@@ -127,7 +127,7 @@ measure("open an envelope at case-server, its group's context known") { (try? op
 
 if let qrPath {
     let qr = try GreyImage.load(path: qrPath)
-    let scanner = BarcodeScanner()
+    let scanner = try! BarcodeScanner()
     for (w, h) in [(640, 480), (1280, 720)] {
         // The code in the middle of a mid-grey frame, as a camera would see a label.
         var pixels = [UInt8](repeating: 200, count: w * h)

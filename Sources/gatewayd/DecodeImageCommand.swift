@@ -33,7 +33,7 @@ struct DecodeImageCommand: ParsableCommand {
     }
 
     func run() throws {
-        let scanner = BarcodeScanner()
+        let scanner = try BarcodeScanner()
         let decoder = TagDecoder(referenceYear: Calendar(identifier: .gregorian).component(.year, from: Date()))
         var results: [FileResult] = []
         for f in files {

@@ -6,7 +6,7 @@ import subprocess
 
 from PIL import Image
 
-from harness import GATEWAYD
+from harness import GATEWAYD, wait_for
 
 GS = "\x1d"
 
@@ -94,3 +94,17 @@ def test_image_without_a_code_and_a_broken_file_are_reported(tmp_path):
     assert rc == 1
     assert res[0]["symbols"] == [] and res[0].get("error") is None
     assert "corrupt" in res[1]["error"] or "IHDR" in res[1]["error"]
+
+
+def test_the_daemon_maps_zbar_only_to_scan_images(site, tmp_path):
+    """gatewayd loads zbar on first use: a running daemon without a camera reader has neither
+    libzbar nor the libraries it pulls in (X11, v4l) mapped, and decode-image still scans."""
+    site.write_config()
+    gw = site.start_gateway()
+    wait_for(lambda: "gatewayd ready" in site.log(), 30, "gatewayd to start")
+    maps = open(f"/proc/{gw.pid}/maps").read()
+    for lib in ("libzbar", "libX11", "libv4l2"):
+        assert lib not in maps, f"{lib} is mapped in a daemon with no camera reader"
+    qr = make(tmp_path, "qr", ["qrencode", "-s", "6", "HELLO-ZBAR"])
+    rc, out = decode_images(qr)
+    assert rc == 0 and [s["text"] for s in out[0]["symbols"]] == ["HELLO-ZBAR"], out

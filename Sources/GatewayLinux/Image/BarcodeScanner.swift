@@ -15,7 +15,9 @@ public final class BarcodeScanner: @unchecked Sendable {
         public var quality: Int
     }
 
-    public init() {
+    /// Throws when zbar cannot be loaded (`ZbarLibrary`).
+    public init() throws(ZbarLibrary.Unavailable) {
+        try ZbarLibrary.load()
         scanner = zbar_image_scanner_create()
         zbar_image_scanner_set_config(scanner, ZBAR_NONE, ZBAR_CFG_ENABLE, 1)
     }

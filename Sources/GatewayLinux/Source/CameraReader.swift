@@ -28,6 +28,12 @@ final class CameraReader: DeviceSession, @unchecked Sendable {
     }
 
     func run(devnode: String) -> SessionEnd {
+        let scanner: BarcodeScanner
+        do {
+            scanner = try BarcodeScanner()
+        } catch {
+            return .failed(error.description)
+        }
         guard let video = zbar_video_create() else { return .failed("cannot create a zbar video object") }
         defer { zbar_video_destroy(video) }
         func why() -> String { String(cString: _zbar_error_string(UnsafeRawPointer(video), 0)).trimmingCharacters(in: .whitespacesAndNewlines) }
@@ -47,7 +53,6 @@ final class CameraReader: DeviceSession, @unchecked Sendable {
             "reader": "\(config.id)", "kind": "camera", "device": "\(devnode)",
             "size": "\(zbar_video_get_width(video))x\(zbar_video_get_height(video))",
         ])
-        let scanner = BarcodeScanner()
         var frames = 0
         while true {
             if fd >= 0 {
