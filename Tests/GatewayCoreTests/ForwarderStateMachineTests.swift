@@ -69,6 +69,24 @@ final class ForwarderStateMachineTests: XCTestCase {
         XCTAssertEqual(m.circuit, .closed)
     }
 
+    /// Two batches in flight: the second's success, answered after the first's 400, must not end
+    /// the first's isolation, and a second 400 adds its envelopes to the suspects.
+    func testIsolationEndsOnlyWithTheSuspectsOwnAnswers() {
+        var m = ForwarderStateMachine(backoff: backoff)
+        func ok(_ ids: [String]) -> DeliveryOutcome { .results(EnvelopeResults(results: ids.map { EnvelopeResult(id: $0, status: .accepted) })) }
+        _ = m.completed(batch: ["a", "b"], outcome: .httpStatus(400, retryAfter: nil, detail: nil), unit: 0.5)
+        _ = m.completed(batch: ["c", "d", "e"], outcome: ok(["c", "d", "e"]), unit: 0.5)
+        XCTAssertEqual(m.batchLimit(100), 1, "a and b are still suspects")
+        _ = m.completed(batch: ["f", "g"], outcome: .httpStatus(422, retryAfter: nil, detail: nil), unit: 0.5)
+        XCTAssertEqual(m.isolating, ["a", "b", "f", "g"])
+        _ = m.completed(batch: ["a"], outcome: ok(["a"]), unit: 0.5)
+        _ = m.completed(batch: ["b"], outcome: .httpStatus(400, retryAfter: nil, detail: nil), unit: 0.5)
+        _ = m.completed(batch: ["f"], outcome: ok(["f"]), unit: 0.5)
+        XCTAssertEqual(m.batchLimit(100), 1, "g is still to go")
+        _ = m.completed(batch: ["g"], outcome: ok(["g"]), unit: 0.5)
+        XCTAssertEqual(m.batchLimit(100), 100)
+    }
+
     func testSetUpErrorsAndThrottlingAreRetriedNotDeadLettered() {
         var m = ForwarderStateMachine(backoff: backoff)
         for status in [401, 403, 404, 408, 429] {

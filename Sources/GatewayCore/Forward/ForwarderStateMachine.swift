@@ -41,14 +41,16 @@ public struct ForwarderStateMachine: Sendable {
     public let backoff: Backoff
     public private(set) var consecutiveFailures = 0
     public private(set) var circuit: Circuit = .closed
-    /// Envelopes still to be sent one by one to find the one a 4xx is about.
-    public private(set) var isolating = 0
+    /// Envelopes still to be sent one by one to find the one a 4xx is about, by id: only
+    /// their own answers end the isolation (another batch answered meanwhile — two are in
+    /// flight while deliveries succeed — says nothing about them).
+    public private(set) var isolating: Set<String> = []
 
     /// Statuses that blame the request's content, not the link or the set-up.
     public static let contentErrors: Set<Int> = [400, 413, 422]
 
     /// How many envelopes the next batch may hold.
-    public func batchLimit(_ configured: Int) -> Int { isolating > 0 ? 1 : configured }
+    public func batchLimit(_ configured: Int) -> Int { isolating.isEmpty ? configured : 1 }
 
     public init(backoff: Backoff) {
         self.backoff = backoff
@@ -71,7 +73,7 @@ public struct ForwarderStateMachine: Sendable {
             }
             if seen.count == sent.count {
                 succeed()
-                isolating = max(0, isolating - batch.count)
+                isolating.subtract(batch)
             } else {
                 // The server skipped some: resend them, but not in a tight loop.
                 plan.failure = "server answered for \(seen.count) of \(sent.count) envelopes"
@@ -79,12 +81,12 @@ public struct ForwarderStateMachine: Sendable {
             }
         case .httpStatus(let status, _, let detail) where Self.contentErrors.contains(status):
             if batch.count > 1 {
-                isolating = batch.count
+                isolating.formUnion(batch)
                 plan.failure = "HTTP \(status) for a batch of \(batch.count): sending them one at a time to find the one it is about"
             } else if let id = batch.first {
                 let words = detail.map { ": " + String($0.prefix(200)) } ?? ""
                 plan.deadLetter.append((id, "http_\(status)\(words)"))
-                isolating = max(0, isolating - 1)
+                isolating.remove(id)
                 succeed()
             }
             return plan

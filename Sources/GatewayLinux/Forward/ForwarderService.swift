@@ -80,6 +80,9 @@ public struct ForwarderService: Service {
             func answerOldest() async {
                 let sent = inFlight.removeFirst()
                 let batch = sent.batch
+                // Posted before an earlier batch's failure was known: that failure's wait is
+                // already served, the same outage is not waited for twice.
+                let postedBeforeFailure = rewind
                 let outcome = await sent.task.value
                 Failpoints.hit("after-post")
                 let plan = machine.completed(batch: batch.map(\.id), outcome: outcome, unit: Double.random(in: 0..<1))
@@ -115,7 +118,7 @@ public struct ForwarderService: Service {
                         "reason": "\(failure)", "batch": "\(batch.count)",
                         "attempt": "\(machine.consecutiveFailures)", "retry_in_ms": "\(wait.milliseconds)",
                     ])
-                    try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
+                    if !postedBeforeFailure { try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) } }
                 } else {
                     logger.info("batch delivered", metadata: [
                         "envelopes": "\(plan.remove.count)", "dead_lettered": "\(plan.deadLetter.count)",
@@ -135,7 +138,7 @@ public struct ForwarderService: Service {
                 }
                 // Pipelining only while deliveries succeed: a failing server, or a batch being
                 // taken apart one envelope at a time, gets one request at a time.
-                let depth = machine.circuit == .closed && machine.isolating == 0 ? Self.pipelineDepth : 1
+                let depth = machine.circuit == .closed && machine.isolating.isEmpty ? Self.pipelineDepth : 1
                 guard inFlight.count < depth else {
                     await answerOldest()
                     continue
