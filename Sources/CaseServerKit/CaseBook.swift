@@ -74,17 +74,16 @@ public enum CaseBook {
     /// mostly of a few types, and its link cannot change within the transaction. `fresh`: the
     /// event was stored just now, so no case can list it yet (one lookup less per new scan).
     static func handle(_ db: Database, _ h: EventHeader, fresh: Bool, policy: CasePolicy, nowNanos: Int64,
-                       known: inout [String: Guidance?]) throws -> Answer {
+                       known: inout [EventType: Guidance?]) throws -> Answer {
         // A heartbeat is the terminal's, not a report: no case, no guidance.
         guard h.kind == nil else { return Answer(caseInfo: nil, guidance: nil) }
         let type = EventType(header: h)
-        let key = type.description
         let guidance: Guidance?
-        if let g = known[key] {
+        if let g = known[type] {
             guidance = g
         } else {
             guidance = try self.guidance(db, for: type, catalog: policy.catalog, nowNanos: nowNanos)
-            known[key] = .some(guidance)
+            known[type] = .some(guidance)
         }
         guard let tag = h.tag, tag.kind == .subject, let subject = tag.subject, !subject.isEmpty else {
             return Answer(caseInfo: nil, guidance: guidance)

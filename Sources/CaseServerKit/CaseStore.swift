@@ -41,7 +41,7 @@ public final class CaseStore: Sendable {
                         policy: CasePolicy) async throws -> [(fresh: Bool, answer: CaseBook.Answer)] {
         try await pool.write { db in
             var out: [(Bool, CaseBook.Answer)] = []
-            var known: [String: Guidance?] = [:]
+            var known: [EventType: Guidance?] = [:]
             let stmt = try db.cachedStatement(sql: "INSERT OR IGNORE INTO event (id, device, seq, received_at_ns, event) VALUES (?, ?, ?, ?, ?)")
             for item in items {
                 try stmt.execute(arguments: [item.header.id, item.header.device, Int64(item.header.seq), receivedAtNanos, item.json])

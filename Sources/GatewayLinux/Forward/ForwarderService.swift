@@ -5,8 +5,9 @@ import NIOConcurrencyHelpers
 import ServiceLifecycle
 
 /// Drains the spool to the case server, oldest first, with up to two batches in flight while
-/// deliveries succeed (one after a failure), and waits on the doorbell when the spool is empty. The decisions (what leaves, what waits, for how long)
-/// are `ForwarderStateMachine`'s; this type only does the I/O around them.
+/// deliveries succeed (one after a failure), and waits on the doorbell when the spool is empty.
+/// The decisions (what leaves, what waits, for how long) are `ForwarderStateMachine`'s; this
+/// type only does the I/O around them.
 public struct ForwarderService: Service {
     private let spool: Spool
     /// Swapped on reload; a batch in flight finishes on the deliverer it started with.
