@@ -42,12 +42,15 @@ def args():
     ap.add_argument("--out")
     ap.add_argument("--latency-dump", help="write each scan's send time (s from start) and latency (ms) here")
     ap.add_argument("--only", default="capture,drain,latency,footprint,stages")
+    ap.add_argument("--resident", help="write bench/resident.py's report (resident pages by section, library, kind) "
+                                       "at each footprint instant into this directory (needs root)")
     return ap.parse_args()
 
 
 A = args()
 os.environ["GATEWAYD_BIN_DIR"] = str(Path(A.bin).resolve())
 sys.path.insert(0, str(ROOT / "tests" / "system"))
+sys.path.insert(0, str(ROOT / "bench"))
 import harness  # noqa: E402  (reads GATEWAYD_BIN_DIR)
 from harness import Site, wait_for  # noqa: E402
 
@@ -81,6 +84,16 @@ def rss_parts(pid):
             else:
                 parts["anonymous"] += kib
     return {k: round(v / 1024, 1) for k, v in parts.items()}
+
+
+def snapshot(parts, when, pid):
+    """RSS split at one footprint instant, and with --resident the full page report."""
+    parts[when] = rss_parts(pid)
+    if A.resident:
+        import resident
+        Path(A.resident).mkdir(parents=True, exist_ok=True)
+        with open(Path(A.resident) / f"{when}.txt", "w") as out:
+            resident.report(pid, top=20, out=out)
 
 
 def proc_stats(pid):
@@ -175,11 +188,12 @@ if only & {"capture", "drain", "footprint"}:
     notify = notify_socket(site)
     gw, first_ready = start_ready(site, notify)
     rss_ready = proc_stats(gw.pid)[0]
-    parts = {"at_ready": rss_parts(gw.pid)}
+    parts = {}
+    snapshot(parts, "at_ready", gw.pid)
     # The footprint service releases the start-up pages 3 s after start (MemoryFootprint).
     time.sleep(5)
     rss_start = proc_stats(gw.pid)[0]
-    parts["after_start"] = rss_parts(gw.pid)
+    snapshot(parts, "after_start", gw.pid)
     labels = [f"ACME-{i:06d}" for i in range(A.scans)]
     fd = site.open_fifo()
     cpu0 = proc_stats(gw.pid)[1]
@@ -188,7 +202,7 @@ if only & {"capture", "drain", "footprint"}:
     wait_for(lambda: spool_count(site, "last_seq") >= A.scans, 600, "the spool to take every scan", interval=0.005)
     t1 = time.monotonic()
     rss_loaded, cpu1, _, _ = proc_stats(gw.pid)
-    parts["after_scans"] = rss_parts(gw.pid)
+    snapshot(parts, "after_scans", gw.pid)
     results["capture"] = {"scans": A.scans, "seconds": round(t1 - t0, 3), "per_second": round(A.scans / (t1 - t0)),
                           "cpu_seconds": round(cpu1 - cpu0, 2), "target_per_second": 20000}
     print(f"capture: {A.scans} scans in {t1 - t0:.2f} s = {A.scans / (t1 - t0):,.0f}/s (gatewayd CPU {cpu1 - cpu0:.1f} s)", flush=True)
@@ -203,12 +217,12 @@ if only & {"capture", "drain", "footprint"}:
         con.close()
         time.sleep(1)
         rss_drained = proc_stats(gw.pid)[0]
-        parts["after_drain"] = rss_parts(gw.pid)
+        snapshot(parts, "after_drain", gw.pid)
         # ...and trims the heap and releases code pages once a busy period is over (10 s quiet,
         # checked every 30 s).
         time.sleep(45)
         rss_drained_settled = proc_stats(gw.pid)[0]
-        parts["after_drain_settled"] = rss_parts(gw.pid)
+        snapshot(parts, "after_drain_settled", gw.pid)
         for when, p in parts.items():
             print(f"RSS {when}: " + ", ".join(f"{k} {v} MiB" for k, v in p.items()), flush=True)
         results["drain"] = {"envelopes": depth, "stored_at_server": stored, "seconds": round(t1 - t0, 3),

@@ -9,6 +9,7 @@
 #include <malloc.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <stdio.h>
 
 ssize_t gw_tee_nonblock(int fd_in, int fd_out, size_t len) {
     return tee(fd_in, fd_out, len, SPLICE_F_NONBLOCK);
@@ -155,4 +156,18 @@ int gw_malloc_arena_max(int n) {
 
 int gw_malloc_trim(void) {
     return malloc_trim(0);
+}
+
+long gw_resident_bytes(void) {
+    // /proc/self/statm: size resident shared text lib data dt, in pages.
+    int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    char buf[128];
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return 0;
+    buf[n] = 0;
+    unsigned long size = 0, resident = 0;
+    if (sscanf(buf, "%lu %lu", &size, &resident) != 2) return 0;
+    return (long)resident * sysconf(_SC_PAGESIZE);
 }

@@ -128,6 +128,38 @@ def test_server_down_for_two_minutes_then_back(site):
     assert site.spool_status()["forwarder"]["circuit"] == "closed"
 
 
+def test_a_drained_backlog_hands_its_memory_back_and_scanning_goes_on(site):
+    """An outage's backlog (more than BacklogWatch's 5,000) drained: once the spool is empty the
+    forwarder drops the code pages and freed heap the drain used, says so in one line, and the
+    daemon goes on taking and delivering scans on pages mapped again."""
+    import re
+    config_via(site, site.server_port)
+    site.start_gateway()
+    backlog = [f"ACME-B{i:05d}" for i in range(6000)]
+    site.scan(*backlog)
+    site.wait_spooled(len(backlog), timeout=60)
+    site.start_server()
+    site.wait_events(len(backlog), timeout=120)
+    wait_for(lambda: "backlog drained" in site.log(), 30, "the backlog-drained line")
+    line = next(l for l in site.log().splitlines() if "backlog drained" in l)
+    fields = dict(re.findall(r"(\w+)=(\d+)", line))
+    # Every envelope of the backlog left the spool on its own answer; failed attempts while
+    # the server was down are not counted.
+    assert int(fields["envelopes"]) == len(backlog), line
+    assert int(fields["rss_kib_after"]) < int(fields["rss_kib_before"]), line
+    assert site.log().count("backlog drained") == 1
+    after = [f"ACME-A{i:05d}" for i in range(20)]
+    for label in after:
+        site.scan(label)
+        time.sleep(0.05)
+    site.wait_events(len(backlog) + len(after), timeout=60)
+    wait_for(lambda: spool_count(site.root / "spool.db", "envelope") == 0, 30, "the spool to settle")
+    got, dead, lost = report("backlog-drained", backlog + after, site)
+    assert lost == 0 and dead == 0 and len(got) == len(backlog) + len(after)
+    # Twenty scans one by one are steady traffic, not a second backlog.
+    assert site.log().count("backlog drained") == 1
+
+
 def test_case_server_killed_and_restarted_mid_batch(site):
     config_via(site, site.server_port)
     site.start_server()

@@ -47,3 +47,5 @@ long gw_release_executable_pages(void);
 int gw_malloc_arena_max(int n);
 /// malloc_trim(0): give free heap pages back to the kernel, in every arena.
 int gw_malloc_trim(void);
+/// VmRSS in bytes, from /proc/self/statm; 0 when it cannot be read.
+long gw_resident_bytes(void);

@@ -76,6 +76,8 @@ public struct ForwarderService: Service {
             // A batch failed: what is in flight is answered, then the next batch starts from the
             // oldest envelope again.
             var rewind = false
+            // When the spool is empty again after an outage's backlog (BacklogWatch).
+            var backlog = BacklogWatch()
 
             /// Takes the answer to the oldest batch in flight and acts on it.
             func answerOldest() async {
@@ -87,6 +89,7 @@ public struct ForwarderService: Service {
                 let outcome = await sent.task.value
                 Failpoints.hit("after-post")
                 let plan = machine.completed(batch: batch.map(\.id), outcome: outcome, unit: Double.random(in: 0..<1))
+                backlog.delivered(plan.remove.count + plan.deadLetter.count)
                 feedback?.delivered(ids: batch.map(\.id), outcome: outcome, deadLetters: plan.deadLetter, failure: plan.failure,
                                     nowNanos: Clocks.monotonicNanos())
                 status.record(plan, machine: machine, nowNanos: Clocks.wallNanos())
@@ -167,6 +170,15 @@ public struct ForwarderService: Service {
                     }
                     lingered = false
                     publishSpoolGauges()
+                    if let drained = backlog.spoolEmpty() {
+                        // What the drain allocated and faulted in is not needed while waiting.
+                        let before = MemoryFootprint.residentBytes()
+                        MemoryFootprint.releaseUnusedPages(logger: logger)
+                        logger.info("backlog drained; spool empty, memory handed back", metadata: [
+                            "envelopes": "\(drained)", "rss_kib_before": "\(before >> 10)",
+                            "rss_kib_after": "\(MemoryFootprint.residentBytes() >> 10)",
+                        ])
+                    }
                     _ = await bell.next()
                     continue
                 }
