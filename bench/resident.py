@@ -3,8 +3,8 @@
 
   bench/resident.py PID [--symbols N]
 
-For the process's own executable: resident KiB per ELF section (from /proc/PID/pagemap, root
-only), and with --symbols the N symbols (by origin: Swift module, BoringSSL, ICU, C) whose pages
+For the process's own executable: resident KiB per ELF section (from /proc/PID/pagemap, which
+the process's own user or root may read), and with --symbols the N symbols (by origin: Swift module, BoringSSL, ICU, C) whose pages
 are resident; for every other mapping: resident KiB per file, and anonymous memory per mapping
 kind (heap, stacks, arenas). This is how docs/performance.md finds where RSS goes; it reads, it
 changes nothing. bench/run.py --resident DIR writes this report at each footprint instant.
@@ -44,13 +44,34 @@ def present_pages(pid, start, end):
     return pages
 
 
+def section_of(secs, starts, off):
+    """The section a page at `off` belongs to: the one it starts in, else one that starts
+    inside it (a page can hold the end of one section and the start of the next)."""
+    i = bisect.bisect_right(starts, off) - 1
+    if i >= 0 and off < secs[i][0] + secs[i][1]:
+        return secs[i][2]
+    if i + 1 < len(secs) and secs[i + 1][0] < off + PAGE:
+        return secs[i + 1][2]
+    return "(between)"
+
+
+@functools.lru_cache
+def first_load_vaddr(exe):
+    for line in subprocess.run(["readelf", "-lW", exe], capture_output=True, text=True, check=True).stdout.splitlines():
+        f = line.split()
+        if f and f[0] == "LOAD":
+            return int(f[2], 16) - int(f[1], 16)  # VirtAddr - Offset of the first (offset 0) one
+    return 0
+
+
 @functools.lru_cache
 def sections(exe):
     """(address, size, name) of the allocated sections, from readelf."""
     out = []
     for line in subprocess.run(["readelf", "-SW", exe], capture_output=True, text=True, check=True).stdout.splitlines():
         m = re.match(r"\s*\[\s*\d+\]\s+(\S+)\s+\S+\s+([0-9a-f]+)\s+[0-9a-f]+\s+([0-9a-f]+)\s+\S+\s+(\S*)", line)
-        if m and "A" in m.group(4) and int(m.group(2), 16):
+        # Allocated sections with an address; not .tbss (TLS), whose addresses overlap others.
+        if m and "A" in m.group(4) and "T" not in m.group(4) and int(m.group(2), 16):
             out.append((int(m.group(2), 16), int(m.group(3), 16), m.group(1)))
     return sorted(out)
 
@@ -89,7 +110,9 @@ def symbols(exe):
 def report(pid, top=0, out=sys.stdout):
     exe = os.path.realpath(f"/proc/{pid}/exe")
     maps = mappings(pid)
-    base = min(s for s, _, _, off, n in maps if n == exe and off == 0)
+    # Load bias: where the file's offset 0 is mapped, less the first PT_LOAD's address (0 for
+    # a position-independent executable, the link address otherwise).
+    base = min(s for s, _, _, off, n in maps if n == exe and off == 0) - first_load_vaddr(exe)
     secs = sections(exe)
     sec_starts = [s[0] for s in secs]
     per_section = defaultdict(int)
@@ -106,9 +129,7 @@ def report(pid, top=0, out=sys.stdout):
         if name == exe:
             exe_pages += pages
             for p in pages:
-                i = bisect.bisect_right(sec_starts, p - base) - 1
-                # A page can straddle two sections: count it for the one it starts in.
-                per_section[secs[i][2] if i >= 0 and p - base < secs[i][0] + secs[i][1] + PAGE else "(between)"] += PAGE // 1024
+                per_section[section_of(secs, sec_starts, p - base)] += PAGE // 1024
         elif name.startswith("/"):
             per_file[os.path.basename(name)] += kib
         else:
@@ -129,7 +150,11 @@ def report(pid, top=0, out=sys.stdout):
         resident = set(p - base for p in exe_pages)
         by_origin = defaultdict(int)
         by_section = defaultdict(list)
+        seen = set()
         for addr, size, name in syms:
+            if addr in seen:
+                continue  # an alias of a symbol already counted
+            seen.add(addr)
             first, last = addr // PAGE, (addr + size - 1) // PAGE
             n = sum(1 for pg in range(first, last + 1) if pg * PAGE in resident)
             if n:

@@ -69,7 +69,7 @@ def spool(sql):
 wait_for(lambda: "gatewayd ready" in site.log(), 180, "gatewayd to start under valgrind", interval=0.5)
 time.sleep(8)  # past the footprint service's first step, which releases the start-up pages
 # What ran so far is start-up; from here on is what a running daemon keeps executing.
-subprocess.run(["callgrind_control", "--dump=startup", str(gw.pid)], check=True, capture_output=True)
+subprocess.run(["callgrind_control", "--dump=startup", str(gw.pid)], check=True, capture_output=True, timeout=120)
 fd = site.open_fifo()
 n = 0
 for burst in range(3):
@@ -83,17 +83,17 @@ for i in range(20):
     n += 1
     time.sleep(0.2)
 wait_for(lambda: spool("SELECT value FROM meta WHERE key='last_seq'") >= n, 600, "the scans to be spooled", interval=0.5)
-subprocess.run(["callgrind_control", "--dump=capture", str(gw.pid)], check=True, capture_output=True)
+subprocess.run(["callgrind_control", "--dump=capture", str(gw.pid)], check=True, capture_output=True, timeout=120)
 site.start_server()
 wait_for(lambda: spool("SELECT count(*) FROM envelope") == 0, 600, "the drain", interval=0.5)
-subprocess.run(["callgrind_control", "--dump=drain", str(gw.pid)], check=True, capture_output=True)
+subprocess.run(["callgrind_control", "--dump=drain", str(gw.pid)], check=True, capture_output=True, timeout=120)
 for i in range(20):
     os.write(fd, f"ACME-8{i:05d}\n".encode())
     time.sleep(0.3)
 time.sleep(12)
 # The next release of the code pages (a busy period over), so that its code is steady too.
 time.sleep(35)
-subprocess.run(["callgrind_control", "--dump=running", str(gw.pid)], check=True, capture_output=True)
+subprocess.run(["callgrind_control", "--dump=running", str(gw.pid)], check=True, capture_output=True, timeout=120)
 gw.send_signal(signal.SIGTERM)
 gw.wait(timeout=120)
 site.close()
@@ -149,6 +149,8 @@ for i in range(0, len(objects), 200):
         p = line.split()
         if len(p) == 3 and p[1] in "tTwW":
             movable.add(p[2])
+if not movable:
+    sys.exit(f"gen-order-file: no functions found in the package's object files under {A.bin}")
 
 
 def laid_out(names):

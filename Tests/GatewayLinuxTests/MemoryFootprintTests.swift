@@ -12,15 +12,27 @@ final class MemoryFootprintTests: XCTestCase {
 
     /// The program's read-only segments are released (file-backed RSS drops) and the code is
     /// mapped back as it runs: the process goes on working, here and in every test after it.
-    func testReleasingStartupPagesDropsFileBackedRSSAndCodeStillRuns() throws {
+    func testReleasingUnusedPagesDropsFileBackedRSSAndCodeStillRuns() throws {
         let before = try rssFileKiB()
-        let advised = MemoryFootprint.releaseStartupPages(logger: Logger(label: "test"))
+        let advised = MemoryFootprint.releaseUnusedPages(logger: Logger(label: "test"))
         let after = try rssFileKiB()
         XCTAssertGreaterThan(advised, 1 << 20, "the test binary's code and read-only data")
         XCTAssertLessThan(after, before, "released pages no longer count (\(before) → \(after) KiB)")
         // Code that was released runs again (mapped back from the page cache).
         let json = try JSONEncoder().encode(["a": [1, 2, 3]])
         XCTAssertEqual(try JSONDecoder().decode([String: [Int]].self, from: json), ["a": [1, 2, 3]])
+    }
+
+    /// A release (after a drained backlog, say) ends the busy period: the footprint service does
+    /// not release the same pages again once it turns quiet.
+    func testAReleaseStartsTheActivityCountAgain() {
+        let s: UInt64 = 1_000_000_000
+        _ = MemoryFootprint.busyPeriodEnded(threshold: 0, quiet: .zero, nowNanos: .max)  // start from zero
+        MemoryFootprint.noteActivity(5000, nowNanos: 100 * s)
+        MemoryFootprint.releaseUnusedPages(logger: Logger(label: "test"))
+        XCTAssertFalse(MemoryFootprint.busyPeriodEnded(threshold: 1000, quiet: .seconds(10), nowNanos: 200 * s))
+        MemoryFootprint.noteActivity(1000, nowNanos: 300 * s)
+        XCTAssertTrue(MemoryFootprint.busyPeriodEnded(threshold: 1000, quiet: .seconds(10), nowNanos: 400 * s))
     }
 
     func testABusyPeriodEndsAfterEnoughActivityAndThenQuiet() {

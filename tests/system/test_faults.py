@@ -156,8 +156,6 @@ def test_a_drained_backlog_hands_its_memory_back_and_scanning_goes_on(site):
     wait_for(lambda: spool_count(site.root / "spool.db", "envelope") == 0, 30, "the spool to settle")
     got, dead, lost = report("backlog-drained", backlog + after, site)
     assert lost == 0 and dead == 0 and len(got) == len(backlog) + len(after)
-    # Twenty scans one by one are steady traffic, not a second backlog.
-    assert site.log().count("backlog drained") == 1
 
 
 def test_case_server_killed_and_restarted_mid_batch(site):

@@ -89,7 +89,7 @@ public struct ForwarderService: Service {
                 let outcome = await sent.task.value
                 Failpoints.hit("after-post")
                 let plan = machine.completed(batch: batch.map(\.id), outcome: outcome, unit: Double.random(in: 0..<1))
-                backlog.delivered(plan.remove.count + plan.deadLetter.count)
+                backlog.answered(leaving: plan.remove.count + plan.deadLetter.count, failed: plan.failure != nil && plan.wait != nil)
                 feedback?.delivered(ids: batch.map(\.id), outcome: outcome, deadLetters: plan.deadLetter, failure: plan.failure,
                                     nowNanos: Clocks.monotonicNanos())
                 status.record(plan, machine: machine, nowNanos: Clocks.wallNanos())
@@ -170,7 +170,7 @@ public struct ForwarderService: Service {
                     }
                     lingered = false
                     publishSpoolGauges()
-                    if let drained = backlog.spoolEmpty() {
+                    if let drained = backlog.spoolFoundEmpty() {
                         // What the drain allocated and faulted in is not needed while waiting.
                         let before = MemoryFootprint.residentBytes()
                         MemoryFootprint.releaseUnusedPages(logger: logger)

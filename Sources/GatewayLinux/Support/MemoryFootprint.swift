@@ -34,6 +34,8 @@ public enum MemoryFootprint {
     public static func releaseUnusedPages(logger: Logger) -> Int {
         let n = gw_release_executable_pages()
         trimHeap()
+        // This busy period's pages are gone: the footprint service waits for the next one.
+        activity.withLockedValue { $0.count = 0 }
         logger.debug("released unused pages", metadata: ["mib": "\(n >> 20)"])
         return n
     }
