@@ -19,9 +19,11 @@ redact=("$core"/Model/*.swift "$core"/Context/CaptureContext.swift "$core"/Conte
         "$core/Support/Glob.swift" "$core/Support/RFC3339.swift" "$core/Support/JSONWriter.swift" "$root/fuzz/stubs/Pseudonymizer.swift")
 # The event header reader (case-server's fast path) also needs the envelope types.
 header=("$core"/Envelope/*.swift)
-for target in FuzzKeyDecoder FuzzFramers FuzzTagDecoder FuzzRedactor FuzzEventHeader; do
+for target in FuzzKeyDecoder FuzzFramers FuzzTagDecoder FuzzRedactor FuzzEventHeader FuzzLabelPattern; do
   bin="$out/$target"
   sources=("${common[@]}")
+  # The label-pattern matcher is compared with the stdlib's Regex and needs nothing else.
+  [ "$target" = FuzzLabelPattern ] && sources=("$core/Decode/ASCIIPattern.swift")
   [ "$target" = FuzzRedactor ] && sources+=("${redact[@]}")
   [ "$target" = FuzzEventHeader ] && sources+=("${redact[@]}" "${header[@]}")
   if [ ! -x "$bin" ] || [ -n "$(find "$root/fuzz/$target.swift" "${sources[@]}" -newer "$bin" 2>/dev/null)" ]; then
@@ -56,6 +58,13 @@ for target in FuzzKeyDecoder FuzzFramers FuzzTagDecoder FuzzRedactor FuzzEventHe
     printf '%s' '{"captured_at":"2026-12-01T10:00:00.000Z","decoded":{"format":"text","text":"ACME-1"},"device":"term-1","id":"0190f3a2-7c4e-7d51-9a3b-2f1e0c9d8b7a","location":{"lat":31.2,"lon":121.4,"accuracy_m":[1.5e3,-0.0]},"operator":null,"seq":7,"tag":{"class":"subject","schema":"acme","subject":"1"},"v":1}' > "$corpus/seed-event"
     printf '%s' '{"v":1,"id":"a\u00e9\ud83d\ude00\n","device":"d","seq":18446744073709551615,"kind":"heartbeat","tag":null,"x":[{},[],true,false]}' > "$corpus/seed-escapes"
     printf '%s' '{"v":1.0,"\u0069d":"a","device":"d","seq":1,"seq":2}' > "$corpus/seed-left-to-jsondecoder"
+  fi
+  if [ "$target" = FuzzLabelPattern ]; then
+    # Seeds: the example schemas with texts that match and do not, and the syntax corners.
+    printf 'ACME-(?<subject>[0-9]{8})\0ACME-00012345\0ACME-0001234\0ACME-\xd9\xa0' > "$corpus/seed-acme"
+    printf '(?s).*\0a\x1db\0' > "$corpus/seed-dotall"
+    printf '(?<x>a|ab)(?<y>c|bcd)(?<z>d*)\0abcd\0acd' > "$corpus/seed-alternation"
+    printf '[^A-Z\\d_]{2,}\\.\\s?\\W*$\0#- .\0' > "$corpus/seed-classes"
   fi
   echo "fuzz: $target for ${secs}s"
   log="$out/$target.log"

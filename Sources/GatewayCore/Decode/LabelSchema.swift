@@ -1,3 +1,5 @@
+import Foundation
+
 /// A site's label format: a regular expression over the whole scan, with a named group that
 /// carries the id the case server expects.
 ///
@@ -7,9 +9,12 @@
 ///
 /// Optional validations of the subject catch misreads of site labels the way check digits do
 /// for GS1: `length` (exact number of characters) and `check_digit` (`gs1` mod 10 or `luhn`).
-public struct LabelSchema: @unchecked Sendable {
-    // Regex is not Sendable on every toolchain; a compiled Regex is immutable, so sharing it
-    // across threads is safe.
+///
+/// Patterns in the subset `ASCIIPattern` covers (nearly all site labels) are matched by it;
+/// the Swift `Regex` engine is compiled, on first need, only for other patterns and for scans
+/// with bytes outside that matcher's range, so its code stays off the scan path (see
+/// ASCIIPattern for why and how the two are kept identical).
+public struct LabelSchema: Sendable {
     public enum CheckDigit: String, Sendable, CaseIterable {
         case gs1, luhn
     }
@@ -24,7 +29,8 @@ public struct LabelSchema: @unchecked Sendable {
     public let decodedFormat: String?
     /// Take the subject from this GS1 AI of the decoded scan (e.g. "01", "8004").
     public let subjectAI: String?
-    private let regex: Regex<AnyRegexOutput>
+    private let fast: ASCIIPattern?
+    private let regex: CompiledRegex
 
     public init(name: String, pattern: String, kind: TagClass, subjectGroup: String = "subject",
                 length: Int? = nil, checkDigit: CheckDigit? = nil,
@@ -37,10 +43,14 @@ public struct LabelSchema: @unchecked Sendable {
         self.checkDigit = checkDigit
         self.decodedFormat = decodedFormat
         self.subjectAI = subjectAI
-        do {
-            self.regex = try Regex(pattern)
-        } catch {
-            throw .invalidPattern(schema: name, detail: "\(error)")
+        self.fast = ASCIIPattern(pattern)
+        self.regex = CompiledRegex(pattern)
+        if fast == nil {
+            do {
+                _ = try regex.get()
+            } catch {
+                throw .invalidPattern(schema: name, detail: "\(error)")
+            }
         }
     }
 
@@ -84,14 +94,38 @@ public struct LabelSchema: @unchecked Sendable {
 
     /// The classification when the whole text matches, nil otherwise (no validations).
     public func match(_ text: String) -> TagClassification? {
-        guard let m = try? regex.wholeMatch(in: text) else { return nil }
-        let subject: Substring
-        if let group = m.output[subjectGroup], let s = group.substring {
-            subject = s
-        } else {
-            subject = text[...]
+        var outcome = fast?.wholeMatch(text) ?? .undecided
+        if outcome == .undecided {
+            // A pattern ASCIIPattern accepted is one Regex compiles (the differential tests hold
+            // them to that); were it not, the scan is still forwarded, unclassified.
+            guard let regex = try? regex.get() else { return nil }
+            outcome = ASCIIPattern.outcome(of: regex, groups: [subjectGroup], in: text)
         }
-        return TagClassification(kind: kind, schema: name, subject: String(subject))
+        guard case .match(let groups) = outcome else { return nil }
+        var text = text
+        let subject = groups[subjectGroup].map { r in text.withUTF8 { String(decoding: $0[r], as: UTF8.self) } } ?? text
+        return TagClassification(kind: kind, schema: name, subject: subject)
+    }
+}
+
+/// A `Regex` compiled on first use and then shared: schemas that `ASCIIPattern` covers never
+/// pay for the engine unless a scan needs it.
+final class CompiledRegex: @unchecked Sendable {
+    // Regex is not Sendable on every toolchain; a compiled Regex is immutable, and the lock
+    // guards the one write, so sharing it across threads is safe.
+    private let pattern: String
+    private let lock = NSLock()
+    private var compiled: Result<Regex<AnyRegexOutput>, any Error>?
+
+    init(_ pattern: String) { self.pattern = pattern }
+
+    func get() throws -> Regex<AnyRegexOutput> {
+        lock.lock()
+        defer { lock.unlock() }
+        if let compiled { return try compiled.get() }
+        let r = Result { try Regex(pattern) }
+        compiled = r
+        return try r.get()
     }
 }
 

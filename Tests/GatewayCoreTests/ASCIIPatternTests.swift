@@ -1,0 +1,224 @@
+@testable import GatewayCore
+import XCTest
+
+/// ASCIIPattern must answer exactly as `Regex.wholeMatch` does wherever it answers at all.
+final class ASCIIPatternTests: XCTestCase {
+    func regexOutcome(_ regex: Regex<AnyRegexOutput>, _ names: [String], _ text: String) -> ASCIIPattern.Outcome {
+        ASCIIPattern.outcome(of: regex, groups: names, in: text)
+    }
+
+    func assertSame(_ pattern: String, _ texts: [String], file: StaticString = #filePath, line: UInt = #line) throws {
+        let fast = try XCTUnwrap(ASCIIPattern(pattern), "outside the subset: \(pattern)", file: file, line: line)
+        let regex = try Regex(pattern)
+        for t in texts {
+            XCTAssertEqual(fast.wholeMatch(t), regexOutcome(regex, fast.groupNames, t), "pattern \(pattern) text \(t.debugDescription)", file: file, line: line)
+        }
+    }
+
+    func testTheExampleSchemasMatchAsRegexDoes() throws {
+        try assertSame("ACME-(?<subject>[0-9]{8})", ["ACME-00012345", "ACME-0001234", "xACME-00012345", "ACME-000123456", "", "ACME-0001234a"])
+        try assertSame("OBJ-(?<subject>[0-9]{6})", ["OBJ-123456", "OBJ-12345", "OBJ-1234567"])
+        try assertSame("(?s).*", ["", "anything", "a\u{1D}b"])
+        try assertSame("A(?<subject>.*)", ["ABC", "A", "B"])
+        XCTAssertEqual(ASCIIPattern("ACME-(?<subject>[0-9]{8})")?.wholeMatch("ACME-00012345"), .match(["subject": 5..<13]))
+    }
+
+    func testGroupsAreTheOnesTheBacktrackingOrderGives() throws {
+        // Greedy repeats take the most first; alternatives are tried left to right; a group on
+        // a path that failed later is not reported.
+        try assertSame("(?<subject>[0-9]+)(?<rest>[0-9]*)", ["12345", "1"])
+        try assertSame("(?<a>[0-9]*)(?<b>[0-9]+)", ["12345", "1"])
+        try assertSame("(?:(?<s>a)x|ay)", ["ay", "ax"])
+        try assertSame("(?<x>a|ab)(?<y>c|bcd)(?<z>d*)", ["abcd", "abc", "acd"])
+        try assertSame("(?<p>.*)-(?<q>.*)", ["a-b-c", "-", "abc"])
+        try assertSame("^A$|(?<s>B)", ["A", "B", "AB"])
+        XCTAssertEqual(ASCIIPattern("(?:(?<s>a)x|ay)")?.wholeMatch("ay"), .match([:]))
+    }
+
+    func testClassesAndEscapes() throws {
+        try assertSame("[A-Z]{2}[^0-9]\\d\\D\\w\\W\\s\\S", ["AB-1x_- a", "AB01x_- a", "ab-1x_- a", "AB-1x_-\ta"])
+        try assertSame("\\.\\-\\[\\]\\(\\)\\{\\}\\*\\+\\?\\|\\^\\$\\\\/", [".-[](){}*+?|^$\\/", "x"])
+        try assertSame("[.*+?(){}|$ /]+", ["(.)", "a"])
+        try assertSame("[\\d\\s_]{2,4}", ["1 _", "1", "12345", "1\t"])
+        try assertSame("x{0}y{1,}z{2,3}", ["yzz", "xyzz", "yyzzz", "yzzzz"])
+    }
+
+    func testOtherTextIsLeftToRegex() throws {
+        let p = try XCTUnwrap(ASCIIPattern("ACME-(?<subject>\\d{8})"))
+        XCTAssertEqual(p.wholeMatch("ACME-\u{0660}\u{0661}\u{0662}\u{0663}\u{0664}\u{0665}\u{0666}\u{0667}"), .undecided, "non-ASCII digits")
+        XCTAssertEqual(p.wholeMatch("ACME-0001\r\n2345"), .undecided, "a newline")
+        XCTAssertEqual(p.wholeMatch("ACME-é"), .undecided)
+    }
+
+    func testSyntaxOutsideTheSubsetIsLeftToRegex() {
+        for pattern in ["a*?", "a++", "(ab)+", "(?i)abc", "(?=a)a", "(?<=a)b", "(a)\\1", "\\p{L}", "[[:alpha:]]", "[a-z&&b]",
+                        "a{,3}", "a{3,2}", "\\bword", "(?'n'a)", "(?P<n>a)", "\\x41", "é", "a\tb", "{", "}", "]", "*a", "[]",
+                        "[a-]", "(?<n>a)(?<n>b)", "(?<1n>a)", "\\Qa\\E", "a{1001}", "(unclosed", "x)", "(?#c)", "\\Z"] {
+            XCTAssertNil(ASCIIPattern(pattern), pattern)
+        }
+    }
+
+    func testLabelSchemaGivesTheSameAnswersEitherWay() throws {
+        // The same schema with a pattern the fast matcher takes and one it leaves to Regex
+        // (a lazy repeat that changes nothing here).
+        let fast = try LabelSchema(name: "acme", pattern: "ACME-(?<subject>\\d{8})", kind: .subject)
+        let slow = try LabelSchema(name: "acme", pattern: "ACME-(?<subject>\\d{8}?)", kind: .subject)
+        XCTAssertNil(ASCIIPattern("ACME-(?<subject>\\d{8}?)"))
+        for t in ["ACME-00012345", "ACME-0001234", "ACME-\u{0660}\u{0661}\u{0662}\u{0663}\u{0664}\u{0665}\u{0666}\u{0667}", "ACME-0001\r\n2345", ""] {
+            XCTAssertEqual(fast.match(t), slow.match(t), t.debugDescription)
+        }
+        XCTAssertEqual(fast.match("ACME-\u{0660}\u{0661}\u{0662}\u{0663}\u{0664}\u{0665}\u{0666}\u{0667}")?.subject,
+                       "\u{0660}\u{0661}\u{0662}\u{0663}\u{0664}\u{0665}\u{0666}\u{0667}", "Regex's Unicode digits, as before")
+    }
+
+    /// Generated patterns of the subset (and some just outside it), each with texts drawn from
+    /// the pattern and mutated: wherever ASCIIPattern accepts a pattern, Regex must compile it
+    /// and give the same whole match and groups for every text.
+    func testGeneratedPatternsAgreeWithRegex() throws {
+        var rng = SplitMix(seed: 0x6761_7465_7761_7964)
+        var accepted = 0, matched = 0, compared = 0
+        for _ in 0..<3000 {
+            let tree = PatternGen.alternatives(&rng, depth: 0)
+            var pattern = PatternGen.render(tree)
+            if rng.below(8) == 0 {
+                // A stray metacharacter: the parser must refuse what Regex refuses.
+                let meta = Array("()[]{}?*+|\\^$-.,:<>&~!=#".utf8)
+                var b = Array(pattern.utf8)
+                b.insert(meta[rng.below(meta.count)], at: rng.below(b.count + 1))
+                pattern = String(decoding: b, as: UTF8.self)
+            }
+            if rng.below(10) == 0 { pattern = "(?s)" + pattern }
+            guard let fast = ASCIIPattern(pattern) else { continue }
+            accepted += 1
+            let regex: Regex<AnyRegexOutput>
+            do { regex = try Regex(pattern) } catch {
+                XCTFail("ASCIIPattern accepted \(pattern.debugDescription), which Regex refuses: \(error)")
+                continue
+            }
+            for _ in 0..<12 {
+                var text = PatternGen.sample(tree, &rng)
+                if rng.below(3) == 0 { PatternGen.mutate(&text, &rng) }
+                let t = String(decoding: text, as: UTF8.self)
+                let got = fast.wholeMatch(t)
+                XCTAssertEqual(got, regexOutcome(regex, fast.groupNames, t), "pattern \(pattern.debugDescription) text \(t.debugDescription)")
+                compared += 1
+                if case .match = got { matched += 1 }
+            }
+        }
+        // The generator must exercise both answers, or the comparison proves little.
+        XCTAssertGreaterThan(accepted, 2000)
+        XCTAssertGreaterThan(matched, compared / 5)
+        XCTAssertGreaterThan(compared - matched, compared / 5)
+    }
+}
+
+/// A small deterministic generator (SplitMix64), so a failure names a reproducible case.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+}
+
+/// Patterns of ASCIIPattern's subset as trees, rendered to syntax and sampled to texts.
+enum PatternGen {
+    indirect enum Node {
+        /// One character out of `members`, written as `source`, repeated min...max.
+        case item(source: String, members: [UInt8], min: Int, max: Int)
+        case group(prefix: String, [[Node]])
+        case anchor(String)
+    }
+
+    /// The bytes texts are drawn from: what label scans hold, a GS separator and a tab.
+    static let alphabet = Array("AB09az_- ./#".utf8) + [0x1D, 0x09]
+
+    static func alternatives(_ rng: inout SplitMix, depth: Int) -> [[Node]] {
+        (0..<(rng.below(4) == 0 ? 2 : 1)).map { _ in sequence(&rng, depth: depth) }
+    }
+
+    static func sequence(_ rng: inout SplitMix, depth: Int) -> [Node] {
+        (0..<rng.below(5)).map { _ in node(&rng, depth: depth) }
+    }
+
+    static func node(_ rng: inout SplitMix, depth: Int) -> Node {
+        switch rng.below(depth < 2 ? 12 : 10) {
+        case 0, 1, 2, 3:
+            let c = alphabet[rng.below(alphabet.count - 2)]
+            let src = c == UInt8(ascii: ".") || c == UInt8(ascii: "-") && rng.below(2) == 0 ? "\\" + String(UnicodeScalar(c)) : String(UnicodeScalar(c))
+            return quantified(src, [c], &rng)
+        case 4: return quantified(".", Array(0...127).filter { !(0x0A...0x0D).contains($0) }, &rng)
+        case 5:
+            let escapes: [(String, [UInt8])] = [("\\d", Array("0123456789".utf8)), ("\\w", Array("AZaz09_".utf8)), ("\\s", [0x20, 0x09]),
+                                                ("\\D", Array("A-_ ".utf8)), ("\\W", Array("- .".utf8)), ("\\S", Array("A0-".utf8))]
+            let e = escapes[rng.below(escapes.count)]
+            return quantified(e.0, e.1, &rng)
+        case 6, 7:
+            let ranges: [(String, ClosedRange<UInt8>)] = [("0-9", 0x30...0x39), ("A-Z", 0x41...0x5A), ("a-f", 0x61...0x66), ("_", 0x5F...0x5F),
+                                                         (" ", 0x20...0x20), (".", 0x2E...0x2E), ("\\-", 0x2D...0x2D), ("\\d", 0x30...0x39), ("#", 0x23...0x23)]
+            var src = "", members = Set<UInt8>()
+            for _ in 0...rng.below(3) {
+                let r = ranges[rng.below(ranges.count)]
+                src += r.0
+                members.formUnion(r.1)
+            }
+            if rng.below(4) == 0 {
+                return quantified("[^" + src + "]", alphabet.filter { !members.contains($0) }, &rng)
+            }
+            return quantified("[" + src + "]", Array(members), &rng)
+        case 8:
+            return .anchor(rng.below(2) == 0 ? "^" : "$")
+        case 9:
+            return quantified("-", [UInt8(ascii: "-")], &rng)
+        default:
+            let prefix = ["(?<g\(rng.below(1000))>", "(?:", "("][rng.below(3)]
+            return .group(prefix: prefix, alternatives(&rng, depth: depth + 1))
+        }
+    }
+
+    static func quantified(_ src: String, _ members: [UInt8], _ rng: inout SplitMix) -> Node {
+        let q: [(String, Int, Int)] = [("", 1, 1), ("", 1, 1), ("?", 0, 1), ("*", 0, 4), ("+", 1, 4), ("{2}", 2, 2), ("{1,3}", 1, 3), ("{2,}", 2, 5), ("{0}", 0, 0)]
+        let pick = q[rng.below(q.count)]
+        return .item(source: src + pick.0, members: members.isEmpty ? [0x21] : members, min: pick.1, max: pick.2)
+    }
+
+    static func render(_ alts: [[Node]]) -> String {
+        alts.map { $0.map(render).joined() }.joined(separator: "|")
+    }
+
+    static func render(_ node: Node) -> String {
+        switch node {
+        case .item(let src, _, _, _): return src
+        case .group(let prefix, let alts): return prefix + render(alts) + ")"
+        case .anchor(let a): return a
+        }
+    }
+
+    static func sample(_ alts: [[Node]], _ rng: inout SplitMix) -> [UInt8] {
+        alts[rng.below(alts.count)].flatMap { sample($0, &rng) }
+    }
+
+    static func sample(_ node: Node, _ rng: inout SplitMix) -> [UInt8] {
+        switch node {
+        case .item(_, let members, let min, let max):
+            return (0..<(min + rng.below(max - min + 1))).map { _ in members[rng.below(members.count)] }
+        case .group(_, let alts): return sample(alts, &rng)
+        case .anchor: return []
+        }
+    }
+
+    static func mutate(_ text: inout [UInt8], _ rng: inout SplitMix) {
+        let c = alphabet[rng.below(alphabet.count)]
+        switch rng.below(4) {
+        case 0 where !text.isEmpty: text.remove(at: rng.below(text.count))
+        case 1 where !text.isEmpty: text[rng.below(text.count)] = c
+        case 2: text.append(c)
+        default: text.insert(c, at: rng.below(text.count + 1))
+        }
+    }
+}

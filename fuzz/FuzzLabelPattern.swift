@@ -1,0 +1,22 @@
+// libFuzzer target: differential test of ASCIIPattern against the Swift Regex engine.
+// Input: a pattern, then texts, separated by NUL bytes. Invariants: no crash; a pattern
+// ASCIIPattern accepts is one Regex compiles; for every text ASCIIPattern decides on, its
+// whole match and named groups are exactly Regex's.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzLabelPattern(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let parts = UnsafeBufferPointer(start: data, count: size).split(separator: 0, omittingEmptySubsequences: false)
+    guard let first = parts.first, let pattern = String(validating: first, as: UTF8.self),
+          let fast = ASCIIPattern(pattern) else { return 0 }
+    let regex: Regex<AnyRegexOutput>
+    do { regex = try Regex(pattern) } catch {
+        fatalError("ASCIIPattern accepted \(pattern.debugDescription), which Regex refuses: \(error)")
+    }
+    for part in parts.dropFirst().prefix(8) {
+        let text = String(decoding: part, as: UTF8.self)
+        let got = fast.wholeMatch(text)
+        if got == .undecided { continue }
+        let want = ASCIIPattern.outcome(of: regex, groups: fast.groupNames, in: text)
+        if got != want { fatalError("pattern \(pattern.debugDescription) text \(text.debugDescription): ASCIIPattern \(got), Regex \(want)") }
+    }
+    return 0
+}
