@@ -75,7 +75,7 @@ final class ASCIIPatternTests: XCTestCase {
     /// the pattern and mutated: wherever ASCIIPattern accepts a pattern, Regex must compile it
     /// and give the same whole match and groups for every text.
     func testGeneratedPatternsAgreeWithRegex() throws {
-        var rng = SplitMix(seed: 0x6761_7465_7761_7964)
+        var rng = SplitMix64(seed: 0x6761_7465_7761_7964)
         var accepted = 0, matched = 0, compared = 0
         for _ in 0..<3000 {
             let tree = PatternGen.alternatives(&rng, depth: 0)
@@ -112,17 +112,8 @@ final class ASCIIPatternTests: XCTestCase {
     }
 }
 
-/// A small deterministic generator (SplitMix64), so a failure names a reproducible case.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+extension SplitMix64 {
+    /// 0..<n, deterministic for a seed, so a failure names a reproducible case.
     mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
 }
 
@@ -138,15 +129,15 @@ enum PatternGen {
     /// The bytes texts are drawn from: what label scans hold, a GS separator and a tab.
     static let alphabet = Array("AB09az_- ./#".utf8) + [0x1D, 0x09]
 
-    static func alternatives(_ rng: inout SplitMix, depth: Int) -> [[Node]] {
+    static func alternatives(_ rng: inout SplitMix64, depth: Int) -> [[Node]] {
         (0..<(rng.below(4) == 0 ? 2 : 1)).map { _ in sequence(&rng, depth: depth) }
     }
 
-    static func sequence(_ rng: inout SplitMix, depth: Int) -> [Node] {
+    static func sequence(_ rng: inout SplitMix64, depth: Int) -> [Node] {
         (0..<rng.below(5)).map { _ in node(&rng, depth: depth) }
     }
 
-    static func node(_ rng: inout SplitMix, depth: Int) -> Node {
+    static func node(_ rng: inout SplitMix64, depth: Int) -> Node {
         switch rng.below(depth < 2 ? 12 : 10) {
         case 0, 1, 2, 3:
             let c = alphabet[rng.below(alphabet.count - 2)]
@@ -181,7 +172,7 @@ enum PatternGen {
         }
     }
 
-    static func quantified(_ src: String, _ members: [UInt8], _ rng: inout SplitMix) -> Node {
+    static func quantified(_ src: String, _ members: [UInt8], _ rng: inout SplitMix64) -> Node {
         let q: [(String, Int, Int)] = [("", 1, 1), ("", 1, 1), ("?", 0, 1), ("*", 0, 4), ("+", 1, 4), ("{2}", 2, 2), ("{1,3}", 1, 3), ("{2,}", 2, 5), ("{0}", 0, 0)]
         let pick = q[rng.below(q.count)]
         return .item(source: src + pick.0, members: members.isEmpty ? [0x21] : members, min: pick.1, max: pick.2)
@@ -199,11 +190,11 @@ enum PatternGen {
         }
     }
 
-    static func sample(_ alts: [[Node]], _ rng: inout SplitMix) -> [UInt8] {
+    static func sample(_ alts: [[Node]], _ rng: inout SplitMix64) -> [UInt8] {
         alts[rng.below(alts.count)].flatMap { sample($0, &rng) }
     }
 
-    static func sample(_ node: Node, _ rng: inout SplitMix) -> [UInt8] {
+    static func sample(_ node: Node, _ rng: inout SplitMix64) -> [UInt8] {
         switch node {
         case .item(_, let members, let min, let max):
             return (0..<(min + rng.below(max - min + 1))).map { _ in members[rng.below(members.count)] }
@@ -212,7 +203,7 @@ enum PatternGen {
         }
     }
 
-    static func mutate(_ text: inout [UInt8], _ rng: inout SplitMix) {
+    static func mutate(_ text: inout [UInt8], _ rng: inout SplitMix64) {
         let c = alphabet[rng.below(alphabet.count)]
         switch rng.below(4) {
         case 0 where !text.isEmpty: text.remove(at: rng.below(text.count))
