@@ -58,6 +58,14 @@ final class ASCIIPatternTests: XCTestCase {
         }
     }
 
+    func testALongPatternIsLeftToRegex() throws {
+        // The matcher recurses once per item; Regex's VM does not.
+        try assertSame(String(repeating: "A", count: 256), [String(repeating: "A", count: 256), "A"])
+        XCTAssertNil(ASCIIPattern(String(repeating: "A", count: 257)))
+        let s = try LabelSchema(name: "long", pattern: String(repeating: "A", count: 5000), kind: .subject)
+        XCTAssertNotNil(s.match(String(repeating: "A", count: 5000)))
+    }
+
     func testLabelSchemaGivesTheSameAnswersEitherWay() throws {
         // The same schema with a pattern the fast matcher takes and one it leaves to Regex
         // (a lazy repeat that changes nothing here).
@@ -102,7 +110,12 @@ final class ASCIIPatternTests: XCTestCase {
                 let got = fast.wholeMatch(t)
                 XCTAssertEqual(got, regexOutcome(regex, fast.groupNames, t), "pattern \(pattern.debugDescription) text \(t.debugDescription)")
                 compared += 1
-                if case .match = got { matched += 1 }
+                if case .match = got {
+                    matched += 1
+                    // The groups compared are all the named groups Regex sees, none dropped.
+                    let names = (try? regex.wholeMatch(in: t))?.output.compactMap(\.name) ?? []
+                    XCTAssertEqual(Set(names), Set(fast.groupNames), "pattern \(pattern.debugDescription)")
+                }
             }
         }
         // The generator must exercise both answers, or the comparison proves little.
@@ -127,7 +140,7 @@ enum PatternGen {
     }
 
     /// The bytes texts are drawn from: what label scans hold, a GS separator and a tab.
-    static let alphabet = Array("AB09az_- ./#".utf8) + [0x1D, 0x09]
+    static let alphabet = Array("AB09az_- ./#$(!,\"".utf8) + [0x1D, 0x09, 0x01, 0x7F]
 
     static func alternatives(_ rng: inout SplitMix64, depth: Int) -> [[Node]] {
         (0..<(rng.below(4) == 0 ? 2 : 1)).map { _ in sequence(&rng, depth: depth) }
@@ -140,9 +153,15 @@ enum PatternGen {
     static func node(_ rng: inout SplitMix64, depth: Int) -> Node {
         switch rng.below(depth < 2 ? 12 : 10) {
         case 0, 1, 2, 3:
-            let c = alphabet[rng.below(alphabet.count - 2)]
-            let src = c == UInt8(ascii: ".") || c == UInt8(ascii: "-") && rng.below(2) == 0 ? "\\" + String(UnicodeScalar(c)) : String(UnicodeScalar(c))
-            return quantified(src, [c], &rng)
+            if rng.below(4) == 0 {
+                // An escaped metacharacter.
+                let meta = Array("\\^$.|?*+()[]{}-/".utf8)
+                let c = meta[rng.below(meta.count)]
+                return quantified("\\" + String(UnicodeScalar(c)), [c], &rng)
+            }
+            let c = alphabet[rng.below(alphabet.count - 4)]
+            let escape = c == UInt8(ascii: ".") || c == UInt8(ascii: "$") || c == UInt8(ascii: "(") || c == UInt8(ascii: "-") && rng.below(2) == 0
+            return quantified((escape ? "\\" : "") + String(UnicodeScalar(c)), [c], &rng)
         case 4: return quantified(".", Array(0...127).filter { !(0x0A...0x0D).contains($0) }, &rng)
         case 5:
             let escapes: [(String, [UInt8])] = [("\\d", Array("0123456789".utf8)), ("\\w", Array("AZaz09_".utf8)), ("\\s", [0x20, 0x09]),
@@ -151,7 +170,8 @@ enum PatternGen {
             return quantified(e.0, e.1, &rng)
         case 6, 7:
             let ranges: [(String, ClosedRange<UInt8>)] = [("0-9", 0x30...0x39), ("A-Z", 0x41...0x5A), ("a-f", 0x61...0x66), ("_", 0x5F...0x5F),
-                                                         (" ", 0x20...0x20), (".", 0x2E...0x2E), ("\\-", 0x2D...0x2D), ("\\d", 0x30...0x39), ("#", 0x23...0x23)]
+                                                         (" ", 0x20...0x20), (".", 0x2E...0x2E), ("\\-", 0x2D...0x2D), ("\\d", 0x30...0x39), ("#", 0x23...0x23),
+                                                         ("!-/", 0x21...0x2F), ("$|(){}*+?", 0x24...0x24), ("\\s", 0x20...0x20), ("\\w", 0x5F...0x5F), ("\\]", 0x5D...0x5D)]
             var src = "", members = Set<UInt8>()
             for _ in 0...rng.below(3) {
                 let r = ranges[rng.below(ranges.count)]
@@ -167,13 +187,13 @@ enum PatternGen {
         case 9:
             return quantified("-", [UInt8(ascii: "-")], &rng)
         default:
-            let prefix = ["(?<g\(rng.below(1000))>", "(?:", "("][rng.below(3)]
+            let prefix = ["(?<g\(rng.below(1000))>", "(?<_N\(rng.below(1000))>", "(?:", "("][rng.below(4)]
             return .group(prefix: prefix, alternatives(&rng, depth: depth + 1))
         }
     }
 
     static func quantified(_ src: String, _ members: [UInt8], _ rng: inout SplitMix64) -> Node {
-        let q: [(String, Int, Int)] = [("", 1, 1), ("", 1, 1), ("?", 0, 1), ("*", 0, 4), ("+", 1, 4), ("{2}", 2, 2), ("{1,3}", 1, 3), ("{2,}", 2, 5), ("{0}", 0, 0)]
+        let q: [(String, Int, Int)] = [("", 1, 1), ("", 1, 1), ("?", 0, 1), ("*", 0, 4), ("+", 1, 4), ("{2}", 2, 2), ("{1,3}", 1, 3), ("{2,}", 2, 5), ("{0}", 0, 0), ("{003}", 3, 3), ("{2,2}", 2, 2)]
         let pick = q[rng.below(q.count)]
         return .item(source: src + pick.0, members: members.isEmpty ? [0x21] : members, min: pick.1, max: pick.2)
     }

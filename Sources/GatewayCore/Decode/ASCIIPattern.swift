@@ -18,7 +18,8 @@
 /// Accepted syntax: printable literals; `.`; `\d \D \w \W \s \S`; a metacharacter escaped with
 /// `\`; classes `[...]` and `[^...]` of literals, ranges `a-z` and those escapes; greedy
 /// `? * + {n} {n,} {n,m}` (n, m ≤ 1000) after a single-character item; groups `(...)`,
-/// `(?:...)` and `(?<name>...)`, not repeated; `|`; `^` and `$`; a leading `(?s)`.
+/// `(?:...)` and `(?<name>...)`, not repeated; `|`; `^` and `$`; a leading `(?s)`; at most
+/// 256 items.
 /// Matching is backtracking in the same priority order as `Regex` (greedy repeats longest
 /// first, alternatives left to right), so the captured groups are the ones `Regex` reports.
 public struct ASCIIPattern: Sendable {
@@ -160,6 +161,10 @@ public struct ASCIIPattern: Sendable {
         var pos = 0
         var names: [String] = []
         var depth = 0
+        /// Items parsed so far: the matcher takes a stack frame per item on the path, so a
+        /// long pattern goes to Regex (whose VM does not recurse) instead of deep recursion.
+        var items = 0
+        static let maxItems = 256
 
         /// Characters a backslash turns into literals.
         static let escapable = Set("\\^$.|?*+()[]{}-/".utf8)
@@ -200,6 +205,8 @@ public struct ASCIIPattern: Sendable {
             var seq: [Node] = []
             while let c = peek, c != UInt8(ascii: "|"), c != UInt8(ascii: ")") {
                 pos += 1
+                items += 1
+                guard items <= Self.maxItems else { return nil }
                 switch c {
                 case UInt8(ascii: "("):
                     var capture: Int?
@@ -289,16 +296,16 @@ public struct ASCIIPattern: Sendable {
         mutating func parseClass() -> ByteSet? {
             let negated = take("^")
             var set = ByteSet()
-            var items = 0
+            var members = 0
             while true {
                 guard let c = peek else { return nil }
                 if c == UInt8(ascii: "]") {
-                    guard items > 0 else { return nil }
+                    guard members > 0 else { return nil }
                     pos += 1
                     return negated ? set.inverted : set
                 }
                 pos += 1
-                items += 1
+                members += 1
                 if c == UInt8(ascii: "\\") {
                     guard let s = parseEscape() else { return nil }
                     set.formUnion(s)
