@@ -78,9 +78,23 @@ class GPSFake:
         return self
 
     def stop(self):
+        """SIGTERM to gpsfake and the gpsd it runs (one process group); gpsfake's own clean-up
+        can hang on a slow machine (CI saw it outlast 20 s), so the group is then killed."""
         if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(timeout=20)
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                print("gpsfake ignored SIGTERM for 10 s; killing its process group", flush=True)
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+            except ProcessLookupError:
+                self.proc.wait(timeout=10)
+        if self.proc:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)  # what it left running (gpsd)
+            except ProcessLookupError:
+                pass
 
 
 def config(site, port, extra="", max_skew_ms=2000):

@@ -70,6 +70,8 @@ for r in kbd gadget-kbd pos serial; do
   d=$(until_s 240); while [ "$(connected $r)" -lt 1 ]; do [ $(date +%s) -gt $d ] && { tail -20 /host/run/w/gatewayd.log; fail "reader $r never connected"; }; sleep 0.2; done
 done
 say "readers: $(grep 'reader connected' /host/run/w/gatewayd.log | sed 's/.*gatewayd: //' | tr '\n' '|')"
+# The probe's server check needs case-server listening: under TCG its start can outlast the readers'.
+d=$(until_s 240); while [ ! -e /host/run/w/server.ready ]; do [ $(date +%s) -gt $d ] && { tail -20 /host/run/w/case-server.log; fail "case-server never became ready"; }; sleep 0.2; done
 # What a technician would see: the probe's readers with their real USB devices and drivers.
 echo "PROBE-JSON: $($C sh -c "cd /run/w && $BIN/gatewayd --probe --json --config gatewayd.toml" 2>/dev/null | tr -d '\n')"
 echo "READY-DEVICES"

@@ -267,6 +267,9 @@ def main():
             d.get("usb") == usb and d.get("driver") and needs in (d.get("access") or "") for d in devs),
             f"probe: reader {reader} shows its USB device {usb}, its driver and access for gatewayd ({needs})")
     check(any(d.get("driver") == "ftdi_sio" for d in selected("serial")), "probe: the serial reader's driver is ftdi_sio")
+    for name in ("server", "reader camera"):
+        c = checks.get(name) or {}
+        print(f"HOST: probe {name}: {c.get('status')}: {c.get('detail')}", flush=True)
     check(checks.get("server", {}).get("status") == "ok" and checks.get("reader camera", {}).get("status") == "warn",
           "probe: server ok; the camera not plugged in yet is a warning")
     print(f"HOST: wall {time.time() - t0:.1f}s, overall {'PASS' if ok else 'FAIL'}", flush=True)

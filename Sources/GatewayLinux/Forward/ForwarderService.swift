@@ -68,16 +68,27 @@ public struct ForwarderService: Service {
             // read from the spool, sent, and opened; answers are taken in the order sent.
             var inFlight: [InFlight] = []
             // The settle of the batch before (its envelopes leaving the spool: a write and an
-            // fsync) runs while the next batch is read and posted; true when it was written.
-            var settling: Task<Bool, Never>?
+            // fsync) runs while the next batch is read and posted.
+            var settling: Task<Settled, Never>?
             // While a batch is in flight or a settle pending, the next batch starts after what
             // was sent last.
             var sentThrough: UInt64 = 0
             // A batch failed: what is in flight is answered, then the next batch starts from the
             // oldest envelope again.
             var rewind = false
-            // When the spool is empty again after an outage's backlog (BacklogWatch).
+            // When the spool is empty again after an outage's backlog (BacklogWatch); a
+            // backlog left from before the start counts.
             var backlog = BacklogWatch()
+            if let depth = publishSpoolGauges() { backlog.observed(depth: depth) }
+
+            /// Waits for the settle under way, if any, and notes the depth it left the spool at.
+            /// - Returns: false when it could not be written.
+            func settled() async -> Bool {
+                guard let pending = settling else { return true }
+                let result = await pending.value
+                if let depth = result.depth { backlog.observed(depth: depth) }
+                return result.written
+            }
 
             /// Takes the answer to the oldest batch in flight and acts on it.
             func answerOldest() async {
@@ -89,7 +100,7 @@ public struct ForwarderService: Service {
                 let outcome = await sent.task.value
                 Failpoints.hit("after-post")
                 let plan = machine.completed(batch: batch.map(\.id), outcome: outcome, unit: Double.random(in: 0..<1))
-                backlog.answered(leaving: plan.remove.count + plan.deadLetter.count, failed: plan.failure != nil && plan.wait != nil)
+                backlog.answered(leaving: plan.remove.count + plan.deadLetter.count)
                 feedback?.delivered(ids: batch.map(\.id), outcome: outcome, deadLetters: plan.deadLetter, failure: plan.failure,
                                     nowNanos: Clocks.monotonicNanos())
                 status.record(plan, machine: machine, nowNanos: Clocks.wallNanos())
@@ -99,16 +110,15 @@ public struct ForwarderService: Service {
                 // One settle at a time, in order. One that failed leaves its envelopes in the
                 // spool: they are sent again (the server answers `duplicate`), so the cursor
                 // goes back to the start once this one has landed too.
-                let previousFailed = await settling?.value == false
+                let previousFailed = await !settled()
                 settling = Task { [spool, logger, self] in
                     do {
                         try await spool.settle(remove: plan.remove, deadLetter: plan.deadLetter, nowNanos: Clocks.wallNanos())
                         MemoryFootprint.noteActivity(plan.remove.count + plan.deadLetter.count)
-                        publishSpoolGauges()
-                        return true
+                        return Settled(written: true, depth: publishSpoolGauges())
                     } catch {
                         logger.error("cannot update the spool after delivery; the batch will be sent again", metadata: ["error": "\(error)"])
-                        return false
+                        return Settled(written: false, depth: nil)
                     }
                 }
                 if previousFailed || plan.failure != nil { rewind = true }
@@ -136,7 +146,7 @@ public struct ForwarderService: Service {
                     // Nothing overlaps a failure: the rest in flight is answered, its settle
                     // lands, and the next attempt starts from the oldest envelope.
                     if !inFlight.isEmpty { await answerOldest(); continue }
-                    _ = await settling?.value
+                    _ = await settled()
                     settling = nil
                     rewind = false
                 }
@@ -162,14 +172,14 @@ public struct ForwarderService: Service {
                         await answerOldest()
                         continue
                     }
-                    if let pending = settling {
+                    if settling != nil {
                         // Nothing beyond the batch being settled: let it land, then look again.
-                        _ = await pending.value
+                        _ = await settled()
                         settling = nil
                         continue
                     }
                     lingered = false
-                    publishSpoolGauges()
+                    if let depth = publishSpoolGauges() { backlog.observed(depth: depth) }
                     if let drained = backlog.spoolFoundEmpty() {
                         // What the drain allocated and faulted in is not needed while waiting.
                         let before = MemoryFootprint.residentBytes()
@@ -206,7 +216,7 @@ public struct ForwarderService: Service {
             // What was sent is answered, and what was delivered leaves the spool, before the
             // daemon stops.
             while !inFlight.isEmpty { await answerOldest() }
-            _ = await settling?.value
+            _ = await settled()
             publishSpoolGauges()
         } onGracefulShutdown: {
             doorbell.close()
@@ -232,10 +242,19 @@ extension ForwarderService {
         var task: Task<DeliveryOutcome, Never>
     }
 
-    func publishSpoolGauges() {
-        guard let s = try? spool.status() else { return }
+    /// What a settle did: whether its write landed, and the spool's depth after it.
+    struct Settled {
+        var written: Bool
+        var depth: Int?
+    }
+
+    /// Publishes the spool gauges. - Returns: the spool's depth; nil when it cannot be read.
+    @discardableResult
+    func publishSpoolGauges() -> Int? {
+        guard let s = try? spool.status() else { return nil }
         let age = s.oldestSpooledAtNanos.map { Double(max(0, Clocks.wallNanos() - $0)) / 1e9 }
         GatewayMetrics.spool(depth: s.depth, bytes: s.bytes, oldestAgeSeconds: age, deadLetters: s.deadLetters)
+        return s.depth
     }
 
     static func publish(_ status: ForwarderStatus) {
