@@ -147,11 +147,12 @@ class Site:
         self.procs.append(self.gateway)
         return self.gateway
 
-    def spool_value(self, sql, default=0):
-        """One value from the spool database, read-only (default while it cannot be read)."""
+    def spool_value(self, sql, default=0, path=None):
+        """One value from the spool database (the site's, or `path`), read-only (default while it
+        cannot be read: not created yet, or its schema not yet written)."""
         import sqlite3
         try:
-            con = sqlite3.connect(f"file:{self.root / 'spool.db'}?mode=ro", uri=True, timeout=5)
+            con = sqlite3.connect(f"file:{path or self.root / 'spool.db'}?mode=ro", uri=True, timeout=5)
             try:
                 row = con.execute(sql).fetchone()
                 return default if row is None else row[0]

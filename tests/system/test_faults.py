@@ -217,7 +217,8 @@ def test_spool_file_system_full_back_pressures_then_resumes(site):
         # groups into its first commit: one group larger than the space left would fail whole.
         early = 50
         site.scan(*sent[:early])
-        wait_for(lambda: spool_count(fs / "spool.db", "envelope") >= early, 30, "the first scans in the spool")
+        wait_for(lambda: site.spool_value("SELECT count(*) FROM envelope", path=fs / "spool.db") >= early, 30,
+                 "the first scans in the spool")
         # Then leave about 300 KiB free, and the rest pile up and fill it.
         free = os.statvfs(fs).f_bavail * os.statvfs(fs).f_frsize
         filler = fs / "filler"
