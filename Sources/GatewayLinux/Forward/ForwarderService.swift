@@ -81,10 +81,11 @@ public struct ForwarderService: Service {
             var backlog = BacklogWatch()
             if let depth = publishSpoolGauges() { backlog.observed(depth: depth) }
 
-            /// Waits for the settle under way, if any, and notes the depth it left the spool at.
-            /// - Returns: false when it could not be written.
+            /// Waits for the settle under way, if any, clears it, and notes the depth it left the
+            /// spool at. - Returns: false when it could not be written.
             func settled() async -> Bool {
                 guard let pending = settling else { return true }
+                settling = nil
                 let result = await pending.value
                 if let depth = result.depth { backlog.observed(depth: depth) }
                 return result.written
@@ -147,7 +148,6 @@ public struct ForwarderService: Service {
                     // lands, and the next attempt starts from the oldest envelope.
                     if !inFlight.isEmpty { await answerOldest(); continue }
                     _ = await settled()
-                    settling = nil
                     rewind = false
                 }
                 // Pipelining only while deliveries succeed: a failing server, or a batch being
@@ -175,11 +175,10 @@ public struct ForwarderService: Service {
                     if settling != nil {
                         // Nothing beyond the batch being settled: let it land, then look again.
                         _ = await settled()
-                        settling = nil
                         continue
                     }
                     lingered = false
-                    if let depth = publishSpoolGauges() { backlog.observed(depth: depth) }
+                    publishSpoolGauges()
                     if let drained = backlog.spoolFoundEmpty() {
                         // What the drain allocated and faulted in is not needed while waiting.
                         let before = MemoryFootprint.residentBytes()
