@@ -63,6 +63,8 @@ def test_healthy_terminal_passes_and_says_why(site):
     assert leaf["pin_sha256"] == spki_pin(site.root / "pki" / "server.pem")
     assert len(server["chain"]) == 2, server["chain"]  # leaf and the test CA
     assert abs(server["clock_skew_ms"]) < 1500
+    # Loopback answers in milliseconds: the range is the Date header's second and little more.
+    assert 500 <= server["clock_skew_uncertainty_ms"] < 1000, server
     key_id = re.search(r"key id (\S+)", checks["server key"]["detail"]).group(1)
     assert key_id in server["server_key_ids"]
     assert checks["spool"]["spool"]["depth"] == 0 and checks["spool"]["spool"]["free_mb"] > 0

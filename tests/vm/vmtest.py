@@ -270,6 +270,8 @@ def main():
     for name in ("server", "reader camera"):
         c = checks.get(name) or {}
         print(f"HOST: probe {name}: {c.get('status')}: {c.get('detail')}", flush=True)
+        for line in c.get("lines") or []:
+            print(f"HOST:   {line}", flush=True)
     check(checks.get("server", {}).get("status") == "ok" and checks.get("reader camera", {}).get("status") == "warn",
           "probe: server ok; the camera not plugged in yet is a warning")
     print(f"HOST: wall {time.time() - t0:.1f}s, overall {'PASS' if ok else 'FAIL'}", flush=True)

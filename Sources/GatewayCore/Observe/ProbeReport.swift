@@ -175,6 +175,8 @@ public struct ProbeCheck: Codable, Sendable, Equatable {
         public var chain: [CertificateFacts]
         public var httpStatus: Int?
         public var clockSkewMs: Int64?
+        /// How far the true offset may be from `clockSkewMs` (half the exchange plus the Date's second).
+        public var clockSkewUncertaintyMs: Int64?
         public var serverKeyIDs: [String]?
         /// What the server said about the sealed probe envelope: "accepted" or its reason.
         public var probeEnvelope: String?
@@ -184,6 +186,7 @@ public struct ProbeCheck: Codable, Sendable, Equatable {
             case roundTripMs = "round_trip_ms"
             case httpStatus = "http_status"
             case clockSkewMs = "clock_skew_ms"
+            case clockSkewUncertaintyMs = "clock_skew_uncertainty_ms"
             case serverKeyIDs = "server_key_ids"
             case probeEnvelope = "probe_envelope"
         }

@@ -368,15 +368,19 @@ public enum Probe {
             }
         }
         if let date = inspection.serverDate {
-            // The Date header has 1 s resolution and was stamped between send and receipt.
-            let midpoint = sentAt / 2 + inspection.receivedAtNanos / 2
-            let skewMs = (midpoint - date * 1_000_000_000 - 500_000_000) / 1_000_000
+            let offset = ClockOffset(sentAtNanos: sentAt, receivedAtNanos: inspection.receivedAtNanos, serverDateSeconds: date)
+            let skewMs = offset.estimateMs
             facts.clockSkewMs = skewMs
-            lines.append("clock: this terminal is \(skewMs >= 0 ? "+" : "")\(skewMs) ms from the server's Date (±1 s)")
+            facts.clockSkewUncertaintyMs = offset.uncertaintyMs
+            lines.append("clock: this terminal is \(skewMs >= 0 ? "+" : "")\(skewMs) ms from the server's Date (±\(offset.uncertaintyMs) ms)")
             let limit = Int64(config.gps?.maxClockSkewMs ?? 2000)
-            if abs(skewMs) > limit + 1000 {
+            switch offset.verdict(limitMs: limit) {
+            case .within: break
+            case .beyond:
                 status = ProbeCheck.worst(status, .warn)
                 notes.append("clock off by \(Int((Double(skewMs) / 1000).rounded())) s from the server: captured_at will be wrong — check NTP (timedatectl)")
+            case .unknown:
+                lines.append("clock: the exchange took \(inspection.roundTripMs ?? 0) ms, too slow to check the clock to ±\(limit) ms; `timedatectl` shows whether NTP keeps it")
             }
         }
         switch inspection.outcome {
