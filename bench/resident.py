@@ -22,6 +22,12 @@ from collections import defaultdict
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
+def backing(name, exe):
+    """What backs a mapping: the executable's own file, another file (a shared library), or
+    nothing (heap, stacks, arenas). bench/run.py splits RSS the same way."""
+    return "executable" if name == exe else "libraries" if name.startswith("/") else "anonymous"
+
+
 def mappings(pid):
     """(start, end, perms, offset, name) per line of /proc/PID/maps."""
     out = []
@@ -126,11 +132,12 @@ def report(pid, top=0, out=sys.stdout):
         if not pages:
             continue
         kib = len(pages) * PAGE // 1024
-        if name == exe:
+        what = backing(name, exe)
+        if what == "executable":
             exe_pages += pages
             for p in pages:
                 per_section[section_of(secs, sec_starts, p - base)] += PAGE // 1024
-        elif name.startswith("/"):
+        elif what == "libraries":
             per_file[os.path.basename(name)] += kib
         else:
             kind = name or ("arena/mmap" if "rw" in perms else "guard")

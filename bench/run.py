@@ -52,6 +52,7 @@ os.environ["GATEWAYD_BIN_DIR"] = str(Path(A.bin).resolve())
 sys.path.insert(0, str(ROOT / "tests" / "system"))
 sys.path.insert(0, str(ROOT / "bench"))
 import harness  # noqa: E402  (reads GATEWAYD_BIN_DIR)
+import resident  # noqa: E402
 from harness import Site, wait_for  # noqa: E402
 
 
@@ -76,13 +77,7 @@ def rss_parts(pid):
         if "-" in head[0] and not head[0].endswith(":"):
             name = head[5] if len(head) > 5 else ""
         elif head[0] == "Rss:":
-            kib = int(head[1])
-            if name == exe:
-                parts["executable"] += kib
-            elif name.startswith("/"):
-                parts["libraries"] += kib
-            else:
-                parts["anonymous"] += kib
+            parts[resident.backing(name, exe)] += int(head[1])
     return {k: round(v / 1024, 1) for k, v in parts.items()}
 
 
@@ -90,7 +85,6 @@ def snapshot(parts, when, pid):
     """RSS split at one footprint instant, and with --resident the full page report."""
     parts[when] = rss_parts(pid)
     if A.resident:
-        import resident
         Path(A.resident).mkdir(parents=True, exist_ok=True)
         with open(Path(A.resident) / f"{when}.txt", "w") as out:
             resident.report(pid, top=20, out=out)

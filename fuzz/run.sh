@@ -61,10 +61,10 @@ for target in FuzzKeyDecoder FuzzFramers FuzzTagDecoder FuzzRedactor FuzzEventHe
   fi
   if [ "$target" = FuzzLabelPattern ]; then
     # Seeds: the example schemas with texts that match and do not, and the syntax corners.
-    printf 'ACME-(?<subject>[0-9]{8})\0ACME-00012345\0ACME-0001234\0ACME-\xd9\xa0' > "$corpus/seed-acme"
-    printf '(?s).*\0a\x1db\0' > "$corpus/seed-dotall"
-    printf '(?<x>a|ab)(?<y>c|bcd)(?<z>d*)\0abcd\0acd' > "$corpus/seed-alternation"
-    printf '[^A-Z\\d_]{2,}\\.\\s?\\W*$\0#- .\0' > "$corpus/seed-classes"
+    printf 'ACME-(?<subject>[0-9]{8})\xffACME-00012345\xffACME-0001234\xffACME-\xd9\xa0' > "$corpus/seed-acme"
+    printf '(?s).*\xffa\x1db\xff\xffa\0b' > "$corpus/seed-dotall"
+    printf '(?<x>a|ab)(?<y>c|bcd)(?<z>d*)\xffabcd\xffacd' > "$corpus/seed-alternation"
+    printf '[^A-Z\\d_]{2,}\\.\\s?\\W*$\xff#- .\xff\0\0.' > "$corpus/seed-classes"
   fi
   echo "fuzz: $target for ${secs}s"
   log="$out/$target.log"

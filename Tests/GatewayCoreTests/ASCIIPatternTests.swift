@@ -1,3 +1,4 @@
+import Foundation
 @testable import GatewayCore
 import XCTest
 
@@ -21,6 +22,42 @@ final class ASCIIPatternTests: XCTestCase {
         try assertSame("(?s).*", ["", "anything", "a\u{1D}b"])
         try assertSame("A(?<subject>.*)", ["ABC", "A", "B"])
         XCTAssertEqual(ASCIIPattern("ACME-(?<subject>[0-9]{8})")?.wholeMatch("ACME-00012345"), .match(["subject": 5..<13]))
+    }
+
+    /// The schemas technicians copy (gatewayd.example.toml) and the demo's: each must take the
+    /// fast path, and answer as Regex does on the demo's own scans and on every one-byte edit
+    /// of them. Read from the files, so a pattern added there is checked without editing this.
+    func testEveryShippedSchemaTakesTheFastPathAndAgreesWithRegex() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let example = try String(contentsOf: root.appendingPathComponent("gatewayd.example.toml"), encoding: .utf8)
+        let script = try String(contentsOf: root.appendingPathComponent("scripts/demo.sh"), encoding: .utf8)
+        let heredoc = try XCTUnwrap(script.range(of: "cat >gatewayd.toml <<TOML\n"), "demo.sh writes its config in a heredoc")
+        let demo = String(script[heredoc.upperBound...]).components(separatedBy: "\nTOML\n")[0]
+            .replacingOccurrences(of: "$port", with: "8443")
+        var patterns: [String] = []
+        for text in [example, demo] {
+            let config = try GatewayConfig.parse(toml: text, directory: "/etc/gatewayd")
+            patterns += config.schemas.filter { $0.decodedFormat == nil }.map(\.pattern)
+        }
+        XCTAssertGreaterThanOrEqual(patterns.count, 4, "\(patterns)")
+        let scans = ["OP-0042", "OBJ-100234", "OBJ-200017", "NOT A KNOWN LABEL", "]C10109506000134352\u{1D}10LOT42",
+                     "3074257BF7194E4000001A85", "OBJ-300001 owner 13812345678", "OP-", "OBJ-", ""]
+        var texts = Set(scans)
+        for scan in scans {
+            let b = Array(scan.utf8)
+            for i in b.indices {
+                texts.insert(String(decoding: b[..<i] + b[(i + 1)...], as: UTF8.self))
+                for r: UInt8 in [0x30, 0x39, 0x41, 0x2D, 0x20, 0x00, 0x7F] {
+                    var e = b
+                    e[i] = r
+                    texts.insert(String(decoding: e, as: UTF8.self))
+                }
+            }
+            texts.insert(scan + "0")
+        }
+        for pattern in Set(patterns) {
+            try assertSame(pattern, texts.sorted())
+        }
     }
 
     func testGroupsAreTheOnesTheBacktrackingOrderGives() throws {
@@ -55,6 +92,16 @@ final class ASCIIPatternTests: XCTestCase {
                         "a{,3}", "a{3,2}", "\\bword", "(?'n'a)", "(?P<n>a)", "\\x41", "é", "a\tb", "{", "}", "]", "*a", "[]",
                         "[a-]", "(?<n>a)(?<n>b)", "(?<1n>a)", "\\Qa\\E", "a{1001}", "(unclosed", "x)", "(?#c)", "\\Z"] {
             XCTAssertNil(ASCIIPattern(pattern), pattern)
+            // Left to Regex, a schema still answers as Regex does, or is refused as Regex refuses it.
+            guard let regex = try? Regex(pattern) else {
+                XCTAssertThrowsError(try LabelSchema(name: "x", pattern: pattern, kind: .subject), pattern)
+                continue
+            }
+            let schema = try? LabelSchema(name: "x", pattern: pattern, kind: .subject, subjectGroup: "n")
+            for t in ["", "a", "aa", "ab", "abc", "word", "A", "é", "ab\tb", "{", "}", "]", "Ab", "a-", "x)"] {
+                let want = (try? regex.wholeMatch(in: t)).map { m in m.output["n"]?.substring.map(String.init) ?? t }
+                XCTAssertEqual(schema?.match(t)?.subject, want, "\(pattern) \(t.debugDescription)")
+            }
         }
     }
 
@@ -66,17 +113,27 @@ final class ASCIIPatternTests: XCTestCase {
         XCTAssertNotNil(s.match(String(repeating: "A", count: 5000)))
     }
 
-    func testLabelSchemaGivesTheSameAnswersEitherWay() throws {
-        // The same schema with a pattern the fast matcher takes and one it leaves to Regex
-        // (a lazy repeat that changes nothing here).
-        let fast = try LabelSchema(name: "acme", pattern: "ACME-(?<subject>\\d{8})", kind: .subject)
-        let slow = try LabelSchema(name: "acme", pattern: "ACME-(?<subject>\\d{8}?)", kind: .subject)
-        XCTAssertNil(ASCIIPattern("ACME-(?<subject>\\d{8}?)"))
-        for t in ["ACME-00012345", "ACME-0001234", "ACME-\u{0660}\u{0661}\u{0662}\u{0663}\u{0664}\u{0665}\u{0666}\u{0667}", "ACME-0001\r\n2345", ""] {
-            XCTAssertEqual(fast.match(t), slow.match(t), t.debugDescription)
+    /// LabelSchema against `Regex.wholeMatch` on the schema's own pattern, for text the fast
+    /// matcher decides and text it leaves to Regex (non-ASCII digits, a newline), and for a
+    /// pattern outside the subset. Each answer is checked against the engine directly, not
+    /// against another schema that would take the same fallback.
+    func testLabelSchemaAnswersAsRegexDoesOnEitherPath() throws {
+        let texts = ["ACME-00012345", "ACME-0001234", "ACME-\u{0660}\u{0661}\u{0662}\u{0663}\u{0664}\u{0665}\u{0666}\u{0667}",
+                     "ACME-0001\r\n2345", "ACME-0001234\u{0665}", "ACME-é0001234", ""]
+        for pattern in ["ACME-(?<subject>\\d{8})", "ACME-(?<subject>\\d{8}?)"] {
+            let schema = try LabelSchema(name: "acme", pattern: pattern, kind: .subject)
+            let regex = try Regex(pattern)
+            for t in texts {
+                let want = try regex.wholeMatch(in: t).map { m in m.output["subject"]?.substring.map(String.init) ?? t }
+                XCTAssertEqual(schema.match(t)?.subject, want, "\(pattern) \(t.debugDescription)")
+            }
         }
-        XCTAssertEqual(fast.match("ACME-\u{0660}\u{0661}\u{0662}\u{0663}\u{0664}\u{0665}\u{0666}\u{0667}")?.subject,
+        XCTAssertNotNil(ASCIIPattern("ACME-(?<subject>\\d{8})"))
+        XCTAssertNil(ASCIIPattern("ACME-(?<subject>\\d{8}?)"), "the second pattern is Regex's alone")
+        let schema = try LabelSchema(name: "acme", pattern: "ACME-(?<subject>\\d{8})", kind: .subject)
+        XCTAssertEqual(schema.match("ACME-\u{0660}\u{0661}\u{0662}\u{0663}\u{0664}\u{0665}\u{0666}\u{0667}")?.subject,
                        "\u{0660}\u{0661}\u{0662}\u{0663}\u{0664}\u{0665}\u{0666}\u{0667}", "Regex's Unicode digits, as before")
+        XCTAssertNil(schema.match("ACME-0001\r\n2345"))
     }
 
     /// Generated patterns of the subset (and some just outside it), each with texts drawn from
@@ -140,7 +197,8 @@ enum PatternGen {
     }
 
     /// The bytes texts are drawn from: what label scans hold, a GS separator and a tab.
-    static let alphabet = Array("AB09az_- ./#$(!,\"".utf8) + [0x1D, 0x09, 0x01, 0x7F]
+    /// Texts' bytes: pattern characters, GS1's separator, tab, controls, NUL and DEL (all decided).
+    static let alphabet = Array("AB09az_- ./#$(!,\"".utf8) + [0x1D, 0x09, 0x01, 0x00, 0x7F]
 
     static func alternatives(_ rng: inout SplitMix64, depth: Int) -> [[Node]] {
         (0..<(rng.below(4) == 0 ? 2 : 1)).map { _ in sequence(&rng, depth: depth) }
