@@ -54,7 +54,9 @@ let package = Package(
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),
-        .target(name: "CLinuxShims"),
+        // Thin C over Linux and libc (ioctl, madvise, mallopt) and the one variadic SQLite call
+        // Swift cannot make (sqlite3_config); GRDB links the same system libsqlite3.
+        .target(name: "CLinuxShims", linkerSettings: [.linkedLibrary("sqlite3")]),
         .systemLibrary(name: "CUdev", pkgConfig: "libudev", providers: [.apt(["libudev-dev"])]),
         // zbar's header at build time (libzbar-dev), the library loaded at run time only when an
         // image is scanned (Sources/CZbar: dlopen), so it is not linked.

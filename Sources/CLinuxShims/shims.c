@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/mman.h>
 #include <stdio.h>
+#include <sqlite3.h>
 
 ssize_t gw_tee_nonblock(int fd_in, int fd_out, size_t len) {
     return tee(fd_in, fd_out, len, SPLICE_F_NONBLOCK);
@@ -124,12 +125,14 @@ int gw_hidraw_name(int fd, char *buf, int len) { return ioctl(fd, HIDIOCGRAWNAME
 
 struct release_state { long advised; int first; };
 
-static int release_main_program(struct dl_phdr_info *info, size_t size, void *data) {
+static int release_object(struct dl_phdr_info *info, size_t size, void *data) {
     (void)size;
     struct release_state *st = data;
-    /* The first object is the program itself. */
-    if (!st->first) return 1;
+    /* The first object is the program itself; after it come the shared libraries, by their
+       paths. Anything without one (the vDSO, which the kernel maps specially) is left alone. */
+    int program = st->first;
     st->first = 0;
+    if (!program && (info->dlpi_name == NULL || info->dlpi_name[0] != '/')) return 0;
     long page = sysconf(_SC_PAGESIZE);
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
@@ -141,13 +144,17 @@ static int release_main_program(struct dl_phdr_info *info, size_t size, void *da
         uintptr_t hi = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
         if (madvise((void *)lo, hi - lo, MADV_DONTNEED) == 0) st->advised += (long)(hi - lo);
     }
-    return 1;
+    return 0;
 }
 
 long gw_release_executable_pages(void) {
     struct release_state st = { 0, 1 };
-    dl_iterate_phdr(release_main_program, &st);
+    dl_iterate_phdr(release_object, &st);
     return st.advised;
+}
+
+int gw_sqlite_disable_memstatus(void) {
+    return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
 int gw_malloc_arena_max(int n) {

@@ -64,6 +64,7 @@ struct ServeCommand: AsyncParsableCommand {
             guard t.count >= 16 else { throw ValidationError("--staff-token-file \(path): the token needs at least 16 characters") }
             return t
         }
+        SQLiteProcess.configure()
         let store = try CaseStore(path: db)
         var onCommit: (@Sendable ([EventHeader]) -> Void)?
         if let path = commitLog {

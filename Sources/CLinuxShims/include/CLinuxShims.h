@@ -38,11 +38,17 @@ int gw_hidraw_info(int fd, unsigned int *bustype, short *vendor, short *product)
 int gw_hidraw_name(int fd, char *buf, int len);
 
 /// Memory footprint (docs/performance.md, "Footprint").
-/// Drops this process's page-table entries for the program's read-only segments (code,
-/// read-only data: MADV_DONTNEED). Their pages are the file's own, never written, so what is
-/// used again is mapped again from the page cache, unchanged; start-up code that is not used
-/// again stops counting in RSS. Returns the bytes advised.
+/// Drops this process's page-table entries for the read-only segments (code, read-only data:
+/// MADV_DONTNEED) of the program and of every shared library loaded from a file (libc,
+/// libstdc++, libsqlite3, libm, the dynamic linker; not the vDSO). Their pages are the files'
+/// own, never written, so what is used again is mapped again from the page cache, unchanged;
+/// start-up code that is not used again stops counting in RSS. Returns the bytes advised.
 long gw_release_executable_pages(void);
+/// sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0): SQLite stops counting its allocations, which it
+/// does under one process-wide mutex on every malloc and free (Debian builds SQLite with memory
+/// statistics on and serialized). Only before the first connection; SQLITE_OK (0) or
+/// SQLITE_MISUSE (21) when SQLite is already initialised.
+int gw_sqlite_disable_memstatus(void);
 /// mallopt(M_ARENA_MAX, n): at most n malloc arenas (glibc makes up to 8 per core otherwise).
 int gw_malloc_arena_max(int n);
 /// malloc_trim(0): give free heap pages back to the kernel, in every arena.

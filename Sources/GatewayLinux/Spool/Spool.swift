@@ -21,6 +21,7 @@ public final class Spool: Sendable {
     public init(path: String, limits: SpoolLimits = .unlimited) throws(SpoolError) {
         self.path = path
         self.limits = limits
+        SQLiteProcess.configure()
         var config = Configuration()
         config.busyMode = .timeout(10)
         // The spool is appended at one end and read at the other: a small page cache per
