@@ -10,6 +10,10 @@ import GatewayCore
 /// kill -9 or a power loss after that cannot lose the scan. The database holds only sealed
 /// envelopes and counters: nothing in it is readable without the case server's private key.
 ///
+/// Every statement on the per-scan paths (append, input mark, peek, settle, status) is a
+/// prepared statement kept per connection (`cachedStatement`): compiling them anew took 16 % of
+/// gatewayd's CPU at 100 scans/s (docs/performance.md).
+///
 /// Sequence numbers are handed out inside the transaction that stores the envelopes, from a
 /// counter in `meta`, so they are gapless and strictly increasing per device across restarts;
 /// the server can spot a missing scan by a gap.
@@ -107,12 +111,12 @@ public final class Spool: Sendable {
     }
 
     static func counter(_ db: Database, _ key: String) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key]) ?? 0
+        try Int.fetchOne(db.cachedStatement(sql: "SELECT value FROM meta WHERE key = ?"), arguments: [key]) ?? 0
     }
 
     static func add(_ db: Database, _ key: String, _ delta: Int) throws {
         guard delta != 0 else { return }
-        try db.execute(sql: "UPDATE meta SET value = value + ? WHERE key = ?", arguments: [delta, key])
+        try db.cachedStatement(sql: "UPDATE meta SET value = value + ? WHERE key = ?").execute(arguments: [delta, key])
     }
 
     /// Stores one envelope per scan in one transaction. `seal` runs inside the transaction with
@@ -135,7 +139,7 @@ public final class Spool: Sendable {
         let limits = self.limits
         do {
             return try pool.write { db in
-                var seq = try UInt64(Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'last_seq'") ?? 0)
+                var seq = try UInt64(Self.counter(db, "last_seq"))
                 var prepared: [P] = []
                 prepared.reserveCapacity(scans.count)
                 for scan in scans {
@@ -165,11 +169,10 @@ public final class Spool: Sendable {
                 }
                 try Self.add(db, "depth", rows.count)
                 try Self.add(db, "bytes", addingBytes)
-                try db.execute(sql: "UPDATE meta SET value = ? WHERE key = 'last_seq'", arguments: [Int64(seq)])
+                try db.cachedStatement(sql: "UPDATE meta SET value = ? WHERE key = 'last_seq'").execute(arguments: [Int64(seq)])
                 if let mark {
-                    try db.execute(
-                        sql: "INSERT OR REPLACE INTO input_mark (reader, boot_id, length, digest) VALUES (?, ?, ?, ?)",
-                        arguments: [mark.reader, mark.bootID, mark.length, Data(mark.digest)])
+                    try db.cachedStatement(sql: "INSERT OR REPLACE INTO input_mark (reader, boot_id, length, digest) VALUES (?, ?, ?, ?)")
+                        .execute(arguments: [mark.reader, mark.bootID, mark.length, Data(mark.digest)])
                 }
                 return AppendResult(seqs: rows.map(\.0), dropped: dropped)
             }
@@ -224,9 +227,9 @@ public final class Spool: Sendable {
     public func clearInputMark(reader: String) throws(SpoolError) {
         do {
             try pool.writeWithoutTransaction { db in
-                try db.execute(sql: "PRAGMA synchronous = OFF")
-                defer { try? db.execute(sql: "PRAGMA synchronous = FULL") }
-                try db.execute(sql: "DELETE FROM input_mark WHERE reader = ?", arguments: [reader])
+                try db.cachedStatement(sql: "PRAGMA synchronous = OFF").execute()
+                defer { try? db.cachedStatement(sql: "PRAGMA synchronous = FULL").execute() }
+                try db.cachedStatement(sql: "DELETE FROM input_mark WHERE reader = ?").execute(arguments: [reader])
             }
         } catch {
             throw .write(path: path, detail: "\(error)")
@@ -237,7 +240,7 @@ public final class Spool: Sendable {
     public func peek(limit: Int, afterSeq: UInt64 = 0) async throws(SpoolError) -> [SpooledEnvelope] {
         do {
             return try await pool.read { db in
-                try Row.fetchAll(db, sql: "SELECT seq, id, body FROM envelope WHERE seq > ? ORDER BY seq LIMIT ?",
+                try Row.fetchAll(db.cachedStatement(sql: "SELECT seq, id, body FROM envelope WHERE seq > ? ORDER BY seq LIMIT ?"),
                                  arguments: [Int64(afterSeq), limit]).map {
                     SpooledEnvelope(seq: UInt64($0["seq"] as Int64), id: $0["id"], body: Array(($0["body"] as Data)))
                 }
@@ -338,8 +341,8 @@ public final class Spool: Sendable {
         do {
             return try pool.read { db in
                 // The oldest envelope is the one with the lowest seq: an index lookup, not a scan.
-                let oldest = try Int64.fetchOne(db, sql: "SELECT spooled_at_ns FROM envelope ORDER BY seq LIMIT 1")
-                let dead = try Int.fetchOne(db, sql: "SELECT count(*) FROM dead_letter") ?? 0
+                let oldest = try Int64.fetchOne(db.cachedStatement(sql: "SELECT spooled_at_ns FROM envelope ORDER BY seq LIMIT 1"))
+                let dead = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM dead_letter")) ?? 0
                 return SpoolStatus(depth: try Self.counter(db, "depth"), bytes: try Self.counter(db, "bytes"),
                                    oldestSpooledAtNanos: oldest, deadLetters: dead,
                                    lastSeq: UInt64(try Self.counter(db, "last_seq")), droppedTotal: try Self.counter(db, "dropped_total"))
