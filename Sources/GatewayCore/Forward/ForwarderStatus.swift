@@ -1,5 +1,7 @@
 /// What the forwarder is doing, for people: `gatewayd spool status`, `--probe` and metrics read
-/// it. Written by the daemon to its runtime directory after every attempt (`forwarder.json`).
+/// it. Written by the daemon to its runtime directory (`forwarder.json`): at once when the
+/// circuit changes, else at most once a second and when the forwarder goes idle
+/// (`StatusWriteThrottle`).
 /// Holds no envelope content, only counts, times and the last failure's reason.
 public struct ForwarderStatus: Codable, Sendable, Equatable {
     /// `closed`: deliveries succeed; `open`: the last attempt failed and the forwarder waits.

@@ -50,7 +50,12 @@ public struct ForwarderService: Service {
     public func run() async throws {
         var machine = ForwarderStateMachine(backoff: backoff)
         var status = ForwarderStatus()
-        Self.publish(status)
+        var statusFile = StatusWriteThrottle()
+        /// Rewrites forwarder.json when the throttle says so (state changes, once a second, idle).
+        func publishStatus(idle: Bool) {
+            if statusFile.shouldWrite(status, nowNanos: Clocks.monotonicNanos(), idle: idle) { Self.publish(status) }
+        }
+        publishStatus(idle: true)
         var bell = doorbell.makeIterator()
         let doorbell = self.doorbell
         // Envelopes can also appear from outside (`gatewayd spool retry-dead`): look every 5 s.
@@ -105,7 +110,7 @@ public struct ForwarderService: Service {
                 feedback?.delivered(ids: batch.map(\.id), outcome: outcome, deadLetters: plan.deadLetter, failure: plan.failure,
                                     nowNanos: Clocks.monotonicNanos())
                 status.record(plan, machine: machine, nowNanos: Clocks.wallNanos())
-                Self.publish(status)
+                publishStatus(idle: false)
                 GatewayMetrics.attempt(outcome, plan: plan, circuitOpen: machine.circuit == .open,
                                        seconds: Double((ContinuousClock.now - sent.started).milliseconds) / 1000)
                 // One settle at a time, in order. One that failed leaves its envelopes in the
@@ -179,6 +184,7 @@ public struct ForwarderService: Service {
                     }
                     lingered = false
                     publishSpoolGauges()
+                    publishStatus(idle: true)
                     if let drained = backlog.spoolFoundEmpty() {
                         // What the drain allocated and faulted in is not needed while waiting.
                         let before = MemoryFootprint.residentBytes()
@@ -217,6 +223,7 @@ public struct ForwarderService: Service {
             while !inFlight.isEmpty { await answerOldest() }
             _ = await settled()
             publishSpoolGauges()
+            publishStatus(idle: true)
         } onGracefulShutdown: {
             doorbell.close()
         }
