@@ -1,6 +1,6 @@
 /// What the forwarder is doing, for people: `gatewayd spool status`, `--probe` and metrics read
 /// it. Written by the daemon to its runtime directory (`forwarder.json`): at once when the
-/// circuit changes, else at most once a second and when the forwarder goes idle
+/// circuit changes, else at most once a second, what is left a second after the last write
 /// (`StatusWriteThrottle`).
 /// Holds no envelope content, only counts, times and the last failure's reason.
 public struct ForwarderStatus: Codable, Sendable, Equatable {

@@ -5,28 +5,46 @@
 /// `spool status`, the kiosk page, systemd's STATUS=) that look at it now and then. What those
 /// readers act on is the circuit: a change of the circuit, of the failure count, of the last
 /// error or of when the next attempt is due is written at once. Counters and timestamps alone
-/// are written at most once per `interval`, and whatever is still unwritten when the forwarder
-/// goes idle (the spool found empty, or the daemon stopping) is written then, so the file is
-/// never behind for longer than a busy second.
+/// are written at most once per `interval`; what is left unwritten is due `interval` after the
+/// last write (`dueNanos`), and the forwarder, when it goes idle, writes it then (it sets a
+/// wake-up for that moment), so the file is never more than an interval behind. At 100 scans
+/// a second the forwarder goes idle after nearly every batch, which is why going idle cannot
+/// itself be the moment to write.
 public struct StatusWriteThrottle: Sendable {
     public let intervalNanos: UInt64
     private var written: ForwarderStatus?
     private var writtenAtNanos: UInt64 = 0
+    private var latest: ForwarderStatus?
 
     public init(intervalNanos: UInt64 = 1_000_000_000) {
         self.intervalNanos = intervalNanos
     }
 
-    /// Whether `status` is to be written now; when true it counts as written.
-    /// - Parameter idle: the forwarder is about to wait (nothing to send) or stop.
-    public mutating func shouldWrite(_ status: ForwarderStatus, nowNanos: UInt64, idle: Bool) -> Bool {
-        if let w = written {
-            if w == status { return false }
-            let stateChanged = w.circuit != status.circuit || w.consecutiveFailures != status.consecutiveFailures
-                || w.lastError != status.lastError || w.nextAttemptAt != status.nextAttemptAt
-            guard stateChanged || idle || nowNanos >= writtenAtNanos &+ intervalNanos else { return false }
-        }
-        written = status
+    /// A new status. - Returns: true when it is to be written now (it then counts as written).
+    public mutating func offer(_ status: ForwarderStatus, nowNanos: UInt64) -> Bool {
+        latest = status
+        guard let w = written else { return take(nowNanos) }
+        if w == status { return false }
+        let stateChanged = w.circuit != status.circuit || w.consecutiveFailures != status.consecutiveFailures
+            || w.lastError != status.lastError || w.nextAttemptAt != status.nextAttemptAt
+        return stateChanged || nowNanos >= writtenAtNanos &+ intervalNanos ? take(nowNanos) : false
+    }
+
+    /// When the status offered last, if unwritten, is to be written; nil when the file is current.
+    public var dueNanos: UInt64? {
+        guard let latest, latest != written else { return nil }
+        return writtenAtNanos &+ intervalNanos
+    }
+
+    /// The unwritten status when it is due (or `force`, on stopping); it then counts as written.
+    public mutating func flush(nowNanos: UInt64, force: Bool = false) -> ForwarderStatus? {
+        guard let due = dueNanos, force || nowNanos >= due else { return nil }
+        _ = take(nowNanos)
+        return written
+    }
+
+    private mutating func take(_ nowNanos: UInt64) -> Bool {
+        written = latest
         writtenAtNanos = nowNanos
         return true
     }

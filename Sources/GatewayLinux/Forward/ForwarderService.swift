@@ -51,11 +51,25 @@ public struct ForwarderService: Service {
         var machine = ForwarderStateMachine(backoff: backoff)
         var status = ForwarderStatus()
         var statusFile = StatusWriteThrottle()
-        /// Rewrites forwarder.json when the throttle says so (state changes, once a second, idle).
-        func publishStatus(idle: Bool) {
-            if statusFile.shouldWrite(status, nowNanos: Clocks.monotonicNanos(), idle: idle) { Self.publish(status) }
+        /// Rewrites forwarder.json when the throttle says so (a state change, or a second since).
+        func publishStatus() {
+            if statusFile.offer(status, nowNanos: Clocks.monotonicNanos()) { Self.publish(status) }
         }
-        publishStatus(idle: true)
+        /// Idle: writes what is due, and has the bell rung when the rest will be (one wake-up
+        /// pending at a time; one that has fired is forgotten here).
+        var statusWake: (at: UInt64, task: Task<Void, Never>)?
+        func flushStatus(force: Bool = false) {
+            let now = Clocks.monotonicNanos()
+            if let s = statusFile.flush(nowNanos: now, force: force) { Self.publish(s) }
+            if let w = statusWake, w.at <= now { statusWake = nil }
+            guard !force, let due = statusFile.dueNanos, statusWake == nil else { return }
+            let task = Task { [doorbell] in
+                try? await Task.sleep(for: .nanoseconds(Int64(due > now ? due - now : 0)))
+                doorbell.ring()
+            }
+            statusWake = (due, task)
+        }
+        publishStatus()
         var bell = doorbell.makeIterator()
         let doorbell = self.doorbell
         // Envelopes can also appear from outside (`gatewayd spool retry-dead`): look every 5 s.
@@ -110,7 +124,7 @@ public struct ForwarderService: Service {
                 feedback?.delivered(ids: batch.map(\.id), outcome: outcome, deadLetters: plan.deadLetter, failure: plan.failure,
                                     nowNanos: Clocks.monotonicNanos())
                 status.record(plan, machine: machine, nowNanos: Clocks.wallNanos())
-                publishStatus(idle: false)
+                publishStatus()
                 GatewayMetrics.attempt(outcome, plan: plan, circuitOpen: machine.circuit == .open,
                                        seconds: Double((ContinuousClock.now - sent.started).milliseconds) / 1000)
                 // One settle at a time, in order. One that failed leaves its envelopes in the
@@ -184,7 +198,7 @@ public struct ForwarderService: Service {
                     }
                     lingered = false
                     publishSpoolGauges()
-                    publishStatus(idle: true)
+                    flushStatus()
                     if let drained = backlog.spoolFoundEmpty() {
                         // What the drain allocated and faulted in is not needed while waiting.
                         let before = MemoryFootprint.residentBytes()
@@ -223,7 +237,8 @@ public struct ForwarderService: Service {
             while !inFlight.isEmpty { await answerOldest() }
             _ = await settled()
             publishSpoolGauges()
-            publishStatus(idle: true)
+            statusWake?.task.cancel()
+            flushStatus(force: true)
         } onGracefulShutdown: {
             doorbell.close()
         }
