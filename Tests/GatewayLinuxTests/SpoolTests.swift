@@ -1,5 +1,6 @@
 import Foundation
 import GatewayCore
+import GRDBSQLite
 @testable import GatewayLinux
 import XCTest
 
@@ -19,6 +20,21 @@ final class SpoolTests: XCTestCase {
 
     func fakeSeal(_ scan: Scan, _ seq: UInt64) -> Envelope {
         Envelope(id: "id-\(seq)", device: "d", seq: seq, sealedAt: "", suite: "s", keyID: "k", enc: "", ct: String(decoding: scan.bytes, as: UTF8.self))
+    }
+
+    /// SQLite's allocation statistics (and the process-wide mutex they take on every malloc) are
+    /// off once a spool has opened — or, if another test opened SQLite first, `configure` says so.
+    func testASpoolsAllocationsAreNotCountedUnderTheGlobalMutex() throws {
+        let configured = SQLiteProcess.configure()
+        let spool = try Spool(path: dir + "/s.db")
+        try spool.append((0..<50).map { scan("ACME-\($0)") }, nowNanos: 1, seal: fakeSeal)
+        if configured {
+            XCTAssertEqual(sqlite3_memory_used(), 0, "statistics off: nothing counted")
+        } else {
+            // SQLite was initialised before (another test's connection): the setting could not
+            // be made, and the statistics show it.
+            XCTAssertGreaterThan(sqlite3_memory_used(), 0)
+        }
     }
 
     func testSequenceNumbersAreGaplessAcrossReopen() async throws {

@@ -23,11 +23,14 @@ public struct StatusWriteThrottle: Sendable {
     /// A new status. - Returns: true when it is to be written now (it then counts as written).
     public mutating func offer(_ status: ForwarderStatus, nowNanos: UInt64) -> Bool {
         latest = status
-        guard let w = written else { return take(nowNanos) }
-        if w == status { return false }
-        let stateChanged = w.circuit != status.circuit || w.consecutiveFailures != status.consecutiveFailures
-            || w.lastError != status.lastError || w.nextAttemptAt != status.nextAttemptAt
-        return stateChanged || nowNanos >= writtenAtNanos &+ intervalNanos ? take(nowNanos) : false
+        if let w = written {
+            if w == status { return false }
+            let stateChanged = w.circuit != status.circuit || w.consecutiveFailures != status.consecutiveFailures
+                || w.lastError != status.lastError || w.nextAttemptAt != status.nextAttemptAt
+            guard stateChanged || nowNanos >= writtenAtNanos &+ intervalNanos else { return false }
+        }
+        take(nowNanos)
+        return true
     }
 
     /// When the status offered last, if unwritten, is to be written; nil when the file is current.
@@ -39,13 +42,12 @@ public struct StatusWriteThrottle: Sendable {
     /// The unwritten status when it is due (or `force`, on stopping); it then counts as written.
     public mutating func flush(nowNanos: UInt64, force: Bool = false) -> ForwarderStatus? {
         guard let due = dueNanos, force || nowNanos >= due else { return nil }
-        _ = take(nowNanos)
+        take(nowNanos)
         return written
     }
 
-    private mutating func take(_ nowNanos: UInt64) -> Bool {
+    private mutating func take(_ nowNanos: UInt64) {
         written = latest
         writtenAtNanos = nowNanos
-        return true
     }
 }

@@ -19,11 +19,6 @@ public struct SystemdService: Service {
     }
 
     public func run() async throws {
-        // Start-up is over: options, config, keys, TLS set-up and the spool's migrations ran
-        // and are not run again. Their code pages go before READY, not only at the footprint
-        // service's first step 3 s later (RSS at READY 24.2–24.5 → 16.8 MiB in the bench); what
-        // the services starting now use is mapped again as they run.
-        MemoryFootprint.releaseUnusedPages(logger: logger)
         notifier.notify("READY=1\nSTATUS=\(status())")
         logger.info("told systemd: ready", metadata: ["watchdog_ms": "\(notifier.watchdogInterval.map { "\($0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000)" } ?? "off")"])
         let tick = notifier.watchdogInterval ?? .seconds(10)
