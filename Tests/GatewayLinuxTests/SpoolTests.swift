@@ -63,14 +63,22 @@ final class SpoolTests: XCTestCase {
     func testSettleRemovesDeliveredAndKeepsDeadLettersWithReason() async throws {
         let spool = try Spool(path: dir + "/s.db")
         try spool.append([scan("a"), scan("b"), scan("c")], nowNanos: 5, seal: fakeSeal)
-        try await spool.settle(remove: ["id-1"], deadLetter: [(id: "id-2", reason: "unknown_device: d")], nowNanos: 9)
+        let after = try await spool.settle(remove: ["id-1"], deadLetter: [(id: "id-2", reason: "unknown_device: d")], nowNanos: 9)
         let left = try await spool.peek(limit: 10)
         XCTAssertEqual(left.map(\.id), ["id-3"])
         let status = try spool.status()
         XCTAssertEqual(status.depth, 1)
         XCTAssertEqual(status.deadLetters, 1)
         XCTAssertEqual(status.oldestSpooledAtNanos, 5)
+        XCTAssertEqual(status.lastSeq, 3)
+        XCTAssertEqual(after, status, "the status a settle returns is the spool's after it")
         XCTAssertEqual(try spool.deadLetters().map(\.reason), ["unknown_device: d"])
+        let emptyPlan = try await spool.settle(remove: [], deadLetter: [], nowNanos: 10)
+        XCTAssertEqual(emptyPlan, status, "a failed batch's empty plan changes nothing and still reports the status")
+        let last = try await spool.settle(remove: ["id-3"], deadLetter: [], nowNanos: 11)
+        XCTAssertEqual(last.depth, 0)
+        XCTAssertEqual(last.bytes, 0)
+        XCTAssertNil(last.oldestSpooledAtNanos)
     }
 
     func testPeekHonoursTheLimitInSequenceOrder() async throws {

@@ -6,8 +6,9 @@ import ServiceLifecycle
 
 /// Drains the spool to the case server, oldest first, with up to two batches in flight while
 /// deliveries succeed (one after a failure), and waits on the doorbell when the spool is empty.
-/// The decisions (what leaves, what waits, for how long) are `ForwarderStateMachine`'s; this
-/// type only does the I/O around them.
+/// The decisions are pure state machines' — what an answer means and how long to wait,
+/// `ForwarderStateMachine`; which step comes next, `ForwarderLoop` — this type only does the
+/// I/O they ask for.
 public struct ForwarderService: Service {
     private let spool: Spool
     /// Swapped on reload; a batch in flight finishes on the deliverer it started with.
@@ -48,7 +49,8 @@ public struct ForwarderService: Service {
     public func currentDeliverer() -> HTTPDeliverer { deliverer.withLockedValue { $0 } }
 
     public func run() async throws {
-        var machine = ForwarderStateMachine(backoff: backoff)
+        var loop = ForwarderLoop(delivery: ForwarderStateMachine(backoff: backoff), batchMax: batchMax, batchMaxBytes: batchMaxBytes,
+                                 lingerEnabled: linger > .zero, pipelineDepth: Self.pipelineDepth)
         var status = ForwarderStatus()
         var statusFile = StatusWriteThrottle()
         /// Rewrites forwarder.json when the throttle says so (a state change, or a second since).
@@ -81,67 +83,50 @@ public struct ForwarderService: Service {
         }
         defer { ticker.cancel() }
         await withGracefulShutdownHandler {
-            var lingered = false
-            // Batches posted and not yet answered, oldest first: up to `pipelineDepth` while
-            // deliveries succeed, so the server opens and stores one batch while the next is
-            // read from the spool, sent, and opened; answers are taken in the order sent.
+            // Batches posted and not yet answered, oldest first (`loop.inFlight` holds their
+            // last sequence numbers in the same order).
             var inFlight: [InFlight] = []
-            // The settle of the batch before (its envelopes leaving the spool: a write and an
-            // fsync) runs while the next batch is read and posted.
+            // The settle under way (the answered batch's envelopes leaving the spool).
             var settling: Task<Settled, Never>?
-            // While a batch is in flight or a settle pending, the next batch starts after what
-            // was sent last.
-            var sentThrough: UInt64 = 0
-            // A batch failed: what is in flight is answered, then the next batch starts from the
-            // oldest envelope again.
-            var rewind = false
+            // What the last read found, until the loop says what to post of it.
+            var found: [SpooledEnvelope] = []
             // When the spool is empty again after an outage's backlog (BacklogWatch); a
             // backlog left from before the start counts.
             var backlog = BacklogWatch()
+            // The doorbell's count before the spool status last published as gauges was read:
+            // while it is unchanged, nothing was committed since and the gauges are current.
+            var gaugesGeneration = doorbell.generation
             if let depth = publishSpoolGauges() { backlog.observed(depth: depth) }
 
-            /// Waits for the settle under way, if any, clears it, and notes the depth it left the
-            /// spool at. - Returns: false when it could not be written.
-            func settled() async -> Bool {
-                guard let pending = settling else { return true }
-                settling = nil
-                let result = await pending.value
-                if let depth = result.depth { backlog.observed(depth: depth) }
-                return result.written
-            }
-
-            /// Takes the answer to the oldest batch in flight and acts on it.
+            /// Takes the answer to the oldest batch in flight, acts on it, and starts its settle.
             func answerOldest() async {
                 let sent = inFlight.removeFirst()
                 let batch = sent.batch
-                // Posted before an earlier batch's failure was known: that failure's wait is
-                // already served, the same outage is not waited for twice.
-                let postedBeforeFailure = rewind
                 let outcome = await sent.task.value
                 Failpoints.hit("after-post")
-                let plan = machine.completed(batch: batch.map(\.id), outcome: outcome, unit: Double.random(in: 0..<1))
+                let answer = loop.answered(ids: batch.map(\.id), outcome: outcome, unit: Double.random(in: 0..<1))
+                let plan = answer.plan
                 backlog.answered(leaving: plan.remove.count + plan.deadLetter.count)
                 feedback?.delivered(ids: batch.map(\.id), outcome: outcome, deadLetters: plan.deadLetter, failure: plan.failure,
                                     nowNanos: Clocks.monotonicNanos())
-                status.record(plan, machine: machine, nowNanos: Clocks.wallNanos())
+                status.record(plan, machine: loop.delivery, nowNanos: Clocks.wallNanos())
                 publishStatus()
-                GatewayMetrics.attempt(outcome, plan: plan, circuitOpen: machine.circuit == .open,
+                GatewayMetrics.attempt(outcome, plan: plan, circuitOpen: loop.delivery.circuit == .open,
                                        seconds: Double((ContinuousClock.now - sent.started).milliseconds) / 1000)
-                // One settle at a time, in order. One that failed leaves its envelopes in the
-                // spool: they are sent again (the server answers `duplicate`), so the cursor
-                // goes back to the start once this one has landed too.
-                let previousFailed = await !settled()
-                settling = Task { [spool, logger, self] in
+                // One that cannot be written leaves its envelopes in the spool: they are sent
+                // again (the server answers `duplicate`).
+                settling = Task { [spool, logger, doorbell] in
+                    let generation = doorbell.generation
                     do {
-                        try await spool.settle(remove: plan.remove, deadLetter: plan.deadLetter, nowNanos: Clocks.wallNanos())
+                        let after = try await spool.settle(remove: plan.remove, deadLetter: plan.deadLetter, nowNanos: Clocks.wallNanos())
                         MemoryFootprint.noteActivity(plan.remove.count + plan.deadLetter.count)
-                        return Settled(written: true, depth: publishSpoolGauges())
+                        Self.publishGauges(after)
+                        return Settled(written: true, depth: after.depth, generation: generation)
                     } catch {
                         logger.error("cannot update the spool after delivery; the batch will be sent again", metadata: ["error": "\(error)"])
-                        return Settled(written: false, depth: nil)
+                        return Settled(written: false, depth: nil, generation: nil)
                     }
                 }
-                if previousFailed || plan.failure != nil { rewind = true }
                 for letter in plan.deadLetter {
                     logger.error("server rejected an envelope; kept as dead letter", metadata: ["id": "\(letter.id)", "reason": "\(letter.reason)"])
                 }
@@ -150,54 +135,57 @@ public struct ForwarderService: Service {
                 } else if let failure = plan.failure, let wait = plan.wait {
                     logger.warning("delivery failed; retrying later", metadata: [
                         "reason": "\(failure)", "batch": "\(batch.count)",
-                        "attempt": "\(machine.consecutiveFailures)", "retry_in_ms": "\(wait.milliseconds)",
+                        "attempt": "\(loop.delivery.consecutiveFailures)", "retry_in_ms": "\(wait.milliseconds)",
                     ])
-                    if !postedBeforeFailure { try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) } }
                 } else {
                     logger.info("batch delivered", metadata: [
                         "envelopes": "\(plan.remove.count)", "dead_lettered": "\(plan.deadLetter.count)",
                         "first_seq": "\(batch.first!.seq)", "ms": "\((ContinuousClock.now - sent.started).milliseconds)",
                     ])
                 }
+                if let wait = answer.waitBeforeNext { try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) } }
             }
 
-            while !Task.isCancelled && !Task.isShuttingDownGracefully {
-                if rewind {
-                    // Nothing overlaps a failure: the rest in flight is answered, its settle
-                    // lands, and the next attempt starts from the oldest envelope.
-                    if !inFlight.isEmpty { await answerOldest(); continue }
-                    _ = await settled()
-                    rewind = false
-                }
-                // Pipelining only while deliveries succeed: a failing server, or a batch being
-                // taken apart one envelope at a time, gets one request at a time.
-                let depth = machine.circuit == .closed && machine.isolating.isEmpty ? Self.pipelineDepth : 1
-                guard inFlight.count < depth else {
+            steps: while true {
+                if Task.isCancelled || Task.isShuttingDownGracefully { loop.stop() }
+                switch loop.next(generation: doorbell.generation) {
+                case .peek(let limit, let afterSeq):
+                    let generation = doorbell.generation
+                    do {
+                        found = try await spool.peek(limit: limit, afterSeq: afterSeq)
+                        loop.peeked(sizes: found.map(\.body.count), lastSeq: found.last?.seq, generation: generation)
+                    } catch {
+                        logger.error("cannot read the spool", metadata: ["error": "\(error)"])
+                        found = []
+                        loop.readFailed()
+                    }
+                case .post(let count):
+                    let batch = Array(found.prefix(count))
+                    found = []
+                    feedback?.sent(ids: batch.map(\.id))
+                    let deliverer = self.deliverer.withLockedValue { $0 }
+                    inFlight.append(InFlight(batch: batch, started: .now, task: Task { await deliverer.deliver(batch) }))
+                    loop.posted(lastSeq: batch.last!.seq)
+                case .answerOldest:
                     await answerOldest()
-                    continue
-                }
-                var batch: [SpooledEnvelope]
-                let limit = machine.batchLimit(batchMax)
-                do {
-                    batch = try await spool.peek(limit: limit, afterSeq: settling == nil && inFlight.isEmpty ? 0 : sentThrough)
-                } catch {
-                    logger.error("cannot read the spool", metadata: ["error": "\(error)"])
-                    if !inFlight.isEmpty { await answerOldest(); continue }
+                case .awaitSettle:
+                    let result = await settling!.value
+                    settling = nil
+                    if let depth = result.depth { backlog.observed(depth: depth) }
+                    if let g = result.generation { gaugesGeneration = g }
+                    loop.settleLanded(written: result.written)
+                case .linger:
+                    // A burst under way but less than a full batch: give the readers a moment
+                    // to add to it (one POST for a burst).
+                    try? await cancelWhenGracefulShutdown { try await Task.sleep(for: linger) }
+                case .pauseAfterReadError:
                     try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
-                    continue
-                }
-                if batch.isEmpty {
-                    if !inFlight.isEmpty {
-                        await answerOldest()
-                        continue
+                case .idle:
+                    let generation = doorbell.generation
+                    if generation != gaugesGeneration {
+                        publishSpoolGauges()
+                        gaugesGeneration = generation
                     }
-                    if settling != nil {
-                        // Nothing beyond the batch being settled: let it land, then look again.
-                        _ = await settled()
-                        continue
-                    }
-                    lingered = false
-                    publishSpoolGauges()
                     flushStatus()
                     if let drained = backlog.spoolFoundEmpty() {
                         // What the drain allocated and faulted in is not needed while waiting.
@@ -209,33 +197,12 @@ public struct ForwarderService: Service {
                         ])
                     }
                     _ = await bell.next()
-                    continue
+                case .finished:
+                    break steps
                 }
-                // A burst under way but less than a full batch: give the readers a moment to
-                // add to it (one POST for a burst), never twice for the same batch. A batch in
-                // flight is answered first: its answer is the moment's worth of waiting.
-                if BatchPolicy.shouldLinger(waiting: batch.count, limit: limit, lingerEnabled: linger > .zero,
-                                            alreadyLingered: lingered, circuitClosed: machine.circuit == .closed) {
-                    if !inFlight.isEmpty {
-                        await answerOldest()
-                        continue
-                    }
-                    lingered = true
-                    try? await cancelWhenGracefulShutdown { try await Task.sleep(for: linger) }
-                    continue
-                }
-                lingered = false
-                batch = Array(batch.prefix(BatchPolicy.take(sizes: batch.map(\.body.count), maxCount: limit, maxBytes: batchMaxBytes)))
-                feedback?.sent(ids: batch.map(\.id))
-                let deliverer = self.deliverer.withLockedValue { $0 }
-                let posting = batch
-                inFlight.append(InFlight(batch: batch, started: .now, task: Task { await deliverer.deliver(posting) }))
-                sentThrough = batch.last!.seq
             }
-            // What was sent is answered, and what was delivered leaves the spool, before the
-            // daemon stops.
-            while !inFlight.isEmpty { await answerOldest() }
-            _ = await settled()
+            // Everything sent was answered and what was delivered has left the spool (the loop
+            // finishes only then).
             publishSpoolGauges()
             statusWake?.task.cancel()
             flushStatus(force: true)
@@ -263,19 +230,26 @@ extension ForwarderService {
         var task: Task<DeliveryOutcome, Never>
     }
 
-    /// What a settle did: whether its write landed, and the spool's depth after it.
+    /// What a settle did: whether its write landed, the spool's depth after it, and the
+    /// doorbell's count before it began (nil when not written).
     struct Settled {
         var written: Bool
         var depth: Int?
+        var generation: UInt64?
     }
 
-    /// Publishes the spool gauges. - Returns: the spool's depth; nil when it cannot be read.
+    /// Reads the spool's status and publishes it as gauges. - Returns: the spool's depth; nil
+    /// when it cannot be read.
     @discardableResult
     func publishSpoolGauges() -> Int? {
         guard let s = try? spool.status() else { return nil }
+        Self.publishGauges(s)
+        return s.depth
+    }
+
+    static func publishGauges(_ s: SpoolStatus) {
         let age = s.oldestSpooledAtNanos.map { Double(max(0, Clocks.wallNanos() - $0)) / 1e9 }
         GatewayMetrics.spool(depth: s.depth, bytes: s.bytes, oldestAgeSeconds: age, deadLetters: s.deadLetters)
-        return s.depth
     }
 
     static func publish(_ status: ForwarderStatus) {

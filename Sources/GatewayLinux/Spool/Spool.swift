@@ -251,11 +251,14 @@ public final class Spool: Sendable {
     }
 
     /// Applies a forwarder plan: delivered envelopes leave, rejected ones move to dead letters.
-    public func settle(remove: [String], deadLetter: [(id: String, reason: String)], nowNanos: Int64) async throws(SpoolError) {
-        guard !remove.isEmpty || !deadLetter.isEmpty else { return }
+    /// - Returns: the spool's status once the plan is applied, read in the same transaction
+    ///   (the forwarder publishes it as gauges; a separate read cost a second trip to the pool).
+    @discardableResult
+    public func settle(remove: [String], deadLetter: [(id: String, reason: String)], nowNanos: Int64) async throws(SpoolError) -> SpoolStatus {
         let letters = deadLetter.map { DeadLetterRequest(id: $0.id, reason: $0.reason) }
+        if remove.isEmpty && letters.isEmpty { return try await readStatus() }
         do {
-            try await pool.write { db in
+            return try await pool.write { db in
                 let delete = try db.cachedStatement(sql: "DELETE FROM envelope WHERE id = ? RETURNING length(body)")
                 var count = 0, freed = 0
                 func take(_ id: String) throws {
@@ -274,6 +277,7 @@ public final class Spool: Sendable {
                 }
                 try Self.add(db, "depth", -count)
                 try Self.add(db, "bytes", -freed)
+                return try Self.status(db)
             }
         } catch {
             throw .write(path: path, detail: "\(error)")
@@ -339,17 +343,30 @@ public final class Spool: Sendable {
 
     public func status() throws(SpoolError) -> SpoolStatus {
         do {
-            return try pool.read { db in
-                // The oldest envelope is the one with the lowest seq: an index lookup, not a scan.
-                let oldest = try Int64.fetchOne(db.cachedStatement(sql: "SELECT spooled_at_ns FROM envelope ORDER BY seq LIMIT 1"))
-                let dead = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM dead_letter")) ?? 0
-                return SpoolStatus(depth: try Self.counter(db, "depth"), bytes: try Self.counter(db, "bytes"),
-                                   oldestSpooledAtNanos: oldest, deadLetters: dead,
-                                   lastSeq: UInt64(try Self.counter(db, "last_seq")), droppedTotal: try Self.counter(db, "dropped_total"))
-            }
+            return try pool.read { db in try Self.status(db) }
         } catch {
             throw .read(path: path, detail: "\(error)")
         }
+    }
+
+    private func readStatus() async throws(SpoolError) -> SpoolStatus {
+        do {
+            return try await pool.read { db in try Self.status(db) }
+        } catch {
+            throw .read(path: path, detail: "\(error)")
+        }
+    }
+
+    /// The counters, the oldest envelope's time and the dead letters in one statement. The
+    /// oldest envelope is the one with the lowest seq: an index lookup, not a scan.
+    static func status(_ db: Database) throws -> SpoolStatus {
+        let row = try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT (SELECT value FROM meta WHERE key = 'depth'), (SELECT value FROM meta WHERE key = 'bytes'),
+                   (SELECT value FROM meta WHERE key = 'last_seq'), (SELECT value FROM meta WHERE key = 'dropped_total'),
+                   (SELECT spooled_at_ns FROM envelope ORDER BY seq LIMIT 1), (SELECT count(*) FROM dead_letter)
+            """))!
+        return SpoolStatus(depth: row[0] ?? 0, bytes: row[1] ?? 0, oldestSpooledAtNanos: row[4], deadLetters: row[5] ?? 0,
+                           lastSeq: UInt64(row[2] as Int64? ?? 0), droppedTotal: row[3] ?? 0)
     }
 
     public func deadLetters() throws(SpoolError) -> [(id: String, seq: UInt64, reason: String)] {
