@@ -278,7 +278,7 @@ if only & {"latency", "footprint"}:
         fd = site.open_fifo()
         sent = []
         steal0 = steal_ticks()
-        cpu_gw0 = proc_stats(gw.pid)[1]
+        _, cpu_gw0, sw_gw0, _ = proc_stats(gw.pid)
         period = 1 / A.rate
         start = time.monotonic()
         for i in range(n):
@@ -298,12 +298,14 @@ if only & {"latency", "footprint"}:
         lat = sorted((committed[i + 1] - sent[i]) / 1e6 for i in range(n))
         p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))]  # noqa: E731
         steal = steal_share(steal0)
-        cpu_ms = (proc_stats(gw.pid)[1] - cpu_gw0) * 1000 / n
+        _, cpu_gw1, sw_gw1, _ = proc_stats(gw.pid)
+        cpu_ms = (cpu_gw1 - cpu_gw0) * 1000 / n
+        switches = (sw_gw1 - sw_gw0) / n
         results["latency"] = {"scans": n, "rate_per_second": A.rate, "p50_ms": round(p(0.50), 2), "p99_ms": round(p(0.99), 2),
                               "max_ms": round(lat[-1], 2), "target_p99_ms": 5, "cpu_steal_percent": steal,
-                              "gatewayd_cpu_ms_per_scan": round(cpu_ms, 2)}
+                              "gatewayd_cpu_ms_per_scan": round(cpu_ms, 2), "gatewayd_context_switches_per_scan": round(switches, 1)}
         print(f"latency: {n} scans at {A.rate:.0f}/s: p50 {p(0.5):.2f} ms, p99 {p(0.99):.2f} ms, max {lat[-1]:.2f} ms; "
-              f"gatewayd CPU {cpu_ms:.2f} ms per scan; CPU steal {steal} %", flush=True)
+              f"gatewayd CPU {cpu_ms:.2f} ms and {switches:.1f} context switches per scan; CPU steal {steal} %", flush=True)
     stop(site)
     site.close()
 
@@ -324,7 +326,8 @@ if "drain" in results:
 if "latency" in results:
     L = results["latency"]
     rows.append(("latency p50 / p99 / max (ms)", f"{L['p50_ms']} / {L['p99_ms']} / {L['max_ms']}", "p99 ≤ 5"))
-    rows.append(("  during it: gatewayd CPU per scan (ms) / CPU steal", f"{L['gatewayd_cpu_ms_per_scan']} / {L['cpu_steal_percent']} %", ""))
+    rows.append(("  during it: gatewayd CPU (ms) / context switches per scan; CPU steal",
+                 f"{L['gatewayd_cpu_ms_per_scan']} / {L.get('gatewayd_context_switches_per_scan', '-')}; {L['cpu_steal_percent']} %", ""))
 f = results.get("footprint", {})
 if "rss_mib_after_start" in f:
     rows.append(("RSS at READY / +5 s (MiB)", f"{f['rss_mib_at_ready']} / {f['rss_mib_after_start']}", "≤ 24"))

@@ -93,7 +93,20 @@ final class ForwarderStateMachineTests: XCTestCase {
             let p = m.completed(batch: ["a", "b"], outcome: .httpStatus(status, retryAfter: .seconds(2)), unit: 0)
             XCTAssertTrue(p.deadLetter.isEmpty)
             XCTAssertEqual(p.wait, .seconds(2))
-            XCTAssertEqual(m.batchLimit(100), 100)
+            XCTAssertEqual(m.batchLimit(100), ForwarderStateMachine.trialBatch, "the circuit is open: a small trial, not one envelope")
         }
+    }
+
+    func testAnOpenCircuitTriesASmallBatchAndTheFirstAnswerRestoresFullOnes() {
+        var m = ForwarderStateMachine(backoff: backoff)
+        XCTAssertEqual(m.batchLimit(500), 500)
+        _ = m.completed(batch: ["a", "b"], outcome: .transportFailure(reason: "connection refused"), unit: 0.5)
+        XCTAssertEqual(m.batchLimit(500), 10)
+        XCTAssertEqual(m.batchLimit(4), 4, "never more than configured")
+        _ = m.completed(batch: ["a"], outcome: .httpStatus(503, retryAfter: nil), unit: 0.5)
+        XCTAssertEqual(m.batchLimit(500), 10)
+        _ = m.completed(batch: ["a"], outcome: .results(.init(results: [.init(id: "a", status: .accepted)])), unit: 0.5)
+        XCTAssertEqual(m.circuit, .closed)
+        XCTAssertEqual(m.batchLimit(500), 500)
     }
 }
