@@ -25,12 +25,13 @@
 ///   after it lands, and the doorbell counts its rings (its `generation`, read before each
 ///   read), so while the count is unchanged a read that could only find envelopes after that
 ///   one would find nothing, and is not made. A read from the oldest is skipped on the same
-///   proof only when everything up to the last envelope sent has been answered and settled
-///   without a failure since the last rewind. A lone scan at 100 scans/s took four reads (one
-///   finding it, three finding nothing around its POST, its answer and its settle); it now
-///   takes one. Envelopes that appear without a ring — `gatewayd spool retry-dead`, another
-///   process, moving dead letters back — are found when the forwarder's 5 s ticker rings, as
-///   before.
+///   proof only when everything up to the last envelope sent (since the last read from the
+///   oldest) has been answered and settled without a failure. A lone scan at 100 scans/s took
+///   four reads (one finding it, three finding nothing around its POST, its answer and its
+///   settle); it now takes one. Envelopes that appear without a ring — `gatewayd spool
+///   retry-dead`, another process, moving dead letters back — are found after the first ring
+///   that reaches the forwarder asleep: the count has moved, so it reads from the oldest; the
+///   forwarder's ticker rings every 5 s.
 public struct ForwarderLoop: Sendable {
     public enum Action: Sendable, Equatable {
         /// Read up to `limit` envelopes after `afterSeq` (0: from the oldest), then
@@ -45,7 +46,8 @@ public struct ForwarderLoop: Sendable {
         case awaitSettle
         /// Wait `linger_ms` for a burst to fill the batch, then ask again.
         case linger
-        /// Nothing to send and nothing pending: the spool is empty. Wait for the doorbell.
+        /// Nothing to send and nothing pending: nothing this process committed is waiting (what
+        /// was put back from outside is read after the next ring). Wait for the doorbell.
         case idle
         /// The spool could not be read and nothing is in flight: wait a moment, then ask again.
         case pauseAfterReadError
@@ -78,11 +80,11 @@ public struct ForwarderLoop: Sendable {
     /// Reads that were not made because they could only have found nothing (for tests and
     /// the benchmark's profile).
     public private(set) var readsSkipped = 0
-    /// Every envelope up to this one has been posted since the last rewind.
+    /// Every envelope up to this one has been posted since the last read from the oldest.
     private var sentThrough: UInt64 = 0
     private var rewind = false
-    /// A delivery failed since the last rewind: its wait is being served, batches answered
-    /// after it do not wait again.
+    /// A batch failed since the last rewind (and its backoff, if it had one, is being served):
+    /// batches answered after it do not wait again.
     private var failureWaitServed = false
     private var lingered = false
     private var stopping = false
@@ -119,12 +121,11 @@ public struct ForwarderLoop: Sendable {
             return act(onRead: f.sizes, limit: f.limit)
         }
         if rewind {
-            // Nothing is read until the rewind is through; then the proof of an empty spool
-            // and what was sent are forgotten, and the next read starts from the oldest.
+            // Nothing is read until the rewind is through; then the proof of an empty spool is
+            // forgotten, and the next read starts from the oldest (which forgets what was sent).
             if !inFlight.isEmpty || settling { return answerNext }
             rewind = false
             failureWaitServed = false
-            sentThrough = 0
             emptyAfter = nil
         }
         let depth = delivery.circuit == .closed && delivery.isolating.isEmpty ? pipelineDepth : 1
@@ -144,6 +145,10 @@ public struct ForwarderLoop: Sendable {
     public mutating func peeked(sizes: [Int], lastSeq: UInt64?, generation: UInt64) {
         guard let r = reading else { preconditionFailure("peeked without a read asked for") }
         reading = nil
+        // A read from the oldest shows what is there now, whatever was sent before: envelopes
+        // put back from outside (`spool retry-dead`) keep their old, lower sequence numbers, so
+        // "everything up to the last one sent has left" starts again from this read.
+        if r.afterSeq == 0 { sentThrough = 0 }
         if sizes.count < r.limit { emptyAfter = EmptyAfter(seq: lastSeq ?? r.afterSeq, generation: generation) }
         found = (sizes, r.limit)
     }

@@ -102,7 +102,8 @@ public struct ForwarderService: Service {
             func answerOldest() async {
                 let sent = inFlight.removeFirst()
                 let batch = sent.batch
-                let outcome = await sent.task.value
+                // When the answer arrived: it may be taken later, once the settle before it landed.
+                let (outcome, answeredAt) = await sent.task.value
                 Failpoints.hit("after-post")
                 let answer = loop.answered(ids: batch.map(\.id), outcome: outcome, unit: Double.random(in: 0..<1))
                 let plan = answer.plan
@@ -112,7 +113,7 @@ public struct ForwarderService: Service {
                 status.record(plan, machine: loop.delivery, nowNanos: Clocks.wallNanos())
                 publishStatus()
                 GatewayMetrics.attempt(outcome, plan: plan, circuitOpen: loop.delivery.circuit == .open,
-                                       seconds: Double((ContinuousClock.now - sent.started).milliseconds) / 1000)
+                                       seconds: Double((answeredAt - sent.started).milliseconds) / 1000)
                 // One that cannot be written leaves its envelopes in the spool: they are sent
                 // again (the server answers `duplicate`).
                 settling = Task { [spool, logger, doorbell] in
@@ -140,7 +141,7 @@ public struct ForwarderService: Service {
                 } else {
                     logger.info("batch delivered", metadata: [
                         "envelopes": "\(plan.remove.count)", "dead_lettered": "\(plan.deadLetter.count)",
-                        "first_seq": "\(batch.first!.seq)", "ms": "\((ContinuousClock.now - sent.started).milliseconds)",
+                        "first_seq": "\(batch.first!.seq)", "ms": "\((answeredAt - sent.started).milliseconds)",
                     ])
                 }
                 if let wait = answer.waitBeforeNext { try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) } }
@@ -164,7 +165,7 @@ public struct ForwarderService: Service {
                     found = []
                     feedback?.sent(ids: batch.map(\.id))
                     let deliverer = self.deliverer.withLockedValue { $0 }
-                    inFlight.append(InFlight(batch: batch, started: .now, task: Task { await deliverer.deliver(batch) }))
+                    inFlight.append(InFlight(batch: batch, started: .now, task: Task { (await deliverer.deliver(batch), ContinuousClock.now) }))
                     loop.posted(lastSeq: batch.last!.seq)
                 case .answerOldest:
                     await answerOldest()
@@ -227,7 +228,7 @@ extension ForwarderService {
     struct InFlight {
         var batch: [SpooledEnvelope]
         var started: ContinuousClock.Instant
-        var task: Task<DeliveryOutcome, Never>
+        var task: Task<(DeliveryOutcome, ContinuousClock.Instant), Never>
     }
 
     /// What a settle did: whether its write landed, the spool's depth after it, and the

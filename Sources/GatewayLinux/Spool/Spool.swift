@@ -252,7 +252,8 @@ public final class Spool: Sendable {
 
     /// Applies a forwarder plan: delivered envelopes leave, rejected ones move to dead letters.
     /// - Returns: the spool's status once the plan is applied, read in the same transaction
-    ///   (the forwarder publishes it as gauges; a separate read cost a second trip to the pool).
+    ///   (the forwarder publishes it as gauges; a separate read cost a second trip to the pool),
+    ///   or read on its own when there is nothing to apply (a failed batch).
     @discardableResult
     public func settle(remove: [String], deadLetter: [(id: String, reason: String)], nowNanos: Int64) async throws(SpoolError) -> SpoolStatus {
         let letters = deadLetter.map { DeadLetterRequest(id: $0.id, reason: $0.reason) }
