@@ -257,7 +257,7 @@ public final class Spool: Sendable {
     @discardableResult
     public func settle(remove: [String], deadLetter: [(id: String, reason: String)], nowNanos: Int64) async throws(SpoolError) -> SpoolStatus {
         let letters = deadLetter.map { DeadLetterRequest(id: $0.id, reason: $0.reason) }
-        if remove.isEmpty && letters.isEmpty { return try await readStatus() }
+        if remove.isEmpty && letters.isEmpty { return try status() }
         do {
             return try await pool.write { db in
                 let delete = try db.cachedStatement(sql: "DELETE FROM envelope WHERE id = ? RETURNING length(body)")
@@ -345,14 +345,6 @@ public final class Spool: Sendable {
     public func status() throws(SpoolError) -> SpoolStatus {
         do {
             return try pool.read { db in try Self.status(db) }
-        } catch {
-            throw .read(path: path, detail: "\(error)")
-        }
-    }
-
-    private func readStatus() async throws(SpoolError) -> SpoolStatus {
-        do {
-            return try await pool.read { db in try Self.status(db) }
         } catch {
             throw .read(path: path, detail: "\(error)")
         }
