@@ -17,6 +17,8 @@ if [ "$what" = test ]; then
   # test_install checks the man page with man --warnings; test_deb installs the .deb in a fresh
   # Debian 12 made by debootstrap.
   apt_pkgs+=(man-db debootstrap)
+  # test_durable_commits counts the fsyncs of the real processes.
+  apt_pkgs+=(strace)
   # test_kiosk drives the kiosk page in headless Chromium (selenium below); DejaVu for its text.
   apt_pkgs+=(chromium chromium-driver fonts-dejavu-core)
   # Debian's python3 has no pip until python3-pip is installed (the Python tools below need it).

@@ -13,8 +13,12 @@ public final class CaseStore: Sendable {
         // A server, not a terminal: 64 MiB of page cache keeps the indexes that new cases
         // insert into at random (case references, notes by case) in memory as the book grows
         // (SQLite's default, 2 MiB, made the drain 13% slower at 100,000 events than at 50,000).
-        config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL; PRAGMA cache_size = -65536") }
+        config.prepareDatabase { db in try db.execute(sql: "PRAGMA cache_size = -65536") }
         pool = try DatabasePool(path: path, configuration: config)
+        // A gateway deletes what the server accepted, so an answer must wait for the disk. Set on
+        // the writer once the pool exists: GRDB turns WAL on after `prepareDatabase` has run and
+        // sets its writer to `synchronous = NORMAL` then (lost on a power loss).
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         var m = DatabaseMigrator()
         m.registerMigration("v1") { db in
             try db.execute(sql: """
@@ -32,6 +36,11 @@ public final class CaseStore: Sendable {
         }
         CaseBook.migrate(&m)
         try m.migrate(pool)
+    }
+
+    /// The writer connection's `PRAGMA synchronous` (2 = FULL: every commit is fsynced).
+    func writerSynchronous() throws -> Int {
+        try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
     /// Inserts the events that are new, with their JSON as received (the opened plaintext), and

@@ -1,4 +1,4 @@
-import CaseServerKit
+@testable import CaseServerKit
 import Crypto
 import Foundation
 import GatewayCore
@@ -59,6 +59,17 @@ final class CaseBookTests: XCTestCase {
     func receiver(_ store: CaseStore) -> EnvelopeReceiver {
         EnvelopeReceiver(opener: EnvelopeOpener(serverKeys: [server]), devices: DeviceRegistry(directory: dir + "/devices"), store: store,
                          policy: policy, logger: Logger(label: "test"))
+    }
+
+    /// The server answers `accepted` only for what is on its disk: a gateway deletes what was
+    /// accepted, so the store's commits are fsynced (`synchronous = FULL`), which GRDB's pool
+    /// would otherwise leave at NORMAL (lost on a power loss).
+    func testTheStoresCommitsWaitForTheDisk() async throws {
+        let store = try CaseStore(path: dir + "/cases.db")
+        XCTAssertEqual(try store.writerSynchronous(), 2)
+        let e = try await envelope(TagClassification(kind: .subject, schema: "acme", subject: "100234"), operatorID: nil)
+        _ = try await receiver(store).receive(EnvelopeBatch(envelopes: [e]), nowNanos: 1)
+        XCTAssertEqual(try store.writerSynchronous(), 2)
     }
 
     func testASubjectsScanOpensACaseLaterScansJoinItAndADuplicateGetsTheSameAnswer() async throws {

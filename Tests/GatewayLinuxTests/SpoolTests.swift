@@ -37,6 +37,19 @@ final class SpoolTests: XCTestCase {
         }
     }
 
+    /// A commit waits for the disk (`synchronous = FULL`: the WAL is fsynced at every commit),
+    /// from the first commit on, whatever committed before it. GRDB's pool sets its writer to
+    /// NORMAL when it turns WAL on, after `prepareDatabase` has run; under NORMAL a commit
+    /// survives a kill but not a power loss.
+    func testEveryCommitWaitsForTheDiskFromTheFirstOn() throws {
+        let spool = try Spool(path: dir + "/s.db")
+        XCTAssertEqual(try spool.writerSynchronous(), 2, "FULL right after opening")
+        try spool.append([scan("a")], nowNanos: 1, seal: fakeSeal)
+        XCTAssertEqual(try spool.writerSynchronous(), 2, "FULL after a commit without an input mark")
+        try spool.clearInputMark(reader: "r")
+        XCTAssertEqual(try spool.writerSynchronous(), 2, "FULL again after the unsynced clear")
+    }
+
     func testSequenceNumbersAreGaplessAcrossReopen() async throws {
         var spool: Spool? = try Spool(path: dir + "/s.db")
         XCTAssertEqual(try spool!.append([scan("a"), scan("b")], nowNanos: 1, seal: fakeSeal).seqs, [1, 2])

@@ -33,11 +33,14 @@ public final class Spool: Sendable {
         // a status query — are all that ever read at once.
         config.maximumReaderCount = 2
         config.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA cache_size = -512")
         }
         do {
             pool = try DatabasePool(path: path, configuration: config)
+            // Durability is set on the writer once the pool exists: GRDB turns WAL on after
+            // `prepareDatabase` has run and sets its writer to `synchronous = NORMAL` then, under
+            // which a commit survives a kill but not a power loss.
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         } catch {
             throw .open(path: path, detail: "\(error)")
         }
@@ -55,6 +58,11 @@ public final class Spool: Sendable {
         } catch {
             throw .open(path: path, detail: "\(error)")
         }
+    }
+
+    /// The writer connection's `PRAGMA synchronous` (2 = FULL: every commit is fsynced).
+    func writerSynchronous() throws -> Int {
+        try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
     /// The schema version: the migrations applied, in order (`gatewayd spool status`).
