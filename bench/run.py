@@ -40,7 +40,8 @@ def args():
     ap.add_argument("--latency-s", type=float, default=60)
     ap.add_argument("--rate", type=float, default=100)
     ap.add_argument("--out")
-    ap.add_argument("--latency-dump", help="write each scan's send time (s from start) and latency (ms) here")
+    ap.add_argument("--latency-dump", help="write each scan's send time (s from start), latency (ms), and its send and "
+                                            "commit instants (CLOCK_MONOTONIC ns) here")
     ap.add_argument("--only", default="capture,drain,latency,footprint,stages")
     ap.add_argument("--resident", help="write bench/resident.py's report (resident pages by section, library, kind) "
                                        "at each footprint instant into this directory (needs root)")
@@ -294,7 +295,10 @@ if only & {"latency", "footprint"}:
             _, seq, mono = line.split()
             committed[int(seq)] = int(mono)
         if A.latency_dump:
-            Path(A.latency_dump).write_text("".join(f"{(sent[i] - sent[0]) / 1e9:.3f} {(committed[i + 1] - sent[i]) / 1e6:.3f}\n" for i in range(n)))
+            # Columns: seconds since the first scan, latency in ms, then the two CLOCK_MONOTONIC
+            # instants in ns, to line a scan up with a trace taken with `perf record -k mono`.
+            Path(A.latency_dump).write_text("".join(f"{(sent[i] - sent[0]) / 1e9:.3f} {(committed[i + 1] - sent[i]) / 1e6:.3f} "
+                                                    f"{sent[i]} {committed[i + 1]}\n" for i in range(n)))
         lat = sorted((committed[i + 1] - sent[i]) / 1e6 for i in range(n))
         p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))]  # noqa: E731
         steal = steal_share(steal0)
