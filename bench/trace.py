@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""Where one online scan's time goes: a short latency run (bench/run.py's set-up) under
-`perf record` of scheduler and system-call tracepoints, every timestamp on CLOCK_MONOTONIC, then
-each scan cut into stages by the system calls that mark them.
+"""Where one online scan's time goes: a short latency run (bench/run.py's set-up) with the
+kernel's scheduler and system-call tracepoints on, recorded into an ftrace instance's ring
+buffer (tracefs, clock `mono`: CLOCK_MONOTONIC, as the bench's own timestamps) and read only
+after the run, so no recorder competes for the CPUs while the scans are measured; then each
+scan cut into stages by the system calls that mark them.
 
   bench/trace.py --bin .build/release [--seconds 20] [--rate 100] [--slowest 5] [--keep DIR]
 
@@ -17,8 +19,8 @@ commit log):
 
 For each stage it prints p50 / p99 / max over all scans, and for the slowest scans each stage's
 time split into: running on a CPU, runnable but waiting for one (woken, not yet switched in:
-what a busy or descheduled vCPU costs), and blocked. Nothing asserted; a diagnosis aid.
-Needs perf (Debian's linux-perf) and root (system-wide scheduler tracepoints).
+what a busy or descheduled vCPU costs), and blocked, and what held the CPUs meanwhile.
+Nothing asserted; a diagnosis aid. Needs root (tracefs); timestamps have microsecond resolution.
 """
 import argparse
 import bisect
@@ -38,7 +40,7 @@ ap.add_argument("--bin", required=True)
 ap.add_argument("--seconds", type=float, default=20)
 ap.add_argument("--rate", type=float, default=100)
 ap.add_argument("--slowest", type=int, default=5)
-ap.add_argument("--keep", help="keep the recordings (sched.data, syscalls.data, meta.json) in this directory")
+ap.add_argument("--keep", help="keep the recording (trace.txt, meta.json) in this directory")
 ap.add_argument("--again", action="store_true", help="analyse what --keep DIR holds again, without a new run")
 A = ap.parse_args()
 os.environ["GATEWAYD_BIN_DIR"] = str(Path(A.bin).resolve())
@@ -59,6 +61,37 @@ def sockets(pid):
         except OSError:
             pass
     return out
+
+
+class Ftrace:
+    """An ftrace instance of our own (/sys/kernel/tracing/instances/NAME): its own ring buffer,
+    clock and events, so the machine's other tracing is left alone. Started on creation."""
+
+    def __init__(self, events, name="gatewayd-bench", kib_per_cpu=262144):
+        top = Path("/sys/kernel/tracing")
+        if not (top / "instances").exists():
+            subprocess.run(["mount", "-t", "tracefs", "nodev", str(top)], check=True)
+        self.dir = top / "instances" / name
+        if self.dir.exists():
+            self.dir.rmdir()
+        self.dir.mkdir()
+        (self.dir / "trace_clock").write_text("mono")
+        (self.dir / "buffer_size_kb").write_text(str(kib_per_cpu))
+        (self.dir / "options" / "record-tgid").write_text("1")
+        for e in events:
+            (self.dir / "events" / e / "enable").write_text("1")
+        (self.dir / "tracing_on").write_text("1")
+
+    def stop(self, out):
+        (self.dir / "tracing_on").write_text("0")
+        lost = sum(int(l.split()[1]) for st in (self.dir / "per_cpu").glob("cpu*/stats")
+                   for l in st.read_text().splitlines() if l.startswith("overrun:"))
+        if lost:
+            print(f"trace: the ring buffer overran; {lost} events lost (a shorter --seconds)")
+        with open(self.dir / "trace", "rb") as src, open(out, "wb") as dst:
+            while chunk := src.read(1 << 20):
+                dst.write(chunk)
+        self.dir.rmdir()
 
 
 WARM = 20
@@ -82,15 +115,9 @@ else:
     wait_for(lambda: commit_log.exists() and sum(1 for _ in open(commit_log)) >= WARM, 30, "the warm-up scans")
     time.sleep(1)
 
-    # Scheduler events of the whole machine (who held the CPUs), system calls of the two daemons
-    # only (all their threads): two recordings on one clock.
-    sched_data, sys_data = work / "sched.data", work / "syscalls.data"
-    sys_events = sum((["-e", f"syscalls:sys_{d}_{s}"] for s in SYSCALLS for d in ("enter", "exit")), [])
-    recs = [subprocess.Popen(["perf", "record", "-q", "-m", "1024", "-k", "mono", "-a", "-o", str(sched_data),
-                              "-e", "sched:sched_switch", "-e", "sched:sched_wakeup", "-e", "sched:sched_wakeup_new"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
-            subprocess.Popen(["perf", "record", "-q", "-m", "1024", "-k", "mono", "-p", f"{gw.pid},{server.pid}", "-o", str(sys_data)] + sys_events,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    # The whole machine's scheduler events and system calls, into a ring buffer of our own.
+    tracer = Ftrace(["sched/sched_switch", "sched/sched_wakeup", "sched/sched_wakeup_new"] +
+                    [f"syscalls/sys_{d}_{c}" for c in SYSCALLS for d in ("enter", "exit")])
     time.sleep(1.5)
     n = int(A.rate * A.seconds)
     period = 1 / A.rate
@@ -105,9 +132,7 @@ else:
         os.write(fd, f"LAT-{i:06d}\n".encode())
     wait_for(lambda: sum(1 for _ in open(commit_log)) >= WARM + n, 120, "every scan at the server")
     time.sleep(0.2)
-    for rec in recs:
-        rec.send_signal(2)
-        rec.wait()
+    tracer.stop(work / "trace.txt")
     committed = {}
     for line in open(commit_log):
         _, seq, mono = line.split()
@@ -123,42 +148,40 @@ sent, n = meta["sent"], meta["n"]
 committed = {int(k): v for k, v in meta["committed"].items()}
 gw_pid, srv_pid = meta["gw_pid"], meta["srv_pid"]
 gw_sockets, srv_sockets = set(meta["gw_sockets"]), set(meta["srv_sockets"])
-sched_data, sys_data = work / "sched.data", work / "syscalls.data"
-
 # --- parse ----------------------------------------------------------------------------------
-script = "".join(subprocess.run(["perf", "script", "-i", str(d), "-F", "comm,pid,tid,cpu,time,event,trace", "--ns"],
-                                capture_output=True, text=True).stdout for d in (sched_data, sys_data))
-line_re = re.compile(r"^\s*(.+?)\s+(\d+)/(\d+)\s+\[(\d+)\]\s+(\d+)\.(\d+):\s+(\S+):\s*(.*)$")
+line_re = re.compile(r"^\s*(.*)-(\d+)\s+\(\s*(\d+|-+)\)\s+\[(\d+)\]\s+\S+\s+(\d+)\.(\d+):\s+(.*)$")
+sys_re = re.compile(r"^sys_(\w+)(?:\((.*)\)| -> (\S+))$")
 sys_by_thread = collections.defaultdict(list)   # tid -> [(t, "enter"/"exit", name, args)]
 wakeups = collections.defaultdict(list)          # tid -> [t]
 switch_in = collections.defaultdict(list)        # tid -> [t]
 switch_out = collections.defaultdict(list)       # tid -> [(t, prev_state)]
 on_cpu = collections.defaultdict(list)           # cpu -> [(t, comm, pid of the task switched in)]
 pid_of, comm_of = {}, {}
-for line in script.splitlines():
-    m = line_re.match(line)
-    if not m:
-        continue
-    comm, pid, tid, cpu, sec, frac, ev, rest = m.groups()
-    t = int(sec) * 1_000_000_000 + int(frac.ljust(9, "0")[:9])
-    pid, tid = int(pid), int(tid)
-    if ev.startswith("sched:sched_wakeup"):
-        w = re.search(r"pid=(\d+)", rest)
-        if w:
-            wakeups[int(w.group(1))].append(t)
-        continue
-    if ev == "sched:sched_switch":
-        p = re.search(r"prev_pid=(\d+) .*prev_state=(\S+) ==> .*next_pid=(\d+)", rest)
-        if p:
-            switch_out[int(p.group(1))].append((t, p.group(2)))
-            switch_in[int(p.group(3))].append(t)
-            nc = re.search(r"next_comm=(.*?) next_pid=", rest)
-            on_cpu[int(cpu)].append((t, nc.group(1) if nc else "?", int(p.group(3))))
-        continue
-    pid_of[tid], comm_of[tid] = pid, comm
-    kind = "enter" if ev.startswith("syscalls:sys_enter_") else "exit"
-    name = ev[len("syscalls:sys_enter_"):] if kind == "enter" else ev[len("syscalls:sys_exit_"):]
-    sys_by_thread[tid].append((t, kind, name, rest))
+with open(work / "trace.txt") as f:
+    for line in f:
+        m = line_re.match(line)
+        if not m:
+            continue
+        comm, tid, pid, cpu, sec, usec, what = m.groups()
+        t = int(sec) * 1_000_000_000 + int(usec.ljust(9, "0")[:9])
+        tid = int(tid)
+        if pid.isdigit():
+            pid_of[tid], comm_of[tid] = int(pid), comm.strip()
+        if what.startswith("sched_wakeup"):
+            w = re.search(r" pid=(\d+)", what)
+            if w:
+                wakeups[int(w.group(1))].append(t)
+            continue
+        if what.startswith("sched_switch:"):
+            p = re.search(r"prev_pid=(\d+) .*prev_state=(\S+) ==> next_comm=(.*?) next_pid=(\d+)", what)
+            if p:
+                switch_out[int(p.group(1))].append((t, p.group(2)))
+                switch_in[int(p.group(4))].append(t)
+                on_cpu[int(cpu)].append((t, p.group(3), int(p.group(4))))
+            continue
+        c = sys_re.match(what.strip())
+        if c:
+            sys_by_thread[tid].append((t, "enter" if c.group(3) is None else "exit", c.group(1), c.group(2) or ""))
 
 
 def calls(pid, names, kind="enter", only_fds=None):
@@ -172,8 +195,8 @@ def calls(pid, names, kind="enter", only_fds=None):
             if k != kind or nm not in names:
                 continue
             if only_fds is not None:
-                f = re.search(r"fd: 0x([0-9a-f]+)", rest)
-                if not f or int(f.group(1), 16) not in only_fds:
+                f = re.search(r"fd: (0x[0-9a-f]+|\d+)", rest)
+                if not f or int(f.group(1), 0) not in only_fds:
                     continue
             out.append((t, tid))
     return sorted(out)
