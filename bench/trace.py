@@ -51,6 +51,7 @@ SYSCALLS = ["tee", "fsync", "fdatasync", "write", "writev", "sendmsg", "read", "
 work = Path(A.keep or tempfile.mkdtemp(prefix="gatewayd-trace-"))
 work.mkdir(parents=True, exist_ok=True)
 
+
 def sockets(pid):
     """The process's socket descriptors (its TLS connections), read while it runs."""
     out = set()
@@ -118,21 +119,23 @@ else:
     # The whole machine's scheduler events and system calls, into a ring buffer of our own.
     tracer = Ftrace(["sched/sched_switch", "sched/sched_wakeup", "sched/sched_wakeup_new"] +
                     [f"syscalls/sys_{d}_{c}" for c in SYSCALLS for d in ("enter", "exit")])
-    time.sleep(1.5)
-    n = int(A.rate * A.seconds)
-    period = 1 / A.rate
-    sent = []
-    start = time.monotonic()
-    for i in range(n):
-        delay = start + i * period - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-        # Taken before the write: the reader can be at work before a write returns.
-        sent.append(time.monotonic_ns())
-        os.write(fd, f"LAT-{i:06d}\n".encode())
-    wait_for(lambda: sum(1 for _ in open(commit_log)) >= WARM + n, 120, "every scan at the server")
-    time.sleep(0.2)
-    tracer.stop(work / "trace.txt")
+    try:
+        n = int(A.rate * A.seconds)
+        period = 1 / A.rate
+        sent = []
+        start = time.monotonic()
+        for i in range(n):
+            delay = start + i * period - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            # Taken before the write: the reader can be at work before a write returns.
+            sent.append(time.monotonic_ns())
+            os.write(fd, f"LAT-{i:06d}\n".encode())
+        wait_for(lambda: sum(1 for _ in open(commit_log)) >= WARM + n, 120, "every scan at the server")
+        time.sleep(0.2)
+    finally:
+        # Also when the run fails: the instance's buffers are the machine's memory.
+        tracer.stop(work / "trace.txt")
     committed = {}
     for line in open(commit_log):
         _, seq, mono = line.split()
