@@ -296,7 +296,8 @@ if only & {"latency", "footprint"}:
             committed[int(seq)] = int(mono)
         if A.latency_dump:
             # Columns: seconds since the first scan, latency in ms, then the two CLOCK_MONOTONIC
-            # instants in ns, to line a scan up with a trace taken with `perf record -k mono`.
+            # instants in ns, to line a scan up with a trace on that clock (bench/trace.py, or
+            # `perf record -k mono`).
             Path(A.latency_dump).write_text("".join(f"{(sent[i] - sent[0]) / 1e9:.3f} {(committed[i + 1] - sent[i]) / 1e6:.3f} "
                                                     f"{sent[i]} {committed[i + 1]}\n" for i in range(n)))
         lat = sorted((committed[i + 1] - sent[i]) / 1e6 for i in range(n))

@@ -224,28 +224,26 @@ def split(tid, a, b):
     timeline = sorted([(t, "in") for t in switch_in.get(tid, [])] +
                       [(t, "out-" + ("R" if s.startswith("R") else "S")) for t, s in switch_out.get(tid, [])] +
                       [(t, "wake") for t in wakeups.get(tid, [])])
+
+    def step(state, e):
+        if e == "in":
+            return "running"
+        if e == "out-R":
+            return "runnable"
+        if e == "out-S":
+            return "blocked"
+        return "runnable" if state == "blocked" else state  # a wake-up of a thread not asleep changes nothing
+
+    # The state at a follows from the events before it.
     state, last = "blocked", a
-    # The state at a: the last event before it decides.
-    for t, e in timeline:
-        if t > a:
-            break
-        state = {"in": "running", "out-R": "runnable", "out-S": "blocked", "wake": "runnable"}[e]
     acc = collections.Counter()
     for t, e in timeline:
-        if t <= a:
-            continue
         if t >= b:
             break
-        acc[state] += t - last
-        last = t
-        if e == "in":
-            state = "running"
-        elif e == "out-R":
-            state = "runnable"
-        elif e == "out-S":
-            state = "blocked"
-        elif e == "wake" and state == "blocked":
-            state = "runnable"
+        if t > a:
+            acc[state] += t - last
+            last = t
+        state = step(state, e)
     acc[state] += b - last
     return acc
 
@@ -304,7 +302,6 @@ for r in slow[:A.slowest]:
         else:
             parts.append(f"{name} {d:.2f}")
     print(f"  scan {r['i']}: {r['total'] / 1e6:.2f} ms: " + "; ".join(parts))
-
 
 
 def holders(a, b):
