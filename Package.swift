@@ -125,7 +125,13 @@ let package = Package(
             ]
         ),
         .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore"]),
-        .testTarget(name: "GatewayLinuxTests", dependencies: ["GatewayLinux", "GatewayCore", "CLinuxShims"]),
+        .testTarget(
+            name: "GatewayLinuxTests",
+            dependencies: [
+                "GatewayLinux", "GatewayCore", "CLinuxShims",
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ]
+        ),
         .testTarget(name: "CaseServerKitTests", dependencies: ["CaseServerKit", "GatewayCore"]),
     ]
 )

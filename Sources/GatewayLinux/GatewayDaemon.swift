@@ -20,7 +20,7 @@ public final class GatewayDaemon: Sendable {
     private let configPath: String?
     private let sink: CaptureSink
     private let pool: ReaderPool
-    private let forwarder: ForwarderService
+    private let forwarder: ForwarderService<Spool, HTTPDeliverer>
     private let notifier: SystemdNotifier
     private let instanceLock: InstanceLock
 
@@ -56,8 +56,8 @@ public final class GatewayDaemon: Sendable {
         let sinkBox = NIOLockedValueBox<CaptureSink?>(nil)
         let spool = self.spool
         let feedback = config.kiosk.map { k in
-            FeedbackHub(recent: k.recent, followCap: .seconds(k.followCapSeconds), live: Self.kioskLive(config, spool: spool, readers: readerStates,
-                                                                                                        tracker: tracker, sink: sinkBox))
+            FeedbackHub(recent: k.recent, followCap: .seconds(k.followCapSeconds),
+                        live: Self.kioskLive(config, readers: readerStates, tracker: tracker, sink: sinkBox))
         }
         let sink = CaptureSink(spool: spool, sealer: captureSealer, doorbell: doorbell, context: tracker, feedback: feedback, logger: logger)
         self.sink = sink
@@ -88,7 +88,7 @@ public final class GatewayDaemon: Sendable {
         services.append(FootprintService(logger: logger))
         notifier = SystemdNotifier()
         if notifier.enabled {
-            services.append(SystemdService(notifier: notifier, spool: spool, logger: logger))
+            services.append(SystemdService(notifier: notifier, spool: spool, forwarder: forwarder.board, logger: logger))
         }
         self.services = services
         let status = try spool.status()
@@ -100,20 +100,15 @@ public final class GatewayDaemon: Sendable {
         ])
     }
 
-    /// What the kiosk page shows besides the scans: readers, spool and forwarder, the operator
-    /// session (whether, not who) and the location as redaction leaves it.
-    static func kioskLive(_ config: GatewayConfig, spool: Spool, readers: ReaderStates, tracker: ContextTracker?,
+    /// What the kiosk page shows besides the scans and the spool (which the forwarder posts to
+    /// the hub): readers, the operator session (whether, not who) and the location as redaction
+    /// leaves it.
+    static func kioskLive(_ config: GatewayConfig, readers: ReaderStates, tracker: ContextTracker?,
                           sink: NIOLockedValueBox<CaptureSink?>) -> FeedbackHub.Live {
         let ids = config.readers.map(\.id), lines = Set(config.readers.filter { $0.kind == .line }.map(\.id))
         return FeedbackHub.Live(
             device: config.device.id,
             readers: { readers.describe(ids, alwaysOpen: lines) },
-            spool: {
-                let s = try? spool.status()
-                let circuit = RuntimeDirectory.read(ForwarderService.statusFile)
-                    .flatMap { try? JSONDecoder().decode(ForwarderStatus.self, from: Data($0)) }?.circuit ?? "starting"
-                return KioskState.SpoolView(depth: s?.depth ?? 0, deadLetters: s?.deadLetters ?? 0, circuit: circuit)
-            },
             operatorView: {
                 let now = Clocks.monotonicNanos()
                 guard let t = tracker?.sessionNow(monotonicNanos: now) else { return .init(tracked: false, signedIn: false) }

@@ -41,7 +41,7 @@ struct SpoolCommand: ParsableCommand {
             let (cfg, spool) = try options.open()
             let s = try spool.status()
             let schema = try spool.schemaVersion()
-            let forwarder = RuntimeDirectory.read("forwarder.json").flatMap { try? JSONDecoder().decode(ForwarderStatus.self, from: Data($0)) }
+            let forwarder = ForwarderStatusBoard.read()
             let now = Clocks.wallNanos()
             let oldestAge = s.oldestSpooledAtNanos.map { max(0, now - $0) / 1_000_000_000 }
             if json {

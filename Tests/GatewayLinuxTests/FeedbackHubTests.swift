@@ -5,7 +5,7 @@ import XCTest
 final class FeedbackHubTests: XCTestCase {
     func hub(tracked: Bool = true, signedIn: Bool = false) -> FeedbackHub {
         FeedbackHub(recent: 5, followCap: .seconds(30), live: .init(
-            device: "t1", readers: { ["fifo0: open"] }, spool: { .init(depth: 1, deadLetters: 0, circuit: "closed") },
+            device: "t1", readers: { ["fifo0: open"] },
             operatorView: { .init(tracked: tracked, signedIn: signedIn, expiresInS: signedIn ? 600 : nil) }, location: { nil }))
     }
 
@@ -37,6 +37,24 @@ final class FeedbackHubTests: XCTestCase {
         h.delivered(ids: ["id-3"], outcome: .transportFailure(reason: "connect timeout"), deadLetters: [], failure: "connect timeout", nowNanos: 2)
         XCTAssertEqual(h.snapshot().scans[0].delivery, .spooled)
         XCTAssertEqual(h.snapshot().scans[0].reason, "connect timeout")
+    }
+
+    /// The spool on the page is what the forwarder last posted, with the scans committed since
+    /// added to its depth; a post that changes it wakes the page.
+    func testTheSpoolViewIsTheForwardersPostPlusScansSince() async {
+        let h = hub()
+        XCTAssertEqual(h.snapshot().spool, .init(depth: 0, deadLetters: 0, circuit: "starting"))
+        h.forwarder(.init(depth: 4, deadLetters: 1, circuit: "open"))
+        h.spooled([record(1), record(2)])
+        XCTAssertEqual(h.snapshot().spool, .init(depth: 6, deadLetters: 1, circuit: "open"))
+        h.forwarder(.init(depth: 0, deadLetters: 1, circuit: "closed"))
+        XCTAssertEqual(h.snapshot().spool, .init(depth: 0, deadLetters: 1, circuit: "closed"))
+
+        let changes = h.changes()
+        var it = changes.makeAsyncIterator()
+        h.forwarder(.init(depth: 0, deadLetters: 2, circuit: "closed"))
+        let woke: Void? = await it.next()
+        XCTAssertNotNil(woke)
     }
 
     func testThePageShowsTheSignedInOperatorsPseudonymOnlyWhileSignedIn() {

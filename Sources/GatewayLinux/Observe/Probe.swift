@@ -290,7 +290,7 @@ public enum Probe {
     }
 
     static func forwarderCheck() -> ProbeCheck {
-        guard let bytes = RuntimeDirectory.read("forwarder.json"), let f = try? JSONDecoder().decode(ForwarderStatus.self, from: Data(bytes)) else {
+        guard let f = ForwarderStatusBoard.read() else {
             return .init(name: "forwarder", status: .warn, detail: "no status in \(RuntimeDirectory.path): the daemon is not running (or runs with another RUNTIME_DIRECTORY)")
         }
         let detail = "circuit \(f.circuit), \(f.consecutiveFailures) consecutive failures, last success \(f.lastSuccessAt ?? "never")" + (f.circuit == "open" ? ", last error: \(f.lastError ?? "-")" : "")

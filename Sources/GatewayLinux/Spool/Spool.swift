@@ -358,6 +358,15 @@ public final class Spool: Sendable {
         }
     }
 
+    /// `status()` for async callers: the read runs on GRDB's reader, not on the caller's thread.
+    public func readStatus() async throws(SpoolError) -> SpoolStatus {
+        do {
+            return try await pool.read { db in try Self.status(db) }
+        } catch {
+            throw .read(path: path, detail: "\(error)")
+        }
+    }
+
     /// The counters, the oldest envelope's time and the dead letters in one statement. The
     /// oldest envelope is the one with the lowest seq: an index lookup, not a scan.
     static func status(_ db: Database) throws -> SpoolStatus {

@@ -10,31 +10,32 @@ import ServiceLifecycle
 public struct SystemdService: Service {
     let notifier: SystemdNotifier
     let spool: Spool
+    /// The forwarder's state, from memory.
+    let forwarder: ForwarderStatusBoard
     let logger: Logger
 
-    public init(notifier: SystemdNotifier, spool: Spool, logger: Logger) {
+    public init(notifier: SystemdNotifier, spool: Spool, forwarder: ForwarderStatusBoard, logger: Logger) {
         self.notifier = notifier
         self.spool = spool
+        self.forwarder = forwarder
         self.logger = logger
     }
 
     public func run() async throws {
-        notifier.notify("READY=1\nSTATUS=\(status())")
+        notifier.notify("READY=1\nSTATUS=\(await status())")
         logger.info("told systemd: ready", metadata: ["watchdog_ms": "\(notifier.watchdogInterval.map { "\($0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000)" } ?? "off")"])
         let tick = notifier.watchdogInterval ?? .seconds(10)
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: tick) }
             if Task.isShuttingDownGracefully { break }
-            let s = status()
+            let s = await status()
             notifier.notify(notifier.watchdogInterval != nil ? "WATCHDOG=1\nSTATUS=\(s)" : "STATUS=\(s)")
         }
         notifier.notify("STOPPING=1")
     }
 
-    func status() -> String {
-        guard let s = try? spool.status() else { return "spool unreadable" }
-        let circuit = RuntimeDirectory.read("forwarder.json")
-            .flatMap { try? JSONDecoder().decode(ForwarderStatus.self, from: Data($0)) }?.circuit ?? "starting"
-        return "\(s.depth) waiting, \(s.deadLetters) dead letters, forwarder \(circuit)"
+    func status() async -> String {
+        guard let s = try? await spool.readStatus() else { return "spool unreadable" }
+        return "\(s.depth) waiting, \(s.deadLetters) dead letters, forwarder \(forwarder.circuit)"
     }
 }
