@@ -4,6 +4,7 @@ import Logging
 import Prometheus
 import NIOConcurrencyHelpers
 import ServiceLifecycle
+import UnixSignals
 
 /// Assembles the daemon from a validated configuration: keys, spool, sealer, readers and
 /// forwarder, as services of one group. Everything that can be wrong with the terminal's
@@ -207,7 +208,7 @@ public final class GatewayDaemon: Sendable {
     /// Runs until SIGTERM or SIGINT, then stops readers (each finishes its current commit) and
     /// the forwarder. SIGHUP reloads the configuration.
     public func run(logger: Logger) async throws {
-        let reloader = ReloadService(daemon: self, logger: logger)
+        let reloader = await ReloadService(daemon: self, logger: logger)
         let group = ServiceGroup(configuration: .init(services: (services + [reloader]).map { .init(service: $0) },
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         // Start-up is over: options, config, keys, TLS set-up and the spool's migrations ran
@@ -221,33 +222,36 @@ public final class GatewayDaemon: Sendable {
 
 /// Turns SIGHUP into `GatewayDaemon.reload`, one at a time, until shutdown.
 ///
-/// The signal source is set up when the service is made — before the service group starts and
-/// so before READY=1 reaches systemd — not when `run()` first waits: a `systemctl reload` right
-/// after READY must not find SIGHUP still ignored (a test caught exactly that). Hang-ups that
-/// come during a reload are folded into one more reload, which reads the latest file anyway.
-final class ReloadService: Service, @unchecked Sendable {
+/// The signal is trapped when the service is made (`UnixSignalsSequence`'s initializer installs
+/// its handler and ignores the default action) — before the service group starts and so before
+/// READY=1 reaches systemd — not when `run()` first waits: a `systemctl reload` right after READY
+/// must not find SIGHUP still at its default, which ends the process. Hang-ups that come during a
+/// reload are folded into one more reload, which reads the latest file anyway.
+struct ReloadService: Service {
     let daemon: GatewayDaemon
     let logger: Logger
-    private let hangups: AsyncStream<Void>
-    private let source: DispatchSourceSignal
+    private let hangups: UnixSignalsSequence
 
-    init(daemon: GatewayDaemon, logger: Logger) {
+    init(daemon: GatewayDaemon, logger: Logger) async {
         self.daemon = daemon
         self.logger = logger
-        signal(SIGHUP, SIG_IGN)
-        let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        hangups = stream
-        source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
-        source.setEventHandler { continuation.yield() }
-        source.resume()
+        hangups = await UnixSignalsSequence(trapping: .sighup)
     }
 
     func run() async {
-        for await _ in hangups.cancelOnGracefulShutdown() {
-            logger.info("SIGHUP: reloading the configuration")
-            daemon.reload(logger: logger)
+        // One pending reload at most: a burst of hang-ups during a reload makes one more.
+        let (pending, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { [hangups] in
+                for await _ in hangups { wake.yield() }
+                wake.finish()
+            }
+            for await _ in pending.cancelOnGracefulShutdown() {
+                logger.info("SIGHUP: reloading the configuration")
+                daemon.reload(logger: logger)
+            }
+            group.cancelAll()
         }
-        source.cancel()
     }
 }
 

@@ -103,7 +103,7 @@ extension HPKEAuthSenderTests {
         XCTAssertEqual(Set(envelopes.map(\.enc)).count, 1, "one context, one encapsulated key for the group")
         XCTAssertEqual(Set(envelopes.map(\.ct)).count, 5)
         let enc = Data(base64Encoded: envelopes[0].enc)!
-        var recipient = try HPKE.Recipient(privateKey: server, ciphersuite: SealSuite.ciphersuite, info: SealSuite.info,
+        let recipient = try HPKE.Recipient(privateKey: server, ciphersuite: SealSuite.ciphersuite, info: SealSuite.info,
                                            encapsulatedKey: enc, authenticatedBy: device.publicKey)
         for (event, envelope) in zip(events, envelopes).reversed() {
             XCTAssertEqual(envelope.suite, SealSuite.name)

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Synchronization
 
 /// The receiving side of `HPKEAuthSender` (RFC 9180 Auth mode, gatewayd's suite), with what
 /// repeats kept:
@@ -11,18 +12,21 @@ import Foundation
 /// A context enters the cache only after an envelope opened under it (forged encs cannot
 /// crowd out real ones), and the cache is bounded. Thread-safe: case-server opens a batch on
 /// all cores.
-public final class HPKEAuthRecipient: @unchecked Sendable {
+public final class HPKEAuthRecipient: Sendable {
+    private struct Cache {
+        /// Device public key (raw) → DH(server, device). Bounded by the registered devices.
+        var staticDH: [[UInt8]: [UInt8]] = [:]
+        /// info → `mode_auth ‖ psk_id_hash ‖ info_hash`.
+        var keyScheduleContexts: [Data: [UInt8]] = [:]
+        /// enc ‖ sender ‖ info → the context's exporter (keyed once), oldest first out.
+        var exporters: [[UInt8]: HPKEKeySchedule.Exporter] = [:]
+        var exporterOrder: [[UInt8]] = []
+        var exporterOldest = 0
+    }
+
     private let key: Curve25519.KeyAgreement.PrivateKey
     private let pkRm: [UInt8]
-    private let lock = NSLock()
-    /// Device public key (raw) → DH(server, device). Bounded by the registered devices.
-    private var staticDH: [[UInt8]: [UInt8]] = [:]
-    /// info → `mode_auth ‖ psk_id_hash ‖ info_hash`.
-    private var keyScheduleContexts: [Data: [UInt8]] = [:]
-    /// enc ‖ sender ‖ info → the context's exporter (keyed once), oldest first out.
-    private var exporters: [[UInt8]: HPKEKeySchedule.Exporter] = [:]
-    private var exporterOrder: [[UInt8]] = []
-    private var exporterOldest = 0
+    private let cache = Mutex(Cache())
     static let exporterCapacity = 4096
 
     public init(privateKey: Curve25519.KeyAgreement.PrivateKey) {
@@ -44,7 +48,7 @@ public final class HPKEAuthRecipient: @unchecked Sendable {
                              sender: Curve25519.KeyAgreement.PublicKey, info: Data) -> [UInt8]? {
         let pkSm = Array(sender.rawRepresentation)
         let cacheKey = enc + pkSm + Array(info)
-        let cached = lock.withLock { exporters[cacheKey] }
+        let cached = cache.withLock { $0.exporters[cacheKey] }
         guard let exporter = cached ?? context(enc: enc, sender: sender, info: info).map({ HPKEKeySchedule.Exporter($0.exporterSecret) }) else {
             return nil
         }
@@ -55,16 +59,16 @@ public final class HPKEAuthRecipient: @unchecked Sendable {
     }
 
     private func remember(_ cacheKey: [UInt8], _ exporter: HPKEKeySchedule.Exporter) {
-        lock.withLock {
-            guard exporters[cacheKey] == nil else { return }
-            if exporters.count >= Self.exporterCapacity {
-                exporters[exporterOrder[exporterOldest]] = nil
-                exporterOrder[exporterOldest] = cacheKey
-                exporterOldest = (exporterOldest + 1) % Self.exporterCapacity
+        cache.withLock { c in
+            guard c.exporters[cacheKey] == nil else { return }
+            if c.exporters.count >= Self.exporterCapacity {
+                c.exporters[c.exporterOrder[c.exporterOldest]] = nil
+                c.exporterOrder[c.exporterOldest] = cacheKey
+                c.exporterOldest = (c.exporterOldest + 1) % Self.exporterCapacity
             } else {
-                exporterOrder.append(cacheKey)
+                c.exporterOrder.append(cacheKey)
             }
-            exporters[cacheKey] = exporter
+            c.exporters[cacheKey] = exporter
         }
     }
 
@@ -73,14 +77,14 @@ public final class HPKEAuthRecipient: @unchecked Sendable {
         guard enc.count == 32, let pkE = try? Curve25519.KeyAgreement.PublicKey(rawRepresentation: enc),
               let dhE = try? key.sharedSecretFromKeyAgreement(with: pkE).withUnsafeBytes({ Array($0) }) else { return nil }
         let pkSm = Array(sender.rawRepresentation)
-        guard let dhS = lock.withLock({ staticDH[pkSm] }) ?? {
+        guard let dhS = cache.withLock({ $0.staticDH[pkSm] }) ?? {
             guard let dh = try? key.sharedSecretFromKeyAgreement(with: sender).withUnsafeBytes({ Array($0) }) else { return nil }
-            lock.withLock { staticDH[pkSm] = dh }
+            cache.withLock { $0.staticDH[pkSm] = dh }
             return dh
         }() else { return nil }
-        let ksc = lock.withLock { keyScheduleContexts[info] } ?? {
+        let ksc = cache.withLock { $0.keyScheduleContexts[info] } ?? {
             let c = HPKEKeySchedule.keyScheduleContext(info: info)
-            lock.withLock { keyScheduleContexts[info] = c }
+            cache.withLock { $0.keyScheduleContexts[info] = c }
             return c
         }()
         return HPKEKeySchedule.context(dh: dhE + dhS, enc: enc, pkRm: pkRm, pkSm: pkSm, keyScheduleContext: ksc)

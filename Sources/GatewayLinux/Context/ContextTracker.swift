@@ -1,25 +1,30 @@
 import Foundation
 import GatewayCore
 import Logging
+import Synchronization
 
 /// Keeps what each capture needs to know about place, person and time: the last gpsd fix (via
 /// `GPSState`), the operator session, the previous located event for the speed check. Called
 /// from the capture path for every scan, after classification and before sealing.
-public final class ContextTracker: @unchecked Sendable {
-    private let lock = NSLock()
+public final class ContextTracker: Sendable {
+    /// What captures change: the operator session and the last located event.
+    private struct Moving {
+        var session: OperatorSession?
+        var previous: (lat: Double, lon: Double, monotonicNanos: UInt64)?
+    }
+
     private let gps: GPSState?
     private let policy: FixPolicy
     private let maxSkewMs: Int
-    private var session: OperatorSession?
     private let fence: Geofence?
-    private var previous: (lat: Double, lon: Double, monotonicNanos: UInt64)?
+    private let moving: Mutex<Moving>
     private let logger: Logger
 
     public init(gps: GPSState?, policy: FixPolicy, maxSkewMs: Int, session: OperatorSession?, fence: Geofence?, logger: Logger) {
         self.gps = gps
         self.policy = policy
         self.maxSkewMs = maxSkewMs
-        self.session = session
+        self.moving = Mutex(Moving(session: session))
         self.fence = fence
         self.logger = logger
     }
@@ -34,8 +39,8 @@ public final class ContextTracker: @unchecked Sendable {
     /// Whether sessions are tracked, and whether somebody is signed in now with how long the
     /// session has left — never who (the kiosk shows the pseudonym events carry).
     public func sessionNow(monotonicNanos now: UInt64) -> (tracked: Bool, signedIn: Bool, expiresInS: Int?) {
-        lock.withLock {
-            guard let s = session else { return (false, false, nil) }
+        moving.withLock { m in
+            guard let s = m.session else { return (false, false, nil) }
             guard s.operatorID(at: now) != nil, let c = s.current else { return (true, false, nil) }
             let left = Int64(c.lastSeenNanos) + Int64(s.timeoutNanos) - Int64(now)
             return (true, true, Int(max(0, left) / 1_000_000_000))
@@ -43,10 +48,10 @@ public final class ContextTracker: @unchecked Sendable {
     }
 
     public func context(tag: TagClassification, scan: Scan) -> CaptureContext {
-        lock.withLock {
+        moving.withLock { m in
             var c = CaptureContext()
             let now = scan.monotonicNanos
-            if var s = session {
+            if var s = m.session {
                 switch s.observe(tag, at: now) {
                 case .signedIn: logger.notice("operator signed in", metadata: ["reader": "\(scan.readerID)"])
                 case .signedOut(_, let reason): logger.notice("operator signed out", metadata: ["reason": "\(reason)"])
@@ -54,7 +59,7 @@ public final class ContextTracker: @unchecked Sendable {
                 }
                 c.operatorID = s.operatorID(at: now)
                 c.unidentified = c.operatorID == nil
-                session = s
+                m.session = s
             }
             if let gps {
                 let (last, skew) = gps.snapshot()
@@ -62,8 +67,8 @@ public final class ContextTracker: @unchecked Sendable {
                 c.location = loc
                 c.clock = ClockQuality.assess(skewNanos: skew, maxSkewMs: maxSkewMs)
                 if let fence, loc.fix != .none {
-                    c.anomalies = fence.anomalies(loc, previous: previous, nowNanos: now)
-                    previous = (loc.lat, loc.lon, now)
+                    c.anomalies = fence.anomalies(loc, previous: m.previous, nowNanos: now)
+                    m.previous = (loc.lat, loc.lon, now)
                 }
             }
             return c

@@ -2,43 +2,56 @@ import Foundation
 import GatewayCore
 import Glibc
 import Logging
+import Synchronization
 
 /// The latest word from gpsd, shared between the gpsd client thread and the capture path.
-public final class GPSState: @unchecked Sendable {
-    private let lock = NSLock()
-    private var last: FixPolicy.Received?
-    private var satellites: Int?
-    private var skewNanos: Int64?
-    private var release: String?
-    private var devices: [String] = []
-    public private(set) var connected = false
+public final class GPSState: Sendable {
+    private struct State {
+        var last: FixPolicy.Received?
+        var satellites: Int?
+        var skewNanos: Int64?
+        var release: String?
+        var devices: [String] = []
+        var connected = false
+    }
+
+    private let state = Mutex(State())
 
     public init() {}
 
     func record(_ tpv: GPSDMessage.TPV, receivedMonotonicNanos: UInt64, wallNanos: Int64) {
-        lock.withLock {
-            last = FixPolicy.Received(tpv: tpv, satellitesUsed: satellites, receivedMonotonicNanos: receivedMonotonicNanos)
-            if tpv.mode >= 2, let t = tpv.time, let gps = RFC3339.parseUnixNanos(t) { skewNanos = wallNanos - gps }
+        state.withLock { s in
+            s.last = FixPolicy.Received(tpv: tpv, satellitesUsed: s.satellites, receivedMonotonicNanos: receivedMonotonicNanos)
+            if tpv.mode >= 2, let t = tpv.time, let gps = RFC3339.parseUnixNanos(t) { s.skewNanos = wallNanos - gps }
         }
     }
 
-    func record(satellitesUsed: Int) { lock.withLock { satellites = satellitesUsed; last?.satellitesUsed = satellitesUsed } }
-    func setConnected(_ c: Bool) { lock.withLock { connected = c } }
-    func record(release r: String) { lock.withLock { release = r } }
-    func record(devices d: [String]) { lock.withLock { devices = d } }
+    func record(satellitesUsed: Int) {
+        state.withLock { s in
+            s.satellites = satellitesUsed
+            s.last?.satellitesUsed = satellitesUsed
+        }
+    }
+
+    func setConnected(_ c: Bool) { state.withLock { $0.connected = c } }
+    func record(release r: String) { state.withLock { $0.release = r } }
+    func record(devices d: [String]) { state.withLock { $0.devices = d } }
+
+    /// Whether the client holds a connection to gpsd now.
+    public var connected: Bool { state.withLock { $0.connected } }
 
     /// gpsd's release and the devices it reads, as it last announced them.
-    public func daemon() -> (release: String?, devices: [String]) { lock.withLock { (release, devices) } }
+    public func daemon() -> (release: String?, devices: [String]) { state.withLock { ($0.release, $0.devices) } }
 
     /// The last fix as received, and the system clock's offset from GPS time (wall − GPS).
-    public func snapshot() -> (FixPolicy.Received?, Int64?) { lock.withLock { (last, skewNanos) } }
+    public func snapshot() -> (FixPolicy.Received?, Int64?) { state.withLock { ($0.last, $0.skewNanos) } }
 }
 
 /// Reads gpsd's JSON watch stream over its TCP socket (gpsd_json(5)): one thread, blocking on
 /// poll with the stop signal, reconnecting with backoff (1 s doubling to 10 s) when gpsd is
 /// not there yet, restarts, or goes quiet for 10 s. Each line goes through the pure
 /// `GPSDMessage` parser into `GPSState`.
-final class GPSDClient: @unchecked Sendable {
+final class GPSDClient: Sendable {
     let host: String
     let port: UInt16
     let state: GPSState

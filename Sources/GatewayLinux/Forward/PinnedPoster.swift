@@ -108,10 +108,9 @@ final class PinnedPoster: Sendable {
         head.headers.replaceOrAdd(name: "Content-Length", value: "\(body.readableBytes)")
         head.headers.replaceOrAdd(name: "Connection", value: "close")
         let hostIsIP = host.contains(":") || host.allSatisfy { $0.isNumber || $0 == "." }
-        let exchange = ExchangeHandler(head: head, body: body, pins: pins, seen: seen, promise: promise)
         let bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(TimeAmount(connectTimeout))
-            .channelInitializer { [context, host, readTimeout] channel in
+            .channelInitializer { [context, host, readTimeout, head, pins] channel in
                 channel.eventLoop.makeCompletedFuture {
                     let tls = try NIOSSLClientHandler(context: context, serverHostname: hostIsIP ? nil : host) { verdict, cert in
                         // OpenSSL calls this from the root down to the leaf.
@@ -121,7 +120,8 @@ final class PinnedPoster: Sendable {
                     try channel.pipeline.syncOperations.addHandler(tls)
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: TimeAmount(readTimeout)))
-                    try channel.pipeline.syncOperations.addHandler(exchange)
+                    try channel.pipeline.syncOperations.addHandler(
+                        ExchangeHandler(head: head, body: body, pins: pins, seen: seen, promise: promise))
                 }
             }
         let channel: Channel
@@ -146,7 +146,7 @@ final class PinnedPoster: Sendable {
 }
 
 /// Sends the request after a pinned handshake, collects the response, fails on a timeout.
-private final class ExchangeHandler: ChannelInboundHandler, @unchecked Sendable {
+private final class ExchangeHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundOut = HTTPClientRequestPart
 

@@ -5,7 +5,8 @@ import GatewayCore
 /// Code 128 and GS1-128, Code 39, Code 93, ITF, Codabar, GS1 DataBar, PDF417). zbar does
 /// not read Data Matrix. Each symbol comes with the AIM identifier of its symbology so the tag
 /// decoder treats it like a scanner's output (GS1-128 → ]C1, EAN-13 → ]E0, GS1 QR → ]Q3 …).
-public final class BarcodeScanner: @unchecked Sendable {
+/// One scanner per thread: zbar's image scanner keeps state between calls (not `Sendable`).
+public final class BarcodeScanner {
     private let scanner: OpaquePointer
 
     public struct Symbol: Sendable, Equatable {

@@ -42,8 +42,10 @@ public struct KioskService: Service {
             channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelInitializer { channel in
-                    channel.pipeline.configureHTTPServerPipeline().flatMap {
-                        channel.pipeline.addHandler(KioskHandler(hub: hub, streams: streams, configPath: configPath, logger: logger))
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                        try channel.pipeline.syncOperations.addHandler(
+                            KioskHandler(hub: hub, streams: streams, configPath: configPath, logger: logger))
                     }
                 }
                 .bind(host: host, port: port).get()
@@ -133,7 +135,7 @@ final class EventStreams: Sendable {
     }
 }
 
-private final class KioskHandler: ChannelInboundHandler, @unchecked Sendable {
+private final class KioskHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 

@@ -32,8 +32,9 @@ public struct MetricsService: Service {
             channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelInitializer { channel in
-                    channel.pipeline.configureHTTPServerPipeline().flatMap {
-                        channel.pipeline.addHandler(MetricsHandler(registry: registry))
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                        try channel.pipeline.syncOperations.addHandler(MetricsHandler(registry: registry))
                     }
                 }
                 .bind(host: host, port: port).get()
@@ -57,7 +58,7 @@ public struct MetricsService: Service {
 
 /// `GET /metrics` → the registry as Prometheus text; anything else 404/405. One response per
 /// connection (Connection: close): scrapes are rare and small.
-private final class MetricsHandler: ChannelInboundHandler, @unchecked Sendable {
+private final class MetricsHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 

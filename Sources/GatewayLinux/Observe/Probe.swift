@@ -39,7 +39,7 @@ public enum Probe {
         let keys = keyChecks(config)
         checks += keys.checks
         checks += readerChecks(config, user: user)
-        if let g = config.gps { checks.append(gpsdCheck(g, waitSeconds: gpsdWaitSeconds)) }
+        if let g = config.gps { checks.append(await gpsdCheck(g, waitSeconds: gpsdWaitSeconds)) }
         checks.append(spoolCheck(config))
         checks.append(forwarderCheck())
         checks.append(await serverCheck(config, sealer: keys.sealer))
@@ -216,26 +216,24 @@ public enum Probe {
 
     // MARK: gpsd
 
-    static func gpsdCheck(_ g: GatewayConfig.GPS, waitSeconds: Double) -> ProbeCheck {
+    /// Runs a gpsd client for up to `waitSeconds`, until a usable fix arrives. The client blocks
+    /// in poll(2) as it does in the daemon, so it gets a thread of its own; the check waits for
+    /// it without holding a thread of the caller's (the kiosk runs the probe from a task).
+    static func gpsdCheck(_ g: GatewayConfig.GPS, waitSeconds: Double) async -> ProbeCheck {
         let state = GPSState()
         let stop = StopSignal()
         let client = GPSDClient(host: g.host, port: g.port, state: state, stop: stop, logger: .init(label: "probe", factory: { _ in SwiftLogNoOpLogHandler() }))
-        let done = DispatchSemaphore(value: 0)
-        let t = Thread {
-            client.run()
-            done.signal()
-        }
-        t.start()
+        let ended = Task { await OwnThread.run(name: "probe-gpsd") { client.run() } }
         let policy = FixPolicy(maxAgeSeconds: g.maxAgeSeconds)
         let deadline = Clocks.monotonicNanos() + UInt64(waitSeconds * 1e9)
         // Until a usable fix arrives, or the wait is over.
         while Clocks.monotonicNanos() < deadline {
             if policy.location(last: state.snapshot().0, captureMonotonicNanos: Clocks.monotonicNanos()).fix != .none { break }
-            usleep(100_000)
+            try? await Task.sleep(for: .milliseconds(100))
         }
         let connected = state.connected
         stop.signal()
-        done.wait()
+        await ended.value
         let (last, skew) = state.snapshot()
         let (release, devices) = state.daemon()
         let address = "\(g.host):\(g.port)"
@@ -313,7 +311,7 @@ public enum Probe {
         while let a = p {
             var buf = [CChar](repeating: 0, count: Int(NI_MAXHOST))
             if getnameinfo(a.pointee.ai_addr, a.pointee.ai_addrlen, &buf, socklen_t(buf.count), nil, 0, NI_NUMERICHOST) == 0 {
-                let s = String(cString: buf)
+                let s = String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
                 if !out.contains(s) { out.append(s) }
             }
             p = a.pointee.ai_next
@@ -324,7 +322,7 @@ public enum Probe {
     static func serverCheck(_ config: GatewayConfig, sealer: EnvelopeSealer?) async -> ProbeCheck {
         let url = config.server.url
         var facts = ProbeCheck.ServerFacts(url: url)
-        let dns = resolve(url)
+        let dns = await OwnThread.run(name: "probe-dns") { resolve(url) }
         facts.addresses = dns.addresses
         if let e = dns.error {
             var c = ProbeCheck(name: "server", status: .fail, detail: "\(url): \(e) — check /etc/resolv.conf or use the server's address")

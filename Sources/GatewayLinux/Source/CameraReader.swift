@@ -7,7 +7,7 @@ import Logging
 /// grey and scanned; every code found is a scan carrying its AIM symbology. A camera sees the
 /// same code in frame after frame, so the reader's dedup window (2 s unless configured) makes
 /// one scan of it. Event-driven: poll(2) on the capture fd.
-final class CameraReader: DeviceSession, @unchecked Sendable {
+final class CameraReader: DeviceSession {
     let config: GatewayConfig.Reader
     private let committer: ScanCommitter
     private let stop: StopSignal

@@ -2,8 +2,9 @@ import GatewayCore
 import Glibc
 
 /// One open device behind a reader: `run` blocks on the reader's thread until the device goes
-/// away, fails, or the reader is stopped.
-protocol DeviceSession: AnyObject, Sendable {
+/// away, fails, or the reader is stopped. A session is made on the thread that runs it and never
+/// leaves it (hence not `Sendable`: its buffers, framers and counters are that thread's alone).
+protocol DeviceSession: AnyObject {
     var config: GatewayConfig.Reader { get }
     func run(devnode: String) -> SessionEnd
 }

@@ -9,7 +9,7 @@ import Logging
 /// its timestamps are switched to CLOCK_MONOTONIC (EVIOCSCLOCKID) so the key decoder's gap and
 /// stall timing uses the same clock as `poll`'s deadline. A regular file of recorded
 /// `struct input_event` records is read the same way (no ioctls), for replay tests.
-final class EvdevReader: DeviceSession, @unchecked Sendable {
+final class EvdevReader: DeviceSession {
     let config: GatewayConfig.Reader
     private let layout: KeyboardLayout
     private let options: KeyDecoder.Options

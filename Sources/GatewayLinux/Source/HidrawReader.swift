@@ -5,7 +5,7 @@ import Logging
 
 /// Reads a HID POS scanner (usage page 0x8C) from /dev/hidraw*: the report descriptor says
 /// where the symbology identifier and the data are; each read(2) returns one input report.
-final class HidrawReader: DeviceSession, @unchecked Sendable {
+final class HidrawReader: DeviceSession {
     let config: GatewayConfig.Reader
     private let committer: ScanCommitter
     private let stop: StopSignal

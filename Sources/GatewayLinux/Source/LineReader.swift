@@ -17,7 +17,7 @@ import Logging
 /// A FIFO is opened read-write: the reader then always counts as a writer too, so the FIFO
 /// never reports end-of-file or hang-up between two writers (which would make poll spin), and
 /// writers never get SIGPIPE while gatewayd restarts. Stdin ends the reader at end-of-file.
-final class LineReader: @unchecked Sendable {
+final class LineReader {
     let id: String
     let path: String
     let maxLine: Int
@@ -26,10 +26,10 @@ final class LineReader: @unchecked Sendable {
     private let logger: Logger
     private let hasher: InputMarkHasher
     /// Called once the input is open (the reader pool then lets go of a FIFO it held).
-    private let opened: (() -> Void)?
+    private let opened: (@Sendable () -> Void)?
 
     init(id: String, path: String, maxLine: Int, sink: CaptureSink, stop: StopSignal, logger: Logger, dedupMillis: Int = 0,
-         hasher: InputMarkHasher, opened: (() -> Void)? = nil) {
+         hasher: InputMarkHasher, opened: (@Sendable () -> Void)? = nil) {
         self.opened = opened
         self.id = id
         self.path = path

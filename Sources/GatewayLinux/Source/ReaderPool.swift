@@ -2,7 +2,7 @@ import Foundation
 import GatewayCore
 import Glibc
 import Logging
-import NIOConcurrencyHelpers
+import Synchronization
 import ServiceLifecycle
 
 /// All of the daemon's readers as one `Service`: each line reader (FIFO, pipe, stdin) on a
@@ -15,36 +15,39 @@ import ServiceLifecycle
 /// wait in the pipe for the new reader.
 ///
 /// A line reader whose input ends (stdin at EOF) stops alone; the daemon goes on.
-public final class ReaderPool: Service, @unchecked Sendable {
+public final class ReaderPool: Service, Sendable {
+    private struct State {
+        var readers: [GatewayConfig.Reader]
+        var lines: [String: (config: GatewayConfig.Reader, stop: StopSignal, ended: DispatchSemaphore)] = [:]
+        var supervisor: SupervisorLoop.Control?
+        var hasher: InputMarkHasher?
+        var stopping = false
+    }
+
     private let sink: CaptureSink
     private let states: ReaderStates
     private let logger: Logger
-    private let lock = NIOLock()
-    private var readers: [GatewayConfig.Reader]
-    private var lines: [String: (config: GatewayConfig.Reader, stop: StopSignal, ended: DispatchSemaphore)] = [:]
-    private var supervisor: (loop: SupervisorLoop, stop: StopSignal)?
-    private var hasher: InputMarkHasher?
-    private var stopping = false
+    private let state: Mutex<State>
     private let threads = DispatchGroup()
     private let stop = StopSignal()
 
     public init(readers: [GatewayConfig.Reader], sink: CaptureSink, states: ReaderStates = ReaderStates(), logger: Logger) {
-        self.readers = readers
+        self.state = Mutex(State(readers: readers))
         self.sink = sink
         self.states = states
         self.logger = logger
     }
 
     public func run() async {
-        lock.withLock { apply(readers) }
+        state.withLock { s in apply(s.readers, to: &s) }
         await ThreadService(name: "reader-pool", stop: stop) { [self] in
             // Wait for the stop, then stop everything and wait for each last commit.
             var p = pollfd(fd: stop.fd, events: Int16(POLLIN), revents: 0)
             while poll(&p, 1, -1) < 0 && errno == EINTR {}
-            lock.withLock {
-                stopping = true
-                for l in lines.values { l.stop.signal() }
-                supervisor?.stop.signal()
+            state.withLock { s in
+                s.stopping = true
+                for l in s.lines.values { l.stop.signal() }
+                s.supervisor?.stop.signal()
             }
             threads.wait()
         }.run()
@@ -52,43 +55,43 @@ public final class ReaderPool: Service, @unchecked Sendable {
 
     /// Reload: the new reader list (already validated).
     public func update(_ new: [GatewayConfig.Reader]) {
-        lock.withLock {
-            guard !stopping else { return }
-            apply(new)
+        state.withLock { s in
+            guard !s.stopping else { return }
+            apply(new, to: &s)
         }
     }
 
-    /// Under `lock`.
-    private func apply(_ new: [GatewayConfig.Reader]) {
-        readers = new
+    /// Under the state's lock.
+    private func apply(_ new: [GatewayConfig.Reader], to s: inout State) {
+        s.readers = new
         let wanted = Dictionary(new.filter { $0.kind == .line }.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        for (id, running) in lines where wanted[id].map(ReloadPlan.sessionSettings) != ReloadPlan.sessionSettings(running.config) {
+        for (id, running) in s.lines where wanted[id].map(ReloadPlan.sessionSettings) != ReloadPlan.sessionSettings(running.config) {
             let path = running.config.path ?? "-"
             let holder = path == "-" ? -1 : open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
             running.stop.signal()
-            lines[id] = nil
+            s.lines[id] = nil
             logger.info("line reader closing for new settings", metadata: ["reader": "\(id)"])
             if let next = wanted[id], next.path == running.config.path {
                 // The same FIFO: the new reader starts when the old one has let go, and the
                 // holder keeps the pipe readable in between.
-                startLine(next, after: running.ended, holder: holder)
+                startLine(next, after: running.ended, holder: holder, in: &s)
             } else if holder >= 0 {
                 close(holder)
             }
         }
-        for (id, r) in wanted where lines[id] == nil {
-            startLine(r, after: nil, holder: -1)
+        for (id, r) in wanted where s.lines[id] == nil {
+            startLine(r, after: nil, holder: -1, in: &s)
         }
         let devices = new.filter { $0.kind != .line }
-        if let s = supervisor {
-            s.loop.update(devices)
+        if let control = s.supervisor {
+            control.update(devices)
         } else if !devices.isEmpty {
-            let stop = StopSignal()
-            let loop = SupervisorLoop(readers: devices, sink: sink, stop: stop, states: states, logger: logger)
-            supervisor = (loop, stop)
+            let control = SupervisorLoop.Control()
+            s.supervisor = control
             threads.enter()
+            let (sink, states, logger) = (self.sink, self.states, self.logger)
             let t = Thread { [threads] in
-                loop.run()
+                SupervisorLoop(readers: devices, sink: sink, control: control, states: states, logger: logger).run()
                 threads.leave()
             }
             t.name = "reader-supervisor"
@@ -96,18 +99,22 @@ public final class ReaderPool: Service, @unchecked Sendable {
         }
     }
 
-    /// Under `lock`. - Parameter previous: signalled when the reader this one replaces has ended.
-    private func startLine(_ r: GatewayConfig.Reader, after previous: DispatchSemaphore?, holder: Int32) {
-        if hasher == nil { hasher = InputMarkHasher(logger: logger) }
+    /// Under the state's lock. - Parameter previous: signalled when the reader this one replaces
+    /// has ended.
+    private func startLine(_ r: GatewayConfig.Reader, after previous: DispatchSemaphore?, holder: Int32, in s: inout State) {
+        let hasher = s.hasher ?? InputMarkHasher(logger: logger)
+        s.hasher = hasher
         let stop = StopSignal()
-        let reader = LineReader(id: r.id, path: r.path ?? "-", maxLine: r.maxLine, sink: sink, stop: stop, logger: logger,
-                                dedupMillis: r.dedupMillis, hasher: hasher!, opened: holder >= 0 ? { close(holder) } : nil)
         let ended = DispatchSemaphore(value: 0)
-        lines[r.id] = (r, stop, ended)
+        s.lines[r.id] = (r, stop, ended)
         threads.enter()
+        let (sink, logger) = (self.sink, self.logger)
+        let opened: (@Sendable () -> Void)? = holder >= 0 ? { @Sendable in _ = close(holder) } : nil
         let t = Thread { [threads] in
             previous?.wait()
-            reader.run()
+            // Made here: a reader is its thread's alone.
+            LineReader(id: r.id, path: r.path ?? "-", maxLine: r.maxLine, sink: sink, stop: stop, logger: logger,
+                       dedupMillis: r.dedupMillis, hasher: hasher, opened: opened).run()
             ended.signal()
             threads.leave()
         }

@@ -1,22 +1,22 @@
 import Foundation
+import Synchronization
 
 /// Which configured readers have a device open right now, for heartbeats (and the probe):
 /// written by the supervisor's thread, read from anywhere.
-public final class ReaderStates: @unchecked Sendable {
-    private let lock = NSLock()
-    private var open: [String: Int] = [:]
+public final class ReaderStates: Sendable {
+    private let open = Mutex<[String: Int]>([:])
 
     public init() {}
 
     func set(_ keys: some Sequence<String>) {
         var counts: [String: Int] = [:]
         for k in keys { counts[String(k.prefix { $0 != "@" }), default: 0] += 1 }
-        lock.withLock { open = counts }
+        open.withLock { $0 = counts }
     }
 
     /// "id: open" (with the number of devices when more than one) or "id: waiting".
     public func describe(_ readerIDs: [String], alwaysOpen: Set<String>) -> [String] {
-        let snapshot = lock.withLock { open }
+        let snapshot = open.withLock { $0 }
         return readerIDs.map { id in
             if alwaysOpen.contains(id) { return "\(id): open" }
             switch snapshot[id, default: 0] {

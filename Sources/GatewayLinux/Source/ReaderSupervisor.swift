@@ -4,6 +4,7 @@ import Glibc
 import Logging
 import NIOConcurrencyHelpers
 import ServiceLifecycle
+import Synchronization
 
 /// Finds the devices behind the serial, evdev and hidraw readers and keeps them read through
 /// unplug and replug: it lists the devices at start, then follows udev's add/remove events on
@@ -16,10 +17,30 @@ import ServiceLifecycle
 /// looked for every `rescanMs` as a fallback; a device that failed for a reason other than
 /// vanishing (permissions, not a scanner) is logged once per reason and retried when udev
 /// announces it again, or — for a fixed path — after `failedRetryMs`.
-final class SupervisorLoop: @unchecked Sendable {
+///
+/// The loop and its state are its thread's alone (made there, hence not `Sendable`); other
+/// threads reach it only through its `Control`.
+final class SupervisorLoop {
+    /// What other threads may do to a running loop: stop it, or hand it a new reader list.
+    final class Control: Sendable {
+        let stop = StopSignal()
+        /// Reload: the next reader list, applied by the loop's own thread.
+        fileprivate let pending = Mutex<[GatewayConfig.Reader]?>(nil)
+        fileprivate let updated = StopSignal()
+
+        /// Reload: sessions of readers whose device settings changed (or that are gone) stop
+        /// after their current commit and reopen under the new settings; the others are left
+        /// alone.
+        func update(_ readers: [GatewayConfig.Reader]) {
+            pending.withLock { $0 = readers }
+            updated.signal()
+        }
+    }
+
     private(set) var readers: [GatewayConfig.Reader]
     let sink: CaptureSink
-    let stop: StopSignal
+    let control: Control
+    private var stop: StopSignal { control.stop }
     let logger: Logger
     let rescanMs: Int32 = 2000
     let failedRetryMs: UInt64 = 30_000
@@ -36,25 +57,15 @@ final class SupervisorLoop: @unchecked Sendable {
     private let group = DispatchGroup()
 
     let states: ReaderStates
-    /// Reload: the next reader list, applied by the loop's own thread.
-    private let pending = NIOLockedValueBox<[GatewayConfig.Reader]?>(nil)
-    private let updated = StopSignal()
     private var udev: UdevDevices!
     private var monitorFD: Int32?
 
-    init(readers: [GatewayConfig.Reader], sink: CaptureSink, stop: StopSignal, states: ReaderStates, logger: Logger) {
+    init(readers: [GatewayConfig.Reader], sink: CaptureSink, control: Control, states: ReaderStates, logger: Logger) {
         self.readers = readers
         self.sink = sink
-        self.stop = stop
+        self.control = control
         self.states = states
         self.logger = logger
-    }
-
-    /// Reload: sessions of readers whose device settings changed (or that are gone) stop after
-    /// their current commit and reopen under the new settings; the others are left alone.
-    func update(_ readers: [GatewayConfig.Reader]) {
-        pending.withLockedValue { $0 = readers }
-        updated.signal()
     }
 
     private func watch() {
@@ -68,8 +79,11 @@ final class SupervisorLoop: @unchecked Sendable {
     }
 
     private func applyUpdate() {
-        updated.reset()
-        guard let new = pending.withLockedValue({ p -> [GatewayConfig.Reader]? in defer { p = nil }; return p }) else { return }
+        control.updated.reset()
+        guard let new = control.pending.withLock({ p -> [GatewayConfig.Reader]? in
+            defer { p = nil }
+            return p
+        }) else { return }
         let before = Dictionary(readers.map { ($0.id, ReloadPlan.sessionSettings($0)) }, uniquingKeysWith: { a, _ in a })
         let after = Dictionary(new.map { ($0.id, ReloadPlan.sessionSettings($0)) }, uniquingKeysWith: { a, _ in a })
         let changed = Set(before.keys.filter { after[$0] != before[$0] })
@@ -94,7 +108,7 @@ final class SupervisorLoop: @unchecked Sendable {
         while true {
             var fds = [pollfd(fd: stop.fd, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: endedSignal.fd, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: updated.fd, events: Int16(POLLIN), revents: 0)]
+                       pollfd(fd: control.updated.fd, events: Int16(POLLIN), revents: 0)]
             if let m = monitorFD { fds.append(pollfd(fd: m, events: Int16(POLLIN), revents: 0)) }
             let n = poll(&fds, nfds_t(fds.count), rescanMs)
             if n < 0 && errno == EINTR { continue }
@@ -155,21 +169,8 @@ final class SupervisorLoop: @unchecked Sendable {
         let key = "\(r.id)@\(devnode)"
         guard active[key] == nil, !finished.contains(key) else { return }
         if let f = failed[key], gw_now_ms() < f.retryAt { return }
+        guard r.kind != .line else { return }
         let stop = StopSignal()
-        let committer = ScanCommitter(readerID: r.id, sink: sink, stop: stop, logger: logger, dedupMillis: r.dedupMillis)
-        let session: DeviceSession
-        switch r.kind {
-        case .serial(let baud, let framing):
-            session = SerialReader(config: r, baud: baud, framing: framing, committer: committer, stop: stop)
-        case .evdev(let layout, let keys, let grab):
-            session = EvdevReader(config: r, layout: KeyboardLayout.named(layout) ?? .us, options: keys, grab: grab, committer: committer, stop: stop)
-        case .hidraw:
-            session = HidrawReader(config: r, committer: committer, stop: stop)
-        case .camera(let width, let height):
-            session = CameraReader(config: r, width: width, height: height, committer: committer, stop: stop)
-        case .line:
-            return
-        }
         active[key] = Active(stop: stop, devnode: devnode)
         states.set(active.keys)
         if let d = device {
@@ -182,15 +183,34 @@ final class SupervisorLoop: @unchecked Sendable {
         }
         let ended = self.ended
         let endedSignal = self.endedSignal
+        let (sink, logger) = (self.sink, self.logger)
         group.enter()
         let t = Thread { [group] in
-            let end = session.run(devnode: devnode)
+            // Made here: a session is its thread's alone.
+            let committer = ScanCommitter(readerID: r.id, sink: sink, stop: stop, logger: logger, dedupMillis: r.dedupMillis)
+            let end = Self.session(for: r, committer: committer, stop: stop)?.run(devnode: devnode) ?? .finished
             ended.withLockedValue { $0.append((key, end)) }
             endedSignal.signal()
             group.leave()
         }
         t.name = "reader-\(r.id)"
         t.start()
+    }
+
+    private static func session(for r: GatewayConfig.Reader, committer: ScanCommitter, stop: StopSignal) -> DeviceSession? {
+        switch r.kind {
+        case .serial(let baud, let framing):
+            return SerialReader(config: r, baud: baud, framing: framing, committer: committer, stop: stop)
+        case .evdev(let layout, let keys, let grab):
+            return EvdevReader(config: r, layout: KeyboardLayout.named(layout) ?? .us, options: keys, grab: grab,
+                               committer: committer, stop: stop)
+        case .hidraw:
+            return HidrawReader(config: r, committer: committer, stop: stop)
+        case .camera(let width, let height):
+            return CameraReader(config: r, width: width, height: height, committer: committer, stop: stop)
+        case .line:
+            return nil
+        }
     }
 
     private func reap() {

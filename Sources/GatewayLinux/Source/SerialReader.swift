@@ -8,7 +8,7 @@ import Logging
 ///
 /// One session is one open device; it ends when the device goes away (EIO, ENODEV, hang-up)
 /// — a disconnect, not a failure — and `ReaderSupervisor` starts a new one when it returns.
-final class SerialReader: DeviceSession, @unchecked Sendable {
+final class SerialReader: DeviceSession {
     let config: GatewayConfig.Reader
     let baud: Int
     let framing: GatewayConfig.SerialFraming

@@ -7,7 +7,10 @@ import Glibc
 /// netlink, each described as a `DeviceDescription` read from sysfs (so matching works the
 /// same with or without udevd: vendor, product and serial come from the USB device's sysfs
 /// attributes, not from udev's database).
-public final class UdevDevices: @unchecked Sendable {
+///
+/// Used by one thread at a time (the reader supervisor's, or the probe's), hence not `Sendable`:
+/// libudev contexts are not thread-safe.
+public final class UdevDevices {
     private let udev: OpaquePointer
     private var monitor: OpaquePointer?
     public let subsystems: [String]

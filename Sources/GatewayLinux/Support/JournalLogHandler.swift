@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Logging
+import Synchronization
 
 /// swift-log to journald through stderr: each event is one line that starts with its syslog
 /// priority as `<N>` (sd-daemon(3)), which journald strips and records as PRIORITY, so
@@ -14,7 +15,8 @@ public struct JournalLogHandler: LogHandler {
     public var logLevel: Logger.Level = .info
     public var metadata: Logger.Metadata = [:]
     private let label: String
-    private static let lock = NSLock()
+    /// One write(2) at a time, so lines from several threads never interleave.
+    private static let writing = Mutex(())
 
     public init(label: String) {
         self.label = label
@@ -74,6 +76,6 @@ public struct JournalLogHandler: LogHandler {
         var all = metadata
         if let m = event.metadata { all.merge(m) { _, new in new } }
         var bytes = Array((Self.format(level: event.level, message: "\(event.message)", metadata: all) + "\n").utf8)
-        Self.lock.withLock { _ = write(2, &bytes, bytes.count) }
+        Self.writing.withLock { _ in _ = write(2, &bytes, bytes.count) }
     }
 }

@@ -17,14 +17,7 @@ struct ThreadService: Service {
         let name = self.name
         await withTaskCancellationHandler {
             await withGracefulShutdownHandler {
-                await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-                    let t = Thread {
-                        body()
-                        done.resume()
-                    }
-                    t.name = name
-                    t.start()
-                }
+                await OwnThread.run(name: name, body)
             } onGracefulShutdown: {
                 stop.signal()
             }
