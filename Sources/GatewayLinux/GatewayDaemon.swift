@@ -213,8 +213,8 @@ public final class GatewayDaemon: Sendable {
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         // Start-up is over: options, config, keys, TLS set-up and the spool's migrations ran
         // and are not run again. Their code pages go now, before any service (and so before
-        // READY=1), not only at the footprint service's first step 3 s later (RSS at READY
-        // 24.2–24.5 → 16.8 MiB in the bench); what the services use is mapped again as they run.
+        // READY=1), not at the footprint service's first step; what the services use is mapped
+        // again as they run.
         MemoryFootprint.releaseUnusedPages(logger: logger)
         try await group.run()
     }

@@ -48,6 +48,9 @@ class Site:
         self.root = root
         self.device = device
         self.procs = []
+        # Run by close() before the processes are killed: stops what a helper started that is
+        # not in procs itself (gpsfake's gpsd, in gpsfake's process group).
+        self.cleanups = []
         self.gateway = None
         self.server = None
         self.server_port = free_port()
@@ -220,6 +223,8 @@ class Site:
         return p.read_text(errors="replace") if p.exists() else ""
 
     def close(self):
+        for stop in reversed(self.cleanups):
+            stop()
         for p in self.procs:
             if p.poll() is None:
                 p.kill()

@@ -75,6 +75,7 @@ class GPSFake:
         self.proc = subprocess.Popen(["gpsfake", "-q", "-n", "-c", str(self.cycle), "-P", str(self.port), str(self.log)],
                                      stdout=out, stderr=out, start_new_session=True)
         self.site.procs.append(self.proc)
+        self.site.cleanups.append(self.stop)
         return self
 
     def stop(self):

@@ -2,8 +2,8 @@
 /// use, matched over ASCII text without the Swift `Regex` engine.
 ///
 /// Why: every scan is matched against every schema, and `Regex.wholeMatch` keeps the Swift
-/// regex engine (`_StringProcessing`, about 0.6 MiB of code pages) resident on the scan path,
-/// which is more than the footprint target's margin (docs/performance.md). Schemas are nearly
+/// regex engine (`_StringProcessing`) resident on the scan path, more code pages than the
+/// footprint target leaves room for (docs/performance.md). Schemas are nearly
 /// always literals, classes, counted repeats and one named group, which this matcher covers
 /// exactly in a few hundred bytes of code.
 ///

@@ -14,8 +14,8 @@ public enum BatchPolicy {
 
     /// Whether the forwarder waits `linger_ms` before sending what it found: only when a
     /// burst is under way — two or more envelopes waiting, fewer than a full batch — and only
-    /// once per batch. A lone scan goes at once: at a steady 100 scans/s each one would
-    /// otherwise wait the whole linger (that was the first latency benchmark's p50 of 14 ms).
+    /// once per batch. A lone scan goes at once: at a steady trickle of scans each one would
+    /// otherwise wait the whole linger.
     public static func shouldLinger(waiting: Int, limit: Int, lingerEnabled: Bool, alreadyLingered: Bool, circuitClosed: Bool) -> Bool {
         lingerEnabled && !alreadyLingered && circuitClosed && waiting >= 2 && waiting < limit
     }

@@ -1,5 +1,5 @@
 /// The forwarder's loop as a pure state machine, in the manner of async-http-client's
-/// connection state machines: `ForwarderService` asks `next(generation:)` what to do, does it
+/// connection state machines: `ForwarderDriver` asks `next(generation:)` what to do, does it
 /// (a spool read, a POST, waiting for an answer or for a settle, idling on the doorbell) and
 /// reports what came of it. Nothing here does I/O, reads a clock or draws a random number.
 /// What a delivery's answer means is `ForwarderStateMachine`'s (`delivery`); this type decides
@@ -26,9 +26,9 @@
 ///   read), so while the count is unchanged a read that could only find envelopes after that
 ///   one would find nothing, and is not made. A read from the oldest is skipped on the same
 ///   proof only when everything up to the last envelope sent (since the last read from the
-///   oldest) has been answered and settled without a failure. A lone scan at 100 scans/s took
-///   four reads (one finding it, three finding nothing around its POST, its answer and its
-///   settle); it now takes one. Envelopes that appear without a ring — `gatewayd spool
+///   oldest) has been answered and settled without a failure, so a lone scan costs one read,
+///   not one more around each of its POST, answer and settle. Envelopes that appear without a
+///   ring — `gatewayd spool
 ///   retry-dead`, another process, moving dead letters back — are found after the first ring
 ///   that reaches the forwarder asleep: the count has moved, so it reads from the oldest; the
 ///   forwarder's ticker rings every 5 s.
@@ -77,8 +77,7 @@ public struct ForwarderLoop: Sendable {
     /// The last sequence number of each batch in flight, oldest first.
     public private(set) var inFlight: [UInt64] = []
     public private(set) var settling = false
-    /// Reads that were not made because they could only have found nothing (for tests and
-    /// the benchmark's profile).
+    /// Reads that were not made because they could only have found nothing (for tests).
     public private(set) var readsSkipped = 0
     /// Every envelope up to this one has been posted since the last read from the oldest.
     private var sentThrough: UInt64 = 0

@@ -52,10 +52,8 @@ public struct ForwarderStateMachine: Sendable {
     /// The most envelopes an attempt may carry while the circuit is open. That attempt is the
     /// half-open circuit's trial: it only has to show whether the server answers again. A full
     /// batch would be read from the spool, copied into a request body and, past a timeout on a
-    /// slow link, uploaded in vain on every retry of an outage, for as long as it lasts (in the
-    /// benchmark's 100,000-scan burst with the server down, gatewayd's anonymous memory after
-    /// it was 0.3–0.6 MiB lower with trial batches; docs/performance.md). An answer for every
-    /// envelope of the trial closes the circuit, and full batches follow.
+    /// slow link, uploaded in vain on every retry of an outage, for as long as it lasts. An
+    /// answer for every envelope of the trial closes the circuit, and full batches follow.
     public static let trialBatch = 10
 
     /// How many envelopes the next batch may hold: one while a refused batch is taken apart,

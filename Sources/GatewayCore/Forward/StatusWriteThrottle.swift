@@ -1,8 +1,8 @@
 /// When the forwarder rewrites its status file (`forwarder.json` in the runtime directory).
 ///
-/// Why: the file was rewritten after every batch — a JSON encoding, a write and a rename —
-/// which took 9 % of gatewayd's CPU at 100 scans/s (docs/performance.md), for readers (`--probe`,
-/// `spool status`, the kiosk page, systemd's STATUS=) that look at it now and then. What those
+/// Why: rewriting the file after every batch — a JSON encoding, a write and a rename — costs a
+/// noticeable share of the daemon's CPU under steady traffic (docs/performance.md), for readers
+/// in other processes (`--probe`, `spool status`) that look at it now and then. What those
 /// readers act on is the circuit: a change of the circuit, of the failure count, of the last
 /// error or of when the next attempt is due is written at once. Counters and timestamps alone
 /// are written at most once per `interval`; what is left unwritten is due `interval` after the

@@ -10,8 +10,8 @@ import ServiceLifecycle
 /// bound the daemon goes on without it (logged): metrics are never worth a lost scan.
 ///
 /// A few lines of NIO HTTP/1.1 rather than a web framework: an idle terminal should not wake
-/// up (Hummingbird refreshed its Date header cache every second — the largest part of the
-/// idle wake-ups in the first footprint benchmark), and the binary stays smaller.
+/// up (a framework's per-second Date header refresh does), and the binary stays smaller
+/// (docs/performance.md, "Why the code looks this way").
 public struct MetricsService: Service {
     let registry: PrometheusCollectorRegistry
     let host: String

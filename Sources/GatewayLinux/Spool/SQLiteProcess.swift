@@ -4,9 +4,8 @@ import CLinuxShims
 ///
 /// Why: Debian's libsqlite3 counts every allocation for `sqlite3_memory_used()` under one
 /// process-wide mutex. gatewayd's connections work on different threads at once (the reader's
-/// commit, the forwarder's peek and settle, the status read), so that mutex was contended on
-/// every scan: a perf record of futex calls at 100 scans/s put 32 % of them in
-/// `sqlite3Malloc`/`sqlite3_free` (docs/performance.md). Nothing here reads those statistics.
+/// commit, the forwarder's peek and settle, the status read), so that mutex is contended on
+/// every scan (docs/performance.md). Nothing here reads those statistics.
 public enum SQLiteProcess {
     private static let configured: Bool = gw_sqlite_disable_memstatus() == 0
 

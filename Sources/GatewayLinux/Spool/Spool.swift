@@ -11,8 +11,8 @@ import GatewayCore
 /// envelopes and counters: nothing in it is readable without the case server's private key.
 ///
 /// Every statement on the per-scan paths (append, input mark, peek, settle, status) is a
-/// prepared statement kept per connection (`cachedStatement`): compiling them anew took 16 % of
-/// gatewayd's CPU at 100 scans/s (docs/performance.md).
+/// prepared statement kept per connection (`cachedStatement`): compiling them anew for every
+/// scan costs more than running them (docs/performance.md).
 ///
 /// Sequence numbers are handed out inside the transaction that stores the envelopes, from a
 /// counter in `meta`, so they are gapless and strictly increasing per device across restarts;
@@ -312,7 +312,7 @@ public final class Spool: Sendable {
         }
     }
 
-    /// Moves dead letters (all, or those with these ids or sequence numbers) back to the queue,
+    /// Moves dead letters (all when `ids` is empty, else those with these envelope ids) back to the queue,
     /// for after the server-side cause is fixed (a device registered, a key added).
     /// - Returns: how many were moved.
     public func retryDead(ids: [String]) throws(SpoolError) -> Int {

@@ -7,22 +7,22 @@ import ServiceLifecycle
 /// Keeps gatewayd small on a terminal with little memory (issue 9: RSS ≤ 24 MiB). What made it
 /// big was not its data — a few MiB of heap — but pages it no longer needs:
 ///
-/// - start-up code: the statically linked executable is ~30 MiB of code, and the kernel maps
-///   64 KiB around every page first touched, so parsing options and config, TLS and database
-///   set-up left ~25 MiB of it resident. Two things keep that down: the code the daemon runs is
+/// - start-up code: the statically linked executable is large, and the kernel maps a window
+///   around every page first touched, so parsing options and config, TLS and database set-up
+///   leave much of it resident. Two things keep that down: the code the daemon runs is
 ///   linked together (`scripts/gatewayd.order`, a symbol ordering file made from a profile of a
 ///   real run, so fault-around mostly maps code that is used), and once the daemon runs,
 ///   `releaseUnusedPages` drops the mappings of the read-only segments, the program's and
-///   those of the shared libraries (libc, libstdc++, libsqlite3, libm: 5.3 MiB resident after
-///   a burst when only the program's were dropped), so only what is used from then on is
-///   mapped again (`gw_release_executable_pages`);
+///   those of the shared libraries (libc, libstdc++, libsqlite3, libm), so only what is used
+///   from then on is mapped again (`gw_release_executable_pages`);
 /// - freed heap: glibc keeps up to 8 arenas per core and hands little back; `limitArenas` caps
 ///   them at two (before any thread starts) and `trimHeap` returns free pages after a burst or a
 ///   drain;
 /// - a drained backlog: when the spool is empty again after one (`BacklogWatch`), the forwarder
-///   releases the code pages and trims the heap at once — a drain left ~6 MiB of freed heap and
-///   ~7 MiB of code pages behind, which otherwise stayed until the footprint service's next step.
+///   releases the code pages and trims the heap at once rather than at the footprint service's
+///   next step.
 ///
+/// The figures behind each of these are in docs/performance.md.
 /// None of this changes what gatewayd does, only which clean pages stay in memory.
 public enum MemoryFootprint {
     /// Before the first thread: at most two malloc arenas.

@@ -7,8 +7,8 @@ import NIOCore
 /// The first error thrown (by input order) is rethrown after all chunks finished. A single
 /// element, or a machine with one core, runs on the caller's thread.
 ///
-/// Used to seal a group of scans (redaction + HPKE, ~0.1–0.3 ms each) inside one spool
-/// transaction: on a 2-core terminal a burst is spooled nearly twice as fast.
+/// Used to seal a group of scans (redaction and HPKE, the costliest steps of a scan) inside one
+/// spool transaction, so a burst uses every core of the terminal.
 enum ParallelMap {
     static let cores = System.coreCount
 
