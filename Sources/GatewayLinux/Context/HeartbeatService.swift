@@ -26,7 +26,10 @@ public struct HeartbeatService: Service {
     public func run() async throws {
         let started = ContinuousClock.now
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            beat(uptime: ContinuousClock.now - started)
+            // A heartbeat is a spool commit (sealing, a write and an fsync): a thread of its own,
+            // not one of the cooperative pool's.
+            let uptime = ContinuousClock.now - started
+            await OwnThread.run(name: "heartbeat") { beat(uptime: uptime) }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }

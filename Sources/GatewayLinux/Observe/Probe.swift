@@ -19,14 +19,26 @@ public enum Probe {
 
     /// - Parameter user: whom device permissions are judged for; nil = `serviceUser` if it
     ///   exists, else whoever runs the probe.
+    ///
+    /// The checks that read files, sysfs and the spool run on a thread of their own (the kiosk
+    /// runs the probe from a task: nothing here may hold a thread of the cooperative pool).
     public static func run(configPath: String, user: String? = nil, gpsdWaitSeconds: Double = 3) async -> ProbeReport {
-        var checks: [ProbeCheck] = []
+        let local = await OwnThread.run(name: "probe") { localChecks(configPath: configPath, user: user) }
+        guard let config = local.config else { return ProbeReport(version: GatewayVersion.string, checks: local.checks) }
+        var checks = local.checks
+        if let g = config.gps { checks.append(await gpsdCheck(g, waitSeconds: gpsdWaitSeconds)) }
+        checks += await OwnThread.run(name: "probe") { [spoolCheck(config), forwarderCheck()] }
+        checks.append(await serverCheck(config, sealer: local.sealer))
+        return ProbeReport(version: GatewayVersion.string, checks: checks)
+    }
+
+    /// Config, keys and readers; the config is nil when it does not load.
+    static func localChecks(configPath: String, user: String?) -> (config: GatewayConfig?, checks: [ProbeCheck], sealer: EnvelopeSealer?) {
         let config: GatewayConfig
         do {
             config = try GatewayDaemon.loadConfig(path: configPath)
         } catch {
-            checks.append(ProbeCheck(name: "config", status: .fail, detail: "\(error)"))
-            return ProbeReport(version: GatewayVersion.string, checks: checks)
+            return (nil, [ProbeCheck(name: "config", status: .fail, detail: "\(error)")], nil)
         }
         let warnings = ConfigWarnings.of(config, nowNanos: Clocks.wallNanos())
         var c = ProbeCheck(name: "config", status: warnings.isEmpty ? .ok : .warn,
@@ -34,16 +46,8 @@ public enum Probe {
                                + (warnings.isEmpty ? "" : ", \(warnings.count) warnings"),
                            lines: warnings.isEmpty ? nil : warnings.map { "warning: \($0)" })
         c.warnings = warnings
-        checks.append(c)
-
         let keys = keyChecks(config)
-        checks += keys.checks
-        checks += readerChecks(config, user: user)
-        if let g = config.gps { checks.append(await gpsdCheck(g, waitSeconds: gpsdWaitSeconds)) }
-        checks.append(spoolCheck(config))
-        checks.append(forwarderCheck())
-        checks.append(await serverCheck(config, sealer: keys.sealer))
-        return ProbeReport(version: GatewayVersion.string, checks: checks)
+        return (config, [c] + keys.checks + readerChecks(config, user: user), keys.sealer)
     }
 
     // MARK: keys
