@@ -35,7 +35,9 @@ final class ConfigSectionParsersTests: XCTestCase {
         let device = try GatewayConfig.Device.parse(try section("device", "id = \"t1\""), directory: "/etc/gatewayd")
         XCTAssertEqual(device, GatewayConfig.Device(id: "t1"))
         XCTAssertEqual(device.privateKeyPath, GatewayConfig.Device.defaultPrivateKeyPath)
-        expect(try GatewayConfig.Device.parse(try section("device"), directory: "/"), key: "device.id", containing: "missing")
+        expect(
+            try GatewayConfig.Device.parse(try section("device"), directory: "/"),
+            key: "device.id", containing: "missing")
         let server = try GatewayConfig.Server.parse(try section("server", "url = \"https://x/\""), directory: "/")
         XCTAssertEqual(server, GatewayConfig.Server(url: "https://x"))
         XCTAssertEqual(server.publicKeyPath, GatewayConfig.Server.defaultPublicKeyPath)
@@ -46,7 +48,8 @@ final class ConfigSectionParsersTests: XCTestCase {
 
     func testSpool() throws {
         XCTAssertEqual(try GatewayConfig.Spool.parse(try section("spool"), directory: "/"), GatewayConfig.Spool())
-        XCTAssertEqual(try GatewayConfig.Spool.parse(try section("spool", "path = \"s.db\""), directory: "/d").path, "/d/s.db")
+        let relative = try GatewayConfig.Spool.parse(try section("spool", "path = \"s.db\""), directory: "/d")
+        XCTAssertEqual(relative.path, "/d/s.db")
         expect(
             try GatewayConfig.Spool.parse(try section("spool", "max_mb = 0"), directory: "/"),
             key: "spool.max_mb", containing: "use a value in 1...1000000")
@@ -103,7 +106,8 @@ final class ConfigSectionParsersTests: XCTestCase {
     func testDeviceMatch() throws {
         XCTAssertEqual(try DeviceMatch.parse(try section("m", "vendor = \"0x05E0\"")).vendor, 0x05e0)
         expect(try DeviceMatch.parse(try section("m")), key: "m", containing: "empty rule")
-        expect(try DeviceMatch.parse(try section("m", "product = \"5e0\"")), key: "m.product", containing: "4-digit hex")
+        expect(
+            try DeviceMatch.parse(try section("m", "product = \"5e0\"")), key: "m.product", containing: "4-digit hex")
     }
 
     func testSchema() throws {
@@ -146,8 +150,11 @@ final class ConfigSectionParsersTests: XCTestCase {
     func testGPSOperatorGeofenceAndHeartbeat() throws {
         XCTAssertEqual(try GatewayConfig.GPS.parse(try section("gps")), GatewayConfig.GPS())
         XCTAssertEqual(GatewayConfig.GPS().host, "127.0.0.1")
-        expect(try GatewayConfig.GPS.parse(try section("gps", "max_age_s = 0")), key: "gps.max_age_s", containing: "1...3600")
-        XCTAssertEqual(try GatewayConfig.OperatorSettings.parse(try section("operator")), GatewayConfig.OperatorSettings())
+        expect(
+            try GatewayConfig.GPS.parse(try section("gps", "max_age_s = 0")),
+            key: "gps.max_age_s", containing: "1...3600")
+        XCTAssertEqual(
+            try GatewayConfig.OperatorSettings.parse(try section("operator")), GatewayConfig.OperatorSettings())
         expect(
             try GatewayConfig.OperatorSettings.parse(try section("operator", "timeout_s = 5")),
             key: "operator.timeout_s", containing: "10...86400")

@@ -15,7 +15,7 @@ final class HostPortTests: XCTestCase {
     }
 
     func testRefusedForms() {
-        func refused(_ text: String, _ rules: HostPort.Rules = .init(), _ expected: HostPort.ParseError, line: UInt = #line) {
+        func refused(_ text: String, _ rules: HostPort.Rules, _ expected: HostPort.ParseError, line: UInt = #line) {
             XCTAssertThrowsError(try HostPort.parse(text, rules: rules), line: line) {
                 XCTAssertEqual($0 as? HostPort.ParseError, expected, text, line: line)
             }

@@ -8,7 +8,9 @@ extension DeviceMatch {
         m.name = try s.string("name")
         try s.finish()
         guard !m.isEmpty else {
-            throw .invalid(key: s.path, problem: "empty rule", fix: "give at least one of vendor, product, serial, name")
+            throw .invalid(
+                key: s.path, problem: "empty rule",
+                fix: "give at least one of vendor, product, serial, name")
         }
         return m
     }

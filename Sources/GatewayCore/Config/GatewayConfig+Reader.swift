@@ -69,7 +69,9 @@ extension GatewayConfig {
             for r in sections {
                 let id = try r.id("id", example: "wedge0")
                 guard ids.insert(id).inserted else {
-                    throw .invalid(key: r.key("id"), problem: "'\(id)' is used by another reader", fix: "give every [[reader]] its own id")
+                    throw .invalid(
+                        key: r.key("id"), problem: "'\(id)' is used by another reader",
+                        fix: "give every [[reader]] its own id")
                 }
                 readers.append(try parse(r, id: id, directory: directory))
             }
@@ -91,7 +93,9 @@ extension GatewayConfig {
             var role: TagClass?
             if let roleName = try r.string("role") {
                 guard let t = TagClass(rawValue: roleName), t != .unknown else {
-                    throw .invalid(key: r.key("role"), problem: "unknown role '\(roleName)'", fix: "use subject, operator or config")
+                    throw .invalid(
+                        key: r.key("role"), problem: "unknown role '\(roleName)'",
+                        fix: "use subject, operator or config")
                 }
                 role = t
             }
@@ -132,7 +136,8 @@ extension GatewayConfig {
                 }
                 guard match == nil else {
                     throw .invalid(
-                        key: r.key("match"), problem: "a line reader has no device to match", fix: "remove [reader.match]")
+                        key: r.key("match"), problem: "a line reader has no device to match",
+                        fix: "remove [reader.match]")
                 }
                 return .line
             case "serial":
@@ -162,7 +167,9 @@ extension GatewayConfig {
         private static func parseEvdev(_ r: ConfigSection) throws(ConfigError) -> Kind {
             let layout = try r.string("layout", default: defaultLayout)
             guard KeyboardLayout.named(layout) != nil else {
-                throw .invalid(key: r.key("layout"), problem: "unknown layout '\(layout)'", fix: "use one of us, uk, de, fr")
+                throw .invalid(
+                    key: r.key("layout"), problem: "unknown layout '\(layout)'",
+                    fix: "use one of us, uk, de, fr")
             }
             var keys = KeyDecoder.Options()
             let term = try r.string("terminator", default: keys.terminator.rawValue)

@@ -48,14 +48,17 @@ extension GatewayConfig {
             let fields = try r.stringArray("fields") ?? []
             guard detect.isEmpty != fields.isEmpty else {
                 throw .invalid(
-                    key: r.key("detect"), problem: detect.isEmpty ? "the rule selects nothing" : "both detect and fields are set",
-                    fix: "give a rule either detect = [...] (personal data in free text) or fields = [...] (values by name)")
+                    key: r.key("detect"),
+                    problem: detect.isEmpty ? "the rule selects nothing" : "both detect and fields are set",
+                    fix: "give a rule either detect = [...] (personal data in free text)"
+                        + " or fields = [...] (values by name)")
             }
             let action = try parseAction(r, detect: detect, fields: fields)
             if action == .hash || action.isMask {
                 if fields.contains(where: { Glob.matches($0, "captured_at") || Glob.matches($0, "location") }) {
                     throw .invalid(
-                        key: r.key("fields"), problem: "location and captured_at are not text: they cannot be masked or hashed",
+                        key: r.key("fields"),
+                        problem: "location and captured_at are not text: they cannot be masked or hashed",
                         fix: "coarsen them (action = \"coarsen\"), or drop the location")
                 }
             } else if action == .drop, fields.contains(where: { Glob.matches($0, "captured_at") }) {
@@ -87,7 +90,8 @@ extension GatewayConfig {
                 else {
                     throw .invalid(
                         key: r.key("fields"), problem: "coarsen applies to location or captured_at, one per rule",
-                        fix: "write fields = [\"location\"] with decimals or grid_m, or fields = [\"captured_at\"] with bucket_s")
+                        fix: "write fields = [\"location\"] with decimals or grid_m,"
+                            + " or fields = [\"captured_at\"] with bucket_s")
                 }
                 if !timeFields.isEmpty {
                     return .coarsenTime(bucketS: try r.int("bucket_s", default: 900, range: 1...86_400))
@@ -101,7 +105,9 @@ extension GatewayConfig {
                 }
                 return .coarsenLocation(decimals: decimals >= 0 ? decimals : nil, gridM: grid > 0 ? Double(grid) : nil)
             default:
-                throw .invalid(key: r.key("action"), problem: "unknown action '\(name)'", fix: "use mask, hash, drop or coarsen")
+                throw .invalid(
+                    key: r.key("action"), problem: "unknown action '\(name)'",
+                    fix: "use mask, hash, drop or coarsen")
             }
         }
     }

@@ -59,7 +59,9 @@ extension GatewayConfig {
             var checkDigit: LabelSchema.CheckDigit?
             if let cd = try s.string("check_digit") {
                 guard let parsed = LabelSchema.CheckDigit(rawValue: cd) else {
-                    throw .invalid(key: s.key("check_digit"), problem: "unknown check digit '\(cd)'", fix: "use gs1 or luhn")
+                    throw .invalid(
+                        key: s.key("check_digit"), problem: "unknown check digit '\(cd)'",
+                        fix: "use gs1 or luhn")
                 }
                 checkDigit = parsed
             }

@@ -24,7 +24,8 @@ extension GatewayConfig {
             guard let policy = SpoolLimits.Overflow(rawValue: overflow) else {
                 throw .invalid(
                     key: s.key("overflow"), problem: "unknown policy '\(overflow)'",
-                    fix: "use \"block\" (readers wait) or \"drop_oldest\" (oldest envelopes deleted, counted and logged)")
+                    fix: "use \"block\" (readers wait)"
+                        + " or \"drop_oldest\" (oldest envelopes deleted, counted and logged)")
             }
             spool.limits.overflow = policy
             try s.finish()
