@@ -10,7 +10,7 @@ struct KeygenCommand: ParsableCommand {
         abstract: "Create the device key pair (private key mode 0600) and print the public key to register at the case server.")
 
     @Option(name: .long, help: ArgumentHelp("Where to write the private key; the public key goes to PATH.pub.", discussion: "Example: gatewayd keygen --out /var/lib/gatewayd/device.key"))
-    var out: String = "/var/lib/gatewayd/device.key"
+    var out: String = GatewayConfig.Device.defaultPrivateKeyPath
 
     @Option(name: .long, help: ArgumentHelp("Instead: write a new site key for redaction pseudonyms (mode 0600) to PATH.", discussion: "Example: gatewayd keygen --site-key /var/lib/gatewayd/site.key"))
     var siteKey: String?

@@ -49,6 +49,53 @@ public final class ConfigSection {
         return s
     }
 
+    /// An id that travels in envelopes, file names and metrics labels: kept to a safe alphabet.
+    public func id(_ k: String, example: String) throws(ConfigError) -> String {
+        let id = try requiredString(k, example: example)
+        guard GatewayConfig.isValidID(id) else {
+            throw .invalid(
+                key: key(k),
+                problem: "'\(id)' has characters other than letters, digits, '.', '_' and '-' or is longer than 64",
+                fix: "use e.g. \(k) = \"\(example)\"")
+        }
+        return id
+    }
+
+    /// A file path, relative ones taken from `directory` (the config file's); "-" is stdin.
+    public func filePath(_ k: String, relativeTo directory: String) throws(ConfigError) -> String? {
+        try string(k).map { Self.resolve($0, relativeTo: directory) }
+    }
+
+    public func filePath(_ k: String, default d: String, relativeTo directory: String) throws(ConfigError) -> String {
+        Self.resolve(try string(k, default: d), relativeTo: directory)
+    }
+
+    static func resolve(_ p: String, relativeTo directory: String) -> String {
+        p.hasPrefix("/") || p == "-" ? p : (directory.hasSuffix("/") ? directory : directory + "/") + p
+    }
+
+    /// `k = "host:port"` by `HostPort`'s rules.
+    /// - Parameter fix: what to write instead, e.g. the default address.
+    public func hostPort(
+        _ k: String, default d: HostPort, rules: HostPort.Rules = .init(), fix: String
+    ) throws(ConfigError) -> HostPort {
+        guard let text = try string(k) else { return d }
+        do {
+            return try HostPort.parse(text, rules: rules)
+        } catch {
+            let what = rules.loopbackOnly ? "a loopback host:port" : "host:port"
+            throw .invalid(key: key(k), problem: "'\(text)' is not \(what)", fix: fix)
+        }
+    }
+
+    /// `k = "host:port"`, or "off" (nil) for a feature that can be turned off.
+    public func hostPortOrOff(
+        _ k: String, default d: HostPort, rules: HostPort.Rules = .init(), fix: String
+    ) throws(ConfigError) -> HostPort? {
+        if try string(k) == "off" { return nil }
+        return try hostPort(k, default: d, rules: rules, fix: fix)
+    }
+
     public func int(_ k: String, default d: Int, range: ClosedRange<Int>) throws(ConfigError) -> Int {
         guard let v = value(k) else { return d }
         guard let i = v.int else {

@@ -22,7 +22,9 @@ public enum ConfigWarnings {
             w.append("[server] has neither ca nor pin_sha256: any CA in the system store can vouch for the case server")
         }
         if let k = c.kiosk, !k.isLoopback {
-            w.append("[kiosk] listen = \"\(k.host):\(k.port)\": the feedback page (recent scans as redacted, case progress, GPS fix, probe results) is reachable from the network, without a password")
+            w.append(
+                "[kiosk] listen = \"\(k.listen)\": the feedback page (recent scans as redacted, case progress,"
+                    + " GPS fix, probe results) is reachable from the network, without a password")
         }
         return w
     }

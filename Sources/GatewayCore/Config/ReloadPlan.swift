@@ -50,9 +50,7 @@ public struct ReloadPlan: Sendable, Equatable {
         if old.geofence != new.geofence { plan.pendingRestart.append("[geofence]") }
         if old.heartbeatInterval != new.heartbeatInterval { plan.pendingRestart.append("[heartbeat]") }
         if old.kiosk != new.kiosk { plan.pendingRestart.append("[kiosk]") }
-        if old.metricsListen?.host != new.metricsListen?.host || old.metricsListen?.port != new.metricsListen?.port {
-            plan.pendingRestart.append("[metrics]")
-        }
+        if old.metricsListen != new.metricsListen { plan.pendingRestart.append("[metrics]") }
         return plan
     }
 
