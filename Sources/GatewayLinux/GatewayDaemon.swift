@@ -141,7 +141,7 @@ public final class GatewayDaemon: Sendable {
         guard config.gps != nil || config.operatorSessions != nil else { return (nil, []) }
         let gpsState = config.gps.map { _ in GPSState() }
         let tracker = ContextTracker(
-            gps: gpsState, policy: FixPolicy(maxAgeSeconds: config.gps?.maxAgeSeconds ?? 10), maxSkewMs: config.gps?.maxClockSkewMs ?? 2000,
+            gps: gpsState, policy: FixPolicy(maxAgeSeconds: config.gps?.maxAgeSeconds ?? GatewayConfig.GPS.defaultMaxAgeSeconds), maxSkewMs: config.gps?.maxClockSkewMs ?? GatewayConfig.GPS.defaultMaxClockSkewMs,
             session: config.operatorSessions.map { OperatorSession(timeoutSeconds: $0.timeoutSeconds, logoutSubject: $0.logoutSubject) },
             fence: config.geofence, logger: logger)
         guard let g = config.gps, let gpsState else { return (tracker, []) }

@@ -375,7 +375,7 @@ public enum Probe {
             facts.clockSkewMs = skewMs
             facts.clockSkewUncertaintyMs = offset.uncertaintyMs
             lines.append("clock: this terminal is \(skewMs >= 0 ? "+" : "")\(skewMs) ms from the server's Date (±\(offset.uncertaintyMs) ms)")
-            let limit = Int64(config.gps?.maxClockSkewMs ?? 2000)
+            let limit = Int64(config.gps?.maxClockSkewMs ?? GatewayConfig.GPS.defaultMaxClockSkewMs)
             switch offset.verdict(limitMs: limit) {
             case .within: break
             case .beyond:
