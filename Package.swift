@@ -6,6 +6,8 @@
 //                  envelope wire format, config, backoff. No Linux I/O; tested without devices.
 //   CLinuxShims    the few Linux calls Glibc does not import cleanly (tee, eventfd, termios, ioctls).
 //   CUdev, CZbar, CZlib  libudev (devices, hotplug), zbar (barcodes in images), zlib (PNG).
+//   GatewaySystem  the few process helpers both executables share (clocks, key files, SQLite
+//                  process settings, version), so case-server needs none of GatewayLinux.
 //   GatewayLinux   the edge: readers (FIFO/stdin, serial tty), the SQLite spool, the HTTPS
 //                  forwarder, each a swift-service-lifecycle Service.
 //   CaseServerKit  the reference receiver's logic: open + verify + dedup + store.
@@ -63,9 +65,18 @@ let package = Package(
         .target(name: "CZbar"),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
+            name: "GatewaySystem",
+            dependencies: [
+                "GatewayCore",
+                "CLinuxShims",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
             name: "GatewayLinux",
             dependencies: [
                 "GatewayCore",
+                "GatewaySystem",
                 "CLinuxShims",
                 "CUdev",
                 "CZbar",
@@ -89,6 +100,7 @@ let package = Package(
             dependencies: [
                 "GatewayCore",
                 "GatewayLinux",
+                "GatewaySystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -109,14 +121,14 @@ let package = Package(
         // Benchmarks of the per-scan stages (make bench); not part of the package's products.
         .executableTarget(
             name: "gatewayd-bench",
-            dependencies: ["GatewayCore", "GatewayLinux", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["GatewayCore", "GatewayLinux", "GatewaySystem", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .executableTarget(
             name: "case-server",
             dependencies: [
                 "CaseServerKit",
                 "GatewayCore",
-                "GatewayLinux",
+                "GatewaySystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -125,7 +137,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore"]),
-        .testTarget(name: "GatewayLinuxTests", dependencies: ["GatewayLinux", "GatewayCore", "CLinuxShims"]),
+        .testTarget(name: "GatewayLinuxTests", dependencies: ["GatewayLinux", "GatewayCore", "GatewaySystem", "CLinuxShims"]),
+        .testTarget(name: "GatewaySystemTests", dependencies: ["GatewaySystem", "GatewayCore"]),
         .testTarget(name: "CaseServerKitTests", dependencies: ["CaseServerKit", "GatewayCore"]),
     ]
 )

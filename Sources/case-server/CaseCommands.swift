@@ -2,7 +2,7 @@ import ArgumentParser
 import CaseServerKit
 import Foundation
 import GatewayCore
-import GatewayLinux
+import GatewaySystem
 
 /// `case-server progress --db DB CASE STATE NOTE [--insurer ID]`: a step of a case's progress,
 /// as a case handler or an insurer reports it; terminals following the case show it.

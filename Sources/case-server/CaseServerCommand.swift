@@ -2,7 +2,7 @@ import ArgumentParser
 import CaseServerKit
 import Foundation
 import GatewayCore
-import GatewayLinux
+import GatewaySystem
 import Logging
 
 /// The reference case server: receives gatewayd envelopes, opens and stores them. What the

@@ -3,7 +3,7 @@ import CaseServerKit
 import Crypto
 import Foundation
 import GatewayCore
-import GatewayLinux
+import GatewaySystem
 import Hummingbird
 import HummingbirdTLS
 import Logging
