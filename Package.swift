@@ -10,7 +10,7 @@
 //                  process settings, version), so case-server needs none of GatewayLinux.
 //   GatewayLinux   the edge: readers (FIFO/stdin, serial tty), the SQLite spool, the HTTPS
 //                  forwarder, each a swift-service-lifecycle Service.
-//   CaseServerKit  the reference receiver's logic: open + verify + dedup + store.
+//   CaseServerKit  the reference receiver: its routes, case rules and storage (docs/case-server.md).
 //   gatewayd, case-server  thin executables.
 import Foundation
 import PackageDescription
@@ -116,6 +116,8 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         // Benchmarks of the per-scan stages (make bench); not part of the package's products.
@@ -139,6 +141,15 @@ let package = Package(
         .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore"]),
         .testTarget(name: "GatewayLinuxTests", dependencies: ["GatewayLinux", "GatewayCore", "GatewaySystem", "CLinuxShims"]),
         .testTarget(name: "GatewaySystemTests", dependencies: ["GatewaySystem", "GatewayCore"]),
-        .testTarget(name: "CaseServerKitTests", dependencies: ["CaseServerKit", "GatewayCore"]),
+        .testTarget(
+            name: "CaseServerKitTests",
+            dependencies: [
+                "CaseServerKit",
+                "GatewayCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
     ]
 )

@@ -43,7 +43,7 @@ extension String {
 /// A table column: padded to `n`, never cut (an id is worth a ragged row).
 func col(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
 
-struct EventsCommand: ParsableCommand {
+struct EventsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "events", abstract: "Print the events the server stored.")
 
     @Option(name: .long, help: "The server's database.")
@@ -52,14 +52,14 @@ struct EventsCommand: ParsableCommand {
     @Flag(name: .long, help: "One JSON document: {\"events\": [...], \"duplicates\": N, \"rejected\": N}.")
     var json = false
 
-    func run() throws {
+    func run() async throws {
         guard FileManager.default.fileExists(atPath: db) else {
             FileHandle.standardError.write(Data("case-server: no database at \(db)\n".utf8))
             throw ExitCode(1)
         }
-        let store = try CaseStore(path: db)
-        let events = try store.events()
-        let counters = try store.counters()
+        let store = try SQLiteCaseStore(path: db)
+        let events = try await store.events()
+        let counters = try await store.counters()
         if json {
             var out = "{\"duplicates\":\(counters.duplicates),\"rejected\":\(counters.rejected),\"events\":["
             out += events.map(\.eventJSON).joined(separator: ",")
@@ -88,7 +88,7 @@ struct EventsCommand: ParsableCommand {
 }
 
 /// `case-server terminals --db DB`: each terminal's last heartbeat, and which are overdue.
-struct TerminalsCommand: ParsableCommand {
+struct TerminalsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "terminals", abstract: "Last heartbeat per terminal; OVERDUE when more than twice its interval has passed. Exit 3 if any is overdue.")
 
     @Option(name: .long, help: "The server's database.")
@@ -97,10 +97,10 @@ struct TerminalsCommand: ParsableCommand {
     @Option(name: .long, help: "Seconds allowed on top of twice the interval, for delivery delays.")
     var graceS: Int = 60
 
-    func run() throws {
-        let store = try CaseStore(path: db)
+    func run() async throws {
+        let store = try SQLiteCaseStore(path: db)
         let now = Int64(Date().timeIntervalSince1970 * 1e9)
-        let health = TerminalHealth.assess(try store.events(), nowNanos: now, graceS: graceS)
+        let health = TerminalHealth.assess(try await store.events(), nowNanos: now, graceS: graceS)
         print("device            last_heartbeat            interval_s spool  state")
         for h in health {
             print([col(h.device, 17), col(RFC3339.format(unixNanos: h.lastHeartbeatNanos), 25), col(String(h.intervalS), 10),

@@ -65,10 +65,12 @@ struct ServeCommand: AsyncParsableCommand {
             return t
         }
         SQLiteProcess.configure()
-        let store = try CaseStore(path: db)
+        let store = try SQLiteCaseStore(path: db)
         var onCommit: (@Sendable ([EventHeader]) -> Void)?
         if let path = commitLog {
-            FileManager.default.createFile(atPath: path, contents: nil)
+            guard FileManager.default.createFile(atPath: path, contents: nil) else {
+                throw ValidationError("--commit-log \(path): cannot create it; check that the directory exists and is writable")
+            }
             let log = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
             onCommit = { events in
                 let now = Clocks.monotonicNanos()
@@ -76,53 +78,10 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         let receiver = EnvelopeReceiver(
-            opener: EnvelopeOpener(namedServerKeys: named), devices: DeviceRegistry(directory: devices), store: store, policy: casePolicy, logger: logger,
-            committed: onCommit)
-
-        let router = Router()
-        router.get("/v1/health") { _, _ in "ok\n" }
-        router.post("/v1/envelopes") { request, _ -> Response in
-            var request = request
-            let body = try await request.collectBody(upTo: 64 << 20)
-            guard let batch = try? JSONDecoder().decode(EnvelopeBatch.self, from: Data(body.readableBytesView)) else {
-                return Self.json(.badRequest, #"{"error":"body is not {\"envelopes\": [...]} of wire format v1"}"#)
-            }
-            let results = try await receiver.receive(batch, nowNanos: Clocks.wallNanos())
-            return Self.json(.ok, String(decoding: try results.jsonBytes(), as: UTF8.self))
-        }
-
-        // A terminal follows the cases it showed; the reference is its only key (50 random bits).
-        router.get("/v1/cases/:ref") { _, context -> Response in
-            let ref = context.parameters.get("ref") ?? ""
-            guard let status = try store.caseStatus(ref: ref, catalog: casePolicy.catalog) else {
-                return Self.json(.notFound, #"{"error":"no such case"}"#)
-            }
-            return Self.json(.ok, String(decoding: try Self.encoder.encode(status), as: UTF8.self))
-        }
-        // Case handlers and insurers report progress: {"state": "...", "note": "...", "insurer": "..."?}.
-        router.post("/v1/cases/:ref/progress") { request, context -> Response in
-            guard let staffToken else {
-                return Self.json(.forbidden, #"{"error":"progress over HTTP is off: start serve with --staff-token-file"}"#)
-            }
-            guard request.headers[.authorization] == "Bearer \(staffToken)" else {
-                return Self.json(.unauthorized, #"{"error":"Authorization: Bearer <staff token> required"}"#)
-            }
-            var request = request
-            let body = try await request.collectBody(upTo: 64 << 10)
-            guard let step = try? JSONDecoder().decode(ProgressStep.self, from: Data(body.readableBytesView)) else {
-                return Self.json(.badRequest, #"{"error":"body is not {\"state\": ..., \"note\": ..., \"insurer\"?: ...}"}"#)
-            }
-            let ref = context.parameters.get("ref") ?? ""
-            do {
-                try store.progress(ref: ref, state: step.state, note: step.note ?? "", insurer: step.insurer, nowNanos: Clocks.wallNanos())
-            } catch let e as CaseBook.ProgressError {
-                if case .noSuchCase = e { return Self.json(.notFound, #"{"error":"no such case"}"#) }
-                return Self.json(.badRequest, String(decoding: try JSONEncoder().encode(["error": e.description]), as: UTF8.self))
-            }
-            logger.info("case progress", metadata: ["case": "\(ref)", "state": "\(step.state)", "insurer": "\(step.insurer ?? "-")"])
-            let status = try store.caseStatus(ref: ref, catalog: casePolicy.catalog)
-            return Self.json(.ok, String(decoding: try Self.encoder.encode(status), as: UTF8.self))
-        }
+            opener: EnvelopeOpener(namedServerKeys: named), devices: DeviceRegistry(directory: devices), repository: store,
+            policy: casePolicy, logger: logger, committed: onCommit)
+        let router = CaseServerRoutes.router(receiver: receiver, repository: store, catalog: casePolicy.catalog,
+                                             staffToken: staffToken, clock: { Clocks.wallNanos() }, logger: logger)
 
         let chain = try NIOSSLCertificate.fromPEMFile(cert)
         let tlsPrivate = try NIOSSLPrivateKey(file: tlsKey, format: .pem)
@@ -146,21 +105,5 @@ struct ServeCommand: AsyncParsableCommand {
             },
             logger: logger)
         try await app.runService()
-    }
-
-    static let encoder: JSONEncoder = {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return e
-    }()
-
-    struct ProgressStep: Decodable {
-        var state: String
-        var note: String?
-        var insurer: String?
-    }
-
-    static func json(_ status: HTTPResponse.Status, _ text: String) -> Response {
-        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 }

@@ -24,6 +24,17 @@ final class CaseBookTests: XCTestCase {
         try? FileManager.default.removeItem(atPath: dir)
     }
 
+    /// Fails unless the step is refused with `expected`.
+    func assertRefused(_ step: @autoclosure () async throws -> Void, _ expected: CaseProgressError,
+                       file: StaticString = #filePath, line: UInt = #line) async {
+        do {
+            try await step()
+            XCTFail("progress accepted; expected \(expected)", file: file, line: line)
+        } catch {
+            XCTAssertEqual(error as? CaseProgressError, expected, file: file, line: line)
+        }
+    }
+
     let policy = try! CasePolicy.parse(toml: """
         [[insurer]]
         id = "north"
@@ -56,8 +67,8 @@ final class CaseBookTests: XCTestCase {
         return try EnvelopeSealer(device: "term-1", deviceKey: device, serverKey: server.publicKey).seal(event, sealedAtNanos: 0)
     }
 
-    func receiver(_ store: CaseStore) -> EnvelopeReceiver {
-        EnvelopeReceiver(opener: EnvelopeOpener(serverKeys: [server]), devices: DeviceRegistry(directory: dir + "/devices"), store: store,
+    func receiver(_ store: SQLiteCaseStore) -> EnvelopeReceiver {
+        EnvelopeReceiver(opener: EnvelopeOpener(serverKeys: [server]), devices: DeviceRegistry(directory: dir + "/devices"), repository: store,
                          policy: policy, logger: Logger(label: "test"))
     }
 
@@ -65,17 +76,17 @@ final class CaseBookTests: XCTestCase {
     /// accepted, so the store's commits are fsynced (`synchronous = FULL`), which GRDB's pool
     /// would otherwise leave at NORMAL (lost on a power loss).
     func testTheStoresCommitsWaitForTheDisk() async throws {
-        let store = try CaseStore(path: dir + "/cases.db")
+        let store = try SQLiteCaseStore(path: dir + "/cases.db")
         XCTAssertEqual(try store.writerSynchronous(), 2)
-        let e = try await envelope(TagClassification(kind: .subject, schema: "acme", subject: "100234"), operatorID: nil)
+        let e = try envelope(TagClassification(kind: .subject, schema: "acme", subject: "100234"), operatorID: nil)
         _ = try await receiver(store).receive(EnvelopeBatch(envelopes: [e]), nowNanos: 1)
         XCTAssertEqual(try store.writerSynchronous(), 2)
     }
 
     func testASubjectsScanOpensACaseLaterScansJoinItAndADuplicateGetsTheSameAnswer() async throws {
-        let store = try CaseStore(path: dir + "/cases.db")
+        let store = try SQLiteCaseStore(path: dir + "/cases.db")
         let r = receiver(store)
-        let first = try await envelope(TagClassification(kind: .subject, schema: "acme", subject: "100234"), operatorID: "OP-pn:1")
+        let first = try envelope(TagClassification(kind: .subject, schema: "acme", subject: "100234"), operatorID: "OP-pn:1")
         let a = try await r.receive(EnvelopeBatch(envelopes: [first]), nowNanos: 1_000_000_000).results[0]
         let opened = try XCTUnwrap(a.case)
         XCTAssertTrue(opened.opened)
@@ -111,49 +122,49 @@ final class CaseBookTests: XCTestCase {
         XCTAssertNil(other[1].case)
         XCTAssertEqual(other[1].guidance?.id, "unknown-tag")
 
-        let links = try store.guidanceLinks()
+        let links = try await store.guidanceLinks()
         XCTAssertEqual(links.map(\.type), ["class=subject schema=acme scanner=operator", "class=subject schema=acme scanner=unidentified",
                                            "class=unknown schema=- scanner=unidentified"])
         XCTAssertEqual(links.map(\.how), ["configured", "similar", "configured"])
         XCTAssertEqual(links[1].shared, "class,schema")
         XCTAssertEqual(links[1].similarTo, "class=subject schema=acme scanner=operator")
 
-        let status = try XCTUnwrap(try store.caseStatus(ref: opened.ref, catalog: policy.catalog))
+        let found = try await store.caseStatus(ref: opened.ref, catalog: policy.catalog)
+        let status = try XCTUnwrap(found)
         XCTAssertEqual(status.subject, "100234")
         XCTAssertEqual(status.notes.map(\.text), ["opened by a scan at term-1", "Northern Mutual notified", "Harbour Re notified", "scanned again at term-1"])
         XCTAssertFalse(status.final)
         XCTAssertEqual(status.guidance?.id, "acme-op")
-        let lone = try XCTUnwrap(try store.caseStatus(ref: XCTUnwrap(other[0].case?.ref), catalog: policy.catalog))
+        let loneFound = try await store.caseStatus(ref: XCTUnwrap(other[0].case?.ref), catalog: policy.catalog)
+        let lone = try XCTUnwrap(loneFound)
         XCTAssertEqual(lone.notes.map(\.text), ["opened by a scan at term-1; no insurer on record for this object"])
     }
 
     func testProgressOfTheCaseAndOfEachInsurerIsValidatedAndRecorded() async throws {
-        let store = try CaseStore(path: dir + "/cases.db")
+        let store = try SQLiteCaseStore(path: dir + "/cases.db")
         let res = try await receiver(store).receive(EnvelopeBatch(envelopes: [try envelope(TagClassification(kind: .subject, schema: "acme", subject: "100277"))]),
                                                     nowNanos: 1).results[0]
         let ref = try XCTUnwrap(res.case?.ref)
-        try store.progress(ref: ref, state: "assessor_assigned", note: "Assessor at 14:00", insurer: nil, nowNanos: 2)
-        try store.progress(ref: ref, state: "acknowledged", note: "Claim 118", insurer: "harbour", nowNanos: 3)
-        XCTAssertThrowsError(try store.progress(ref: ref, state: "teleported", note: "", insurer: nil, nowNanos: 4)) {
-            XCTAssertEqual($0 as? CaseBook.ProgressError, .unknownState("teleported", valid: CaseBook.caseStates))
-        }
-        XCTAssertThrowsError(try store.progress(ref: ref, state: "acknowledged", note: "", insurer: "ghost", nowNanos: 4)) {
-            XCTAssertEqual($0 as? CaseBook.ProgressError, .noSuchInsurer("ghost", onCase: ["north", "harbour"]))
-        }
-        XCTAssertThrowsError(try store.progress(ref: "RC-NOPE", state: "closed", note: "", insurer: nil, nowNanos: 4)) {
-            XCTAssertEqual($0 as? CaseBook.ProgressError, .noSuchCase("RC-NOPE"))
-        }
-        var status = try XCTUnwrap(try store.caseStatus(ref: ref, catalog: policy.catalog))
+        try await store.progress(ref: ref, state: "assessor_assigned", note: "Assessor at 14:00", insurer: nil, nowNanos: 2)
+        try await store.progress(ref: ref, state: "acknowledged", note: "Claim 118", insurer: "harbour", nowNanos: 3)
+        await assertRefused(try await store.progress(ref: ref, state: "teleported", note: "", insurer: nil, nowNanos: 4),
+                            .unknownState("teleported", valid: CaseStates.ofCase))
+        await assertRefused(try await store.progress(ref: ref, state: "acknowledged", note: "", insurer: "ghost", nowNanos: 4),
+                            .noSuchInsurer("ghost", onCase: ["north", "harbour"]))
+        await assertRefused(try await store.progress(ref: "RC-NOPE", state: "closed", note: "", insurer: nil, nowNanos: 4),
+                            .noSuchCase("RC-NOPE"))
+        var found = try await store.caseStatus(ref: ref, catalog: policy.catalog)
+        var status = try XCTUnwrap(found)
         XCTAssertEqual(status.state, "assessor_assigned")
         XCTAssertEqual(status.insurers.map { "\($0.id):\($0.state)" }, ["north:notified", "harbour:acknowledged"])
         XCTAssertEqual(status.insurers[1].note, "Claim 118")
         XCTAssertEqual(status.notes.suffix(2).map(\.text), ["Assessor at 14:00", "Claim 118"])
-        try store.progress(ref: ref, state: "resolved", note: "Repaired", insurer: nil, nowNanos: 5)
-        status = try XCTUnwrap(try store.caseStatus(ref: ref, catalog: policy.catalog))
+        try await store.progress(ref: ref, state: "resolved", note: "Repaired", insurer: nil, nowNanos: 5)
+        found = try await store.caseStatus(ref: ref, catalog: policy.catalog)
+        status = try XCTUnwrap(found)
         XCTAssertTrue(status.final)
-        XCTAssertThrowsError(try store.progress(ref: ref, state: "assessor_on_site", note: "", insurer: nil, nowNanos: 6)) {
-            XCTAssertEqual($0 as? CaseBook.ProgressError, .caseClosed(ref))
-        }
+        await assertRefused(try await store.progress(ref: ref, state: "assessor_on_site", note: "", insurer: nil, nowNanos: 6),
+                            .caseClosed(ref))
         // A resolved case is not joined: the next scan of the object opens a new one.
         let next = try await receiver(store).receive(EnvelopeBatch(envelopes: [try envelope(TagClassification(kind: .subject, schema: "acme", subject: "100277"))]),
                                                      nowNanos: 7).results[0]

@@ -10,18 +10,18 @@ import Logging
 public struct EnvelopeReceiver: Sendable {
     private let opener: EnvelopeOpener
     private let devices: DeviceRegistry
-    private let store: CaseStore
-    private let policy: CasePolicy
+    private let repository: any CaseRepository
+    private let rules: CaseRules
     private let logger: Logger
     /// Called after each commit with the events that were new (benchmarks timestamp them).
     private let committed: (@Sendable ([EventHeader]) -> Void)?
 
-    public init(opener: EnvelopeOpener, devices: DeviceRegistry, store: CaseStore, policy: CasePolicy = .builtIn, logger: Logger,
-                committed: (@Sendable ([EventHeader]) -> Void)? = nil) {
+    public init(opener: EnvelopeOpener, devices: DeviceRegistry, repository: any CaseRepository, policy: CasePolicy = .builtIn,
+                logger: Logger, committed: (@Sendable ([EventHeader]) -> Void)? = nil) {
         self.opener = opener
         self.devices = devices
-        self.store = store
-        self.policy = policy
+        self.repository = repository
+        self.rules = CaseRules(policy: policy)
         self.logger = logger
         self.committed = committed
     }
@@ -47,10 +47,11 @@ public struct EnvelopeReceiver: Sendable {
                 logger.warning("envelope rejected", metadata: ["id": "\(envelope.id)", "device": "\(envelope.device)", "reason": "\(error.reason)"])
             }
         }
-        let stored = try await store.receive(opened.map { ($0.header, $0.json) }, receivedAtNanos: nowNanos, rejected: rejected, policy: policy)
+        let stored = try await repository.receive(opened.map { OpenedEvent(header: $0.header, json: $0.json) },
+                                                  receivedAtNanos: nowNanos, rejected: rejected, rules: rules)
         var accepted = 0, casesOpened = 0
         for (k, o) in opened.enumerated() {
-            let (fresh, answer) = stored[k]
+            let (fresh, answer) = (stored[k].fresh, stored[k].answer)
             results[o.index] = EnvelopeResult(id: o.header.id, status: fresh ? .accepted : .duplicate, case: answer.caseInfo, guidance: answer.guidance)
             if fresh { accepted += 1 }
             if fresh, let c = answer.caseInfo, c.opened {
