@@ -11,13 +11,14 @@ struct ProgressCommand: AsyncParsableCommand {
         commandName: "progress",
         abstract: "Record a case's progress (its state, or one insurer's) with a note.",
         discussion: """
-        Case states: \(CaseStates.ofCase.joined(separator: ", ")) (resolved and closed end it).
-        Insurer states (with --insurer): \(CaseStates.ofInsurer.joined(separator: ", ")).
+            Case states: \(CaseStates.ofCase.joined(separator: ", ")) (resolved and closed end it).
+            Insurer states (with --insurer): \(CaseStates.ofInsurer.joined(separator: ", ")).
 
-        Examples:
-          case-server progress --db cases.db RC-7Q4M2KXP9A assessor_assigned "Assessor arrives at 14:00"
-          case-server progress --db cases.db RC-7Q4M2KXP9A acknowledged "Claim 2026-118" --insurer north
-        """)
+            Examples:
+              case-server progress --db cases.db RC-7Q4M2KXP9A assessor_assigned "Assessor arrives at 14:00"
+              case-server progress --db cases.db RC-7Q4M2KXP9A acknowledged "Claim 2026-118" --insurer north
+            """
+    )
 
     @Option(name: .long, help: "The server's database.") var db: String
     @Argument(help: "The case reference (case-server cases lists them).") var ref: String
@@ -31,7 +32,13 @@ struct ProgressCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         do {
-            try await SQLiteCaseStore(path: db).progress(ref: ref, state: state, note: note, insurer: insurer, nowNanos: Clocks.wallNanos())
+            try await SQLiteCaseStore(path: db).progress(
+                ref: ref,
+                state: state,
+                note: note,
+                insurer: insurer,
+                nowNanos: Clocks.wallNanos()
+            )
         } catch let e as CaseProgressError {
             FileHandle.standardError.write(Data("case-server: \(e)\n".utf8))
             throw ExitCode(1)
@@ -42,16 +49,23 @@ struct ProgressCommand: AsyncParsableCommand {
 
 /// `case-server cases --db DB [--json]`.
 struct CasesCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "cases", abstract: "List the risk cases with their state and each insurer's.")
+    static let configuration = CommandConfiguration(
+        commandName: "cases",
+        abstract: "List the risk cases with their state and each insurer's."
+    )
 
     @Option(name: .long, help: "The server's database.") var db: String
-    @Flag(name: .long, help: "Each case's full status as GET /v1/cases/{ref} gives it, one JSON array.") var json = false
-    @Option(name: .long, help: "With --json: the policy the server runs with, for the guidance texts.") var policy: String?
+    @Flag(name: .long, help: "Each case's full status as GET /v1/cases/{ref} gives it, one JSON array.") var json =
+        false
+    @Option(name: .long, help: "With --json: the policy the server runs with, for the guidance texts.") var policy:
+        String?
 
     func run() async throws {
         let store = try SQLiteCaseStore(path: db)
         if json {
-            let catalog = try policy.map { try CasePolicy.parse(toml: String(contentsOfFile: $0, encoding: .utf8)).catalog } ?? CasePolicy.builtIn.catalog
+            let catalog =
+                try policy.map { try CasePolicy.parse(toml: String(contentsOfFile: $0, encoding: .utf8)).catalog }
+                ?? CasePolicy.builtIn.catalog
             var all: [CaseStatus] = []
             for c in try await store.cases() {
                 if let status = try await store.caseStatus(ref: c.ref, catalog: catalog) { all.append(status) }
@@ -63,8 +77,13 @@ struct CasesCommand: AsyncParsableCommand {
         }
         print("case           subject      schema       state               opened                    insurers")
         for c in try await store.cases() {
-            print([col(c.ref, 14), col(c.subject, 12), col(c.schema.isEmpty ? "-" : c.schema, 12), col(c.state, 19), col(c.openedAt, 25),
-                   c.insurers.map { "\($0.id):\($0.state)" }.joined(separator: " ")].joined(separator: " "))
+            print(
+                [
+                    col(c.ref, 14), col(c.subject, 12), col(c.schema.isEmpty ? "-" : c.schema, 12), col(c.state, 19),
+                    col(c.openedAt, 25),
+                    c.insurers.map { "\($0.id):\($0.state)" }.joined(separator: " "),
+                ].joined(separator: " ")
+            )
         }
     }
 }
@@ -73,7 +92,8 @@ struct CasesCommand: AsyncParsableCommand {
 struct GuidanceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "guidance",
-        abstract: "Show each event type's guidance link: configured, or taken from the most similar known type.")
+        abstract: "Show each event type's guidance link: configured, or taken from the most similar known type."
+    )
 
     @Option(name: .long, help: "The server's database.") var db: String
 

@@ -18,15 +18,31 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Port; 0 picks a free one (see --ready-file).") var port = 8443
     @Option(name: .long, help: "TLS certificate chain (PEM).") var cert: String
     @Option(name: .long, help: "TLS private key (PEM).") var tlsKey: String
-    @Option(name: .long, help: "Require TLS client certificates signed by this CA (PEM): mutual TLS.") var clientCA: String?
-    @Option(name: .long, help: "HPKE private key (PEM), as PATH or KEYID=PATH; repeat for key rotation (every key also answers to its derived id).") var privateKey: [String]
+    @Option(name: .long, help: "Require TLS client certificates signed by this CA (PEM): mutual TLS.") var clientCA:
+        String?
+    @Option(
+        name: .long,
+        help:
+            "HPKE private key (PEM), as PATH or KEYID=PATH; repeat for key rotation (every key also answers to its derived id)."
+    ) var privateKey: [String]
     @Option(name: .long, help: "Directory of registered device public keys, <device-id>.pem.") var devices: String
     @Option(name: .long, help: "SQLite database for received events.") var db: String
     @Option(name: .long, help: "Write the bound port here once listening.") var readyFile: String?
     @Option(name: .long, help: "Log level.") var logLevel: String = "info"
-    @Option(name: .long, help: "Benchmarks: after each commit append `device seq CLOCK_MONOTONIC-ns` per new event to this file.") var commitLog: String?
-    @Option(name: .long, help: "Insurers, coverage and guidance per event type (TOML, docs/case-server.md); default: the built-in guidance, no insurers.") var policy: String?
-    @Option(name: .long, help: "File holding the bearer token that POST /v1/cases/{ref}/progress requires; without it that endpoint is off.") var staffTokenFile: String?
+    @Option(
+        name: .long,
+        help: "Benchmarks: after each commit append `device seq CLOCK_MONOTONIC-ns` per new event to this file."
+    ) var commitLog: String?
+    @Option(
+        name: .long,
+        help:
+            "Insurers, coverage and guidance per event type (TOML, docs/case-server.md); default: the built-in guidance, no insurers."
+    ) var policy: String?
+    @Option(
+        name: .long,
+        help:
+            "File holding the bearer token that POST /v1/cases/{ref}/progress requires; without it that endpoint is off."
+    ) var staffTokenFile: String?
 
     func run() async throws {
         let level = Logger.Level(rawValue: logLevel) ?? .info
@@ -38,7 +54,8 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "case-server")
         var named: [String: Curve25519.KeyAgreement.PrivateKey] = [:]
         for arg in privateKey {
-            let (id, path): (String?, String) = arg.contains("=") && !arg.hasPrefix("/")
+            let (id, path): (String?, String) =
+                arg.contains("=") && !arg.hasPrefix("/")
                 ? (String(arg.prefix { $0 != "=" }), String(arg.drop { $0 != "=" }.dropFirst())) : (nil, arg)
             let key: Curve25519.KeyAgreement.PrivateKey
             do { key = try KeyFile.loadPrivate(path, role: "server") } catch {
@@ -61,7 +78,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let staffToken = try staffTokenFile.map { path -> String in
             let t = try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-            guard t.count >= 16 else { throw ValidationError("--staff-token-file \(path): the token needs at least 16 characters") }
+            guard t.count >= 16 else {
+                throw ValidationError("--staff-token-file \(path): the token needs at least 16 characters")
+            }
             return t
         }
         SQLiteProcess.configure()
@@ -69,7 +88,9 @@ struct ServeCommand: AsyncParsableCommand {
         var onCommit: (@Sendable ([EventHeader]) -> Void)?
         if let path = commitLog {
             guard FileManager.default.createFile(atPath: path, contents: nil) else {
-                throw ValidationError("--commit-log \(path): cannot create it; check that the directory exists and is writable")
+                throw ValidationError(
+                    "--commit-log \(path): cannot create it; check that the directory exists and is writable"
+                )
             }
             let log = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
             onCommit = { events in
@@ -78,14 +99,28 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         let receiver = EnvelopeReceiver(
-            opener: EnvelopeOpener(namedServerKeys: named), devices: DeviceRegistry(directory: devices), repository: store,
-            policy: casePolicy, logger: logger, committed: onCommit)
-        let router = CaseServerRoutes.router(receiver: receiver, repository: store, catalog: casePolicy.catalog,
-                                             staffToken: staffToken, clock: { Clocks.wallNanos() }, logger: logger)
+            opener: EnvelopeOpener(namedServerKeys: named),
+            devices: DeviceRegistry(directory: devices),
+            repository: store,
+            policy: casePolicy,
+            logger: logger,
+            committed: onCommit
+        )
+        let router = CaseServerRoutes.router(
+            receiver: receiver,
+            repository: store,
+            catalog: casePolicy.catalog,
+            staffToken: staffToken,
+            clock: { Clocks.wallNanos() },
+            logger: logger
+        )
 
         let chain = try NIOSSLCertificate.fromPEMFile(cert)
         let tlsPrivate = try NIOSSLPrivateKey(file: tlsKey, format: .pem)
-        var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(tlsPrivate))
+        var tls = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain.map { .certificate($0) },
+            privateKey: .privateKey(tlsPrivate)
+        )
         if let clientCA {
             tls.certificateVerification = .noHostnameVerification
             tls.trustRoots = .file(clientCA)
@@ -97,13 +132,17 @@ struct ServeCommand: AsyncParsableCommand {
             configuration: .init(address: .hostname(host, port: port), serverName: "case-server"),
             onServerRunning: { channel in
                 let bound = channel.localAddress?.port ?? 0
-                logger.info("case-server listening", metadata: ["host": "\(host)", "port": "\(bound)", "server_keys": "\(keyIDs)"])
+                logger.info(
+                    "case-server listening",
+                    metadata: ["host": "\(host)", "port": "\(bound)", "server_keys": "\(keyIDs)"]
+                )
                 if let readyFile {
                     try? "\(bound)\n".write(toFile: readyFile + ".tmp", atomically: false, encoding: .utf8)
                     _ = rename(readyFile + ".tmp", readyFile)
                 }
             },
-            logger: logger)
+            logger: logger
+        )
         try await app.runService()
     }
 }

@@ -20,7 +20,11 @@ final class CaseServerRoutesTests: XCTestCase {
     override func setUp() {
         dir = NSTemporaryDirectory() + "routes-test-\(UUID().uuidString)"
         try! FileManager.default.createDirectory(atPath: dir + "/devices", withIntermediateDirectories: true)
-        try! X25519KeyPEM.publicKeyPEM(device.publicKey).write(toFile: dir + "/devices/term-1.pem", atomically: true, encoding: .utf8)
+        try! X25519KeyPEM.publicKeyPEM(device.publicKey).write(
+            toFile: dir + "/devices/term-1.pem",
+            atomically: true,
+            encoding: .utf8
+        )
     }
 
     override func tearDown() {
@@ -29,18 +33,36 @@ final class CaseServerRoutesTests: XCTestCase {
 
     func app(staffToken: String?) throws -> (some ApplicationProtocol, SQLiteCaseStore) {
         let store = try SQLiteCaseStore(path: dir + "/cases.db")
-        let receiver = EnvelopeReceiver(opener: EnvelopeOpener(serverKeys: [server]), devices: DeviceRegistry(directory: dir + "/devices"),
-                                        repository: store, logger: Logger(label: "test"))
-        let router = CaseServerRoutes.router(receiver: receiver, repository: store, catalog: CasePolicy.builtIn.catalog,
-                                             staffToken: staffToken, clock: { Self.now }, logger: Logger(label: "test"))
+        let receiver = EnvelopeReceiver(
+            opener: EnvelopeOpener(serverKeys: [server]),
+            devices: DeviceRegistry(directory: dir + "/devices"),
+            repository: store,
+            logger: Logger(label: "test")
+        )
+        let router = CaseServerRoutes.router(
+            receiver: receiver,
+            repository: store,
+            catalog: CasePolicy.builtIn.catalog,
+            staffToken: staffToken,
+            clock: { Self.now },
+            logger: Logger(label: "test")
+        )
         return (Application(router: router), store)
     }
 
     func batch(seq: UInt64, subject: String) throws -> ByteBuffer {
         let scan = Scan(readerID: "r", bytes: Array("X".utf8), wallNanos: 0, monotonicNanos: 0)
-        let event = CaptureEvent(id: "id-\(seq)", device: "term-1", seq: seq, scan: scan,
-                                 tag: TagClassification(kind: .subject, schema: "acme", subject: subject))
-        let sealed = try EnvelopeSealer(device: "term-1", deviceKey: device, serverKey: server.publicKey).seal(event, sealedAtNanos: 0)
+        let event = CaptureEvent(
+            id: "id-\(seq)",
+            device: "term-1",
+            seq: seq,
+            scan: scan,
+            tag: TagClassification(kind: .subject, schema: "acme", subject: subject)
+        )
+        let sealed = try EnvelopeSealer(device: "term-1", deviceKey: device, serverKey: server.publicKey).seal(
+            event,
+            sealedAtNanos: 0
+        )
         return ByteBuffer(bytes: try JSONEncoder().encode(EnvelopeBatch(envelopes: [sealed])))
     }
 
@@ -81,7 +103,10 @@ final class CaseServerRoutesTests: XCTestCase {
                 XCTAssertEqual(status.ref, opened.ref)
                 XCTAssertEqual(status.subject, "100234")
                 XCTAssertEqual(status.openedAt, RFC3339.format(unixNanos: Self.now))
-                XCTAssertEqual(status.notes.map(\.text), ["opened by a scan at term-1; no insurer on record for this object"])
+                XCTAssertEqual(
+                    status.notes.map(\.text),
+                    ["opened by a scan at term-1; no insurer on record for this object"]
+                )
             }
             return opened.ref
         }
@@ -94,18 +119,26 @@ final class CaseServerRoutesTests: XCTestCase {
     func testBadBodiesAndUnknownCasesAreRefused() async throws {
         let (app, _) = try app(staffToken: Self.token)
         try await app.test(.router) { client in
-            try await client.execute(uri: "/v1/envelopes", method: .post, body: ByteBuffer(string: "{\"nope\": 1}")) { response in
+            try await client.execute(uri: "/v1/envelopes", method: .post, body: ByteBuffer(string: "{\"nope\": 1}")) {
+                response in
                 XCTAssertEqual(response.status, .badRequest)
                 XCTAssertEqual(response.headers[.contentType], "application/json")
-                XCTAssertEqual(String(buffer: response.body), #"{"error":"body is not {\"envelopes\": [...]} of wire format v1"}"#)
+                XCTAssertEqual(
+                    String(buffer: response.body),
+                    #"{"error":"body is not {\"envelopes\": [...]} of wire format v1"}"#
+                )
             }
             try await client.execute(uri: "/v1/cases/RC-NOPE", method: .get) { response in
                 XCTAssertEqual(response.status, .notFound)
                 XCTAssertEqual(String(buffer: response.body), #"{"error":"no such case"}"#)
             }
             let auth: HTTPFields = [.authorization: "Bearer \(Self.token)"]
-            try await client.execute(uri: "/v1/cases/RC-NOPE/progress", method: .post, headers: auth,
-                                     body: ByteBuffer(string: #"{"state": "closed"}"#)) { response in
+            try await client.execute(
+                uri: "/v1/cases/RC-NOPE/progress",
+                method: .post,
+                headers: auth,
+                body: ByteBuffer(string: #"{"state": "closed"}"#)
+            ) { response in
                 XCTAssertEqual(response.status, .notFound)
                 XCTAssertEqual(String(buffer: response.body), #"{"error":"no such case"}"#)
             }
@@ -115,11 +148,17 @@ final class CaseServerRoutesTests: XCTestCase {
     func testProgressIsOffWithoutAStaffToken() async throws {
         let (app, _) = try app(staffToken: nil)
         try await app.test(.router) { client in
-            try await client.execute(uri: "/v1/cases/RC-A/progress", method: .post, headers: [.authorization: "Bearer \(Self.token)"],
-                                     body: ByteBuffer(string: #"{"state": "closed"}"#)) { response in
+            try await client.execute(
+                uri: "/v1/cases/RC-A/progress",
+                method: .post,
+                headers: [.authorization: "Bearer \(Self.token)"],
+                body: ByteBuffer(string: #"{"state": "closed"}"#)
+            ) { response in
                 XCTAssertEqual(response.status, .forbidden)
-                XCTAssertEqual(String(buffer: response.body),
-                               #"{"error":"progress over HTTP is off: start serve with --staff-token-file"}"#)
+                XCTAssertEqual(
+                    String(buffer: response.body),
+                    #"{"error":"progress over HTTP is off: start serve with --staff-token-file"}"#
+                )
             }
         }
     }
@@ -129,27 +168,57 @@ final class CaseServerRoutesTests: XCTestCase {
         let body = try batch(seq: 1, subject: "100234")
         try await app.test(.router) { client in
             let ref = try await client.execute(uri: "/v1/envelopes", method: .post, body: body) { response in
-                try XCTUnwrap(try JSONDecoder().decode(EnvelopeResults.self, from: Data(response.body.readableBytesView)).results[0].case?.ref)
+                try XCTUnwrap(
+                    try JSONDecoder().decode(EnvelopeResults.self, from: Data(response.body.readableBytesView)).results[
+                        0
+                    ].case?.ref
+                )
             }
             let uri = "/v1/cases/\(ref)/progress"
-            for headers: HTTPFields in [[:], [.authorization: "Bearer wrong-token-0123456789"], [.authorization: Self.token]] {
-                try await client.execute(uri: uri, method: .post, headers: headers, body: ByteBuffer(string: #"{"state": "closed"}"#)) {
+            for headers: HTTPFields in [
+                [:], [.authorization: "Bearer wrong-token-0123456789"], [.authorization: Self.token],
+            ] {
+                try await client.execute(
+                    uri: uri,
+                    method: .post,
+                    headers: headers,
+                    body: ByteBuffer(string: #"{"state": "closed"}"#)
+                ) {
                     XCTAssertEqual($0.status, .unauthorized)
-                    XCTAssertEqual(String(buffer: $0.body), #"{"error":"Authorization: Bearer <staff token> required"}"#)
+                    XCTAssertEqual(
+                        String(buffer: $0.body),
+                        #"{"error":"Authorization: Bearer <staff token> required"}"#
+                    )
                 }
             }
             let auth: HTTPFields = [.authorization: "Bearer \(Self.token)"]
-            try await client.execute(uri: uri, method: .post, headers: auth, body: ByteBuffer(string: "state=closed")) { response in
+            try await client.execute(uri: uri, method: .post, headers: auth, body: ByteBuffer(string: "state=closed")) {
+                response in
                 XCTAssertEqual(response.status, .badRequest)
-                XCTAssertEqual(String(buffer: response.body), #"{"error":"body is not {\"state\": ..., \"note\": ..., \"insurer\"?: ...}"}"#)
+                XCTAssertEqual(
+                    String(buffer: response.body),
+                    #"{"error":"body is not {\"state\": ..., \"note\": ..., \"insurer\"?: ...}"}"#
+                )
             }
-            try await client.execute(uri: uri, method: .post, headers: auth, body: ByteBuffer(string: #"{"state": "teleported"}"#)) {
+            try await client.execute(
+                uri: uri,
+                method: .post,
+                headers: auth,
+                body: ByteBuffer(string: #"{"state": "teleported"}"#)
+            ) {
                 XCTAssertEqual($0.status, .badRequest)
                 let error = try JSONDecoder().decode([String: String].self, from: Data($0.body.readableBytesView))
-                XCTAssertEqual(error, ["error": CaseProgressError.unknownState("teleported", valid: CaseStates.ofCase).description])
+                XCTAssertEqual(
+                    error,
+                    ["error": CaseProgressError.unknownState("teleported", valid: CaseStates.ofCase).description]
+                )
             }
-            try await client.execute(uri: uri, method: .post, headers: auth,
-                                     body: ByteBuffer(string: #"{"state": "assessor_assigned", "note": "Assessor at 14:00"}"#)) {
+            try await client.execute(
+                uri: uri,
+                method: .post,
+                headers: auth,
+                body: ByteBuffer(string: #"{"state": "assessor_assigned", "note": "Assessor at 14:00"}"#)
+            ) {
                 XCTAssertEqual($0.status, .ok)
                 XCTAssertEqual($0.headers[.contentType], "application/json")
                 let status = try JSONDecoder().decode(CaseStatus.self, from: Data($0.body.readableBytesView))

@@ -1,7 +1,8 @@
-@testable import CaseServerKit
 import Foundation
 import GRDB
 import XCTest
+
+@testable import CaseServerKit
 
 /// The SQLite store's schema over time: a database made before insurers and notes had an
 /// explicit order keeps the order it had (SQLite's rowid) once migrated.
@@ -22,16 +23,20 @@ final class SQLiteCaseStoreTests: XCTestCase {
         let old = try DatabaseQueue(path: path)
         try SQLiteCaseMigrations.migrator().migrate(old, upTo: "v2-cases")
         try await old.write { db in
-            try db.execute(sql: """
-                INSERT INTO risk_case (ref, subject, schema, device, state, final, guidance_id, opened_at_ns, updated_at_ns)
-                    VALUES ('RC-OLD', '100234', 'acme', 'term-1', 'insurers_notified', 0, NULL, 5, 5);
-                INSERT INTO case_insurer (ref, insurer, name, state, updated_at_ns) VALUES ('RC-OLD', 'zeta', 'Zeta', 'notified', 5);
-                INSERT INTO case_insurer (ref, insurer, name, state, updated_at_ns) VALUES ('RC-OLD', 'alpha', 'Alpha', 'notified', 5);
-                INSERT INTO case_note (ref, at_ns, state, text) VALUES ('RC-OLD', 5, 'opened', 'opened');
-                INSERT INTO case_note (ref, at_ns, state, text, insurer) VALUES ('RC-OLD', 5, 'notified', 'Zeta notified', 'zeta');
-                INSERT INTO case_note (ref, at_ns, state, text, insurer) VALUES ('RC-OLD', 5, 'notified', 'Alpha notified', 'alpha');
-                INSERT INTO case_note (ref, at_ns, state, text) VALUES ('RC-OLD', 4, 'opened', 'earlier');
-                """)
+            try db.execute(
+                sql: """
+                    INSERT INTO risk_case (ref, subject, schema, device, state, final, guidance_id, opened_at_ns,
+                                           updated_at_ns)
+                        VALUES ('RC-OLD', '100234', 'acme', 'term-1', 'insurers_notified', 0, NULL, 5, 5);
+                    INSERT INTO case_insurer (ref, insurer, name, state, updated_at_ns)
+                        VALUES ('RC-OLD', 'zeta', 'Zeta', 'notified', 5), ('RC-OLD', 'alpha', 'Alpha', 'notified', 5);
+                    INSERT INTO case_note (ref, at_ns, state, text, insurer)
+                        VALUES ('RC-OLD', 5, 'opened', 'opened', NULL),
+                               ('RC-OLD', 5, 'notified', 'Zeta notified', 'zeta'),
+                               ('RC-OLD', 5, 'notified', 'Alpha notified', 'alpha'),
+                               ('RC-OLD', 4, 'opened', 'earlier', NULL);
+                    """
+            )
         }
         try old.close()
 

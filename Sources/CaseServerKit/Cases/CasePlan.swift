@@ -55,7 +55,9 @@ public struct CasePlan: Sendable, Equatable {
         /// give, without reading it back.
         public func answer(ref: String, nowNanos: Int64) -> CaseInfo {
             let at = RFC3339.format(unixNanos: nowNanos)
-            let told = insurers.map { InsurerStatus(id: $0.id, name: $0.name, state: "notified", updatedAt: at, note: nil) }
+            let told = insurers.map {
+                InsurerStatus(id: $0.id, name: $0.name, state: "notified", updatedAt: at, note: nil)
+            }
             return CaseInfo(ref: ref, state: state, opened: true, insurers: told)
         }
     }

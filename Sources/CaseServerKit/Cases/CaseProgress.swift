@@ -13,8 +13,14 @@ public enum CaseProgress {
     /// Checks a step against the case as stored. - Parameters: `caseIsFinal`: nil when there is
     /// no such case; `insurersOnCase`: the insurers on the case, in their order (read only for
     /// an insurer's step).
-    public static func check(ref: String, state: String, note: String, insurer: String?, caseIsFinal: Bool?,
-                             insurersOnCase: () throws -> [String]) throws -> Update {
+    public static func check(
+        ref: String,
+        state: String,
+        note: String,
+        insurer: String?,
+        caseIsFinal: Bool?,
+        insurersOnCase: () throws -> [String]
+    ) throws -> Update {
         guard let caseIsFinal else { throw CaseProgressError.noSuchCase(ref) }
         if let insurer {
             guard CaseStates.ofInsurer.contains(state) else {
@@ -24,7 +30,9 @@ public enum CaseProgress {
             guard on.contains(insurer) else { throw CaseProgressError.noSuchInsurer(insurer, onCase: on) }
             return .insurerState(state, insurer: insurer, note: note.isEmpty ? nil : note)
         }
-        guard CaseStates.ofCase.contains(state) else { throw CaseProgressError.unknownState(state, valid: CaseStates.ofCase) }
+        guard CaseStates.ofCase.contains(state) else {
+            throw CaseProgressError.unknownState(state, valid: CaseStates.ofCase)
+        }
         if caseIsFinal, !CaseStates.ending.contains(state) { throw CaseProgressError.caseClosed(ref) }
         return .caseState(state, final: CaseStates.ending.contains(state))
     }

@@ -20,8 +20,13 @@ public struct CaseRules: Sendable {
     /// list it yet (one lookup less per new scan). `known` holds the guidance already decided in
     /// this transaction, by type: a batch is mostly of a few types, and a type's link cannot
     /// change within the transaction.
-    public func plan(for h: EventHeader, fresh: Bool, nowNanos: Int64, known: inout [EventType: Guidance?],
-                     facts: some CaseFacts) throws -> CasePlan {
+    public func plan(
+        for h: EventHeader,
+        fresh: Bool,
+        nowNanos: Int64,
+        known: inout [EventType: Guidance?],
+        facts: some CaseFacts
+    ) throws -> CasePlan {
         // A heartbeat is the terminal's, not a report: no case, no guidance.
         guard h.kind == nil else { return CasePlan() }
         var plan = CasePlan()
@@ -29,8 +34,11 @@ public struct CaseRules: Sendable {
         if let decided = known[type] {
             plan.guidance = decided
         } else {
-            (plan.guidance, plan.link) = guidance(for: type, linked: try facts.guidanceLink(type: type.description),
-                                                  nowNanos: nowNanos)
+            (plan.guidance, plan.link) = guidance(
+                for: type,
+                linked: try facts.guidanceLink(type: type.description),
+                nowNanos: nowNanos
+            )
             known[type] = .some(plan.guidance)
         }
         guard let tag = h.tag, tag.kind == .subject, let subject = tag.subject, !subject.isEmpty else { return plan }
@@ -50,11 +58,20 @@ public struct CaseRules: Sendable {
         // One note when nobody is to be told (a row less per case: a drain opens thousands).
         let opened = CasePlan.Note(
             state: "opened",
-            text: "opened by a scan at \(h.device)" + (insurers.isEmpty ? "; no insurer on record for this object" : ""))
-        plan.action = .open(CasePlan.NewCase(
-            subject: subject, schema: schema, device: h.device, state: insurers.isEmpty ? "opened" : "insurers_notified",
-            guidanceID: plan.guidance?.id, insurers: insurers,
-            notes: [opened] + insurers.map { CasePlan.Note(state: "notified", text: "\($0.name) notified", insurer: $0.id) }))
+            text: "opened by a scan at \(h.device)" + (insurers.isEmpty ? "; no insurer on record for this object" : "")
+        )
+        plan.action = .open(
+            CasePlan.NewCase(
+                subject: subject,
+                schema: schema,
+                device: h.device,
+                state: insurers.isEmpty ? "opened" : "insurers_notified",
+                guidanceID: plan.guidance?.id,
+                insurers: insurers,
+                notes: [opened]
+                    + insurers.map { CasePlan.Note(state: "notified", text: "\($0.name) notified", insurer: $0.id) }
+            )
+        )
         return plan
     }
 
@@ -64,7 +81,9 @@ public struct CaseRules: Sendable {
     /// type gets an entry of its own; a link to guidance the catalog no longer has is replaced.
     public func guidance(for type: EventType, linked: GuidanceLink?, nowNanos: Int64) -> (Guidance?, GuidanceLink?) {
         let catalog = policy.catalog
-        if let linked, var g = catalog.guidance(id: linked.guidanceID), linked.how == "configured" || !catalog.configures(type) {
+        if let linked, var g = catalog.guidance(id: linked.guidanceID),
+            linked.how == "configured" || !catalog.configures(type)
+        {
             if linked.how == "similar" {
                 g.match = "similar"
                 g.similarTo = linked.similarTo
@@ -74,11 +93,29 @@ public struct CaseRules: Sendable {
         guard let choice = catalog.choose(for: type) else { return (nil, nil) }
         switch choice {
         case .configured(let g):
-            return (g, GuidanceLink(type: type.description, guidanceID: g.id, how: "configured", similarTo: nil, shared: nil,
-                                    linkedAtNanos: nowNanos))
+            return (
+                g,
+                GuidanceLink(
+                    type: type.description,
+                    guidanceID: g.id,
+                    how: "configured",
+                    similarTo: nil,
+                    shared: nil,
+                    linkedAtNanos: nowNanos
+                )
+            )
         case .similar(let g, let to, let shared):
-            return (g, GuidanceLink(type: type.description, guidanceID: g.id, how: "similar", similarTo: to.description,
-                                    shared: shared.joined(separator: ","), linkedAtNanos: nowNanos))
+            return (
+                g,
+                GuidanceLink(
+                    type: type.description,
+                    guidanceID: g.id,
+                    how: "similar",
+                    similarTo: to.description,
+                    shared: shared.joined(separator: ","),
+                    linkedAtNanos: nowNanos
+                )
+            )
         }
     }
 }

@@ -8,5 +8,7 @@ public enum CaseStates {
     /// The states that end a case: a later scan of its object opens a new one.
     public static let ending: Set<String> = ["resolved", "closed"]
     /// One insurer's states.
-    public static let ofInsurer = ["notified", "acknowledged", "assessor_assigned", "claim_opened", "declined", "settled"]
+    public static let ofInsurer = [
+        "notified", "acknowledged", "assessor_assigned", "claim_opened", "declined", "settled",
+    ]
 }

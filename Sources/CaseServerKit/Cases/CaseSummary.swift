@@ -9,7 +9,14 @@ public struct CaseSummary: Sendable, Equatable {
     public var insurers: [InsurerStatus]
     public var openedAt: String
 
-    public init(ref: String, subject: String, schema: String, state: String, insurers: [InsurerStatus], openedAt: String) {
+    public init(
+        ref: String,
+        subject: String,
+        schema: String,
+        state: String,
+        insurers: [InsurerStatus],
+        openedAt: String
+    ) {
         self.ref = ref
         self.subject = subject
         self.schema = schema

@@ -13,7 +13,14 @@ public struct GuidanceLink: Sendable, Equatable {
     public var shared: String?
     public var linkedAtNanos: Int64
 
-    public init(type: String, guidanceID: String, how: String, similarTo: String?, shared: String?, linkedAtNanos: Int64) {
+    public init(
+        type: String,
+        guidanceID: String,
+        how: String,
+        similarTo: String?,
+        shared: String?,
+        linkedAtNanos: Int64
+    ) {
         self.type = type
         self.guidanceID = guidanceID
         self.how = how

@@ -14,9 +14,14 @@ import NIOCore
 public enum CaseServerRoutes {
     /// - Parameters: `staffToken`: the bearer token progress requires; nil turns progress over
     ///   HTTP off (403). `clock`: wall-clock nanoseconds, the time events and steps are stamped with.
-    public static func router(receiver: EnvelopeReceiver, repository: any CaseRepository, catalog: GuidanceCatalog,
-                              staffToken: String?, clock: @escaping @Sendable () -> Int64,
-                              logger: Logger) -> Router<BasicRequestContext> {
+    public static func router(
+        receiver: EnvelopeReceiver,
+        repository: any CaseRepository,
+        catalog: GuidanceCatalog,
+        staffToken: String?,
+        clock: @escaping @Sendable () -> Int64,
+        logger: Logger
+    ) -> Router<BasicRequestContext> {
         let router = Router()
         router.get("/v1/health") { _, _ in "ok\n" }
         router.post("/v1/envelopes") { request, _ -> Response in
@@ -52,13 +57,24 @@ public enum CaseServerRoutes {
             }
             let ref = context.parameters.get("ref") ?? ""
             do {
-                try await repository.progress(ref: ref, state: step.state, note: step.note ?? "", insurer: step.insurer,
-                                              nowNanos: clock())
+                try await repository.progress(
+                    ref: ref,
+                    state: step.state,
+                    note: step.note ?? "",
+                    insurer: step.insurer,
+                    nowNanos: clock()
+                )
             } catch let e as CaseProgressError {
                 if case .noSuchCase = e { return json(.notFound, #"{"error":"no such case"}"#) }
-                return json(.badRequest, String(decoding: try JSONEncoder().encode(["error": e.description]), as: UTF8.self))
+                return json(
+                    .badRequest,
+                    String(decoding: try JSONEncoder().encode(["error": e.description]), as: UTF8.self)
+                )
             }
-            logger.info("case progress", metadata: ["case": "\(ref)", "state": "\(step.state)", "insurer": "\(step.insurer ?? "-")"])
+            logger.info(
+                "case progress",
+                metadata: ["case": "\(ref)", "state": "\(step.state)", "insurer": "\(step.insurer ?? "-")"]
+            )
             let status = try await repository.caseStatus(ref: ref, catalog: catalog)
             return json(.ok, String(decoding: try encoder.encode(status), as: UTF8.self))
         }
@@ -78,6 +94,10 @@ public enum CaseServerRoutes {
     }
 
     static func json(_ status: HTTPResponse.Status, _ text: String) -> Response {
-        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
+        Response(
+            status: status,
+            headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(string: text))
+        )
     }
 }

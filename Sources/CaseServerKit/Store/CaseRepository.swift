@@ -10,7 +10,12 @@ public protocol CaseRepository: Sendable {
     /// transaction that has reached the disk before this returns: a terminal deletes what was
     /// accepted. - Returns: for each event in order, whether it was new and its answer (the same
     /// case and guidance for a duplicate).
-    func receive(_ events: [OpenedEvent], receivedAtNanos: Int64, rejected: Int, rules: CaseRules) async throws
+    func receive(
+        _ events: [OpenedEvent],
+        receivedAtNanos: Int64,
+        rejected: Int,
+        rules: CaseRules
+    ) async throws
         -> [ReceivedEvent]
 
     /// `GET /v1/cases/{ref}`; nil when there is no such case.

@@ -28,7 +28,12 @@ public final class SQLiteCaseStore: CaseRepository {
         try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
-    public func receive(_ events: [OpenedEvent], receivedAtNanos: Int64, rejected: Int, rules: CaseRules) async throws
+    public func receive(
+        _ events: [OpenedEvent],
+        receivedAtNanos: Int64,
+        rejected: Int,
+        rules: CaseRules
+    ) async throws
         -> [ReceivedEvent]
     {
         try await pool.write { db in
@@ -36,9 +41,12 @@ public final class SQLiteCaseStore: CaseRepository {
             out.reserveCapacity(events.count)
             var known: [EventType: Guidance?] = [:]
             let facts = SQLiteCaseBook.Facts(db: db)
-            let insert = try db.cachedStatement(sql: """
-                INSERT INTO event (id, device, seq, received_at_ns, event) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
-                """)
+            let insert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO event (id, device, seq, received_at_ns, event) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT DO NOTHING
+                    """
+            )
             for e in events {
                 let h = e.header
                 try insert.execute(arguments: [h.id, h.device, Int64(h.seq), receivedAtNanos, e.json])
@@ -74,10 +82,16 @@ public final class SQLiteCaseStore: CaseRepository {
 
     public func events() async throws -> [StoredEvent] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, device, seq, received_at_ns, event FROM event ORDER BY device, seq").map {
-                StoredEvent(id: $0["id"], device: $0["device"], seq: $0["seq"], receivedAtNanos: $0["received_at_ns"],
-                            eventJSON: $0["event"])
-            }
+            try Row.fetchAll(db, sql: "SELECT id, device, seq, received_at_ns, event FROM event ORDER BY device, seq")
+                .map {
+                    StoredEvent(
+                        id: $0["id"],
+                        device: $0["device"],
+                        seq: $0["seq"],
+                        receivedAtNanos: $0["received_at_ns"],
+                        eventJSON: $0["event"]
+                    )
+                }
         }
     }
 
