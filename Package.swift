@@ -6,9 +6,11 @@
 //                  envelope wire format, config, backoff. No Linux I/O; tested without devices.
 //   CLinuxShims    the few Linux calls Glibc does not import cleanly (tee, eventfd, termios, ioctls).
 //   CUdev, CZbar, CZlib  libudev (devices, hotplug), zbar (barcodes in images), zlib (PNG).
+//   GatewaySystem  the few process helpers both executables share (clocks, key files, SQLite
+//                  process settings, version), so case-server needs none of GatewayLinux.
 //   GatewayLinux   the edge: readers (FIFO/stdin, serial tty), the SQLite spool, the HTTPS
 //                  forwarder, each a swift-service-lifecycle Service.
-//   CaseServerKit  the reference receiver's logic: open + verify + dedup + store.
+//   CaseServerKit  the reference receiver: its routes, case rules and storage (docs/case-server.md).
 //   gatewayd, case-server  thin executables.
 import Foundation
 import PackageDescription
@@ -63,9 +65,18 @@ let package = Package(
         .target(name: "CZbar"),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
+            name: "GatewaySystem",
+            dependencies: [
+                "GatewayCore",
+                "CLinuxShims",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
             name: "GatewayLinux",
             dependencies: [
                 "GatewayCore",
+                "GatewaySystem",
                 "CLinuxShims",
                 "CUdev",
                 "CZbar",
@@ -90,6 +101,7 @@ let package = Package(
             dependencies: [
                 "GatewayCore",
                 "GatewayLinux",
+                "GatewaySystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -105,19 +117,21 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         // Benchmarks of the per-scan stages (make bench); not part of the package's products.
         .executableTarget(
             name: "gatewayd-bench",
-            dependencies: ["GatewayCore", "GatewayLinux", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["GatewayCore", "GatewayLinux", "GatewaySystem", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .executableTarget(
             name: "case-server",
             dependencies: [
                 "CaseServerKit",
                 "GatewayCore",
-                "GatewayLinux",
+                "GatewaySystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -129,10 +143,20 @@ let package = Package(
         .testTarget(
             name: "GatewayLinuxTests",
             dependencies: [
-                "GatewayLinux", "GatewayCore", "CLinuxShims",
+                "GatewayLinux", "GatewayCore", "GatewaySystem", "CLinuxShims",
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ]
         ),
-        .testTarget(name: "CaseServerKitTests", dependencies: ["CaseServerKit", "GatewayCore"]),
+        .testTarget(name: "GatewaySystemTests", dependencies: ["GatewaySystem", "GatewayCore"]),
+        .testTarget(
+            name: "CaseServerKitTests",
+            dependencies: [
+                "CaseServerKit",
+                "GatewayCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
     ]
 )

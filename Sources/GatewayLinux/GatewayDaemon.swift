@@ -1,5 +1,6 @@
 import Foundation
 import GatewayCore
+import GatewaySystem
 import Logging
 import Prometheus
 import NIOConcurrencyHelpers

@@ -2,22 +2,23 @@ import ArgumentParser
 import CaseServerKit
 import Foundation
 import GatewayCore
-import GatewayLinux
+import GatewaySystem
 
 /// `case-server progress --db DB CASE STATE NOTE [--insurer ID]`: a step of a case's progress,
 /// as a case handler or an insurer reports it; terminals following the case show it.
-struct ProgressCommand: ParsableCommand {
+struct ProgressCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "progress",
         abstract: "Record a case's progress (its state, or one insurer's) with a note.",
         discussion: """
-        Case states: \(CaseBook.caseStates.joined(separator: ", ")) (resolved and closed end it).
-        Insurer states (with --insurer): \(CaseBook.insurerStates.joined(separator: ", ")).
+            Case states: \(CaseStates.ofCase.joined(separator: ", ")) (resolved and closed end it).
+            Insurer states (with --insurer): \(CaseStates.ofInsurer.joined(separator: ", ")).
 
-        Examples:
-          case-server progress --db cases.db RC-7Q4M2KXP9A assessor_assigned "Assessor arrives at 14:00"
-          case-server progress --db cases.db RC-7Q4M2KXP9A acknowledged "Claim 2026-118" --insurer north
-        """)
+            Examples:
+              case-server progress --db cases.db RC-7Q4M2KXP9A assessor_assigned "Assessor arrives at 14:00"
+              case-server progress --db cases.db RC-7Q4M2KXP9A acknowledged "Claim 2026-118" --insurer north
+            """
+    )
 
     @Option(name: .long, help: "The server's database.") var db: String
     @Argument(help: "The case reference (case-server cases lists them).") var ref: String
@@ -25,14 +26,20 @@ struct ProgressCommand: ParsableCommand {
     @Argument(help: "A note for the people on site and the case history.") var note: String = ""
     @Option(name: .long, help: "The step is this insurer's (its id in the policy).") var insurer: String?
 
-    func run() throws {
+    func run() async throws {
         guard FileManager.default.fileExists(atPath: db) else {
             FileHandle.standardError.write(Data("case-server: no database at \(db)\n".utf8))
             throw ExitCode(1)
         }
         do {
-            try CaseStore(path: db).progress(ref: ref, state: state, note: note, insurer: insurer, nowNanos: Clocks.wallNanos())
-        } catch let e as CaseBook.ProgressError {
+            try await SQLiteCaseStore(path: db).progress(
+                ref: ref,
+                state: state,
+                note: note,
+                insurer: insurer,
+                nowNanos: Clocks.wallNanos()
+            )
+        } catch let e as CaseProgressError {
             FileHandle.standardError.write(Data("case-server: \(e)\n".utf8))
             throw ExitCode(1)
         }
@@ -41,42 +48,58 @@ struct ProgressCommand: ParsableCommand {
 }
 
 /// `case-server cases --db DB [--json]`.
-struct CasesCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "cases", abstract: "List the risk cases with their state and each insurer's.")
+struct CasesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cases",
+        abstract: "List the risk cases with their state and each insurer's."
+    )
 
     @Option(name: .long, help: "The server's database.") var db: String
-    @Flag(name: .long, help: "Each case's full status as GET /v1/cases/{ref} gives it, one JSON array.") var json = false
-    @Option(name: .long, help: "With --json: the policy the server runs with, for the guidance texts.") var policy: String?
+    @Flag(name: .long, help: "Each case's full status as GET /v1/cases/{ref} gives it, one JSON array.") var json =
+        false
+    @Option(name: .long, help: "With --json: the policy the server runs with, for the guidance texts.") var policy:
+        String?
 
-    func run() throws {
-        let store = try CaseStore(path: db)
+    func run() async throws {
+        let store = try SQLiteCaseStore(path: db)
         if json {
-            let catalog = try policy.map { try CasePolicy.parse(toml: String(contentsOfFile: $0, encoding: .utf8)).catalog } ?? CasePolicy.builtIn.catalog
-            let all = try store.cases().compactMap { try store.caseStatus(ref: $0.ref, catalog: catalog) }
+            let catalog =
+                try policy.map { try CasePolicy.parse(toml: String(contentsOfFile: $0, encoding: .utf8)).catalog }
+                ?? CasePolicy.builtIn.catalog
+            var all: [CaseStatus] = []
+            for c in try await store.cases() {
+                if let status = try await store.caseStatus(ref: c.ref, catalog: catalog) { all.append(status) }
+            }
             let enc = JSONEncoder()
             enc.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
             print(String(decoding: try enc.encode(all), as: UTF8.self))
             return
         }
         print("case           subject      schema       state               opened                    insurers")
-        for c in try store.cases() {
-            print([col(c.ref, 14), col(c.subject, 12), col(c.schema.isEmpty ? "-" : c.schema, 12), col(c.state, 19), col(c.openedAt, 25),
-                   c.insurers.map { "\($0.id):\($0.state)" }.joined(separator: " ")].joined(separator: " "))
+        for c in try await store.cases() {
+            print(
+                [
+                    col(c.ref, 14), col(c.subject, 12), col(c.schema.isEmpty ? "-" : c.schema, 12), col(c.state, 19),
+                    col(c.openedAt, 25),
+                    c.insurers.map { "\($0.id):\($0.state)" }.joined(separator: " "),
+                ].joined(separator: " ")
+            )
         }
     }
 }
 
 /// `case-server guidance --db DB`: which guidance each event type got, and how.
-struct GuidanceCommand: ParsableCommand {
+struct GuidanceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "guidance",
-        abstract: "Show each event type's guidance link: configured, or taken from the most similar known type.")
+        abstract: "Show each event type's guidance link: configured, or taken from the most similar known type."
+    )
 
     @Option(name: .long, help: "The server's database.") var db: String
 
-    func run() throws {
+    func run() async throws {
         print("type                                               guidance                   how         from (shared)")
-        for l in try CaseStore(path: db).guidanceLinks() {
+        for l in try await SQLiteCaseStore(path: db).guidanceLinks() {
             let from = l.similarTo.map { "\($0) (\(l.shared ?? ""))" } ?? "-"
             print([col(l.type, 50), col(l.guidanceID, 26), col(l.how, 11), from].joined(separator: " "))
         }

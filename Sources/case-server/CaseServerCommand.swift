@@ -2,7 +2,7 @@ import ArgumentParser
 import CaseServerKit
 import Foundation
 import GatewayCore
-import GatewayLinux
+import GatewaySystem
 import Logging
 
 /// The reference case server: receives gatewayd envelopes, opens and stores them. What the
@@ -13,13 +13,18 @@ struct CaseServerCommand: AsyncParsableCommand {
         commandName: "case-server",
         abstract: "Reference receiver for gatewayd envelopes (wire format v1).",
         version: GatewayVersion.string,
-        subcommands: [ServeCommand.self, KeygenCommand.self, EventsCommand.self, TerminalsCommand.self, CasesCommand.self, ProgressCommand.self, GuidanceCommand.self])
+        subcommands: [
+            ServeCommand.self, KeygenCommand.self, EventsCommand.self, TerminalsCommand.self, CasesCommand.self,
+            ProgressCommand.self, GuidanceCommand.self,
+        ]
+    )
 }
 
 struct KeygenCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keygen",
-        abstract: "Create the server's HPKE key pair and print the public key for gateways' [server] public_key.")
+        abstract: "Create the server's HPKE key pair and print the public key for gateways' [server] public_key."
+    )
 
     @Option(name: .long, help: "Private key path; the public key goes to PATH.pub.")
     var out: String
@@ -28,7 +33,12 @@ struct KeygenCommand: ParsableCommand {
         do {
             let key = try KeyFile.generate(privatePath: out, publicPath: out + ".pub")
             print(X25519KeyPEM.publicKeyPEM(key.publicKey), terminator: "")
-            FileHandle.standardError.write(Data("case-server: wrote \(out) (0600) and \(out).pub; key id \(X25519KeyPEM.keyID(of: key.publicKey))\n".utf8))
+            FileHandle.standardError.write(
+                Data(
+                    "case-server: wrote \(out) (0600) and \(out).pub; key id \(X25519KeyPEM.keyID(of: key.publicKey))\n"
+                        .utf8
+                )
+            )
         } catch {
             FileHandle.standardError.write(Data("case-server: \(error)\n".utf8))
             throw ExitCode(1)
@@ -43,8 +53,11 @@ extension String {
 /// A table column: padded to `n`, never cut (an id is worth a ragged row).
 func col(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
 
-struct EventsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "events", abstract: "Print the events the server stored.")
+struct EventsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "events",
+        abstract: "Print the events the server stored."
+    )
 
     @Option(name: .long, help: "The server's database.")
     var db: String
@@ -52,21 +65,23 @@ struct EventsCommand: ParsableCommand {
     @Flag(name: .long, help: "One JSON document: {\"events\": [...], \"duplicates\": N, \"rejected\": N}.")
     var json = false
 
-    func run() throws {
+    func run() async throws {
         guard FileManager.default.fileExists(atPath: db) else {
             FileHandle.standardError.write(Data("case-server: no database at \(db)\n".utf8))
             throw ExitCode(1)
         }
-        let store = try CaseStore(path: db)
-        let events = try store.events()
-        let counters = try store.counters()
+        let store = try SQLiteCaseStore(path: db)
+        let events = try await store.events()
+        let counters = try await store.counters()
         if json {
             var out = "{\"duplicates\":\(counters.duplicates),\"rejected\":\(counters.rejected),\"events\":["
             out += events.map(\.eventJSON).joined(separator: ",")
             out += "]}"
             print(out)
         } else {
-            print("device            seq  class     schema            subject     decoded            captured_at               text")
+            print(
+                "device            seq  class     schema            subject     decoded            captured_at               text"
+            )
             for e in events {
                 guard let ev = try? CaptureEvent.decode(Array(e.eventJSON.utf8)) else { continue }
                 let cols = [
@@ -77,19 +92,28 @@ struct EventsCommand: ParsableCommand {
                     col(ev.tag.subject ?? "-", 11),
                     col(ev.decoded?.format.rawValue ?? (ev.misread != nil ? "MISREAD" : "-"), 18),
                     col(ev.capturedAt, 25),
-                    ev.heartbeat.map { "heartbeat: spool \($0.spoolDepth), dead letters \($0.deadLetters), fix \($0.fix ?? "-"), up \($0.uptimeS) s" }
-                        ?? (ev.text ?? ev.raw.map { "(binary, base64 \($0))" } ?? "(binary, withheld by redaction)").replacingOccurrences(of: "\u{1D}", with: "<GS>"),
+                    ev.heartbeat.map {
+                        "heartbeat: spool \($0.spoolDepth), dead letters \($0.deadLetters), fix \($0.fix ?? "-"), up \($0.uptimeS) s"
+                    }
+                        ?? (ev.text ?? ev.raw.map { "(binary, base64 \($0))" } ?? "(binary, withheld by redaction)")
+                        .replacingOccurrences(of: "\u{1D}", with: "<GS>"),
                 ]
                 print(cols.joined(separator: " "))
             }
-            print("\(counters.events) events, \(counters.duplicates) duplicates absorbed, \(counters.rejected) rejected")
+            print(
+                "\(counters.events) events, \(counters.duplicates) duplicates absorbed, \(counters.rejected) rejected"
+            )
         }
     }
 }
 
 /// `case-server terminals --db DB`: each terminal's last heartbeat, and which are overdue.
-struct TerminalsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "terminals", abstract: "Last heartbeat per terminal; OVERDUE when more than twice its interval has passed. Exit 3 if any is overdue.")
+struct TerminalsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "terminals",
+        abstract:
+            "Last heartbeat per terminal; OVERDUE when more than twice its interval has passed. Exit 3 if any is overdue."
+    )
 
     @Option(name: .long, help: "The server's database.")
     var db: String
@@ -97,14 +121,19 @@ struct TerminalsCommand: ParsableCommand {
     @Option(name: .long, help: "Seconds allowed on top of twice the interval, for delivery delays.")
     var graceS: Int = 60
 
-    func run() throws {
-        let store = try CaseStore(path: db)
+    func run() async throws {
+        let store = try SQLiteCaseStore(path: db)
         let now = Int64(Date().timeIntervalSince1970 * 1e9)
-        let health = TerminalHealth.assess(try store.events(), nowNanos: now, graceS: graceS)
+        let health = TerminalHealth.assess(try await store.events(), nowNanos: now, graceS: graceS)
         print("device            last_heartbeat            interval_s spool  state")
         for h in health {
-            print([col(h.device, 17), col(RFC3339.format(unixNanos: h.lastHeartbeatNanos), 25), col(String(h.intervalS), 10),
-                   col(String(h.spoolDepth), 6), h.overdue ? "OVERDUE" : "ok"].joined(separator: " "))
+            print(
+                [
+                    col(h.device, 17), col(RFC3339.format(unixNanos: h.lastHeartbeatNanos), 25),
+                    col(String(h.intervalS), 10),
+                    col(String(h.spoolDepth), 6), h.overdue ? "OVERDUE" : "ok",
+                ].joined(separator: " ")
+            )
         }
         if health.contains(where: \.overdue) { throw ExitCode(3) }
     }

@@ -3,7 +3,7 @@ import CaseServerKit
 import Crypto
 import Foundation
 import GatewayCore
-import GatewayLinux
+import GatewaySystem
 import Hummingbird
 import HummingbirdTLS
 import Logging
@@ -18,15 +18,31 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Port; 0 picks a free one (see --ready-file).") var port = 8443
     @Option(name: .long, help: "TLS certificate chain (PEM).") var cert: String
     @Option(name: .long, help: "TLS private key (PEM).") var tlsKey: String
-    @Option(name: .long, help: "Require TLS client certificates signed by this CA (PEM): mutual TLS.") var clientCA: String?
-    @Option(name: .long, help: "HPKE private key (PEM), as PATH or KEYID=PATH; repeat for key rotation (every key also answers to its derived id).") var privateKey: [String]
+    @Option(name: .long, help: "Require TLS client certificates signed by this CA (PEM): mutual TLS.") var clientCA:
+        String?
+    @Option(
+        name: .long,
+        help:
+            "HPKE private key (PEM), as PATH or KEYID=PATH; repeat for key rotation (every key also answers to its derived id)."
+    ) var privateKey: [String]
     @Option(name: .long, help: "Directory of registered device public keys, <device-id>.pem.") var devices: String
     @Option(name: .long, help: "SQLite database for received events.") var db: String
     @Option(name: .long, help: "Write the bound port here once listening.") var readyFile: String?
     @Option(name: .long, help: "Log level.") var logLevel: String = "info"
-    @Option(name: .long, help: "Benchmarks: after each commit append `device seq CLOCK_MONOTONIC-ns` per new event to this file.") var commitLog: String?
-    @Option(name: .long, help: "Insurers, coverage and guidance per event type (TOML, docs/case-server.md); default: the built-in guidance, no insurers.") var policy: String?
-    @Option(name: .long, help: "File holding the bearer token that POST /v1/cases/{ref}/progress requires; without it that endpoint is off.") var staffTokenFile: String?
+    @Option(
+        name: .long,
+        help: "Benchmarks: after each commit append `device seq CLOCK_MONOTONIC-ns` per new event to this file."
+    ) var commitLog: String?
+    @Option(
+        name: .long,
+        help:
+            "Insurers, coverage and guidance per event type (TOML, docs/case-server.md); default: the built-in guidance, no insurers."
+    ) var policy: String?
+    @Option(
+        name: .long,
+        help:
+            "File holding the bearer token that POST /v1/cases/{ref}/progress requires; without it that endpoint is off."
+    ) var staffTokenFile: String?
 
     func run() async throws {
         let level = Logger.Level(rawValue: logLevel) ?? .info
@@ -38,7 +54,8 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "case-server")
         var named: [String: Curve25519.KeyAgreement.PrivateKey] = [:]
         for arg in privateKey {
-            let (id, path): (String?, String) = arg.contains("=") && !arg.hasPrefix("/")
+            let (id, path): (String?, String) =
+                arg.contains("=") && !arg.hasPrefix("/")
                 ? (String(arg.prefix { $0 != "=" }), String(arg.drop { $0 != "=" }.dropFirst())) : (nil, arg)
             let key: Curve25519.KeyAgreement.PrivateKey
             do { key = try KeyFile.loadPrivate(path, role: "server") } catch {
@@ -61,14 +78,20 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let staffToken = try staffTokenFile.map { path -> String in
             let t = try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-            guard t.count >= 16 else { throw ValidationError("--staff-token-file \(path): the token needs at least 16 characters") }
+            guard t.count >= 16 else {
+                throw ValidationError("--staff-token-file \(path): the token needs at least 16 characters")
+            }
             return t
         }
         SQLiteProcess.configure()
-        let store = try CaseStore(path: db)
+        let store = try SQLiteCaseStore(path: db)
         var onCommit: (@Sendable ([EventHeader]) -> Void)?
         if let path = commitLog {
-            FileManager.default.createFile(atPath: path, contents: nil)
+            guard FileManager.default.createFile(atPath: path, contents: nil) else {
+                throw ValidationError(
+                    "--commit-log \(path): cannot create it; check that the directory exists and is writable"
+                )
+            }
             let log = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
             onCommit = { events in
                 let now = Clocks.monotonicNanos()
@@ -76,57 +99,28 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         let receiver = EnvelopeReceiver(
-            opener: EnvelopeOpener(namedServerKeys: named), devices: DeviceRegistry(directory: devices), store: store, policy: casePolicy, logger: logger,
-            committed: onCommit)
-
-        let router = Router()
-        router.get("/v1/health") { _, _ in "ok\n" }
-        router.post("/v1/envelopes") { request, _ -> Response in
-            var request = request
-            let body = try await request.collectBody(upTo: 64 << 20)
-            guard let batch = try? JSONDecoder().decode(EnvelopeBatch.self, from: Data(body.readableBytesView)) else {
-                return Self.json(.badRequest, #"{"error":"body is not {\"envelopes\": [...]} of wire format v1"}"#)
-            }
-            let results = try await receiver.receive(batch, nowNanos: Clocks.wallNanos())
-            return Self.json(.ok, String(decoding: try results.jsonBytes(), as: UTF8.self))
-        }
-
-        // A terminal follows the cases it showed; the reference is its only key (50 random bits).
-        router.get("/v1/cases/:ref") { _, context -> Response in
-            let ref = context.parameters.get("ref") ?? ""
-            guard let status = try store.caseStatus(ref: ref, catalog: casePolicy.catalog) else {
-                return Self.json(.notFound, #"{"error":"no such case"}"#)
-            }
-            return Self.json(.ok, String(decoding: try Self.encoder.encode(status), as: UTF8.self))
-        }
-        // Case handlers and insurers report progress: {"state": "...", "note": "...", "insurer": "..."?}.
-        router.post("/v1/cases/:ref/progress") { request, context -> Response in
-            guard let staffToken else {
-                return Self.json(.forbidden, #"{"error":"progress over HTTP is off: start serve with --staff-token-file"}"#)
-            }
-            guard request.headers[.authorization] == "Bearer \(staffToken)" else {
-                return Self.json(.unauthorized, #"{"error":"Authorization: Bearer <staff token> required"}"#)
-            }
-            var request = request
-            let body = try await request.collectBody(upTo: 64 << 10)
-            guard let step = try? JSONDecoder().decode(ProgressStep.self, from: Data(body.readableBytesView)) else {
-                return Self.json(.badRequest, #"{"error":"body is not {\"state\": ..., \"note\": ..., \"insurer\"?: ...}"}"#)
-            }
-            let ref = context.parameters.get("ref") ?? ""
-            do {
-                try store.progress(ref: ref, state: step.state, note: step.note ?? "", insurer: step.insurer, nowNanos: Clocks.wallNanos())
-            } catch let e as CaseBook.ProgressError {
-                if case .noSuchCase = e { return Self.json(.notFound, #"{"error":"no such case"}"#) }
-                return Self.json(.badRequest, String(decoding: try JSONEncoder().encode(["error": e.description]), as: UTF8.self))
-            }
-            logger.info("case progress", metadata: ["case": "\(ref)", "state": "\(step.state)", "insurer": "\(step.insurer ?? "-")"])
-            let status = try store.caseStatus(ref: ref, catalog: casePolicy.catalog)
-            return Self.json(.ok, String(decoding: try Self.encoder.encode(status), as: UTF8.self))
-        }
+            opener: EnvelopeOpener(namedServerKeys: named),
+            devices: DeviceRegistry(directory: devices),
+            repository: store,
+            policy: casePolicy,
+            logger: logger,
+            committed: onCommit
+        )
+        let router = CaseServerRoutes.router(
+            receiver: receiver,
+            repository: store,
+            catalog: casePolicy.catalog,
+            staffToken: staffToken,
+            clock: { Clocks.wallNanos() },
+            logger: logger
+        )
 
         let chain = try NIOSSLCertificate.fromPEMFile(cert)
         let tlsPrivate = try NIOSSLPrivateKey(file: tlsKey, format: .pem)
-        var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(tlsPrivate))
+        var tls = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain.map { .certificate($0) },
+            privateKey: .privateKey(tlsPrivate)
+        )
         if let clientCA {
             tls.certificateVerification = .noHostnameVerification
             tls.trustRoots = .file(clientCA)
@@ -138,29 +132,17 @@ struct ServeCommand: AsyncParsableCommand {
             configuration: .init(address: .hostname(host, port: port), serverName: "case-server"),
             onServerRunning: { channel in
                 let bound = channel.localAddress?.port ?? 0
-                logger.info("case-server listening", metadata: ["host": "\(host)", "port": "\(bound)", "server_keys": "\(keyIDs)"])
+                logger.info(
+                    "case-server listening",
+                    metadata: ["host": "\(host)", "port": "\(bound)", "server_keys": "\(keyIDs)"]
+                )
                 if let readyFile {
                     try? "\(bound)\n".write(toFile: readyFile + ".tmp", atomically: false, encoding: .utf8)
                     _ = rename(readyFile + ".tmp", readyFile)
                 }
             },
-            logger: logger)
+            logger: logger
+        )
         try await app.runService()
-    }
-
-    static let encoder: JSONEncoder = {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return e
-    }()
-
-    struct ProgressStep: Decodable {
-        var state: String
-        var note: String?
-        var insurer: String?
-    }
-
-    static func json(_ status: HTTPResponse.Status, _ text: String) -> Response {
-        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 }

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import GatewayCore
 import GatewayLinux
+import GatewaySystem
 
 /// `gatewayd-bench`: the per-scan costs, one stage at a time, in a release build (`make bench`
 /// runs it beside the end-to-end figures of bench/run.py). Each stage runs for at least

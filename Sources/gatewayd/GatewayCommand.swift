@@ -1,6 +1,7 @@
 import ArgumentParser
 import GatewayCore
 import GatewayLinux
+import GatewaySystem
 import Logging
 
 @main

@@ -1,6 +1,7 @@
 import ArgumentParser
 import GatewayCore
 import GatewayLinux
+import GatewaySystem
 
 /// `gatewayd keygen --out PATH`: makes this terminal's key pair; `--site-key PATH` makes the
 /// site's pseudonym key instead (once per site, then copied to every terminal).

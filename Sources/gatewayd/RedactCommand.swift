@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GatewayCore
 import GatewayLinux
+import GatewaySystem
 
 /// `gatewayd redact --explain [FILE]`: shows a technician what the configured redaction rules
 /// do to a sample — a scan as text, or a capture event as JSON — rule by rule, and the event

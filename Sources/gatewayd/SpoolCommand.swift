@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GatewayCore
 import GatewayLinux
+import GatewaySystem
 
 /// `gatewayd spool status|list|retry-dead|purge-dead`: the retry queue for technicians. Safe
 /// while the daemon runs (SQLite WAL: one writer at a time, readers never blocked). Prints

@@ -1,9 +1,10 @@
-@testable import CaseServerKit
 import Crypto
 import Foundation
 import GatewayCore
 import Logging
 import XCTest
+
+@testable import CaseServerKit
 
 /// Cases through the real receiver and database: opened by a subject's first scan with every
 /// covering insurer notified, joined by later scans, the same answer for a duplicate, guidance
@@ -17,65 +18,97 @@ final class CaseBookTests: XCTestCase {
     override func setUp() {
         dir = NSTemporaryDirectory() + "casebook-test-\(UUID().uuidString)"
         try! FileManager.default.createDirectory(atPath: dir + "/devices", withIntermediateDirectories: true)
-        try! X25519KeyPEM.publicKeyPEM(device.publicKey).write(toFile: dir + "/devices/term-1.pem", atomically: true, encoding: .utf8)
+        try! X25519KeyPEM.publicKeyPEM(device.publicKey).write(
+            toFile: dir + "/devices/term-1.pem",
+            atomically: true,
+            encoding: .utf8
+        )
     }
 
     override func tearDown() {
         try? FileManager.default.removeItem(atPath: dir)
     }
 
-    let policy = try! CasePolicy.parse(toml: """
-        [[insurer]]
-        id = "north"
-        name = "Northern Mutual"
-        [[insurer]]
-        id = "harbour"
-        name = "Harbour Re"
-        [[coverage]]
-        subjects = ["1002*"]
-        insurers = ["north", "harbour"]
-        [[guidance]]
-        id = "acme-op"
-        class = "subject"
-        schema = "acme"
-        scanner = "operator"
-        title = "Case opened"
-        text = "Secure the site"
-        [[guidance]]
-        id = "unknown-tag"
-        class = "unknown"
-        title = "Unknown label"
-        text = "Scan the object's own label"
-        """)
+    /// Fails unless the step is refused with `expected`.
+    func assertRefused(
+        _ step: @autoclosure () async throws -> Void,
+        _ expected: CaseProgressError,
+        file: StaticString = #filePath,
+        line: UInt = #line
+    ) async {
+        do {
+            try await step()
+            XCTFail("progress accepted; expected \(expected)", file: file, line: line)
+        } catch {
+            XCTAssertEqual(error as? CaseProgressError, expected, file: file, line: line)
+        }
+    }
+
+    let policy = try! CasePolicy.parse(
+        toml: """
+            [[insurer]]
+            id = "north"
+            name = "Northern Mutual"
+            [[insurer]]
+            id = "harbour"
+            name = "Harbour Re"
+            [[coverage]]
+            subjects = ["1002*"]
+            insurers = ["north", "harbour"]
+            [[guidance]]
+            id = "acme-op"
+            class = "subject"
+            schema = "acme"
+            scanner = "operator"
+            title = "Case opened"
+            text = "Secure the site"
+            [[guidance]]
+            id = "unknown-tag"
+            class = "unknown"
+            title = "Unknown label"
+            text = "Scan the object's own label"
+            """
+    )
 
     func envelope(_ tag: TagClassification, operatorID: String? = nil) throws -> Envelope {
         seq += 1
         let scan = Scan(readerID: "r", bytes: Array("X".utf8), wallNanos: 0, monotonicNanos: 0)
         var event = CaptureEvent(id: "id-\(seq)", device: "term-1", seq: seq, scan: scan, tag: tag)
         event.operatorID = operatorID
-        return try EnvelopeSealer(device: "term-1", deviceKey: device, serverKey: server.publicKey).seal(event, sealedAtNanos: 0)
+        return try EnvelopeSealer(device: "term-1", deviceKey: device, serverKey: server.publicKey).seal(
+            event,
+            sealedAtNanos: 0
+        )
     }
 
-    func receiver(_ store: CaseStore) -> EnvelopeReceiver {
-        EnvelopeReceiver(opener: EnvelopeOpener(serverKeys: [server]), devices: DeviceRegistry(directory: dir + "/devices"), store: store,
-                         policy: policy, logger: Logger(label: "test"))
+    func receiver(_ store: SQLiteCaseStore) -> EnvelopeReceiver {
+        EnvelopeReceiver(
+            opener: EnvelopeOpener(serverKeys: [server]),
+            devices: DeviceRegistry(directory: dir + "/devices"),
+            repository: store,
+            policy: policy,
+            logger: Logger(label: "test")
+        )
     }
 
     /// The server answers `accepted` only for what is on its disk: a gateway deletes what was
     /// accepted, so the store's commits are fsynced (`synchronous = FULL`), which GRDB's pool
     /// would otherwise leave at NORMAL (lost on a power loss).
     func testTheStoresCommitsWaitForTheDisk() async throws {
-        let store = try CaseStore(path: dir + "/cases.db")
+        let store = try SQLiteCaseStore(path: dir + "/cases.db")
         XCTAssertEqual(try store.writerSynchronous(), 2)
-        let e = try await envelope(TagClassification(kind: .subject, schema: "acme", subject: "100234"), operatorID: nil)
+        let e = try envelope(TagClassification(kind: .subject, schema: "acme", subject: "100234"), operatorID: nil)
         _ = try await receiver(store).receive(EnvelopeBatch(envelopes: [e]), nowNanos: 1)
         XCTAssertEqual(try store.writerSynchronous(), 2)
     }
 
     func testASubjectsScanOpensACaseLaterScansJoinItAndADuplicateGetsTheSameAnswer() async throws {
-        let store = try CaseStore(path: dir + "/cases.db")
+        let store = try SQLiteCaseStore(path: dir + "/cases.db")
         let r = receiver(store)
-        let first = try await envelope(TagClassification(kind: .subject, schema: "acme", subject: "100234"), operatorID: "OP-pn:1")
+        let first = try envelope(
+            TagClassification(kind: .subject, schema: "acme", subject: "100234"),
+            operatorID: "OP-pn:1"
+        )
         let a = try await r.receive(EnvelopeBatch(envelopes: [first]), nowNanos: 1_000_000_000).results[0]
         let opened = try XCTUnwrap(a.case)
         XCTAssertTrue(opened.opened)
@@ -87,8 +120,12 @@ final class CaseBookTests: XCTestCase {
         XCTAssertEqual(a.guidance?.match, "configured")
 
         // The same object again, by a bystander: the open case, and guidance from a similar type.
-        let second = try await r.receive(EnvelopeBatch(envelopes: [try envelope(TagClassification(kind: .subject, schema: "acme", subject: "100234"))]),
-                                         nowNanos: 2_000_000_000).results[0]
+        let second = try await r.receive(
+            EnvelopeBatch(envelopes: [
+                try envelope(TagClassification(kind: .subject, schema: "acme", subject: "100234"))
+            ]),
+            nowNanos: 2_000_000_000
+        ).results[0]
         XCTAssertEqual(second.case?.ref, opened.ref)
         XCTAssertEqual(second.case?.opened, false)
         XCTAssertEqual(second.guidance?.id, "acme-op")
@@ -101,62 +138,98 @@ final class CaseBookTests: XCTestCase {
         XCTAssertEqual(again.guidance?.id, "acme-op")
 
         // Another object: its own case, no insurer on record; an unknown tag: no case, its guidance.
-        let other = try await r.receive(EnvelopeBatch(envelopes: [
-            try envelope(TagClassification(kind: .subject, schema: "acme", subject: "900001")),
-            try envelope(.unknown),
-        ]), nowNanos: 4_000_000_000).results
+        let other = try await r.receive(
+            EnvelopeBatch(envelopes: [
+                try envelope(TagClassification(kind: .subject, schema: "acme", subject: "900001")),
+                try envelope(.unknown),
+            ]),
+            nowNanos: 4_000_000_000
+        ).results
         XCTAssertNotEqual(other[0].case?.ref, opened.ref)
         XCTAssertEqual(other[0].case?.state, "opened")
         XCTAssertEqual(other[0].case?.insurers, [])
         XCTAssertNil(other[1].case)
         XCTAssertEqual(other[1].guidance?.id, "unknown-tag")
 
-        let links = try store.guidanceLinks()
-        XCTAssertEqual(links.map(\.type), ["class=subject schema=acme scanner=operator", "class=subject schema=acme scanner=unidentified",
-                                           "class=unknown schema=- scanner=unidentified"])
+        let links = try await store.guidanceLinks()
+        XCTAssertEqual(
+            links.map(\.type),
+            [
+                "class=subject schema=acme scanner=operator", "class=subject schema=acme scanner=unidentified",
+                "class=unknown schema=- scanner=unidentified",
+            ]
+        )
         XCTAssertEqual(links.map(\.how), ["configured", "similar", "configured"])
         XCTAssertEqual(links[1].shared, "class,schema")
         XCTAssertEqual(links[1].similarTo, "class=subject schema=acme scanner=operator")
 
-        let status = try XCTUnwrap(try store.caseStatus(ref: opened.ref, catalog: policy.catalog))
+        let found = try await store.caseStatus(ref: opened.ref, catalog: policy.catalog)
+        let status = try XCTUnwrap(found)
         XCTAssertEqual(status.subject, "100234")
-        XCTAssertEqual(status.notes.map(\.text), ["opened by a scan at term-1", "Northern Mutual notified", "Harbour Re notified", "scanned again at term-1"])
+        XCTAssertEqual(
+            status.notes.map(\.text),
+            [
+                "opened by a scan at term-1", "Northern Mutual notified", "Harbour Re notified",
+                "scanned again at term-1",
+            ]
+        )
         XCTAssertFalse(status.final)
         XCTAssertEqual(status.guidance?.id, "acme-op")
-        let lone = try XCTUnwrap(try store.caseStatus(ref: XCTUnwrap(other[0].case?.ref), catalog: policy.catalog))
+        let loneFound = try await store.caseStatus(ref: XCTUnwrap(other[0].case?.ref), catalog: policy.catalog)
+        let lone = try XCTUnwrap(loneFound)
         XCTAssertEqual(lone.notes.map(\.text), ["opened by a scan at term-1; no insurer on record for this object"])
     }
 
     func testProgressOfTheCaseAndOfEachInsurerIsValidatedAndRecorded() async throws {
-        let store = try CaseStore(path: dir + "/cases.db")
-        let res = try await receiver(store).receive(EnvelopeBatch(envelopes: [try envelope(TagClassification(kind: .subject, schema: "acme", subject: "100277"))]),
-                                                    nowNanos: 1).results[0]
+        let store = try SQLiteCaseStore(path: dir + "/cases.db")
+        let res = try await receiver(store).receive(
+            EnvelopeBatch(envelopes: [
+                try envelope(TagClassification(kind: .subject, schema: "acme", subject: "100277"))
+            ]),
+            nowNanos: 1
+        ).results[0]
         let ref = try XCTUnwrap(res.case?.ref)
-        try store.progress(ref: ref, state: "assessor_assigned", note: "Assessor at 14:00", insurer: nil, nowNanos: 2)
-        try store.progress(ref: ref, state: "acknowledged", note: "Claim 118", insurer: "harbour", nowNanos: 3)
-        XCTAssertThrowsError(try store.progress(ref: ref, state: "teleported", note: "", insurer: nil, nowNanos: 4)) {
-            XCTAssertEqual($0 as? CaseBook.ProgressError, .unknownState("teleported", valid: CaseBook.caseStates))
-        }
-        XCTAssertThrowsError(try store.progress(ref: ref, state: "acknowledged", note: "", insurer: "ghost", nowNanos: 4)) {
-            XCTAssertEqual($0 as? CaseBook.ProgressError, .noSuchInsurer("ghost", onCase: ["north", "harbour"]))
-        }
-        XCTAssertThrowsError(try store.progress(ref: "RC-NOPE", state: "closed", note: "", insurer: nil, nowNanos: 4)) {
-            XCTAssertEqual($0 as? CaseBook.ProgressError, .noSuchCase("RC-NOPE"))
-        }
-        var status = try XCTUnwrap(try store.caseStatus(ref: ref, catalog: policy.catalog))
+        try await store.progress(
+            ref: ref,
+            state: "assessor_assigned",
+            note: "Assessor at 14:00",
+            insurer: nil,
+            nowNanos: 2
+        )
+        try await store.progress(ref: ref, state: "acknowledged", note: "Claim 118", insurer: "harbour", nowNanos: 3)
+        await assertRefused(
+            try await store.progress(ref: ref, state: "teleported", note: "", insurer: nil, nowNanos: 4),
+            .unknownState("teleported", valid: CaseStates.ofCase)
+        )
+        await assertRefused(
+            try await store.progress(ref: ref, state: "acknowledged", note: "", insurer: "ghost", nowNanos: 4),
+            .noSuchInsurer("ghost", onCase: ["north", "harbour"])
+        )
+        await assertRefused(
+            try await store.progress(ref: "RC-NOPE", state: "closed", note: "", insurer: nil, nowNanos: 4),
+            .noSuchCase("RC-NOPE")
+        )
+        var found = try await store.caseStatus(ref: ref, catalog: policy.catalog)
+        var status = try XCTUnwrap(found)
         XCTAssertEqual(status.state, "assessor_assigned")
         XCTAssertEqual(status.insurers.map { "\($0.id):\($0.state)" }, ["north:notified", "harbour:acknowledged"])
         XCTAssertEqual(status.insurers[1].note, "Claim 118")
         XCTAssertEqual(status.notes.suffix(2).map(\.text), ["Assessor at 14:00", "Claim 118"])
-        try store.progress(ref: ref, state: "resolved", note: "Repaired", insurer: nil, nowNanos: 5)
-        status = try XCTUnwrap(try store.caseStatus(ref: ref, catalog: policy.catalog))
+        try await store.progress(ref: ref, state: "resolved", note: "Repaired", insurer: nil, nowNanos: 5)
+        found = try await store.caseStatus(ref: ref, catalog: policy.catalog)
+        status = try XCTUnwrap(found)
         XCTAssertTrue(status.final)
-        XCTAssertThrowsError(try store.progress(ref: ref, state: "assessor_on_site", note: "", insurer: nil, nowNanos: 6)) {
-            XCTAssertEqual($0 as? CaseBook.ProgressError, .caseClosed(ref))
-        }
+        await assertRefused(
+            try await store.progress(ref: ref, state: "assessor_on_site", note: "", insurer: nil, nowNanos: 6),
+            .caseClosed(ref)
+        )
         // A resolved case is not joined: the next scan of the object opens a new one.
-        let next = try await receiver(store).receive(EnvelopeBatch(envelopes: [try envelope(TagClassification(kind: .subject, schema: "acme", subject: "100277"))]),
-                                                     nowNanos: 7).results[0]
+        let next = try await receiver(store).receive(
+            EnvelopeBatch(envelopes: [
+                try envelope(TagClassification(kind: .subject, schema: "acme", subject: "100277"))
+            ]),
+            nowNanos: 7
+        ).results[0]
         XCTAssertNotEqual(next.case?.ref, ref)
         XCTAssertEqual(next.case?.opened, true)
     }

@@ -2,6 +2,7 @@ import Foundation
 import GatewayCore
 import GRDBSQLite
 @testable import GatewayLinux
+import GatewaySystem
 import XCTest
 
 final class SpoolTests: XCTestCase {

@@ -1,5 +1,6 @@
 import Foundation
 import GatewayCore
+import GatewaySystem
 import Glibc
 import Logging
 import Synchronization

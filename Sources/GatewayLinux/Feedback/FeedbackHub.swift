@@ -1,5 +1,6 @@
 import Foundation
 import GatewayCore
+import GatewaySystem
 import Synchronization
 
 /// Where the capture path, the forwarder and the case follower report what happened to recent

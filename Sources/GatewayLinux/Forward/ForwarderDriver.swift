@@ -1,4 +1,5 @@
 import GatewayCore
+import GatewaySystem
 import Logging
 import ServiceLifecycle
 

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import GatewayCore
+import GatewaySystem
 import NIOCore
 import NIOHTTP1
 import NIOConcurrencyHelpers

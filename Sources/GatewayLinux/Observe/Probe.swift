@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GatewayCore
+import GatewaySystem
 import Glibc
 import Logging
 

@@ -1,4 +1,5 @@
 import GatewayCore
+import GatewaySystem
 import Logging
 
 /// The part every reader shares after framing: turns framed lines into scans, commits them,

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import GatewayCore
+import GatewaySystem
 
 /// The durable retry queue: a SQLite database in WAL mode holding sealed envelopes until the
 /// case server has accepted them.

@@ -1,4 +1,5 @@
 import CLinuxShims
+import GatewaySystem
 
 import Logging
 import NIOConcurrencyHelpers

@@ -10,18 +10,24 @@ import Logging
 public struct EnvelopeReceiver: Sendable {
     private let opener: EnvelopeOpener
     private let devices: DeviceRegistry
-    private let store: CaseStore
-    private let policy: CasePolicy
+    private let repository: any CaseRepository
+    private let rules: CaseRules
     private let logger: Logger
     /// Called after each commit with the events that were new (benchmarks timestamp them).
     private let committed: (@Sendable ([EventHeader]) -> Void)?
 
-    public init(opener: EnvelopeOpener, devices: DeviceRegistry, store: CaseStore, policy: CasePolicy = .builtIn, logger: Logger,
-                committed: (@Sendable ([EventHeader]) -> Void)? = nil) {
+    public init(
+        opener: EnvelopeOpener,
+        devices: DeviceRegistry,
+        repository: any CaseRepository,
+        policy: CasePolicy = .builtIn,
+        logger: Logger,
+        committed: (@Sendable ([EventHeader]) -> Void)? = nil
+    ) {
         self.opener = opener
         self.devices = devices
-        self.store = store
-        self.policy = policy
+        self.repository = repository
+        self.rules = CaseRules(policy: policy)
         self.logger = logger
         self.committed = committed
     }
@@ -37,33 +43,59 @@ public struct EnvelopeReceiver: Sendable {
                 if header.kind == "probe" {
                     // Authenticated, answered, never stored: a technician's check is not a scan.
                     results[i] = EnvelopeResult(id: envelope.id, status: .accepted, reason: "probe")
-                    logger.info("probe envelope opened", metadata: ["device": "\(envelope.device)", "key_id": "\(envelope.keyID)"])
+                    logger.info(
+                        "probe envelope opened",
+                        metadata: ["device": "\(envelope.device)", "key_id": "\(envelope.keyID)"]
+                    )
                     continue
                 }
                 opened.append((i, header, String(decoding: plaintext, as: UTF8.self)))
             case .failure(let error):
                 rejected += 1
                 results[i] = EnvelopeResult(id: envelope.id, status: .rejected, reason: error.reason)
-                logger.warning("envelope rejected", metadata: ["id": "\(envelope.id)", "device": "\(envelope.device)", "reason": "\(error.reason)"])
+                logger.warning(
+                    "envelope rejected",
+                    metadata: ["id": "\(envelope.id)", "device": "\(envelope.device)", "reason": "\(error.reason)"]
+                )
             }
         }
-        let stored = try await store.receive(opened.map { ($0.header, $0.json) }, receivedAtNanos: nowNanos, rejected: rejected, policy: policy)
-        var accepted = 0, casesOpened = 0
+        let stored = try await repository.receive(
+            opened.map { OpenedEvent(header: $0.header, json: $0.json) },
+            receivedAtNanos: nowNanos,
+            rejected: rejected,
+            rules: rules
+        )
+        var accepted = 0
+        var casesOpened = 0
         for (k, o) in opened.enumerated() {
-            let (fresh, answer) = stored[k]
-            results[o.index] = EnvelopeResult(id: o.header.id, status: fresh ? .accepted : .duplicate, case: answer.caseInfo, guidance: answer.guidance)
+            let (fresh, answer) = (stored[k].fresh, stored[k].answer)
+            results[o.index] = EnvelopeResult(
+                id: o.header.id,
+                status: fresh ? .accepted : .duplicate,
+                case: answer.caseInfo,
+                guidance: answer.guidance
+            )
             if fresh { accepted += 1 }
             if fresh, let c = answer.caseInfo, c.opened {
                 casesOpened += 1
                 // Per case at debug: a terminal draining its outage opens thousands a second
                 // (the info line per case was 4% of the server's CPU); `case-server cases` lists them.
-                logger.debug("case opened", metadata: ["case": "\(c.ref)", "device": "\(o.header.device)", "insurers": "\(c.insurers.map(\.id))"])
+                logger.debug(
+                    "case opened",
+                    metadata: [
+                        "case": "\(c.ref)", "device": "\(o.header.device)", "insurers": "\(c.insurers.map(\.id))",
+                    ]
+                )
             }
         }
         if !opened.isEmpty {
-            logger.info("envelopes stored", metadata: [
-                "accepted": "\(accepted)", "duplicate": "\(opened.count - accepted)", "rejected": "\(rejected)", "cases_opened": "\(casesOpened)",
-            ])
+            logger.info(
+                "envelopes stored",
+                metadata: [
+                    "accepted": "\(accepted)", "duplicate": "\(opened.count - accepted)", "rejected": "\(rejected)",
+                    "cases_opened": "\(casesOpened)",
+                ]
+            )
         }
         if let committed { committed(zip(opened, stored).filter(\.1.fresh).map(\.0.header)) }
         return EnvelopeResults(results: results.map { $0! }, serverKeyIDs: opener.keyIDs)

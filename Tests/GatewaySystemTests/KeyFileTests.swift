@@ -1,6 +1,6 @@
 import Foundation
 import GatewayCore
-import GatewayLinux
+import GatewaySystem
 import XCTest
 
 final class KeyFileTests: XCTestCase {

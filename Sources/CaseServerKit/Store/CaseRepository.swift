@@ -1,0 +1,61 @@
+import GatewayCore
+
+/// Where the server keeps its events and cases: what the receiver, the HTTP routes and the CLI
+/// commands need of storage, and no more. The case rules live in `CaseRules`; a conformer only
+/// translates their plans and answers these reads (`SQLiteCaseStore` is one; tests use it on a
+/// temporary file).
+public protocol CaseRepository: Sendable {
+    /// Stores the events that are new (by envelope id, with their JSON as received), files them
+    /// under cases as `rules` plan, and counts the batch's duplicates and `rejected`, all in one
+    /// transaction that has reached the disk before this returns: a terminal deletes what was
+    /// accepted. - Returns: for each event in order, whether it was new and its answer (the same
+    /// case and guidance for a duplicate).
+    func receive(
+        _ events: [OpenedEvent],
+        receivedAtNanos: Int64,
+        rejected: Int,
+        rules: CaseRules
+    ) async throws
+        -> [ReceivedEvent]
+
+    /// `GET /v1/cases/{ref}`; nil when there is no such case.
+    func caseStatus(ref: String, catalog: GuidanceCatalog) async throws -> CaseStatus?
+
+    /// Records a step of a case's progress (its state, or one insurer's, and a note), as
+    /// `CaseProgress.check` allows it. - Throws: `CaseProgressError` when it does not.
+    func progress(ref: String, state: String, note: String, insurer: String?, nowNanos: Int64) async throws
+
+    /// Every case, oldest first.
+    func cases() async throws -> [CaseSummary]
+
+    /// Every guidance link, oldest first.
+    func guidanceLinks() async throws -> [GuidanceLink]
+
+    /// Every stored event, by device and sequence number.
+    func events() async throws -> [StoredEvent]
+
+    func counters() async throws -> EventCounters
+}
+
+/// An event whose envelope opened: its header and its JSON as received.
+public struct OpenedEvent: Sendable {
+    public var header: EventHeader
+    public var json: String
+
+    public init(header: EventHeader, json: String) {
+        self.header = header
+        self.json = json
+    }
+}
+
+/// What storing an event came to.
+public struct ReceivedEvent: Sendable, Equatable {
+    /// false: it was stored before (a duplicate).
+    public var fresh: Bool
+    public var answer: CaseAnswer
+
+    public init(fresh: Bool, answer: CaseAnswer) {
+        self.fresh = fresh
+        self.answer = answer
+    }
+}

@@ -1,0 +1,106 @@
+import GRDB
+
+/// The SQLite schema of `SQLiteCaseStore`, one migration per change; a database made by an
+/// earlier version is brought forward when the server opens it.
+enum SQLiteCaseMigrations {
+    static func migrator() -> DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE event (
+                        id TEXT PRIMARY KEY,
+                        device TEXT NOT NULL,
+                        seq INTEGER NOT NULL,
+                        received_at_ns INTEGER NOT NULL,
+                        event TEXT NOT NULL
+                    );
+                    CREATE INDEX event_device_seq ON event (device, seq);
+                    CREATE TABLE stats (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+                    INSERT INTO stats VALUES ('duplicates', 0), ('rejected', 0);
+                    """
+            )
+        }
+        m.registerMigration("v2-cases") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE risk_case (
+                        ref TEXT PRIMARY KEY,
+                        subject TEXT NOT NULL,
+                        schema TEXT NOT NULL,
+                        device TEXT NOT NULL,
+                        state TEXT NOT NULL,
+                        final INTEGER NOT NULL DEFAULT 0,
+                        guidance_id TEXT,
+                        opened_at_ns INTEGER NOT NULL,
+                        updated_at_ns INTEGER NOT NULL
+                    );
+                    CREATE INDEX risk_case_open ON risk_case (schema, subject) WHERE final = 0;
+                    CREATE TABLE case_insurer (
+                        ref TEXT NOT NULL,
+                        insurer TEXT NOT NULL,
+                        name TEXT NOT NULL,
+                        state TEXT NOT NULL,
+                        note TEXT,
+                        updated_at_ns INTEGER NOT NULL,
+                        PRIMARY KEY (ref, insurer)
+                    );
+                    CREATE TABLE case_note (
+                        ref TEXT NOT NULL,
+                        at_ns INTEGER NOT NULL,
+                        state TEXT NOT NULL,
+                        text TEXT NOT NULL,
+                        insurer TEXT
+                    );
+                    CREATE INDEX case_note_ref ON case_note (ref, at_ns);
+                    CREATE TABLE case_event (event_id TEXT PRIMARY KEY, ref TEXT NOT NULL);
+                    CREATE TABLE guidance_link (
+                        type TEXT PRIMARY KEY,
+                        guidance_id TEXT NOT NULL,
+                        how TEXT NOT NULL,
+                        similar_to TEXT,
+                        shared TEXT,
+                        linked_at_ns INTEGER NOT NULL
+                    );
+                    """
+            )
+        }
+        // Insurers are listed, and notes of the same instant ordered, as they were written: by
+        // an explicit `id` column (SQLite's rowid under its own name, so a row costs nothing
+        // more), not by `rowid`, which other databases do not have. The rows keep their rowids.
+        m.registerMigration("v3-explicit-order") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE case_insurer_v3 (
+                        id INTEGER PRIMARY KEY,
+                        ref TEXT NOT NULL,
+                        insurer TEXT NOT NULL,
+                        name TEXT NOT NULL,
+                        state TEXT NOT NULL,
+                        note TEXT,
+                        updated_at_ns INTEGER NOT NULL,
+                        UNIQUE (ref, insurer)
+                    );
+                    INSERT INTO case_insurer_v3 (id, ref, insurer, name, state, note, updated_at_ns)
+                        SELECT rowid, ref, insurer, name, state, note, updated_at_ns FROM case_insurer;
+                    DROP TABLE case_insurer;
+                    ALTER TABLE case_insurer_v3 RENAME TO case_insurer;
+                    CREATE TABLE case_note_v3 (
+                        id INTEGER PRIMARY KEY,
+                        ref TEXT NOT NULL,
+                        at_ns INTEGER NOT NULL,
+                        state TEXT NOT NULL,
+                        text TEXT NOT NULL,
+                        insurer TEXT
+                    );
+                    INSERT INTO case_note_v3 (id, ref, at_ns, state, text, insurer)
+                        SELECT rowid, ref, at_ns, state, text, insurer FROM case_note;
+                    DROP TABLE case_note;
+                    ALTER TABLE case_note_v3 RENAME TO case_note;
+                    CREATE INDEX case_note_ref ON case_note (ref, at_ns);
+                    """
+            )
+        }
+        return m
+    }
+}
