@@ -75,16 +75,14 @@ struct CasesCommand: AsyncParsableCommand {
             print(String(decoding: try enc.encode(all), as: UTF8.self))
             return
         }
-        print("case           subject      schema       state               opened                    insurers")
+        var table = TextTable(["case", "subject", "schema", "state", "opened", "insurers"])
         for c in try await store.cases() {
-            print(
-                [
-                    col(c.ref, 14), col(c.subject, 12), col(c.schema.isEmpty ? "-" : c.schema, 12), col(c.state, 19),
-                    col(c.openedAt, 25),
-                    c.insurers.map { "\($0.id):\($0.state)" }.joined(separator: " "),
-                ].joined(separator: " ")
-            )
+            table.add([
+                c.ref, c.subject, c.schema.isEmpty ? "-" : c.schema, c.state, c.openedAt,
+                c.insurers.map { "\($0.id):\($0.state)" }.joined(separator: " "),
+            ])
         }
+        print(table.render(), terminator: "")
     }
 }
 
@@ -98,10 +96,10 @@ struct GuidanceCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The server's database.") var db: String
 
     func run() async throws {
-        print("type                                               guidance                   how         from (shared)")
+        var table = TextTable(["type", "guidance", "how", "from (shared)"])
         for l in try await SQLiteCaseStore(path: db).guidanceLinks() {
-            let from = l.similarTo.map { "\($0) (\(l.shared ?? ""))" } ?? "-"
-            print([col(l.type, 50), col(l.guidanceID, 26), col(l.how, 11), from].joined(separator: " "))
+            table.add([l.type, l.guidanceID, l.how, l.similarTo.map { "\($0) (\(l.shared ?? ""))" } ?? "-"])
         }
+        print(table.render(), terminator: "")
     }
 }

@@ -46,13 +46,6 @@ struct KeygenCommand: ParsableCommand {
     }
 }
 
-extension String {
-    func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
-}
-
-/// A table column: padded to `n`, never cut (an id is worth a ragged row).
-func col(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
-
 struct EventsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "events",
@@ -79,27 +72,22 @@ struct EventsCommand: AsyncParsableCommand {
             out += "]}"
             print(out)
         } else {
-            print(
-                "device            seq  class     schema            subject     decoded            captured_at               text"
-            )
+            var table = TextTable(
+                ["device", "seq", "class", "schema", "subject", "decoded", "captured_at", "text"], rightAligned: [1])
             for e in events {
                 guard let ev = try? CaptureEvent.decode(Array(e.eventJSON.utf8)) else { continue }
-                let cols = [
-                    col(e.device, 16),
-                    String(e.seq).leftPad(5),
-                    col(ev.tag.kind.rawValue, 9),
-                    col(ev.tag.schema ?? "-", 17),
-                    col(ev.tag.subject ?? "-", 11),
-                    col(ev.decoded?.format.rawValue ?? (ev.misread != nil ? "MISREAD" : "-"), 18),
-                    col(ev.capturedAt, 25),
+                let text =
                     ev.heartbeat.map {
                         "heartbeat: spool \($0.spoolDepth), dead letters \($0.deadLetters), fix \($0.fix ?? "-"), up \($0.uptimeS) s"
                     }
-                        ?? (ev.text ?? ev.raw.map { "(binary, base64 \($0))" } ?? "(binary, withheld by redaction)")
-                        .replacingOccurrences(of: "\u{1D}", with: "<GS>"),
-                ]
-                print(cols.joined(separator: " "))
+                    ?? (ev.text ?? ev.raw.map { "(binary, base64 \($0))" } ?? "(binary, withheld by redaction)")
+                    .replacingOccurrences(of: "\u{1D}", with: "<GS>")
+                table.add([
+                    e.device, String(e.seq), ev.tag.kind.rawValue, ev.tag.schema ?? "-", ev.tag.subject ?? "-",
+                    ev.decoded?.format.rawValue ?? (ev.misread != nil ? "MISREAD" : "-"), ev.capturedAt, text,
+                ])
             }
+            print(table.render(), terminator: "")
             print(
                 "\(counters.events) events, \(counters.duplicates) duplicates absorbed, \(counters.rejected) rejected"
             )
@@ -125,16 +113,14 @@ struct TerminalsCommand: AsyncParsableCommand {
         let store = try SQLiteCaseStore(path: db)
         let now = Int64(Date().timeIntervalSince1970 * 1e9)
         let health = TerminalHealth.assess(try await store.events(), nowNanos: now, graceS: graceS)
-        print("device            last_heartbeat            interval_s spool  state")
+        var table = TextTable(["device", "last_heartbeat", "interval_s", "spool", "state"], rightAligned: [2, 3])
         for h in health {
-            print(
-                [
-                    col(h.device, 17), col(RFC3339.format(unixNanos: h.lastHeartbeatNanos), 25),
-                    col(String(h.intervalS), 10),
-                    col(String(h.spoolDepth), 6), h.overdue ? "OVERDUE" : "ok",
-                ].joined(separator: " ")
-            )
+            table.add([
+                h.device, RFC3339.format(unixNanos: h.lastHeartbeatNanos), String(h.intervalS), String(h.spoolDepth),
+                h.overdue ? "OVERDUE" : "ok",
+            ])
         }
+        print(table.render(), terminator: "")
         if health.contains(where: \.overdue) { throw ExitCode(3) }
     }
 }
