@@ -1,16 +1,17 @@
 import Crypto
 import Foundation
 import GatewayCore
+import Synchronization
 
 /// The gateways this server accepts envelopes from: a directory with one PEM public key per
 /// device, named `<device-id>.pem`. Registering a terminal is copying its `gatewayd keygen`
 /// output there; a file added while the server runs is picked up at the device's next envelope.
 /// During a device key rotation the file holds both public keys (old first, new appended), so
 /// envelopes still spooled under the old key open too; the old one is removed once they have.
-public final class DeviceRegistry: @unchecked Sendable {
+public final class DeviceRegistry: Sendable {
     public let directory: String
-    private let lock = NSLock()
-    private var cache: [String: (mtime: Int, keys: [Curve25519.KeyAgreement.PublicKey])] = [:]
+    /// Device id → the keys read from its file and that file's modification time.
+    private let cache = Mutex<[String: (mtime: Int, keys: [Curve25519.KeyAgreement.PublicKey])]>([:])
 
     public init(directory: String) {
         self.directory = directory
@@ -24,10 +25,10 @@ public final class DeviceRegistry: @unchecked Sendable {
         guard let attrs = try? FileManager.default.attributesOfItem(atPath: path),
               let modified = attrs[.modificationDate] as? Date else { return [] }
         let mtime = Int(modified.timeIntervalSince1970 * 1e6)
-        if let c = lock.withLock({ cache[device] }), c.mtime == mtime { return c.keys }
+        if let c = cache.withLock({ $0[device] }), c.mtime == mtime { return c.keys }
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
         let keys = X25519KeyPEM.publicKeys(fromPEMBundle: text)
-        lock.withLock { cache[device] = (mtime, keys) }
+        cache.withLock { $0[device] = (mtime, keys) }
         return keys
     }
 }
