@@ -6,7 +6,7 @@ SWIFT ?= swift
 PYTEST ?= python3 -m pytest
 DESTDIR ?=
 
-.PHONY: all build build-tests demo test unit system fuzz release install deb bench order-file clean deps deps-test
+.PHONY: all build build-tests demo test unit system fuzz release install deb bench order-file clean deps deps-test lint format
 PREFIX ?= /usr
 # install takes the binary from this build configuration (debug, or release after `make release`).
 CONFIG ?= debug
@@ -37,10 +37,18 @@ demo: build
 	@scripts/demo.sh
 
 ## test: unit tests (swift test) and system tests (real processes, TLS, FIFOs, ptys, kill -9).
-test: build-tests
+test: build-tests lint
 	$(SWIFT) test --skip-build
 	fuzz/run.sh 20
 	GATEWAYD_BIN_DIR=$$($(SWIFT) build --show-bin-path) $(PYTEST) -q -p no:cacheprovider tests/system
+
+## lint: the house format (.swift-format, swift-nio's settings); `make format` applies it.
+FORMATTED := Sources Tests fuzz Package.swift
+lint:
+	$(SWIFT) format lint --strict --recursive --parallel $(FORMATTED)
+
+format:
+	$(SWIFT) format --in-place --recursive --parallel $(FORMATTED)
 
 unit: build-tests
 	$(SWIFT) test --skip-build

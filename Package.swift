@@ -22,9 +22,13 @@ import PackageDescription
 /// Swift toolchain.
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
 let releaseLink: [LinkerSetting] = [
-    .unsafeFlags(["-use-ld=lld", "-Xlinker", "--symbol-ordering-file=\(packageRoot)/scripts/gatewayd.order",
-                  "-Xlinker", "--no-warn-symbol-ordering", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"],
-                 .when(configuration: .release)),
+    .unsafeFlags(
+        [
+            "-use-ld=lld", "-Xlinker", "--symbol-ordering-file=\(packageRoot)/scripts/gatewayd.order",
+            "-Xlinker", "--no-warn-symbol-ordering", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
+        ],
+        .when(configuration: .release)
+    )
 ]
 
 let package = Package(
@@ -124,7 +128,9 @@ let package = Package(
         // Benchmarks of the per-scan stages (make bench); not part of the package's products.
         .executableTarget(
             name: "gatewayd-bench",
-            dependencies: ["GatewayCore", "GatewayLinux", "GatewaySystem", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: [
+                "GatewayCore", "GatewayLinux", "GatewaySystem", .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .executableTarget(
             name: "case-server",

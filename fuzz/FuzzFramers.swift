@@ -32,7 +32,9 @@ public func fuzzFramers(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     default:
         let split = body.isEmpty ? 0 : Int(body[0]) % (body.count + 1)
         let descriptor = Array(body.prefix(split))
-        guard let d = try? HIDReportDescriptor(bytes: descriptor), var dec = try? HIDPOSDecoder(descriptor: d, maxLength: 64) else { return 0 }
+        guard let d = try? HIDReportDescriptor(bytes: descriptor),
+            var dec = try? HIDPOSDecoder(descriptor: d, maxLength: 64)
+        else { return 0 }
         let reports = Array(body.dropFirst(split))
         for chunk in stride(from: 0, to: reports.count, by: 64) {
             for o in dec.feed(report: Array(reports[chunk..<min(chunk + 64, reports.count)])) {

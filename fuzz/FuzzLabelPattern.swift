@@ -11,7 +11,8 @@ public func fuzzLabelPattern(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt 
     // either alike (a 220-byte input took 65 s, about 1.2 s per text in each engine): keep the
     // patterns and texts label-sized, so the time goes to many cases instead.
     guard let first = parts.first, first.count <= 80, first.filter({ $0 == UInt8(ascii: "|") }).count <= 6,
-          let pattern = String(validating: first, as: UTF8.self), let fast = ASCIIPattern(pattern) else { return 0 }
+        let pattern = String(validating: first, as: UTF8.self), let fast = ASCIIPattern(pattern)
+    else { return 0 }
     let regex: Regex<AnyRegexOutput>
     do { regex = try Regex(pattern) } catch {
         fatalError("ASCIIPattern accepted \(pattern.debugDescription), which Regex refuses: \(error)")
@@ -21,7 +22,11 @@ public func fuzzLabelPattern(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt 
         let got = fast.wholeMatch(text)
         if got == .undecided { continue }
         let want = ASCIIPattern.outcome(of: regex, groups: fast.groupNames, in: text)
-        if got != want { fatalError("pattern \(pattern.debugDescription) text \(text.debugDescription): ASCIIPattern \(got), Regex \(want)") }
+        if got != want {
+            fatalError(
+                "pattern \(pattern.debugDescription) text \(text.debugDescription): ASCIIPattern \(got), Regex \(want)"
+            )
+        }
     }
     return 0
 }

@@ -11,8 +11,13 @@ import Foundation
 public func fuzzRedactor(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
     if case .tpv(let t) = GPSDMessage.parse(bytes) {
-        let loc = FixPolicy(maxAgeSeconds: 10).location(last: .init(tpv: t, receivedMonotonicNanos: 0), captureMonotonicNanos: 1)
-        if loc.fix != .none && ((loc.lat == 0 && loc.lon == 0) || abs(loc.lat) > 90 || abs(loc.lon) > 180) { fatalError("bad fix passed off") }
+        let loc = FixPolicy(maxAgeSeconds: 10).location(
+            last: .init(tpv: t, receivedMonotonicNanos: 0),
+            captureMonotonicNanos: 1
+        )
+        if loc.fix != .none && ((loc.lat == 0 && loc.lon == 0) || abs(loc.lat) > 90 || abs(loc.lon) > 180) {
+            fatalError("bad fix passed off")
+        }
     }
     guard let selector = bytes.first else { return 0 }
     let body = Array(bytes.dropFirst())
@@ -23,19 +28,25 @@ public func fuzzRedactor(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     case .success(let d): event = CaptureEvent(id: "i", device: "d", seq: 1, scan: scan, tag: .unknown, decoded: d)
     case .failure(let m): event = CaptureEvent(id: "i", device: "d", seq: 1, scan: scan, tag: .unknown, misread: m)
     }
-    let redactor = Redactor(rules: RedactionRule.builtIn, pseudonymizer: Pseudonymizer(keyBytes: [UInt8](repeating: 1, count: 32)))
+    let redactor = Redactor(
+        rules: RedactionRule.builtIn,
+        pseudonymizer: Pseudonymizer(keyBytes: [UInt8](repeating: 1, count: 32))
+    )
     let out = redactor.redact(event).event
     // The hand-written canonical JSON is JSONEncoder's, for whatever the decoders made of the bytes.
     let reference = JSONEncoder()
     reference.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    if (try? out.jsonBytes()) != (try? reference.encode(out)).map(Array.init) { fatalError("event JSON differs from JSONEncoder's") }
+    if (try? out.jsonBytes()) != (try? reference.encode(out)).map(Array.init) {
+        fatalError("event JSON differs from JSONEncoder's")
+    }
     let searched: Set<DecodedTag.Format?> = [nil, .text]
     guard searched.contains(out.decoded?.format), let text = out.text else { return 0 }
     let chars = Array(text)
     var pseudonyms: [Range<Int>] = []
     var i = 0
     while i + 35 <= chars.count {
-        if chars[i] == "p", chars[i + 1] == "n", chars[i + 2] == ":", chars[(i + 3)..<(i + 35)].allSatisfy(\.isHexDigit) {
+        if chars[i] == "p", chars[i + 1] == "n", chars[i + 2] == ":", chars[(i + 3)..<(i + 35)].allSatisfy(\.isHexDigit)
+        {
             pseudonyms.append(i..<(i + 35))
             i += 35
         } else {
@@ -45,6 +56,8 @@ public func fuzzRedactor(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     for d in PersonalDataDetectors.detect(text) where !pseudonyms.contains(where: { $0.overlaps(d.range) }) {
         fatalError("\(d.kind) left in redacted text")
     }
-    if let raw = out.raw, Data(base64Encoded: raw) != Data(text.utf8) { fatalError("raw differs from the redacted text") }
+    if let raw = out.raw, Data(base64Encoded: raw) != Data(text.utf8) {
+        fatalError("raw differs from the redacted text")
+    }
     return 0
 }

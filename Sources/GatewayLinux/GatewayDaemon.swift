@@ -2,8 +2,8 @@ import Foundation
 import GatewayCore
 import GatewaySystem
 import Logging
-import Prometheus
 import NIOConcurrencyHelpers
+import Prometheus
 import ServiceLifecycle
 import UnixSignals
 
@@ -36,7 +36,11 @@ public final class GatewayDaemon: Sendable {
             throw .configUnreadable(path: path, detail: (error as NSError).localizedDescription)
         }
         do {
-            return try GatewayConfig.parse(toml: text, directory: (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent)
+            return try GatewayConfig.parse(
+                toml: text,
+                directory: (path as NSString).deletingLastPathComponent.isEmpty
+                    ? "." : (path as NSString).deletingLastPathComponent
+            )
         } catch {
             throw .config(path: path, error: error)
         }
@@ -46,7 +50,12 @@ public final class GatewayDaemon: Sendable {
     ///   - configPath: the file SIGHUP re-reads; nil = no reload.
     ///   - metrics: the Prometheus registry the process bootstrapped swift-metrics with;
     ///     served on `[metrics] listen` when given.
-    public init(config: GatewayConfig, configPath: String? = nil, logger: Logger, metrics: PrometheusCollectorRegistry? = nil) throws {
+    public init(
+        config: GatewayConfig,
+        configPath: String? = nil,
+        logger: Logger,
+        metrics: PrometheusCollectorRegistry? = nil
+    ) throws {
         current = NIOLockedValueBox(config)
         self.configPath = configPath
         let captureSealer = try Self.makeCaptureSealer(config)
@@ -58,30 +67,60 @@ public final class GatewayDaemon: Sendable {
         let sinkBox = NIOLockedValueBox<CaptureSink?>(nil)
         let spool = self.spool
         let feedback = config.kiosk.map { k in
-            FeedbackHub(recent: k.recent, followCap: .seconds(k.followCapSeconds),
-                        live: Self.kioskLive(config, readers: readerStates, tracker: tracker, sink: sinkBox))
+            FeedbackHub(
+                recent: k.recent,
+                followCap: .seconds(k.followCapSeconds),
+                live: Self.kioskLive(config, readers: readerStates, tracker: tracker, sink: sinkBox)
+            )
         }
-        let sink = CaptureSink(spool: spool, sealer: captureSealer, doorbell: doorbell, context: tracker, feedback: feedback, logger: logger)
+        let sink = CaptureSink(
+            spool: spool,
+            sealer: captureSealer,
+            doorbell: doorbell,
+            context: tracker,
+            feedback: feedback,
+            logger: logger
+        )
         self.sink = sink
         sinkBox.withLockedValue { $0 = sink }
         pool = ReaderPool(readers: config.readers, sink: sink, states: readerStates, logger: logger)
         var services: [any Service] = [pool]
         services += contextServices
         if let interval = config.heartbeatInterval {
-            let ids = config.readers.map(\.id), lines = Set(config.readers.filter { $0.kind == .line }.map(\.id))
-            services.append(HeartbeatService(sink: sink, spool: spool, device: config.device.id,
-                                             readers: { readerStates.describe(ids, alwaysOpen: lines) }, interval: interval, logger: logger))
+            let ids = config.readers.map(\.id)
+            let lines = Set(config.readers.filter { $0.kind == .line }.map(\.id))
+            services.append(
+                HeartbeatService(
+                    sink: sink,
+                    spool: spool,
+                    device: config.device.id,
+                    readers: { readerStates.describe(ids, alwaysOpen: lines) },
+                    interval: interval,
+                    logger: logger
+                )
+            )
         }
         forwarder = ForwarderService(
-            spool: spool, deliverer: try HTTPDeliverer(config: config), doorbell: doorbell, batchMax: config.forward.batchMax,
-            batchMaxBytes: config.forward.batchMaxBytes, linger: config.forward.linger,
-            backoff: Backoff(base: config.forward.backoffBase, cap: config.forward.backoffCap), feedback: feedback, logger: logger)
+            spool: spool,
+            deliverer: try HTTPDeliverer(config: config),
+            doorbell: doorbell,
+            batchMax: config.forward.batchMax,
+            batchMaxBytes: config.forward.batchMaxBytes,
+            linger: config.forward.linger,
+            backoff: Backoff(base: config.forward.backoffBase, cap: config.forward.backoffCap),
+            feedback: feedback,
+            logger: logger
+        )
         services.append(forwarder)
         if let feedback, let k = config.kiosk {
-            services.append(KioskService(hub: feedback, host: k.host, port: k.port, configPath: configPath, logger: logger))
+            services.append(
+                KioskService(hub: feedback, host: k.host, port: k.port, configPath: configPath, logger: logger)
+            )
             if k.followCases {
                 let forwarder = forwarder
-                services.append(CaseFollower(hub: feedback, deliverer: { forwarder.currentDeliverer() }, logger: logger))
+                services.append(
+                    CaseFollower(hub: feedback, deliverer: { forwarder.currentDeliverer() }, logger: logger)
+                )
             }
         }
         if let metrics, let listen = config.metricsListen {
@@ -90,40 +129,61 @@ public final class GatewayDaemon: Sendable {
         services.append(FootprintService(logger: logger))
         notifier = SystemdNotifier()
         if notifier.enabled {
-            services.append(SystemdService(notifier: notifier, spool: spool, forwarder: forwarder.board, logger: logger))
+            services.append(
+                SystemdService(notifier: notifier, spool: spool, forwarder: forwarder.board, logger: logger)
+            )
         }
         self.services = services
         let status = try spool.status()
-        logger.info("gatewayd ready", metadata: [
-            "device": "\(config.device.id)", "readers": "\(config.readers.count)", "server_key_id": "\(captureSealer.sealer.serverKeyID)",
-            "next_server_key_id": "\(captureSealer.sealer.next?.keyID ?? "-")", "redaction_rules": "\(captureSealer.redactor.rules.count)",
-            "spool_depth": "\(status.depth)", "spool_mb": "\(status.bytes >> 20)", "dead_letters": "\(status.deadLetters)",
-            "dropped_total": "\(status.droppedTotal)", "overflow": "\(config.spool.limits.overflow.rawValue)", "version": "\(GatewayVersion.string)",
-        ])
+        logger.info(
+            "gatewayd ready",
+            metadata: [
+                "device": "\(config.device.id)", "readers": "\(config.readers.count)",
+                "server_key_id": "\(captureSealer.sealer.serverKeyID)",
+                "next_server_key_id": "\(captureSealer.sealer.next?.keyID ?? "-")",
+                "redaction_rules": "\(captureSealer.redactor.rules.count)",
+                "spool_depth": "\(status.depth)", "spool_mb": "\(status.bytes >> 20)",
+                "dead_letters": "\(status.deadLetters)",
+                "dropped_total": "\(status.droppedTotal)", "overflow": "\(config.spool.limits.overflow.rawValue)",
+                "version": "\(GatewayVersion.string)",
+            ]
+        )
     }
 
     /// What the kiosk page shows besides the scans and the spool (which the forwarder posts to
     /// the hub): readers, the operator session (whether, not who) and the location as redaction
     /// leaves it.
-    static func kioskLive(_ config: GatewayConfig, readers: ReaderStates, tracker: ContextTracker?,
-                          sink: NIOLockedValueBox<CaptureSink?>) -> FeedbackHub.Live {
-        let ids = config.readers.map(\.id), lines = Set(config.readers.filter { $0.kind == .line }.map(\.id))
+    static func kioskLive(
+        _ config: GatewayConfig,
+        readers: ReaderStates,
+        tracker: ContextTracker?,
+        sink: NIOLockedValueBox<CaptureSink?>
+    ) -> FeedbackHub.Live {
+        let ids = config.readers.map(\.id)
+        let lines = Set(config.readers.filter { $0.kind == .line }.map(\.id))
         return FeedbackHub.Live(
             device: config.device.id,
             readers: { readers.describe(ids, alwaysOpen: lines) },
             operatorView: {
                 let now = Clocks.monotonicNanos()
-                guard let t = tracker?.sessionNow(monotonicNanos: now) else { return .init(tracked: false, signedIn: false) }
+                guard let t = tracker?.sessionNow(monotonicNanos: now) else {
+                    return .init(tracked: false, signedIn: false)
+                }
                 return .init(tracked: t.tracked, signedIn: t.signedIn, expiresInS: t.expiresInS)
             },
-            location: { sink.withLockedValue { $0 }?.redactedLocationNow() })
+            location: { sink.withLockedValue { $0 }?.redactedLocationNow() }
+        )
     }
 
     /// Keys, redaction rules (with the site key when a rule hashes), label schemas and reader
     /// hints: everything that turns a scan into an envelope.
     public static func makeCaptureSealer(_ config: GatewayConfig) throws -> CaptureSealer {
-        CaptureSealer(classifier: try config.makeClassifier(), sealer: try makeEnvelopeSealer(config),
-                      redactor: try makeRedactor(config), hints: config.decodeHints)
+        CaptureSealer(
+            classifier: try config.makeClassifier(),
+            sealer: try makeEnvelopeSealer(config),
+            redactor: try makeRedactor(config),
+            hints: config.decodeHints
+        )
     }
 
     /// The device key, the server key and the next server key, as `[device]` and `[server]` name them.
@@ -131,9 +191,19 @@ public final class GatewayDaemon: Sendable {
         let deviceKey = try KeyFile.loadPrivate(config.device.privateKeyPath, role: "device")
         let serverKey = try KeyFile.loadPublic(config.server.publicKeyPath, role: "server")
         let next = try config.server.next.map { n throws(KeyFileError) in
-            EnvelopeSealer.NextServerKey(key: try KeyFile.loadPublic(n.publicKeyPath, role: "server"), keyID: n.keyID, fromNanos: n.fromNanos)
+            EnvelopeSealer.NextServerKey(
+                key: try KeyFile.loadPublic(n.publicKeyPath, role: "server"),
+                keyID: n.keyID,
+                fromNanos: n.fromNanos
+            )
         }
-        return EnvelopeSealer(device: config.device.id, deviceKey: deviceKey, serverKey: serverKey, serverKeyID: config.server.keyID, next: next)
+        return EnvelopeSealer(
+            device: config.device.id,
+            deviceKey: deviceKey,
+            serverKey: serverKey,
+            serverKeyID: config.server.keyID,
+            next: next
+        )
     }
 
     /// Where, who and when: the context tracker (gpsd, operator sessions, geofence) and the
@@ -142,9 +212,15 @@ public final class GatewayDaemon: Sendable {
         guard config.gps != nil || config.operatorSessions != nil else { return (nil, []) }
         let gpsState = config.gps.map { _ in GPSState() }
         let tracker = ContextTracker(
-            gps: gpsState, policy: FixPolicy(maxAgeSeconds: config.gps?.maxAgeSeconds ?? GatewayConfig.GPS.defaultMaxAgeSeconds), maxSkewMs: config.gps?.maxClockSkewMs ?? GatewayConfig.GPS.defaultMaxClockSkewMs,
-            session: config.operatorSessions.map { OperatorSession(timeoutSeconds: $0.timeoutSeconds, logoutSubject: $0.logoutSubject) },
-            fence: config.geofence, logger: logger)
+            gps: gpsState,
+            policy: FixPolicy(maxAgeSeconds: config.gps?.maxAgeSeconds ?? GatewayConfig.GPS.defaultMaxAgeSeconds),
+            maxSkewMs: config.gps?.maxClockSkewMs ?? GatewayConfig.GPS.defaultMaxClockSkewMs,
+            session: config.operatorSessions.map {
+                OperatorSession(timeoutSeconds: $0.timeoutSeconds, logoutSubject: $0.logoutSubject)
+            },
+            fence: config.geofence,
+            logger: logger
+        )
         guard let g = config.gps, let gpsState else { return (tracker, []) }
         let stop = StopSignal()
         let client = GPSDClient(host: g.host, port: g.port, state: gpsState, stop: stop, logger: logger)
@@ -181,25 +257,34 @@ public final class GatewayDaemon: Sendable {
             captureSealer = try Self.makeCaptureSealer(new)
             deliverer = try HTTPDeliverer(config: new)
         } catch {
-            logger.error("reload refused; the running configuration stays", metadata: ["config": "\(configPath)", "error": "\(error)"])
+            logger.error(
+                "reload refused; the running configuration stays",
+                metadata: ["config": "\(configPath)", "error": "\(error)"]
+            )
             return .refused("\(error)")
         }
         let plan = ReloadPlan.between(old, new)
         if let why = plan.refused {
             Task { await deliverer.shutdown() }
-            logger.error("reload refused; the running configuration stays", metadata: ["config": "\(configPath)", "error": "\(why)"])
+            logger.error(
+                "reload refused; the running configuration stays",
+                metadata: ["config": "\(configPath)", "error": "\(why)"]
+            )
             return .refused(why)
         }
         sink.replace(sealer: captureSealer)
         forwarder.replace(deliverer: deliverer, drainAfter: old.forward.requestTimeout + .seconds(1))
         pool.update(new.readers)
         current.withLockedValue { $0 = new }
-        logger.notice("configuration reloaded", metadata: [
-            "config": "\(configPath)", "readers_added": "\(plan.added)", "readers_removed": "\(plan.removed)",
-            "readers_reopened": "\(plan.reopened)", "server_key_id": "\(captureSealer.sealer.serverKeyID)",
-            "redaction_rules": "\(captureSealer.redactor.rules.count)", "schemas": "\(new.schemas.count)",
-            "pending_restart": "\(plan.pendingRestart)",
-        ])
+        logger.notice(
+            "configuration reloaded",
+            metadata: [
+                "config": "\(configPath)", "readers_added": "\(plan.added)", "readers_removed": "\(plan.removed)",
+                "readers_reopened": "\(plan.reopened)", "server_key_id": "\(captureSealer.sealer.serverKeyID)",
+                "redaction_rules": "\(captureSealer.redactor.rules.count)", "schemas": "\(new.schemas.count)",
+                "pending_restart": "\(plan.pendingRestart)",
+            ]
+        )
         for w in ConfigWarnings.of(new, nowNanos: Clocks.wallNanos()) {
             logger.warning("configuration warning", metadata: ["warning": "\(w)"])
         }
@@ -210,8 +295,13 @@ public final class GatewayDaemon: Sendable {
     /// the forwarder. SIGHUP reloads the configuration.
     public func run(logger: Logger) async throws {
         let reloader = await ReloadService(daemon: self, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: (services + [reloader]).map { .init(service: $0) },
-                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: (services + [reloader]).map { .init(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
         // Start-up is over: options, config, keys, TLS set-up and the spool's migrations ran
         // and are not run again. Their code pages go now, before any service (and so before
         // READY=1), not at the footprint service's first step; what the services use is mapped
@@ -263,7 +353,8 @@ public enum GatewayStartError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .configUnreadable(let path, let detail):
-            return "cannot read config \(path): \(detail); pass --config PATH or create the file (see gatewayd.example.toml)"
+            return
+                "cannot read config \(path): \(detail); pass --config PATH or create the file (see gatewayd.example.toml)"
         case .config(let path, let error):
             return "\(path): \(error)"
         }

@@ -8,7 +8,10 @@ import Glibc
 public enum KeyFile {
     /// Loads a private key, refusing one that others could read: a device key readable by
     /// group or others, or owned by another user, is a key that may already have leaked.
-    public static func loadPrivate(_ path: String, role: String) throws(KeyFileError) -> Curve25519.KeyAgreement.PrivateKey {
+    public static func loadPrivate(
+        _ path: String,
+        role: String
+    ) throws(KeyFileError) -> Curve25519.KeyAgreement.PrivateKey {
         try checkSecret(path, role: role)
         let text = try read(path)
         do {
@@ -23,8 +26,12 @@ public enum KeyFile {
     public static func loadSiteKey(_ path: String) throws(KeyFileError) -> [UInt8] {
         try checkSecret(path, role: "site")
         let text = try read(path)
-        guard let bytes = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)), bytes.count >= 32 else {
-            throw .badFormat(path: path, detail: "not base64 of at least 32 bytes; create a site key with `gatewayd keygen --site-key \(path)`")
+        guard let bytes = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)), bytes.count >= 32
+        else {
+            throw .badFormat(
+                path: path,
+                detail: "not base64 of at least 32 bytes; create a site key with `gatewayd keygen --site-key \(path)`"
+            )
         }
         return Array(bytes)
     }
@@ -41,7 +48,8 @@ public enum KeyFile {
     private static func checkSecret(_ path: String, role: String) throws(KeyFileError) {
         var st = stat()
         guard stat(path, &st) == 0 else {
-            throw errno == ENOENT ? .missing(path: path, role: role) : .unreadable(path: path, detail: String(cString: strerror(errno)))
+            throw errno == ENOENT
+                ? .missing(path: path, role: role) : .unreadable(path: path, detail: String(cString: strerror(errno)))
         }
         if st.st_mode & 0o077 != 0 {
             throw .tooOpen(path: path, mode: st.st_mode & 0o777)
@@ -51,7 +59,10 @@ public enum KeyFile {
         }
     }
 
-    public static func loadPublic(_ path: String, role: String) throws(KeyFileError) -> Curve25519.KeyAgreement.PublicKey {
+    public static func loadPublic(
+        _ path: String,
+        role: String
+    ) throws(KeyFileError) -> Curve25519.KeyAgreement.PublicKey {
         guard FileManager.default.fileExists(atPath: path) else { throw .missing(path: path, role: role) }
         let text = try read(path)
         do {
@@ -62,7 +73,10 @@ public enum KeyFile {
     }
 
     /// Writes `privatePath` (mode 0600, must not exist) and `privatePath.pub`.
-    public static func generate(privatePath: String, publicPath: String) throws(KeyFileError) -> Curve25519.KeyAgreement.PrivateKey {
+    public static func generate(
+        privatePath: String,
+        publicPath: String
+    ) throws(KeyFileError) -> Curve25519.KeyAgreement.PrivateKey {
         let key = Curve25519.KeyAgreement.PrivateKey()
         try write(X25519KeyPEM.privateKeyPEM(key), to: privatePath, mode: 0o600)
         try write(X25519KeyPEM.publicKeyPEM(key.publicKey), to: publicPath, mode: 0o644)
@@ -80,7 +94,8 @@ public enum KeyFile {
     private static func write(_ text: String, to path: String, mode: mode_t) throws(KeyFileError) {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard fd >= 0 else {
-            throw errno == EEXIST ? .exists(path: path) : .unwritable(path: path, detail: String(cString: strerror(errno)))
+            throw errno == EEXIST
+                ? .exists(path: path) : .unwritable(path: path, detail: String(cString: strerror(errno)))
         }
         defer { close(fd) }
         let bytes = Array(text.utf8)

@@ -73,7 +73,9 @@ struct EventsCommand: AsyncParsableCommand {
             print(out)
         } else {
             var table = TextTable(
-                ["device", "seq", "class", "schema", "subject", "decoded", "captured_at", "text"], rightAligned: [1])
+                ["device", "seq", "class", "schema", "subject", "decoded", "captured_at", "text"],
+                rightAligned: [1]
+            )
             for e in events {
                 guard let ev = try? CaptureEvent.decode(Array(e.eventJSON.utf8)) else { continue }
                 let text =

@@ -48,7 +48,7 @@ let args = CommandLine.arguments
 let qrPath = args.firstIndex(of: "--qr").map { args[$0 + 1] }
 
 let decoder = TagDecoder(referenceYear: 2026)
-let gs1 = Array("]C10109506000134352172012251" .utf8) + Array("0ABC123\u{1D}21XYZ0001".utf8)
+let gs1 = Array("]C10109506000134352172012251".utf8) + Array("0ABC123\u{1D}21XYZ0001".utf8)
 let digitalLink = Array("https://id.gs1.org/01/09506000134352/10/ABC123?17=201225".utf8)
 let epc = Hex.bytes("3074257BF7194E4000001A85")!
 let ndef = Hex.bytes("D1010F5504676174657761792E6578616D706C652F6F626A2F333030303031")!
@@ -59,18 +59,21 @@ measure("decode gs1 digital link") { (try? decoder.decode(digitalLink).get()) ==
 measure("decode epc sgtin-96") { (try? decoder.decode(epc, hint: .epc).get()) == nil ? 0 : 1 }
 measure("decode ndef uri record") { (try? decoder.decode(ndef, hint: .ndef).get()) == nil ? 0 : 1 }
 
-let config = try GatewayConfig.parse(toml: """
-    [device]
-    id = "bench"
-    [server]
-    url = "https://127.0.0.1"
-    [[schema]]
-    name = "acme"
-    pattern = 'ACME-(?<subject>[0-9]+)'
-    [[schema]]
-    name = "obj"
-    pattern = 'OBJ-(?<subject>[0-9]{6})'
-    """, directory: "/")
+let config = try GatewayConfig.parse(
+    toml: """
+        [device]
+        id = "bench"
+        [server]
+        url = "https://127.0.0.1"
+        [[schema]]
+        name = "acme"
+        pattern = 'ACME-(?<subject>[0-9]+)'
+        [[schema]]
+        name = "obj"
+        pattern = 'OBJ-(?<subject>[0-9]{6})'
+        """,
+    directory: "/"
+)
 let classifier = try config.makeClassifier()
 measure("classify (2 schemas)") { classifier.classify(text).subject == nil ? 0 : 1 }
 
@@ -87,7 +90,11 @@ measure("redact (built-in rules, text with a phone)") { redactor.redact(raw).eve
 measure("event to JSON") { (try? event.jsonBytes())?.count ?? 0 }
 measure("seal, one envelope in its own HPKE context") { (try? sealer.seal(event, sealedAtNanos: 1))?.ct.count ?? 0 }
 // A reader's burst: one context for the group, an exported key per envelope.
-let burst = (1...256).map { seq -> CaptureEvent in var e = event; e.seq = UInt64(seq); return e }
+let burst = (1...256).map { seq -> CaptureEvent in
+    var e = event
+    e.seq = UInt64(seq)
+    return e
+}
 measure("seal, per envelope of a group of 256 (one context)") {
     guard let group = try? sealer.group(sealedAtNanos: 1) else { return 0 }
     return burst.reduce(0) { $0 + ((try? group.seal($1))?.ct.count ?? 0) } / 256
@@ -102,29 +109,53 @@ measure("whole capture: decode+classify+redact+JSON+seal") {
 let eventBytes = try event.jsonBytes()
 let aad = SealSuite.aad(id: event.id, device: "bench", seq: 1)
 measure("seal with swift-crypto HPKE.Sender (reference)") {
-    guard var s = try? HPKE.Sender(recipientKey: serverKey.publicKey, ciphersuite: SealSuite.ciphersuite, info: SealSuite.info, authenticatedBy: deviceKey),
-          let ct = try? s.seal(eventBytes, authenticating: aad) else { return 0 }
+    guard
+        var s = try? HPKE.Sender(
+            recipientKey: serverKey.publicKey,
+            ciphersuite: SealSuite.ciphersuite,
+            info: SealSuite.info,
+            authenticatedBy: deviceKey
+        ),
+        let ct = try? s.seal(eventBytes, authenticating: aad)
+    else { return 0 }
     return ct.count
 }
-var referenceSender = try HPKE.Sender(recipientKey: serverKey.publicKey, ciphersuite: SealSuite.ciphersuite, info: SealSuite.info, authenticatedBy: deviceKey)
+var referenceSender = try HPKE.Sender(
+    recipientKey: serverKey.publicKey,
+    ciphersuite: SealSuite.ciphersuite,
+    info: SealSuite.info,
+    authenticatedBy: deviceKey
+)
 let referenceCT = try referenceSender.seal(eventBytes, authenticating: aad)
 measure("open with swift-crypto HPKE.Recipient (reference)") {
-    guard var r = try? HPKE.Recipient(privateKey: serverKey, ciphersuite: SealSuite.ciphersuite, info: SealSuite.info,
-                                      encapsulatedKey: referenceSender.encapsulatedKey, authenticatedBy: deviceKey.publicKey),
-          let pt = try? r.open(referenceCT, authenticating: aad) else { return 0 }
+    guard
+        var r = try? HPKE.Recipient(
+            privateKey: serverKey,
+            ciphersuite: SealSuite.ciphersuite,
+            info: SealSuite.info,
+            encapsulatedKey: referenceSender.encapsulatedKey,
+            authenticatedBy: deviceKey.publicKey
+        ),
+        let pt = try? r.open(referenceCT, authenticating: aad)
+    else { return 0 }
     return pt.count
 }
 let ours = HPKEAuthRecipient(privateKey: serverKey)
-let referenceEnc = Array(referenceSender.encapsulatedKey), referenceCTBytes = Array(referenceCT)
+let referenceEnc = Array(referenceSender.encapsulatedKey)
+let referenceCTBytes = Array(referenceCT)
 measure("open with HPKEAuthRecipient (static DH kept)") {
-    ours.open(enc: referenceEnc, ct: referenceCTBytes, aad: aad, sender: deviceKey.publicKey, info: SealSuite.info)?.count ?? 0
+    ours.open(enc: referenceEnc, ct: referenceCTBytes, aad: aad, sender: deviceKey.publicKey, info: SealSuite.info)?
+        .count ?? 0
 }
 let envelope = try sealer.seal(event, sealedAtNanos: 1)
 measure("open an envelope at case-server, its context new (base64, HPKE, header JSON, checks)") {
-    (try? EnvelopeOpener(serverKeys: [serverKey]).openHeader(envelope, deviceKeys: [deviceKey.publicKey]))?.header.seq == 1 ? 1 : 0
+    (try? EnvelopeOpener(serverKeys: [serverKey]).openHeader(envelope, deviceKeys: [deviceKey.publicKey]))?.header.seq
+        == 1 ? 1 : 0
 }
 let opener = EnvelopeOpener(serverKeys: [serverKey])
-measure("open an envelope at case-server, its group's context known") { (try? opener.openHeader(envelope, deviceKeys: [deviceKey.publicKey]))?.header.seq == 1 ? 1 : 0 }
+measure("open an envelope at case-server, its group's context known") {
+    (try? opener.openHeader(envelope, deviceKeys: [deviceKey.publicKey]))?.header.seq == 1 ? 1 : 0
+}
 
 if let qrPath {
     let qr = try GreyImage.load(path: qrPath)
@@ -132,7 +163,8 @@ if let qrPath {
     for (w, h) in [(640, 480), (1280, 720)] {
         // The code in the middle of a mid-grey frame, as a camera would see a label.
         var pixels = [UInt8](repeating: 200, count: w * h)
-        let x0 = (w - qr.width) / 2, y0 = (h - qr.height) / 2
+        let x0 = (w - qr.width) / 2
+        let y0 = (h - qr.height) / 2
         for y in 0..<qr.height { for x in 0..<qr.width { pixels[(y0 + y) * w + x0 + x] = qr.pixels[y * qr.width + x] } }
         let frame = GreyImage(width: w, height: h, pixels: pixels)
         precondition(!scanner.scan(frame).isEmpty, "zbar found nothing in the \(w)x\(h) frame")
@@ -142,8 +174,14 @@ if let qrPath {
 
 let width = rows.map(\.stage.count).max() ?? 10
 for r in rows {
-    let ns = r.nsPerOp >= 1e6 ? String(format: "%10.2f ms", r.nsPerOp / 1e6) : r.nsPerOp >= 1e3 ? String(format: "%10.2f µs", r.nsPerOp / 1e3) : String(format: "%10.0f ns", r.nsPerOp)
-    print(r.stage.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + ns + String(format: "  %12.0f /s", r.opsPerSecond))
+    let ns =
+        r.nsPerOp >= 1e6
+        ? String(format: "%10.2f ms", r.nsPerOp / 1e6)
+        : r.nsPerOp >= 1e3 ? String(format: "%10.2f µs", r.nsPerOp / 1e3) : String(format: "%10.0f ns", r.nsPerOp)
+    print(
+        r.stage.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + ns
+            + String(format: "  %12.0f /s", r.opsPerSecond)
+    )
 }
 let enc = JSONEncoder()
 enc.outputFormatting = [.sortedKeys]

@@ -9,12 +9,19 @@ import GatewayLinux
 struct DecodeImageCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "decode-image",
-        abstract: "Find barcodes and QR codes in images (PNG, PNM) with zbar and decode them.")
+        abstract: "Find barcodes and QR codes in images (PNG, PNM) with zbar and decode them."
+    )
 
     @Argument(help: ArgumentHelp("Image files.", discussion: "Example: gatewayd decode-image label.png shelf.pnm"))
     var files: [String]
 
-    @Flag(name: .long, help: ArgumentHelp("Print JSON: one document with a result per file.", discussion: "Example: gatewayd decode-image --json label.png"))
+    @Flag(
+        name: .long,
+        help: ArgumentHelp(
+            "Print JSON: one document with a result per file.",
+            discussion: "Example: gatewayd decode-image --json label.png"
+        )
+    )
     var json = false
 
     struct FileResult: Encodable {
@@ -40,8 +47,12 @@ struct DecodeImageCommand: ParsableCommand {
             do {
                 let img = try GreyImage.load(path: f)
                 let symbols = scanner.scan(img).map { s -> SymbolResult in
-                    var r = SymbolResult(type: s.type, aim: s.aim, text: String(validating: s.data, as: UTF8.self),
-                                         raw: Data(s.data).base64EncodedString())
+                    var r = SymbolResult(
+                        type: s.type,
+                        aim: s.aim,
+                        text: String(validating: s.data, as: UTF8.self),
+                        raw: Data(s.data).base64EncodedString()
+                    )
                     switch decoder.decode(s.data, symbology: s.aim) {
                     case .success(let d): r.decoded = d
                     case .failure(let m): r.misread = m
@@ -59,11 +70,20 @@ struct DecodeImageCommand: ParsableCommand {
             print(String(decoding: try enc.encode(results), as: UTF8.self))
         } else {
             for r in results {
-                if let e = r.error { print("\(r.file): \(e)"); continue }
+                if let e = r.error {
+                    print("\(r.file): \(e)")
+                    continue
+                }
                 if r.symbols.isEmpty { print("\(r.file): no barcode found") }
                 for s in r.symbols {
-                    print("\(r.file): \(s.type) \(s.aim ?? "") \(s.text.map { $0.replacingOccurrences(of: "\u{1D}", with: "<GS>") } ?? "(binary)")")
-                    if let d = s.decoded { print(DecodeCommand.describe(d).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n")) }
+                    print(
+                        "\(r.file): \(s.type) \(s.aim ?? "") \(s.text.map { $0.replacingOccurrences(of: "\u{1D}", with: "<GS>") } ?? "(binary)")"
+                    )
+                    if let d = s.decoded {
+                        print(
+                            DecodeCommand.describe(d).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n")
+                        )
+                    }
                     if let m = s.misread { print("  misread: \(m)") }
                 }
             }

@@ -11,21 +11,51 @@ import GatewaySystem
 struct RedactCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "redact",
-        abstract: "Show what the redaction rules do to a sample scan (text) or capture event (JSON).")
+        abstract: "Show what the redaction rules do to a sample scan (text) or capture event (JSON)."
+    )
 
-    @Flag(name: .long, help: ArgumentHelp("Explain each rule's effect (the only mode for now).", discussion: "Example: echo 'owner 13812345678' | gatewayd redact --explain"))
+    @Flag(
+        name: .long,
+        help: ArgumentHelp(
+            "Explain each rule's effect (the only mode for now).",
+            discussion: "Example: echo 'owner 13812345678' | gatewayd redact --explain"
+        )
+    )
     var explain = false
 
-    @Argument(help: ArgumentHelp("File with the sample; - or nothing reads standard input.", discussion: "Example: gatewayd redact --explain sample-event.json"))
+    @Argument(
+        help: ArgumentHelp(
+            "File with the sample; - or nothing reads standard input.",
+            discussion: "Example: gatewayd redact --explain sample-event.json"
+        )
+    )
     var sample: String?
 
-    @Option(name: .long, help: ArgumentHelp("Configuration file (its [redact] rules, schemas and reader hints). Without it: the built-in rules.", discussion: "Example: gatewayd redact --explain --config /etc/gatewayd/gatewayd.toml label.txt"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Configuration file (its [redact] rules, schemas and reader hints). Without it: the built-in rules.",
+            discussion: "Example: gatewayd redact --explain --config /etc/gatewayd/gatewayd.toml label.txt"
+        )
+    )
     var config: String?
 
-    @Option(name: .long, help: ArgumentHelp("Reader id the sample text came from (for its role and decode hint).", discussion: "Example: gatewayd redact --explain --config site.toml --reader door-badge badge.txt"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Reader id the sample text came from (for its role and decode hint).",
+            discussion: "Example: gatewayd redact --explain --config site.toml --reader door-badge badge.txt"
+        )
+    )
     var reader: String = "sample"
 
-    @Flag(name: .long, help: ArgumentHelp("Print JSON: {\"steps\": [...], \"event\": {...}}.", discussion: "Example: gatewayd redact --explain --json sample.txt"))
+    @Flag(
+        name: .long,
+        help: ArgumentHelp(
+            "Print JSON: {\"steps\": [...], \"event\": {...}}.",
+            discussion: "Example: gatewayd redact --explain --json sample.txt"
+        )
+    )
     var json = false
 
     func run() throws {
@@ -45,7 +75,9 @@ struct RedactCommand: ParsableCommand {
         }
         let input: Data
         if let sample, sample != "-" {
-            guard let d = FileManager.default.contents(atPath: sample) else { throw ValidationError("cannot read \(sample)") }
+            guard let d = FileManager.default.contents(atPath: sample) else {
+                throw ValidationError("cannot read \(sample)")
+            }
             input = d
         } else {
             input = FileHandle.standardInput.readDataToEndOfFile()
@@ -55,11 +87,21 @@ struct RedactCommand: ParsableCommand {
         do {
             if let cfg {
                 redactor = try GatewayDaemon.makeRedactor(cfg)
-            } else if Redactor.needsSiteKey(RedactionRule.builtIn), FileManager.default.fileExists(atPath: GatewayConfig.defaultSiteKeyPath) {
-                redactor = Redactor(rules: RedactionRule.builtIn, pseudonymizer: Pseudonymizer(keyBytes: try KeyFile.loadSiteKey(GatewayConfig.defaultSiteKeyPath)))
+            } else if Redactor.needsSiteKey(RedactionRule.builtIn),
+                FileManager.default.fileExists(atPath: GatewayConfig.defaultSiteKeyPath)
+            {
+                redactor = Redactor(
+                    rules: RedactionRule.builtIn,
+                    pseudonymizer: Pseudonymizer(keyBytes: try KeyFile.loadSiteKey(GatewayConfig.defaultSiteKeyPath))
+                )
             } else {
-                FileHandleStderr.write("gatewayd: no config and no site key: pseudonyms below use a throw-away key and will not match the site's\n")
-                redactor = Redactor(rules: RedactionRule.builtIn, pseudonymizer: Pseudonymizer(keyBytes: (0..<32).map { _ in UInt8.random(in: 0...255) }))
+                FileHandleStderr.write(
+                    "gatewayd: no config and no site key: pseudonyms below use a throw-away key and will not match the site's\n"
+                )
+                redactor = Redactor(
+                    rules: RedactionRule.builtIn,
+                    pseudonymizer: Pseudonymizer(keyBytes: (0..<32).map { _ in UInt8.random(in: 0...255) })
+                )
             }
         } catch {
             FileHandleStderr.write("gatewayd: \(error)\n")
@@ -83,17 +125,32 @@ struct RedactCommand: ParsableCommand {
         let now = Int64(Date().timeIntervalSince1970 * 1e9)
         let scan = Scan(readerID: reader, bytes: bytes, wallNanos: now, monotonicNanos: 0)
         let classifier = try config?.makeClassifier() ?? TagClassifier(schemas: [], readerRoles: [:])
-        let (decoded, misread, tag) = CaptureSealer.interpret(scan, classifier: classifier, hints: config?.decodeHints ?? [:])
+        let (decoded, misread, tag) = CaptureSealer.interpret(
+            scan,
+            classifier: classifier,
+            hints: config?.decodeHints ?? [:]
+        )
         var ids = UUIDv7Generator()
         var rng = SystemRandomNumberGenerator()
-        return CaptureEvent(id: ids.next(unixMillis: UInt64(now / 1_000_000), using: &rng), device: config?.device.id ?? "sample", seq: 0,
-                            scan: scan, tag: tag, decoded: decoded, misread: misread)
+        return CaptureEvent(
+            id: ids.next(unixMillis: UInt64(now / 1_000_000), using: &rng),
+            device: config?.device.id ?? "sample",
+            seq: 0,
+            scan: scan,
+            tag: tag,
+            decoded: decoded,
+            misread: misread
+        )
     }
 
     static func report(_ r: Redaction, rules: [RedactionRule], original: CaptureEvent) -> String {
         var lines: [String] = []
-        let kind = original.decoded.map { "decoded as \($0.format.rawValue)" } ?? (original.misread.map { "misread (\($0))" } ?? "not decoded")
-        lines.append("sample: \(original.text.map { "\($0.count) characters of text" } ?? "binary"), \(kind), class \(original.tag.kind.rawValue)")
+        let kind =
+            original.decoded.map { "decoded as \($0.format.rawValue)" }
+            ?? (original.misread.map { "misread (\($0))" } ?? "not decoded")
+        lines.append(
+            "sample: \(original.text.map { "\($0.count) characters of text" } ?? "binary"), \(kind), class \(original.tag.kind.rawValue)"
+        )
         lines.append("rules, in order: \(rules.map(\.name).joined(separator: ", "))")
         if r.steps.isEmpty {
             lines.append("no rule changed anything")
@@ -105,16 +162,36 @@ struct RedactCommand: ParsableCommand {
         }
         let quiet = rules.map(\.name).filter { n in !r.steps.contains { $0.rule == n } }
         if !quiet.isEmpty { lines.append("did nothing here: \(quiet.joined(separator: ", "))") }
-        if original.raw != nil && r.event.raw == nil { lines.append("raw bytes: withheld (a binary scan whose content changed)") }
+        if original.raw != nil && r.event.raw == nil {
+            lines.append("raw bytes: withheld (a binary scan whose content changed)")
+        }
         lines.append("event as it would be sealed:")
         lines.append((try? prettyJSON(r.event)) ?? "?")
         return lines.joined(separator: "\n")
     }
 
     static func jsonReport(_ r: Redaction) throws -> String {
-        struct Step: Encodable { var rule, field, action, before, after: String; var kind: String? }
-        struct Report: Encodable { var steps: [Step]; var event: CaptureEvent }
-        let report = Report(steps: r.steps.map { Step(rule: $0.rule, field: $0.field, action: $0.action, before: $0.before, after: $0.after, kind: $0.kind?.rawValue) }, event: r.event)
+        struct Step: Encodable {
+            var rule, field, action, before, after: String
+            var kind: String?
+        }
+        struct Report: Encodable {
+            var steps: [Step]
+            var event: CaptureEvent
+        }
+        let report = Report(
+            steps: r.steps.map {
+                Step(
+                    rule: $0.rule,
+                    field: $0.field,
+                    action: $0.action,
+                    before: $0.before,
+                    after: $0.after,
+                    kind: $0.kind?.rawValue
+                )
+            },
+            event: r.event
+        )
         return try prettyJSON(report)
     }
 

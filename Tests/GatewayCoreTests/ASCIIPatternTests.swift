@@ -1,6 +1,7 @@
 import Foundation
-@testable import GatewayCore
 import XCTest
+
+@testable import GatewayCore
 
 /// ASCIIPattern must answer exactly as `Regex.wholeMatch` does wherever it answers at all.
 final class ASCIIPatternTests: XCTestCase {
@@ -12,26 +13,42 @@ final class ASCIIPatternTests: XCTestCase {
         let fast = try XCTUnwrap(ASCIIPattern(pattern), "outside the subset: \(pattern)", file: file, line: line)
         let regex = try Regex(pattern)
         for t in texts {
-            XCTAssertEqual(fast.wholeMatch(t), regexOutcome(regex, fast.groupNames, t), "pattern \(pattern) text \(t.debugDescription)", file: file, line: line)
+            XCTAssertEqual(
+                fast.wholeMatch(t),
+                regexOutcome(regex, fast.groupNames, t),
+                "pattern \(pattern) text \(t.debugDescription)",
+                file: file,
+                line: line
+            )
         }
     }
 
     func testTheExampleSchemasMatchAsRegexDoes() throws {
-        try assertSame("ACME-(?<subject>[0-9]{8})", ["ACME-00012345", "ACME-0001234", "xACME-00012345", "ACME-000123456", "", "ACME-0001234a"])
+        try assertSame(
+            "ACME-(?<subject>[0-9]{8})",
+            ["ACME-00012345", "ACME-0001234", "xACME-00012345", "ACME-000123456", "", "ACME-0001234a"]
+        )
         try assertSame("OBJ-(?<subject>[0-9]{6})", ["OBJ-123456", "OBJ-12345", "OBJ-1234567"])
         try assertSame("(?s).*", ["", "anything", "a\u{1D}b"])
         try assertSame("A(?<subject>.*)", ["ABC", "A", "B"])
-        XCTAssertEqual(ASCIIPattern("ACME-(?<subject>[0-9]{8})")?.wholeMatch("ACME-00012345"), .match(["subject": 5..<13]))
+        XCTAssertEqual(
+            ASCIIPattern("ACME-(?<subject>[0-9]{8})")?.wholeMatch("ACME-00012345"),
+            .match(["subject": 5..<13])
+        )
     }
 
     /// The schemas technicians copy (gatewayd.example.toml) and the demo's: each must take the
     /// fast path, and answer as Regex does on the demo's own scans and on every one-byte edit
     /// of them. Read from the files, so a pattern added there is checked without editing this.
     func testEveryShippedSchemaTakesTheFastPathAndAgreesWithRegex() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         let example = try String(contentsOf: root.appendingPathComponent("gatewayd.example.toml"), encoding: .utf8)
         let script = try String(contentsOf: root.appendingPathComponent("scripts/demo.sh"), encoding: .utf8)
-        let heredoc = try XCTUnwrap(script.range(of: "cat >gatewayd.toml <<TOML\n"), "demo.sh writes its config in a heredoc")
+        let heredoc = try XCTUnwrap(
+            script.range(of: "cat >gatewayd.toml <<TOML\n"),
+            "demo.sh writes its config in a heredoc"
+        )
         let demo = String(script[heredoc.upperBound...]).components(separatedBy: "\nTOML\n")[0]
             .replacingOccurrences(of: "$port", with: "8443")
         var patterns: [String] = []
@@ -40,8 +57,10 @@ final class ASCIIPatternTests: XCTestCase {
             patterns += config.schemas.filter { $0.decodedFormat == nil }.map(\.pattern)
         }
         XCTAssertGreaterThanOrEqual(patterns.count, 4, "\(patterns)")
-        let scans = ["OP-0042", "OBJ-100234", "OBJ-200017", "NOT A KNOWN LABEL", "]C10109506000134352\u{1D}10LOT42",
-                     "3074257BF7194E4000001A85", "OBJ-300001 owner 13812345678", "OP-", "OBJ-", ""]
+        let scans = [
+            "OP-0042", "OBJ-100234", "OBJ-200017", "NOT A KNOWN LABEL", "]C10109506000134352\u{1D}10LOT42",
+            "3074257BF7194E4000001A85", "OBJ-300001 owner 13812345678", "OP-", "OBJ-", "",
+        ]
         var texts = Set(scans)
         for scan in scans {
             let b = Array(scan.utf8)
@@ -82,15 +101,21 @@ final class ASCIIPatternTests: XCTestCase {
 
     func testOtherTextIsLeftToRegex() throws {
         let p = try XCTUnwrap(ASCIIPattern("ACME-(?<subject>\\d{8})"))
-        XCTAssertEqual(p.wholeMatch("ACME-\u{0660}\u{0661}\u{0662}\u{0663}\u{0664}\u{0665}\u{0666}\u{0667}"), .undecided, "non-ASCII digits")
+        XCTAssertEqual(
+            p.wholeMatch("ACME-\u{0660}\u{0661}\u{0662}\u{0663}\u{0664}\u{0665}\u{0666}\u{0667}"),
+            .undecided,
+            "non-ASCII digits"
+        )
         XCTAssertEqual(p.wholeMatch("ACME-0001\r\n2345"), .undecided, "a newline")
         XCTAssertEqual(p.wholeMatch("ACME-é"), .undecided)
     }
 
     func testSyntaxOutsideTheSubsetIsLeftToRegex() {
-        for pattern in ["a*?", "a++", "(ab)+", "(?i)abc", "(?=a)a", "(?<=a)b", "(a)\\1", "\\p{L}", "[[:alpha:]]", "[a-z&&b]",
-                        "a{,3}", "a{3,2}", "\\bword", "(?'n'a)", "(?P<n>a)", "\\x41", "é", "a\tb", "{", "}", "]", "*a", "[]",
-                        "[a-]", "(?<n>a)(?<n>b)", "(?<1n>a)", "\\Qa\\E", "a{1001}", "(unclosed", "x)", "(?#c)", "\\Z"] {
+        for pattern in [
+            "a*?", "a++", "(ab)+", "(?i)abc", "(?=a)a", "(?<=a)b", "(a)\\1", "\\p{L}", "[[:alpha:]]", "[a-z&&b]",
+            "a{,3}", "a{3,2}", "\\bword", "(?'n'a)", "(?P<n>a)", "\\x41", "é", "a\tb", "{", "}", "]", "*a", "[]",
+            "[a-]", "(?<n>a)(?<n>b)", "(?<1n>a)", "\\Qa\\E", "a{1001}", "(unclosed", "x)", "(?#c)", "\\Z",
+        ] {
             XCTAssertNil(ASCIIPattern(pattern), pattern)
             // Left to Regex, a schema still answers as Regex does, or is refused as Regex refuses it.
             guard let regex = try? Regex(pattern) else {
@@ -118,8 +143,10 @@ final class ASCIIPatternTests: XCTestCase {
     /// pattern outside the subset. Each answer is checked against the engine directly, not
     /// against another schema that would take the same fallback.
     func testLabelSchemaAnswersAsRegexDoesOnEitherPath() throws {
-        let texts = ["ACME-00012345", "ACME-0001234", "ACME-\u{0660}\u{0661}\u{0662}\u{0663}\u{0664}\u{0665}\u{0666}\u{0667}",
-                     "ACME-0001\r\n2345", "ACME-0001234\u{0665}", "ACME-é0001234", ""]
+        let texts = [
+            "ACME-00012345", "ACME-0001234", "ACME-\u{0660}\u{0661}\u{0662}\u{0663}\u{0664}\u{0665}\u{0666}\u{0667}",
+            "ACME-0001\r\n2345", "ACME-0001234\u{0665}", "ACME-é0001234", "",
+        ]
         for pattern in ["ACME-(?<subject>\\d{8})", "ACME-(?<subject>\\d{8}?)"] {
             let schema = try LabelSchema(name: "acme", pattern: pattern, kind: .subject)
             let regex = try Regex(pattern)
@@ -131,8 +158,11 @@ final class ASCIIPatternTests: XCTestCase {
         XCTAssertNotNil(ASCIIPattern("ACME-(?<subject>\\d{8})"))
         XCTAssertNil(ASCIIPattern("ACME-(?<subject>\\d{8}?)"), "the second pattern is Regex's alone")
         let schema = try LabelSchema(name: "acme", pattern: "ACME-(?<subject>\\d{8})", kind: .subject)
-        XCTAssertEqual(schema.match("ACME-\u{0660}\u{0661}\u{0662}\u{0663}\u{0664}\u{0665}\u{0666}\u{0667}")?.subject,
-                       "\u{0660}\u{0661}\u{0662}\u{0663}\u{0664}\u{0665}\u{0666}\u{0667}", "Regex's Unicode digits, as before")
+        XCTAssertEqual(
+            schema.match("ACME-\u{0660}\u{0661}\u{0662}\u{0663}\u{0664}\u{0665}\u{0666}\u{0667}")?.subject,
+            "\u{0660}\u{0661}\u{0662}\u{0663}\u{0664}\u{0665}\u{0666}\u{0667}",
+            "Regex's Unicode digits, as before"
+        )
         XCTAssertNil(schema.match("ACME-0001\r\n2345"))
     }
 
@@ -141,7 +171,9 @@ final class ASCIIPatternTests: XCTestCase {
     /// and give the same whole match and groups for every text.
     func testGeneratedPatternsAgreeWithRegex() throws {
         var rng = SplitMix64(seed: 0x6761_7465_7761_7964)
-        var accepted = 0, matched = 0, compared = 0
+        var accepted = 0
+        var matched = 0
+        var compared = 0
         for _ in 0..<3000 {
             let tree = PatternGen.alternatives(&rng, depth: 0)
             var pattern = PatternGen.render(tree)
@@ -165,7 +197,11 @@ final class ASCIIPatternTests: XCTestCase {
                 if rng.below(3) == 0 { PatternGen.mutate(&text, &rng) }
                 let t = String(decoding: text, as: UTF8.self)
                 let got = fast.wholeMatch(t)
-                XCTAssertEqual(got, regexOutcome(regex, fast.groupNames, t), "pattern \(pattern.debugDescription) text \(t.debugDescription)")
+                XCTAssertEqual(
+                    got,
+                    regexOutcome(regex, fast.groupNames, t),
+                    "pattern \(pattern.debugDescription) text \(t.debugDescription)"
+                )
                 compared += 1
                 if case .match = got {
                     matched += 1
@@ -218,19 +254,27 @@ enum PatternGen {
                 return quantified("\\" + String(UnicodeScalar(c)), [c], &rng)
             }
             let c = alphabet[rng.below(alphabet.count - 4)]
-            let escape = c == UInt8(ascii: ".") || c == UInt8(ascii: "$") || c == UInt8(ascii: "(") || c == UInt8(ascii: "-") && rng.below(2) == 0
+            let escape =
+                c == UInt8(ascii: ".") || c == UInt8(ascii: "$") || c == UInt8(ascii: "(")
+                || c == UInt8(ascii: "-") && rng.below(2) == 0
             return quantified((escape ? "\\" : "") + String(UnicodeScalar(c)), [c], &rng)
         case 4: return quantified(".", Array(0...127).filter { !(0x0A...0x0D).contains($0) }, &rng)
         case 5:
-            let escapes: [(String, [UInt8])] = [("\\d", Array("0123456789".utf8)), ("\\w", Array("AZaz09_".utf8)), ("\\s", [0x20, 0x09]),
-                                                ("\\D", Array("A-_ ".utf8)), ("\\W", Array("- .".utf8)), ("\\S", Array("A0-".utf8))]
+            let escapes: [(String, [UInt8])] = [
+                ("\\d", Array("0123456789".utf8)), ("\\w", Array("AZaz09_".utf8)), ("\\s", [0x20, 0x09]),
+                ("\\D", Array("A-_ ".utf8)), ("\\W", Array("- .".utf8)), ("\\S", Array("A0-".utf8)),
+            ]
             let e = escapes[rng.below(escapes.count)]
             return quantified(e.0, e.1, &rng)
         case 6, 7:
-            let ranges: [(String, ClosedRange<UInt8>)] = [("0-9", 0x30...0x39), ("A-Z", 0x41...0x5A), ("a-f", 0x61...0x66), ("_", 0x5F...0x5F),
-                                                         (" ", 0x20...0x20), (".", 0x2E...0x2E), ("\\-", 0x2D...0x2D), ("\\d", 0x30...0x39), ("#", 0x23...0x23),
-                                                         ("!-/", 0x21...0x2F), ("$|(){}*+?", 0x24...0x24), ("\\s", 0x20...0x20), ("\\w", 0x5F...0x5F), ("\\]", 0x5D...0x5D)]
-            var src = "", members = Set<UInt8>()
+            let ranges: [(String, ClosedRange<UInt8>)] = [
+                ("0-9", 0x30...0x39), ("A-Z", 0x41...0x5A), ("a-f", 0x61...0x66), ("_", 0x5F...0x5F),
+                (" ", 0x20...0x20), (".", 0x2E...0x2E), ("\\-", 0x2D...0x2D), ("\\d", 0x30...0x39), ("#", 0x23...0x23),
+                ("!-/", 0x21...0x2F), ("$|(){}*+?", 0x24...0x24), ("\\s", 0x20...0x20), ("\\w", 0x5F...0x5F),
+                ("\\]", 0x5D...0x5D),
+            ]
+            var src = ""
+            var members = Set<UInt8>()
             for _ in 0...rng.below(3) {
                 let r = ranges[rng.below(ranges.count)]
                 src += r.0
@@ -251,7 +295,10 @@ enum PatternGen {
     }
 
     static func quantified(_ src: String, _ members: [UInt8], _ rng: inout SplitMix64) -> Node {
-        let q: [(String, Int, Int)] = [("", 1, 1), ("", 1, 1), ("?", 0, 1), ("*", 0, 4), ("+", 1, 4), ("{2}", 2, 2), ("{1,3}", 1, 3), ("{2,}", 2, 5), ("{0}", 0, 0), ("{003}", 3, 3), ("{2,2}", 2, 2)]
+        let q: [(String, Int, Int)] = [
+            ("", 1, 1), ("", 1, 1), ("?", 0, 1), ("*", 0, 4), ("+", 1, 4), ("{2}", 2, 2), ("{1,3}", 1, 3),
+            ("{2,}", 2, 5), ("{0}", 0, 0), ("{003}", 3, 3), ("{2,2}", 2, 2),
+        ]
         let pick = q[rng.below(q.count)]
         return .item(source: src + pick.0, members: members.isEmpty ? [0x21] : members, min: pick.1, max: pick.2)
     }

@@ -5,8 +5,13 @@ final class BackoffTests: XCTestCase {
     func testCeilingScheduleDoublesToTheCap() {
         let b = Backoff(base: .milliseconds(500), cap: .seconds(60))
         let ceilings = (0..<10).map { b.ceiling(attempt: $0) }
-        XCTAssertEqual(ceilings, [.milliseconds(500), .seconds(1), .seconds(2), .seconds(4), .seconds(8),
-                                  .seconds(16), .seconds(32), .seconds(60), .seconds(60), .seconds(60)])
+        XCTAssertEqual(
+            ceilings,
+            [
+                .milliseconds(500), .seconds(1), .seconds(2), .seconds(4), .seconds(8),
+                .seconds(16), .seconds(32), .seconds(60), .seconds(60), .seconds(60),
+            ]
+        )
         XCTAssertEqual(b.ceiling(attempt: 10_000), .seconds(60))
     }
 

@@ -10,14 +10,17 @@ final class BadgeAndNDEFTests: XCTestCase {
         XCTAssertEqual(b.card, 0xE308_6CED)
         XCTAssertEqual(b.display, "3808980205")
         XCTAssertEqual(b.facility, 0x62)
-        XCTAssertThrowsError(try BadgeIDs.em4100("62E3086C")) { XCTAssertEqual($0 as? BadgeIDError, .wrongLength(expected: "10 hex digits")) }
+        XCTAssertThrowsError(try BadgeIDs.em4100("62E3086C")) {
+            XCTAssertEqual($0 as? BadgeIDError, .wrongLength(expected: "10 hex digits"))
+        }
         XCTAssertThrowsError(try BadgeIDs.em4100("62E3086CEZ")) { XCTAssertEqual($0 as? BadgeIDError, .notHex) }
     }
 
     /// An independent Wiegand encoder: parity bits around facility + card.
     func wiegand26(facility: UInt64, card: UInt64) -> UInt64 {
         let data = facility << 16 | card
-        let first = data >> 12, second = data & 0xFFF
+        let first = data >> 12
+        let second = data & 0xFFF
         let even: UInt64 = first.nonzeroBitCount % 2 == 0 ? 0 : 1
         let odd: UInt64 = second.nonzeroBitCount % 2 == 0 ? 1 : 0
         return even << 25 | data << 1 | odd
@@ -32,7 +35,9 @@ final class BadgeAndNDEFTests: XCTestCase {
             XCTAssertEqual(b.display, "\(f):\(c)")
             // Any single flipped bit breaks a parity.
             for bit in 0..<26 {
-                XCTAssertThrowsError(try BadgeIDs.wiegand(raw ^ (1 << UInt64(bit)), bits: 26)) { XCTAssertEqual($0 as? BadgeIDError, .parity) }
+                XCTAssertThrowsError(try BadgeIDs.wiegand(raw ^ (1 << UInt64(bit)), bits: 26)) {
+                    XCTAssertEqual($0 as? BadgeIDError, .parity)
+                }
             }
         }
         // HID H10301 example frequently printed on cards: facility 18, card 1234.
@@ -42,7 +47,8 @@ final class BadgeAndNDEFTests: XCTestCase {
 
     func testWiegand34() throws {
         let data: UInt64 = 0xABCD << 16 | 0x1234
-        let first = data >> 16, second = data & 0xFFFF
+        let first = data >> 16
+        let second = data & 0xFFFF
         let raw = UInt64(first.nonzeroBitCount % 2) << 33 | data << 1 | UInt64(second.nonzeroBitCount % 2 == 0 ? 1 : 0)
         let b = try BadgeIDs.wiegand(raw, bits: 34)
         XCTAssertEqual(b.facility, 0xABCD)
@@ -57,7 +63,19 @@ final class BadgeAndNDEFTests: XCTestCase {
         // NFC Forum RTD URI 1.0 example: "https://www." abbreviated as 0x02.
         let msg: [UInt8] = [0xD1, 0x01, 0x0D, 0x55, 0x02] + Array("example.com/".utf8)
         let r = try NDEFMessage.parse(msg)
-        XCTAssertEqual(r, [NDEFRecord(tnf: 1, type: "U", uri: "https://www.example.com/", text: nil, language: nil, payloadLength: 13)])
+        XCTAssertEqual(
+            r,
+            [
+                NDEFRecord(
+                    tnf: 1,
+                    type: "U",
+                    uri: "https://www.example.com/",
+                    text: nil,
+                    language: nil,
+                    payloadLength: 13
+                )
+            ]
+        )
     }
 
     func testTextRecordsUTF8AndUTF16() throws {
@@ -80,9 +98,15 @@ final class BadgeAndNDEFTests: XCTestCase {
     }
 
     func testMalformedMessagesAreErrors() {
-        XCTAssertThrowsError(try NDEFMessage.parse([0xD1, 0x01, 0x20, 0x55, 0x02])) { XCTAssertEqual($0 as? NDEFError, .truncated) }
-        XCTAssertThrowsError(try NDEFMessage.parse([0xD1, 0x01, 0x02, 0x55, 0x30, 0x41])) { XCTAssertEqual($0 as? NDEFError, .badURIPrefix(0x30)) }
-        XCTAssertThrowsError(try NDEFMessage.parse([0xF1, 0x01, 0x01, 0x55, 0x00])) { XCTAssertEqual($0 as? NDEFError, .chunkedUnsupported) }
+        XCTAssertThrowsError(try NDEFMessage.parse([0xD1, 0x01, 0x20, 0x55, 0x02])) {
+            XCTAssertEqual($0 as? NDEFError, .truncated)
+        }
+        XCTAssertThrowsError(try NDEFMessage.parse([0xD1, 0x01, 0x02, 0x55, 0x30, 0x41])) {
+            XCTAssertEqual($0 as? NDEFError, .badURIPrefix(0x30))
+        }
+        XCTAssertThrowsError(try NDEFMessage.parse([0xF1, 0x01, 0x01, 0x55, 0x00])) {
+            XCTAssertEqual($0 as? NDEFError, .chunkedUnsupported)
+        }
         XCTAssertThrowsError(try NDEFMessage.parse([])) { XCTAssertEqual($0 as? NDEFError, .empty) }
         XCTAssertThrowsError(try NDEFMessage.parse([0xC1, 0x01, 0xFF, 0xFF, 0xFF, 0xFF, 0x55]))
     }

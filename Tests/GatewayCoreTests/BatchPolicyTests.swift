@@ -13,11 +13,62 @@ final class BatchPolicyTests: XCTestCase {
 
 extension BatchPolicyTests {
     func testLingerOnlyForABurstAndOnlyOnce() {
-        XCTAssertFalse(BatchPolicy.shouldLinger(waiting: 1, limit: 100, lingerEnabled: true, alreadyLingered: false, circuitClosed: true), "a lone scan goes at once")
-        XCTAssertTrue(BatchPolicy.shouldLinger(waiting: 2, limit: 100, lingerEnabled: true, alreadyLingered: false, circuitClosed: true))
-        XCTAssertFalse(BatchPolicy.shouldLinger(waiting: 2, limit: 100, lingerEnabled: true, alreadyLingered: true, circuitClosed: true))
-        XCTAssertFalse(BatchPolicy.shouldLinger(waiting: 100, limit: 100, lingerEnabled: true, alreadyLingered: false, circuitClosed: true), "a full batch goes")
-        XCTAssertFalse(BatchPolicy.shouldLinger(waiting: 5, limit: 100, lingerEnabled: false, alreadyLingered: false, circuitClosed: true))
-        XCTAssertFalse(BatchPolicy.shouldLinger(waiting: 5, limit: 100, lingerEnabled: true, alreadyLingered: false, circuitClosed: false), "no lingering while retrying")
+        XCTAssertFalse(
+            BatchPolicy.shouldLinger(
+                waiting: 1,
+                limit: 100,
+                lingerEnabled: true,
+                alreadyLingered: false,
+                circuitClosed: true
+            ),
+            "a lone scan goes at once"
+        )
+        XCTAssertTrue(
+            BatchPolicy.shouldLinger(
+                waiting: 2,
+                limit: 100,
+                lingerEnabled: true,
+                alreadyLingered: false,
+                circuitClosed: true
+            )
+        )
+        XCTAssertFalse(
+            BatchPolicy.shouldLinger(
+                waiting: 2,
+                limit: 100,
+                lingerEnabled: true,
+                alreadyLingered: true,
+                circuitClosed: true
+            )
+        )
+        XCTAssertFalse(
+            BatchPolicy.shouldLinger(
+                waiting: 100,
+                limit: 100,
+                lingerEnabled: true,
+                alreadyLingered: false,
+                circuitClosed: true
+            ),
+            "a full batch goes"
+        )
+        XCTAssertFalse(
+            BatchPolicy.shouldLinger(
+                waiting: 5,
+                limit: 100,
+                lingerEnabled: false,
+                alreadyLingered: false,
+                circuitClosed: true
+            )
+        )
+        XCTAssertFalse(
+            BatchPolicy.shouldLinger(
+                waiting: 5,
+                limit: 100,
+                lingerEnabled: true,
+                alreadyLingered: false,
+                circuitClosed: false
+            ),
+            "no lingering while retrying"
+        )
     }
 }

@@ -23,7 +23,10 @@ final class BinaryFramerTests: XCTestCase {
         out += f.feed([0xFF, 0x00] + em.prefix(5))
         out += f.feed(em.dropFirst(5))
         out += f.feed([0x41] + em)
-        XCTAssertEqual(out, [.noise(bytes: 2), .scan(Array("0F00A1B2C3".utf8)), .noise(bytes: 1), .scan(Array("0F00A1B2C3".utf8))])
+        XCTAssertEqual(
+            out,
+            [.noise(bytes: 2), .scan(Array("0F00A1B2C3".utf8)), .noise(bytes: 1), .scan(Array("0F00A1B2C3".utf8))]
+        )
     }
 
     func testEM4100BadChecksumIsAMisreadNotAScan() {
@@ -56,7 +59,10 @@ final class BinaryFramerTests: XCTestCase {
         var o = BinaryFramer.Options()
         o.maxLength = 4
         var f = BinaryFramer(format: .stxEtx(o))
-        XCTAssertEqual(f.feed([0x02] + [UInt8](repeating: 0x41, count: 100) + [0x03]), [.overlong(length: 5), .noise(bytes: 96)])
+        XCTAssertEqual(
+            f.feed([0x02] + [UInt8](repeating: 0x41, count: 100) + [0x03]),
+            [.overlong(length: 5), .noise(bytes: 96)]
+        )
         XCTAssertEqual(f.feed([0x02, 0x41, 0x03]), [.scan([0x41])])
     }
 }

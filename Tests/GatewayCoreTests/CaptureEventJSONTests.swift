@@ -1,6 +1,7 @@
 import Foundation
-@testable import GatewayCore
 import XCTest
+
+@testable import GatewayCore
 
 /// `CaptureEvent.jsonBytes()` is written by hand (CaptureEventJSON.swift); what it writes must be
 /// exactly what `JSONEncoder` with sorted keys makes of the same event — the server stores the
@@ -26,15 +27,37 @@ final class CaptureEventJSONTests: XCTestCase {
             default: return Double(Int64(bitPattern: rng.next()) % 1000)
             }
         }
-        let scan = Scan(readerID: str(), bytes: Array(str().utf8), wallNanos: Int64(rng.next() % (1 << 62)), monotonicNanos: rng.next() >> 1,
-                        symbology: str())
+        let scan = Scan(
+            readerID: str(),
+            bytes: Array(str().utf8),
+            wallNanos: Int64(rng.next() % (1 << 62)),
+            monotonicNanos: rng.next() >> 1,
+            symbology: str()
+        )
         var decoded = DecodedTag(format: .gs1, symbology: AIMSymbology("]C1"))
         decoded.symbologyName = str()
-        decoded.gs1 = [GS1Element(ai: "01", title: str(), value: str(), decimal: str(), date: str()),
-                       GS1Element(ai: "7250", title: str(), value: str(), decimal: str(), date: str())]
-        decoded.epc = EPCIdentity(scheme: str(), filter: Int(rng.next() % 8), pureIdentityURI: str(), tagURI: str(), elementString: str())
+        decoded.gs1 = [
+            GS1Element(ai: "01", title: str(), value: str(), decimal: str(), date: str()),
+            GS1Element(ai: "7250", title: str(), value: str(), decimal: str(), date: str()),
+        ]
+        decoded.epc = EPCIdentity(
+            scheme: str(),
+            filter: Int(rng.next() % 8),
+            pureIdentityURI: str(),
+            tagURI: str(),
+            elementString: str()
+        )
         decoded.badge = BadgeID(format: str(), facility: UInt32(rng.next() % 65536), card: rng.next(), display: str())
-        decoded.ndef = [NDEFRecord(tnf: 1, type: str(), uri: str(), text: str(), language: str(), payloadLength: Int(rng.next() % 9999))]
+        decoded.ndef = [
+            NDEFRecord(
+                tnf: 1,
+                type: str(),
+                uri: str(),
+                text: str(),
+                language: str(),
+                payloadLength: Int(rng.next() % 9999)
+            )
+        ]
         var location = Location(lat: dbl(), lon: dbl(), alt: dbl(), accuracyM: dbl())
         location.fix = fix
         location.verticalAccuracyM = dbl()
@@ -42,16 +65,36 @@ final class CaptureEventJSONTests: XCTestCase {
         location.satellites = Int(rng.next() % 20)
         location.ageMs = Int(rng.next() % 100_000)
         location.reason = str()
-        var e = CaptureEvent(id: str(), device: str(), seq: rng.next(), scan: scan,
-                             tag: TagClassification(kind: TagClass.allCases[Int(rng.next() % 4)], schema: str(), subject: str()),
-                             decoded: decoded, misread: Misread(format: str(), reason: str()), location: location, operatorID: str())
+        var e = CaptureEvent(
+            id: str(),
+            device: str(),
+            seq: rng.next(),
+            scan: scan,
+            tag: TagClassification(kind: TagClass.allCases[Int(rng.next() % 4)], schema: str(), subject: str()),
+            decoded: decoded,
+            misread: Misread(format: str(), reason: str()),
+            location: location,
+            operatorID: str()
+        )
         e.operatorUnidentified = rng.next() % 2 == 0
-        e.clock = ClockQuality(reference: str(), skewMs: Int(Int64(bitPattern: rng.next()) % 100_000), trusted: rng.next() % 2 == 0)
+        e.clock = ClockQuality(
+            reference: str(),
+            skewMs: Int(Int64(bitPattern: rng.next()) % 100_000),
+            trusted: rng.next() % 2 == 0
+        )
         e.locationAnomalies = [str(), str()]
         e.redactions = [str()]
         e.kind = str()
-        e.heartbeat = Heartbeat(spoolDepth: Int(rng.next() % 1000), oldestAgeS: Int(rng.next() % 1000), deadLetters: 3, readers: [str()],
-                                fix: str(), version: str(), uptimeS: 9, intervalS: 60)
+        e.heartbeat = Heartbeat(
+            spoolDepth: Int(rng.next() % 1000),
+            oldestAgeS: Int(rng.next() % 1000),
+            deadLetters: 3,
+            readers: [str()],
+            fix: str(),
+            version: str(),
+            uptimeS: 9,
+            intervalS: 60
+        )
         e.text = str()
         return e
     }
@@ -64,7 +107,10 @@ final class CaptureEventJSONTests: XCTestCase {
         func walk(_ v: Any, _ path: String) {
             let m = Mirror(reflecting: v)
             if m.displayStyle == .optional {
-                guard let inner = m.children.first else { unset.append(path); return }
+                guard let inner = m.children.first else {
+                    unset.append(path)
+                    return
+                }
                 return walk(inner.value, path)
             }
             for c in m.children { walk(c.value, path + "." + (c.label ?? "[]")) }
@@ -81,17 +127,46 @@ final class CaptureEventJSONTests: XCTestCase {
             let drop = rng.next()
             if drop & 1 != 0 { e.decoded = nil }
             if drop & 2 != 0 { e.location = nil }
-            if drop & 4 != 0 { e.heartbeat = nil; e.kind = nil }
-            if drop & 8 != 0 { e.clock = nil; e.operatorID = nil; e.operatorUnidentified = nil }
-            if drop & 16 != 0 { e.misread = nil; e.redactions = nil; e.locationAnomalies = nil; e.raw = nil; e.text = nil }
-            if drop & 32 != 0 { e.decoded?.gs1 = nil; e.decoded?.epc = nil; e.location?.alt = nil; e.tag.schema = nil }
-            if drop & 64 != 0 { e.decoded?.ndef = []; e.decoded?.badge?.facility = nil; e.location?.reason = nil; e.symbology = nil }
+            if drop & 4 != 0 {
+                e.heartbeat = nil
+                e.kind = nil
+            }
+            if drop & 8 != 0 {
+                e.clock = nil
+                e.operatorID = nil
+                e.operatorUnidentified = nil
+            }
+            if drop & 16 != 0 {
+                e.misread = nil
+                e.redactions = nil
+                e.locationAnomalies = nil
+                e.raw = nil
+                e.text = nil
+            }
+            if drop & 32 != 0 {
+                e.decoded?.gs1 = nil
+                e.decoded?.epc = nil
+                e.location?.alt = nil
+                e.tag.schema = nil
+            }
+            if drop & 64 != 0 {
+                e.decoded?.ndef = []
+                e.decoded?.badge?.facility = nil
+                e.location?.reason = nil
+                e.symbology = nil
+            }
             XCTAssertEqual(String(decoding: try e.jsonBytes(), as: UTF8.self), try reference(e), "event \(i)")
         }
     }
 
     func testNonFiniteNumbersAreRefusedLikeJSONEncoder() {
-        var e = CaptureEvent(id: "i", device: "d", seq: 1, scan: Scan(readerID: "r", bytes: [], wallNanos: 0, monotonicNanos: 0), tag: .unknown)
+        var e = CaptureEvent(
+            id: "i",
+            device: "d",
+            seq: 1,
+            scan: Scan(readerID: "r", bytes: [], wallNanos: 0, monotonicNanos: 0),
+            tag: .unknown
+        )
         e.location = Location(lat: .nan, lon: 1)
         XCTAssertThrowsError(try e.jsonBytes())
         XCTAssertThrowsError(try reference(e))

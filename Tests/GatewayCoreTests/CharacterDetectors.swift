@@ -50,7 +50,8 @@ enum CharacterDetectors {
     /// "TEL13812345678" and "ID11010519491231002X" have letters outside A–F and stay numbers.
     static func insideHexToken(_ c: [Character], _ r: Range<Int>) -> Bool {
         func alnum(_ ch: Character) -> Bool { ch.isASCII && (ch.isLetter || ch.isNumber) }
-        var lo = r.lowerBound, hi = r.upperBound
+        var lo = r.lowerBound
+        var hi = r.upperBound
         while lo > 0 && alnum(c[lo - 1]) { lo -= 1 }
         while hi < c.count && alnum(c[hi]) { hi += 1 }
         guard lo < r.lowerBound || hi > r.upperBound else { return false }
@@ -93,18 +94,23 @@ enum CharacterDetectors {
     static func prcID(_ c: [Character], _ i: Int) -> Detection? {
         guard boundaryBefore(c, i), isDigit(c[i]) else { return nil }
         let run = digitRun(c, i)
-        if run == 17, i + 17 < c.count, c[i + 17] == "X" || c[i + 17] == "x" || isDigit(c[i + 17]), boundaryAfter(c, i + 18) {
+        if run == 17, i + 17 < c.count, c[i + 17] == "X" || c[i + 17] == "x" || isDigit(c[i + 17]),
+            boundaryAfter(c, i + 18)
+        {
             // 17 digits + X
         } else if run == 18, boundaryAfter(c, i + 18) {
         } else if run == 15, boundaryAfter(c, i + 15) {
-            guard validDate(1900 + num(c[i + 6..<i + 8]), num(c[i + 8..<i + 10]), num(c[i + 10..<i + 12])) else { return nil }
+            guard validDate(1900 + num(c[i + 6..<i + 8]), num(c[i + 8..<i + 10]), num(c[i + 10..<i + 12])) else {
+                return nil
+            }
             return Detection(kind: .prcID, range: i..<i + 15)
         } else {
             return nil
         }
         let first17 = Array(c[i..<i + 17])
         guard validDate(num(c[i + 6..<i + 10]), num(c[i + 10..<i + 12]), num(c[i + 12..<i + 14])),
-              let check = prcCheckCharacter(first17), Character(c[i + 17].uppercased()) == check else { return nil }
+            let check = prcCheckCharacter(first17), Character(c[i + 17].uppercased()) == check
+        else { return nil }
         return Detection(kind: .prcID, range: i..<i + 18)
     }
 
@@ -114,11 +120,17 @@ enum CharacterDetectors {
         guard boundaryBefore(c, i) || c[i] == "+" else { return nil }
         var j = i
         var plus = false
-        if c[j] == "+" { plus = true; j += 1 }
-        else if j + 4 <= c.count, String(c[j..<j + 4]) == "0086" { j += 4 }
+        if c[j] == "+" {
+            plus = true
+            j += 1
+        } else if j + 4 <= c.count, String(c[j..<j + 4]) == "0086" {
+            j += 4
+        }
         let run = digitRun(c, j)
         // Mainland mobile: 11 digits 1[3-9]…, after +86 / 0086 or alone.
-        if plus, run >= 2, c[j] == "8", c[j + 1] == "6", run == 13, c[j + 2] == "1", "3456789".contains(c[j + 3]), boundaryAfter(c, j + 13) {
+        if plus, run >= 2, c[j] == "8", c[j + 1] == "6", run == 13, c[j + 2] == "1", "3456789".contains(c[j + 3]),
+            boundaryAfter(c, j + 13)
+        {
             return Detection(kind: .mobileCN, range: i..<j + 13)
         }
         if !plus, run == 11, c[j] == "1", "3456789".contains(c[j + 1]), boundaryAfter(c, j + 11) {
@@ -137,7 +149,10 @@ enum CharacterDetectors {
         var sum = 0
         for (k, d) in digits.reversed().enumerated() {
             var v = d
-            if k % 2 == 1 { v *= 2; if v > 9 { v -= 9 } }
+            if k % 2 == 1 {
+                v *= 2
+                if v > 9 { v -= 9 }
+            }
             sum += v
         }
         return sum % 10 == 0
@@ -149,11 +164,19 @@ enum CharacterDetectors {
         var j = i
         var end = i
         while j < c.count, digits.count < 19 {
-            if isDigit(c[j]) { digits.append(Int(c[j].asciiValue! - 48)); j += 1; end = j }
-            else if (c[j] == " " || c[j] == "-"), j + 1 < c.count, isDigit(c[j + 1]), !digits.isEmpty { j += 1 }
-            else { break }
+            if isDigit(c[j]) {
+                digits.append(Int(c[j].asciiValue! - 48))
+                j += 1
+                end = j
+            } else if c[j] == " " || c[j] == "-", j + 1 < c.count, isDigit(c[j + 1]), !digits.isEmpty {
+                j += 1
+            } else {
+                break
+            }
         }
-        guard (13...19).contains(digits.count), boundaryAfter(c, end), (2...6).contains(digits[0]), luhn(digits) else { return nil }
+        guard (13...19).contains(digits.count), boundaryAfter(c, end), (2...6).contains(digits[0]), luhn(digits) else {
+            return nil
+        }
         return Detection(kind: .paymentCard, range: i..<end)
     }
 
@@ -172,7 +195,9 @@ enum CharacterDetectors {
         while k < c.count && domain(c[k]) { k += 1 }
         let host = String(c[j + 1..<k])
         let labels = host.split(separator: ".", omittingEmptySubsequences: false)
-        guard labels.count >= 2, labels.allSatisfy({ !$0.isEmpty }), labels.last!.count >= 2, labels.last!.allSatisfy(\.isLetter) else { return (nil, i + 1) }
+        guard labels.count >= 2, labels.allSatisfy({ !$0.isEmpty }), labels.last!.count >= 2,
+            labels.last!.allSatisfy(\.isLetter)
+        else { return (nil, i + 1) }
         return (Detection(kind: .email, range: i..<k), k)
     }
 }

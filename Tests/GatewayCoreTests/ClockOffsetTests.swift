@@ -9,7 +9,11 @@ final class ClockOffsetTests: XCTestCase {
 
     func testAFastExchangeWithARightClockIsWithin() {
         // Sent 300 ms into the server's second, answered 4 ms later.
-        let o = ClockOffset(sentAtNanos: date * s + 300 * ms, receivedAtNanos: date * s + 304 * ms, serverDateSeconds: date)
+        let o = ClockOffset(
+            sentAtNanos: date * s + 300 * ms,
+            receivedAtNanos: date * s + 304 * ms,
+            serverDateSeconds: date
+        )
         XCTAssertEqual(o.lowMs, -700)
         XCTAssertEqual(o.highMs, 304)
         XCTAssertEqual(o.estimateMs, -198)
@@ -18,7 +22,11 @@ final class ClockOffsetTests: XCTestCase {
     }
 
     func testATerminal120SecondsAheadIsBeyond() {
-        let o = ClockOffset(sentAtNanos: (date + 120) * s + 500 * ms, receivedAtNanos: (date + 120) * s + 510 * ms, serverDateSeconds: date)
+        let o = ClockOffset(
+            sentAtNanos: (date + 120) * s + 500 * ms,
+            receivedAtNanos: (date + 120) * s + 510 * ms,
+            serverDateSeconds: date
+        )
         XCTAssertEqual(o.lowMs, 119_500)
         XCTAssertEqual(o.highMs, 120_510)
         XCTAssertEqual(o.verdict(limitMs: 2000), .beyond)
@@ -28,7 +36,11 @@ final class ClockOffsetTests: XCTestCase {
     }
 
     func testATerminalBehindIsBeyondOnTheOtherSide() {
-        let o = ClockOffset(sentAtNanos: (date - 5) * s, receivedAtNanos: (date - 5) * s + 20 * ms, serverDateSeconds: date)
+        let o = ClockOffset(
+            sentAtNanos: (date - 5) * s,
+            receivedAtNanos: (date - 5) * s + 20 * ms,
+            serverDateSeconds: date
+        )
         XCTAssertEqual(o.highMs, -4980)
         XCTAssertLessThan(o.estimateMs, -5000)
         XCTAssertEqual(o.verdict(limitMs: 2000), .beyond)
@@ -44,12 +56,20 @@ final class ClockOffsetTests: XCTestCase {
         XCTAssertLessThan(o.estimateMs, -2000, "the estimate alone would have warned")
         XCTAssertEqual(o.verdict(limitMs: 2000), .unknown)
         // ...but a terminal 60 s ahead is caught even over that link.
-        let ahead = ClockOffset(sentAtNanos: sent + 60 * s, receivedAtNanos: sent + 60 * s + 8_225 * ms, serverDateSeconds: date)
+        let ahead = ClockOffset(
+            sentAtNanos: sent + 60 * s,
+            receivedAtNanos: sent + 60 * s + 8_225 * ms,
+            serverDateSeconds: date
+        )
         XCTAssertEqual(ahead.verdict(limitMs: 2000), .beyond)
     }
 
     func testAClockSteppedBackDuringTheExchangeStillGivesAnInterval() {
-        let o = ClockOffset(sentAtNanos: date * s + 900 * ms, receivedAtNanos: date * s + 100 * ms, serverDateSeconds: date)
+        let o = ClockOffset(
+            sentAtNanos: date * s + 900 * ms,
+            receivedAtNanos: date * s + 100 * ms,
+            serverDateSeconds: date
+        )
         XCTAssertLessThanOrEqual(o.lowMs, o.highMs)
         XCTAssertEqual(o.lowMs, -100)
         XCTAssertEqual(o.highMs, 900)

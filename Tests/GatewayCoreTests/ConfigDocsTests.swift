@@ -83,7 +83,8 @@ final class ConfigDocsTests: XCTestCase {
         for (table, keys) in read {
             // `[reader.match]` is a table of its own on the page, not a key of `[[reader]]`.
             let subtables = Set(keys.filter { read["\(table).\($0)"] != nil })
-            let expected = keys.subtracting(subtables), listed = documented[table] ?? []
+            let expected = keys.subtracting(subtables)
+            let listed = documented[table] ?? []
             XCTAssertEqual(expected.subtracting(listed).sorted(), [], "[\(table)]: read, but not on the page")
             XCTAssertEqual(listed.subtracting(expected).sorted(), [], "[\(table)]: on the page, but no parser reads it")
         }

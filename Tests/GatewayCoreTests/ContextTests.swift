@@ -10,34 +10,63 @@ final class ContextTests: XCTestCase {
     }
 
     func testGPSDLinesParse() {
-        let t = tpv(#"{"class":"TPV","device":"/dev/ttyACM0","mode":3,"time":"2026-11-23T10:00:00.000Z","lat":31.2304,"lon":121.4737,"altMSL":12.5,"epx":3.0,"epy":4.0,"epv":7.1}"#)
+        let t = tpv(
+            #"{"class":"TPV","device":"/dev/ttyACM0","mode":3,"time":"2026-11-23T10:00:00.000Z","lat":31.2304,"lon":121.4737,"altMSL":12.5,"epx":3.0,"epy":4.0,"epv":7.1}"#
+        )
         XCTAssertEqual(t?.mode, 3)
         XCTAssertEqual(t?.eph, 5.0, "eph from epx/epy when gpsd gives no eph")
         XCTAssertEqual(t?.alt, 12.5)
-        XCTAssertEqual(GPSDMessage.parse(Array(#"{"class":"SKY","satellites":[{"PRN":1,"used":true},{"PRN":2,"used":false},{"PRN":3,"used":true}]}"#.utf8)), .sky(satellitesUsed: 2))
+        XCTAssertEqual(
+            GPSDMessage.parse(
+                Array(
+                    #"{"class":"SKY","satellites":[{"PRN":1,"used":true},{"PRN":2,"used":false},{"PRN":3,"used":true}]}"#
+                        .utf8
+                )
+            ),
+            .sky(satellitesUsed: 2)
+        )
         XCTAssertEqual(GPSDMessage.parse(Array(#"{"class":"SKY","uSat":7}"#.utf8)), .sky(satellitesUsed: 7))
-        XCTAssertEqual(GPSDMessage.parse(Array(#"{"class":"DEVICES","devices":[{"path":"/dev/ttyACM0"}]}"#.utf8)), .devices(["/dev/ttyACM0"]))
+        XCTAssertEqual(
+            GPSDMessage.parse(Array(#"{"class":"DEVICES","devices":[{"path":"/dev/ttyACM0"}]}"#.utf8)),
+            .devices(["/dev/ttyACM0"])
+        )
         XCTAssertEqual(GPSDMessage.parse(Array("not json".utf8)), .other)
         XCTAssertEqual(GPSDMessage.parse(Array(#"{"class":"TPV","mode":"x","lat":true}"#.utf8)), .tpv(.init(mode: 0)))
     }
 
     func testFixPolicyNeverPassesOffAStaleOrEmptyFix() throws {
         let policy = FixPolicy(maxAgeSeconds: 10)
-        let good = try XCTUnwrap(tpv(#"{"class":"TPV","mode":3,"time":"2026-11-23T10:00:00.000Z","lat":31.23,"lon":121.47,"altMSL":12,"eph":4,"epv":8}"#))
-        let fresh = policy.location(last: .init(tpv: good, satellitesUsed: 9, receivedMonotonicNanos: 1_000_000_000), captureMonotonicNanos: 3_500_000_000)
+        let good = try XCTUnwrap(
+            tpv(
+                #"{"class":"TPV","mode":3,"time":"2026-11-23T10:00:00.000Z","lat":31.23,"lon":121.47,"altMSL":12,"eph":4,"epv":8}"#
+            )
+        )
+        let fresh = policy.location(
+            last: .init(tpv: good, satellitesUsed: 9, receivedMonotonicNanos: 1_000_000_000),
+            captureMonotonicNanos: 3_500_000_000
+        )
         XCTAssertEqual(fresh.fix, .fix3D)
         XCTAssertEqual(fresh.ageMs, 2500)
         XCTAssertEqual(fresh.satellites, 9)
         XCTAssertEqual(fresh.alt, 12)
-        let stale = policy.location(last: .init(tpv: good, receivedMonotonicNanos: 1_000_000_000), captureMonotonicNanos: 12_000_000_000)
+        let stale = policy.location(
+            last: .init(tpv: good, receivedMonotonicNanos: 1_000_000_000),
+            captureMonotonicNanos: 12_000_000_000
+        )
         XCTAssertEqual(stale.fix, .none)
         XCTAssertTrue(stale.reason?.contains("11 s old") == true, stale.reason ?? "")
         let twoD = try XCTUnwrap(tpv(#"{"class":"TPV","mode":2,"lat":31.23,"lon":121.47,"altMSL":12}"#))
         let l2 = policy.location(last: .init(tpv: twoD, receivedMonotonicNanos: 0), captureMonotonicNanos: 0)
         XCTAssertEqual(l2.fix, .fix2D)
         XCTAssertNil(l2.alt, "a 2D fix has no altitude")
-        for bad in [#"{"class":"TPV","mode":1}"#, #"{"class":"TPV","mode":3,"lat":0,"lon":0}"#, #"{"class":"TPV","mode":3}"#] {
-            XCTAssertEqual(policy.location(last: .init(tpv: tpv(bad)!, receivedMonotonicNanos: 0), captureMonotonicNanos: 0).fix, .none, bad)
+        for bad in [
+            #"{"class":"TPV","mode":1}"#, #"{"class":"TPV","mode":3,"lat":0,"lon":0}"#, #"{"class":"TPV","mode":3}"#,
+        ] {
+            XCTAssertEqual(
+                policy.location(last: .init(tpv: tpv(bad)!, receivedMonotonicNanos: 0), captureMonotonicNanos: 0).fix,
+                .none,
+                bad
+            )
         }
         XCTAssertEqual(policy.location(last: nil, captureMonotonicNanos: 0).fix, .none)
         // No coordinates in the JSON of a missing fix: nobody can read it as 0,0.
@@ -50,62 +79,95 @@ final class ContextTests: XCTestCase {
         var s = OperatorSession(timeoutSeconds: 60, logoutSubject: "LOGOUT")
         let sec: UInt64 = 1_000_000_000
         XCTAssertNil(s.operatorID(at: 0), "nobody signed in: unidentified")
-        XCTAssertEqual(s.observe(TagClassification(kind: .operatorBadge, subject: "0042"), at: 10 * sec), .signedIn("0042"))
+        XCTAssertEqual(
+            s.observe(TagClassification(kind: .operatorBadge, subject: "0042"), at: 10 * sec),
+            .signedIn("0042")
+        )
         XCTAssertEqual(s.operatorID(at: 20 * sec), "0042")
         XCTAssertEqual(s.observe(TagClassification(kind: .subject, subject: "OBJ-1"), at: 60 * sec), .none)
         XCTAssertEqual(s.operatorID(at: 110 * sec), "0042", "each scan renews the session")
         XCTAssertNil(s.operatorID(at: 121 * sec))
         XCTAssertEqual(s.expire(at: 121 * sec), .signedOut("0042", reason: "timeout"))
         _ = s.observe(TagClassification(kind: .operatorBadge, subject: "0042"), at: 200 * sec)
-        XCTAssertEqual(s.observe(TagClassification(kind: .operatorBadge, subject: "0077"), at: 201 * sec), .signedIn("0077"), "a new badge replaces the operator")
-        XCTAssertEqual(s.observe(TagClassification(kind: .configuration, subject: "LOGOUT"), at: 202 * sec), .signedOut("0077", reason: "logout tag"))
+        XCTAssertEqual(
+            s.observe(TagClassification(kind: .operatorBadge, subject: "0077"), at: 201 * sec),
+            .signedIn("0077"),
+            "a new badge replaces the operator"
+        )
+        XCTAssertEqual(
+            s.observe(TagClassification(kind: .configuration, subject: "LOGOUT"), at: 202 * sec),
+            .signedOut("0077", reason: "logout tag")
+        )
         XCTAssertNil(s.operatorID(at: 202 * sec))
     }
 
     func testGeofenceCirclesPolygonsAndSpeed() {
         // The Bund, Shanghai: a 500 m circle and a small square polygon around People's Square.
-        let fence = Geofence(areas: [
-            .circle(lat: 31.2400, lon: 121.4900, radiusM: 500),
-            .polygon([[31.228, 121.470], [31.228, 121.480], [31.236, 121.480], [31.236, 121.470]]),
-        ], maxSpeedMps: 50)
+        let fence = Geofence(
+            areas: [
+                .circle(lat: 31.2400, lon: 121.4900, radiusM: 500),
+                .polygon([[31.228, 121.470], [31.228, 121.480], [31.236, 121.480], [31.236, 121.470]]),
+            ],
+            maxSpeedMps: 50
+        )
         XCTAssertTrue(fence.contains(lat: 31.2420, lon: 121.4910), "≈ 240 m from the centre")
         XCTAssertFalse(fence.contains(lat: 31.2500, lon: 121.4900), "≈ 1.1 km from the centre")
         XCTAssertTrue(fence.contains(lat: 31.232, lon: 121.475))
         XCTAssertFalse(fence.contains(lat: 31.240, lon: 121.475))
-        XCTAssertEqual(Geofence.distanceM((31.24, 121.49), (31.25, 121.49)), 1112, accuracy: 2, "0.01° of latitude ≈ 1.11 km")
+        XCTAssertEqual(
+            Geofence.distanceM((31.24, 121.49), (31.25, 121.49)),
+            1112,
+            accuracy: 2,
+            "0.01° of latitude ≈ 1.11 km"
+        )
         var here = Location(lat: 31.232, lon: 121.475, accuracyM: 5)
         here.fix = .fix3D
         let sec: UInt64 = 1_000_000_000
-        XCTAssertEqual(fence.anomalies(here, previous: (31.2325, 121.4752, 0), nowNanos: 10 * sec), [], "60 m in 10 s: walking")
-        XCTAssertEqual(fence.anomalies(here, previous: (31.2420, 121.4910, 0), nowNanos: 10 * sec), ["implausible_speed"], "≈ 1.9 km in 10 s")
+        XCTAssertEqual(
+            fence.anomalies(here, previous: (31.2325, 121.4752, 0), nowNanos: 10 * sec),
+            [],
+            "60 m in 10 s: walking"
+        )
+        XCTAssertEqual(
+            fence.anomalies(here, previous: (31.2420, 121.4910, 0), nowNanos: 10 * sec),
+            ["implausible_speed"],
+            "≈ 1.9 km in 10 s"
+        )
         var away = here
         away.lat = 31.30
         XCTAssertEqual(fence.anomalies(away, previous: nil, nowNanos: 0), ["outside_geofence"])
-        XCTAssertEqual(fence.anomalies(.noFix(reason: "x"), previous: nil, nowNanos: 0), [], "no fix, no location anomaly")
+        XCTAssertEqual(
+            fence.anomalies(.noFix(reason: "x"), previous: nil, nowNanos: 0),
+            [],
+            "no fix, no location anomaly"
+        )
     }
 }
 
 final class ContextConfigTests: XCTestCase {
     func testGPSOperatorAndGeofenceTables() throws {
-        let c = try GatewayConfig.parse(toml: """
-            [device]
-            id = "t"
-            [server]
-            url = "https://x"
-            [gps]
-            gpsd = "127.0.0.1:2947"
-            max_age_s = 5
-            [operator]
-            timeout_s = 600
-            [geofence]
-            max_speed_kmh = 180
-            [[geofence.area]]
-            lat = 31.24
-            lon = 121.49
-            radius_m = 500
-            [[geofence.area]]
-            polygon = [[31.228, 121.470], [31.228, 121.480], [31.236, 121.480]]
-            """, directory: "/")
+        let c = try GatewayConfig.parse(
+            toml: """
+                [device]
+                id = "t"
+                [server]
+                url = "https://x"
+                [gps]
+                gpsd = "127.0.0.1:2947"
+                max_age_s = 5
+                [operator]
+                timeout_s = 600
+                [geofence]
+                max_speed_kmh = 180
+                [[geofence.area]]
+                lat = 31.24
+                lon = 121.49
+                radius_m = 500
+                [[geofence.area]]
+                polygon = [[31.228, 121.470], [31.228, 121.480], [31.236, 121.480]]
+                """,
+            directory: "/"
+        )
         XCTAssertEqual(c.gps?.host, "127.0.0.1")
         XCTAssertEqual(c.gps?.port, 2947)
         XCTAssertEqual(c.gps?.maxAgeSeconds, 5)
@@ -114,10 +176,20 @@ final class ContextConfigTests: XCTestCase {
         XCTAssertEqual(c.operatorSessions?.logoutSubject, "LOGOUT")
         XCTAssertEqual(c.geofence?.areas.count, 2)
         XCTAssertEqual(c.geofence?.maxSpeedMps ?? 0, 50, accuracy: 1e-9)
-        XCTAssertThrowsError(try GatewayConfig.parse(toml: "[device]\nid = \"t\"\n[server]\nurl = \"https://x\"\n[[geofence.area]]\nlat = 1\n", directory: "/")) {
+        XCTAssertThrowsError(
+            try GatewayConfig.parse(
+                toml: "[device]\nid = \"t\"\n[server]\nurl = \"https://x\"\n[[geofence.area]]\nlat = 1\n",
+                directory: "/"
+            )
+        ) {
             XCTAssertTrue("\($0)".contains("geofence.area[0]") && "\($0)".contains("radius_m"), "\($0)")
         }
-        XCTAssertThrowsError(try GatewayConfig.parse(toml: "[device]\nid = \"t\"\n[server]\nurl = \"https://x\"\n[gps]\ngpsd = \"nowhere\"\n", directory: "/")) {
+        XCTAssertThrowsError(
+            try GatewayConfig.parse(
+                toml: "[device]\nid = \"t\"\n[server]\nurl = \"https://x\"\n[gps]\ngpsd = \"nowhere\"\n",
+                directory: "/"
+            )
+        ) {
             XCTAssertTrue("\($0)".contains("gps.gpsd"), "\($0)")
         }
     }

@@ -2,8 +2,14 @@ import GatewayCore
 import XCTest
 
 final class DeviceMatchTests: XCTestCase {
-    let scanner = DeviceDescription(devnode: "/dev/input/event3", subsystem: "input", vendor: 0x05E0, product: 0x1200,
-                                    serial: "SN0001", name: "FakeScan Inc Virtual Barcode Scanner")
+    let scanner = DeviceDescription(
+        devnode: "/dev/input/event3",
+        subsystem: "input",
+        vendor: 0x05E0,
+        product: 0x1200,
+        serial: "SN0001",
+        name: "FakeScan Inc Virtual Barcode Scanner"
+    )
 
     func testEveryGivenPartMustHold() {
         XCTAssertTrue(DeviceMatch(vendor: 0x05E0, product: 0x1200).matches(scanner))

@@ -18,7 +18,9 @@ final class EPCDecoderTests: XCTestCase {
     /// Packs fields MSB first, as TDS lays them out.
     func pack(_ fields: [(UInt64, Int)]) -> String {
         var bits: [Bool] = []
-        for (v, n) in fields { for i in stride(from: n - 1, through: 0, by: -1) { bits.append((v >> UInt64(i)) & 1 == 1) } }
+        for (v, n) in fields {
+            for i in stride(from: n - 1, through: 0, by: -1) { bits.append((v >> UInt64(i)) & 1 == 1) }
+        }
         while bits.count % 8 != 0 { bits.append(false) }
         var hex = ""
         for i in stride(from: 0, to: bits.count, by: 8) {
@@ -30,7 +32,8 @@ final class EPCDecoderTests: XCTestCase {
     }
 
     func testRoundTripsOverAllPartitions() throws {
-        let cpDigits = [12, 11, 10, 9, 8, 7, 6], cpBits = [40, 37, 34, 30, 27, 24, 20]
+        let cpDigits = [12, 11, 10, 9, 8, 7, 6]
+        let cpBits = [40, 37, 34, 30, 27, 24, 20]
         var rng = SystemRandomNumberGenerator()
         for p in 0...6 {
             let cp = UInt64.random(in: 0..<UInt64(pow(10, Double(cpDigits[p]))), using: &rng)
@@ -39,18 +42,27 @@ final class EPCDecoderTests: XCTestCase {
             let itemDigits = 13 - cpDigits[p]
             let item = UInt64.random(in: 0..<UInt64(pow(10, Double(itemDigits))), using: &rng)
             let serial = UInt64.random(in: 0..<(1 << 38), using: &rng)
-            let s = try EPCDecoder.decode(hex: pack([(0x30, 8), (1, 3), (UInt64(p), 3), (cp, cpBits[p]), (item, 44 - cpBits[p]), (serial, 38)]))
-            XCTAssertEqual(s.tagURI, "urn:epc:tag:sgtin-96:1.\(cpStr).\(String(format: "%0\(itemDigits)llu", item)).\(serial)")
+            let s = try EPCDecoder.decode(
+                hex: pack([(0x30, 8), (1, 3), (UInt64(p), 3), (cp, cpBits[p]), (item, 44 - cpBits[p]), (serial, 38)])
+            )
+            XCTAssertEqual(
+                s.tagURI,
+                "urn:epc:tag:sgtin-96:1.\(cpStr).\(String(format: "%0\(itemDigits)llu", item)).\(serial)"
+            )
             XCTAssertTrue(GS1ElementString.isValidKey(String(s.elementString!.dropFirst(4).prefix(14))))
             // SSCC-96
             let refDigits = 17 - cpDigits[p]
             let ref = UInt64.random(in: 0..<UInt64(pow(10, Double(refDigits))), using: &rng)
-            let c = try EPCDecoder.decode(hex: pack([(0x31, 8), (2, 3), (UInt64(p), 3), (cp, cpBits[p]), (ref, 58 - cpBits[p]), (0, 24)]))
+            let c = try EPCDecoder.decode(
+                hex: pack([(0x31, 8), (2, 3), (UInt64(p), 3), (cp, cpBits[p]), (ref, 58 - cpBits[p]), (0, 24)])
+            )
             XCTAssertEqual(c.pureIdentityURI, "urn:epc:id:sscc:\(cpStr).\(String(format: "%0\(refDigits)llu", ref))")
             XCTAssertTrue(GS1ElementString.isValidKey(String(c.elementString!.dropFirst(4))))
             // GIAI-96
             let asset = UInt64.random(in: 0..<(1 << 40), using: &rng)
-            let g = try EPCDecoder.decode(hex: pack([(0x34, 8), (0, 3), (UInt64(p), 3), (cp, cpBits[p]), (asset, 82 - cpBits[p])]))
+            let g = try EPCDecoder.decode(
+                hex: pack([(0x34, 8), (0, 3), (UInt64(p), 3), (cp, cpBits[p]), (asset, 82 - cpBits[p])])
+            )
             XCTAssertEqual(g.pureIdentityURI, "urn:epc:id:giai:\(cpStr).\(asset)")
         }
     }
@@ -74,11 +86,19 @@ final class EPCDecoderTests: XCTestCase {
 
     func testInvalidEncodings() {
         XCTAssertThrowsError(try EPCDecoder.decode(hex: "zz")) { XCTAssertEqual($0 as? EPCError, .notHex) }
-        XCTAssertThrowsError(try EPCDecoder.decode(hex: "E2801160")) { XCTAssertEqual($0 as? EPCError, .unsupportedHeader(0xE2)) }
-        XCTAssertThrowsError(try EPCDecoder.decode(hex: "3074257BF7")) { XCTAssertEqual($0 as? EPCError, .wrongLength(scheme: "sgtin-96", bits: 96)) }
-        XCTAssertThrowsError(try EPCDecoder.decode(hex: pack([(0x30, 8), (0, 3), (7, 3), (0, 82)]))) { XCTAssertEqual($0 as? EPCError, .badPartition(7)) }
+        XCTAssertThrowsError(try EPCDecoder.decode(hex: "E2801160")) {
+            XCTAssertEqual($0 as? EPCError, .unsupportedHeader(0xE2))
+        }
+        XCTAssertThrowsError(try EPCDecoder.decode(hex: "3074257BF7")) {
+            XCTAssertEqual($0 as? EPCError, .wrongLength(scheme: "sgtin-96", bits: 96))
+        }
+        XCTAssertThrowsError(try EPCDecoder.decode(hex: pack([(0x30, 8), (0, 3), (7, 3), (0, 82)]))) {
+            XCTAssertEqual($0 as? EPCError, .badPartition(7))
+        }
         // Company prefix 9,999,999 + 1 does not fit in 7 digits.
-        XCTAssertThrowsError(try EPCDecoder.decode(hex: pack([(0x30, 8), (0, 3), (5, 3), (10_000_000, 24), (0, 20), (0, 38)]))) {
+        XCTAssertThrowsError(
+            try EPCDecoder.decode(hex: pack([(0x30, 8), (0, 3), (5, 3), (10_000_000, 24), (0, 20), (0, 38)]))
+        ) {
             XCTAssertEqual($0 as? EPCError, .valueTooLarge(field: "company prefix"))
         }
     }

@@ -4,9 +4,19 @@ import XCTest
 final class ForwarderLoopTests: XCTestCase {
     let backoff = Backoff(base: .seconds(1), cap: .seconds(8))
 
-    func makeLoop(batchMax: Int = 500, batchMaxBytes: Int = 1 << 20, linger: Bool = false, depth: Int = 2) -> ForwarderLoop {
-        ForwarderLoop(delivery: ForwarderStateMachine(backoff: backoff), batchMax: batchMax, batchMaxBytes: batchMaxBytes,
-                      lingerEnabled: linger, pipelineDepth: depth)
+    func makeLoop(
+        batchMax: Int = 500,
+        batchMaxBytes: Int = 1 << 20,
+        linger: Bool = false,
+        depth: Int = 2
+    ) -> ForwarderLoop {
+        ForwarderLoop(
+            delivery: ForwarderStateMachine(backoff: backoff),
+            batchMax: batchMax,
+            batchMaxBytes: batchMaxBytes,
+            lingerEnabled: linger,
+            pipelineDepth: depth
+        )
     }
 
     func accepted(_ seqs: ClosedRange<UInt64>) -> DeliveryOutcome {
@@ -30,7 +40,11 @@ final class ForwarderLoopTests: XCTestCase {
         XCTAssertNil(answer.waitBeforeNext)
         XCTAssertEqual(loop.next(generation: 1), .awaitSettle)
         loop.settleLanded(written: true)
-        XCTAssertEqual(loop.next(generation: 1), .idle, "seq 7 is settled and nothing after it existed: the spool is empty")
+        XCTAssertEqual(
+            loop.next(generation: 1),
+            .idle,
+            "seq 7 is settled and nothing after it existed: the spool is empty"
+        )
         XCTAssertEqual(loop.readsSkipped, 3)
         XCTAssertEqual(loop.next(generation: 1), .idle, "a wake-up that was already seen changes nothing")
     }
@@ -41,16 +55,28 @@ final class ForwarderLoopTests: XCTestCase {
         loop.peeked(sizes: [300], lastSeq: 7, generation: 1)
         _ = loop.next(generation: 1)
         loop.posted(lastSeq: 7)
-        XCTAssertEqual(loop.next(generation: 2), .peek(limit: 500, afterSeq: 7), "a commit since: read after what was sent")
+        XCTAssertEqual(
+            loop.next(generation: 2),
+            .peek(limit: 500, afterSeq: 7),
+            "a commit since: read after what was sent"
+        )
         loop.peeked(sizes: [], lastSeq: nil, generation: 2)
         XCTAssertEqual(loop.next(generation: 2), .answerOldest)
         _ = loop.answered(ids: ["e7"], outcome: accepted(7...7), unit: 0.5)
-        XCTAssertEqual(loop.next(generation: 3), .peek(limit: 500, afterSeq: 7), "while settling, the read starts after what was sent")
+        XCTAssertEqual(
+            loop.next(generation: 3),
+            .peek(limit: 500, afterSeq: 7),
+            "while settling, the read starts after what was sent"
+        )
         loop.peeked(sizes: [], lastSeq: nil, generation: 3)
         XCTAssertEqual(loop.next(generation: 3), .awaitSettle)
         loop.settleLanded(written: true)
         XCTAssertEqual(loop.next(generation: 3), .idle)
-        XCTAssertEqual(loop.next(generation: 4), .peek(limit: 500, afterSeq: 0), "the ticker's ring: a read from the oldest")
+        XCTAssertEqual(
+            loop.next(generation: 4),
+            .peek(limit: 500, afterSeq: 0),
+            "the ticker's ring: a read from the oldest"
+        )
     }
 
     func testAReadThatFilledItsLimitProvesNothing() {
@@ -68,7 +94,11 @@ final class ForwarderLoopTests: XCTestCase {
         loop.peeked(sizes: [80, 80, 80], lastSeq: 3, generation: 1)
         XCTAssertEqual(loop.next(generation: 1), .post(count: 1))
         loop.posted(lastSeq: 1)
-        XCTAssertEqual(loop.next(generation: 1), .peek(limit: 500, afterSeq: 1), "2 and 3 are known to exist: no skipping them")
+        XCTAssertEqual(
+            loop.next(generation: 1),
+            .peek(limit: 500, afterSeq: 1),
+            "2 and 3 are known to exist: no skipping them"
+        )
     }
 
     func testASettleThatWasNotWrittenSendsAgainFromTheOldest() {
@@ -97,12 +127,22 @@ final class ForwarderLoopTests: XCTestCase {
         XCTAssertEqual(failed.waitBeforeNext, .milliseconds(500))
         XCTAssertEqual(loop.next(generation: 1), .awaitSettle)
         loop.settleLanded(written: true)
-        XCTAssertEqual(loop.next(generation: 1), .peek(limit: ForwarderStateMachine.trialBatch, afterSeq: 0), "the circuit is open: a trial batch")
+        XCTAssertEqual(
+            loop.next(generation: 1),
+            .peek(limit: ForwarderStateMachine.trialBatch, afterSeq: 0),
+            "the circuit is open: a trial batch"
+        )
         loop.peeked(sizes: [10, 10], lastSeq: 9, generation: 1)
         XCTAssertEqual(loop.next(generation: 1), .post(count: 2), "the circuit is open: no linger")
         loop.posted(lastSeq: 9)
         _ = loop.next(generation: 1)
-        _ = loop.answered(ids: ["e8", "e9"], outcome: .results(.init(results: [.init(id: "e8", status: .accepted), .init(id: "e9", status: .accepted)])), unit: 0.5)
+        _ = loop.answered(
+            ids: ["e8", "e9"],
+            outcome: .results(
+                .init(results: [.init(id: "e8", status: .accepted), .init(id: "e9", status: .accepted)])
+            ),
+            unit: 0.5
+        )
         XCTAssertEqual(loop.next(generation: 1), .awaitSettle)
         loop.settleLanded(written: true)
         XCTAssertEqual(loop.next(generation: 1), .idle)
@@ -267,21 +307,29 @@ final class ForwarderLoopTests: XCTestCase {
     /// is delivered or dead-lettered; and reads were skipped (over all runs: with a batch limit
     /// of 1 and many failures, one run may have no read to skip).
     func testAgainstAModelSpoolNothingIsLeftBehind() {
-        var readsMade = 0, readsSkipped = 0
+        var readsMade = 0
+        var readsSkipped = 0
         for seed in UInt64(1)...80 {
             var rng = SplitMix64(seed: seed)
             // Up to 40 so that the open circuit's trial batch (10) also limits some runs.
-            var loop = makeLoop(batchMax: 1 + Int(rng.next() % 40), batchMaxBytes: 20 + Int(rng.next() % 200), linger: rng.next() % 2 == 0)
-            var spool: [UInt64: Int] = [:], dead: [UInt64: Int] = [:]
+            var loop = makeLoop(
+                batchMax: 1 + Int(rng.next() % 40),
+                batchMaxBytes: 20 + Int(rng.next() % 200),
+                linger: rng.next() % 2 == 0
+            )
+            var spool: [UInt64: Int] = [:]
+            var dead: [UInt64: Int] = [:]
             var nextSeq: UInt64 = 1
             var generation: UInt64 = 0
-            var toCommit = 200 + Int(rng.next() % 200), putBacks = 0
+            var toCommit = 200 + Int(rng.next() % 200)
+            var putBacks = 0
             let stopAt = seed % 3 == 0 ? 50 + Int(rng.next() % 2000) : Int.max
             var delivered = Set<UInt64>()
             var posted: [[UInt64]] = []
             var found: [UInt64] = []
             var plan: ForwarderStateMachine.Plan?
-            var steps = 0, reads = 0
+            var steps = 0
+            var reads = 0
             // The doorbell keeps one ring for a waiter that is not waiting yet (AsyncStream,
             // bufferingNewest(1)): an idle with a ring pending wakes at once.
             var bellPending = false
@@ -326,7 +374,10 @@ final class ForwarderLoopTests: XCTestCase {
                     let g = generation
                     maybeCommit(&rng)  // a commit between the count and the read: the read sees it
                     maybePutBack(&rng)
-                    if rng.next() % 25 == 0 { loop.readFailed(); continue }
+                    if rng.next() % 25 == 0 {
+                        loop.readFailed()
+                        continue
+                    }
                     found = Array(spool.keys.filter { $0 > after }.sorted().prefix(limit))
                     loop.peeked(sizes: found.map { spool[$0]! }, lastSeq: found.last, generation: g)
                 case .post(let count):
@@ -342,7 +393,14 @@ final class ForwarderLoopTests: XCTestCase {
                     case 1: outcome = .httpStatus(503, retryAfter: nil)
                     case 2: outcome = .httpStatus(422, retryAfter: nil)
                     case 3: outcome = .results(.init(results: ids.dropLast().map { .init(id: $0, status: .accepted) }))
-                    case 4: outcome = .results(.init(results: ids.enumerated().map { .init(id: $1, status: $0 == 0 ? .rejected : .duplicate) }))
+                    case 4:
+                        outcome = .results(
+                            .init(
+                                results: ids.enumerated().map {
+                                    .init(id: $1, status: $0 == 0 ? .rejected : .duplicate)
+                                }
+                            )
+                        )
                     default: outcome = .results(.init(results: ids.map { .init(id: $0, status: .accepted) }))
                     }
                     plan = loop.answered(ids: ids, outcome: outcome, unit: 0.5).plan
@@ -350,7 +408,9 @@ final class ForwarderLoopTests: XCTestCase {
                     let written = rng.next() % 15 != 0
                     if written, let p = plan {
                         for id in p.remove where spool.removeValue(forKey: seq(id)) != nil { delivered.insert(seq(id)) }
-                        for l in p.deadLetter { if let size = spool.removeValue(forKey: seq(l.id)) { dead[seq(l.id)] = size } }
+                        for l in p.deadLetter {
+                            if let size = spool.removeValue(forKey: seq(l.id)) { dead[seq(l.id)] = size }
+                        }
                     }
                     plan = nil
                     loop.settleLanded(written: written)
@@ -362,8 +422,10 @@ final class ForwarderLoopTests: XCTestCase {
                         bellPending = false
                         continue
                     }
-                    XCTAssertTrue(Set(spool.keys).isSubset(of: sinceWake),
-                                  "seed \(seed): asleep with \(spool.keys.sorted().prefix(5)) in the spool, not all put back since it woke \(sinceWake.sorted().prefix(5))")
+                    XCTAssertTrue(
+                        Set(spool.keys).isSubset(of: sinceWake),
+                        "seed \(seed): asleep with \(spool.keys.sorted().prefix(5)) in the spool, not all put back since it woke \(sinceWake.sorted().prefix(5))"
+                    )
                     XCTAssertTrue(posted.isEmpty && !loop.settling, "seed \(seed)")
                     // A ring arrives while it sleeps: the ticker for what was put back, else a
                     // commit. What was put back before this is found from now on.
@@ -385,9 +447,14 @@ final class ForwarderLoopTests: XCTestCase {
                 }
             }
             let everything = Set(UInt64(1)..<nextSeq)
-            let deadSet = Set(dead.keys), left = Set(spool.keys)
+            let deadSet = Set(dead.keys)
+            let left = Set(spool.keys)
             XCTAssertEqual(delivered.union(deadSet).union(left), everything, "seed \(seed): lost envelopes")
-            XCTAssertTrue(delivered.isDisjoint(with: deadSet) && delivered.isDisjoint(with: left) && deadSet.isDisjoint(with: left), "seed \(seed)")
+            XCTAssertTrue(
+                delivered.isDisjoint(with: deadSet) && delivered.isDisjoint(with: left)
+                    && deadSet.isDisjoint(with: left),
+                "seed \(seed)"
+            )
             if stopAt == .max { XCTAssertTrue(left.isEmpty, "seed \(seed): \(left.count) never delivered") }
             readsMade += reads
             readsSkipped += loop.readsSkipped

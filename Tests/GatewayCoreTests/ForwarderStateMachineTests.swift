@@ -6,10 +6,16 @@ final class ForwarderStateMachineTests: XCTestCase {
 
     func testAcceptedAndDuplicateLeaveRejectedIsDeadLettered() {
         var m = ForwarderStateMachine(backoff: backoff)
-        let plan = m.completed(batch: ["a", "b", "c"], outcome: .results(.init(results: [
-            .init(id: "a", status: .accepted), .init(id: "b", status: .duplicate),
-            .init(id: "c", status: .rejected, reason: "unknown_device: x"),
-        ])), unit: 0.5)
+        let plan = m.completed(
+            batch: ["a", "b", "c"],
+            outcome: .results(
+                .init(results: [
+                    .init(id: "a", status: .accepted), .init(id: "b", status: .duplicate),
+                    .init(id: "c", status: .rejected, reason: "unknown_device: x"),
+                ])
+            ),
+            unit: 0.5
+        )
         XCTAssertEqual(plan.remove, ["a", "b"])
         XCTAssertEqual(plan.deadLetter.map(\.id), ["c"])
         XCTAssertEqual(plan.deadLetter.map(\.reason), ["unknown_device: x"])
@@ -19,7 +25,11 @@ final class ForwarderStateMachineTests: XCTestCase {
 
     func testEnvelopesTheServerDidNotMentionStayAndTheNextTryWaits() {
         var m = ForwarderStateMachine(backoff: backoff)
-        let plan = m.completed(batch: ["a", "b"], outcome: .results(.init(results: [.init(id: "a", status: .accepted), .init(id: "zz", status: .accepted)])), unit: 0.5)
+        let plan = m.completed(
+            batch: ["a", "b"],
+            outcome: .results(.init(results: [.init(id: "a", status: .accepted), .init(id: "zz", status: .accepted)])),
+            unit: 0.5
+        )
         XCTAssertEqual(plan.remove, ["a"], "an id we did not send must not remove anything")
         XCTAssertEqual(plan.wait, .milliseconds(500))
         XCTAssertEqual(m.circuit, .open)
@@ -53,18 +63,34 @@ final class ForwarderStateMachineTests: XCTestCase {
     func testClientErrorIsolatesThePoisonEnvelopeAndDeadLettersOnlyIt() {
         var m = ForwarderStateMachine(backoff: backoff)
         XCTAssertEqual(m.batchLimit(100), 100)
-        let first = m.completed(batch: ["a", "b", "c"], outcome: .httpStatus(400, retryAfter: nil, detail: "bad envelope b"), unit: 0.5)
+        let first = m.completed(
+            batch: ["a", "b", "c"],
+            outcome: .httpStatus(400, retryAfter: nil, detail: "bad envelope b"),
+            unit: 0.5
+        )
         XCTAssertEqual(first.remove, [])
         XCTAssertTrue(first.deadLetter.isEmpty)
         XCTAssertNil(first.wait, "no backoff: the server is up, one envelope is bad")
         XCTAssertEqual(m.batchLimit(100), 1, "one at a time now")
-        let a = m.completed(batch: ["a"], outcome: .results(EnvelopeResults(results: [EnvelopeResult(id: "a", status: .accepted)])), unit: 0.5)
+        let a = m.completed(
+            batch: ["a"],
+            outcome: .results(EnvelopeResults(results: [EnvelopeResult(id: "a", status: .accepted)])),
+            unit: 0.5
+        )
         XCTAssertEqual(a.remove, ["a"])
-        let b = m.completed(batch: ["b"], outcome: .httpStatus(400, retryAfter: nil, detail: "bad envelope b"), unit: 0.5)
+        let b = m.completed(
+            batch: ["b"],
+            outcome: .httpStatus(400, retryAfter: nil, detail: "bad envelope b"),
+            unit: 0.5
+        )
         XCTAssertEqual(b.deadLetter.map(\.id), ["b"])
         XCTAssertEqual(b.deadLetter.map(\.reason), ["http_400: bad envelope b"])
         XCTAssertEqual(m.batchLimit(100), 1)
-        _ = m.completed(batch: ["c"], outcome: .results(EnvelopeResults(results: [EnvelopeResult(id: "c", status: .accepted)])), unit: 0.5)
+        _ = m.completed(
+            batch: ["c"],
+            outcome: .results(EnvelopeResults(results: [EnvelopeResult(id: "c", status: .accepted)])),
+            unit: 0.5
+        )
         XCTAssertEqual(m.batchLimit(100), 100, "back to full batches once the suspects are through")
         XCTAssertEqual(m.circuit, .closed)
     }
@@ -73,7 +99,9 @@ final class ForwarderStateMachineTests: XCTestCase {
     /// the first's isolation, and a second 400 adds its envelopes to the suspects.
     func testIsolationEndsOnlyWithTheSuspectsOwnAnswers() {
         var m = ForwarderStateMachine(backoff: backoff)
-        func ok(_ ids: [String]) -> DeliveryOutcome { .results(EnvelopeResults(results: ids.map { EnvelopeResult(id: $0, status: .accepted) })) }
+        func ok(_ ids: [String]) -> DeliveryOutcome {
+            .results(EnvelopeResults(results: ids.map { EnvelopeResult(id: $0, status: .accepted) }))
+        }
         _ = m.completed(batch: ["a", "b"], outcome: .httpStatus(400, retryAfter: nil, detail: nil), unit: 0.5)
         _ = m.completed(batch: ["c", "d", "e"], outcome: ok(["c", "d", "e"]), unit: 0.5)
         XCTAssertEqual(m.batchLimit(100), 1, "a and b are still suspects")
@@ -93,7 +121,11 @@ final class ForwarderStateMachineTests: XCTestCase {
             let p = m.completed(batch: ["a", "b"], outcome: .httpStatus(status, retryAfter: .seconds(2)), unit: 0)
             XCTAssertTrue(p.deadLetter.isEmpty)
             XCTAssertEqual(p.wait, .seconds(2))
-            XCTAssertEqual(m.batchLimit(100), ForwarderStateMachine.trialBatch, "the circuit is open: a small trial, not one envelope")
+            XCTAssertEqual(
+                m.batchLimit(100),
+                ForwarderStateMachine.trialBatch,
+                "the circuit is open: a small trial, not one envelope"
+            )
         }
     }
 

@@ -23,7 +23,10 @@ final class GS1DigitalLinkTests: XCTestCase {
     func testShortGTINIsPaddedAndOtherKeys() throws {
         XCTAssertEqual(try parse("https://example.com/gtin/4006381333931")[0].value, "04006381333931")
         XCTAssertEqual(try parse("https://example.com/00/106141412345678908").map(\.ai), ["00"])
-        XCTAssertEqual(try parse("https://example.com/414/9506000164908/254/32a%2Fb").map(\.value), ["9506000164908", "32a/b"])
+        XCTAssertEqual(
+            try parse("https://example.com/414/9506000164908/254/32a%2Fb").map(\.value),
+            ["9506000164908", "32a/b"]
+        )
     }
 
     func testInvalid() {
@@ -34,9 +37,15 @@ final class GS1DigitalLinkTests: XCTestCase {
         XCTAssertThrowsError(try parse("https://example.com/01/09506000134352/21/X/10/Y")) {
             XCTAssertEqual($0 as? GS1DigitalLink.Error, .qualifierOutOfOrder("10"))
         }
-        XCTAssertThrowsError(try parse("https://example.com/nothing/here")) { XCTAssertEqual($0 as? GS1DigitalLink.Error, .noPrimaryKey) }
-        XCTAssertThrowsError(try parse("ftp://example.com/01/09506000134352")) { XCTAssertEqual($0 as? GS1DigitalLink.Error, .notAURI) }
-        XCTAssertThrowsError(try parse("https://example.com/01/09506000134352/10/%G1")) { XCTAssertEqual($0 as? GS1DigitalLink.Error, .badPercentEncoding) }
+        XCTAssertThrowsError(try parse("https://example.com/nothing/here")) {
+            XCTAssertEqual($0 as? GS1DigitalLink.Error, .noPrimaryKey)
+        }
+        XCTAssertThrowsError(try parse("ftp://example.com/01/09506000134352")) {
+            XCTAssertEqual($0 as? GS1DigitalLink.Error, .notAURI)
+        }
+        XCTAssertThrowsError(try parse("https://example.com/01/09506000134352/10/%G1")) {
+            XCTAssertEqual($0 as? GS1DigitalLink.Error, .badPercentEncoding)
+        }
         XCTAssertThrowsError(try parse("https://example.com/01/09506000134352?17=201332"))
     }
 

@@ -13,11 +13,11 @@ final class GS1ElementStringTests: XCTestCase {
     func testCheckDigits() {
         // GenSpecs §7.9.1 worked example: GTIN-13 "629104150021" + check digit 3.
         XCTAssertEqual(GS1ElementString.checkDigit(Array("629104150021")), "3")
-        XCTAssertTrue(GS1ElementString.isValidKey("09506000134352"))   // GTIN-14
-        XCTAssertTrue(GS1ElementString.isValidKey("4006381333931"))    // GTIN-13 (EAN-13)
-        XCTAssertTrue(GS1ElementString.isValidKey("96385074"))         // GTIN-8
-        XCTAssertTrue(GS1ElementString.isValidKey("036000291452"))     // GTIN-12 (UPC-A)
-        XCTAssertTrue(GS1ElementString.isValidKey("106141412345678908")) // SSCC, GenSpecs §3.3.1 example
+        XCTAssertTrue(GS1ElementString.isValidKey("09506000134352"))  // GTIN-14
+        XCTAssertTrue(GS1ElementString.isValidKey("4006381333931"))  // GTIN-13 (EAN-13)
+        XCTAssertTrue(GS1ElementString.isValidKey("96385074"))  // GTIN-8
+        XCTAssertTrue(GS1ElementString.isValidKey("036000291452"))  // GTIN-12 (UPC-A)
+        XCTAssertTrue(GS1ElementString.isValidKey("106141412345678908"))  // SSCC, GenSpecs §3.3.1 example
         XCTAssertFalse(GS1ElementString.isValidKey("4006381333932"))
         XCTAssertFalse(GS1ElementString.isValidKey("40063813339"))
     }
@@ -45,11 +45,16 @@ final class GS1ElementStringTests: XCTestCase {
     }
 
     func testDatesAreRealDates() {
-        XCTAssertThrowsError(try parse("0109506000134352" + "17230230")) { XCTAssertEqual($0 as? GS1Error, .badDate(ai: "17")) }
-        XCTAssertThrowsError(try parse("0109506000134352" + "11231301")) { XCTAssertEqual($0 as? GS1Error, .badDate(ai: "11")) }
+        XCTAssertThrowsError(try parse("0109506000134352" + "17230230")) {
+            XCTAssertEqual($0 as? GS1Error, .badDate(ai: "17"))
+        }
+        XCTAssertThrowsError(try parse("0109506000134352" + "11231301")) {
+            XCTAssertEqual($0 as? GS1Error, .badDate(ai: "11"))
+        }
         XCTAssertNoThrow(try parse("0109506000134352" + "17240229"), "2024 is a leap year")
         XCTAssertThrowsError(try parse("0109506000134352" + "17250229"))
-        XCTAssertThrowsError(try parse("(4326)250100")) { XCTAssertEqual($0 as? GS1Error, .badDate(ai: "4326")) }  // yymmdd: no day 00
+        // yymmdd: no day 00.
+        XCTAssertThrowsError(try parse("(4326)250100")) { XCTAssertEqual($0 as? GS1Error, .badDate(ai: "4326")) }
     }
 
     func testCenturyWindow() throws {
@@ -69,7 +74,9 @@ final class GS1ElementStringTests: XCTestCase {
         XCTAssertThrowsError(try parse("")) { XCTAssertEqual($0 as? GS1Error, .empty) }
         XCTAssertThrowsError(try parse("0512345")) { XCTAssertEqual($0 as? GS1Error, .unknownAI(at: 0)) }
         XCTAssertThrowsError(try parse("01123")) { XCTAssertEqual($0 as? GS1Error, .tooShort(ai: "01")) }
-        XCTAssertThrowsError(try parse("10" + String(repeating: "A", count: 21))) { XCTAssertEqual($0 as? GS1Error, .tooLong(ai: "10", max: 20)) }
+        XCTAssertThrowsError(try parse("10" + String(repeating: "A", count: 21))) {
+            XCTAssertEqual($0 as? GS1Error, .tooLong(ai: "10", max: 20))
+        }
         XCTAssertThrowsError(try parse("10AB~C")) { XCTAssertEqual($0 as? GS1Error, .badCharacter(ai: "10")) }
         XCTAssertThrowsError(try parse("0109506000134X52")) { XCTAssertEqual($0 as? GS1Error, .badCharacter(ai: "01")) }
     }
@@ -81,12 +88,17 @@ final class GS1ElementStringTests: XCTestCase {
         XCTAssertThrowsError(try parse("(253)4602443000332XYZ"))
         // (8003) GRAI: N14 with check digit (a zero filler then the GRAI's 13 digits) + serial.
         XCTAssertEqual(try parse("(8003)01234567890128SERIAL")[0].value, "01234567890128SERIAL")
-        XCTAssertThrowsError(try parse("(8003)01234567890127SERIAL")) { XCTAssertEqual(($0 as? GS1Error)?.isMisread, true) }
+        XCTAssertThrowsError(try parse("(8003)01234567890127SERIAL")) {
+            XCTAssertEqual(($0 as? GS1Error)?.isMisread, true)
+        }
     }
 
     func testTableCoversTheFullAIRange() {
         XCTAssertGreaterThan(GS1AITable.entries.count, 450)
-        for ai in ["00", "01", "10", "21", "235", "253", "3103", "3929", "414", "4300", "7003", "7240", "8003", "8030", "8200", "99"] {
+        for ai in [
+            "00", "01", "10", "21", "235", "253", "3103", "3929", "414", "4300", "7003", "7240", "8003", "8030", "8200",
+            "99",
+        ] {
             XCTAssertNotNil(GS1AITable.entries[ai], ai)
         }
     }
@@ -109,7 +121,9 @@ final class GS1RoundTripTests: XCTestCase {
                 case .cset82: part.append("abcXYZ019-./%!:;".randomElement(using: &rng)!)
                 }
             }
-            if c.rules.contains("csum") { part = String(part.dropLast()) + String(GS1ElementString.checkDigit(Array(part.dropLast()))) }
+            if c.rules.contains("csum") {
+                part = String(part.dropLast()) + String(GS1ElementString.checkDigit(Array(part.dropLast())))
+            }
             v += part
         }
         return v
@@ -124,7 +138,8 @@ final class GS1RoundTripTests: XCTestCase {
                 let e = GS1AITable.entries[ais.randomElement(using: &rng)!]!
                 if let v = randomValue(e, &rng) { picked.append((e.ai, v)) }
             }
-            var raw = "", bracketed = ""
+            var raw = ""
+            var bracketed = ""
             for (i, (ai, v)) in picked.enumerated() {
                 raw += ai + v
                 bracketed += "(\(ai))\(v)"

@@ -15,7 +15,9 @@ final class GatewayConfigTests: XCTestCase {
 
     func expectError(_ s: String, _ check: (ConfigError) -> Void, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertThrowsError(try parse(s), file: file, line: line) { error in
-            guard let e = error as? ConfigError else { return XCTFail("not a ConfigError: \(error)", file: file, line: line) }
+            guard let e = error as? ConfigError else {
+                return XCTFail("not a ConfigError: \(error)", file: file, line: line)
+            }
             check(e)
         }
     }
@@ -33,40 +35,45 @@ final class GatewayConfigTests: XCTestCase {
     }
 
     func testFullConfigAndRelativePaths() throws {
-        let c = try parse(minimal + """
+        let c = try parse(
+            minimal + """
 
-            public_key = "keys/server.pub"
-            ca = "/etc/ssl/site-ca.pem"
-            [spool]
-            path = "spool.db"
-            [forward]
-            batch_max = 50
-            backoff_base_ms = 200
-            backoff_cap_ms = 10000
-            [[reader]]
-            id = "serial0"
-            kind = "serial"
-            path = "/dev/ttyACM0"
-            baud = 115200
-            [[reader]]
-            id = "fifo"
-            kind = "line"
-            path = "-"
-            max_line = 128
-            [[schema]]
-            name = "acme"
-            pattern = 'ACME-(?<subject>[0-9]{8})'
-            [[schema]]
-            name = "badge"
-            pattern = 'OP[0-9]{4}'
-            class = "operator"
-            """)
+                public_key = "keys/server.pub"
+                ca = "/etc/ssl/site-ca.pem"
+                [spool]
+                path = "spool.db"
+                [forward]
+                batch_max = 50
+                backoff_base_ms = 200
+                backoff_cap_ms = 10000
+                [[reader]]
+                id = "serial0"
+                kind = "serial"
+                path = "/dev/ttyACM0"
+                baud = 115200
+                [[reader]]
+                id = "fifo"
+                kind = "line"
+                path = "-"
+                max_line = 128
+                [[schema]]
+                name = "acme"
+                pattern = 'ACME-(?<subject>[0-9]{8})'
+                [[schema]]
+                name = "badge"
+                pattern = 'OP[0-9]{4}'
+                class = "operator"
+                """
+        )
         XCTAssertEqual(c.server.publicKeyPath, "/etc/gatewayd/keys/server.pub")
         XCTAssertEqual(c.server.caPath, "/etc/ssl/site-ca.pem")
         XCTAssertEqual(c.spool.path, "/etc/gatewayd/spool.db")
         XCTAssertEqual(c.forward.batchMax, 50)
         XCTAssertEqual(c.forward.backoffBase, .milliseconds(200))
-        XCTAssertEqual(c.readers[0], .init(id: "serial0", kind: .serial(baud: 115200, framing: .lines), path: "/dev/ttyACM0", maxLine: 4096))
+        XCTAssertEqual(
+            c.readers[0],
+            .init(id: "serial0", kind: .serial(baud: 115200, framing: .lines), path: "/dev/ttyACM0", maxLine: 4096)
+        )
         XCTAssertEqual(c.readers[1], .init(id: "fifo", kind: .line, path: "-", maxLine: 128))
         XCTAssertEqual(c.schemas.map(\.kind), [.subject, .operatorBadge])
         XCTAssertEqual(try c.makeClassifier().classify(Array("OP0001".utf8)).kind, .operatorBadge)
@@ -81,7 +88,16 @@ final class GatewayConfigTests: XCTestCase {
 
     func testMisspeltKeyIsReportedNotIgnored() {
         expectError(minimal + "\nca_fiel = \"x\"\n") {
-            XCTAssertEqual($0, .unknownKey(key: "server.ca_fiel", known: ["ca", "client_cert", "client_key", "key_id", "next_from", "next_key_id", "next_public_key", "pin_sha256", "public_key", "url"]))
+            XCTAssertEqual(
+                $0,
+                .unknownKey(
+                    key: "server.ca_fiel",
+                    known: [
+                        "ca", "client_cert", "client_key", "key_id", "next_from", "next_key_id", "next_public_key",
+                        "pin_sha256", "public_key", "url",
+                    ]
+                )
+            )
             XCTAssertTrue($0.description.contains("server.ca_fiel"))
         }
     }
@@ -121,39 +137,44 @@ final class GatewayConfigTests: XCTestCase {
         expectError(minimal + "\n[[reader]]\nid = \"a\"\nkind = \"usb\"\npath = \"/x\"\n") {
             XCTAssertTrue($0.description.contains("reader[0].kind"), $0.description)
         }
-        expectError(minimal + "\n[[reader]]\nid = \"a\"\nkind = \"line\"\npath = \"/x\"\n[[reader]]\nid = \"a\"\nkind = \"line\"\npath = \"/y\"\n") {
+        expectError(
+            minimal
+                + "\n[[reader]]\nid = \"a\"\nkind = \"line\"\npath = \"/x\"\n[[reader]]\nid = \"a\"\nkind = \"line\"\npath = \"/y\"\n"
+        ) {
             XCTAssertTrue($0.description.contains("reader[1].id"), $0.description)
         }
     }
 
     func testDeviceReadersWithMatchRulesAndOptions() throws {
-        let c = try parse(minimal + """
+        let c = try parse(
+            minimal + """
 
-            [[reader]]
-            id = "wedge"
-            kind = "evdev"
-            layout = "de"
-            terminator = "none"
-            gap_ms = 80
-            suffix = "#"
-            [reader.match]
-            vendor = "05e0"
-            product = "0x1200"
-            name = "*Scanner*"
-            [[reader]]
-            id = "rfid"
-            kind = "serial"
-            role = "operator"
-            path = "/dev/serial/by-id/usb-rfid"
-            framing = "stx-etx"
-            checksum = "xor"
-            length_byte = true
-            [[reader]]
-            id = "pos"
-            kind = "hidraw"
-            [reader.match]
-            serial = "SN0001"
-            """)
+                [[reader]]
+                id = "wedge"
+                kind = "evdev"
+                layout = "de"
+                terminator = "none"
+                gap_ms = 80
+                suffix = "#"
+                [reader.match]
+                vendor = "05e0"
+                product = "0x1200"
+                name = "*Scanner*"
+                [[reader]]
+                id = "rfid"
+                kind = "serial"
+                role = "operator"
+                path = "/dev/serial/by-id/usb-rfid"
+                framing = "stx-etx"
+                checksum = "xor"
+                length_byte = true
+                [[reader]]
+                id = "pos"
+                kind = "hidraw"
+                [reader.match]
+                serial = "SN0001"
+                """
+        )
         guard case .evdev(let layout, let keys, let grab) = c.readers[0].kind else { return XCTFail() }
         XCTAssertEqual(layout, "de")
         XCTAssertEqual(keys.terminator, .none)

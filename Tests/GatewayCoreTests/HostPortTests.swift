@@ -71,16 +71,20 @@ final class HostPortTests: XCTestCase {
         XCTAssertEqual(
             error("[metrics]\nlisten = \"[::1]:9464\"\n"),
             "config: metrics.listen: '[::1]:9464' is not a loopback host:port; "
-                + "metrics stay on the terminal: use \"127.0.0.1:9464\" (or \"off\")")
+                + "metrics stay on the terminal: use \"127.0.0.1:9464\" (or \"off\")"
+        )
         XCTAssertEqual(
             error("[kiosk]\nlisten = \"127.0.0.1:70000\"\n"),
-            "config: kiosk.listen: '127.0.0.1:70000' is not host:port; use \"127.0.0.1:8470\" (or \"off\")")
+            "config: kiosk.listen: '127.0.0.1:70000' is not host:port; use \"127.0.0.1:8470\" (or \"off\")"
+        )
         XCTAssertEqual(
             error("[gps]\ngpsd = \"off\"\n"),
-            "config: gps.gpsd: 'off' is not host:port; gpsd listens on \"127.0.0.1:2947\" by default")
+            "config: gps.gpsd: 'off' is not host:port; gpsd listens on \"127.0.0.1:2947\" by default"
+        )
         XCTAssertEqual(
             error("[gps]\ngpsd = \"[::1]:2947\"\n"),
             "config: gps.gpsd: '[::1]:2947' is not host:port; gpsd listens on \"127.0.0.1:2947\" by default",
-            "the gpsd client connects over IPv4 only")
+            "the gpsd client connects over IPv4 only"
+        )
     }
 }

@@ -8,7 +8,11 @@ final class KeyDecoderTests: XCTestCase {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("tests/fixtures/evdev")
 
-    func decode(_ events: [InputEvent], layout: KeyboardLayout = .us, options: KeyDecoder.Options = .init()) -> [KeyDecoder.Output] {
+    func decode(
+        _ events: [InputEvent],
+        layout: KeyboardLayout = .us,
+        options: KeyDecoder.Options = .init()
+    ) -> [KeyDecoder.Output] {
         var d = KeyDecoder(layout: layout, options: options)
         var out = events.flatMap { d.feed($0) }
         out += d.flush(now: UInt64.max / 2)
@@ -16,13 +20,19 @@ final class KeyDecoderTests: XCTestCase {
     }
 
     func testRecordedStreamsDecodeToTheExpectedText() throws {
-        let names = try FileManager.default.contentsOfDirectory(atPath: Self.fixtures.path).filter { $0.hasSuffix(".bin") }.sorted()
+        let names = try FileManager.default.contentsOfDirectory(atPath: Self.fixtures.path).filter {
+            $0.hasSuffix(".bin")
+        }.sorted()
         XCTAssertGreaterThanOrEqual(names.count, 9)
         for name in names {
             let base = Self.fixtures.appendingPathComponent(String(name.dropLast(4)))
             let bytes = [UInt8](try Data(contentsOf: base.appendingPathExtension("bin")))
-            var layout = "", terminator = "", expected: [[UInt8]] = []
-            for line in try String(contentsOf: base.appendingPathExtension("expect"), encoding: .utf8).split(separator: "\n") {
+            var layout = ""
+            var terminator = ""
+            var expected: [[UInt8]] = []
+            for line in try String(contentsOf: base.appendingPathExtension("expect"), encoding: .utf8).split(
+                separator: "\n"
+            ) {
                 let kv = line.split(separator: "=", maxSplits: 1).map(String.init)
                 switch kv[0] {
                 case "layout": layout = kv[1]
@@ -69,7 +79,10 @@ final class KeyDecoderTests: XCTestCase {
     func testScanLongerThanTheMaximumIsReportedNotTruncated() {
         var o = KeyDecoder.Options()
         o.maxLength = 3
-        XCTAssertEqual(decode(taps([2, 3, 4, 5, 6, 28, 2, 28]), options: o), [.overlong(length: 5), .scan(Array("1".utf8))])
+        XCTAssertEqual(
+            decode(taps([2, 3, 4, 5, 6, 28, 2, 28]), options: o),
+            [.overlong(length: 5), .scan(Array("1".utf8))]
+        )
     }
 
     func testMissingTerminatorIsDroppedAfterTheStallTimeAndReported() {
@@ -88,7 +101,8 @@ final class KeyDecoderTests: XCTestCase {
         var d = KeyDecoder(layout: .us)
         var out: [KeyDecoder.Output] = []
         out += d.feed(InputEvent(timeMicros: 1, type: 1, code: 30, value: 1))
-        for i in 0..<500 { out += d.feed(InputEvent(timeMicros: 2 + UInt64(i), type: 1, code: 30, value: 2)) }  // stuck key
+        // A stuck key.
+        for i in 0..<500 { out += d.feed(InputEvent(timeMicros: 2 + UInt64(i), type: 1, code: 30, value: 2)) }
         out += d.feed(InputEvent(timeMicros: 600, type: 1, code: 30, value: 0))
         out += d.feed(InputEvent(timeMicros: 601, type: 1, code: 0x2FF, value: 1))  // no such key
         out += d.feed(InputEvent(timeMicros: 602, type: 1, code: 28, value: 1))
@@ -106,9 +120,12 @@ final class KeyDecoderTests: XCTestCase {
 
     func testTwoDecodersDoNotInterleave() {
         // Two scanners typing at the same moment: each device has its own decoder.
-        var a = KeyDecoder(layout: .us), b = KeyDecoder(layout: .us)
-        let ea = taps([2, 3, 4, 28]), eb = taps([30, 48, 46, 28])
-        var outA: [KeyDecoder.Output] = [], outB: [KeyDecoder.Output] = []
+        var a = KeyDecoder(layout: .us)
+        var b = KeyDecoder(layout: .us)
+        let ea = taps([2, 3, 4, 28])
+        let eb = taps([30, 48, 46, 28])
+        var outA: [KeyDecoder.Output] = []
+        var outB: [KeyDecoder.Output] = []
         for (x, y) in zip(ea, eb) {
             outA += a.feed(x)
             outB += b.feed(y)

@@ -35,8 +35,10 @@ final class PersonalDataDetectorsTests: XCTestCase {
 
     func testCommonTagIdentifiersAreNotPersonalData() {
         // GTIN-13/14, SSCC, GLN, an EPC in hex, a GS1 element string: none may be detected.
-        for tag in ["4006381333931", "09506000134352", "106141412345678908", "9506000164908",
-                    "3074257BF7194E4000001A85", "0109506000134352\u{1D}10ABC", "urn:epc:id:sgtin:0614141.812345.6789"] {
+        for tag in [
+            "4006381333931", "09506000134352", "106141412345678908", "9506000164908",
+            "3074257BF7194E4000001A85", "0109506000134352\u{1D}10ABC", "urn:epc:id:sgtin:0614141.812345.6789",
+        ] {
             XCTAssertEqual(kinds(tag), [], tag)
         }
     }
@@ -49,9 +51,12 @@ extension PersonalDataDetectorsTests {
     /// character), combining marks, CJK. The byte-code detectors must find exactly what the
     /// Character-walking reference finds.
     func testByteCodesAgreeWithTheCharacterReference() {
-        let alphabet: [String] = ["0", "1", "3", "8", "6", "4", "9", "5", "2", "7", "X", "x", "+", "0086", "-", " ", "@", ".", "a", "E", "F",
-                                  "m", "_", "G", "g", "A", "z", "TEL", "ID", "ab", "\u{FF11}", "\u{FF18}", "\u{FF20}", "\u{3000}", "\r\n", "\r", "\n", "e\u{301}", "张", "1\u{FE0F}",
-                                  "13812345678", "11010519491231002", "4111111111111111", "a.b@ex.com", "+86", "co"]
+        let alphabet: [String] = [
+            "0", "1", "3", "8", "6", "4", "9", "5", "2", "7", "X", "x", "+", "0086", "-", " ", "@", ".", "a", "E", "F",
+            "m", "_", "G", "g", "A", "z", "TEL", "ID", "ab", "\u{FF11}", "\u{FF18}", "\u{FF20}", "\u{3000}", "\r\n",
+            "\r", "\n", "e\u{301}", "张", "1\u{FE0F}",
+            "13812345678", "11010519491231002", "4111111111111111", "a.b@ex.com", "+86", "co",
+        ]
         var rng = SplitMix64(seed: 0x5eed)
         var mismatches: [String] = []
         for _ in 0..<100_000 {

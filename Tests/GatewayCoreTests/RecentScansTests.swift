@@ -5,24 +5,53 @@ final class RecentScansTests: XCTestCase {
     let s: UInt64 = 1_000_000_000
 
     func record(_ seq: UInt64, subject: String? = "100234") -> ScanRecord {
-        let scan = Scan(readerID: "fifo0", bytes: Array("ACME-\(seq)".utf8), wallNanos: 1_800_000_000_000_000_000, monotonicNanos: 1)
-        return ScanRecord(sealed: CaptureEvent(id: "id-\(seq)", device: "t", seq: seq, scan: scan,
-                                               tag: TagClassification(kind: .subject, schema: "acme", subject: subject)))
+        let scan = Scan(
+            readerID: "fifo0",
+            bytes: Array("ACME-\(seq)".utf8),
+            wallNanos: 1_800_000_000_000_000_000,
+            monotonicNanos: 1
+        )
+        return ScanRecord(
+            sealed: CaptureEvent(
+                id: "id-\(seq)",
+                device: "t",
+                seq: seq,
+                scan: scan,
+                tag: TagClassification(kind: .subject, schema: "acme", subject: subject)
+            )
+        )
     }
 
     func caseInfo(_ ref: String, state: String = "insurers_notified") -> CaseInfo {
-        CaseInfo(ref: ref, state: state, opened: true, insurers: [InsurerStatus(id: "north", name: "N", state: "notified", updatedAt: "t")])
+        CaseInfo(
+            ref: ref,
+            state: state,
+            opened: true,
+            insurers: [InsurerStatus(id: "north", name: "N", state: "notified", updatedAt: "t")]
+        )
     }
 
     func status(_ ref: String, state: String, final: Bool = false) -> CaseStatus {
-        CaseStatus(ref: ref, state: state, final: final, subject: "100234", schema: "acme", openedAt: "t", updatedAt: "t",
-                   guidance: Guidance(id: "g", title: "T", text: "x"), insurers: [], notes: [CaseNote(at: "t", state: state, text: "n")])
+        CaseStatus(
+            ref: ref,
+            state: state,
+            final: final,
+            subject: "100234",
+            schema: "acme",
+            openedAt: "t",
+            updatedAt: "t",
+            guidance: Guidance(id: "g", title: "T", text: "x"),
+            insurers: [],
+            notes: [CaseNote(at: "t", state: state, text: "n")]
+        )
     }
 
     /// The schedule in CaseFollowPolicy's doc comment.
     func testTheFollowScheduleIsTheDocumentedOne() {
-        XCTAssertEqual((0...6).map { CaseFollowPolicy.delay(unchangedLooks: $0, failed: false) },
-                       [.seconds(2), .seconds(4), .seconds(8), .seconds(16), .seconds(30), .seconds(30), .seconds(30)])
+        XCTAssertEqual(
+            (0...6).map { CaseFollowPolicy.delay(unchangedLooks: $0, failed: false) },
+            [.seconds(2), .seconds(4), .seconds(8), .seconds(16), .seconds(30), .seconds(30), .seconds(30)]
+        )
         XCTAssertEqual(CaseFollowPolicy.delay(unchangedLooks: 0, failed: true), .seconds(5))
         XCTAssertEqual(CaseFollowPolicy.delay(unchangedLooks: 3, failed: true), .seconds(16))
         XCTAssertEqual(CaseFollowPolicy.delay(unchangedLooks: 100, failed: false, cap: .seconds(60)), .seconds(60))
@@ -39,8 +68,18 @@ final class RecentScansTests: XCTestCase {
         XCTAssertEqual(r.scans.map(\.delivery), [.spooled, .spooled])
         XCTAssertEqual(r.scans[0].reason, "connect timeout")
         r.sent(ids: ["id-1", "id-2"])
-        r.answered([EnvelopeResult(id: "id-1", status: .accepted, case: caseInfo("RC-1"), guidance: Guidance(id: "g", title: "Secure", text: "x")),
-                    EnvelopeResult(id: "id-2", status: .rejected, reason: "unknown_device: t")], nowNanos: 10 * s)
+        r.answered(
+            [
+                EnvelopeResult(
+                    id: "id-1",
+                    status: .accepted,
+                    case: caseInfo("RC-1"),
+                    guidance: Guidance(id: "g", title: "Secure", text: "x")
+                ),
+                EnvelopeResult(id: "id-2", status: .rejected, reason: "unknown_device: t"),
+            ],
+            nowNanos: 10 * s
+        )
         XCTAssertEqual(r.scans.map(\.delivery), [.deadLettered, .accepted])
         XCTAssertEqual(r.scans[0].reason, "unknown_device: t")
         XCTAssertNil(r.scans[1].reason, "a delivered scan has no reason left")
@@ -74,13 +113,27 @@ final class RecentScansTests: XCTestCase {
         XCTAssertEqual(r.casesDue(nowNanos: 1000 * s), [])
         // A later scan of the same object that joins it shows the same case once.
         r.spooled([record(2)])
-        r.answered([EnvelopeResult(id: "id-2", status: .accepted, case: CaseInfo(ref: "RC-1", state: "resolved", opened: false))], nowNanos: 200 * s)
+        r.answered(
+            [
+                EnvelopeResult(
+                    id: "id-2",
+                    status: .accepted,
+                    case: CaseInfo(ref: "RC-1", state: "resolved", opened: false)
+                )
+            ],
+            nowNanos: 200 * s
+        )
         XCTAssertEqual(KioskState.cases(of: r).map(\.ref), ["RC-1"])
     }
 
     func testARecordHoldsOnlyWhatTheSealedEventHolds() {
-        var e = CaptureEvent(id: "i", device: "t", seq: 9, scan: Scan(readerID: "r", bytes: Array("OBJ 13812345678".utf8), wallNanos: 0, monotonicNanos: 0),
-                             tag: TagClassification(kind: .subject, schema: "obj", subject: "pn:abc"))
+        var e = CaptureEvent(
+            id: "i",
+            device: "t",
+            seq: 9,
+            scan: Scan(readerID: "r", bytes: Array("OBJ 13812345678".utf8), wallNanos: 0, monotonicNanos: 0),
+            tag: TagClassification(kind: .subject, schema: "obj", subject: "pn:abc")
+        )
         e.operatorID = "OP-pn:def"
         e.location = Location(lat: 31.2304, lon: 121.4737)
         let rec = ScanRecord(sealed: e)

@@ -10,13 +10,26 @@ final class RedactorTests: XCTestCase {
     // A valid PRC id (GB 11643 example form): region 110105, born 1949-12-31, check X.
     let prcID = "11010519491231002X"
 
-    func event(_ text: String, bytes: [UInt8]? = nil, symbology: String? = nil, hint: TagDecoder.Hint = .auto) -> CaptureEvent {
+    func event(
+        _ text: String,
+        bytes: [UInt8]? = nil,
+        symbology: String? = nil,
+        hint: TagDecoder.Hint = .auto
+    ) -> CaptureEvent {
         let b = bytes ?? Array(text.utf8)
-        let scan = Scan(readerID: "r0", bytes: b, wallNanos: 1_700_000_000_123_000_000, monotonicNanos: 5_000_000_123, symbology: symbology)
+        let scan = Scan(
+            readerID: "r0",
+            bytes: b,
+            wallNanos: 1_700_000_000_123_000_000,
+            monotonicNanos: 5_000_000_123,
+            symbology: symbology
+        )
         let decoded = TagDecoder(referenceYear: 2026).decode(b, symbology: symbology, hint: hint)
         switch decoded {
-        case .success(let d): return CaptureEvent(id: "id-1", device: "term-1", seq: 1, scan: scan, tag: .unknown, decoded: d)
-        case .failure(let m): return CaptureEvent(id: "id-1", device: "term-1", seq: 1, scan: scan, tag: .unknown, misread: m)
+        case .success(let d):
+            return CaptureEvent(id: "id-1", device: "term-1", seq: 1, scan: scan, tag: .unknown, decoded: d)
+        case .failure(let m):
+            return CaptureEvent(id: "id-1", device: "term-1", seq: 1, scan: scan, tag: .unknown, misread: m)
         }
     }
 
@@ -28,11 +41,17 @@ final class RedactorTests: XCTestCase {
     func json(_ e: CaptureEvent) throws -> String { String(decoding: try e.jsonBytes(), as: UTF8.self) }
 
     /// Nothing of `value` in the event's JSON: not as is, not in base64 (raw), not digits-only.
-    func assertAbsent(_ value: String, from e: CaptureEvent, file: StaticString = #filePath, line: UInt = #line) throws {
+    func assertAbsent(_ value: String, from e: CaptureEvent, file: StaticString = #filePath, line: UInt = #line) throws
+    {
         let j = try json(e)
         XCTAssertFalse(j.contains(value), "\(value) still in \(j)", file: file, line: line)
         if let raw = e.raw, let bytes = Data(base64Encoded: raw) {
-            XCTAssertFalse(String(decoding: bytes, as: UTF8.self).contains(value), "\(value) still in raw", file: file, line: line)
+            XCTAssertFalse(
+                String(decoding: bytes, as: UTF8.self).contains(value),
+                "\(value) still in raw",
+                file: file,
+                line: line
+            )
         }
     }
 
@@ -44,19 +63,29 @@ final class RedactorTests: XCTestCase {
         let p = pseudonyms.pseudonym(for: prcID, kind: .prcID)
         XCTAssertTrue(p.hasPrefix("pn:") && p.count == 35)
         XCTAssertEqual(r.event.text, "claimant \(p) at desk 4")
-        XCTAssertEqual(Data(base64Encoded: r.event.raw ?? ""), Data("claimant \(p) at desk 4".utf8), "raw follows the redacted text")
+        XCTAssertEqual(
+            Data(base64Encoded: r.event.raw ?? ""),
+            Data("claimant \(p) at desk 4".utf8),
+            "raw follows the redacted text"
+        )
         XCTAssertEqual(r.event.redactions, ["prc-id"])
         XCTAssertEqual(r.steps.map(\.field), ["text"])
     }
 
     func testFullWidthDigitsAreFoundAndGiveTheSamePseudonym() throws {
-        let wide = String(prcID.map { ch -> Character in
-            let v = ch.unicodeScalars.first!.value
-            return Character(Unicode.Scalar(v - 0x21 + 0xFF01)!)
-        })
+        let wide = String(
+            prcID.map { ch -> Character in
+                let v = ch.unicodeScalars.first!.value
+                return Character(Unicode.Scalar(v - 0x21 + 0xFF01)!)
+            }
+        )
         let r = builtIn.redact(event("身份证：\(wide)"))
         try assertAbsent(wide, from: r.event)
-        XCTAssertEqual(r.event.text, "身份证：" + pseudonyms.pseudonym(for: prcID, kind: .prcID), "one person, one pseudonym, whatever the width")
+        XCTAssertEqual(
+            r.event.text,
+            "身份证：" + pseudonyms.pseudonym(for: prcID, kind: .prcID),
+            "one person, one pseudonym, whatever the width"
+        )
     }
 
     func testCardMaskedToLastFourPhoneMaskedEmailHashed() throws {
@@ -64,14 +93,24 @@ final class RedactorTests: XCTestCase {
         try assertAbsent("4111 1111 1111 1111", from: r.event)
         try assertAbsent("13812345678", from: r.event)
         try assertAbsent("Zhang.San@Example.COM", from: r.event)
-        XCTAssertEqual(r.event.text, "card ***************1111 tel 138****5678 mail " + pseudonyms.pseudonym(for: "zhang.san@example.com", kind: .email))
+        XCTAssertEqual(
+            r.event.text,
+            "card ***************1111 tel 138****5678 mail "
+                + pseudonyms.pseudonym(for: "zhang.san@example.com", kind: .email)
+        )
         XCTAssertEqual(r.event.redactions, ["payment-card", "phone", "email"])
     }
 
     func testE164AndMobilePseudonymsJoinAcrossSpellings() {
-        XCTAssertEqual(pseudonyms.pseudonym(for: "+8613812345678", kind: .mobileCN), pseudonyms.pseudonym(for: "13812345678", kind: .mobileCN))
-        XCTAssertNotEqual(pseudonyms.pseudonym(for: "13812345678", kind: .mobileCN), Pseudonymizer(keyBytes: Array(repeating: 8, count: 32)).pseudonym(for: "13812345678", kind: .mobileCN),
-                          "another site's key gives another pseudonym")
+        XCTAssertEqual(
+            pseudonyms.pseudonym(for: "+8613812345678", kind: .mobileCN),
+            pseudonyms.pseudonym(for: "13812345678", kind: .mobileCN)
+        )
+        XCTAssertNotEqual(
+            pseudonyms.pseudonym(for: "13812345678", kind: .mobileCN),
+            Pseudonymizer(keyBytes: Array(repeating: 8, count: 32)).pseudonym(for: "13812345678", kind: .mobileCN),
+            "another site's key gives another pseudonym"
+        )
     }
 
     // MARK: GS1 personal AIs, free text and protected keys
@@ -117,7 +156,8 @@ final class RedactorTests: XCTestCase {
         for n in 0..<3000 {
             let body17 = "3" + pad(4_006_381_000_000 + n * 104_729, 16)
             let sscc = body17 + String(GS1Check.digit(body17))
-            guard PersonalDataDetectors.detect(sscc).contains(where: { $0.kind == .paymentCard || $0.kind == .prcID }) else { continue }
+            guard PersonalDataDetectors.detect(sscc).contains(where: { $0.kind == .paymentCard || $0.kind == .prcID })
+            else { continue }
             ssccs += 1
             let e = event("00" + sscc, symbology: "]C1")
             XCTAssertEqual(e.decoded?.gs1?.first?.ai, "00")
@@ -147,7 +187,8 @@ final class RedactorTests: XCTestCase {
 
     func testJSONPayloadFieldsByNameAndDetectorsInside() throws {
         let text = #"{"asset":"A-77","owner":{"name":"\u5f20\u4e09","phone":13812345678,"ids":["\#(prcID)"]}}"#
-        let rules = [RedactionRule(name: "owner-name", fields: ["payload.owner.name"], action: .drop)] + RedactionRule.builtIn
+        let rules =
+            [RedactionRule(name: "owner-name", fields: ["payload.owner.name"], action: .drop)] + RedactionRule.builtIn
         let r = Redactor(rules: rules, pseudonymizer: pseudonyms).redact(event(text))
         let out = try XCTUnwrap(r.event.text)
         let obj = try JSONSerialization.jsonObject(with: Data(out.utf8)) as! [String: Any]
@@ -215,7 +256,11 @@ final class RedactorTests: XCTestCase {
         XCTAssertEqual(r.event.redactions, ["badge"])
         var later = event("OBJ-1")
         later.operatorID = "0042"
-        XCTAssertEqual(builtIn.redact(later).event.operatorID, p, "the sign-in and the scans after it join on one pseudonym")
+        XCTAssertEqual(
+            builtIn.redact(later).event.operatorID,
+            p,
+            "the sign-in and the scans after it join on one pseudonym"
+        )
         // A subject-class scan is not touched by the operator rule.
         var subject = event("OBJ-0042")
         subject.tag = TagClassification(kind: .subject, schema: "obj", subject: "0042")
@@ -231,13 +276,26 @@ final class RedactorTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(r.event.location?.accuracyM ?? 0, 11, "accuracy is never better than the cell")
         XCTAssertEqual(r.event.redactions, ["location"])
 
-        let grid = Redactor(rules: [RedactionRule(name: "grid", fields: ["location"], action: .coarsenLocation(decimals: nil, gridM: 1000))], pseudonymizer: nil)
-        var a = e, b = e
+        let grid = Redactor(
+            rules: [
+                RedactionRule(name: "grid", fields: ["location"], action: .coarsenLocation(decimals: nil, gridM: 1000))
+            ],
+            pseudonymizer: nil
+        )
+        var a = e
+        var b = e
         a.location = Location(lat: 31.2301, lon: 121.4701)
         b.location = Location(lat: 31.2309, lon: 121.4708)
-        XCTAssertEqual(grid.redact(a).event.location, grid.redact(b).event.location, "two points in one 1 km cell become the same point")
+        XCTAssertEqual(
+            grid.redact(a).event.location,
+            grid.redact(b).event.location,
+            "two points in one 1 km cell become the same point"
+        )
 
-        let time = Redactor(rules: [RedactionRule(name: "quarter-hour", fields: ["captured_at"], action: .coarsenTime(bucketS: 900))], pseudonymizer: nil)
+        let time = Redactor(
+            rules: [RedactionRule(name: "quarter-hour", fields: ["captured_at"], action: .coarsenTime(bucketS: 900))],
+            pseudonymizer: nil
+        )
         let t = time.redact(e).event
         XCTAssertEqual(t.capturedAt, "2023-11-14T22:00:00.000Z")
         XCTAssertEqual(t.monotonicNs % 900_000_000_000, 0)
@@ -246,7 +304,9 @@ final class RedactorTests: XCTestCase {
     // MARK: rule order, fail-closed
 
     func testEarlierRuleWinsAndLaterRulesDoNotRedactItsOutput() throws {
-        let rules = [RedactionRule(name: "id-mask", detect: [.prcID], action: .mask(keepFirst: 6, keepLast: 0))] + RedactionRule.builtIn
+        let rules =
+            [RedactionRule(name: "id-mask", detect: [.prcID], action: .mask(keepFirst: 6, keepLast: 0))]
+            + RedactionRule.builtIn
         let r = Redactor(rules: rules, pseudonymizer: pseudonyms).redact(event("id \(prcID)"))
         XCTAssertEqual(r.event.text, "id 110105************")
         XCTAssertEqual(r.event.redactions, ["id-mask"])
@@ -257,7 +317,11 @@ final class RedactorTests: XCTestCase {
         // replaces that digit; the redactor must look again.
         let r = builtIn.redact(event("claimant 1101051ant 11010519491231002X3459491231002X345678"))
         try assertAbsent(prcID, from: r.event)
-        let withoutPseudonyms = (r.event.text ?? "").replacingOccurrences(of: #"pn:[0-9a-f]{32}"#, with: "PN", options: .regularExpression)
+        let withoutPseudonyms = (r.event.text ?? "").replacingOccurrences(
+            of: #"pn:[0-9a-f]{32}"#,
+            with: "PN",
+            options: .regularExpression
+        )
         XCTAssertEqual(PersonalDataDetectors.detect(withoutPseudonyms), [])
         XCTAssertEqual(r.event.redactions, ["prc-id", "payment-card"])
     }
@@ -267,7 +331,11 @@ final class RedactorTests: XCTestCase {
         // with the same digits; what is left of the address reaches out of the mask.
         let text = #"{"a":"+86139123t5a.b@exalple.co.-","b":"+86139123t5a.b@exalple.cb@exa]"}"#
         let r = builtIn.redact(event(text))
-        let out = (r.event.text ?? "").replacingOccurrences(of: #"pn:[0-9a-f]{32}"#, with: "PN", options: .regularExpression)
+        let out = (r.event.text ?? "").replacingOccurrences(
+            of: #"pn:[0-9a-f]{32}"#,
+            with: "PN",
+            options: .regularExpression
+        )
         XCTAssertEqual(PersonalDataDetectors.detect(out), [], out)
     }
 
@@ -308,6 +376,10 @@ final class HexTokenTests: XCTestCase {
         XCTAssertEqual(PersonalDataDetectors.detect("tid E28011606000020A1B2C3D4E"), [])
         XCTAssertEqual(PersonalDataDetectors.detect("TEL13812345678").map(\.kind), [.mobileCN])
         XCTAssertEqual(PersonalDataDetectors.detect("ID11010519491231002X").map(\.kind), [.prcID])
-        XCTAssertEqual(PersonalDataDetectors.detect("2801160600002").map(\.kind), [.paymentCard], "the same digits alone are card-shaped")
+        XCTAssertEqual(
+            PersonalDataDetectors.detect("2801160600002").map(\.kind),
+            [.paymentCard],
+            "the same digits alone are card-shaped"
+        )
     }
 }

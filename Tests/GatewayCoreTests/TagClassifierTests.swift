@@ -33,15 +33,26 @@ final class TagClassifierTests: XCTestCase {
     }
 
     func testReaderRoleClassifiesWhatNoSchemaRecognises() throws {
-        let c = TagClassifier(schemas: [try LabelSchema(name: "acme", pattern: "ACME-(?<subject>[0-9]+)", kind: .subject)],
-                              readerRoles: ["door": .operatorBadge])
-        XCTAssertEqual(c.classify(Array("0012345678".utf8), reader: "door"), TagClassification(kind: .operatorBadge, schema: nil, subject: "0012345678"))
+        let c = TagClassifier(
+            schemas: [try LabelSchema(name: "acme", pattern: "ACME-(?<subject>[0-9]+)", kind: .subject)],
+            readerRoles: ["door": .operatorBadge]
+        )
+        XCTAssertEqual(
+            c.classify(Array("0012345678".utf8), reader: "door"),
+            TagClassification(kind: .operatorBadge, schema: nil, subject: "0012345678")
+        )
         XCTAssertEqual(c.classify(Array("ACME-1".utf8), reader: "door").schema, "acme", "a schema still wins")
         XCTAssertEqual(c.classify(Array("0012345678".utf8), reader: "other"), .unknown)
     }
 
     func testSchemaValidationsTurnBadSubjectsIntoMisreads() throws {
-        let s = try LabelSchema(name: "asset", pattern: "AS(?<subject>[0-9]+)", kind: .subject, length: 8, checkDigit: .gs1)
+        let s = try LabelSchema(
+            name: "asset",
+            pattern: "AS(?<subject>[0-9]+)",
+            kind: .subject,
+            length: 8,
+            checkDigit: .gs1
+        )
         XCTAssertEqual(try s.check("AS96385074")?.get().subject, "96385074")
         guard case .failure(let len) = s.check("AS9638507") else { return XCTFail() }
         XCTAssertTrue(len.reason.contains("expected 8"))

@@ -4,7 +4,7 @@ import XCTest
 struct CountingRNG: RandomNumberGenerator {
     var state: UInt64 = 0x1234_5678
     mutating func next() -> UInt64 {
-        state = state &* 6364136223846793005 &+ 1442695040888963407
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
         return state
     }
 }

@@ -26,7 +26,10 @@ final class X25519KeyPEMTests: XCTestCase {
     func testWritesWhatOpenSSLWrites() throws {
         let priv = try X25519KeyPEM.privateKey(fromPEM: opensslPrivate)
         XCTAssertEqual(X25519KeyPEM.privateKeyPEM(priv).trimmingCharacters(in: .whitespacesAndNewlines), opensslPrivate)
-        XCTAssertEqual(X25519KeyPEM.publicKeyPEM(priv.publicKey).trimmingCharacters(in: .whitespacesAndNewlines), opensslPublic)
+        XCTAssertEqual(
+            X25519KeyPEM.publicKeyPEM(priv.publicKey).trimmingCharacters(in: .whitespacesAndNewlines),
+            opensslPublic
+        )
     }
 
     func testRejectsOtherKeyTypesWithAClearError() {
@@ -49,6 +52,9 @@ final class X25519KeyPEMTests: XCTestCase {
         let pub = try X25519KeyPEM.publicKey(fromPEM: opensslPublic)
         XCTAssertEqual(X25519KeyPEM.keyID(of: pub).count, 16)
         XCTAssertEqual(X25519KeyPEM.keyID(of: pub), X25519KeyPEM.keyID(of: pub))
-        XCTAssertNotEqual(X25519KeyPEM.keyID(of: pub), X25519KeyPEM.keyID(of: Curve25519.KeyAgreement.PrivateKey().publicKey))
+        XCTAssertNotEqual(
+            X25519KeyPEM.keyID(of: pub),
+            X25519KeyPEM.keyID(of: Curve25519.KeyAgreement.PrivateKey().publicKey)
+        )
     }
 }

@@ -1,17 +1,35 @@
 import GatewayCore
-@testable import GatewayLinux
 import XCTest
+
+@testable import GatewayLinux
 
 final class FeedbackHubTests: XCTestCase {
     func hub(tracked: Bool = true, signedIn: Bool = false) -> FeedbackHub {
-        FeedbackHub(recent: 5, followCap: .seconds(30), live: .init(
-            device: "t1", readers: { ["fifo0: open"] },
-            operatorView: { .init(tracked: tracked, signedIn: signedIn, expiresInS: signedIn ? 600 : nil) }, location: { nil }))
+        FeedbackHub(
+            recent: 5,
+            followCap: .seconds(30),
+            live: .init(
+                device: "t1",
+                readers: { ["fifo0: open"] },
+                operatorView: { .init(tracked: tracked, signedIn: signedIn, expiresInS: signedIn ? 600 : nil) },
+                location: { nil }
+            )
+        )
     }
 
-    func record(_ seq: UInt64, kind: TagClass = .subject, subject: String? = "100234", operatorID: String? = nil) -> ScanRecord {
-        var e = CaptureEvent(id: "id-\(seq)", device: "t1", seq: seq, scan: Scan(readerID: "r", bytes: [], wallNanos: 0, monotonicNanos: 0),
-                             tag: TagClassification(kind: kind, schema: "acme", subject: subject))
+    func record(
+        _ seq: UInt64,
+        kind: TagClass = .subject,
+        subject: String? = "100234",
+        operatorID: String? = nil
+    ) -> ScanRecord {
+        var e = CaptureEvent(
+            id: "id-\(seq)",
+            device: "t1",
+            seq: seq,
+            scan: Scan(readerID: "r", bytes: [], wallNanos: 0, monotonicNanos: 0),
+            tag: TagClassification(kind: kind, schema: "acme", subject: subject)
+        )
         e.operatorID = operatorID
         return ScanRecord(sealed: e)
     }
@@ -23,9 +41,21 @@ final class FeedbackHubTests: XCTestCase {
         h.spooled([record(1), record(2), record(3)])
         h.sent(ids: ["id-1", "id-2", "id-3"])
         XCTAssertEqual(h.snapshot().scans.map(\.delivery), [.sent, .sent, .sent])
-        let results = EnvelopeResults(results: [EnvelopeResult(id: "id-1", status: .accepted, case: CaseInfo(ref: "RC-1", state: "opened", opened: true),
-                                                               guidance: Guidance(id: "g", title: "Secure the site", text: "x"))])
-        h.delivered(ids: ["id-1", "id-2", "id-3"], outcome: .results(results), deadLetters: [(id: "id-2", reason: "malformed: x")], failure: nil, nowNanos: 1)
+        let results = EnvelopeResults(results: [
+            EnvelopeResult(
+                id: "id-1",
+                status: .accepted,
+                case: CaseInfo(ref: "RC-1", state: "opened", opened: true),
+                guidance: Guidance(id: "g", title: "Secure the site", text: "x")
+            )
+        ])
+        h.delivered(
+            ids: ["id-1", "id-2", "id-3"],
+            outcome: .results(results),
+            deadLetters: [(id: "id-2", reason: "malformed: x")],
+            failure: nil,
+            nowNanos: 1
+        )
         let s = h.snapshot()
         XCTAssertEqual(s.scans.map(\.seq), [3, 2, 1])
         XCTAssertEqual(s.scans.map(\.delivery), [.spooled, .deadLettered, .accepted])
@@ -34,7 +64,13 @@ final class FeedbackHubTests: XCTestCase {
         XCTAssertEqual(s.scans[2].guidance?.title, "Secure the site")
         XCTAssertEqual(s.cases.map(\.ref), ["RC-1"])
         h.sent(ids: ["id-3"])
-        h.delivered(ids: ["id-3"], outcome: .transportFailure(reason: "connect timeout"), deadLetters: [], failure: "connect timeout", nowNanos: 2)
+        h.delivered(
+            ids: ["id-3"],
+            outcome: .transportFailure(reason: "connect timeout"),
+            deadLetters: [],
+            failure: "connect timeout",
+            nowNanos: 2
+        )
         XCTAssertEqual(h.snapshot().scans[0].delivery, .spooled)
         XCTAssertEqual(h.snapshot().scans[0].reason, "connect timeout")
     }
@@ -63,7 +99,10 @@ final class FeedbackHubTests: XCTestCase {
         XCTAssertNil(out.snapshot().operator.id)
         let signedIn = hub(signedIn: true)
         signedIn.spooled([record(1, kind: .operatorBadge, subject: "OP-pn:aa"), record(2, operatorID: "OP-pn:aa")])
-        XCTAssertEqual(signedIn.snapshot().operator, .init(tracked: true, signedIn: true, id: "OP-pn:aa", expiresInS: 600))
+        XCTAssertEqual(
+            signedIn.snapshot().operator,
+            .init(tracked: true, signedIn: true, id: "OP-pn:aa", expiresInS: 600)
+        )
     }
 
     func testChangesWakeSubscribersAndViewersAreCounted() async {

@@ -1,10 +1,11 @@
 import GatewayCore
-@testable import GatewayLinux
 import Logging
 import ServiceLifecycle
 import ServiceLifecycleTestKit
 import Synchronization
 import XCTest
+
+@testable import GatewayLinux
 
 /// `ForwarderService` over an in-memory queue and a scripted server: what goes in comes out,
 /// once, whatever the server answers and whether the settles land — counted, not timed.
@@ -67,7 +68,7 @@ final class ForwarderServiceTests: XCTestCase {
     func testShutdownWaitsForTheBatchInFlight() async throws {
         let queue = MemoryQueue(count: 5)
         let gate = Gate()
-        let server = ScriptedDeliverer(before: { await gate.wait() }) { _, _ in .accept }
+        let server = ScriptedDeliverer(before: { await gate.wait() }, { _, _ in .accept })
         let service = forwarder(queue, server, board: ForwarderStatusBoard())
         try await testGracefulShutdown { trigger in
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -84,16 +85,32 @@ final class ForwarderServiceTests: XCTestCase {
 
     // MARK: helpers
 
-    func forwarder(_ queue: MemoryQueue, _ server: ScriptedDeliverer, board: ForwarderStatusBoard)
+    func forwarder(
+        _ queue: MemoryQueue,
+        _ server: ScriptedDeliverer,
+        board: ForwarderStatusBoard
+    )
         -> ForwarderService<MemoryQueue, ScriptedDeliverer>
     {
-        ForwarderService(spool: queue, deliverer: server, doorbell: Doorbell(), batchMax: 500, batchMaxBytes: 1 << 20,
-                         linger: .zero, backoff: Backoff(base: .milliseconds(1), cap: .milliseconds(5)), board: board,
-                         logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        ForwarderService(
+            spool: queue,
+            deliverer: server,
+            doorbell: Doorbell(),
+            batchMax: 500,
+            batchMaxBytes: 1 << 20,
+            linger: .zero,
+            backoff: Backoff(base: .milliseconds(1), cap: .milliseconds(5)),
+            board: board,
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        )
     }
 
     /// Runs the forwarder until the queue is empty, then stops it gracefully.
-    func drain(_ queue: MemoryQueue, _ server: ScriptedDeliverer, board: ForwarderStatusBoard = .init()) async throws
+    func drain(
+        _ queue: MemoryQueue,
+        _ server: ScriptedDeliverer,
+        board: ForwarderStatusBoard = .init()
+    ) async throws
         -> ForwarderStatusBoard
     {
         let service = forwarder(queue, server, board: board)
@@ -128,7 +145,9 @@ final class MemoryQueue: EnvelopeQueue {
     private let state: Mutex<State>
 
     init(count: Int, failingSettles: Int = 0) {
-        let envelopes = (1...count).map { SpooledEnvelope(seq: UInt64($0), id: "e\($0)", body: Array("{\"n\":\($0)}".utf8)) }
+        let envelopes = (1...count).map {
+            SpooledEnvelope(seq: UInt64($0), id: "e\($0)", body: Array("{\"n\":\($0)}".utf8))
+        }
         state = Mutex(State(envelopes: envelopes, failingSettles: failingSettles))
     }
 
@@ -139,7 +158,11 @@ final class MemoryQueue: EnvelopeQueue {
         state.withLock { Array($0.envelopes.filter { $0.seq > afterSeq }.prefix(limit)) }
     }
 
-    func settle(remove: [String], deadLetter: [(id: String, reason: String)], nowNanos: Int64) async throws(SpoolError)
+    func settle(
+        remove: [String],
+        deadLetter: [(id: String, reason: String)],
+        nowNanos: Int64
+    ) async throws(SpoolError)
         -> SpoolStatus
     {
         let failed = state.withLock { s -> Bool in
@@ -159,8 +182,14 @@ final class MemoryQueue: EnvelopeQueue {
     func readStatus() async throws(SpoolError) -> SpoolStatus { state.withLock { Self.status($0) } }
 
     private static func status(_ s: State) -> SpoolStatus {
-        SpoolStatus(depth: s.envelopes.count, bytes: s.envelopes.reduce(0) { $0 + $1.body.count }, oldestSpooledAtNanos: nil,
-                    deadLetters: s.dead.count, lastSeq: s.envelopes.last?.seq ?? 0, droppedTotal: 0)
+        SpoolStatus(
+            depth: s.envelopes.count,
+            bytes: s.envelopes.reduce(0) { $0 + $1.body.count },
+            oldestSpooledAtNanos: nil,
+            deadLetters: s.dead.count,
+            lastSeq: s.envelopes.last?.seq ?? 0,
+            droppedTotal: 0
+        )
     }
 }
 

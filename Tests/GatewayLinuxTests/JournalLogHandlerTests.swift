@@ -4,11 +4,22 @@ import XCTest
 
 final class JournalLogHandlerTests: XCTestCase {
     func testPriorityPrefixSortedMetadataAndNoLineBreaks() {
-        XCTAssertEqual(JournalLogHandler.format(level: .warning, message: "delivery failed", metadata: ["reason": "refused", "attempt": "2"]),
-                       "<4>delivery failed attempt=2 reason=refused")
-        XCTAssertEqual(JournalLogHandler.format(level: .error, message: "bad\nthing", metadata: ["error": "line 1\r\nline 2"]),
-                       "<3>bad\\nthing error=line 1\\r\\nline 2")
-        XCTAssertEqual([Logger.Level.trace, .debug, .info, .notice, .warning, .error, .critical].map(JournalLogHandler.priority), [7, 7, 6, 5, 4, 3, 2])
+        XCTAssertEqual(
+            JournalLogHandler.format(
+                level: .warning,
+                message: "delivery failed",
+                metadata: ["reason": "refused", "attempt": "2"]
+            ),
+            "<4>delivery failed attempt=2 reason=refused"
+        )
+        XCTAssertEqual(
+            JournalLogHandler.format(level: .error, message: "bad\nthing", metadata: ["error": "line 1\r\nline 2"]),
+            "<3>bad\\nthing error=line 1\\r\\nline 2"
+        )
+        XCTAssertEqual(
+            [Logger.Level.trace, .debug, .info, .notice, .warning, .error, .critical].map(JournalLogHandler.priority),
+            [7, 7, 6, 5, 4, 3, 2]
+        )
     }
 
     func testJournalOnlyWhenStderrIsTheNamedStream() {

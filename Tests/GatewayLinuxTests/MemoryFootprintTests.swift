@@ -1,7 +1,8 @@
 import Foundation
-@testable import GatewayLinux
 import Logging
 import XCTest
+
+@testable import GatewayLinux
 
 final class MemoryFootprintTests: XCTestCase {
     func rssFileKiB() throws -> Int {
@@ -12,7 +13,8 @@ final class MemoryFootprintTests: XCTestCase {
 
     /// Resident KiB of the mappings of files whose name contains `name` (from /proc/self/smaps).
     func residentKiB(ofFilesNamed name: String) throws -> Int {
-        var total = 0, inside = false
+        var total = 0
+        var inside = false
         // Read to the end: /proc files report size 0, and a size-based read stops short.
         let handle = try XCTUnwrap(FileHandle(forReadingAtPath: "/proc/self/smaps"))
         defer { try? handle.close() }
@@ -40,7 +42,11 @@ final class MemoryFootprintTests: XCTestCase {
         XCTAssertGreaterThan(advised, 1 << 20, "the test binary's code and read-only data")
         XCTAssertLessThan(after, before, "released pages no longer count (\(before) → \(after) KiB)")
         XCTAssertGreaterThan(libcBefore, 0, "libc is mapped from a file")
-        XCTAssertLessThan(libcAfter, libcBefore, "a shared library's pages are released too (\(libcBefore) → \(libcAfter) KiB)")
+        XCTAssertLessThan(
+            libcAfter,
+            libcBefore,
+            "a shared library's pages are released too (\(libcBefore) → \(libcAfter) KiB)"
+        )
         // Code that was released runs again (mapped back from the page cache).
         let json = try JSONEncoder().encode(["a": [1, 2, 3]])
         XCTAssertEqual(try JSONDecoder().decode([String: [Int]].self, from: json), ["a": [1, 2, 3]])
@@ -62,10 +68,19 @@ final class MemoryFootprintTests: XCTestCase {
         let s: UInt64 = 1_000_000_000
         _ = MemoryFootprint.busyPeriodEnded(threshold: 0, quiet: .zero, nowNanos: .max)  // start from zero
         MemoryFootprint.noteActivity(999, nowNanos: 100 * s)
-        XCTAssertFalse(MemoryFootprint.busyPeriodEnded(threshold: 1000, quiet: .seconds(10), nowNanos: 200 * s), "not enough")
+        XCTAssertFalse(
+            MemoryFootprint.busyPeriodEnded(threshold: 1000, quiet: .seconds(10), nowNanos: 200 * s),
+            "not enough"
+        )
         MemoryFootprint.noteActivity(1, nowNanos: 201 * s)
-        XCTAssertFalse(MemoryFootprint.busyPeriodEnded(threshold: 1000, quiet: .seconds(10), nowNanos: 205 * s), "still busy 4 s ago")
+        XCTAssertFalse(
+            MemoryFootprint.busyPeriodEnded(threshold: 1000, quiet: .seconds(10), nowNanos: 205 * s),
+            "still busy 4 s ago"
+        )
         XCTAssertTrue(MemoryFootprint.busyPeriodEnded(threshold: 1000, quiet: .seconds(10), nowNanos: 211 * s))
-        XCTAssertFalse(MemoryFootprint.busyPeriodEnded(threshold: 1000, quiet: .seconds(10), nowNanos: 300 * s), "the count starts again")
+        XCTAssertFalse(
+            MemoryFootprint.busyPeriodEnded(threshold: 1000, quiet: .seconds(10), nowNanos: 300 * s),
+            "the count starts again"
+        )
     }
 }

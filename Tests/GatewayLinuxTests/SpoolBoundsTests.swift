@@ -1,8 +1,9 @@
 import Foundation
-import GatewayCore
 import GRDB
-@testable import GatewayLinux
+import GatewayCore
 import XCTest
+
+@testable import GatewayLinux
 
 /// Bounds, overflow policies, counters, dead-letter tools and schema versions of the spool.
 final class SpoolBoundsTests: XCTestCase {
@@ -22,7 +23,16 @@ final class SpoolBoundsTests: XCTestCase {
     }
 
     func seal(_ scan: Scan, _ seq: UInt64) -> Envelope {
-        Envelope(id: "id-\(seq)", device: "d", seq: seq, sealedAt: "", suite: "s", keyID: "k", enc: "", ct: String(decoding: scan.bytes, as: UTF8.self))
+        Envelope(
+            id: "id-\(seq)",
+            device: "d",
+            seq: seq,
+            sealedAt: "",
+            suite: "s",
+            keyID: "k",
+            enc: "",
+            ct: String(decoding: scan.bytes, as: UTF8.self)
+        )
     }
 
     /// The counters must always equal what a full count says.
@@ -34,7 +44,10 @@ final class SpoolBoundsTests: XCTestCase {
     }
 
     func testBlockRefusesAtTheBoundStoresNothingAndUsesNoNumber() async throws {
-        let spool = try Spool(path: dir + "/s.db", limits: SpoolLimits(maxEnvelopes: 5, maxBytes: 1 << 30, overflow: .block))
+        let spool = try Spool(
+            path: dir + "/s.db",
+            limits: SpoolLimits(maxEnvelopes: 5, maxBytes: 1 << 30, overflow: .block)
+        )
         XCTAssertEqual(try spool.append(scans(5), nowNanos: 1, seal: seal).seqs, [1, 2, 3, 4, 5])
         XCTAssertThrowsError(try spool.append(scans(1, from: 5), nowNanos: 1, seal: seal)) { error in
             guard case .full(_, let depth, _, _) = error as? SpoolError else { return XCTFail("\(error)") }
@@ -42,12 +55,19 @@ final class SpoolBoundsTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("max_envelopes = 5"), "\(error)")
         }
         try await spool.settle(remove: ["id-1", "id-2"], deadLetter: [], nowNanos: 2)
-        XCTAssertEqual(try spool.append(scans(2, from: 5), nowNanos: 1, seal: seal).seqs, [6, 7], "room again, and no number was burnt")
+        XCTAssertEqual(
+            try spool.append(scans(2, from: 5), nowNanos: 1, seal: seal).seqs,
+            [6, 7],
+            "room again, and no number was burnt"
+        )
         try await assertCountersExact(spool)
     }
 
     func testDropOldestMakesRoomCountsAndReportsTheSequenceNumbers() async throws {
-        let spool = try Spool(path: dir + "/s.db", limits: SpoolLimits(maxEnvelopes: 4, maxBytes: 1 << 30, overflow: .dropOldest))
+        let spool = try Spool(
+            path: dir + "/s.db",
+            limits: SpoolLimits(maxEnvelopes: 4, maxBytes: 1 << 30, overflow: .dropOldest)
+        )
         try spool.append(scans(4), nowNanos: 1, seal: seal)
         let r = try spool.append(scans(3, from: 4), nowNanos: 1, seal: seal)
         XCTAssertEqual(r.seqs, [5, 6, 7])
@@ -59,7 +79,10 @@ final class SpoolBoundsTests: XCTestCase {
     }
 
     func testByteBoundCountsTooAndAHugeBatchStillEntersAnEmptySpool() async throws {
-        let spool = try Spool(path: dir + "/s.db", limits: SpoolLimits(maxEnvelopes: 1000, maxBytes: 300, overflow: .block))
+        let spool = try Spool(
+            path: dir + "/s.db",
+            limits: SpoolLimits(maxEnvelopes: 1000, maxBytes: 300, overflow: .block)
+        )
         let big = try spool.append(scans(10), nowNanos: 1, seal: seal)
         XCTAssertEqual(big.seqs.count, 10, "an empty spool takes any one batch: a reader can never block forever")
         XCTAssertGreaterThan(try spool.status().bytes, 300)
@@ -69,7 +92,11 @@ final class SpoolBoundsTests: XCTestCase {
     func testDeadLettersRetryAndPurgeKeepCountersExact() async throws {
         let spool = try Spool(path: dir + "/s.db")
         try spool.append(scans(4), nowNanos: 1, seal: seal)
-        try await spool.settle(remove: ["id-1"], deadLetter: [("id-2", "unknown_device: d"), ("id-3", "malformed: x")], nowNanos: 5)
+        try await spool.settle(
+            remove: ["id-1"],
+            deadLetter: [("id-2", "unknown_device: d"), ("id-3", "malformed: x")],
+            nowNanos: 5
+        )
         try await assertCountersExact(spool)
         let dead = try spool.list(dead: true, limit: 10)
         XCTAssertEqual(dead.map(\.seq), [2, 3])
@@ -92,16 +119,21 @@ final class SpoolBoundsTests: XCTestCase {
             let pool = try DatabasePool(path: path)
             var m = DatabaseMigrator()
             m.registerMigration("v1") { db in
-                try db.execute(sql: """
-                    CREATE TABLE envelope (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, body BLOB NOT NULL, spooled_at_ns INTEGER NOT NULL);
-                    CREATE TABLE dead_letter (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, body BLOB NOT NULL, spooled_at_ns INTEGER NOT NULL, reason TEXT NOT NULL, failed_at_ns INTEGER NOT NULL);
-                    CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-                    INSERT INTO meta (key, value) VALUES ('last_seq', 2);
-                    INSERT INTO envelope VALUES (1, 'a', x'7b7d', 1), (2, 'b', x'7b7d7b', 1);
-                    """)
+                try db.execute(
+                    sql: """
+                        CREATE TABLE envelope (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, body BLOB NOT NULL, spooled_at_ns INTEGER NOT NULL);
+                        CREATE TABLE dead_letter (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, body BLOB NOT NULL, spooled_at_ns INTEGER NOT NULL, reason TEXT NOT NULL, failed_at_ns INTEGER NOT NULL);
+                        CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+                        INSERT INTO meta (key, value) VALUES ('last_seq', 2);
+                        INSERT INTO envelope VALUES (1, 'a', x'7b7d', 1), (2, 'b', x'7b7d7b', 1);
+                        """
+                )
             }
             m.registerMigration("v2-input-mark") { db in
-                try db.execute(sql: "CREATE TABLE input_mark (reader TEXT PRIMARY KEY, boot_id TEXT NOT NULL, length INTEGER NOT NULL, digest BLOB NOT NULL)")
+                try db.execute(
+                    sql:
+                        "CREATE TABLE input_mark (reader TEXT PRIMARY KEY, boot_id TEXT NOT NULL, length INTEGER NOT NULL, digest BLOB NOT NULL)"
+                )
             }
             try m.migrate(pool)
         }

@@ -1,9 +1,10 @@
 import Foundation
-import GatewayCore
 import GRDBSQLite
-@testable import GatewayLinux
+import GatewayCore
 import GatewaySystem
 import XCTest
+
+@testable import GatewayLinux
 
 final class SpoolTests: XCTestCase {
     var dir: String!
@@ -20,7 +21,16 @@ final class SpoolTests: XCTestCase {
     func scan(_ s: String) -> Scan { Scan(readerID: "r", bytes: Array(s.utf8), wallNanos: 1, monotonicNanos: 1) }
 
     func fakeSeal(_ scan: Scan, _ seq: UInt64) -> Envelope {
-        Envelope(id: "id-\(seq)", device: "d", seq: seq, sealedAt: "", suite: "s", keyID: "k", enc: "", ct: String(decoding: scan.bytes, as: UTF8.self))
+        Envelope(
+            id: "id-\(seq)",
+            device: "d",
+            seq: seq,
+            sealedAt: "",
+            suite: "s",
+            keyID: "k",
+            enc: "",
+            ct: String(decoding: scan.bytes, as: UTF8.self)
+        )
     }
 
     /// SQLite's allocation statistics (and the process-wide mutex they take on every malloc) are
@@ -66,10 +76,12 @@ final class SpoolTests: XCTestCase {
     func testAFailedSealStoresNothingAndUsesNoNumber() async throws {
         let spool = try Spool(path: dir + "/s.db")
         struct Boom: Error {}
-        XCTAssertThrowsError(try spool.append([scan("a"), scan("b")], nowNanos: 1) { s, q in
-            if q == 2 { throw Boom() }
-            return fakeSeal(s, q)
-        })
+        XCTAssertThrowsError(
+            try spool.append([scan("a"), scan("b")], nowNanos: 1) { s, q in
+                if q == 2 { throw Boom() }
+                return fakeSeal(s, q)
+            }
+        )
         XCTAssertEqual(try spool.status().depth, 0)
         XCTAssertEqual(try spool.append([scan("c")], nowNanos: 1, seal: fakeSeal).seqs, [1])
     }
@@ -77,7 +89,11 @@ final class SpoolTests: XCTestCase {
     func testSettleRemovesDeliveredAndKeepsDeadLettersWithReason() async throws {
         let spool = try Spool(path: dir + "/s.db")
         try spool.append([scan("a"), scan("b"), scan("c")], nowNanos: 5, seal: fakeSeal)
-        let after = try await spool.settle(remove: ["id-1"], deadLetter: [(id: "id-2", reason: "unknown_device: d")], nowNanos: 9)
+        let after = try await spool.settle(
+            remove: ["id-1"],
+            deadLetter: [(id: "id-2", reason: "unknown_device: d")],
+            nowNanos: 9
+        )
         let left = try await spool.peek(limit: 10)
         XCTAssertEqual(left.map(\.id), ["id-3"])
         let status = try spool.status()

@@ -20,7 +20,10 @@ final class KeyFileTests: XCTestCase {
         let mode = try FileManager.default.attributesOfItem(atPath: dir + "/k")[.posixPermissions] as! Int
         XCTAssertEqual(mode, 0o600)
         XCTAssertEqual(try KeyFile.loadPrivate(dir + "/k", role: "device").rawRepresentation, key.rawRepresentation)
-        XCTAssertEqual(try KeyFile.loadPublic(dir + "/k.pub", role: "server").rawRepresentation, key.publicKey.rawRepresentation)
+        XCTAssertEqual(
+            try KeyFile.loadPublic(dir + "/k.pub", role: "server").rawRepresentation,
+            key.publicKey.rawRepresentation
+        )
     }
 
     func testKeygenNeverOverwrites() throws {

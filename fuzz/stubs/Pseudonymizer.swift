@@ -7,6 +7,9 @@ public struct Pseudonymizer: Sendable {
     public func pseudonym(for value: String, kind: PersonalDataKind?) -> String {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in value.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return Self.prefix + Hex.string(withUnsafeBytes(of: h.bigEndian) { Array($0) } + withUnsafeBytes(of: (h &* 31).bigEndian) { Array($0) })
+        return Self.prefix
+            + Hex.string(
+                withUnsafeBytes(of: h.bigEndian) { Array($0) } + withUnsafeBytes(of: (h &* 31).bigEndian) { Array($0) }
+            )
     }
 }

@@ -32,7 +32,9 @@ public struct EventType: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses `description`'s form (the order of the three is free).
     public init?(_ text: String) {
-        var kind: TagClass?, schema: String??, scanner: Scanner?
+        var kind: TagClass?
+        var schema: String??
+        var scanner: Scanner?
         for part in text.split(separator: " ") {
             let kv = part.split(separator: "=", maxSplits: 1).map(String.init)
             guard kv.count == 2 else { return nil }
@@ -56,6 +58,9 @@ public struct EventType: Hashable, Sendable, CustomStringConvertible {
 
     /// How many attributes two types share (0…3).
     public func shared(with other: EventType) -> [String] {
-        [kind == other.kind ? "class" : nil, schema == other.schema ? "schema" : nil, scanner == other.scanner ? "scanner" : nil].compactMap { $0 }
+        [
+            kind == other.kind ? "class" : nil, schema == other.schema ? "schema" : nil,
+            scanner == other.scanner ? "scanner" : nil,
+        ].compactMap { $0 }
     }
 }

@@ -33,7 +33,10 @@ public struct GuidanceCatalog: Sendable {
     public func choose(for type: EventType) -> Choice? {
         if let own = entries.first(where: { $0.type == type }) { return .configured(own.guidance) }
         var best: Entry?
-        for e in entries where e.type.kind == type.kind && (best.map({ e.type.similarity(to: type) > $0.type.similarity(to: type) }) ?? true) {
+        for e in entries
+        where e.type.kind == type.kind
+            && (best.map({ e.type.similarity(to: type) > $0.type.similarity(to: type) }) ?? true)
+        {
             best = e
         }
         guard let best else { return nil }

@@ -48,7 +48,8 @@ public struct CasePolicy: Sendable {
     /// The insurers covering an object, in the order the policy names them, each once.
     public func insurers(covering subject: String, schema: String?) -> [Insurer] {
         var ids: [String] = []
-        for c in coverage where (c.schema == nil || c.schema == schema) && c.subjects.contains(where: { Glob.matches($0, subject) }) {
+        for c in coverage
+        where (c.schema == nil || c.schema == schema) && c.subjects.contains(where: { Glob.matches($0, subject) }) {
             for id in c.insurers where !ids.contains(id) { ids.append(id) }
         }
         return ids.compactMap { id in insurers.first { $0.id == id } }
@@ -60,10 +61,18 @@ public struct CasePolicy: Sendable {
         for t in try top.tableArray("insurer") {
             let id = try t.requiredString("id", example: "north")
             guard GatewayConfig.isValidID(id) else {
-                throw .invalid(key: t.key("id"), problem: "'\(id)' is not an id", fix: "use letters, digits, '.', '_' and '-'")
+                throw .invalid(
+                    key: t.key("id"),
+                    problem: "'\(id)' is not an id",
+                    fix: "use letters, digits, '.', '_' and '-'"
+                )
             }
             guard !insurers.contains(where: { $0.id == id }) else {
-                throw .invalid(key: t.key("id"), problem: "'\(id)' is used by another insurer", fix: "give every [[insurer]] its own id")
+                throw .invalid(
+                    key: t.key("id"),
+                    problem: "'\(id)' is used by another insurer",
+                    fix: "give every [[insurer]] its own id"
+                )
             }
             insurers.append(Insurer(id: id, name: try t.string("name", default: id)))
             try t.finish()
@@ -71,13 +80,25 @@ public struct CasePolicy: Sendable {
         var coverage: [Coverage] = []
         for t in try top.tableArray("coverage") {
             guard let subjects = try t.stringArray("subjects"), !subjects.isEmpty else {
-                throw .invalid(key: t.key("subjects"), problem: "missing", fix: "name the objects, e.g. subjects = [\"1002*\"]")
+                throw .invalid(
+                    key: t.key("subjects"),
+                    problem: "missing",
+                    fix: "name the objects, e.g. subjects = [\"1002*\"]"
+                )
             }
             guard let ids = try t.stringArray("insurers"), !ids.isEmpty else {
-                throw .invalid(key: t.key("insurers"), problem: "missing", fix: "name the insurers covering them, e.g. insurers = [\"north\"]")
+                throw .invalid(
+                    key: t.key("insurers"),
+                    problem: "missing",
+                    fix: "name the insurers covering them, e.g. insurers = [\"north\"]"
+                )
             }
             for id in ids where !insurers.contains(where: { $0.id == id }) {
-                throw .invalid(key: t.key("insurers"), problem: "no [[insurer]] with id '\(id)'", fix: "add it, or use one of \(insurers.map(\.id))")
+                throw .invalid(
+                    key: t.key("insurers"),
+                    problem: "no [[insurer]] with id '\(id)'",
+                    fix: "add it, or use one of \(insurers.map(\.id))"
+                )
             }
             coverage.append(Coverage(subjects: subjects, schema: try t.string("schema"), insurers: ids))
             try t.finish()
@@ -86,23 +107,42 @@ public struct CasePolicy: Sendable {
         for t in try top.tableArray("guidance") {
             let id = try t.requiredString("id", example: "acme-bystander")
             guard !entries.contains(where: { $0.guidance.id == id }) else {
-                throw .invalid(key: t.key("id"), problem: "'\(id)' is used by another guidance", fix: "give every [[guidance]] its own id")
+                throw .invalid(
+                    key: t.key("id"),
+                    problem: "'\(id)' is used by another guidance",
+                    fix: "give every [[guidance]] its own id"
+                )
             }
             let className = try t.requiredString("class", example: "subject")
             guard let kind = TagClass(rawValue: className) else {
-                throw .invalid(key: t.key("class"), problem: "unknown class '\(className)'", fix: "use one of \(TagClass.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw .invalid(
+                    key: t.key("class"),
+                    problem: "unknown class '\(className)'",
+                    fix: "use one of \(TagClass.allCases.map(\.rawValue).joined(separator: ", "))"
+                )
             }
             let scannerName = try t.string("scanner", default: EventType.Scanner.unidentified.rawValue)
             guard let scanner = EventType.Scanner(rawValue: scannerName) else {
-                throw .invalid(key: t.key("scanner"), problem: "unknown scanner '\(scannerName)'", fix: "use operator or unidentified")
+                throw .invalid(
+                    key: t.key("scanner"),
+                    problem: "unknown scanner '\(scannerName)'",
+                    fix: "use operator or unidentified"
+                )
             }
             let type = EventType(kind: kind, schema: try t.string("schema"), scanner: scanner)
             guard !entries.contains(where: { $0.type == type }) else {
-                throw .invalid(key: t.key("class"), problem: "another guidance is for \(type) already", fix: "keep one [[guidance]] per type")
+                throw .invalid(
+                    key: t.key("class"),
+                    problem: "another guidance is for \(type) already",
+                    fix: "keep one [[guidance]] per type"
+                )
             }
-            let guidance = Guidance(id: id, title: try t.requiredString("title", example: "Report received"),
-                                    text: try t.requiredString("text", example: "Keep away from the damaged object."),
-                                    steps: try t.stringArray("steps") ?? [])
+            let guidance = Guidance(
+                id: id,
+                title: try t.requiredString("title", example: "Report received"),
+                text: try t.requiredString("text", example: "Keep away from the damaged object."),
+                steps: try t.stringArray("steps") ?? []
+            )
             entries.append(.init(type: type, guidance: guidance))
             try t.finish()
         }
@@ -114,21 +154,58 @@ public struct CasePolicy: Sendable {
     }
 
     /// Guidance for the usual types, no insurers: what `serve` uses without `--policy`.
-    public static let builtIn = CasePolicy(insurers: [], coverage: [], catalog: GuidanceCatalog(entries: [
-        .init(type: EventType(kind: .subject, schema: nil, scanner: .operatorSignedIn), guidance: Guidance(
-            id: "builtin-subject-operator", title: "Report received — case opened",
-            text: "The object's insurers are being told. Make the site safe and stop further loss where you can do so without risk.",
-            steps: ["Keep people away from the damage", "Stop the cause if it is safe (water, power, gas)", "Photograph the damage before anything is moved",
-                    "Wait for the assessor's call"])),
-        .init(type: EventType(kind: .subject, schema: nil, scanner: .unidentified), guidance: Guidance(
-            id: "builtin-subject-bystander", title: "Thank you — the report has been received",
-            text: "The owner's insurers are being told. Please keep a safe distance; do not try to repair the damage.",
-            steps: ["Keep a safe distance", "If anyone is in danger, call the emergency number", "Stay nearby if you can, someone may call"])),
-        .init(type: EventType(kind: .unknown, schema: nil, scanner: .unidentified), guidance: Guidance(
-            id: "builtin-unknown", title: "This label is not on record",
-            text: "The scan was received, but the label belongs to no insured object we know. Scan the object's own label if there is one.",
-            steps: ["Look for the object's label (usually near the nameplate)", "Scan it, or call the site's contact"])),
-        .init(type: EventType(kind: .operatorBadge, schema: nil, scanner: .unidentified), guidance: Guidance(
-            id: "builtin-operator", title: "Signed in", text: "Scans you make now are reported under your session.")),
-    ]))
+    public static let builtIn = CasePolicy(
+        insurers: [],
+        coverage: [],
+        catalog: GuidanceCatalog(entries: [
+            .init(
+                type: EventType(kind: .subject, schema: nil, scanner: .operatorSignedIn),
+                guidance: Guidance(
+                    id: "builtin-subject-operator",
+                    title: "Report received — case opened",
+                    text:
+                        "The object's insurers are being told. Make the site safe and stop further loss where you can do so without risk.",
+                    steps: [
+                        "Keep people away from the damage", "Stop the cause if it is safe (water, power, gas)",
+                        "Photograph the damage before anything is moved",
+                        "Wait for the assessor's call",
+                    ]
+                )
+            ),
+            .init(
+                type: EventType(kind: .subject, schema: nil, scanner: .unidentified),
+                guidance: Guidance(
+                    id: "builtin-subject-bystander",
+                    title: "Thank you — the report has been received",
+                    text:
+                        "The owner's insurers are being told. Please keep a safe distance; do not try to repair the damage.",
+                    steps: [
+                        "Keep a safe distance", "If anyone is in danger, call the emergency number",
+                        "Stay nearby if you can, someone may call",
+                    ]
+                )
+            ),
+            .init(
+                type: EventType(kind: .unknown, schema: nil, scanner: .unidentified),
+                guidance: Guidance(
+                    id: "builtin-unknown",
+                    title: "This label is not on record",
+                    text:
+                        "The scan was received, but the label belongs to no insured object we know. Scan the object's own label if there is one.",
+                    steps: [
+                        "Look for the object's label (usually near the nameplate)",
+                        "Scan it, or call the site's contact",
+                    ]
+                )
+            ),
+            .init(
+                type: EventType(kind: .operatorBadge, schema: nil, scanner: .unidentified),
+                guidance: Guidance(
+                    id: "builtin-operator",
+                    title: "Signed in",
+                    text: "Scans you make now are reported under your session."
+                )
+            ),
+        ])
+    )
 }

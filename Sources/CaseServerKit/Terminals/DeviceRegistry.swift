@@ -23,7 +23,8 @@ public final class DeviceRegistry: Sendable {
         guard GatewayConfig.isValidID(device) else { return [] }
         let path = directory + "/" + device + ".pem"
         guard let attrs = try? FileManager.default.attributesOfItem(atPath: path),
-              let modified = attrs[.modificationDate] as? Date else { return [] }
+            let modified = attrs[.modificationDate] as? Date
+        else { return [] }
         let mtime = Int(modified.timeIntervalSince1970 * 1e6)
         if let c = cache.withLock({ $0[device] }), c.mtime == mtime { return c.keys }
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }

@@ -10,17 +10,30 @@ public struct TerminalHealth: Sendable, Equatable {
     public var spoolDepth: Int
     public var overdue: Bool
 
-    public static func assess(_ events: [StoredEvent], nowNanos: Int64, factor: Double = 2, graceS: Int = 60) -> [TerminalHealth] {
+    public static func assess(
+        _ events: [StoredEvent],
+        nowNanos: Int64,
+        factor: Double = 2,
+        graceS: Int = 60
+    ) -> [TerminalHealth] {
         var latest: [String: (Int64, Heartbeat)] = [:]
         for e in events {
-            guard let ev = try? CaptureEvent.decode(Array(e.eventJSON.utf8)), ev.kind == "heartbeat", let hb = ev.heartbeat else { continue }
+            guard let ev = try? CaptureEvent.decode(Array(e.eventJSON.utf8)), ev.kind == "heartbeat",
+                let hb = ev.heartbeat
+            else { continue }
             if let cur = latest[e.device], cur.0 >= e.receivedAtNanos { continue }
             latest[e.device] = (e.receivedAtNanos, hb)
         }
         return latest.keys.sorted().map { device in
             let (at, hb) = latest[device]!
             let limit = Int64((Double(hb.intervalS) * factor + Double(graceS)) * 1e9)
-            return TerminalHealth(device: device, lastHeartbeatNanos: at, intervalS: hb.intervalS, spoolDepth: hb.spoolDepth, overdue: nowNanos - at > limit)
+            return TerminalHealth(
+                device: device,
+                lastHeartbeatNanos: at,
+                intervalS: hb.intervalS,
+                spoolDepth: hb.spoolDepth,
+                overdue: nowNanos - at > limit
+            )
         }
     }
 }

@@ -9,7 +9,12 @@ public struct CaptureSealer: Sendable {
     /// Runs on every event before it is sealed: nothing reaches the spool unredacted.
     public let redactor: Redactor
 
-    public init(classifier: TagClassifier, sealer: EnvelopeSealer, redactor: Redactor, hints: [String: TagDecoder.Hint] = [:]) {
+    public init(
+        classifier: TagClassifier,
+        sealer: EnvelopeSealer,
+        redactor: Redactor,
+        hints: [String: TagDecoder.Hint] = [:]
+    ) {
         self.classifier = classifier
         self.sealer = sealer
         self.redactor = redactor
@@ -23,9 +28,17 @@ public struct CaptureSealer: Sendable {
         Self.interpret(scan, classifier: classifier, hints: hints)
     }
 
-    public static func interpret(_ scan: Scan, classifier: TagClassifier, hints: [String: TagDecoder.Hint]) -> (DecodedTag?, Misread?, TagClassification) {
+    public static func interpret(
+        _ scan: Scan,
+        classifier: TagClassifier,
+        hints: [String: TagDecoder.Hint]
+    ) -> (DecodedTag?, Misread?, TagClassification) {
         let year = Int(RFC3339.format(unixNanos: scan.wallNanos).prefix(4)) ?? 2000
-        let result = TagDecoder(referenceYear: year).decode(scan.bytes, symbology: scan.symbology, hint: hints[scan.readerID] ?? .auto)
+        let result = TagDecoder(referenceYear: year).decode(
+            scan.bytes,
+            symbology: scan.symbology,
+            hint: hints[scan.readerID] ?? .auto
+        )
         switch result {
         case .success(let d):
             switch classifier.classifyChecked(scan.bytes, reader: scan.readerID, decoded: d) {
@@ -41,15 +54,33 @@ public struct CaptureSealer: Sendable {
     /// The event as it will be sealed: decoded, classified, given its context (location,
     /// operator, clock — `context` sees the classification, so a badge tap can sign in first),
     /// and redacted.
-    public func event(_ scan: Scan, id: String, seq: UInt64, context: (TagClassification, Scan) -> CaptureContext = { _, _ in .none }) -> CaptureEvent {
+    public func event(
+        _ scan: Scan,
+        id: String,
+        seq: UInt64,
+        context: (TagClassification, Scan) -> CaptureContext = { _, _ in .none }
+    ) -> CaptureEvent {
         redactor.redact(unredacted(scan, id: id, seq: seq, context: context)).event
     }
 
     /// The first, order-dependent half: decoded, classified, with its context — not yet
     /// redacted, so it must never leave memory. Scans of one group go through it in order.
-    public func unredacted(_ scan: Scan, id: String, seq: UInt64, context: (TagClassification, Scan) -> CaptureContext = { _, _ in .none }) -> CaptureEvent {
+    public func unredacted(
+        _ scan: Scan,
+        id: String,
+        seq: UInt64,
+        context: (TagClassification, Scan) -> CaptureContext = { _, _ in .none }
+    ) -> CaptureEvent {
         let (decoded, misread, tag) = interpret(scan)
-        var event = CaptureEvent(id: id, device: sealer.device, seq: seq, scan: scan, tag: tag, decoded: decoded, misread: misread)
+        var event = CaptureEvent(
+            id: id,
+            device: sealer.device,
+            seq: seq,
+            scan: scan,
+            tag: tag,
+            decoded: decoded,
+            misread: misread
+        )
         event.apply(context(tag, scan))
         return event
     }
@@ -58,7 +89,10 @@ public struct CaptureSealer: Sendable {
     /// runs it on all cores, in one HPKE context: `EnvelopeSealer.group`).
     /// - Returns: the envelope, and the event as it was sealed (redacted), for the terminal's
     ///   own feedback (`ScanRecord`).
-    public func redactAndSeal(_ event: CaptureEvent, in group: SealingGroup) throws -> (envelope: Envelope, sealed: CaptureEvent) {
+    public func redactAndSeal(
+        _ event: CaptureEvent,
+        in group: SealingGroup
+    ) throws -> (envelope: Envelope, sealed: CaptureEvent) {
         let redacted = redactor.redact(event).event
         return (try group.seal(redacted), redacted)
     }
@@ -68,8 +102,13 @@ public struct CaptureSealer: Sendable {
         try sealer.seal(redactor.redact(event).event, sealedAtNanos: sealedAtNanos)
     }
 
-    public func seal(_ scan: Scan, id: String, seq: UInt64, sealedAtNanos: Int64,
-                     context: (TagClassification, Scan) -> CaptureContext = { _, _ in .none }) throws -> Envelope {
+    public func seal(
+        _ scan: Scan,
+        id: String,
+        seq: UInt64,
+        sealedAtNanos: Int64,
+        context: (TagClassification, Scan) -> CaptureContext = { _, _ in .none }
+    ) throws -> Envelope {
         try sealer.seal(event(scan, id: id, seq: seq, context: context), sealedAtNanos: sealedAtNanos)
     }
 }

@@ -33,7 +33,11 @@ public final class ConfigSection {
     public func string(_ k: String) throws(ConfigError) -> String? {
         guard let v = value(k) else { return nil }
         guard let s = v.string else {
-            throw .invalid(key: key(k), problem: "expected a string, found \(v.type)", fix: "quote the value, e.g. \(k) = \"...\"")
+            throw .invalid(
+                key: key(k),
+                problem: "expected a string, found \(v.type)",
+                fix: "quote the value, e.g. \(k) = \"...\""
+            )
         }
         return s
     }
@@ -56,7 +60,8 @@ public final class ConfigSection {
             throw .invalid(
                 key: key(k),
                 problem: "'\(id)' has characters other than letters, digits, '.', '_' and '-' or is longer than 64",
-                fix: "use e.g. \(k) = \"\(example)\"")
+                fix: "use e.g. \(k) = \"\(example)\""
+            )
         }
         return id
     }
@@ -77,7 +82,10 @@ public final class ConfigSection {
     /// `k = "host:port"` by `HostPort`'s rules.
     /// - Parameter fix: what to write instead, e.g. the default address.
     public func hostPort(
-        _ k: String, default d: HostPort, rules: HostPort.Rules = .init(), fix: String
+        _ k: String,
+        default d: HostPort,
+        rules: HostPort.Rules = .init(),
+        fix: String
     ) throws(ConfigError) -> HostPort {
         guard let text = try string(k) else { return d }
         do {
@@ -90,7 +98,10 @@ public final class ConfigSection {
 
     /// `k = "host:port"`, or "off" (nil) for a feature that can be turned off.
     public func hostPortOrOff(
-        _ k: String, default d: HostPort, rules: HostPort.Rules = .init(), fix: String
+        _ k: String,
+        default d: HostPort,
+        rules: HostPort.Rules = .init(),
+        fix: String
     ) throws(ConfigError) -> HostPort? {
         if try string(k) == "off" { return nil }
         return try hostPort(k, default: d, rules: rules, fix: fix)
@@ -99,10 +110,18 @@ public final class ConfigSection {
     public func int(_ k: String, default d: Int, range: ClosedRange<Int>) throws(ConfigError) -> Int {
         guard let v = value(k) else { return d }
         guard let i = v.int else {
-            throw .invalid(key: key(k), problem: "expected an integer, found \(v.type)", fix: "write a whole number in \(range.lowerBound)...\(range.upperBound)")
+            throw .invalid(
+                key: key(k),
+                problem: "expected an integer, found \(v.type)",
+                fix: "write a whole number in \(range.lowerBound)...\(range.upperBound)"
+            )
         }
         guard range.contains(i) else {
-            throw .invalid(key: key(k), problem: "\(i) is out of range", fix: "use a value in \(range.lowerBound)...\(range.upperBound)")
+            throw .invalid(
+                key: key(k),
+                problem: "\(i) is out of range",
+                fix: "use a value in \(range.lowerBound)...\(range.upperBound)"
+            )
         }
         return i
     }
@@ -110,7 +129,11 @@ public final class ConfigSection {
     public func bool(_ k: String, default d: Bool) throws(ConfigError) -> Bool {
         guard let v = value(k) else { return d }
         guard let b = v.bool else {
-            throw .invalid(key: key(k), problem: "expected true or false, found \(v.type)", fix: "write \(k) = true or \(k) = false")
+            throw .invalid(
+                key: key(k),
+                problem: "expected true or false, found \(v.type)",
+                fix: "write \(k) = true or \(k) = false"
+            )
         }
         return b
     }
@@ -118,7 +141,11 @@ public final class ConfigSection {
     public func stringArray(_ k: String) throws(ConfigError) -> [String]? {
         guard let v = value(k) else { return nil }
         guard let a = v.array, let strings = Optional(a.compactMap(\.string)), strings.count == a.count else {
-            throw .invalid(key: key(k), problem: "expected an array of strings, found \(v.type)", fix: "write it as \(k) = [\"...\", \"...\"]")
+            throw .invalid(
+                key: key(k),
+                problem: "expected an array of strings, found \(v.type)",
+                fix: "write it as \(k) = [\"...\", \"...\"]"
+            )
         }
         return strings
     }
@@ -127,24 +154,44 @@ public final class ConfigSection {
         guard let v = value(k) else { return nil }
         if let d = v.double { return d }
         if let i = v.int { return Double(i) }
-        throw .invalid(key: key(k), problem: "expected a number, found \(v.type)", fix: "write a number, e.g. \(k) = 31.2304")
+        throw .invalid(
+            key: key(k),
+            problem: "expected a number, found \(v.type)",
+            fix: "write a number, e.g. \(k) = 31.2304"
+        )
     }
 
     /// `[[lat, lon], ...]`.
     public func pairs(_ k: String) throws(ConfigError) -> [[Double]]? {
         guard let v = value(k) else { return nil }
         guard let outer = v.array else {
-            throw .invalid(key: key(k), problem: "expected an array of [lat, lon] pairs, found \(v.type)", fix: "write \(k) = [[31.23, 121.47], [31.24, 121.47], ...]")
+            throw .invalid(
+                key: key(k),
+                problem: "expected an array of [lat, lon] pairs, found \(v.type)",
+                fix: "write \(k) = [[31.23, 121.47], [31.24, 121.47], ...]"
+            )
         }
         var out: [[Double]] = []
         for item in outer {
             guard let a = item.array, a.count == 2 else {
-                throw .invalid(key: key(k), problem: "every point must be [lat, lon]", fix: "write \(k) = [[31.23, 121.47], [31.24, 121.47], ...]")
+                throw .invalid(
+                    key: key(k),
+                    problem: "every point must be [lat, lon]",
+                    fix: "write \(k) = [[31.23, 121.47], [31.24, 121.47], ...]"
+                )
             }
             var p: [Double] = []
             for x in a {
-                if let d = x.double { p.append(d) } else if let i = x.int { p.append(Double(i)) } else {
-                    throw .invalid(key: key(k), problem: "a coordinate is not a number", fix: "write degrees as numbers")
+                if let d = x.double {
+                    p.append(d)
+                } else if let i = x.int {
+                    p.append(Double(i))
+                } else {
+                    throw .invalid(
+                        key: key(k),
+                        problem: "a coordinate is not a number",
+                        fix: "write degrees as numbers"
+                    )
                 }
             }
             out.append(p)
@@ -163,12 +210,20 @@ public final class ConfigSection {
     public func tableArray(_ k: String) throws(ConfigError) -> [ConfigSection] {
         guard let v = value(k) else { return [] }
         guard let a = v.array else {
-            throw .invalid(key: key(k), problem: "expected an array of tables, found \(v.type)", fix: "write each entry as [[\(k)]]")
+            throw .invalid(
+                key: key(k),
+                problem: "expected an array of tables, found \(v.type)",
+                fix: "write each entry as [[\(k)]]"
+            )
         }
         var out: [ConfigSection] = []
         for (i, element) in a.enumerated() {
             guard let t = element.table else {
-                throw .invalid(key: "\(key(k))[\(i)]", problem: "expected a table, found \(element.type)", fix: "write each entry as [[\(k)]]")
+                throw .invalid(
+                    key: "\(key(k))[\(i)]",
+                    problem: "expected a table, found \(element.type)",
+                    fix: "write each entry as [[\(k)]]"
+                )
             }
             out.append(ConfigSection(t, path: "\(key(k))[\(i)]"))
         }

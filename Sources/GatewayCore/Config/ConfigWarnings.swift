@@ -10,13 +10,17 @@ public enum ConfigWarnings {
             w.append("[redact] builtin = false: only this site's own rules keep personal data off the wire")
         }
         if c.spool.limits.overflow == .dropOldest {
-            w.append("[spool] overflow = \"drop_oldest\": when the spool is full the oldest scans are deleted (\"block\" loses none)")
+            w.append(
+                "[spool] overflow = \"drop_oldest\": when the spool is full the oldest scans are deleted (\"block\" loses none)"
+            )
         }
         if c.heartbeatInterval == nil {
             w.append("[heartbeat] interval_s = 0: the case server cannot tell that this terminal is alive")
         }
         if let next = c.server.next, next.fromNanos <= nowNanos {
-            w.append("[server] next_public_key is in use since \(RFC3339.format(unixNanos: next.fromNanos)): make it public_key and remove next_*")
+            w.append(
+                "[server] next_public_key is in use since \(RFC3339.format(unixNanos: next.fromNanos)): make it public_key and remove next_*"
+            )
         }
         if c.server.pins.isEmpty && c.server.caPath == nil {
             w.append("[server] has neither ca nor pin_sha256: any CA in the system store can vouch for the case server")
@@ -24,7 +28,8 @@ public enum ConfigWarnings {
         if let k = c.kiosk, !k.isLoopback {
             w.append(
                 "[kiosk] listen = \"\(k.listen)\": the feedback page (recent scans as redacted, case progress,"
-                    + " GPS fix, probe results) is reachable from the network, without a password")
+                    + " GPS fix, probe results) is reachable from the network, without a password"
+            )
         }
         return w
     }

@@ -9,8 +9,10 @@ extension DeviceMatch {
         try s.finish()
         guard !m.isEmpty else {
             throw .invalid(
-                key: s.path, problem: "empty rule",
-                fix: "give at least one of vendor, product, serial, name")
+                key: s.path,
+                problem: "empty rule",
+                fix: "give at least one of vendor, product, serial, name"
+            )
         }
         return m
     }
@@ -21,8 +23,10 @@ extension DeviceMatch {
         let digits = text.lowercased().hasPrefix("0x") ? String(text.dropFirst(2)) : text
         guard digits.count == 4, let v = UInt16(digits, radix: 16) else {
             throw .invalid(
-                key: s.key(k), problem: "'\(text)' is not a 4-digit hex USB id",
-                fix: "write it as lsusb shows it, e.g. \(k) = \"05e0\"")
+                key: s.key(k),
+                problem: "'\(text)' is not a 4-digit hex USB id",
+                fix: "write it as lsusb shows it, e.g. \(k) = \"05e0\""
+            )
         }
         return v
     }

@@ -17,7 +17,8 @@ extension GatewayConfig {
         public static func parse(_ s: ConfigSection, directory: String) throws(ConfigError) -> Device {
             let device = Device(
                 id: try s.id("id", example: "terminal-0001"),
-                privateKeyPath: try s.filePath("private_key", default: defaultPrivateKeyPath, relativeTo: directory))
+                privateKeyPath: try s.filePath("private_key", default: defaultPrivateKeyPath, relativeTo: directory)
+            )
             try s.finish()
             return device
         }

@@ -34,21 +34,30 @@ extension GatewayConfig {
             let cap = try s.int("backoff_cap_ms", default: defaultBackoffCap.wholeMilliseconds, range: 1...3_600_000)
             guard cap >= base else {
                 throw .invalid(
-                    key: s.key("backoff_cap_ms"), problem: "smaller than backoff_base_ms",
-                    fix: "make the cap at least the base")
+                    key: s.key("backoff_cap_ms"),
+                    problem: "smaller than backoff_base_ms",
+                    fix: "make the cap at least the base"
+                )
             }
             f.backoffBase = .milliseconds(base)
             f.backoffCap = .milliseconds(cap)
             f.connectTimeout = .milliseconds(
-                try s.int("connect_timeout_ms", default: defaultConnectTimeout.wholeMilliseconds, range: 100...600_000))
+                try s.int("connect_timeout_ms", default: defaultConnectTimeout.wholeMilliseconds, range: 100...600_000)
+            )
             f.requestTimeout = .milliseconds(
                 try s.int(
-                    "request_timeout_ms", default: defaultRequestTimeout.wholeMilliseconds, range: 100...3_600_000))
+                    "request_timeout_ms",
+                    default: defaultRequestTimeout.wholeMilliseconds,
+                    range: 100...3_600_000
+                )
+            )
             f.readTimeout = .milliseconds(
-                try s.int("read_timeout_ms", default: defaultReadTimeout.wholeMilliseconds, range: 100...3_600_000))
+                try s.int("read_timeout_ms", default: defaultReadTimeout.wholeMilliseconds, range: 100...3_600_000)
+            )
             f.batchMaxBytes = try s.int("batch_max_kb", default: defaultBatchMaxBytes >> 10, range: 1...65_536) << 10
             f.linger = .milliseconds(
-                try s.int("linger_ms", default: defaultLinger.wholeMilliseconds, range: 0...60_000))
+                try s.int("linger_ms", default: defaultLinger.wholeMilliseconds, range: 0...60_000)
+            )
             try s.finish()
             return f
         }

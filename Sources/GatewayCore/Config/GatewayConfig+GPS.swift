@@ -20,7 +20,10 @@ extension GatewayConfig {
         public static func parse(_ s: ConfigSection) throws(ConfigError) -> GPS {
             var gps = GPS()
             gps.gpsd = try s.hostPort(
-                "gpsd", default: defaultGpsd, fix: "gpsd listens on \"\(defaultGpsd)\" by default")
+                "gpsd",
+                default: defaultGpsd,
+                fix: "gpsd listens on \"\(defaultGpsd)\" by default"
+            )
             gps.maxAgeSeconds = Double(try s.int("max_age_s", default: Int(defaultMaxAgeSeconds), range: 1...3600))
             gps.maxClockSkewMs = try s.int("max_clock_skew_ms", default: defaultMaxClockSkewMs, range: 1...86_400_000)
             try s.finish()

@@ -33,8 +33,11 @@ extension GatewayConfig {
         /// nil when `listen = "off"`.
         public static func parse(_ s: ConfigSection) throws(ConfigError) -> Kiosk? {
             let listen = try s.hostPortOrOff(
-                "listen", default: defaultListen, rules: .init(bracketedIPv6: true),
-                fix: "use \"\(defaultListen)\" (or \"off\")")
+                "listen",
+                default: defaultListen,
+                rules: .init(bracketedIPv6: true),
+                fix: "use \"\(defaultListen)\" (or \"off\")"
+            )
             guard let listen else {
                 try s.finish()
                 return nil

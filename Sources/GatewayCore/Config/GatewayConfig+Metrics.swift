@@ -13,8 +13,11 @@ extension GatewayConfig {
 
         public static func parse(_ s: ConfigSection) throws(ConfigError) -> Metrics {
             let listen = try s.hostPortOrOff(
-                "listen", default: defaultListen, rules: .init(loopbackOnly: true),
-                fix: "metrics stay on the terminal: use \"\(defaultListen)\" (or \"off\")")
+                "listen",
+                default: defaultListen,
+                rules: .init(loopbackOnly: true),
+                fix: "metrics stay on the terminal: use \"\(defaultListen)\" (or \"off\")"
+            )
             try s.finish()
             return Metrics(listen: listen)
         }

@@ -20,20 +20,26 @@ extension GatewayConfig {
             guard let path else {
                 guard from == nil && keyID == nil else {
                     throw .invalid(
-                        key: s.key("next_public_key"), problem: "missing",
-                        fix: "next_from and next_key_id describe a next key: give its next_public_key too")
+                        key: s.key("next_public_key"),
+                        problem: "missing",
+                        fix: "next_from and next_key_id describe a next key: give its next_public_key too"
+                    )
                 }
                 return nil
             }
             guard let from else {
                 throw .invalid(
-                    key: s.key("next_from"), problem: "missing",
-                    fix: "say when to switch to the next key, e.g. next_from = \"2027-01-01T00:00:00Z\"")
+                    key: s.key("next_from"),
+                    problem: "missing",
+                    fix: "say when to switch to the next key, e.g. next_from = \"2027-01-01T00:00:00Z\""
+                )
             }
             guard let nanos = RFC3339.parseUnixNanos(from) else {
                 throw .invalid(
-                    key: s.key("next_from"), problem: "'\(from)' is not an RFC 3339 UTC time",
-                    fix: "write it like \"2027-01-01T00:00:00Z\"")
+                    key: s.key("next_from"),
+                    problem: "'\(from)' is not an RFC 3339 UTC time",
+                    fix: "write it like \"2027-01-01T00:00:00Z\""
+                )
             }
             return NextKey(publicKeyPath: path, keyID: keyID, fromNanos: nanos)
         }

@@ -40,7 +40,12 @@ extension GatewayConfig {
         public var dedupMillis: Int = 0
 
         public init(
-            id: String, kind: Kind, path: String?, match: DeviceMatch? = nil, maxLine: Int, role: TagClass? = nil
+            id: String,
+            kind: Kind,
+            path: String?,
+            match: DeviceMatch? = nil,
+            maxLine: Int,
+            role: TagClass? = nil
         ) {
             self.id = id
             self.kind = kind
@@ -70,8 +75,10 @@ extension GatewayConfig {
                 let id = try r.id("id", example: "wedge0")
                 guard ids.insert(id).inserted else {
                     throw .invalid(
-                        key: r.key("id"), problem: "'\(id)' is used by another reader",
-                        fix: "give every [[reader]] its own id")
+                        key: r.key("id"),
+                        problem: "'\(id)' is used by another reader",
+                        fix: "give every [[reader]] its own id"
+                    )
                 }
                 readers.append(try parse(r, id: id, directory: directory))
             }
@@ -86,16 +93,20 @@ extension GatewayConfig {
             let kind = try parseKind(kindName, r, path: path, match: match)
             if kindName != "line" && path == nil && match == nil {
                 throw .invalid(
-                    key: r.key("path"), problem: "neither path nor [reader.match] is given",
-                    fix: "set path = \"/dev/...\" or add a [reader.match] rule (vendor, product, serial, name)")
+                    key: r.key("path"),
+                    problem: "neither path nor [reader.match] is given",
+                    fix: "set path = \"/dev/...\" or add a [reader.match] rule (vendor, product, serial, name)"
+                )
             }
             let maxLine = try r.int("max_line", default: defaultMaxLine, range: 16...1_048_576)
             var role: TagClass?
             if let roleName = try r.string("role") {
                 guard let t = TagClass(rawValue: roleName), t != .unknown else {
                     throw .invalid(
-                        key: r.key("role"), problem: "unknown role '\(roleName)'",
-                        fix: "use subject, operator or config")
+                        key: r.key("role"),
+                        problem: "unknown role '\(roleName)'",
+                        fix: "use subject, operator or config"
+                    )
                 }
                 role = t
             }
@@ -104,8 +115,10 @@ extension GatewayConfig {
             if let h = try r.string("decode") {
                 guard let parsed = TagDecoder.Hint(rawValue: h) else {
                     throw .invalid(
-                        key: r.key("decode"), problem: "unknown decoder '\(h)'",
-                        fix: "use one of \(TagDecoder.Hint.allCases.map(\.rawValue).joined(separator: ", "))")
+                        key: r.key("decode"),
+                        problem: "unknown decoder '\(h)'",
+                        fix: "use one of \(TagDecoder.Hint.allCases.map(\.rawValue).joined(separator: ", "))"
+                    )
                 }
                 hint = parsed
             }
@@ -125,27 +138,36 @@ extension GatewayConfig {
 
         /// `kind` and the keys that belong to it.
         private static func parseKind(
-            _ name: String, _ r: ConfigSection, path: String?, match: DeviceMatch?
+            _ name: String,
+            _ r: ConfigSection,
+            path: String?,
+            match: DeviceMatch?
         ) throws(ConfigError) -> Kind {
             switch name {
             case "line":
                 guard path != nil else {
                     throw .invalid(
-                        key: r.key("path"), problem: "missing",
-                        fix: "a line reader needs path = \"/run/gatewayd/scan.fifo\" (or \"-\" for stdin)")
+                        key: r.key("path"),
+                        problem: "missing",
+                        fix: "a line reader needs path = \"/run/gatewayd/scan.fifo\" (or \"-\" for stdin)"
+                    )
                 }
                 guard match == nil else {
                     throw .invalid(
-                        key: r.key("match"), problem: "a line reader has no device to match",
-                        fix: "remove [reader.match]")
+                        key: r.key("match"),
+                        problem: "a line reader has no device to match",
+                        fix: "remove [reader.match]"
+                    )
                 }
                 return .line
             case "serial":
                 let baud = try r.int("baud", default: defaultBaud, range: 50...4_000_000)
                 guard supportedBauds.contains(baud) else {
                     throw .invalid(
-                        key: r.key("baud"), problem: "\(baud) is not a standard rate",
-                        fix: "use one of \(supportedBauds.map(String.init).joined(separator: ", "))")
+                        key: r.key("baud"),
+                        problem: "\(baud) is not a standard rate",
+                        fix: "use one of \(supportedBauds.map(String.init).joined(separator: ", "))"
+                    )
                 }
                 return .serial(baud: baud, framing: try SerialFraming.parse(r))
             case "evdev":
@@ -155,11 +177,14 @@ extension GatewayConfig {
             case "camera":
                 return .camera(
                     width: try r.int("width", default: defaultCameraWidth, range: 160...3840),
-                    height: try r.int("height", default: defaultCameraHeight, range: 120...2160))
+                    height: try r.int("height", default: defaultCameraHeight, range: 120...2160)
+                )
             default:
                 throw .invalid(
-                    key: r.key("kind"), problem: "unknown reader kind '\(name)'",
-                    fix: "use \"serial\", \"evdev\", \"hidraw\", \"camera\" or \"line\" (FIFO, pipe, stdin)")
+                    key: r.key("kind"),
+                    problem: "unknown reader kind '\(name)'",
+                    fix: "use \"serial\", \"evdev\", \"hidraw\", \"camera\" or \"line\" (FIFO, pipe, stdin)"
+                )
             }
         }
 
@@ -168,15 +193,19 @@ extension GatewayConfig {
             let layout = try r.string("layout", default: defaultLayout)
             guard KeyboardLayout.named(layout) != nil else {
                 throw .invalid(
-                    key: r.key("layout"), problem: "unknown layout '\(layout)'",
-                    fix: "use one of us, uk, de, fr")
+                    key: r.key("layout"),
+                    problem: "unknown layout '\(layout)'",
+                    fix: "use one of us, uk, de, fr"
+                )
             }
             var keys = KeyDecoder.Options()
             let term = try r.string("terminator", default: keys.terminator.rawValue)
             guard let t = KeyDecoder.Terminator(rawValue: term) else {
                 throw .invalid(
-                    key: r.key("terminator"), problem: "unknown terminator '\(term)'",
-                    fix: "use \"enter\", \"tab\" or \"none\"")
+                    key: r.key("terminator"),
+                    problem: "unknown terminator '\(term)'",
+                    fix: "use \"enter\", \"tab\" or \"none\""
+                )
             }
             keys.terminator = t
             keys.gapMicros = UInt64(try r.int("gap_ms", default: Int(keys.gapMicros / 1000), range: 1...10_000)) * 1000

@@ -24,8 +24,10 @@ extension GatewayConfig {
                 let name = try r.id("name", example: "national-id")
                 guard names.insert(name).inserted else {
                     throw .invalid(
-                        key: r.key("name"), problem: "'\(name)' names another rule too",
-                        fix: "give every [[redact.rule]] its own name: events list the rules that fired by name")
+                        key: r.key("name"),
+                        problem: "'\(name)' names another rule too",
+                        fix: "give every [[redact.rule]] its own name: events list the rules that fired by name"
+                    )
                 }
                 rules.append(try parseRule(r, name: name))
             }
@@ -40,8 +42,10 @@ extension GatewayConfig {
             for d in try r.stringArray("detect") ?? [] {
                 guard let k = PersonalDataKind(rawValue: d) else {
                     throw .invalid(
-                        key: r.key("detect"), problem: "unknown detector '\(d)'",
-                        fix: "use \(PersonalDataKind.allCases.map(\.rawValue).joined(separator: ", "))")
+                        key: r.key("detect"),
+                        problem: "unknown detector '\(d)'",
+                        fix: "use \(PersonalDataKind.allCases.map(\.rawValue).joined(separator: ", "))"
+                    )
                 }
                 detect.append(k)
             }
@@ -51,7 +55,8 @@ extension GatewayConfig {
                     key: r.key("detect"),
                     problem: detect.isEmpty ? "the rule selects nothing" : "both detect and fields are set",
                     fix: "give a rule either detect = [...] (personal data in free text)"
-                        + " or fields = [...] (values by name)")
+                        + " or fields = [...] (values by name)"
+                )
             }
             let action = try parseAction(r, detect: detect, fields: fields)
             if action == .hash || action.isMask {
@@ -59,12 +64,15 @@ extension GatewayConfig {
                     throw .invalid(
                         key: r.key("fields"),
                         problem: "location and captured_at are not text: they cannot be masked or hashed",
-                        fix: "coarsen them (action = \"coarsen\"), or drop the location")
+                        fix: "coarsen them (action = \"coarsen\"), or drop the location"
+                    )
                 }
             } else if action == .drop, fields.contains(where: { Glob.matches($0, "captured_at") }) {
                 throw .invalid(
-                    key: r.key("fields"), problem: "captured_at cannot be dropped",
-                    fix: "coarsen it: action = \"coarsen\" with bucket_s")
+                    key: r.key("fields"),
+                    problem: "captured_at cannot be dropped",
+                    fix: "coarsen it: action = \"coarsen\" with bucket_s"
+                )
             }
             try r.finish()
             return RedactionRule(name: name, detect: detect, fields: fields, action: action)
@@ -72,14 +80,17 @@ extension GatewayConfig {
 
         /// `action` and the keys that belong to it.
         private static func parseAction(
-            _ r: ConfigSection, detect: [PersonalDataKind], fields: [String]
+            _ r: ConfigSection,
+            detect: [PersonalDataKind],
+            fields: [String]
         ) throws(ConfigError) -> RedactionRule.Action {
             let name = try r.requiredString("action", example: "mask")
             switch name {
             case "mask":
                 return .mask(
                     keepFirst: try r.int("keep_first", default: 0, range: 0...64),
-                    keepLast: try r.int("keep_last", default: 4, range: 0...64))
+                    keepLast: try r.int("keep_last", default: 4, range: 0...64)
+                )
             case "hash": return .hash
             case "drop": return .drop
             case "coarsen":
@@ -89,9 +100,11 @@ extension GatewayConfig {
                     timeFields.isEmpty != locFields.isEmpty
                 else {
                     throw .invalid(
-                        key: r.key("fields"), problem: "coarsen applies to location or captured_at, one per rule",
+                        key: r.key("fields"),
+                        problem: "coarsen applies to location or captured_at, one per rule",
                         fix: "write fields = [\"location\"] with decimals or grid_m,"
-                            + " or fields = [\"captured_at\"] with bucket_s")
+                            + " or fields = [\"captured_at\"] with bucket_s"
+                    )
                 }
                 if !timeFields.isEmpty {
                     return .coarsenTime(bucketS: try r.int("bucket_s", default: 900, range: 1...86_400))
@@ -100,14 +113,18 @@ extension GatewayConfig {
                 let grid = try r.int("grid_m", default: 0, range: 0...100_000)
                 guard (decimals >= 0) != (grid > 0) else {
                     throw .invalid(
-                        key: r.key("decimals"), problem: "give exactly one of decimals and grid_m",
-                        fix: "e.g. decimals = 3 (≈110 m) or grid_m = 500")
+                        key: r.key("decimals"),
+                        problem: "give exactly one of decimals and grid_m",
+                        fix: "e.g. decimals = 3 (≈110 m) or grid_m = 500"
+                    )
                 }
                 return .coarsenLocation(decimals: decimals >= 0 ? decimals : nil, gridM: grid > 0 ? Double(grid) : nil)
             default:
                 throw .invalid(
-                    key: r.key("action"), problem: "unknown action '\(name)'",
-                    fix: "use mask, hash, drop or coarsen")
+                    key: r.key("action"),
+                    problem: "unknown action '\(name)'",
+                    fix: "use mask, hash, drop or coarsen"
+                )
             }
         }
     }

@@ -28,14 +28,18 @@ extension GatewayConfig {
             let decodedFormat = try s.string("decoded")
             if let f = decodedFormat, !decodedFormats.contains(f) {
                 throw .invalid(
-                    key: s.key("decoded"), problem: "unknown format '\(f)'",
-                    fix: "use gs1, epc, em4100, wiegand, ndef or text")
+                    key: s.key("decoded"),
+                    problem: "unknown format '\(f)'",
+                    fix: "use gs1, epc, em4100, wiegand, ndef or text"
+                )
             }
             let subjectAI = try s.string("subject_ai")
             if let ai = subjectAI, GS1AITable.entries[ai] == nil {
                 throw .invalid(
-                    key: s.key("subject_ai"), problem: "'\(ai)' is not a GS1 Application Identifier",
-                    fix: "use an AI such as \"01\" (GTIN) or \"8004\" (GIAI)")
+                    key: s.key("subject_ai"),
+                    problem: "'\(ai)' is not a GS1 Application Identifier",
+                    fix: "use an AI such as \"01\" (GTIN) or \"8004\" (GIAI)"
+                )
             }
             let pattern =
                 decodedFormat != nil
@@ -44,38 +48,58 @@ extension GatewayConfig {
             let className = try s.string("class", default: TagClass.subject.rawValue)
             guard let kind = TagClass(rawValue: className) else {
                 throw .invalid(
-                    key: s.key("class"), problem: "unknown class '\(className)'",
-                    fix: "use one of \(TagClass.allCases.map(\.rawValue).joined(separator: ", "))")
+                    key: s.key("class"),
+                    problem: "unknown class '\(className)'",
+                    fix: "use one of \(TagClass.allCases.map(\.rawValue).joined(separator: ", "))"
+                )
             }
             let group = try s.string("subject_group", default: defaultSubjectGroup)
             do {
                 _ = try LabelSchema(name: name, pattern: pattern, kind: kind, subjectGroup: group)
             } catch {
                 throw .invalid(
-                    key: s.key("pattern"), problem: "not a valid regular expression",
-                    fix: "check the pattern's syntax (\(error))")
+                    key: s.key("pattern"),
+                    problem: "not a valid regular expression",
+                    fix: "check the pattern's syntax (\(error))"
+                )
             }
             let length = try s.int("length", default: 0, range: 0...4096)
             var checkDigit: LabelSchema.CheckDigit?
             if let cd = try s.string("check_digit") {
                 guard let parsed = LabelSchema.CheckDigit(rawValue: cd) else {
                     throw .invalid(
-                        key: s.key("check_digit"), problem: "unknown check digit '\(cd)'",
-                        fix: "use gs1 or luhn")
+                        key: s.key("check_digit"),
+                        problem: "unknown check digit '\(cd)'",
+                        fix: "use gs1 or luhn"
+                    )
                 }
                 checkDigit = parsed
             }
             try s.finish()
             return Schema(
-                name: name, pattern: pattern, kind: kind, subjectGroup: group, length: length == 0 ? nil : length,
-                checkDigit: checkDigit, decodedFormat: decodedFormat, subjectAI: subjectAI)
+                name: name,
+                pattern: pattern,
+                kind: kind,
+                subjectGroup: group,
+                length: length == 0 ? nil : length,
+                checkDigit: checkDigit,
+                decodedFormat: decodedFormat,
+                subjectAI: subjectAI
+            )
         }
 
         /// The schema as the classifier uses it.
         public func compiled() throws -> LabelSchema {
             try LabelSchema(
-                name: name, pattern: pattern, kind: kind, subjectGroup: subjectGroup, length: length,
-                checkDigit: checkDigit, decodedFormat: decodedFormat, subjectAI: subjectAI)
+                name: name,
+                pattern: pattern,
+                kind: kind,
+                subjectGroup: subjectGroup,
+                length: length,
+                checkDigit: checkDigit,
+                decodedFormat: decodedFormat,
+                subjectAI: subjectAI
+            )
         }
     }
 }

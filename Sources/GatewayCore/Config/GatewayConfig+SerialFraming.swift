@@ -20,16 +20,20 @@ extension GatewayConfig {
                 let cs = try r.string("checksum", default: o.checksum.rawValue)
                 guard let c = BinaryFramer.Checksum(rawValue: cs) else {
                     throw .invalid(
-                        key: r.key("checksum"), problem: "unknown checksum '\(cs)'",
-                        fix: "use one of \(BinaryFramer.Checksum.allCases.map(\.rawValue).joined(separator: ", "))")
+                        key: r.key("checksum"),
+                        problem: "unknown checksum '\(cs)'",
+                        fix: "use one of \(BinaryFramer.Checksum.allCases.map(\.rawValue).joined(separator: ", "))"
+                    )
                 }
                 o.checksum = c
                 o.maxLength = try r.int("max_frame", default: o.maxLength, range: 1...65_536)
                 return .stxEtx(o)
             default:
                 throw .invalid(
-                    key: r.key("framing"), problem: "unknown framing '\(name)'",
-                    fix: "use \"line\", \"em4100\" or \"stx-etx\"")
+                    key: r.key("framing"),
+                    problem: "unknown framing '\(name)'",
+                    fix: "use \"line\", \"em4100\" or \"stx-etx\""
+                )
             }
         }
     }

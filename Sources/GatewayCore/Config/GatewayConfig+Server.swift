@@ -31,8 +31,10 @@ extension GatewayConfig {
             let url = try s.requiredString("url", example: "https://cases.example.net")
             guard url.lowercased().hasPrefix("https://") else {
                 throw .invalid(
-                    key: s.key("url"), problem: "'\(url)' is not an https URL",
-                    fix: "scans leave the terminal only over TLS: use https://")
+                    key: s.key("url"),
+                    problem: "'\(url)' is not an https URL",
+                    fix: "scans leave the terminal only over TLS: use https://"
+                )
             }
             var server = Server(url: url.hasSuffix("/") ? String(url.dropLast()) : url)
             server.publicKeyPath = try s.filePath("public_key", default: defaultPublicKeyPath, relativeTo: directory)
@@ -42,16 +44,20 @@ extension GatewayConfig {
             server.pins = try s.stringArray("pin_sha256") ?? []
             for pin in server.pins where Data(base64Encoded: pin)?.count != 32 {
                 throw .invalid(
-                    key: s.key("pin_sha256"), problem: "'\(pin)' is not base64 of 32 bytes",
+                    key: s.key("pin_sha256"),
+                    problem: "'\(pin)' is not base64 of 32 bytes",
                     fix: "compute it with: openssl x509 -in server.pem -pubkey -noout"
-                        + " | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64")
+                        + " | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64"
+                )
             }
             server.clientCertPath = try s.filePath("client_cert", relativeTo: directory)
             server.clientKeyPath = try s.filePath("client_key", relativeTo: directory)
             guard (server.clientCertPath == nil) == (server.clientKeyPath == nil) else {
                 throw .invalid(
-                    key: s.key(server.clientCertPath == nil ? "client_cert" : "client_key"), problem: "missing",
-                    fix: "mutual TLS needs both client_cert and client_key")
+                    key: s.key(server.clientCertPath == nil ? "client_cert" : "client_key"),
+                    problem: "missing",
+                    fix: "mutual TLS needs both client_cert and client_key"
+                )
             }
             try s.finish()
             return server

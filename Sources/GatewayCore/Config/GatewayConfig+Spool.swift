@@ -18,14 +18,19 @@ extension GatewayConfig {
             spool.path = try s.filePath("path", default: defaultPath, relativeTo: directory)
             let defaults = SpoolLimits()
             spool.limits.maxEnvelopes = try s.int(
-                "max_envelopes", default: defaults.maxEnvelopes, range: 1...100_000_000)
+                "max_envelopes",
+                default: defaults.maxEnvelopes,
+                range: 1...100_000_000
+            )
             spool.limits.maxBytes = try s.int("max_mb", default: defaults.maxBytes >> 20, range: 1...1_000_000) << 20
             let overflow = try s.string("overflow", default: defaults.overflow.rawValue)
             guard let policy = SpoolLimits.Overflow(rawValue: overflow) else {
                 throw .invalid(
-                    key: s.key("overflow"), problem: "unknown policy '\(overflow)'",
+                    key: s.key("overflow"),
+                    problem: "unknown policy '\(overflow)'",
                     fix: "use \"block\" (readers wait)"
-                        + " or \"drop_oldest\" (oldest envelopes deleted, counted and logged)")
+                        + " or \"drop_oldest\" (oldest envelopes deleted, counted and logged)"
+                )
             }
             spool.limits.overflow = policy
             try s.finish()

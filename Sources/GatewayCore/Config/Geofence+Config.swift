@@ -15,16 +15,20 @@ extension Geofence {
         if let pts = try a.pairs("polygon") {
             guard pts.count >= 3 else {
                 throw .invalid(
-                    key: a.key("polygon"), problem: "fewer than 3 points",
-                    fix: "a polygon needs at least three [lat, lon] points")
+                    key: a.key("polygon"),
+                    problem: "fewer than 3 points",
+                    fix: "a polygon needs at least three [lat, lon] points"
+                )
             }
             area = .polygon(pts)
         } else {
             guard let lat = try a.double("lat"), let lon = try a.double("lon"), let r = try a.double("radius_m"), r > 0
             else {
                 throw .invalid(
-                    key: a.key("lat"), problem: "an area is neither a polygon nor a circle",
-                    fix: "give polygon = [[lat, lon], ...] or lat, lon and radius_m")
+                    key: a.key("lat"),
+                    problem: "an area is neither a polygon nor a circle",
+                    fix: "give polygon = [[lat, lon], ...] or lat, lon and radius_m"
+                )
             }
             area = .circle(lat: lat, lon: lon, radiusM: r)
         }

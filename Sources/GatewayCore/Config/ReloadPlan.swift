@@ -23,7 +23,8 @@ public struct ReloadPlan: Sendable, Equatable {
     public static func between(_ old: GatewayConfig, _ new: GatewayConfig) -> ReloadPlan {
         var plan = ReloadPlan()
         if old.device.id != new.device.id {
-            plan.refused = "device.id changed from \(old.device.id) to \(new.device.id): restart gatewayd to change it (sequence numbers belong to the id)"
+            plan.refused =
+                "device.id changed from \(old.device.id) to \(new.device.id): restart gatewayd to change it (sequence numbers belong to the id)"
             return plan
         }
         if old.spool.path != new.spool.path {
@@ -41,7 +42,8 @@ public struct ReloadPlan: Sendable, Equatable {
         if old.spool.limits != new.spool.limits { plan.pendingRestart.append("[spool] limits") }
         if old.forward != new.forward {
             // Timeouts go with the new deliverer; batching and backoff stay until a restart.
-            var a = old.forward, b = new.forward
+            var a = old.forward
+            let b = new.forward
             (a.connectTimeout, a.readTimeout, a.requestTimeout) = (b.connectTimeout, b.readTimeout, b.requestTimeout)
             if a != b { plan.pendingRestart.append("[forward] batching and backoff") }
         }

@@ -9,7 +9,13 @@ public struct CaptureContext: Sendable, Equatable {
     public var clock: ClockQuality?
     public var anomalies: [String]
 
-    public init(location: Location? = nil, operatorID: String? = nil, unidentified: Bool = false, clock: ClockQuality? = nil, anomalies: [String] = []) {
+    public init(
+        location: Location? = nil,
+        operatorID: String? = nil,
+        unidentified: Bool = false,
+        clock: ClockQuality? = nil,
+        anomalies: [String] = []
+    ) {
         self.location = location
         self.operatorID = operatorID
         self.unidentified = unidentified

@@ -27,12 +27,18 @@ public struct FixPolicy: Sendable, Equatable {
     public func location(last: Received?, captureMonotonicNanos: UInt64) -> Location {
         guard let last else { return .noFix(reason: "no fix received from gpsd") }
         let t = last.tpv
-        let age = captureMonotonicNanos >= last.receivedMonotonicNanos ? captureMonotonicNanos - last.receivedMonotonicNanos : 0
+        let age =
+            captureMonotonicNanos >= last.receivedMonotonicNanos
+            ? captureMonotonicNanos - last.receivedMonotonicNanos : 0
         guard t.mode >= 2 else { return .noFix(reason: "gpsd reports no fix") }
-        guard let lat = t.lat, let lon = t.lon, (-90...90).contains(lat), (-180...180).contains(lon), !(lat == 0 && lon == 0) else {
+        guard let lat = t.lat, let lon = t.lon, (-90...90).contains(lat), (-180...180).contains(lon),
+            !(lat == 0 && lon == 0)
+        else {
             return .noFix(reason: "fix without usable coordinates")
         }
-        guard age <= maxAgeNanos else { return .noFix(reason: "last fix is \(age / 1_000_000_000) s old (max_age_s \(maxAgeNanos / 1_000_000_000))") }
+        guard age <= maxAgeNanos else {
+            return .noFix(reason: "last fix is \(age / 1_000_000_000) s old (max_age_s \(maxAgeNanos / 1_000_000_000))")
+        }
         var loc = Location(lat: lat, lon: lon, alt: t.mode == 3 ? t.alt : nil, accuracyM: t.eph)
         loc.fix = t.mode == 3 ? .fix3D : .fix2D
         loc.verticalAccuracyM = t.mode == 3 ? t.epv : nil

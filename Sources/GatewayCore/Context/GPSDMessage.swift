@@ -27,8 +27,16 @@ public enum GPSDMessage: Sendable, Equatable {
         public var epv: Double?
         public var device: String?
 
-        public init(mode: Int, time: String? = nil, lat: Double? = nil, lon: Double? = nil, alt: Double? = nil,
-                    eph: Double? = nil, epv: Double? = nil, device: String? = nil) {
+        public init(
+            mode: Int,
+            time: String? = nil,
+            lat: Double? = nil,
+            lon: Double? = nil,
+            alt: Double? = nil,
+            eph: Double? = nil,
+            epv: Double? = nil,
+            device: String? = nil
+        ) {
             self.mode = mode
             self.time = time
             self.lat = lat
@@ -42,7 +50,8 @@ public enum GPSDMessage: Sendable, Equatable {
 
     public static func parse(_ line: some Collection<UInt8>) -> GPSDMessage {
         guard let obj = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
-              let cls = obj["class"] as? String else { return .other }
+            let cls = obj["class"] as? String
+        else { return .other }
         func num(_ k: String) -> Double? {
             guard let v = obj[k] as? NSNumber, !(v is Bool) else { return nil }
             let d = v.doubleValue
@@ -52,8 +61,18 @@ public enum GPSDMessage: Sendable, Equatable {
         case "TPV":
             var eph = num("eph")
             if eph == nil, let x = num("epx"), let y = num("epy") { eph = (x * x + y * y).squareRoot() }
-            return .tpv(TPV(mode: Int(num("mode") ?? 0), time: obj["time"] as? String, lat: num("lat"), lon: num("lon"),
-                            alt: num("altMSL") ?? num("alt"), eph: eph, epv: num("epv"), device: obj["device"] as? String))
+            return .tpv(
+                TPV(
+                    mode: Int(num("mode") ?? 0),
+                    time: obj["time"] as? String,
+                    lat: num("lat"),
+                    lon: num("lon"),
+                    alt: num("altMSL") ?? num("alt"),
+                    eph: eph,
+                    epv: num("epv"),
+                    device: obj["device"] as? String
+                )
+            )
         case "SKY":
             if let u = num("uSat") { return .sky(satellitesUsed: Int(u)) }
             if let sats = obj["satellites"] as? [[String: Any]] {

@@ -22,8 +22,10 @@ public struct Geofence: Sendable, Equatable {
 
     /// Great-circle distance (haversine, mean Earth radius), metres.
     public static func distanceM(_ a: (Double, Double), _ b: (Double, Double)) -> Double {
-        let r = 6_371_008.8, rad = Double.pi / 180
-        let dLat = (b.0 - a.0) * rad, dLon = (b.1 - a.1) * rad
+        let r = 6_371_008.8
+        let rad = Double.pi / 180
+        let dLat = (b.0 - a.0) * rad
+        let dLon = (b.1 - a.1) * rad
         let h = sin(dLat / 2) * sin(dLat / 2) + cos(a.0 * rad) * cos(b.0 * rad) * sin(dLon / 2) * sin(dLon / 2)
         return 2 * r * asin(min(1, h.squareRoot()))
     }
@@ -52,7 +54,11 @@ public struct Geofence: Sendable, Equatable {
     }
 
     /// Anomalies of `loc` given the previous located event (position and monotonic time).
-    public func anomalies(_ loc: Location, previous: (lat: Double, lon: Double, monotonicNanos: UInt64)?, nowNanos: UInt64) -> [String] {
+    public func anomalies(
+        _ loc: Location,
+        previous: (lat: Double, lon: Double, monotonicNanos: UInt64)?,
+        nowNanos: UInt64
+    ) -> [String] {
         guard loc.fix != .none else { return [] }
         var out: [String] = []
         if !areas.isEmpty && !contains(lat: loc.lat, lon: loc.lon) { out.append("outside_geofence") }

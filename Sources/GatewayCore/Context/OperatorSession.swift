@@ -11,7 +11,8 @@ public struct OperatorSession: Sendable, Equatable {
     public private(set) var current: (id: String, lastSeenNanos: UInt64)?
 
     public static func == (a: OperatorSession, b: OperatorSession) -> Bool {
-        a.timeoutNanos == b.timeoutNanos && a.logoutSubject == b.logoutSubject && a.current?.id == b.current?.id && a.current?.lastSeenNanos == b.current?.lastSeenNanos
+        a.timeoutNanos == b.timeoutNanos && a.logoutSubject == b.logoutSubject && a.current?.id == b.current?.id
+            && a.current?.lastSeenNanos == b.current?.lastSeenNanos
     }
 
     public init(timeoutSeconds: Double = 900, logoutSubject: String = "LOGOUT") {

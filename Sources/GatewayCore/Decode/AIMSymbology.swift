@@ -34,7 +34,8 @@ public struct AIMSymbology: Sendable, Equatable {
     /// Splits a leading AIM identifier off scanned bytes, if there is one.
     public static func split(_ bytes: [UInt8]) -> (AIMSymbology?, [UInt8]) {
         guard bytes.count >= 3, bytes[0] == UInt8(ascii: "]"),
-              let aim = AIMSymbology(String(decoding: bytes[0..<3], as: UTF8.self)) else { return (nil, bytes) }
+            let aim = AIMSymbology(String(decoding: bytes[0..<3], as: UTF8.self))
+        else { return (nil, bytes) }
         return (aim, Array(bytes.dropFirst(3)))
     }
 }

@@ -48,18 +48,33 @@ public struct ASCIIPattern: Sendable {
             }
         }
 
-        mutating func formUnion(_ other: ByteSet) { low |= other.low; high |= other.high }
+        mutating func formUnion(_ other: ByteSet) {
+            low |= other.low
+            high |= other.high
+        }
 
         var inverted: ByteSet { ByteSet(low: ~low, high: ~high) }
 
-        static func of(_ range: ClosedRange<UInt8>) -> ByteSet { var s = ByteSet(); s.insert(range); return s }
+        static func of(_ range: ClosedRange<UInt8>) -> ByteSet {
+            var s = ByteSet()
+            s.insert(range)
+            return s
+        }
         static let all = ByteSet.of(0...127)
         static let digits = ByteSet.of(0x30...0x39)
         static let word: ByteSet = {
-            var s = ByteSet.digits; s.insert(0x41...0x5A); s.insert(0x61...0x7A); s.insert(0x5F...0x5F); return s
+            var s = ByteSet.digits
+            s.insert(0x41...0x5A)
+            s.insert(0x61...0x7A)
+            s.insert(0x5F...0x5F)
+            return s
         }()
         /// Of the bytes a decided text can hold, only tab and space are Unicode White_Space.
-        static let space: ByteSet = { var s = ByteSet.of(0x09...0x09); s.insert(0x20...0x20); return s }()
+        static let space: ByteSet = {
+            var s = ByteSet.of(0x09...0x09)
+            s.insert(0x20...0x20)
+            return s
+        }()
     }
 
     indirect enum Node: Sendable {
@@ -138,7 +153,8 @@ public struct ASCIIPattern: Sendable {
                 var run = 0
                 while run < max, pos + run < text.count, set.contains(text[pos + run]) { run += 1 }
                 guard run >= min else { return false }
-                for n in stride(from: run, through: min, by: -1) where sequence(seq, from: i + 1, at: pos + n, then: rest) {
+                for n in stride(from: run, through: min, by: -1)
+                where sequence(seq, from: i + 1, at: pos + n, then: rest) {
                     return true
                 }
                 return false
@@ -184,7 +200,7 @@ public struct ASCIIPattern: Sendable {
         }
 
         mutating func parsePattern() -> [[Node]]? {
-            _ = take("(?s)") // dot-all: no text this matcher decides holds a newline
+            _ = take("(?s)")  // dot-all: no text this matcher decides holds a newline
             guard let alts = parseAlternatives(), pos == bytes.count else { return nil }
             return alts
         }
@@ -254,17 +270,28 @@ public struct ASCIIPattern: Sendable {
         /// outside the subset (lazy, possessive, stacked, or malformed).
         mutating func parseQuantifier() -> (Int, Int)? {
             var q: (Int, Int)
-            if take("?") { q = (0, 1) } else if take("*") { q = (0, Int.max) } else if take("+") { q = (1, Int.max) }
-            else if take("{") {
+            if take("?") {
+                q = (0, 1)
+            } else if take("*") {
+                q = (0, Int.max)
+            } else if take("+") {
+                q = (1, Int.max)
+            } else if take("{") {
                 guard let n = parseNumber() else { return nil }
-                if take("}") { q = (n, n) } else {
+                if take("}") {
+                    q = (n, n)
+                } else {
                     guard take(",") else { return nil }
-                    if take("}") { q = (n, Int.max) } else {
+                    if take("}") {
+                        q = (n, Int.max)
+                    } else {
                         guard let m = parseNumber(), take("}"), n <= m else { return nil }
                         q = (n, m)
                     }
                 }
-            } else { return (1, 1) }
+            } else {
+                return (1, 1)
+            }
             if let next = peek, "?*+{".utf8.contains(next) { return nil }
             return q
         }
@@ -272,7 +299,9 @@ public struct ASCIIPattern: Sendable {
         mutating func parseNumber() -> Int? {
             let from = pos
             while let d = peek, ByteSet.digits.contains(d), pos - from < 4 { pos += 1 }
-            guard pos > from, let n = Int(String(decoding: bytes[from..<pos], as: UTF8.self)), n <= 1000 else { return nil }
+            guard pos > from, let n = Int(String(decoding: bytes[from..<pos], as: UTF8.self)), n <= 1000 else {
+                return nil
+            }
             if let d = peek, ByteSet.digits.contains(d) { return nil }
             return n
         }

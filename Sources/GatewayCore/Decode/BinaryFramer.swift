@@ -49,8 +49,14 @@ public struct BinaryFramer: Sendable {
         self.format = format
     }
 
-    private var stx: UInt8 { if case .stxEtx(let o) = format { return o.stx }; return 0x02 }
-    private var etx: UInt8 { if case .stxEtx(let o) = format { return o.etx }; return 0x03 }
+    private var stx: UInt8 {
+        if case .stxEtx(let o) = format { return o.stx }
+        return 0x02
+    }
+    private var etx: UInt8 {
+        if case .stxEtx(let o) = format { return o.etx }
+        return 0x03
+    }
     private var maxBody: Int {
         switch format {
         case .em4100: return 12
@@ -116,7 +122,8 @@ public struct BinaryFramer: Sendable {
     private mutating func finish(into out: inout [Output]) {
         switch format {
         case .em4100:
-            guard body.count == 12, let bytes = Hex.bytes(String(decoding: body, as: UTF8.self)), bytes.count == 6 else {
+            guard body.count == 12, let bytes = Hex.bytes(String(decoding: body, as: UTF8.self)), bytes.count == 6
+            else {
                 out.append(.noise(bytes: body.count + 2))
                 return
             }

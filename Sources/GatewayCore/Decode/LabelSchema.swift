@@ -32,9 +32,16 @@ public struct LabelSchema: Sendable {
     private let fast: ASCIIPattern?
     private let regex: CompiledRegex
 
-    public init(name: String, pattern: String, kind: TagClass, subjectGroup: String = "subject",
-                length: Int? = nil, checkDigit: CheckDigit? = nil,
-                decodedFormat: String? = nil, subjectAI: String? = nil) throws(LabelSchemaError) {
+    public init(
+        name: String,
+        pattern: String,
+        kind: TagClass,
+        subjectGroup: String = "subject",
+        length: Int? = nil,
+        checkDigit: CheckDigit? = nil,
+        decodedFormat: String? = nil,
+        subjectAI: String? = nil
+    ) throws(LabelSchemaError) {
         self.name = name
         self.kind = kind
         self.pattern = pattern
@@ -65,7 +72,10 @@ public struct LabelSchema: Sendable {
         guard var c = match(text) else { return nil }
         if let ai = subjectAI {
             // The subject is the element's value (for an EPC, via its GS1 element string).
-            let elements = decoded?.gs1 ?? decoded?.epc?.elementString.flatMap { try? GS1ElementString.parse($0, referenceYear: 2000) } ?? []
+            let elements =
+                decoded?.gs1 ?? decoded?.epc?.elementString.flatMap {
+                    try? GS1ElementString.parse($0, referenceYear: 2000)
+                } ?? []
             guard let v = elements.first(where: { $0.ai == ai })?.value else { return nil }
             c.subject = v
         } else if decodedFormat == "epc", let uri = decoded?.epc?.pureIdentityURI {
@@ -73,16 +83,23 @@ public struct LabelSchema: Sendable {
         }
         let subject = c.subject ?? ""
         if let n = length, subject.count != n {
-            return .failure(Misread(format: "schema \(name)", reason: "subject has \(subject.count) characters, expected \(n)"))
+            return .failure(
+                Misread(format: "schema \(name)", reason: "subject has \(subject.count) characters, expected \(n)")
+            )
         }
         if let cd = checkDigit {
             let digits = Array(subject)
             let valid: Bool
             switch cd {
-            case .gs1: valid = digits.count >= 2 && digits.allSatisfy { $0.isASCII && $0.isNumber } && GS1ElementString.checkDigit(digits.dropLast()) == digits.last
+            case .gs1:
+                valid =
+                    digits.count >= 2 && digits.allSatisfy { $0.isASCII && $0.isNumber }
+                    && GS1ElementString.checkDigit(digits.dropLast()) == digits.last
             case .luhn: valid = Self.luhnValid(digits)
             }
-            if !valid { return .failure(Misread(format: "schema \(name)", reason: "\(cd.rawValue) check digit does not match")) }
+            if !valid {
+                return .failure(Misread(format: "schema \(name)", reason: "\(cd.rawValue) check digit does not match"))
+            }
         }
         return .success(c)
     }
@@ -135,7 +152,8 @@ public enum LabelSchemaError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .invalidPattern(let schema, let detail):
-            return "label schema '\(schema)': the pattern is not a valid regular expression (\(detail)); fix [[schema]] pattern"
+            return
+                "label schema '\(schema)': the pattern is not a valid regular expression (\(detail)); fix [[schema]] pattern"
         }
     }
 }

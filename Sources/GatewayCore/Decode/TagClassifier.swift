@@ -20,7 +20,11 @@ public struct TagClassifier: Sendable {
     }
 
     /// Like `classify`, but a scan that matches a schema and fails its validations is a misread.
-    public func classifyChecked(_ bytes: [UInt8], reader: String? = nil, decoded: DecodedTag? = nil) -> Result<TagClassification, Misread> {
+    public func classifyChecked(
+        _ bytes: [UInt8],
+        reader: String? = nil,
+        decoded: DecodedTag? = nil
+    ) -> Result<TagClassification, Misread> {
         guard let text = String(validating: bytes, as: UTF8.self) else { return .success(.unknown) }
         for schema in schemas {
             if let r = schema.check(text, decoded: decoded) { return r }

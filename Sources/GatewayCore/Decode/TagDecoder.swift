@@ -1,7 +1,9 @@
 /// What a scan decodes to: the symbology it came in and one typed model of its content.
 public struct DecodedTag: Sendable, Equatable, Codable {
     public enum Format: String, Sendable, Codable {
-        case gs1, gs1DigitalLink = "gs1-digital-link", gtin, epc, em4100, wiegand, ndef, text, binary
+        case gs1
+        case gs1DigitalLink = "gs1-digital-link"
+        case gtin, epc, em4100, wiegand, ndef, text, binary
     }
     public var format: Format
     public var symbology: String?
@@ -45,12 +47,19 @@ public struct TagDecoder: Sendable {
         self.referenceYear = referenceYear
     }
 
-    public func decode(_ raw: [UInt8], symbology reported: String? = nil, hint: Hint = .auto) -> Result<DecodedTag, Misread> {
+    public func decode(
+        _ raw: [UInt8],
+        symbology reported: String? = nil,
+        hint: Hint = .auto
+    ) -> Result<DecodedTag, Misread> {
         var aim = reported.flatMap(AIMSymbology.init)
         var bytes = raw
         if aim == nil {
             let (a, rest) = AIMSymbology.split(raw)
-            if let a { aim = a; bytes = rest }
+            if let a {
+                aim = a
+                bytes = rest
+            }
         }
         guard let text = String(validating: bytes, as: UTF8.self) else {
             switch hint {
@@ -93,14 +102,20 @@ public struct TagDecoder: Sendable {
             }
         }
         if text.first == "(" && text.dropFirst().prefix(2).allSatisfy(\.isNumber) { return gs1(text, aim) }
-        if text.contains(GS1ElementString.groupSeparator) && text.prefix(2).allSatisfy(\.isNumber) { return gs1(text, aim) }
+        if text.contains(GS1ElementString.groupSeparator) && text.prefix(2).allSatisfy(\.isNumber) {
+            return gs1(text, aim)
+        }
         if text.hasPrefix("W26:") || text.hasPrefix("W34:") {
             return badge(aim, .wiegand) { () throws(BadgeIDError) in try BadgeIDs.wiegand(text: text) }
         }
-        if (text.count == 24 || text.count == 52), text.allSatisfy(\.isHexDigit), let h = Hex.bytes(text), (0x30...0x36).contains(h[0]), h[0] != 0x35 {
+        if text.count == 24 || text.count == 52, text.allSatisfy(\.isHexDigit), let h = Hex.bytes(text),
+            (0x30...0x36).contains(h[0]), h[0] != 0x35
+        {
             return epc(text, aim)
         }
-        if [8, 12, 13, 14].contains(text.count), text.allSatisfy({ $0.isASCII && $0.isNumber }), GS1ElementString.isValidKey(text) {
+        if [8, 12, 13, 14].contains(text.count), text.allSatisfy({ $0.isASCII && $0.isNumber }),
+            GS1ElementString.isValidKey(text)
+        {
             return gtin(text, aim)
         }
         return .success(DecodedTag(format: .text, symbology: aim))
@@ -108,7 +123,9 @@ public struct TagDecoder: Sendable {
 
     /// Runs one decoder: its result fills the model; its typed error becomes a misread.
     func attempt<E: Error & CustomStringConvertible>(
-        _ format: DecodedTag.Format, _ aim: AIMSymbology?, _ fill: (inout DecodedTag) throws(E) -> Void
+        _ format: DecodedTag.Format,
+        _ aim: AIMSymbology?,
+        _ fill: (inout DecodedTag) throws(E) -> Void
     ) -> Result<DecodedTag, Misread> {
         var d = DecodedTag(format: format, symbology: aim)
         do {
@@ -120,7 +137,9 @@ public struct TagDecoder: Sendable {
     }
 
     func gs1(_ text: String, _ aim: AIMSymbology?) -> Result<DecodedTag, Misread> {
-        attempt(.gs1, aim) { (d: inout DecodedTag) throws(GS1Error) in d.gs1 = try GS1ElementString.parse(text, referenceYear: referenceYear) }
+        attempt(.gs1, aim) { (d: inout DecodedTag) throws(GS1Error) in
+            d.gs1 = try GS1ElementString.parse(text, referenceYear: referenceYear)
+        }
     }
 
     func gtin(_ text: String, _ aim: AIMSymbology?) -> Result<DecodedTag, Misread> {
@@ -141,7 +160,11 @@ public struct TagDecoder: Sendable {
         attempt(.epc, aim) { (d: inout DecodedTag) throws(EPCError) in d.epc = try EPCDecoder.decode(bytes: bytes) }
     }
 
-    func badge(_ aim: AIMSymbology?, _ format: DecodedTag.Format, _ f: () throws(BadgeIDError) -> BadgeID) -> Result<DecodedTag, Misread> {
+    func badge(
+        _ aim: AIMSymbology?,
+        _ format: DecodedTag.Format,
+        _ f: () throws(BadgeIDError) -> BadgeID
+    ) -> Result<DecodedTag, Misread> {
         attempt(format, aim) { (d: inout DecodedTag) throws(BadgeIDError) in d.badge = try f() }
     }
 

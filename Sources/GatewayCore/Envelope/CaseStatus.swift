@@ -21,7 +21,14 @@ public struct Guidance: Codable, Sendable, Equatable {
         case similarTo = "similar_to"
     }
 
-    public init(id: String, title: String, text: String, steps: [String] = [], match: String = "configured", similarTo: String? = nil) {
+    public init(
+        id: String,
+        title: String,
+        text: String,
+        steps: [String] = [],
+        match: String = "configured",
+        similarTo: String? = nil
+    ) {
         self.id = id
         self.title = title
         self.text = text
@@ -107,8 +114,18 @@ public struct CaseStatus: Codable, Sendable, Equatable {
         case updatedAt = "updated_at"
     }
 
-    public init(ref: String, state: String, final: Bool, subject: String?, schema: String?, openedAt: String, updatedAt: String,
-                guidance: Guidance?, insurers: [InsurerStatus], notes: [CaseNote]) {
+    public init(
+        ref: String,
+        state: String,
+        final: Bool,
+        subject: String?,
+        schema: String?,
+        openedAt: String,
+        updatedAt: String,
+        guidance: Guidance?,
+        insurers: [InsurerStatus],
+        notes: [CaseNote]
+    ) {
         self.ref = ref
         self.state = state
         self.final = final

@@ -21,7 +21,16 @@ public struct Envelope: Codable, Sendable, Equatable {
         case keyID = "key_id"
     }
 
-    public init(id: String, device: String, seq: UInt64, sealedAt: String, suite: String, keyID: String, enc: String, ct: String) {
+    public init(
+        id: String,
+        device: String,
+        seq: UInt64,
+        sealedAt: String,
+        suite: String,
+        keyID: String,
+        enc: String,
+        ct: String
+    ) {
         self.id = id
         self.device = device
         self.seq = seq
@@ -39,14 +48,22 @@ extension Envelope {
     public func jsonBytes() -> [UInt8] {
         var w = JSONWriter(capacity: 160 + ct.utf8.count)
         w.raw("{")
-        w.key("ct", first: true); w.string(ct)
-        w.key("device"); w.string(device)
-        w.key("enc"); w.string(enc)
-        w.key("id"); w.string(id)
-        w.key("key_id"); w.string(keyID)
-        w.key("sealed_at"); w.string(sealedAt)
-        w.key("seq"); w.integer(seq)
-        w.key("suite"); w.string(suite)
+        w.key("ct", first: true)
+        w.string(ct)
+        w.key("device")
+        w.string(device)
+        w.key("enc")
+        w.string(enc)
+        w.key("id")
+        w.string(id)
+        w.key("key_id")
+        w.string(keyID)
+        w.key("sealed_at")
+        w.string(sealedAt)
+        w.key("seq")
+        w.integer(seq)
+        w.key("suite")
+        w.string(suite)
         w.raw("}")
         return w.bytes
     }
@@ -105,8 +122,12 @@ public struct EnvelopeResults: Codable, Sendable, Equatable {
             var g = r.guidance
             if let i = r.guidanceRef {
                 guard table.indices.contains(i) else {
-                    throw DecodingError.dataCorruptedError(forKey: .results, in: c,
-                                                           debugDescription: "guidance_ref \(i) is not in the document's guidance list (\(table.count) entries)")
+                    throw DecodingError.dataCorruptedError(
+                        forKey: .results,
+                        in: c,
+                        debugDescription:
+                            "guidance_ref \(i) is not in the document's guidance list (\(table.count) entries)"
+                    )
                 }
                 g = table[i]
             }
@@ -118,9 +139,12 @@ public struct EnvelopeResults: Codable, Sendable, Equatable {
     public func encode(to encoder: any Encoder) throws {
         let (table, refs) = guidanceTable()
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(zip(results, refs).map { r, ref in
-            WireResult(id: r.id, status: r.status, reason: r.reason, case: r.case, guidanceRef: ref, guidance: nil)
-        }, forKey: .results)
+        try c.encode(
+            zip(results, refs).map { r, ref in
+                WireResult(id: r.id, status: r.status, reason: r.reason, case: r.case, guidanceRef: ref, guidance: nil)
+            },
+            forKey: .results
+        )
         if !table.isEmpty { try c.encode(table, forKey: .guidance) }
         try c.encodeIfPresent(serverKeyIDs, forKey: .serverKeyIDs)
     }
@@ -131,7 +155,10 @@ public struct EnvelopeResults: Codable, Sendable, Equatable {
         var refs: [Int?] = []
         refs.reserveCapacity(results.count)
         for r in results {
-            guard let g = r.guidance else { refs.append(nil); continue }
+            guard let g = r.guidance else {
+                refs.append(nil)
+                continue
+            }
             // A batch has a handful of distinct entries: a linear search beats hashing texts.
             if let i = table.firstIndex(of: g) {
                 refs.append(i)
@@ -181,7 +208,13 @@ public struct EnvelopeResult: Codable, Sendable, Equatable {
     /// What the person on site should do now (any accepted event the server has guidance for).
     public var guidance: Guidance?
 
-    public init(id: String, status: Status, reason: String? = nil, case caseInfo: CaseInfo? = nil, guidance: Guidance? = nil) {
+    public init(
+        id: String,
+        status: Status,
+        reason: String? = nil,
+        case caseInfo: CaseInfo? = nil,
+        guidance: Guidance? = nil
+    ) {
         self.id = id
         self.status = status
         self.reason = reason
@@ -212,8 +245,16 @@ public struct EventHeader: Decodable, Sendable, Equatable {
         case capturedAt = "captured_at"
     }
 
-    public init(v: Int = CaptureEvent.currentVersion, id: String, device: String, seq: UInt64, kind: String? = nil,
-                tag: TagClassification? = nil, operatorID: String? = nil, capturedAt: String? = nil) {
+    public init(
+        v: Int = CaptureEvent.currentVersion,
+        id: String,
+        device: String,
+        seq: UInt64,
+        kind: String? = nil,
+        tag: TagClassification? = nil,
+        operatorID: String? = nil,
+        capturedAt: String? = nil
+    ) {
         self.v = v
         self.id = id
         self.device = device

@@ -30,13 +30,21 @@ public enum EventHeaderReader {
         init(b: UnsafeBufferPointer<UInt8>) { self.b = b }
 
         mutating func document() -> EventHeader? {
-            var v: Int?, id: String?, device: String?, seq: UInt64?
-            var kind: String??, tag: TagClassification??, op: String??, captured: String??
+            var v: Int?
+            var id: String?
+            var device: String?
+            var seq: UInt64?
+            var kind: String??
+            var tag: TagClassification??
+            var op: String??
+            var captured: String??
             skipSpace()
             let ok = object { p, key in
                 switch key {
                 case "v":
-                    guard v == nil, let n = p.integer(), let x = Int(exactly: n.magnitude), !n.negative || x == 0 else { return false }
+                    guard v == nil, let n = p.integer(), let x = Int(exactly: n.magnitude), !n.negative || x == 0 else {
+                        return false
+                    }
                     v = x
                 case "seq":
                     guard seq == nil, let n = p.integer(), !n.negative || n.magnitude == 0 else { return false }
@@ -66,14 +74,24 @@ public enum EventHeaderReader {
             }
             skipSpace()
             guard ok, i == b.count, let v, let id, let device, let seq else { return nil }
-            return EventHeader(v: v, id: id, device: device, seq: seq, kind: kind ?? nil, tag: tag ?? nil, operatorID: op ?? nil,
-                               capturedAt: captured ?? nil)
+            return EventHeader(
+                v: v,
+                id: id,
+                device: device,
+                seq: seq,
+                kind: kind ?? nil,
+                tag: tag ?? nil,
+                operatorID: op ?? nil,
+                capturedAt: captured ?? nil
+            )
         }
 
         /// `null` or `{"class": …, "schema": …, "subject": …}` (other members skipped).
         mutating func tagValue() -> TagClassification?? {
             if literal("null") { return .some(nil) }
-            var kind: TagClass?, schema: String??, subject: String??
+            var kind: TagClass?
+            var schema: String??
+            var subject: String??
             let ok = object { p, key in
                 switch key {
                 case "class":
@@ -259,7 +277,8 @@ public enum EventHeaderReader {
         }
 
         static func numberTail(_ c: UInt8) -> Bool {
-            c == UInt8(ascii: ".") || c == UInt8(ascii: "e") || c == UInt8(ascii: "E") || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9"))
+            c == UInt8(ascii: ".") || c == UInt8(ascii: "e") || c == UInt8(ascii: "E")
+                || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9"))
         }
 
         // MARK: Values skipped (checked, not kept)

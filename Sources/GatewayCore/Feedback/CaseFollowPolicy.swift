@@ -9,7 +9,12 @@
 /// (server unreachable, 5xx) waits as if unchanged, and at least 5 s, so a server that is down
 /// is asked at most every `cap`. A final case (resolved, closed) is not looked at again.
 public enum CaseFollowPolicy {
-    public static func delay(unchangedLooks: Int, failed: Bool, base: Duration = .seconds(2), cap: Duration = .seconds(30)) -> Duration {
+    public static func delay(
+        unchangedLooks: Int,
+        failed: Bool,
+        base: Duration = .seconds(2),
+        cap: Duration = .seconds(30)
+    ) -> Duration {
         let exponent = min(max(0, unchangedLooks), 20)
         var d = base * (1 << exponent)
         if failed { d = max(d, .seconds(5)) }

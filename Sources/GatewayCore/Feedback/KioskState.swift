@@ -54,8 +54,17 @@ public struct KioskState: Codable, Sendable, Equatable {
     public var readers: [String]
     public var spool: SpoolView
 
-    public init(device: String, version: String, now: String, scans: [ScanRecord], cases: [CaseStatus], operator: OperatorView,
-                location: Location?, readers: [String], spool: SpoolView) {
+    public init(
+        device: String,
+        version: String,
+        now: String,
+        scans: [ScanRecord],
+        cases: [CaseStatus],
+        operator: OperatorView,
+        location: Location?,
+        readers: [String],
+        spool: SpoolView
+    ) {
         self.device = device
         self.version = version
         self.now = now
@@ -75,8 +84,21 @@ public struct KioskState: Codable, Sendable, Equatable {
         for s in recent.scans {
             guard let ref = s.caseRef, !seen.contains(ref), let c = recent.cases[ref] else { continue }
             seen.insert(ref)
-            out.append(c.status ?? CaseStatus(ref: ref, state: c.info.state, final: false, subject: s.subject, schema: s.schema,
-                                              openedAt: s.capturedAt, updatedAt: s.capturedAt, guidance: s.guidance, insurers: c.info.insurers, notes: []))
+            out.append(
+                c.status
+                    ?? CaseStatus(
+                        ref: ref,
+                        state: c.info.state,
+                        final: false,
+                        subject: s.subject,
+                        schema: s.schema,
+                        openedAt: s.capturedAt,
+                        updatedAt: s.capturedAt,
+                        guidance: s.guidance,
+                        insurers: c.info.insurers,
+                        notes: []
+                    )
+            )
         }
         return out
     }

@@ -59,11 +59,18 @@ public struct RecentScans: Sendable {
                     scans[i].caseRef = c.ref
                     if var followed = cases[c.ref] {
                         // Newer than what was seen: look again soon.
-                        if followed.info != c { followed.unchangedLooks = 0; followed.nextLookNanos = nowNanos + Self.nanos(delay(followed)) }
+                        if followed.info != c {
+                            followed.unchangedLooks = 0
+                            followed.nextLookNanos = nowNanos + Self.nanos(delay(followed))
+                        }
                         followed.info = c
                         cases[c.ref] = followed
                     } else {
-                        cases[c.ref] = FollowedCase(info: c, nextLookNanos: nowNanos + Self.nanos(CaseFollowPolicy.delay(unchangedLooks: 0, failed: false, cap: followCap)))
+                        cases[c.ref] = FollowedCase(
+                            info: c,
+                            nextLookNanos: nowNanos
+                                + Self.nanos(CaseFollowPolicy.delay(unchangedLooks: 0, failed: false, cap: followCap))
+                        )
                     }
                 }
             case .rejected:
@@ -76,7 +83,12 @@ public struct RecentScans: Sendable {
     /// Envelopes the forwarder made dead letters without a per-envelope answer (a batch the
     /// server refused as a whole, sent again one by one).
     public mutating func deadLettered(_ letters: [(id: String, reason: String)]) {
-        for l in letters { update([l.id]) { $0.delivery = .deadLettered; $0.reason = l.reason } }
+        for l in letters {
+            update([l.id]) {
+                $0.delivery = .deadLettered
+                $0.reason = l.reason
+            }
+        }
     }
 
     /// The cases to look at now (shown, not final, due).
@@ -102,7 +114,9 @@ public struct RecentScans: Sendable {
         c.nextLookNanos = nowNanos + Self.nanos(delay(c))
         cases[status.ref] = c
         if let g = status.guidance {
-            for i in scans.indices where scans[i].caseRef == status.ref && scans[i].guidance == nil { scans[i].guidance = g }
+            for i in scans.indices where scans[i].caseRef == status.ref && scans[i].guidance == nil {
+                scans[i].guidance = g
+            }
         }
         return changed
     }

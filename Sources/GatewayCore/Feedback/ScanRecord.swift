@@ -34,7 +34,9 @@ public struct ScanRecord: Codable, Sendable, Equatable {
     public var guidance: Guidance?
 
     enum CodingKeys: String, CodingKey {
-        case id, seq, reader, kind = "class", schema, subject, format, misread, delivery, reason, guidance
+        case id, seq, reader
+        case kind = "class"
+        case schema, subject, format, misread, delivery, reason, guidance
         case capturedAt = "captured_at"
         case operatorID = "operator"
         case caseRef = "case"

@@ -41,7 +41,10 @@ public struct BacklogWatch: Sendable, Equatable {
     /// many envelopes left the spool during the backlog that just ended, once per backlog; nil
     /// when this was not the end of one.
     public mutating func spoolFoundEmpty() -> Int? {
-        defer { deliveredSinceEmpty = 0; deepestSinceEmpty = 0 }
+        defer {
+            deliveredSinceEmpty = 0
+            deepestSinceEmpty = 0
+        }
         return deepestSinceEmpty >= threshold ? deliveredSinceEmpty : nil
     }
 }

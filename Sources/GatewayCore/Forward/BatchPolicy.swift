@@ -3,7 +3,8 @@
 /// the byte bound still leaves (alone) instead of blocking the queue behind it.
 public enum BatchPolicy {
     public static func take(sizes: [Int], maxCount: Int, maxBytes: Int) -> Int {
-        var n = 0, bytes = 0
+        var n = 0
+        var bytes = 0
         for size in sizes.prefix(maxCount) {
             if n > 0 && bytes + size > maxBytes { break }
             n += 1
@@ -16,7 +17,13 @@ public enum BatchPolicy {
     /// burst is under way — two or more envelopes waiting, fewer than a full batch — and only
     /// once per batch. A lone scan goes at once: at a steady trickle of scans each one would
     /// otherwise wait the whole linger.
-    public static func shouldLinger(waiting: Int, limit: Int, lingerEnabled: Bool, alreadyLingered: Bool, circuitClosed: Bool) -> Bool {
+    public static func shouldLinger(
+        waiting: Int,
+        limit: Int,
+        lingerEnabled: Bool,
+        alreadyLingered: Bool,
+        circuitClosed: Bool
+    ) -> Bool {
         lingerEnabled && !alreadyLingered && circuitClosed && waiting >= 2 && waiting < limit
     }
 }

@@ -94,7 +94,13 @@ public struct ForwarderLoop: Sendable {
     private var found: (sizes: [Int], limit: Int)?
     private var lastReadFailed = false
 
-    public init(delivery: ForwarderStateMachine, batchMax: Int, batchMaxBytes: Int, lingerEnabled: Bool, pipelineDepth: Int) {
+    public init(
+        delivery: ForwarderStateMachine,
+        batchMax: Int,
+        batchMaxBytes: Int,
+        lingerEnabled: Bool,
+        pipelineDepth: Int
+    ) {
         precondition(batchMax > 0 && pipelineDepth > 0)
         self.delivery = delivery
         self.batchMax = batchMax
@@ -171,7 +177,10 @@ public struct ForwarderLoop: Sendable {
     ///   - ids: that batch's envelope ids, in order.
     ///   - unit: uniform random in [0, 1) for the backoff's jitter.
     public mutating func answered(ids: [String], outcome: DeliveryOutcome, unit: Double) -> Answer {
-        precondition(!inFlight.isEmpty && !settling, "an answer is taken only with a batch in flight and no settle pending")
+        precondition(
+            !inFlight.isEmpty && !settling,
+            "an answer is taken only with a batch in flight and no settle pending"
+        )
         inFlight.removeFirst()
         let postedBeforeFailure = failureWaitServed
         let plan = delivery.completed(batch: ids, outcome: outcome, unit: unit)
@@ -204,8 +213,13 @@ public struct ForwarderLoop: Sendable {
             lingered = false
             return .idle
         }
-        if BatchPolicy.shouldLinger(waiting: sizes.count, limit: limit, lingerEnabled: lingerEnabled,
-                                    alreadyLingered: lingered, circuitClosed: delivery.circuit == .closed) {
+        if BatchPolicy.shouldLinger(
+            waiting: sizes.count,
+            limit: limit,
+            lingerEnabled: lingerEnabled,
+            alreadyLingered: lingered,
+            circuitClosed: delivery.circuit == .closed
+        ) {
             if !inFlight.isEmpty { return answerNext }
             lingered = true
             return .linger

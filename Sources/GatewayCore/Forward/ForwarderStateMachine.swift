@@ -93,7 +93,8 @@ public struct ForwarderStateMachine: Sendable {
         case .httpStatus(let status, _, let detail) where Self.contentErrors.contains(status):
             if batch.count > 1 {
                 isolating.formUnion(batch)
-                plan.failure = "HTTP \(status) for a batch of \(batch.count): sending them one at a time to find the one it is about"
+                plan.failure =
+                    "HTTP \(status) for a batch of \(batch.count): sending them one at a time to find the one it is about"
             } else if let id = batch.first {
                 let words = detail.map { ": " + String($0.prefix(200)) } ?? ""
                 plan.deadLetter.append((id, "http_\(status)\(words)"))

@@ -25,7 +25,8 @@ public struct StatusWriteThrottle: Sendable {
         latest = status
         if let w = written {
             if w == status { return false }
-            let stateChanged = w.circuit != status.circuit || w.consecutiveFailures != status.consecutiveFailures
+            let stateChanged =
+                w.circuit != status.circuit || w.consecutiveFailures != status.consecutiveFailures
                 || w.lastError != status.lastError || w.nextAttemptAt != status.nextAttemptAt
             guard stateChanged || nowNanos >= writtenAtNanos &+ intervalNanos else { return false }
         }

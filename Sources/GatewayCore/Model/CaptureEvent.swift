@@ -51,7 +51,8 @@ public struct CaptureEvent: Codable, Sendable, Equatable {
     public var heartbeat: Heartbeat?
 
     enum CodingKeys: String, CodingKey {
-        case v, id, device, seq, reader, raw, text, tag, symbology, decoded, misread, location, redactions, clock, kind, heartbeat
+        case v, id, device, seq, reader, raw, text, tag, symbology, decoded, misread, location, redactions, clock, kind,
+            heartbeat
         case operatorID = "operator"
         case operatorUnidentified = "operator_unidentified"
         case locationAnomalies = "location_anomalies"
@@ -60,8 +61,15 @@ public struct CaptureEvent: Codable, Sendable, Equatable {
     }
 
     public init(
-        id: String, device: String, seq: UInt64, scan: Scan, tag: TagClassification,
-        decoded: DecodedTag? = nil, misread: Misread? = nil, location: Location? = nil, operatorID: String? = nil
+        id: String,
+        device: String,
+        seq: UInt64,
+        scan: Scan,
+        tag: TagClassification,
+        decoded: DecodedTag? = nil,
+        misread: Misread? = nil,
+        location: Location? = nil,
+        operatorID: String? = nil
     ) {
         self.v = Self.currentVersion
         self.id = id
@@ -81,9 +89,22 @@ public struct CaptureEvent: Codable, Sendable, Equatable {
     }
 
     /// A heartbeat: no scanned bytes, reader "heartbeat", class unknown.
-    public static func heartbeat(id: String, device: String, seq: UInt64, wallNanos: Int64, monotonicNanos: UInt64, status: Heartbeat, location: Location?) -> CaptureEvent {
-        var e = CaptureEvent(id: id, device: device, seq: seq,
-                             scan: Scan(readerID: "heartbeat", bytes: [], wallNanos: wallNanos, monotonicNanos: monotonicNanos), tag: .unknown)
+    public static func heartbeat(
+        id: String,
+        device: String,
+        seq: UInt64,
+        wallNanos: Int64,
+        monotonicNanos: UInt64,
+        status: Heartbeat,
+        location: Location?
+    ) -> CaptureEvent {
+        var e = CaptureEvent(
+            id: id,
+            device: device,
+            seq: seq,
+            scan: Scan(readerID: "heartbeat", bytes: [], wallNanos: wallNanos, monotonicNanos: monotonicNanos),
+            tag: .unknown
+        )
         e.raw = nil
         e.text = nil
         e.kind = "heartbeat"
@@ -97,8 +118,13 @@ public struct CaptureEvent: Codable, Sendable, Equatable {
     /// sealed to; seq 0 (the spool's sequence starts at 1) and kind "probe", which the server
     /// answers `accepted` without storing.
     public static func probe(id: String, device: String, wallNanos: Int64, monotonicNanos: UInt64) -> CaptureEvent {
-        var e = CaptureEvent(id: id, device: device, seq: 0,
-                             scan: Scan(readerID: "probe", bytes: [], wallNanos: wallNanos, monotonicNanos: monotonicNanos), tag: .unknown)
+        var e = CaptureEvent(
+            id: id,
+            device: device,
+            seq: 0,
+            scan: Scan(readerID: "probe", bytes: [], wallNanos: wallNanos, monotonicNanos: monotonicNanos),
+            tag: .unknown
+        )
         e.raw = nil
         e.text = nil
         e.kind = "probe"

@@ -22,7 +22,16 @@ public struct Heartbeat: Codable, Sendable, Equatable {
         case intervalS = "interval_s"
     }
 
-    public init(spoolDepth: Int, oldestAgeS: Int?, deadLetters: Int, readers: [String], fix: String?, version: String, uptimeS: Int, intervalS: Int) {
+    public init(
+        spoolDepth: Int,
+        oldestAgeS: Int?,
+        deadLetters: Int,
+        readers: [String],
+        fix: String?,
+        version: String,
+        uptimeS: Int,
+        intervalS: Int
+    ) {
         self.spoolDepth = spoolDepth
         self.oldestAgeS = oldestAgeS
         self.deadLetters = deadLetters

@@ -25,8 +25,10 @@ public struct ProbeReport: Codable, Sendable, Equatable {
         let width = (checks.map(\.name.count).max() ?? 5) + 2
         var out: [String] = []
         for c in checks {
-            out.append(c.name.padding(toLength: width, withPad: " ", startingAt: 0)
-                + c.status.rawValue.uppercased().padding(toLength: 6, withPad: " ", startingAt: 0) + c.detail)
+            out.append(
+                c.name.padding(toLength: width, withPad: " ", startingAt: 0)
+                    + c.status.rawValue.uppercased().padding(toLength: 6, withPad: " ", startingAt: 0) + c.detail
+            )
             for l in c.lines ?? [] { out.append(String(repeating: " ", count: width + 6) + l) }
         }
         out.append(ok ? "probe: scans can be delivered" : "probe: FAILED — fix the lines marked FAIL")
@@ -97,8 +99,18 @@ public struct ProbeCheck: Codable, Sendable, Equatable {
             case whyNot = "why_not"
         }
 
-        public init(devnode: String, usb: String?, serial: String?, name: String?, driver: String?, mode: String?,
-                    access: String?, needs: String, matched: Bool, whyNot: String?) {
+        public init(
+            devnode: String,
+            usb: String?,
+            serial: String?,
+            name: String?,
+            driver: String?,
+            mode: String?,
+            access: String?,
+            needs: String,
+            matched: Bool,
+            whyNot: String?
+        ) {
             self.devnode = devnode
             self.usb = usb
             self.serial = serial
@@ -131,8 +143,17 @@ public struct ProbeCheck: Codable, Sendable, Equatable {
             case clockSkewMs = "clock_skew_ms"
         }
 
-        public init(address: String, reachable: Bool, release: String? = nil, devices: [String] = [], fix: String = "none",
-                    ageS: Double? = nil, satellites: Int? = nil, accuracyM: Double? = nil, clockSkewMs: Int64? = nil) {
+        public init(
+            address: String,
+            reachable: Bool,
+            release: String? = nil,
+            devices: [String] = [],
+            fix: String = "none",
+            ageS: Double? = nil,
+            satellites: Int? = nil,
+            accuracyM: Double? = nil,
+            clockSkewMs: Int64? = nil
+        ) {
             self.address = address
             self.reachable = reachable
             self.release = release
@@ -191,8 +212,16 @@ public struct ProbeCheck: Codable, Sendable, Equatable {
             case probeEnvelope = "probe_envelope"
         }
 
-        public init(url: String, addresses: [String] = [], roundTripMs: Int? = nil, chain: [CertificateFacts] = [], httpStatus: Int? = nil,
-                    clockSkewMs: Int64? = nil, serverKeyIDs: [String]? = nil, probeEnvelope: String? = nil) {
+        public init(
+            url: String,
+            addresses: [String] = [],
+            roundTripMs: Int? = nil,
+            chain: [CertificateFacts] = [],
+            httpStatus: Int? = nil,
+            clockSkewMs: Int64? = nil,
+            serverKeyIDs: [String]? = nil,
+            probeEnvelope: String? = nil
+        ) {
             self.url = url
             self.addresses = addresses
             self.roundTripMs = roundTripMs
@@ -221,7 +250,15 @@ public struct ProbeCheck: Codable, Sendable, Equatable {
             case freeMB = "free_mb"
         }
 
-        public init(path: String, depth: Int, bytes: Int, oldestAgeS: Int?, deadLetters: Int, droppedTotal: Int, freeMB: Int?) {
+        public init(
+            path: String,
+            depth: Int,
+            bytes: Int,
+            oldestAgeS: Int?,
+            deadLetters: Int,
+            droppedTotal: Int,
+            freeMB: Int?
+        ) {
             self.path = path
             self.depth = depth
             self.bytes = bytes

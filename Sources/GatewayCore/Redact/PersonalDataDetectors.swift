@@ -18,7 +18,11 @@
 /// the UTF-8 itself, and no `Character` is ever made (walking `Character`s and asking for their
 /// Unicode properties was a fifth of gatewayd's CPU in a capture burst).
 public enum PersonalDataKind: String, Sendable, Codable, CaseIterable {
-    case prcID = "prc_id", mobileCN = "mobile_cn", e164, paymentCard = "payment_card", email
+    case prcID = "prc_id"
+    case mobileCN = "mobile_cn"
+    case e164
+    case paymentCard = "payment_card"
+    case email
 }
 
 public struct Detection: Sendable, Equatable {
@@ -92,7 +96,8 @@ public enum PersonalDataDetectors {
     /// one letter: a hex identifier (RFID TID, EPC, MAC), in which digit runs mean nothing.
     /// "TEL13812345678" and "ID11010519491231002X" have letters outside A–F and stay numbers.
     static func insideHexToken(_ c: [UInt8], _ r: Range<Int>) -> Bool {
-        var lo = r.lowerBound, hi = r.upperBound
+        var lo = r.lowerBound
+        var hi = r.upperBound
         while lo > 0 && isAlnum(c[lo - 1]) { lo -= 1 }
         while hi < c.count && isAlnum(c[hi]) { hi += 1 }
         guard lo < r.lowerBound || hi > r.upperBound else { return false }
@@ -140,18 +145,23 @@ public enum PersonalDataDetectors {
     static func prcID(_ c: [UInt8], _ i: Int) -> Detection? {
         guard boundaryBefore(c, i), isDigit(c[i]) else { return nil }
         let run = digitRun(c, i)
-        if run == 17, i + 17 < c.count, c[i + 17] | 0x20 == UInt8(ascii: "x") || isDigit(c[i + 17]), boundaryAfter(c, i + 18) {
+        if run == 17, i + 17 < c.count, c[i + 17] | 0x20 == UInt8(ascii: "x") || isDigit(c[i + 17]),
+            boundaryAfter(c, i + 18)
+        {
             // 17 digits + X
         } else if run == 18, boundaryAfter(c, i + 18) {
         } else if run == 15, boundaryAfter(c, i + 15) {
-            guard validDate(1900 + num(c[i + 6..<i + 8]), num(c[i + 8..<i + 10]), num(c[i + 10..<i + 12])) else { return nil }
+            guard validDate(1900 + num(c[i + 6..<i + 8]), num(c[i + 8..<i + 10]), num(c[i + 10..<i + 12])) else {
+                return nil
+            }
             return Detection(kind: .prcID, range: i..<i + 15)
         } else {
             return nil
         }
         let last = isDigit(c[i + 17]) ? c[i + 17] : UInt8(ascii: "X")
         guard validDate(num(c[i + 6..<i + 10]), num(c[i + 10..<i + 12]), num(c[i + 12..<i + 14])),
-              prcCheck(c[i..<i + 17]) == last else { return nil }
+            prcCheck(c[i..<i + 17]) == last
+        else { return nil }
         return Detection(kind: .prcID, range: i..<i + 18)
     }
 
@@ -164,13 +174,19 @@ public enum PersonalDataDetectors {
         guard boundaryBefore(c, i) || c[i] == plusSign else { return nil }
         var j = i
         var plus = false
-        if c[j] == plusSign { plus = true; j += 1 }
-        else if j + 4 <= c.count, c[j..<j + 4].elementsEqual("0086".utf8) { j += 4 }
+        if c[j] == plusSign {
+            plus = true
+            j += 1
+        } else if j + 4 <= c.count, c[j..<j + 4].elementsEqual("0086".utf8) {
+            j += 4
+        }
         let run = digitRun(c, j)
         let one = UInt8(ascii: "1")
         // Mainland mobile: 11 digits 1[3-9]…, after +86 / 0086 or alone.
-        if plus, run == 13, c[j] == UInt8(ascii: "8"), c[j + 1] == UInt8(ascii: "6"), c[j + 2] == one, mobileSecond.contains(c[j + 3]),
-           boundaryAfter(c, j + 13) {
+        if plus, run == 13, c[j] == UInt8(ascii: "8"), c[j + 1] == UInt8(ascii: "6"), c[j + 2] == one,
+            mobileSecond.contains(c[j + 3]),
+            boundaryAfter(c, j + 13)
+        {
             return Detection(kind: .mobileCN, range: i..<j + 13)
         }
         if !plus, run == 11, c[j] == one, mobileSecond.contains(c[j + 1]), boundaryAfter(c, j + 11) {
@@ -189,7 +205,10 @@ public enum PersonalDataDetectors {
         var sum = 0
         for (k, d) in digits.reversed().enumerated() {
             var v = d
-            if k % 2 == 1 { v *= 2; if v > 9 { v -= 9 } }
+            if k % 2 == 1 {
+                v *= 2
+                if v > 9 { v -= 9 }
+            }
             sum += v
         }
         return sum % 10 == 0
@@ -201,18 +220,29 @@ public enum PersonalDataDetectors {
         var j = i
         var end = i
         while j < c.count, digits.count < 19 {
-            if isDigit(c[j]) { digits.append(Int(c[j] - 0x30)); j += 1; end = j }
-            else if c[j] == UInt8(ascii: " ") || c[j] == UInt8(ascii: "-"), j + 1 < c.count, isDigit(c[j + 1]), !digits.isEmpty { j += 1 }
-            else { break }
+            if isDigit(c[j]) {
+                digits.append(Int(c[j] - 0x30))
+                j += 1
+                end = j
+            } else if c[j] == UInt8(ascii: " ") || c[j] == UInt8(ascii: "-"), j + 1 < c.count, isDigit(c[j + 1]),
+                !digits.isEmpty
+            {
+                j += 1
+            } else {
+                break
+            }
         }
-        guard (13...19).contains(digits.count), boundaryAfter(c, end), (2...6).contains(digits[0]), luhn(digits) else { return nil }
+        guard (13...19).contains(digits.count), boundaryAfter(c, end), (2...6).contains(digits[0]), luhn(digits) else {
+            return nil
+        }
         return Detection(kind: .paymentCard, range: i..<end)
     }
 
     // MARK: e-mail
 
     static func isLocal(_ b: UInt8) -> Bool {
-        isAlnum(b) || b == UInt8(ascii: ".") || b == UInt8(ascii: "_") || b == UInt8(ascii: "%") || b == UInt8(ascii: "+") || b == UInt8(ascii: "-")
+        isAlnum(b) || b == UInt8(ascii: ".") || b == UInt8(ascii: "_") || b == UInt8(ascii: "%")
+            || b == UInt8(ascii: "+") || b == UInt8(ascii: "-")
     }
     static func isDomain(_ b: UInt8) -> Bool { isAlnum(b) || b == UInt8(ascii: "-") || b == UInt8(ascii: ".") }
 
@@ -226,7 +256,9 @@ public enum PersonalDataDetectors {
         var k = j + 1
         while k < c.count && isDomain(c[k]) { k += 1 }
         let labels = c[j + 1..<k].split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
-        guard labels.count >= 2, labels.allSatisfy({ !$0.isEmpty }), labels.last!.count >= 2, labels.last!.allSatisfy(isLetter) else { return (nil, i + 1) }
+        guard labels.count >= 2, labels.allSatisfy({ !$0.isEmpty }), labels.last!.count >= 2,
+            labels.last!.allSatisfy(isLetter)
+        else { return (nil, i + 1) }
         return (Detection(kind: .email, range: i..<k), k)
     }
 }

@@ -21,7 +21,8 @@ struct RedactionWork {
         self.redactor = redactor
         originalText = event.text
         if let t = event.text, t.drop(while: \.isWhitespace).first == "{",
-           let obj = try? JSONSerialization.jsonObject(with: Data(t.utf8)), obj is [String: Any] {
+            let obj = try? JSONSerialization.jsonObject(with: Data(t.utf8)), obj is [String: Any]
+        {
             payload = obj
         }
     }
@@ -35,8 +36,23 @@ struct RedactionWork {
         return found
     }
 
-    mutating func fire(_ rule: RedactionRule, _ field: String, _ kind: PersonalDataKind?, _ before: String, _ after: String) {
-        steps.append(RedactionStep(rule: rule.name, field: field, kind: kind, action: rule.action.name, before: before, after: after))
+    mutating func fire(
+        _ rule: RedactionRule,
+        _ field: String,
+        _ kind: PersonalDataKind?,
+        _ before: String,
+        _ after: String
+    ) {
+        steps.append(
+            RedactionStep(
+                rule: rule.name,
+                field: field,
+                kind: kind,
+                action: rule.action.name,
+                before: before,
+                after: after
+            )
+        )
         if !fired.contains(rule.name) { fired.append(rule.name) }
     }
 
@@ -76,8 +92,14 @@ struct RedactionWork {
         }
         if var records = e.decoded?.ndef {
             for i in records.indices {
-                if rule.selects(field: "ndef.text"), let t = records[i].text, !t.isEmpty { let r = edit(t, "ndef.text"); records[i].text = drop ? nil : r }
-                if rule.selects(field: "ndef.uri"), let u = records[i].uri, !u.isEmpty { let r = edit(u, "ndef.uri"); records[i].uri = drop ? nil : r }
+                if rule.selects(field: "ndef.text"), let t = records[i].text, !t.isEmpty {
+                    let r = edit(t, "ndef.text")
+                    records[i].text = drop ? nil : r
+                }
+                if rule.selects(field: "ndef.uri"), let u = records[i].uri, !u.isEmpty {
+                    let r = edit(u, "ndef.uri")
+                    records[i].uri = drop ? nil : r
+                }
             }
             e.decoded?.ndef = records
         }
@@ -108,7 +130,8 @@ struct RedactionWork {
         }
         // An operator's badge scan: its subject is the operator's identity, and gets the same
         // pseudonym as the `operator` field of the events that follow the sign-in.
-        if rule.selects(field: "operator"), !badgeDone, e.tag.kind == .operatorBadge, let s = e.tag.subject, !s.isEmpty {
+        if rule.selects(field: "operator"), !badgeDone, e.tag.kind == .operatorBadge, let s = e.tag.subject, !s.isEmpty
+        {
             let r = edit(s, "operator")
             e.tag.subject = drop ? nil : r
         }
@@ -133,7 +156,11 @@ struct RedactionWork {
             for d in found {
                 // Skip what lies wholly inside a tag id or an earlier replacement; a match that
                 // reaches beyond one (a mask's kept "…5678" running into an address) is real.
-                if guarded.contains(where: { $0.lowerBound <= d.range.lowerBound && d.range.upperBound <= $0.upperBound }) { continue }
+                if guarded.contains(where: {
+                    $0.lowerBound <= d.range.lowerBound && d.range.upperBound <= $0.upperBound
+                }) {
+                    continue
+                }
                 let before = String(chars[d.range])
                 let r = redactor.replacement(for: before, rule.action, kind: d.kind)
                 subs.append((before, r))
@@ -162,7 +189,9 @@ struct RedactionWork {
             // A binary scan no decoder understood may still carry text: look at it as ASCII
             // and as UTF-16 in both byte orders (once per event, whatever the number of rules).
             if binaryDetections == nil {
-                binaryDetections = Self.binaryViews(Array(bytes)).flatMap { PersonalDataDetectors.detect($0).map(\.kind) }
+                binaryDetections = Self.binaryViews(Array(bytes)).flatMap {
+                    PersonalDataDetectors.detect($0).map(\.kind)
+                }
             }
             if let kind = binaryDetections?.first(where: { kinds.contains($0) }) {
                 rawWithheld = true
@@ -228,7 +257,9 @@ struct RedactionWork {
         contentChanged = true
         let protectedGS1 = Set((e.decoded?.gs1 ?? []).filter { !Redactor.isFreeTextAI($0.ai) }.map(\.value))
         let outs = outputs
-        func apply(_ s: String) -> String { subs.reduce(s) { Self.replaceAll(in: $0, $1.0, with: $1.1, sparing: outs) } }
+        func apply(_ s: String) -> String {
+            subs.reduce(s) { Self.replaceAll(in: $0, $1.0, with: $1.1, sparing: outs) }
+        }
         e.text = e.text.map(apply)
         e.tag.subject = e.tag.subject.map(apply)
         e.operatorID = e.operatorID.map(apply)
@@ -237,7 +268,11 @@ struct RedactionWork {
                 guard !protectedGS1.contains(el.value) else { return el }
                 var el = el
                 let v = apply(el.value)
-                if v != el.value { el.value = v; el.date = nil; el.decimal = nil }
+                if v != el.value {
+                    el.value = v
+                    el.date = nil
+                    el.decimal = nil
+                }
                 return el
             }
         }
@@ -267,7 +302,8 @@ struct RedactionWork {
     /// the text or withheld, and the names of the rules that fired.
     mutating func finish() {
         if payloadChanged, let p = payload,
-           let data = try? JSONSerialization.data(withJSONObject: p, options: [.sortedKeys, .withoutEscapingSlashes]) {
+            let data = try? JSONSerialization.data(withJSONObject: p, options: [.sortedKeys, .withoutEscapingSlashes])
+        {
             e.text = String(decoding: data, as: UTF8.self)
             payload = nil
             let format = e.decoded?.format
@@ -280,14 +316,20 @@ struct RedactionWork {
         } else if contentChanged || rawWithheld {
             e.raw = nil
         }
-        guard !fired.isEmpty else { e.redactions = nil; return }
+        guard !fired.isEmpty else {
+            e.redactions = nil
+            return
+        }
         let order = Dictionary(redactor.rules.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
         e.redactions = fired.sorted { order[$0, default: 0] < order[$1, default: 0] }
     }
 
     // MARK: helpers
 
-    enum LeafEdit { case keep, drop, replace(String) }
+    enum LeafEdit {
+        case keep, drop
+        case replace(String)
+    }
 
     /// Walks a JSON value; `edit` sees each string or number leaf with its dotted path
     /// (`payload.owner.phone`; array elements share their array's path).
@@ -300,7 +342,10 @@ struct RedactionWork {
                     out[k] = mapLeaves(child, path: p, edit)
                     continue
                 }
-                guard let leaf = leafString(child) else { out[k] = child; continue }
+                guard let leaf = leafString(child) else {
+                    out[k] = child
+                    continue
+                }
                 switch edit(p, leaf) {
                 case .keep: out[k] = child
                 case .drop: break
@@ -332,13 +377,15 @@ struct RedactionWork {
     /// Every occurrence of `find` in `s` replaced, except wholly inside earlier replacements.
     static func replaceAll(in s: String, _ find: String, with rep: String, sparing: [String]) -> String {
         guard s.contains(find) else { return s }
-        let chars = Array(s), f = Array(find)
+        let chars = Array(s)
+        let f = Array(find)
         let spared = characterRanges(of: sparing, in: chars)
         var out: [Character] = []
         var i = 0
         while i < chars.count {
             if Self.matches(f, in: chars, at: i),
-               !spared.contains(where: { $0.lowerBound <= i && i + f.count <= $0.upperBound }) {
+                !spared.contains(where: { $0.lowerBound <= i && i + f.count <= $0.upperBound })
+            {
                 out += rep
                 i += f.count
             } else {
@@ -371,16 +418,18 @@ struct RedactionWork {
     /// from even and from odd offsets (UTF-16 text need not start on an even byte).
     static func binaryViews(_ b: [UInt8]) -> [String] {
         let ascii = String(b.map { (0x20...0x7E).contains($0) ? Character(Unicode.Scalar($0)) : " " })
-        return [ascii] + [b, Array(b.dropFirst())].flatMap { bytes in
-            [false, true].map { String(decoding: pairs(bytes, bigEndian: $0), as: UTF16.self) }
-        }
+        return [ascii]
+            + [b, Array(b.dropFirst())].flatMap { bytes in
+                [false, true].map { String(decoding: pairs(bytes, bigEndian: $0), as: UTF16.self) }
+            }
     }
 
     static func pairs(_ b: [UInt8], bigEndian: Bool) -> [UInt16] {
         var out: [UInt16] = []
         var i = 0
         while i + 1 < b.count {
-            let hi = UInt16(bigEndian ? b[i] : b[i + 1]), lo = UInt16(bigEndian ? b[i + 1] : b[i])
+            let hi = UInt16(bigEndian ? b[i] : b[i + 1])
+            let lo = UInt16(bigEndian ? b[i + 1] : b[i])
             out.append(hi << 8 | lo)
             i += 2
         }

@@ -64,7 +64,8 @@ public struct Redactor: Sendable {
         case .mask(let first, let last):
             let c = Array(value)
             guard c.count > first + last else { return String(repeating: "*", count: c.count) }
-            return String(c[..<first]) + String(repeating: "*", count: c.count - first - last) + String(c[(c.count - last)...])
+            return String(c[..<first]) + String(repeating: "*", count: c.count - first - last)
+                + String(c[(c.count - last)...])
         case .hash:
             return pseudonymizer?.pseudonym(for: value, kind: kind) ?? ""
         case .drop, .coarsenLocation, .coarsenTime:

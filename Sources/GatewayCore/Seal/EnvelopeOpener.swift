@@ -31,13 +31,19 @@ public struct EnvelopeOpener: Sendable {
     /// Every key id this opener answers to, sorted.
     public var keyIDs: [String] { serverKeys.keys.sorted() }
 
-    public func open(_ envelope: Envelope, deviceKey: Curve25519.KeyAgreement.PublicKey?) throws(OpenError) -> CaptureEvent {
+    public func open(
+        _ envelope: Envelope,
+        deviceKey: Curve25519.KeyAgreement.PublicKey?
+    ) throws(OpenError) -> CaptureEvent {
         try open(envelope, deviceKeys: deviceKey.map { [$0] } ?? [])
     }
 
     /// - Parameter deviceKeys: the device's registered keys; two while its key is rotated (the
     ///   spool still holds envelopes sealed with the old one).
-    public func open(_ envelope: Envelope, deviceKeys: [Curve25519.KeyAgreement.PublicKey]) throws(OpenError) -> CaptureEvent {
+    public func open(
+        _ envelope: Envelope,
+        deviceKeys: [Curve25519.KeyAgreement.PublicKey]
+    ) throws(OpenError) -> CaptureEvent {
         let (_, plaintext) = try openHeader(envelope, deviceKeys: deviceKeys)
         do {
             return try CaptureEvent.decode(plaintext)
@@ -49,7 +55,10 @@ public struct EnvelopeOpener: Sendable {
     /// Opens and checks the envelope, returning the event's header and the plaintext as sealed
     /// (canonical JSON), so a server can store exactly what the terminal sent without decoding
     /// and encoding the whole event.
-    public func openHeader(_ envelope: Envelope, deviceKeys: [Curve25519.KeyAgreement.PublicKey]) throws(OpenError) -> (header: EventHeader, plaintext: Data) {
+    public func openHeader(
+        _ envelope: Envelope,
+        deviceKeys: [Curve25519.KeyAgreement.PublicKey]
+    ) throws(OpenError) -> (header: EventHeader, plaintext: Data) {
         let exported: Bool
         switch envelope.suite {
         case SealSuite.name: exported = true
@@ -58,14 +67,23 @@ public struct EnvelopeOpener: Sendable {
         }
         guard let recipient = recipients[envelope.keyID] else { throw .unknownKeyID(envelope.keyID) }
         guard !deviceKeys.isEmpty else { throw .unknownDevice(envelope.device) }
-        guard let enc = Data(base64Encoded: envelope.enc).map(Array.init), let ct = Data(base64Encoded: envelope.ct).map(Array.init) else {
+        guard let enc = Data(base64Encoded: envelope.enc).map(Array.init),
+            let ct = Data(base64Encoded: envelope.ct).map(Array.init)
+        else {
             throw .malformed("enc or ct is not base64")
         }
         let aad = SealSuite.aad(id: envelope.id, device: envelope.device, seq: envelope.seq)
         // Two keys while a device's key is rotated: the first that opens it is the sender's.
         let opened = deviceKeys.lazy.compactMap { key in
             exported
-                ? recipient.openExported(enc: enc, ct: ct, aad: aad, exporterContext: SealSuite.exporterContext(aad: aad), sender: key, info: SealSuite.info)
+                ? recipient.openExported(
+                    enc: enc,
+                    ct: ct,
+                    aad: aad,
+                    exporterContext: SealSuite.exporterContext(aad: aad),
+                    sender: key,
+                    info: SealSuite.info
+                )
                 : recipient.open(enc: enc, ct: ct, aad: aad, sender: key, info: SealSuite.singleShotInfo)
         }.first
         guard let opened else { throw .authenticationFailed }
@@ -77,7 +95,9 @@ public struct EnvelopeOpener: Sendable {
         } catch {
             throw .malformed("plaintext is not a v1 capture event")
         }
-        guard header.v == CaptureEvent.currentVersion else { throw .malformed("capture event version \(header.v) is not \(CaptureEvent.currentVersion)") }
+        guard header.v == CaptureEvent.currentVersion else {
+            throw .malformed("capture event version \(header.v) is not \(CaptureEvent.currentVersion)")
+        }
         guard header.id == envelope.id, header.device == envelope.device, header.seq == envelope.seq else {
             throw .headerMismatch
         }
@@ -101,7 +121,8 @@ public struct EnvelopeOpener: Sendable {
             case .unknownKeyID(let k): return "unknown_key_id: \(k)"
             case .unknownDevice(let d): return "unknown_device: \(d)"
             case .malformed(let m): return "malformed: \(m)"
-            case .authenticationFailed: return "authentication_failed: wrong key, unregistered sender key or altered envelope"
+            case .authenticationFailed:
+                return "authentication_failed: wrong key, unregistered sender key or altered envelope"
             case .headerMismatch: return "header_mismatch: sealed event does not belong to this header"
             }
         }

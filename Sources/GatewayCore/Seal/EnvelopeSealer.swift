@@ -34,13 +34,19 @@ public struct EnvelopeSealer: Sendable {
         public var description: String {
             switch self {
             case .unusableServerKey(let id):
-                return "server public key \(id) is not a usable X25519 key (no shared secret can be made with it); check [server] public_key"
+                return
+                    "server public key \(id) is not a usable X25519 key (no shared secret can be made with it); check [server] public_key"
             }
         }
     }
 
-    public init(device: String, deviceKey: Curve25519.KeyAgreement.PrivateKey,
-                serverKey: Curve25519.KeyAgreement.PublicKey, serverKeyID: String? = nil, next: NextServerKey? = nil) {
+    public init(
+        device: String,
+        deviceKey: Curve25519.KeyAgreement.PrivateKey,
+        serverKey: Curve25519.KeyAgreement.PublicKey,
+        serverKeyID: String? = nil,
+        next: NextServerKey? = nil
+    ) {
         self.device = device
         self.serverKey = serverKey
         self.serverKeyID = serverKeyID ?? X25519KeyPEM.keyID(of: serverKey)
@@ -62,7 +68,13 @@ public struct EnvelopeSealer: Sendable {
         let (keyID, _) = recipient(atNanos: sealedAtNanos)
         guard let sender = toNext ? senderNext : sender else { throw SealError.unusableServerKey(keyID: keyID) }
         let (enc, context) = try sender.context()
-        return SealingGroup(device: device, keyID: keyID, sealedAtNanos: sealedAtNanos, enc: enc, exporterSecret: context.exporterSecret)
+        return SealingGroup(
+            device: device,
+            keyID: keyID,
+            sealedAtNanos: sealedAtNanos,
+            enc: enc,
+            exporterSecret: context.exporterSecret
+        )
     }
 
     /// One envelope in a context of its own.

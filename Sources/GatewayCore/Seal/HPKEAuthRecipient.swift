@@ -37,22 +37,39 @@ public final class HPKEAuthRecipient: Sendable {
     /// Single-shot Open (`SealSuite.singleShotName`): the plaintext, or nil when the envelope
     /// was not sealed by `sender` to this key with this `aad` and `info` (HPKE cannot tell
     /// which, and need not).
-    public func open(enc: [UInt8], ct: [UInt8], aad: [UInt8], sender: Curve25519.KeyAgreement.PublicKey, info: Data) -> [UInt8]? {
+    public func open(
+        enc: [UInt8],
+        ct: [UInt8],
+        aad: [UInt8],
+        sender: Curve25519.KeyAgreement.PublicKey,
+        info: Data
+    ) -> [UInt8]? {
         guard let ctx = context(enc: enc, sender: sender, info: info) else { return nil }
         return Self.aesOpen(ct, key: ctx.key, nonce: ctx.baseNonce, aad: aad)
     }
 
     /// The export construction (`SealSuite.name`): key and nonce from the context's
     /// `Export(exporterContext, 44)`, then AES-256-GCM.
-    public func openExported(enc: [UInt8], ct: [UInt8], aad: [UInt8], exporterContext: [UInt8],
-                             sender: Curve25519.KeyAgreement.PublicKey, info: Data) -> [UInt8]? {
+    public func openExported(
+        enc: [UInt8],
+        ct: [UInt8],
+        aad: [UInt8],
+        exporterContext: [UInt8],
+        sender: Curve25519.KeyAgreement.PublicKey,
+        info: Data
+    ) -> [UInt8]? {
         let pkSm = Array(sender.rawRepresentation)
         let cacheKey = enc + pkSm + Array(info)
         let cached = cache.withLock { $0.exporters[cacheKey] }
-        guard let exporter = cached ?? context(enc: enc, sender: sender, info: info).map({ HPKEKeySchedule.Exporter($0.exporterSecret) }) else {
+        guard
+            let exporter = cached
+                ?? context(enc: enc, sender: sender, info: info).map({ HPKEKeySchedule.Exporter($0.exporterSecret) })
+        else {
             return nil
         }
-        let (aeadKey, nonce) = SealSuite.keyAndNonce(exporter.export(context: exporterContext, length: SealSuite.exportLength))
+        let (aeadKey, nonce) = SealSuite.keyAndNonce(
+            exporter.export(context: exporterContext, length: SealSuite.exportLength)
+        )
         guard let plain = Self.aesOpen(ct, key: aeadKey, nonce: nonce, aad: aad) else { return nil }
         if cached == nil { remember(cacheKey, exporter) }
         return plain
@@ -73,26 +90,39 @@ public final class HPKEAuthRecipient: Sendable {
     }
 
     /// SetupAuthR: DH(server, eph) fresh, DH(server, sender) kept.
-    private func context(enc: [UInt8], sender: Curve25519.KeyAgreement.PublicKey, info: Data) -> HPKEKeySchedule.Context? {
+    private func context(
+        enc: [UInt8],
+        sender: Curve25519.KeyAgreement.PublicKey,
+        info: Data
+    ) -> HPKEKeySchedule.Context? {
         guard enc.count == 32, let pkE = try? Curve25519.KeyAgreement.PublicKey(rawRepresentation: enc),
-              let dhE = try? key.sharedSecretFromKeyAgreement(with: pkE).withUnsafeBytes({ Array($0) }) else { return nil }
+            let dhE = try? key.sharedSecretFromKeyAgreement(with: pkE).withUnsafeBytes({ Array($0) })
+        else { return nil }
         let pkSm = Array(sender.rawRepresentation)
-        guard let dhS = cache.withLock({ $0.staticDH[pkSm] }) ?? {
-            guard let dh = try? key.sharedSecretFromKeyAgreement(with: sender).withUnsafeBytes({ Array($0) }) else { return nil }
-            cache.withLock { $0.staticDH[pkSm] = dh }
-            return dh
-        }() else { return nil }
-        let ksc = cache.withLock { $0.keyScheduleContexts[info] } ?? {
-            let c = HPKEKeySchedule.keyScheduleContext(info: info)
-            cache.withLock { $0.keyScheduleContexts[info] = c }
-            return c
-        }()
+        guard
+            let dhS = cache.withLock({ $0.staticDH[pkSm] })
+                ?? {
+                    guard let dh = try? key.sharedSecretFromKeyAgreement(with: sender).withUnsafeBytes({ Array($0) })
+                    else { return nil }
+                    cache.withLock { $0.staticDH[pkSm] = dh }
+                    return dh
+                }()
+        else { return nil }
+        let ksc =
+            cache.withLock { $0.keyScheduleContexts[info] }
+            ?? {
+                let c = HPKEKeySchedule.keyScheduleContext(info: info)
+                cache.withLock { $0.keyScheduleContexts[info] = c }
+                return c
+            }()
         return HPKEKeySchedule.context(dh: dhE + dhS, enc: enc, pkRm: pkRm, pkSm: pkSm, keyScheduleContext: ksc)
     }
 
     static func aesOpen(_ ct: [UInt8], key: SymmetricKey, nonce: AES.GCM.Nonce, aad: [UInt8]) -> [UInt8]? {
-        guard ct.count >= 16, let box = try? AES.GCM.SealedBox(nonce: nonce, ciphertext: ct.dropLast(16), tag: ct.suffix(16)),
-              let plain = try? AES.GCM.open(box, using: key, authenticating: aad) else { return nil }
+        guard ct.count >= 16,
+            let box = try? AES.GCM.SealedBox(nonce: nonce, ciphertext: ct.dropLast(16), tag: ct.suffix(16)),
+            let plain = try? AES.GCM.open(box, using: key, authenticating: aad)
+        else { return nil }
         return Array(plain)
     }
 }

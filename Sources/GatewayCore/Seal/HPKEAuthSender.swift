@@ -25,7 +25,11 @@ public struct HPKEAuthSender: Sendable {
     let keyScheduleContext: [UInt8]
     private let recipient: Curve25519.KeyAgreement.PublicKey
 
-    public init(recipient: Curve25519.KeyAgreement.PublicKey, sender: Curve25519.KeyAgreement.PrivateKey, info: Data) throws {
+    public init(
+        recipient: Curve25519.KeyAgreement.PublicKey,
+        sender: Curve25519.KeyAgreement.PrivateKey,
+        info: Data
+    ) throws {
         self.recipient = recipient
         pkRm = Array(recipient.rawRepresentation)
         pkSm = Array(sender.publicKey.rawRepresentation)
@@ -34,10 +38,21 @@ public struct HPKEAuthSender: Sendable {
     }
 
     /// SetupAuthS with a fresh ephemeral key: the encapsulated key and the context.
-    func context(ephemeral skE: Curve25519.KeyAgreement.PrivateKey = .init()) throws -> (enc: [UInt8], context: HPKEKeySchedule.Context) {
+    func context(
+        ephemeral skE: Curve25519.KeyAgreement.PrivateKey = .init()
+    ) throws -> (enc: [UInt8], context: HPKEKeySchedule.Context) {
         let enc = Array(skE.publicKey.rawRepresentation)
         let dhE = try skE.sharedSecretFromKeyAgreement(with: recipient).withUnsafeBytes { Array($0) }
-        return (enc, HPKEKeySchedule.context(dh: dhE + staticDH, enc: enc, pkRm: pkRm, pkSm: pkSm, keyScheduleContext: keyScheduleContext))
+        return (
+            enc,
+            HPKEKeySchedule.context(
+                dh: dhE + staticDH,
+                enc: enc,
+                pkRm: pkRm,
+                pkSm: pkSm,
+                keyScheduleContext: keyScheduleContext
+            )
+        )
     }
 
     /// Single-shot Seal of one message with a fresh ephemeral key. - Returns: (enc, ciphertext ‖ tag).
@@ -46,7 +61,11 @@ public struct HPKEAuthSender: Sendable {
     }
 
     /// With a given ephemeral key: for RFC 9180's test vectors only.
-    func seal(_ plaintext: [UInt8], aad: [UInt8], ephemeral skE: Curve25519.KeyAgreement.PrivateKey) throws -> (enc: [UInt8], ct: [UInt8]) {
+    func seal(
+        _ plaintext: [UInt8],
+        aad: [UInt8],
+        ephemeral skE: Curve25519.KeyAgreement.PrivateKey
+    ) throws -> (enc: [UInt8], ct: [UInt8]) {
         let (enc, ctx) = try context(ephemeral: skE)
         // The first (and only) message of the context: sequence 0, so the nonce is base_nonce.
         let box = try AES.GCM.seal(plaintext, using: ctx.key, nonce: ctx.baseNonce, authenticating: aad)

@@ -22,15 +22,37 @@ enum HPKEKeySchedule {
 
     /// AuthEncap's / AuthDecap's shared secret, then the key schedule (psk empty). `dh` is
     /// DH(eph, recipient) ‖ DH(sender, recipient).
-    static func context(dh: [UInt8], enc: [UInt8], pkRm: [UInt8], pkSm: [UInt8], keyScheduleContext: [UInt8]) -> Context {
+    static func context(dh: [UInt8], enc: [UInt8], pkRm: [UInt8], pkSm: [UInt8], keyScheduleContext: [UInt8]) -> Context
+    {
         let eaePRK = labeledExtract(salt: [], label: "eae_prk", ikm: dh, suite: kemSuiteID)
-        let sharedSecret = labeledExpand(prk: eaePRK, label: "shared_secret", info: enc + pkRm + pkSm, length: 32, suite: kemSuiteID)
+        let sharedSecret = labeledExpand(
+            prk: eaePRK,
+            label: "shared_secret",
+            info: enc + pkRm + pkSm,
+            length: 32,
+            suite: kemSuiteID
+        )
         let secret = labeledExtract(salt: sharedSecret, label: "secret", ikm: [], suite: hpkeSuiteID)
         let key = labeledExpand(prk: secret, label: "key", info: keyScheduleContext, length: 32, suite: hpkeSuiteID)
-        let nonce = labeledExpand(prk: secret, label: "base_nonce", info: keyScheduleContext, length: 12, suite: hpkeSuiteID)
-        let exporter = labeledExpand(prk: secret, label: "exp", info: keyScheduleContext, length: 32, suite: hpkeSuiteID)
-        return Context(key: SymmetricKey(data: key), baseNonce: try! AES.GCM.Nonce(data: nonce),  // 12 bytes: always valid
-                       exporterSecret: SymmetricKey(data: exporter))
+        let nonce = labeledExpand(
+            prk: secret,
+            label: "base_nonce",
+            info: keyScheduleContext,
+            length: 12,
+            suite: hpkeSuiteID
+        )
+        let exporter = labeledExpand(
+            prk: secret,
+            label: "exp",
+            info: keyScheduleContext,
+            length: 32,
+            suite: hpkeSuiteID
+        )
+        return Context(
+            key: SymmetricKey(data: key),
+            baseNonce: try! AES.GCM.Nonce(data: nonce),  // 12 bytes: always valid
+            exporterSecret: SymmetricKey(data: exporter)
+        )
     }
 
     /// `Context.Export(exporter_context, L)` = LabeledExpand(exporter_secret, "sec", exporter_context, L).
@@ -51,7 +73,8 @@ enum HPKEKeySchedule {
         /// LabeledExpand(exporter_secret, "sec", context, length).
         func export(context: [UInt8], length: Int) -> [UInt8] {
             precondition(length > 0 && length <= 255 * 32)
-            let info = [UInt8(length >> 8), UInt8(length & 0xFF)] + versionLabel + hpkeSuiteID + Array("sec".utf8) + context
+            let info =
+                [UInt8(length >> 8), UInt8(length & 0xFF)] + versionLabel + hpkeSuiteID + Array("sec".utf8) + context
             var out: [UInt8] = []
             out.reserveCapacity(length + 32)
             var counter: UInt8 = 1

@@ -21,7 +21,11 @@ public enum SealSuite {
     public static let singleShotName = "HPKE-Base/Auth-X25519-SHA256-AES256GCM"
     public static let singleShotInfo = Data("gatewayd envelope v1".utf8)
 
-    public static let ciphersuite = HPKE.Ciphersuite(kem: .Curve25519_HKDF_SHA256, kdf: .HKDF_SHA256, aead: .AES_GCM_256)
+    public static let ciphersuite = HPKE.Ciphersuite(
+        kem: .Curve25519_HKDF_SHA256,
+        kdf: .HKDF_SHA256,
+        aead: .AES_GCM_256
+    )
 
     /// HPKE AAD: the envelope header fields a server routes and deduplicates by. A header
     /// moved onto another ciphertext fails to open.

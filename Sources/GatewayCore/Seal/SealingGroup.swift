@@ -33,7 +33,15 @@ public struct SealingGroup: Sendable {
         let box = try AES.GCM.seal(try event.jsonBytes(), using: key, nonce: nonce, authenticating: aad)
         var ct = Data(box.ciphertext)
         ct.append(box.tag)
-        return Envelope(id: event.id, device: device, seq: event.seq, sealedAt: sealedAt, suite: SealSuite.name, keyID: keyID,
-                        enc: enc, ct: ct.base64EncodedString())
+        return Envelope(
+            id: event.id,
+            device: device,
+            seq: event.seq,
+            sealedAt: sealedAt,
+            suite: SealSuite.name,
+            keyID: keyID,
+            enc: enc,
+            ct: ct.base64EncodedString()
+        )
     }
 }

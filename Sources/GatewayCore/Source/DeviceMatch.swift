@@ -41,8 +41,16 @@ public struct DeviceDescription: Sendable, Equatable {
     /// The kernel driver bound nearest the node (usbhid, cdc_acm, ftdi_sio, uvcvideo…).
     public var driver: String?
 
-    public init(devnode: String, subsystem: String, vendor: UInt16? = nil, product: UInt16? = nil,
-                serial: String? = nil, name: String? = nil, links: [String] = [], driver: String? = nil) {
+    public init(
+        devnode: String,
+        subsystem: String,
+        vendor: UInt16? = nil,
+        product: UInt16? = nil,
+        serial: String? = nil,
+        name: String? = nil,
+        links: [String] = [],
+        driver: String? = nil
+    ) {
         self.devnode = devnode
         self.subsystem = subsystem
         self.vendor = vendor

@@ -28,7 +28,15 @@ public struct HIDPOSDecoder: Sendable {
         public var dataBytes: Int
         public var continuedBit: Int?
 
-        public init(reportID: UInt8, usesReportIDs: Bool, lengthBit: Int?, symbologyBits: [Int], dataBit: Int, dataBytes: Int, continuedBit: Int?) {
+        public init(
+            reportID: UInt8,
+            usesReportIDs: Bool,
+            lengthBit: Int?,
+            symbologyBits: [Int],
+            dataBit: Int,
+            dataBytes: Int,
+            continuedBit: Int?
+        ) {
             self.reportID = reportID
             self.usesReportIDs = usesReportIDs
             self.lengthBit = lengthBit
@@ -56,7 +64,8 @@ public struct HIDPOSDecoder: Sendable {
         case noDecodedDataField
         public var description: String {
             switch self {
-            case .notABarcodeScanner: return "the report descriptor has no Bar Code Scanner (usage page 0x8C) collection"
+            case .notABarcodeScanner:
+                return "the report descriptor has no Bar Code Scanner (usage page 0x8C) collection"
             case .noDecodedDataField: return "the report descriptor has no Decoded Data (0x8C:0xFE) input field"
             }
         }
@@ -65,7 +74,11 @@ public struct HIDPOSDecoder: Sendable {
     public init(descriptor: HIDReportDescriptor, maxLength: Int = 4096) throws(LayoutError) {
         guard descriptor.isBarcodeScanner else { throw .notABarcodeScanner }
         let fields = descriptor.inputFields
-        guard let data = fields.first(where: { $0.usagePage == HIDPOS.usagePage && $0.usages.contains(HIDPOS.decodedData) && $0.bitSize == 8 }) else {
+        guard
+            let data = fields.first(where: {
+                $0.usagePage == HIDPOS.usagePage && $0.usages.contains(HIDPOS.decodedData) && $0.bitSize == 8
+            })
+        else {
             throw .noDecodedDataField
         }
         let sameReport = fields.filter { $0.reportID == data.reportID }
@@ -78,13 +91,21 @@ public struct HIDPOSDecoder: Sendable {
             }
         }
         let firstSym = symBits.min() ?? data.bitOffset
-        let lengthField = sameReport.last(where: { $0.bitOffset + $0.bitSize * $0.count == firstSym && $0.bitSize == 8 && !$0.isConstant })
-        let continued = sameReport.first { $0.usagePage == HIDPOS.usagePage && $0.usages.contains(HIDPOS.decodeDataContinued) }
+        let lengthField = sameReport.last(where: {
+            $0.bitOffset + $0.bitSize * $0.count == firstSym && $0.bitSize == 8 && !$0.isConstant
+        })
+        let continued = sameReport.first {
+            $0.usagePage == HIDPOS.usagePage && $0.usages.contains(HIDPOS.decodeDataContinued)
+        }
         layout = Layout(
-            reportID: data.reportID, usesReportIDs: descriptor.usesReportIDs,
+            reportID: data.reportID,
+            usesReportIDs: descriptor.usesReportIDs,
             lengthBit: lengthField.map { $0.bitOffset + 8 * ($0.count - 1) },
-            symbologyBits: symBits.sorted(), dataBit: data.bitOffset, dataBytes: data.count,
-            continuedBit: continued?.bitOffset)
+            symbologyBits: symBits.sorted(),
+            dataBit: data.bitOffset,
+            dataBytes: data.count,
+            continuedBit: continued?.bitOffset
+        )
         self.maxLength = maxLength
     }
 
@@ -105,7 +126,7 @@ public struct HIDPOSDecoder: Sendable {
             ignoredReports += 1
             return []
         }
-        var data = Array(bytes[layout.dataBit / 8 ..< layout.dataBit / 8 + layout.dataBytes])
+        var data = Array(bytes[layout.dataBit / 8..<layout.dataBit / 8 + layout.dataBytes])
         if let lb = layout.lengthBit, let n = byte(atBit: lb) {
             data = Array(data.prefix(Int(n)))
         } else {

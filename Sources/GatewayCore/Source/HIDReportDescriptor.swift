@@ -23,7 +23,8 @@ public struct HIDReportDescriptor: Sendable, Equatable {
 
     public static func == (a: Self, b: Self) -> Bool {
         a.inputFields == b.inputFields && a.usesReportIDs == b.usesReportIDs
-            && a.applications.map(\.page) == b.applications.map(\.page) && a.applications.map(\.usage) == b.applications.map(\.usage)
+            && a.applications.map(\.page) == b.applications.map(\.page)
+            && a.applications.map(\.usage) == b.applications.map(\.usage)
     }
 
     public enum ParseError: Error, Equatable {
@@ -35,7 +36,12 @@ public struct HIDReportDescriptor: Sendable, Equatable {
 
     public init(bytes: [UInt8]) throws(ParseError) {
         guard bytes.count <= 4096 else { throw .tooLarge }
-        struct Globals { var page: UInt16 = 0; var size = 0; var count = 0; var reportID: UInt8 = 0 }
+        struct Globals {
+            var page: UInt16 = 0
+            var size = 0
+            var count = 0
+            var reportID: UInt8 = 0
+        }
         var g = Globals()
         var stack: [Globals] = []
         var usages: [UInt32] = []
@@ -64,9 +70,21 @@ public struct HIDReportDescriptor: Sendable, Equatable {
                 let start = offsets[g.reportID, default: 0]
                 var page = g.page
                 var list = usages.map { u -> UInt32 in u }
-                if let first = list.first, first > 0xFFFF { page = UInt16(first >> 16); list = list.map { $0 & 0xFFFF } }
-                inputFields.append(Field(reportID: g.reportID, usagePage: page, usages: list, bitOffset: start,
-                                         bitSize: g.size, count: g.count, isConstant: isConst))
+                if let first = list.first, first > 0xFFFF {
+                    page = UInt16(first >> 16)
+                    list = list.map { $0 & 0xFFFF }
+                }
+                inputFields.append(
+                    Field(
+                        reportID: g.reportID,
+                        usagePage: page,
+                        usages: list,
+                        bitOffset: start,
+                        bitSize: g.size,
+                        count: g.count,
+                        isConstant: isConst
+                    )
+                )
                 offsets[g.reportID] = start + bits
                 usages.removeAll()
                 usageMin = nil
@@ -110,6 +128,7 @@ public struct HIDReportDescriptor: Sendable, Equatable {
 
     /// True when a top-level collection or an input field is on the Bar Code Scanner page.
     public var isBarcodeScanner: Bool {
-        applications.contains { $0.page == HIDPOS.usagePage } || inputFields.contains { $0.usagePage == HIDPOS.usagePage }
+        applications.contains { $0.page == HIDPOS.usagePage }
+            || inputFields.contains { $0.usagePage == HIDPOS.usagePage }
     }
 }

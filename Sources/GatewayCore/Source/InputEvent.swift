@@ -35,15 +35,21 @@ public struct InputEvent: Sendable, Equatable {
         let sec = le(0, Int64.self)
         let usec = le(8, Int64.self)
         guard sec >= 0, usec >= 0 else { return nil }
-        return InputEvent(timeMicros: UInt64(sec) &* 1_000_000 &+ UInt64(usec),
-                          type: le(16, UInt16.self), code: le(18, UInt16.self), value: le(20, Int32.self))
+        return InputEvent(
+            timeMicros: UInt64(sec) &* 1_000_000 &+ UInt64(usec),
+            type: le(16, UInt16.self),
+            code: le(18, UInt16.self),
+            value: le(20, Int32.self)
+        )
     }
 
     /// The inverse of `parse`, for recording test streams.
     public var wireBytes: [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(Self.wireSize)
-        func put<T: FixedWidthInteger>(_ v: T) { for i in 0..<MemoryLayout<T>.size { out.append(UInt8(truncatingIfNeeded: v >> (8 * i))) } }
+        func put<T: FixedWidthInteger>(_ v: T) {
+            for i in 0..<MemoryLayout<T>.size { out.append(UInt8(truncatingIfNeeded: v >> (8 * i))) }
+        }
         put(Int64(timeMicros / 1_000_000))
         put(Int64(timeMicros % 1_000_000))
         put(type)
@@ -74,5 +80,7 @@ public enum KeyCode {
     public static let rightCtrl: UInt16 = 97
     public static let rightAlt: UInt16 = 100
     /// Keypad digits 0…9 → key codes.
-    public static let keypadDigits: [UInt16: UInt32] = [82: 0, 79: 1, 80: 2, 81: 3, 75: 4, 76: 5, 77: 6, 71: 7, 72: 8, 73: 9]
+    public static let keypadDigits: [UInt16: UInt32] = [
+        82: 0, 79: 1, 80: 2, 81: 3, 75: 4, 76: 5, 77: 6, 71: 7, 72: 8, 73: 9,
+    ]
 }

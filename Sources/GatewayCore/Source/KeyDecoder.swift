@@ -75,11 +75,21 @@ public struct KeyDecoder: Sendable {
         guard e.type == InputEvent.evKey else { return [] }
         var out = flush(now: e.timeMicros)
         switch e.code {
-        case KeyCode.leftShift: leftShift = e.value != 0; return out
-        case KeyCode.rightShift: rightShift = e.value != 0; return out
-        case KeyCode.leftCtrl: leftCtrl = e.value != 0; return out
-        case KeyCode.rightCtrl: rightCtrl = e.value != 0; return out
-        case KeyCode.rightAlt: altGr = e.value != 0; return out
+        case KeyCode.leftShift:
+            leftShift = e.value != 0
+            return out
+        case KeyCode.rightShift:
+            rightShift = e.value != 0
+            return out
+        case KeyCode.leftCtrl:
+            leftCtrl = e.value != 0
+            return out
+        case KeyCode.rightCtrl:
+            rightCtrl = e.value != 0
+            return out
+        case KeyCode.rightAlt:
+            altGr = e.value != 0
+            return out
         case KeyCode.leftAlt:
             alt = e.value != 0
             if e.value == 0, let code = altDigits {
@@ -189,9 +199,12 @@ public struct KeyDecoder: Sendable {
             out.append(.overlong(length: n))
         } else if !buffer.isEmpty {
             var bytes = buffer[...]
-            let p = Array(options.prefix.utf8), s = Array(options.suffix.utf8)
+            let p = Array(options.prefix.utf8)
+            let s = Array(options.suffix.utf8)
             if !p.isEmpty && bytes.starts(with: p) { bytes = bytes.dropFirst(p.count) }
-            if !s.isEmpty && bytes.count >= s.count && bytes.suffix(s.count).elementsEqual(s) { bytes = bytes.dropLast(s.count) }
+            if !s.isEmpty && bytes.count >= s.count && bytes.suffix(s.count).elementsEqual(s) {
+                bytes = bytes.dropLast(s.count)
+            }
             if !bytes.isEmpty { out.append(.scan(Array(bytes))) }
         }
         reset()
@@ -223,7 +236,8 @@ public struct KeyDecoder: Sendable {
         case 3: return "\u{00}"  // Ctrl+2 (Ctrl+@)
         default:
             guard let c = layout.character(code: code, shifted: false, altGr: false)?.0,
-                  let a = c.asciiValue, a >= 0x61, a <= 0x7A else { return nil }
+                let a = c.asciiValue, a >= 0x61, a <= 0x7A
+            else { return nil }
             return Character(Unicode.Scalar(a - 0x60))
         }
     }

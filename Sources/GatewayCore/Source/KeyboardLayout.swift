@@ -18,10 +18,20 @@ public struct KeyboardLayout: Sendable {
     /// (86, KEY_102ND), z…/.
     static let order: [UInt16] = [41] + Array(2...13) + Array(16...27) + Array(30...40) + [43, 86] + Array(44...53)
 
-    init(name: String, base: String, shift: String, altGr: [UInt16: Character] = [:],
-         deadBase: Set<UInt16> = [], deadShift: Set<UInt16> = []) {
-        let b = Array(base), s = Array(shift)
-        precondition(b.count == Self.order.count && s.count == Self.order.count, "layout \(name): \(b.count)/\(s.count) keys")
+    init(
+        name: String,
+        base: String,
+        shift: String,
+        altGr: [UInt16: Character] = [:],
+        deadBase: Set<UInt16> = [],
+        deadShift: Set<UInt16> = []
+    ) {
+        let b = Array(base)
+        let s = Array(shift)
+        precondition(
+            b.count == Self.order.count && s.count == Self.order.count,
+            "layout \(name): \(b.count)/\(s.count) keys"
+        )
         var bm: [UInt16: Character] = [57: " "]
         var sm: [UInt16: Character] = [57: " "]
         for (i, code) in Self.order.enumerated() {
@@ -29,9 +39,14 @@ public struct KeyboardLayout: Sendable {
             if s[i] != "\u{0}" { sm[code] = s[i] }
         }
         // Keypad (Num Lock on, as scanners assume): the same on every layout.
-        let keypad: [UInt16: Character] = [71: "7", 72: "8", 73: "9", 74: "-", 75: "4", 76: "5", 77: "6", 78: "+",
-                                           79: "1", 80: "2", 81: "3", 82: "0", 83: ".", 55: "*", 98: "/"]
-        for (k, v) in keypad { bm[k] = v; sm[k] = v }
+        let keypad: [UInt16: Character] = [
+            71: "7", 72: "8", 73: "9", 74: "-", 75: "4", 76: "5", 77: "6", 78: "+",
+            79: "1", 80: "2", 81: "3", 82: "0", 83: ".", 55: "*", 98: "/",
+        ]
+        for (k, v) in keypad {
+            bm[k] = v
+            sm[k] = v
+        }
         self.name = name
         self.base = bm
         self.shift = sm
@@ -43,27 +58,38 @@ public struct KeyboardLayout: Sendable {
     public static let us = KeyboardLayout(
         name: "us",
         base: "`1234567890-=qwertyuiop[]asdfghjkl;'\\<zxcvbnm,./",
-        shift: "~!@#$%^&*()_+QWERTYUIOP{}ASDFGHJKL:\"|>ZXCVBNM<>?")
+        shift: "~!@#$%^&*()_+QWERTYUIOP{}ASDFGHJKL:\"|>ZXCVBNM<>?"
+    )
 
     public static let uk = KeyboardLayout(
         name: "uk",
         base: "`1234567890-=qwertyuiop[]asdfghjkl;'#\\zxcvbnm,./",
         shift: "¬!\"£$%^&*()_+QWERTYUIOP{}ASDFGHJKL:@~|ZXCVBNM<>?",
-        altGr: [5: "€", 41: "¦"])
+        altGr: [5: "€", 41: "¦"]
+    )
 
     public static let de = KeyboardLayout(
         name: "de",
         base: "^1234567890ß´qwertzuiopü+asdfghjklöä#<yxcvbnm,.-",
         shift: "°!\"§$%&/()=?`QWERTZUIOPÜ*ASDFGHJKLÖÄ'>YXCVBNM;:_",
-        altGr: [3: "²", 4: "³", 8: "{", 9: "[", 10: "]", 11: "}", 12: "\\", 16: "@", 18: "€", 27: "~", 86: "|", 50: "µ"],
-        deadBase: [41, 13], deadShift: [13])
+        altGr: [
+            3: "²", 4: "³", 8: "{", 9: "[", 10: "]", 11: "}", 12: "\\", 16: "@", 18: "€", 27: "~", 86: "|", 50: "µ",
+        ],
+        deadBase: [41, 13],
+        deadShift: [13]
+    )
 
     public static let fr = KeyboardLayout(
         name: "fr",
         base: "²&é\"'(-è_çà)=azertyuiop^$qsdfghjklmù*<wxcvbn,;:!",
         shift: "\u{0}1234567890°+AZERTYUIOP¨£QSDFGHJKLM%µ>WXCVBN?./§",
-        altGr: [3: "~", 4: "#", 5: "{", 6: "[", 7: "|", 8: "`", 9: "\\", 10: "^", 11: "@", 12: "]", 13: "}", 18: "€", 27: "¤"],
-        deadBase: [26], deadShift: [26])
+        altGr: [
+            3: "~", 4: "#", 5: "{", 6: "[", 7: "|", 8: "`", 9: "\\", 10: "^", 11: "@", 12: "]", 13: "}", 18: "€",
+            27: "¤",
+        ],
+        deadBase: [26],
+        deadShift: [26]
+    )
 
     public static let all: [String: KeyboardLayout] = ["us": .us, "uk": .uk, "gb": .uk, "de": .de, "fr": .fr]
 

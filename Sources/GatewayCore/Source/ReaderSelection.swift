@@ -5,8 +5,14 @@
 public enum ReaderSelection {
     /// nil when `reader` takes `device`; otherwise the first reason it does not.
     /// - Parameter resolvedPath: `reader.path` resolved to a device node, nil if it leads nowhere.
-    public static func whyNot(_ reader: GatewayConfig.Reader, _ device: DeviceDescription, resolvedPath: String?) -> String? {
-        guard let subsystem = reader.subsystem else { return "a line reader reads \(reader.path ?? "a FIFO"), not a device" }
+    public static func whyNot(
+        _ reader: GatewayConfig.Reader,
+        _ device: DeviceDescription,
+        resolvedPath: String?
+    ) -> String? {
+        guard let subsystem = reader.subsystem else {
+            return "a line reader reads \(reader.path ?? "a FIFO"), not a device"
+        }
         guard device.subsystem == subsystem else { return "subsystem \(device.subsystem) is not \(subsystem)" }
         if let path = reader.path {
             guard resolvedPath == device.devnode || device.links.contains(path) else {

@@ -4,7 +4,8 @@
 /// UTF-8 without making `Character`s (the redactor asks for every field of every rule, per scan).
 public enum Glob {
     public static func matches(_ pattern: String, _ text: String) -> Bool {
-        var pattern = pattern, text = text
+        var pattern = pattern
+        var text = text
         let plain: Bool? = pattern.withUTF8 { p in
             text.withUTF8 { t in
                 func plain(_ b: UnsafeBufferPointer<UInt8>) -> Bool { !b.contains { $0 >= 0x80 || $0 == 0x0D } }
@@ -15,8 +16,11 @@ public enum Glob {
     }
 
     static func match<C: RandomAccessCollection>(_ p: C, _ t: C, any: C.Element, star starSymbol: C.Element) -> Bool
-        where C.Index == Int, C.Element: Equatable {
-        var pi = 0, ti = 0, star = -1, mark = 0
+    where C.Index == Int, C.Element: Equatable {
+        var pi = 0
+        var ti = 0
+        var star = -1
+        var mark = 0
         while ti < t.count {
             if pi < p.count && (p[pi] == any || p[pi] == t[ti]) {
                 pi += 1

@@ -22,7 +22,9 @@ public struct JSONWriter {
         var s = s
         let plain = s.withUTF8 { u -> Bool in
             // Most strings (ids, base64, labels) need no escaping: copy them whole.
-            guard !u.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else { return false }
+            guard !u.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
+                return false
+            }
             bytes.append(contentsOf: u)
             return true
         }
@@ -116,35 +118,43 @@ extension JSONWriter {
 
         public mutating func string(_ k: StaticString, _ v: String?) {
             guard let v else { return }
-            next(k); w.string(v)
+            next(k)
+            w.string(v)
         }
         public mutating func integer<I: BinaryInteger>(_ k: StaticString, _ v: I?) {
             guard let v else { return }
-            next(k); w.integer(v)
+            next(k)
+            w.integer(v)
         }
         public mutating func double(_ k: StaticString, _ v: Double?) throws {
             guard let v else { return }
-            next(k); try w.double(v)
+            next(k)
+            try w.double(v)
         }
         public mutating func bool(_ k: StaticString, _ v: Bool?) {
             guard let v else { return }
-            next(k); w.bool(v)
+            next(k)
+            w.bool(v)
         }
         public mutating func strings(_ k: StaticString, _ v: [String]?) {
             guard let v else { return }
-            next(k); w.strings(v)
+            next(k)
+            w.strings(v)
         }
         public mutating func value<T: JSONWritable>(_ k: StaticString, _ v: T?) throws {
             guard let v else { return }
-            next(k); try v.writeJSON(to: &w)
+            next(k)
+            try v.writeJSON(to: &w)
         }
         /// A member whose value `write` writes (for values that are no `JSONWritable` type).
         public mutating func member(_ k: StaticString, _ write: (inout JSONWriter) throws -> Void) rethrows {
-            next(k); try write(&w)
+            next(k)
+            try write(&w)
         }
         public mutating func values<T: JSONWritable>(_ k: StaticString, _ v: [T]?) throws {
             guard let v else { return }
-            next(k); try w.array(v) { try $1.writeJSON(to: &$0) }
+            next(k)
+            try w.array(v) { try $1.writeJSON(to: &$0) }
         }
     }
 }

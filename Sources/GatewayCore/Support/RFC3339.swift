@@ -8,23 +8,29 @@ public enum RFC3339 {
         let days = floorDiv(seconds, 86_400)
         let secOfDay = Int(seconds - days * 86_400)
         let (y, m, d) = civil(fromDays: days)
-        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(secOfDay / 3600, 2)):\(pad(secOfDay / 60 % 60, 2)):\(pad(secOfDay % 60, 2)).\(pad(ms, 3))Z"
+        return
+            "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(secOfDay / 3600, 2)):\(pad(secOfDay / 60 % 60, 2)):\(pad(secOfDay % 60, 2)).\(pad(ms, 3))Z"
     }
 
     /// Parses the UTC form `format` writes (`YYYY-MM-DDTHH:MM:SS[.fraction]Z`); nil otherwise.
     public static func parseUnixNanos(_ text: String) -> Int64? {
         let c = Array(text.utf8)
         guard c.count >= 20, c.last == UInt8(ascii: "Z"), c[4] == UInt8(ascii: "-"), c[7] == UInt8(ascii: "-"),
-              c[10] == UInt8(ascii: "T") || c[10] == UInt8(ascii: "t"), c[13] == UInt8(ascii: ":"), c[16] == UInt8(ascii: ":")
+            c[10] == UInt8(ascii: "T") || c[10] == UInt8(ascii: "t"), c[13] == UInt8(ascii: ":"),
+            c[16] == UInt8(ascii: ":")
         else { return nil }
         func num(_ r: Range<Int>) -> Int? {
             var v = 0
-            for i in r { guard (48...57).contains(c[i]) else { return nil }; v = v * 10 + Int(c[i] - 48) }
+            for i in r {
+                guard (48...57).contains(c[i]) else { return nil }
+                v = v * 10 + Int(c[i] - 48)
+            }
             return v
         }
         guard let y = num(0..<4), let mo = num(5..<7), let d = num(8..<10), let h = num(11..<13),
-              let mi = num(14..<16), let se = num(17..<19), (1...12).contains(mo), (1...31).contains(d),
-              h < 24, mi < 60, se < 61 else { return nil }
+            let mi = num(14..<16), let se = num(17..<19), (1...12).contains(mo), (1...31).contains(d),
+            h < 24, mi < 60, se < 61
+        else { return nil }
         var frac: Int64 = 0
         if c[19] == UInt8(ascii: ".") {
             let digits = c[20..<(c.count - 1)]

@@ -20,8 +20,14 @@ public final class CaptureSink: Sendable {
     /// Told what was spooled (as sealed), for the kiosk page.
     private let feedback: FeedbackHub?
 
-    public init(spool: Spool, sealer: CaptureSealer, doorbell: Doorbell, context: ContextTracker? = nil, feedback: FeedbackHub? = nil,
-                logger: Logger = Logger(label: "gatewayd")) {
+    public init(
+        spool: Spool,
+        sealer: CaptureSealer,
+        doorbell: Doorbell,
+        context: ContextTracker? = nil,
+        feedback: FeedbackHub? = nil,
+        logger: Logger = Logger(label: "gatewayd")
+    ) {
         self.spool = spool
         self.sealer = NIOLockedValueBox(sealer)
         self.doorbell = doorbell
@@ -33,7 +39,12 @@ public final class CaptureSink: Sendable {
 
     /// Listen mode: each scan is decoded, classified and redacted exactly as it would be
     /// sealed, handed to `listener`, and then forgotten.
-    public init(listeningWith sealer: CaptureSealer, context: ContextTracker? = nil, logger: Logger, listener: @escaping @Sendable (CaptureEvent) -> Void) {
+    public init(
+        listeningWith sealer: CaptureSealer,
+        context: ContextTracker? = nil,
+        logger: Logger,
+        listener: @escaping @Sendable (CaptureEvent) -> Void
+    ) {
         spool = nil
         self.sealer = NIOLockedValueBox(sealer)
         doorbell = Doorbell()
@@ -59,7 +70,9 @@ public final class CaptureSink: Sendable {
     @discardableResult
     public func commit(_ scans: [Scan], mark: InputMark? = nil) throws(SpoolError) -> [UInt64] {
         let sealer = self.sealer.withLockedValue { $0 }
-        let contextFor: (TagClassification, Scan) -> CaptureContext = { [context] tag, scan in context?.context(tag: tag, scan: scan) ?? .none }
+        let contextFor: (TagClassification, Scan) -> CaptureContext = { [context] tag, scan in
+            context?.context(tag: tag, scan: scan) ?? .none
+        }
         guard let spool else {
             for scan in scans { listener?(sealer.event(scan, id: nextID(scan.wallNanos), seq: 0, context: contextFor)) }
             return []
@@ -72,16 +85,22 @@ public final class CaptureSink: Sendable {
         let group = Result { try sealer.sealer.group(sealedAtNanos: now) }
         // In order: numbers, classification, operator sessions. Then redaction and sealing, the
         // costly and independent part, on all cores (`Spool.append`).
-        let result = try spool.append(scans, nowNanos: now, mark: mark, prepare: { scan, seq in
-            let event = sealer.unredacted(scan, id: nextID(scan.wallNanos), seq: seq, context: contextFor)
-            classes[event.tag.kind.rawValue, default: 0] += 1
-            if let m = event.misread { misreads["misread_" + Self.labelSafe(m.format), default: 0] += 1 }
-            return event
-        }, seal: { [feedback] event in
-            let (envelope, sealed) = try sealer.redactAndSeal(event, in: try group.get())
-            if feedback != nil { records.withLockedValue { $0.append(ScanRecord(sealed: sealed)) } }
-            return envelope
-        })
+        let result = try spool.append(
+            scans,
+            nowNanos: now,
+            mark: mark,
+            prepare: { scan, seq in
+                let event = sealer.unredacted(scan, id: nextID(scan.wallNanos), seq: seq, context: contextFor)
+                classes[event.tag.kind.rawValue, default: 0] += 1
+                if let m = event.misread { misreads["misread_" + Self.labelSafe(m.format), default: 0] += 1 }
+                return event
+            },
+            seal: { [feedback] event in
+                let (envelope, sealed) = try sealer.redactAndSeal(event, in: try group.get())
+                if feedback != nil { records.withLockedValue { $0.append(ScanRecord(sealed: sealed)) } }
+                return envelope
+            }
+        )
         feedback?.spooled(records.withLockedValue { $0 })
         let reader = scans.first?.readerID ?? "-"
         GatewayMetrics.scansSpooled(reader: reader, byClass: classes)
@@ -91,9 +110,13 @@ public final class CaptureSink: Sendable {
             GatewayMetrics.dropped(d.count)
             // overflow = drop_oldest: scans are lost by the site's own choice; say so loudly,
             // with the sequence numbers, so the gap at the server has an explanation.
-            logger.error("spool full: dropped the oldest envelopes (overflow = drop_oldest)", metadata: [
-                "dropped": "\(d.count)", "first_seq": "\(d.firstSeq)", "last_seq": "\(d.lastSeq)", "dropped_total": "\(d.total)",
-            ])
+            logger.error(
+                "spool full: dropped the oldest envelopes (overflow = drop_oldest)",
+                metadata: [
+                    "dropped": "\(d.count)", "first_seq": "\(d.firstSeq)", "last_seq": "\(d.lastSeq)",
+                    "dropped_total": "\(d.total)",
+                ]
+            )
         }
         doorbell.ring()
         return result.seqs
@@ -111,7 +134,12 @@ public final class CaptureSink: Sendable {
         guard let spool else { return nil }
         let sealer = self.sealer.withLockedValue { $0 }
         let now = Clocks.wallNanos()
-        let placeholder = Scan(readerID: "heartbeat", bytes: [], wallNanos: now, monotonicNanos: Clocks.monotonicNanos())
+        let placeholder = Scan(
+            readerID: "heartbeat",
+            bytes: [],
+            wallNanos: now,
+            monotonicNanos: Clocks.monotonicNanos()
+        )
         let result = try spool.append([placeholder], nowNanos: now) { _, seq in
             try sealer.sealHeartbeat(make(nextID(now), seq), sealedAtNanos: now)
         }
@@ -124,8 +152,18 @@ public final class CaptureSink: Sendable {
     public func redactedLocationNow() -> Location? {
         guard let location = currentLocation() else { return nil }
         let sealer = self.sealer.withLockedValue { $0 }
-        var e = CaptureEvent(id: "kiosk", device: sealer.device, seq: 0,
-                             scan: Scan(readerID: "kiosk", bytes: [], wallNanos: Clocks.wallNanos(), monotonicNanos: Clocks.monotonicNanos()), tag: .unknown)
+        var e = CaptureEvent(
+            id: "kiosk",
+            device: sealer.device,
+            seq: 0,
+            scan: Scan(
+                readerID: "kiosk",
+                bytes: [],
+                wallNanos: Clocks.wallNanos(),
+                monotonicNanos: Clocks.monotonicNanos()
+            ),
+            tag: .unknown
+        )
         e.raw = nil
         e.text = nil
         e.location = location

@@ -29,7 +29,10 @@ public final class InputMarkHasher: Sendable {
         } else {
             key = fresh
             persisted = false
-            logger.warning("cannot keep the input-mark key in the runtime directory; after a crash, FIFO input spooled but not consumed may be spooled twice", metadata: ["directory": "\(dir)"])
+            logger.warning(
+                "cannot keep the input-mark key in the runtime directory; after a crash, FIFO input spooled but not consumed may be spooled twice",
+                metadata: ["directory": "\(dir)"]
+            )
         }
     }
 
@@ -49,7 +52,10 @@ public final class InputMarkHasher: Sendable {
         guard fd >= 0 else { return false }
         let ok = key.withUnsafeBytes { write(fd, $0.baseAddress, 32) == 32 }
         close(fd)
-        guard ok, rename(tmp, path) == 0 else { unlink(tmp); return false }
+        guard ok, rename(tmp, path) == 0 else {
+            unlink(tmp)
+            return false
+        }
         return true
     }
 }

@@ -20,7 +20,14 @@ public final class ContextTracker: Sendable {
     private let moving: Mutex<Moving>
     private let logger: Logger
 
-    public init(gps: GPSState?, policy: FixPolicy, maxSkewMs: Int, session: OperatorSession?, fence: Geofence?, logger: Logger) {
+    public init(
+        gps: GPSState?,
+        policy: FixPolicy,
+        maxSkewMs: Int,
+        session: OperatorSession?,
+        fence: Geofence?,
+        logger: Logger
+    ) {
         self.gps = gps
         self.policy = policy
         self.maxSkewMs = maxSkewMs

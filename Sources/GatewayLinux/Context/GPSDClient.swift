@@ -22,7 +22,11 @@ public final class GPSState: Sendable {
 
     func record(_ tpv: GPSDMessage.TPV, receivedMonotonicNanos: UInt64, wallNanos: Int64) {
         state.withLock { s in
-            s.last = FixPolicy.Received(tpv: tpv, satellitesUsed: s.satellites, receivedMonotonicNanos: receivedMonotonicNanos)
+            s.last = FixPolicy.Received(
+                tpv: tpv,
+                satellitesUsed: s.satellites,
+                receivedMonotonicNanos: receivedMonotonicNanos
+            )
             if tpv.mode >= 2, let t = tpv.time, let gps = RFC3339.parseUnixNanos(t) { s.skewNanos = wallNanos - gps }
         }
     }
@@ -74,7 +78,10 @@ final class GPSDClient: Sendable {
             let fd = connectTCP()
             if fd < 0 {
                 if !reported {
-                    logger.warning("gpsd not reachable; events carry no fix until it is", metadata: ["gpsd": "\(host):\(port)", "errno": "\(errno)"])
+                    logger.warning(
+                        "gpsd not reachable; events carry no fix until it is",
+                        metadata: ["gpsd": "\(host):\(port)", "errno": "\(errno)"]
+                    )
                     reported = true
                 }
                 if !pause(ms: delayMs, stop: stop) { return }
@@ -92,7 +99,10 @@ final class GPSDClient: Sendable {
             state.setConnected(false)
             GatewayMetrics.gpsFix(mode: 0)
             if why == "stopped" { return }
-            logger.warning("gpsd connection lost; reconnecting", metadata: ["gpsd": "\(host):\(port)", "reason": "\(why)"])
+            logger.warning(
+                "gpsd connection lost; reconnecting",
+                metadata: ["gpsd": "\(host):\(port)", "reason": "\(why)"]
+            )
             if !pause(ms: 500, stop: stop) { return }
         }
     }
@@ -103,9 +113,21 @@ final class GPSDClient: Sendable {
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = port.bigEndian
-        guard inet_pton(AF_INET, host == "localhost" ? "127.0.0.1" : host, &addr.sin_addr) == 1 else { close(fd); return -1 }
-        let r = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        if r != 0 { let e = errno; close(fd); errno = e; return -1 }
+        guard inet_pton(AF_INET, host == "localhost" ? "127.0.0.1" : host, &addr.sin_addr) == 1 else {
+            close(fd)
+            return -1
+        }
+        let r = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        if r != 0 {
+            let e = errno
+            close(fd)
+            errno = e
+            return -1
+        }
         return fd
     }
 

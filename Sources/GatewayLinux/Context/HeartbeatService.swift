@@ -15,7 +15,14 @@ public struct HeartbeatService: Service {
     let interval: Duration
     let logger: Logger
 
-    public init(sink: CaptureSink, spool: Spool, device: String, readers: @escaping @Sendable () -> [String], interval: Duration, logger: Logger) {
+    public init(
+        sink: CaptureSink,
+        spool: Spool,
+        device: String,
+        readers: @escaping @Sendable () -> [String],
+        interval: Duration,
+        logger: Logger
+    ) {
         self.sink = sink
         self.spool = spool
         self.device = device
@@ -41,12 +48,25 @@ public struct HeartbeatService: Service {
             let now = Clocks.wallNanos()
             let location = sink.currentLocation()
             let status = Heartbeat(
-                spoolDepth: s.depth, oldestAgeS: s.oldestSpooledAtNanos.map { Int(max(0, now - $0) / 1_000_000_000) },
-                deadLetters: s.deadLetters, readers: readers(), fix: location?.fix.rawValue,
-                version: GatewayVersion.string, uptimeS: Int(uptime.components.seconds), intervalS: Int(interval.components.seconds))
+                spoolDepth: s.depth,
+                oldestAgeS: s.oldestSpooledAtNanos.map { Int(max(0, now - $0) / 1_000_000_000) },
+                deadLetters: s.deadLetters,
+                readers: readers(),
+                fix: location?.fix.rawValue,
+                version: GatewayVersion.string,
+                uptimeS: Int(uptime.components.seconds),
+                intervalS: Int(interval.components.seconds)
+            )
             let seq = try sink.commitHeartbeat { id, seq in
-                CaptureEvent.heartbeat(id: id, device: device, seq: seq, wallNanos: now, monotonicNanos: Clocks.monotonicNanos(),
-                                       status: status, location: location)
+                CaptureEvent.heartbeat(
+                    id: id,
+                    device: device,
+                    seq: seq,
+                    wallNanos: now,
+                    monotonicNanos: Clocks.monotonicNanos(),
+                    status: status,
+                    location: location
+                )
             }
             logger.debug("heartbeat spooled", metadata: ["seq": "\(seq ?? 0)", "spool_depth": "\(s.depth)"])
         } catch {

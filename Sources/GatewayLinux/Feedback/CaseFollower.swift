@@ -32,11 +32,16 @@ public struct CaseFollower: Service {
                         switch await deliverer().fetchCase(ref: ref) {
                         case .success(let status):
                             hub.looked(status, nowNanos: Clocks.monotonicNanos())
-                            if failing.remove(ref) != nil { logger.info("case follow-up works again", metadata: ["case": "\(ref)"]) }
+                            if failing.remove(ref) != nil {
+                                logger.info("case follow-up works again", metadata: ["case": "\(ref)"])
+                            }
                         case .failure(let e):
                             hub.lookFailed(ref: ref, nowNanos: Clocks.monotonicNanos())
                             if failing.insert(ref).inserted {
-                                logger.warning("cannot look at a shown case; trying less often", metadata: ["case": "\(ref)", "error": "\(e)"])
+                                logger.warning(
+                                    "cannot look at a shown case; trying less often",
+                                    metadata: ["case": "\(ref)", "error": "\(e)"]
+                                )
                             }
                         }
                     }

@@ -17,8 +17,12 @@ public final class FeedbackHub: Sendable {
         /// As redaction would leave it.
         public var location: @Sendable () -> Location?
 
-        public init(device: String, readers: @escaping @Sendable () -> [String],
-                    operatorView: @escaping @Sendable () -> KioskState.OperatorView, location: @escaping @Sendable () -> Location?) {
+        public init(
+            device: String,
+            readers: @escaping @Sendable () -> [String],
+            operatorView: @escaping @Sendable () -> KioskState.OperatorView,
+            location: @escaping @Sendable () -> Location?
+        ) {
             self.device = device
             self.readers = readers
             self.operatorView = operatorView
@@ -64,7 +68,13 @@ public final class FeedbackHub: Sendable {
     public func sent(ids: [String]) { change { $0.recent.sent(ids: ids) } }
 
     /// What came of a batch: the server's answers, dead letters the forwarder made, or a failure.
-    public func delivered(ids: [String], outcome: DeliveryOutcome, deadLetters: [(id: String, reason: String)], failure: String?, nowNanos: UInt64) {
+    public func delivered(
+        ids: [String],
+        outcome: DeliveryOutcome,
+        deadLetters: [(id: String, reason: String)],
+        failure: String?,
+        nowNanos: UInt64
+    ) {
         change { s in
             var unanswered = Set(ids)
             if case .results(let r) = outcome {
@@ -74,7 +84,9 @@ public final class FeedbackHub: Sendable {
             s.recent.deadLettered(deadLetters)
             unanswered.subtract(deadLetters.map(\.id))
             // Still in the spool: they go again.
-            if !unanswered.isEmpty { s.recent.failed(ids: Array(unanswered), reason: failure ?? "no answer for it; it goes again") }
+            if !unanswered.isEmpty {
+                s.recent.failed(ids: Array(unanswered), reason: failure ?? "no answer for it; it goes again")
+            }
         }
     }
 
@@ -102,9 +114,17 @@ public final class FeedbackHub: Sendable {
         let (recent, pseudonym, spool) = state.withLock { ($0.recent, $0.operatorPseudonym, $0.spool) }
         var op = live.operatorView()
         if op.signedIn { op.id = pseudonym }
-        return KioskState(device: live.device, version: GatewayVersion.string, now: RFC3339.format(unixNanos: nowWallNanos),
-                          scans: recent.scans, cases: KioskState.cases(of: recent), operator: op, location: live.location(),
-                          readers: live.readers(), spool: spool)
+        return KioskState(
+            device: live.device,
+            version: GatewayVersion.string,
+            now: RFC3339.format(unixNanos: nowWallNanos),
+            scans: recent.scans,
+            cases: KioskState.cases(of: recent),
+            operator: op,
+            location: live.location(),
+            readers: live.readers(),
+            spool: spool
+        )
     }
 
     /// The cases due for a look, and when the next one is due.

@@ -8,7 +8,11 @@ public protocol EnvelopeQueue: Sendable {
     func peek(limit: Int, afterSeq: UInt64) async throws(SpoolError) -> [SpooledEnvelope]
 
     /// Applies a forwarder plan in one transaction. - Returns: the status after it.
-    func settle(remove: [String], deadLetter: [(id: String, reason: String)], nowNanos: Int64) async throws(SpoolError)
+    func settle(
+        remove: [String],
+        deadLetter: [(id: String, reason: String)],
+        nowNanos: Int64
+    ) async throws(SpoolError)
         -> SpoolStatus
 
     /// Depth, dead letters and the rest, read without holding the caller's thread.

@@ -42,8 +42,16 @@ struct ForwarderDriver<Queue: EnvelopeQueue, Delivery: Deliverer> {
     /// unchanged, nothing was committed since and the published status is current.
     private var gaugesGeneration: UInt64
 
-    init(loop: ForwarderLoop, queue: Queue, deliverer: @escaping @Sendable () -> Delivery, doorbell: Doorbell,
-         linger: Duration, feedback: FeedbackHub?, board: ForwarderStatusBoard, logger: Logger) {
+    init(
+        loop: ForwarderLoop,
+        queue: Queue,
+        deliverer: @escaping @Sendable () -> Delivery,
+        doorbell: Doorbell,
+        linger: Duration,
+        feedback: FeedbackHub?,
+        board: ForwarderStatusBoard,
+        logger: Logger
+    ) {
         self.loop = loop
         self.queue = queue
         self.deliverer = deliverer
@@ -105,7 +113,9 @@ struct ForwarderDriver<Queue: EnvelopeQueue, Delivery: Deliverer> {
 
     /// Takes the answer to the oldest batch in flight, acts on it, and starts its settle.
     mutating func answerOldest() async {
-        guard !inFlight.isEmpty else { preconditionFailure("ForwarderLoop asks for an answer only with a batch in flight") }
+        guard !inFlight.isEmpty else {
+            preconditionFailure("ForwarderLoop asks for an answer only with a batch in flight")
+        }
         let sent = inFlight.removeFirst()
         let batch = sent.batch
         // When the answer arrived: it may be taken later, once the settle before it landed.
@@ -114,13 +124,22 @@ struct ForwarderDriver<Queue: EnvelopeQueue, Delivery: Deliverer> {
         let answer = loop.answered(ids: batch.map(\.id), outcome: outcome, unit: Double.random(in: 0..<1))
         let plan = answer.plan
         backlog.answered(leaving: plan.remove.count + plan.deadLetter.count)
-        feedback?.delivered(ids: batch.map(\.id), outcome: outcome, deadLetters: plan.deadLetter, failure: plan.failure,
-                            nowNanos: Clocks.monotonicNanos())
+        feedback?.delivered(
+            ids: batch.map(\.id),
+            outcome: outcome,
+            deadLetters: plan.deadLetter,
+            failure: plan.failure,
+            nowNanos: Clocks.monotonicNanos()
+        )
         status.record(plan, machine: loop.delivery, nowNanos: Clocks.wallNanos())
         publishStatus()
         let elapsed = answeredAt - sent.started
-        GatewayMetrics.attempt(outcome, plan: plan, circuitOpen: loop.delivery.circuit == .open,
-                               seconds: Double(elapsed.milliseconds) / 1000)
+        GatewayMetrics.attempt(
+            outcome,
+            plan: plan,
+            circuitOpen: loop.delivery.circuit == .open,
+            seconds: Double(elapsed.milliseconds) / 1000
+        )
         settling = startSettle(plan)
         log(plan, batch: batch, elapsed: elapsed)
         if let wait = answer.waitBeforeNext { await pause(wait) }
@@ -153,10 +172,13 @@ struct ForwarderDriver<Queue: EnvelopeQueue, Delivery: Deliverer> {
             // What the drain allocated and faulted in is not needed while waiting.
             let before = MemoryFootprint.residentBytes()
             MemoryFootprint.releaseUnusedPages(logger: logger)
-            logger.info("backlog drained; spool empty, memory handed back", metadata: [
-                "envelopes": "\(drained)", "rss_kib_before": "\(before >> 10)",
-                "rss_kib_after": "\(MemoryFootprint.residentBytes() >> 10)",
-            ])
+            logger.info(
+                "backlog drained; spool empty, memory handed back",
+                metadata: [
+                    "envelopes": "\(drained)", "rss_kib_before": "\(before >> 10)",
+                    "rss_kib_after": "\(MemoryFootprint.residentBytes() >> 10)",
+                ]
+            )
         }
         _ = await bell.next()
     }
@@ -176,14 +198,19 @@ struct ForwarderDriver<Queue: EnvelopeQueue, Delivery: Deliverer> {
         Task { [queue, logger, doorbell, board, feedback] in
             let generation = doorbell.generation
             do {
-                let after = try await queue.settle(remove: plan.remove, deadLetter: plan.deadLetter,
-                                                   nowNanos: Clocks.wallNanos())
+                let after = try await queue.settle(
+                    remove: plan.remove,
+                    deadLetter: plan.deadLetter,
+                    nowNanos: Clocks.wallNanos()
+                )
                 MemoryFootprint.noteActivity(plan.remove.count + plan.deadLetter.count)
                 Self.publishSpool(after, board: board, feedback: feedback)
                 return Settled(after: after, generation: generation)
             } catch {
-                logger.error("cannot update the spool after delivery; the batch will be sent again",
-                             metadata: ["error": "\(error)"])
+                logger.error(
+                    "cannot update the spool after delivery; the batch will be sent again",
+                    metadata: ["error": "\(error)"]
+                )
                 return Settled(after: nil, generation: generation)
             }
         }
@@ -191,22 +218,33 @@ struct ForwarderDriver<Queue: EnvelopeQueue, Delivery: Deliverer> {
 
     private func log(_ plan: ForwarderStateMachine.Plan, batch: [SpooledEnvelope], elapsed: Duration) {
         for letter in plan.deadLetter {
-            logger.error("server rejected an envelope; kept as dead letter",
-                         metadata: ["id": "\(letter.id)", "reason": "\(letter.reason)"])
+            logger.error(
+                "server rejected an envelope; kept as dead letter",
+                metadata: ["id": "\(letter.id)", "reason": "\(letter.reason)"]
+            )
         }
         let firstSeq = "\(batch.first?.seq ?? 0)"
         if let failure = plan.failure, let wait = plan.wait {
-            logger.warning("delivery failed; retrying later", metadata: [
-                "reason": "\(failure)", "batch": "\(batch.count)",
-                "attempt": "\(loop.delivery.consecutiveFailures)", "retry_in_ms": "\(wait.milliseconds)",
-            ])
+            logger.warning(
+                "delivery failed; retrying later",
+                metadata: [
+                    "reason": "\(failure)", "batch": "\(batch.count)",
+                    "attempt": "\(loop.delivery.consecutiveFailures)", "retry_in_ms": "\(wait.milliseconds)",
+                ]
+            )
         } else if let failure = plan.failure {
-            logger.warning("server refused a batch; \(failure)", metadata: ["batch": "\(batch.count)", "first_seq": "\(firstSeq)"])
+            logger.warning(
+                "server refused a batch; \(failure)",
+                metadata: ["batch": "\(batch.count)", "first_seq": "\(firstSeq)"]
+            )
         } else {
-            logger.info("batch delivered", metadata: [
-                "envelopes": "\(plan.remove.count)", "dead_lettered": "\(plan.deadLetter.count)",
-                "first_seq": "\(firstSeq)", "ms": "\(elapsed.milliseconds)",
-            ])
+            logger.info(
+                "batch delivered",
+                metadata: [
+                    "envelopes": "\(plan.remove.count)", "dead_lettered": "\(plan.deadLetter.count)",
+                    "first_seq": "\(firstSeq)", "ms": "\(elapsed.milliseconds)",
+                ]
+            )
         }
     }
 

@@ -27,9 +27,18 @@ public struct ForwarderService<Queue: EnvelopeQueue, Delivery: Deliverer>: Servi
     /// The forwarder's and the spool's state, in memory, for the rest of the process.
     public let board: ForwarderStatusBoard
 
-    public init(spool: Queue, deliverer: Delivery, doorbell: Doorbell, batchMax: Int, batchMaxBytes: Int,
-                linger: Duration, backoff: Backoff, feedback: FeedbackHub? = nil, board: ForwarderStatusBoard = .init(),
-                logger: Logger) {
+    public init(
+        spool: Queue,
+        deliverer: Delivery,
+        doorbell: Doorbell,
+        batchMax: Int,
+        batchMaxBytes: Int,
+        linger: Duration,
+        backoff: Backoff,
+        feedback: FeedbackHub? = nil,
+        board: ForwarderStatusBoard = .init(),
+        logger: Logger
+    ) {
         self.queue = spool
         self.deliverer = NIOLockedValueBox(deliverer)
         self.doorbell = doorbell
@@ -59,13 +68,24 @@ public struct ForwarderService<Queue: EnvelopeQueue, Delivery: Deliverer>: Servi
     public func currentDeliverer() -> Delivery { deliverer.withLockedValue { $0 } }
 
     public func run() async throws {
-        let loop = ForwarderLoop(delivery: ForwarderStateMachine(backoff: backoff), batchMax: batchMax,
-                                 batchMaxBytes: batchMaxBytes, lingerEnabled: linger > .zero,
-                                 pipelineDepth: Self.pipelineDepth)
+        let loop = ForwarderLoop(
+            delivery: ForwarderStateMachine(backoff: backoff),
+            batchMax: batchMax,
+            batchMaxBytes: batchMaxBytes,
+            lingerEnabled: linger > .zero,
+            pipelineDepth: Self.pipelineDepth
+        )
         let current = self.deliverer
-        var driver = ForwarderDriver(loop: loop, queue: queue, deliverer: { current.withLockedValue { $0 } },
-                                     doorbell: doorbell, linger: linger, feedback: feedback, board: board,
-                                     logger: logger)
+        var driver = ForwarderDriver(
+            loop: loop,
+            queue: queue,
+            deliverer: { current.withLockedValue { $0 } },
+            doorbell: doorbell,
+            linger: linger,
+            feedback: feedback,
+            board: board,
+            logger: logger
+        )
         let doorbell = self.doorbell
         // Envelopes can also appear from outside (`gatewayd spool retry-dead`): look every 5 s.
         let ticker = Task {

@@ -29,8 +29,11 @@ public final class ForwarderStatusBoard: Sendable {
     /// What the kiosk page shows of the spool and the forwarder.
     public var view: KioskState.SpoolView {
         state.withLock { s in
-            KioskState.SpoolView(depth: s.spool?.depth ?? 0, deadLetters: s.spool?.deadLetters ?? 0,
-                                 circuit: s.status?.circuit ?? "starting")
+            KioskState.SpoolView(
+                depth: s.spool?.depth ?? 0,
+                deadLetters: s.spool?.deadLetters ?? 0,
+                circuit: s.status?.circuit ?? "starting"
+            )
         }
     }
 

@@ -2,9 +2,9 @@ import AsyncHTTPClient
 import Foundation
 import GatewayCore
 import GatewaySystem
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
-import NIOConcurrencyHelpers
 import NIOSSL
 
 /// Posts batches of spooled envelopes to `POST {server}/v1/envelopes` over HTTPS and reduces
@@ -30,8 +30,16 @@ public final class HTTPDeliverer: Sendable {
     ///   - connectTimeout: TCP and TLS set-up.
     ///   - readTimeout: longest silence while the answer is awaited (a hung server).
     ///   - requestTimeout: the whole exchange, however the bytes trickle.
-    public init(serverURL: String, caPath: String?, clientCertPath: String? = nil, clientKeyPath: String? = nil, pins: [String] = [],
-                connectTimeout: Duration, readTimeout: Duration? = nil, requestTimeout: Duration) throws(DelivererError) {
+    public init(
+        serverURL: String,
+        caPath: String?,
+        clientCertPath: String? = nil,
+        clientKeyPath: String? = nil,
+        pins: [String] = [],
+        connectTimeout: Duration,
+        readTimeout: Duration? = nil,
+        requestTimeout: Duration
+    ) throws(DelivererError) {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.certificateVerification = .fullVerification
         if let caPath {
@@ -48,7 +56,8 @@ public final class HTTPDeliverer: Sendable {
         }
         var config = HTTPClient.Configuration(
             tlsConfiguration: tls,
-            timeout: .init(connect: .init(connectTimeout), read: .init(readTimeout ?? requestTimeout)))
+            timeout: .init(connect: .init(connectTimeout), read: .init(readTimeout ?? requestTimeout))
+        )
         config.httpVersion = .http1Only
         client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: config)
         endpoint = serverURL + "/v1/envelopes"
@@ -57,8 +66,14 @@ public final class HTTPDeliverer: Sendable {
             pinned = nil
         } else {
             do {
-                pinned = try PinnedPoster(url: URL(string: endpoint)!, tls: tls, pins: pins, connectTimeout: connectTimeout,
-                                          readTimeout: readTimeout ?? requestTimeout, requestTimeout: requestTimeout)
+                pinned = try PinnedPoster(
+                    url: URL(string: endpoint)!,
+                    tls: tls,
+                    pins: pins,
+                    connectTimeout: connectTimeout,
+                    readTimeout: readTimeout ?? requestTimeout,
+                    requestTimeout: requestTimeout
+                )
             } catch {
                 throw .pinning(detail: "\(error)")
             }
@@ -73,10 +88,15 @@ public final class HTTPDeliverer: Sendable {
     /// The deliverer `[server]` and `[forward]` describe.
     public convenience init(config: GatewayConfig) throws(DelivererError) {
         try self.init(
-            serverURL: config.server.url, caPath: config.server.caPath,
-            clientCertPath: config.server.clientCertPath, clientKeyPath: config.server.clientKeyPath, pins: config.server.pins,
-            connectTimeout: config.forward.connectTimeout, readTimeout: config.forward.readTimeout,
-            requestTimeout: config.forward.requestTimeout)
+            serverURL: config.server.url,
+            caPath: config.server.caPath,
+            clientCertPath: config.server.clientCertPath,
+            clientKeyPath: config.server.clientKeyPath,
+            pins: config.server.pins,
+            connectTimeout: config.forward.connectTimeout,
+            readTimeout: config.forward.readTimeout,
+            requestTimeout: config.forward.requestTimeout
+        )
     }
 
     /// What `--probe` learns from one exchange: the outcome as the forwarder would see it, plus
@@ -105,20 +125,41 @@ public final class HTTPDeliverer: Sendable {
         let now = Clocks.wallNanos() / 1_000_000_000
         func facts() -> [ProbeCheck.CertificateFacts] {
             seen.withLockedValue { $0 }.map {
-                .init(subject: $0.subject, notAfter: RFC3339.format(unixNanos: $0.notAfter * 1_000_000_000),
-                      daysLeft: Int($0.notAfter >= now ? ($0.notAfter - now) / 86400 : ($0.notAfter - now - 86399) / 86400), pinSHA256: $0.pin)
+                .init(
+                    subject: $0.subject,
+                    notAfter: RFC3339.format(unixNanos: $0.notAfter * 1_000_000_000),
+                    daysLeft: Int(
+                        $0.notAfter >= now ? ($0.notAfter - now) / 86400 : ($0.notAfter - now - 86399) / 86400
+                    ),
+                    pinSHA256: $0.pin
+                )
             }
         }
         do {
-            let poster = try PinnedPoster(url: URL(string: endpoint)!, tls: tls, pins: pins, connectTimeout: connectTimeout,
-                                          readTimeout: readTimeout, requestTimeout: requestTimeout)
+            let poster = try PinnedPoster(
+                url: URL(string: endpoint)!,
+                tls: tls,
+                pins: pins,
+                connectTimeout: connectTimeout,
+                readTimeout: readTimeout,
+                requestTimeout: requestTimeout
+            )
             let r = try await poster.post(body: body, headers: headers, seen: seen)
-            return Inspection(outcome: Self.outcome(status: r.status, retryAfter: r.headers.first(name: "Retry-After"), body: r.body),
-                              chain: facts(), roundTripMs: Int((Clocks.monotonicNanos() - started) / 1_000_000),
-                              serverDate: r.headers.first(name: "Date").flatMap(HTTPDate.parse), receivedAtNanos: Clocks.wallNanos())
+            return Inspection(
+                outcome: Self.outcome(status: r.status, retryAfter: r.headers.first(name: "Retry-After"), body: r.body),
+                chain: facts(),
+                roundTripMs: Int((Clocks.monotonicNanos() - started) / 1_000_000),
+                serverDate: r.headers.first(name: "Date").flatMap(HTTPDate.parse),
+                receivedAtNanos: Clocks.wallNanos()
+            )
         } catch {
-            return Inspection(outcome: .transportFailure(reason: Self.describe(error)), chain: facts(), roundTripMs: nil, serverDate: nil,
-                              receivedAtNanos: Clocks.wallNanos())
+            return Inspection(
+                outcome: .transportFailure(reason: Self.describe(error)),
+                chain: facts(),
+                roundTripMs: nil,
+                serverDate: nil,
+                receivedAtNanos: Clocks.wallNanos()
+            )
         }
     }
 
@@ -155,7 +196,11 @@ public final class HTTPDeliverer: Sendable {
         do {
             let response = try await client.execute(request, timeout: .init(requestTimeout))
             let bytes = try await response.body.collect(upTo: maxResponseBytes)
-            return Self.outcome(status: Int(response.status.code), retryAfter: response.headers.first(name: "Retry-After"), body: bytes)
+            return Self.outcome(
+                status: Int(response.status.code),
+                retryAfter: response.headers.first(name: "Retry-After"),
+                body: bytes
+            )
         } catch {
             return .transportFailure(reason: Self.describe(error))
         }
@@ -163,17 +208,24 @@ public final class HTTPDeliverer: Sendable {
 
     /// `GET /v1/cases/{ref}` with the same TLS settings, pins and timeouts as delivery.
     public func fetchCase(ref: String) async -> Result<CaseStatus, CaseFetchError> {
-        guard ref.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }), !ref.isEmpty else {
+        guard ref.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }), !ref.isEmpty
+        else {
             return .failure(.notFound(ref))
         }
         let path = "/v1/cases/" + ref
         var headers = HTTPHeaders()
         headers.add(name: "Accept", value: "application/json")
         headers.add(name: "User-Agent", value: "gatewayd/\(GatewayVersion.string)")
-        let status: Int, body: ByteBuffer
+        let status: Int
+        let body: ByteBuffer
         do {
             if let pinned {
-                let r = try await pinned.post(body: ByteBuffer(), headers: headers, method: .GET, path: URL(string: base + path)!.path)
+                let r = try await pinned.post(
+                    body: ByteBuffer(),
+                    headers: headers,
+                    method: .GET,
+                    path: URL(string: base + path)!.path
+                )
                 (status, body) = (r.status, r.body)
             } else {
                 var request = HTTPClientRequest(url: base + path)
@@ -187,7 +239,8 @@ public final class HTTPDeliverer: Sendable {
         }
         switch status {
         case 200:
-            guard let s = try? JSONDecoder().decode(CaseStatus.self, from: Data(body.readableBytesView)), s.ref == ref else {
+            guard let s = try? JSONDecoder().decode(CaseStatus.self, from: Data(body.readableBytesView)), s.ref == ref
+            else {
                 return .failure(.malformed)
             }
             return .success(s)
@@ -215,8 +268,15 @@ public final class HTTPDeliverer: Sendable {
     static func outcome(status: Int, retryAfter: String?, body bytes: ByteBuffer) -> DeliveryOutcome {
         guard status == 200 else {
             // The server's words, printable ASCII only, for a dead letter's reason.
-            let detail = String(decoding: bytes.readableBytesView.prefix(200).map { (0x20...0x7E).contains($0) ? $0 : 0x20 }, as: UTF8.self)
-            return .httpStatus(status, retryAfter: retryAfter.flatMap(parseRetryAfter), detail: detail.isEmpty ? nil : detail)
+            let detail = String(
+                decoding: bytes.readableBytesView.prefix(200).map { (0x20...0x7E).contains($0) ? $0 : 0x20 },
+                as: UTF8.self
+            )
+            return .httpStatus(
+                status,
+                retryAfter: retryAfter.flatMap(parseRetryAfter),
+                detail: detail.isEmpty ? nil : detail
+            )
         }
         guard let results = try? JSONDecoder().decode(EnvelopeResults.self, from: Data(bytes.readableBytesView)) else {
             return .transportFailure(reason: "server answered 200 with a body that is not a results document")
@@ -253,11 +313,13 @@ public enum DelivererError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .caUnreadable(let path):
-            return "server.ca \(path): cannot read the CA bundle; point [server] ca at the PEM file of the CA that signed the case server's certificate"
+            return
+                "server.ca \(path): cannot read the CA bundle; point [server] ca at the PEM file of the CA that signed the case server's certificate"
         case .pinning(let detail):
             return "server.pin_sha256: cannot set up pinned TLS (\(detail))"
         case .clientCertificate(let cert, let key, let detail):
-            return "server.client_cert \(cert) / client_key \(key): cannot load (\(detail)); both must be PEM, the key unencrypted and readable by the service user"
+            return
+                "server.client_cert \(cert) / client_key \(key): cannot load (\(detail)); both must be PEM, the key unencrypted and readable by the service user"
         }
     }
 }

@@ -29,7 +29,14 @@ final class PinnedPoster: Sendable {
     let readTimeout: Duration
     let requestTimeout: Duration
 
-    init(url: URL, tls: TLSConfiguration, pins: [String], connectTimeout: Duration, readTimeout: Duration, requestTimeout: Duration) throws {
+    init(
+        url: URL,
+        tls: TLSConfiguration,
+        pins: [String],
+        connectTimeout: Duration,
+        readTimeout: Duration,
+        requestTimeout: Duration
+    ) throws {
         guard let host = url.host else { throw PinError.badURL }
         self.host = host
         port = url.port ?? 443
@@ -60,8 +67,12 @@ final class PinnedPoster: Sendable {
                 n.nameType == .dnsName ? String(decoding: n.contents, as: UTF8.self) : nil
             }
             // NIOSSL keeps commonName() internal; its description carries it.
-            let cn = "\(cert)".split(separator: ";").first { $0.hasPrefix("common_name=") }.map { String($0.dropFirst("common_name=".count)).trimmingCharacters(in: CharacterSet(charactersIn: ">")) }
-            subject = cn.map { "CN=\($0)" + (names.isEmpty ? "" : " (\(names.joined(separator: ", ")))") } ?? names.joined(separator: ", ")
+            let cn = "\(cert)".split(separator: ";").first { $0.hasPrefix("common_name=") }.map {
+                String($0.dropFirst("common_name=".count)).trimmingCharacters(in: CharacterSet(charactersIn: ">"))
+            }
+            subject =
+                cn.map { "CN=\($0)" + (names.isEmpty ? "" : " (\(names.joined(separator: ", ")))") }
+                ?? names.joined(separator: ", ")
             notAfter = Int64(cert.notValidAfter)
         }
     }
@@ -85,7 +96,8 @@ final class PinnedPoster: Sendable {
             switch self {
             case .badURL: return "server URL has no host"
             case .pinMismatch(let seen):
-                return "TLS: the server's certificate chain holds none of the pinned keys (pin_sha256); it presented \(seen.joined(separator: ", "))"
+                return
+                    "TLS: the server's certificate chain holds none of the pinned keys (pin_sha256); it presented \(seen.joined(separator: ", "))"
             case .readTimeout: return "read timeout"
             case .requestTimeout: return "request timeout"
             case .closedEarly: return "server closed the connection"
@@ -97,8 +109,13 @@ final class PinnedPoster: Sendable {
     ///   handshake or pin check fails (the probe shows what the server offered).
     /// - Parameters:
     ///   - method, path: POST to the URL's path unless told otherwise (`GET /v1/cases/…`).
-    func post(body: ByteBuffer, headers: HTTPHeaders, seen: NIOLockedValueBox<[SeenCertificate]> = .init([]),
-              method: HTTPMethod = .POST, path requestPath: String? = nil) async throws -> Response {
+    func post(
+        body: ByteBuffer,
+        headers: HTTPHeaders,
+        seen: NIOLockedValueBox<[SeenCertificate]> = .init([]),
+        method: HTTPMethod = .POST,
+        path requestPath: String? = nil
+    ) async throws -> Response {
         let group = MultiThreadedEventLoopGroup.singleton
         let loop = group.next()
         let promise = loop.makePromise(of: Response.self)
@@ -112,16 +129,21 @@ final class PinnedPoster: Sendable {
             .connectTimeout(TimeAmount(connectTimeout))
             .channelInitializer { [context, host, readTimeout, head, pins] channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let tls = try NIOSSLClientHandler(context: context, serverHostname: hostIsIP ? nil : host) { verdict, cert in
+                    let tls = try NIOSSLClientHandler(context: context, serverHostname: hostIsIP ? nil : host) {
+                        verdict,
+                        cert in
                         // OpenSSL calls this from the root down to the leaf.
                         seen.withLockedValue { $0.insert(SeenCertificate(cert), at: 0) }
                         return verdict
                     }
                     try channel.pipeline.syncOperations.addHandler(tls)
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: TimeAmount(readTimeout)))
                     try channel.pipeline.syncOperations.addHandler(
-                        ExchangeHandler(head: head, body: body, pins: pins, seen: seen, promise: promise))
+                        IdleStateHandler(readTimeout: TimeAmount(readTimeout))
+                    )
+                    try channel.pipeline.syncOperations.addHandler(
+                        ExchangeHandler(head: head, body: body, pins: pins, seen: seen, promise: promise)
+                    )
                 }
             }
         let channel: Channel
@@ -158,7 +180,13 @@ private final class ExchangeHandler: ChannelInboundHandler {
     let promise: EventLoopPromise<PinnedPoster.Response>
     var response: PinnedPoster.Response?
 
-    init(head: HTTPRequestHead, body: ByteBuffer, pins: Set<String>, seen: NIOLockedValueBox<[PinnedPoster.SeenCertificate]>, promise: EventLoopPromise<PinnedPoster.Response>) {
+    init(
+        head: HTTPRequestHead,
+        body: ByteBuffer,
+        pins: Set<String>,
+        seen: NIOLockedValueBox<[PinnedPoster.SeenCertificate]>,
+        promise: EventLoopPromise<PinnedPoster.Response>
+    ) {
         self.head = head
         self.body = body
         self.pins = pins
@@ -187,8 +215,12 @@ private final class ExchangeHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let h):
-            response = .init(status: Int(h.status.code), headers: h.headers, body: context.channel.allocator.buffer(capacity: 0),
-                             chain: seen.withLockedValue { $0 })
+            response = .init(
+                status: Int(h.status.code),
+                headers: h.headers,
+                body: context.channel.allocator.buffer(capacity: 0),
+                chain: seen.withLockedValue { $0 }
+            )
         case .body(var b):
             response?.body.writeBuffer(&b)
         case .end:

@@ -50,10 +50,19 @@ public final class BarcodeScanner {
         while let s = sym {
             let type = zbar_symbol_get_type(s)
             let len = Int(zbar_symbol_get_data_length(s))
-            let data = zbar_symbol_get_data(s).map { p in Array(UnsafeRawBufferPointer(start: p, count: len).bindMemory(to: UInt8.self)) } ?? []
+            let data =
+                zbar_symbol_get_data(s).map { p in
+                    Array(UnsafeRawBufferPointer(start: p, count: len).bindMemory(to: UInt8.self))
+                } ?? []
             let gs1 = zbar_symbol_get_modifiers(s) & (1 << ZBAR_MOD_GS1.rawValue) != 0
-            out.append(Symbol(type: String(cString: zbar_get_symbol_name(type)), aim: Self.aim(type, gs1: gs1),
-                              data: data, quality: Int(zbar_symbol_get_quality(s))))
+            out.append(
+                Symbol(
+                    type: String(cString: zbar_get_symbol_name(type)),
+                    aim: Self.aim(type, gs1: gs1),
+                    data: data,
+                    quality: Int(zbar_symbol_get_quality(s))
+                )
+            )
             sym = zbar_symbol_next(s)
         }
         return out

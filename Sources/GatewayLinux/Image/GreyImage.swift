@@ -37,7 +37,11 @@ public struct GreyImage: Sendable, Equatable {
 
     public static func decode(_ b: [UInt8]) throws(LoadError) -> GreyImage {
         if b.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return try png(b) }
-        if b.count > 2, b[0] == UInt8(ascii: "P"), [UInt8(ascii: "2"), UInt8(ascii: "3"), UInt8(ascii: "5"), UInt8(ascii: "6")].contains(b[1]) { return try pnm(b) }
+        if b.count > 2, b[0] == UInt8(ascii: "P"),
+            [UInt8(ascii: "2"), UInt8(ascii: "3"), UInt8(ascii: "5"), UInt8(ascii: "6")].contains(b[1])
+        {
+            return try pnm(b)
+        }
         throw .unsupported("not PNG or PNM")
     }
 
@@ -47,15 +51,27 @@ public struct GreyImage: Sendable, Equatable {
         var i = 2
         func token() -> Int? {
             while i < b.count {
-                if b[i] == UInt8(ascii: "#") { while i < b.count && b[i] != 0x0A { i += 1 } }
-                else if b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 { i += 1 }
-                else { break }
+                if b[i] == UInt8(ascii: "#") {
+                    while i < b.count && b[i] != 0x0A { i += 1 }
+                } else if b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 {
+                    i += 1
+                } else {
+                    break
+                }
             }
-            var v = 0, n = 0
-            while i < b.count, b[i] >= 0x30, b[i] <= 0x39 { v = v * 10 + Int(b[i] - 0x30); i += 1; n += 1; if v > 1 << 24 { return nil } }
+            var v = 0
+            var n = 0
+            while i < b.count, b[i] >= 0x30, b[i] <= 0x39 {
+                v = v * 10 + Int(b[i] - 0x30)
+                i += 1
+                n += 1
+                if v > 1 << 24 { return nil }
+            }
             return n > 0 ? v : nil
         }
-        guard let w = token(), let h = token(), let maxv = token(), w > 0, h > 0, w * h <= 1 << 26, maxv > 0, maxv < 65536 else { throw .corrupt("PNM header") }
+        guard let w = token(), let h = token(), let maxv = token(), w > 0, h > 0, w * h <= 1 << 26, maxv > 0,
+            maxv < 65536
+        else { throw .corrupt("PNM header") }
         let color = b[1] == UInt8(ascii: "3") || b[1] == UInt8(ascii: "6")
         let binary = b[1] == UInt8(ascii: "5") || b[1] == UInt8(ascii: "6")
         let channels = color ? 3 : 1
@@ -76,7 +92,9 @@ public struct GreyImage: Sendable, Equatable {
         }
         var px = [UInt8](repeating: 0, count: w * h)
         for p in 0..<(w * h) {
-            let v = channels == 1 ? samples[p] : (samples[3 * p] * 299 + samples[3 * p + 1] * 587 + samples[3 * p + 2] * 114) / 1000
+            let v =
+                channels == 1
+                ? samples[p] : (samples[3 * p] * 299 + samples[3 * p + 1] * 587 + samples[3 * p + 2] * 114) / 1000
             px[p] = UInt8(min(255, v * 255 / maxv))
         }
         return GreyImage(width: w, height: h, pixels: px)
@@ -86,7 +104,10 @@ public struct GreyImage: Sendable, Equatable {
 
     static func png(_ b: [UInt8]) throws(LoadError) -> GreyImage {
         var i = 8
-        var width = 0, height = 0, depth = 0, colorType = 0
+        var width = 0
+        var height = 0
+        var depth = 0
+        var colorType = 0
         var palette: [UInt8] = []
         var idat: [UInt8] = []
         func be32(_ o: Int) -> Int { Int(b[o]) << 24 | Int(b[o + 1]) << 16 | Int(b[o + 2]) << 8 | Int(b[o + 3]) }
@@ -101,12 +122,17 @@ public struct GreyImage: Sendable, Equatable {
                 let d = Array(data)
                 width = Int(d[0]) << 24 | Int(d[1]) << 16 | Int(d[2]) << 8 | Int(d[3])
                 height = Int(d[4]) << 24 | Int(d[5]) << 16 | Int(d[6]) << 8 | Int(d[7])
-                depth = Int(d[8]); colorType = Int(d[9])
+                depth = Int(d[8])
+                colorType = Int(d[9])
                 guard d[12] == 0 else { throw .unsupported("interlaced PNG") }
-                guard width > 0, height > 0, width <= 16384, height <= 16384 else { throw .unsupported("\(width)×\(height) pixels") }
+                guard width > 0, height > 0, width <= 16384, height <= 16384 else {
+                    throw .unsupported("\(width)×\(height) pixels")
+                }
             case "PLTE": palette = Array(data)
             case "IDAT": idat += data
-            case "IEND": i = b.count; continue
+            case "IEND":
+                i = b.count
+                continue
             default: break
             }
             i += 12 + len
@@ -128,7 +154,9 @@ public struct GreyImage: Sendable, Equatable {
         var raw = [UInt8](repeating: 0, count: expected)
         var destLen = uLongf(expected)
         let rc = raw.withUnsafeMutableBufferPointer { dst in
-            idat.withUnsafeBufferPointer { src in uncompress(dst.baseAddress, &destLen, src.baseAddress, uLong(src.count)) }
+            idat.withUnsafeBufferPointer { src in
+                uncompress(dst.baseAddress, &destLen, src.baseAddress, uLong(src.count))
+            }
         }
         guard rc == Z_OK, Int(destLen) == expected else { throw .corrupt("image data does not inflate (zlib \(rc))") }
         // Undo the per-row filters (§9.2).
@@ -139,7 +167,9 @@ public struct GreyImage: Sendable, Equatable {
             let f = raw[y * (stride + 1)]
             var cur = Array(raw[(y * (stride + 1) + 1)..<((y + 1) * (stride + 1))])
             for x in 0..<stride {
-                let a = x >= bpp ? Int(cur[x - bpp]) : 0, up = Int(prev[x]), c = x >= bpp ? Int(prev[x - bpp]) : 0
+                let a = x >= bpp ? Int(cur[x - bpp]) : 0
+                let up = Int(prev[x])
+                let c = x >= bpp ? Int(prev[x - bpp]) : 0
                 let add: Int
                 switch f {
                 case 0: add = 0
@@ -147,7 +177,10 @@ public struct GreyImage: Sendable, Equatable {
                 case 2: add = up
                 case 3: add = (a + up) / 2
                 case 4:
-                    let p = a + up - c, pa = abs(p - a), pb = abs(p - up), pc = abs(p - c)
+                    let p = a + up - c
+                    let pa = abs(p - a)
+                    let pb = abs(p - up)
+                    let pc = abs(p - c)
                     add = (pa <= pb && pa <= pc) ? a : (pb <= pc ? up : c)
                 default: throw .corrupt("row filter \(f)")
                 }
@@ -173,7 +206,9 @@ public struct GreyImage: Sendable, Equatable {
                 case 3:
                     let idx = sample(y, x)
                     guard 3 * idx + 2 < palette.count else { throw .corrupt("palette index") }
-                    v = (Int(palette[3 * idx]) * 299 + Int(palette[3 * idx + 1]) * 587 + Int(palette[3 * idx + 2]) * 114) / 1000
+                    v =
+                        (Int(palette[3 * idx]) * 299 + Int(palette[3 * idx + 1]) * 587 + Int(palette[3 * idx + 2]) * 114)
+                        / 1000
                 case 2, 6:
                     let base = x * channels
                     v = (sample(y, base) * 299 + sample(y, base + 1) * 587 + sample(y, base + 2) * 114) / 1000

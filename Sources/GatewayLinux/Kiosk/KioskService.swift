@@ -45,12 +45,16 @@ public struct KioskService: Service {
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                         try channel.pipeline.syncOperations.addHandler(
-                            KioskHandler(hub: hub, streams: streams, configPath: configPath, logger: logger))
+                            KioskHandler(hub: hub, streams: streams, configPath: configPath, logger: logger)
+                        )
                     }
                 }
                 .bind(host: host, port: port).get()
         } catch {
-            logger.error("kiosk page cannot listen; running without it", metadata: ["address": "\(host)", "port": "\(port)", "error": "\(error)"])
+            logger.error(
+                "kiosk page cannot listen; running without it",
+                metadata: ["address": "\(host)", "port": "\(port)", "error": "\(error)"]
+            )
             try? await gracefulShutdown()
             return
         }
@@ -174,14 +178,23 @@ private final class KioskHandler: ChannelInboundHandler {
         case "/technician":
             respond(context, h, .ok, "text/html; charset=utf-8", Array(KioskPage.technician.utf8))
         case "/api/state":
-            respond(context, h, .ok, "application/json", Array((try? EventStreams.encoder.encode(hub.snapshot())) ?? Data()))
+            respond(
+                context,
+                h,
+                .ok,
+                "application/json",
+                Array((try? EventStreams.encoder.encode(hub.snapshot())) ?? Data())
+            )
         case "/api/probe":
             probe(context, h)
         case "/events":
             var headers = HTTPHeaders()
             headers.add(name: "Content-Type", value: "text/event-stream")
             headers.add(name: "Cache-Control", value: "no-store")
-            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: h.version, status: .ok, headers: headers))), promise: nil)
+            context.write(
+                wrapOutboundOut(.head(HTTPResponseHead(version: h.version, status: .ok, headers: headers))),
+                promise: nil
+            )
             var first = ByteBuffer(string: "retry: 1000\n\n")
             var state = EventStreams.event(hub.snapshot())
             first.writeBuffer(&state)
@@ -194,7 +207,13 @@ private final class KioskHandler: ChannelInboundHandler {
 
     func probe(_ context: ChannelHandlerContext, _ h: HTTPRequestHead) {
         guard let configPath else {
-            return respond(context, h, .serviceUnavailable, "text/plain", Array("no configuration file to probe with\n".utf8))
+            return respond(
+                context,
+                h,
+                .serviceUnavailable,
+                "text/plain",
+                Array("no configuration file to probe with\n".utf8)
+            )
         }
         let channel = context.channel
         let loop = context.eventLoop
@@ -206,12 +225,31 @@ private final class KioskHandler: ChannelInboundHandler {
             let body = Array((try? EventStreams.encoder.encode(report)) ?? Data())
             loop.execute {
                 guard channel.isActive else { return }
-                handler.value.respond(ctx.value, HTTPRequestHead(version: version, method: .GET, uri: "/api/probe"), .ok, "application/json", body)
+                handler.value.respond(
+                    ctx.value,
+                    HTTPRequestHead(version: version, method: .GET, uri: "/api/probe"),
+                    .ok,
+                    "application/json",
+                    body
+                )
             }
         }
     }
 
-    func respond(_ context: ChannelHandlerContext, _ h: HTTPRequestHead, _ status: HTTPResponseStatus, _ type: String, _ body: [UInt8]) {
-        OneShotResponse.write(context, to: h, status: status, contentType: type, body: body, extraHeaders: [("Cache-Control", "no-store")])
+    func respond(
+        _ context: ChannelHandlerContext,
+        _ h: HTTPRequestHead,
+        _ status: HTTPResponseStatus,
+        _ type: String,
+        _ body: [UInt8]
+    ) {
+        OneShotResponse.write(
+            context,
+            to: h,
+            status: status,
+            contentType: type,
+            body: body,
+            extraHeaders: [("Cache-Control", "no-store")]
+        )
     }
 }

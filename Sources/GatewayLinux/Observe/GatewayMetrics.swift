@@ -15,7 +15,8 @@ public enum GatewayMetrics {
     /// A scan that did not decode: a frame the reader discarded (`overlong`, `incomplete`,
     /// `checksum`) or a scan spooled as a misread of its format (`misread_gs1`, `misread_epc`…).
     public static func decodeFailure(reader: String, reason: String, count: Int = 1) {
-        Counter(label: "gatewayd_decode_failures_total", dimensions: [("reader", reader), ("reason", reason)]).increment(by: count)
+        Counter(label: "gatewayd_decode_failures_total", dimensions: [("reader", reader), ("reason", reason)])
+            .increment(by: count)
     }
 
     /// gpsd's fix mode as last reported (0 = not connected, 1 = no fix, 2 = 2D, 3 = 3D).
@@ -38,7 +39,12 @@ public enum GatewayMetrics {
         Gauge(label: "gatewayd_dead_letters").record(deadLetters)
     }
 
-    public static func attempt(_ outcome: DeliveryOutcome, plan: ForwarderStateMachine.Plan, circuitOpen: Bool, seconds: Double) {
+    public static func attempt(
+        _ outcome: DeliveryOutcome,
+        plan: ForwarderStateMachine.Plan,
+        circuitOpen: Bool,
+        seconds: Double
+    ) {
         Timer(label: "gatewayd_forward_duration_seconds").recordSeconds(seconds)
         if let kind = FailureKind.of(outcome) {
             Counter(label: "gatewayd_forward_failures_total", dimensions: [("reason", kind)]).increment()

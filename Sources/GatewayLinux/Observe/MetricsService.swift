@@ -40,14 +40,20 @@ public struct MetricsService: Service {
                 .bind(host: host, port: port).get()
         } catch {
             // A taken port must not stop scanning: say so and carry on without metrics.
-            logger.error("metrics endpoint cannot listen; running without it", metadata: [
-                "address": "\(host)", "port": "\(port)", "error": "\(error)",
-            ])
+            logger.error(
+                "metrics endpoint cannot listen; running without it",
+                metadata: [
+                    "address": "\(host)", "port": "\(port)", "error": "\(error)",
+                ]
+            )
             // Returning would end the service group; wait for the daemon's shutdown instead.
             try? await gracefulShutdown()
             return
         }
-        logger.info("metrics listening", metadata: ["address": "\(host)", "port": "\(channel.localAddress?.port ?? 0)"])
+        logger.info(
+            "metrics listening",
+            metadata: ["address": "\(host)", "port": "\(channel.localAddress?.port ?? 0)"]
+        )
         await withGracefulShutdownHandler {
             try? await channel.closeFuture.get()
         } onGracefulShutdown: {
@@ -79,10 +85,18 @@ private final class MetricsHandler: ChannelInboundHandler {
             guard let h = head else { return }
             head = nil
             let (status, body): (HTTPResponseStatus, [UInt8]) =
-                h.method != .GET && h.method != .HEAD ? (.methodNotAllowed, Array("GET /metrics\n".utf8))
-                : h.uri.split(separator: "?").first == "/metrics" ? (.ok, registry.emitToBuffer())
-                : (.notFound, Array("GET /metrics\n".utf8))
-            OneShotResponse.write(context, to: h, status: status, contentType: status == .ok ? "text/plain; version=0.0.4" : "text/plain", body: body)
+                h.method != .GET && h.method != .HEAD
+                ? (.methodNotAllowed, Array("GET /metrics\n".utf8))
+                : h.uri.split(separator: "?").first == "/metrics"
+                    ? (.ok, registry.emitToBuffer())
+                    : (.notFound, Array("GET /metrics\n".utf8))
+            OneShotResponse.write(
+                context,
+                to: h,
+                status: status,
+                contentType: status == .ok ? "text/plain; version=0.0.4" : "text/plain",
+                body: body
+            )
         }
     }
 }

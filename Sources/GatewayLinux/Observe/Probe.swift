@@ -25,7 +25,9 @@ public enum Probe {
     /// runs the probe from a task: nothing here may hold a thread of the cooperative pool).
     public static func run(configPath: String, user: String? = nil, gpsdWaitSeconds: Double = 3) async -> ProbeReport {
         let local = await OwnThread.run(name: "probe") { localChecks(configPath: configPath, user: user) }
-        guard let config = local.config else { return ProbeReport(version: GatewayVersion.string, checks: local.checks) }
+        guard let config = local.config else {
+            return ProbeReport(version: GatewayVersion.string, checks: local.checks)
+        }
         var checks = local.checks
         if let g = config.gps { checks.append(await gpsdCheck(g, waitSeconds: gpsdWaitSeconds)) }
         checks += await OwnThread.run(name: "probe") { [spoolCheck(config), forwarderCheck()] }
@@ -34,7 +36,10 @@ public enum Probe {
     }
 
     /// Config, keys and readers; the config is nil when it does not load.
-    static func localChecks(configPath: String, user: String?) -> (config: GatewayConfig?, checks: [ProbeCheck], sealer: EnvelopeSealer?) {
+    static func localChecks(
+        configPath: String,
+        user: String?
+    ) -> (config: GatewayConfig?, checks: [ProbeCheck], sealer: EnvelopeSealer?) {
         let config: GatewayConfig
         do {
             config = try GatewayDaemon.loadConfig(path: configPath)
@@ -42,10 +47,14 @@ public enum Probe {
             return (nil, [ProbeCheck(name: "config", status: .fail, detail: "\(error)")], nil)
         }
         let warnings = ConfigWarnings.of(config, nowNanos: Clocks.wallNanos())
-        var c = ProbeCheck(name: "config", status: warnings.isEmpty ? .ok : .warn,
-                           detail: "\(configPath): \(config.readers.count) readers, \(config.schemas.count) schemas, \(config.redact.rules.count) redaction rules"
-                               + (warnings.isEmpty ? "" : ", \(warnings.count) warnings"),
-                           lines: warnings.isEmpty ? nil : warnings.map { "warning: \($0)" })
+        var c = ProbeCheck(
+            name: "config",
+            status: warnings.isEmpty ? .ok : .warn,
+            detail:
+                "\(configPath): \(config.readers.count) readers, \(config.schemas.count) schemas, \(config.redact.rules.count) redaction rules"
+                + (warnings.isEmpty ? "" : ", \(warnings.count) warnings"),
+            lines: warnings.isEmpty ? nil : warnings.map { "warning: \($0)" }
+        )
         c.warnings = warnings
         let keys = keyChecks(config)
         return (config, [c] + keys.checks + readerChecks(config, user: user), keys.sealer)
@@ -57,8 +66,14 @@ public enum Probe {
         var checks: [ProbeCheck] = []
         do {
             let k = try KeyFile.loadPrivate(config.device.privateKeyPath, role: "device")
-            checks.append(.init(name: "device key", status: .ok,
-                                detail: "\(config.device.privateKeyPath) (0600), public key id \(X25519KeyPEM.keyID(of: k.publicKey)), device id \(config.device.id)"))
+            checks.append(
+                .init(
+                    name: "device key",
+                    status: .ok,
+                    detail:
+                        "\(config.device.privateKeyPath) (0600), public key id \(X25519KeyPEM.keyID(of: k.publicKey)), device id \(config.device.id)"
+                )
+            )
         } catch {
             checks.append(.init(name: "device key", status: .fail, detail: "\(error)"))
         }
@@ -67,7 +82,8 @@ public enum Probe {
             var detail = "\(config.server.publicKeyPath), key id \(config.server.keyID ?? X25519KeyPEM.keyID(of: k))"
             if let n = config.server.next {
                 let nk = try KeyFile.loadPublic(n.publicKeyPath, role: "server")
-                detail += "; next \(n.keyID ?? X25519KeyPEM.keyID(of: nk)) from \(RFC3339.format(unixNanos: n.fromNanos))"
+                detail +=
+                    "; next \(n.keyID ?? X25519KeyPEM.keyID(of: nk)) from \(RFC3339.format(unixNanos: n.fromNanos))"
             }
             checks.append(.init(name: "server key", status: .ok, detail: detail))
         } catch {
@@ -127,7 +143,10 @@ public enum Probe {
         }
     }
 
-    static func lineReaderCheck(_ r: GatewayConfig.Reader, user: (name: String, uid: UInt32, gids: [UInt32])) -> ProbeCheck {
+    static func lineReaderCheck(
+        _ r: GatewayConfig.Reader,
+        user: (name: String, uid: UInt32, gids: [UInt32])
+    ) -> ProbeCheck {
         let path = r.path ?? "-"
         var check: ProbeCheck
         if path == "-" {
@@ -137,14 +156,31 @@ public enum Probe {
             if stat(path, &st) != 0 {
                 // gatewayd makes the FIFO itself when it starts.
                 let dir = (path as NSString).deletingLastPathComponent
-                check = .init(name: "reader \(r.id)", status: .ok, detail: "line reader: \(path) does not exist yet; gatewayd creates the FIFO in \(dir.isEmpty ? "." : dir) at start")
+                check = .init(
+                    name: "reader \(r.id)",
+                    status: .ok,
+                    detail:
+                        "line reader: \(path) does not exist yet; gatewayd creates the FIFO in \(dir.isEmpty ? "." : dir) at start"
+                )
             } else {
-                let a = FileAccess.of(mode: st.st_mode, owner: st.st_uid, group: st.st_gid, uid: user.uid, gids: user.gids)
+                let a = FileAccess.of(
+                    mode: st.st_mode,
+                    owner: st.st_uid,
+                    group: st.st_gid,
+                    uid: user.uid,
+                    gids: user.gids
+                )
                 let isFIFO = st.st_mode & S_IFMT == S_IFIFO
-                check = .init(name: "reader \(r.id)", status: a.read ? .ok : .fail,
-                              detail: "line reader: \(path) \(FileAccess.modeString(st.st_mode)) \(owner(st)), \(user.name) may \(a.summary)"
-                                  + (isFIFO ? "" : " (not a FIFO: read to its end, then the reader stops)")
-                                  + (a.read ? "" : " — the daemon cannot read it: chown \(user.name) or chmod g+r with a group \(user.name) is in"))
+                check = .init(
+                    name: "reader \(r.id)",
+                    status: a.read ? .ok : .fail,
+                    detail:
+                        "line reader: \(path) \(FileAccess.modeString(st.st_mode)) \(owner(st)), \(user.name) may \(a.summary)"
+                        + (isFIFO ? "" : " (not a FIFO: read to its end, then the reader stops)")
+                        + (a.read
+                            ? ""
+                            : " — the daemon cannot read it: chown \(user.name) or chmod g+r with a group \(user.name) is in")
+                )
             }
         }
         check.reader = .init(id: r.id, kind: "line", path: path, rule: nil, devices: [])
@@ -157,7 +193,11 @@ public enum Probe {
         return "\(u):\(g)"
     }
 
-    static func deviceReaderCheck(_ r: GatewayConfig.Reader, devices: [DeviceDescription], user: (name: String, uid: UInt32, gids: [UInt32])) -> ProbeCheck {
+    static func deviceReaderCheck(
+        _ r: GatewayConfig.Reader,
+        devices: [DeviceDescription],
+        user: (name: String, uid: UInt32, gids: [UInt32])
+    ) -> ProbeCheck {
         let resolved = r.path.flatMap(realpath)
         var candidates = devices.filter { $0.subsystem == r.subsystem }
         // A fixed path udev does not know (a pty, a node made by hand) is still read.
@@ -174,10 +214,24 @@ public enum Probe {
             if why != nil && (r.match == nil || (d.vendor == nil && d.name == nil)) { continue }
             var st = stat()
             let statted = stat(d.devnode, &st) == 0
-            let a = statted ? FileAccess.of(mode: st.st_mode, owner: st.st_uid, group: st.st_gid, uid: user.uid, gids: user.gids) : nil
-            facts.append(.init(devnode: d.devnode, usb: d.vendor.map { "\(hex4($0)):\(d.product.map(hex4) ?? "????")" }, serial: d.serial, name: d.name,
-                               driver: d.driver, mode: statted ? "\(FileAccess.modeString(st.st_mode)) \(owner(st))" : nil,
-                               access: a?.summary, needs: needs, matched: why == nil, whyNot: why))
+            let a =
+                statted
+                ? FileAccess.of(mode: st.st_mode, owner: st.st_uid, group: st.st_gid, uid: user.uid, gids: user.gids)
+                : nil
+            facts.append(
+                .init(
+                    devnode: d.devnode,
+                    usb: d.vendor.map { "\(hex4($0)):\(d.product.map(hex4) ?? "????")" },
+                    serial: d.serial,
+                    name: d.name,
+                    driver: d.driver,
+                    mode: statted ? "\(FileAccess.modeString(st.st_mode)) \(owner(st))" : nil,
+                    access: a?.summary,
+                    needs: needs,
+                    matched: why == nil,
+                    whyNot: why
+                )
+            )
             if why == nil && !(a?.covers(needs) ?? false) { blocked.append(d.devnode) }
         }
         let matched = facts.filter(\.matched)
@@ -186,14 +240,19 @@ public enum Probe {
         let detail: String
         if matched.isEmpty {
             status = .warn
-            detail = "\(kindName(r.kind)) reader (\(rule)): no device found" + (r.path != nil && resolved == nil
-                ? " — \(r.path!) does not exist: is the reader plugged in? (ls -l /dev/serial/by-id /dev/input/by-id)"
-                : candidates.isEmpty
-                ? " — no \(r.subsystem ?? "") device at all: is it plugged in, and its driver loaded?"
-                : facts.isEmpty ? "" : "; \(facts.count) \(r.subsystem ?? "") device\(facts.count == 1 ? "" : "s") did not match (below)")
+            detail =
+                "\(kindName(r.kind)) reader (\(rule)): no device found"
+                + (r.path != nil && resolved == nil
+                    ? " — \(r.path!) does not exist: is the reader plugged in? (ls -l /dev/serial/by-id /dev/input/by-id)"
+                    : candidates.isEmpty
+                        ? " — no \(r.subsystem ?? "") device at all: is it plugged in, and its driver loaded?"
+                        : facts.isEmpty
+                            ? ""
+                            : "; \(facts.count) \(r.subsystem ?? "") device\(facts.count == 1 ? "" : "s") did not match (below)")
         } else if !blocked.isEmpty {
             status = .fail
-            detail = "\(kindName(r.kind)) reader (\(rule)): \(blocked.joined(separator: ", ")) not \(needs == "r" ? "readable" : "readable and writable") by \(user.name)"
+            detail =
+                "\(kindName(r.kind)) reader (\(rule)): \(blocked.joined(separator: ", ")) not \(needs == "r" ? "readable" : "readable and writable") by \(user.name)"
                 + " — install udev/70-gatewayd.rules (udevadm control --reload && udevadm trigger) or add \(user.name) to the node's group"
         } else {
             status = .ok
@@ -214,7 +273,12 @@ public enum Probe {
         }
         let hidden = facts.filter { !$0.matched }.count - shownUnmatched
         if hidden > 0 { lines.append("… \(hidden) more unmatched (see --json)") }
-        var check = ProbeCheck(name: "reader \(r.id)", status: status, detail: detail, lines: lines.isEmpty ? nil : lines)
+        var check = ProbeCheck(
+            name: "reader \(r.id)",
+            status: status,
+            detail: detail,
+            lines: lines.isEmpty ? nil : lines
+        )
         check.reader = .init(id: r.id, kind: kindName(r.kind), path: r.path, rule: rule, devices: facts)
         return check
     }
@@ -227,13 +291,21 @@ public enum Probe {
     static func gpsdCheck(_ g: GatewayConfig.GPS, waitSeconds: Double) async -> ProbeCheck {
         let state = GPSState()
         let stop = StopSignal()
-        let client = GPSDClient(host: g.host, port: g.port, state: state, stop: stop, logger: .init(label: "probe", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let client = GPSDClient(
+            host: g.host,
+            port: g.port,
+            state: state,
+            stop: stop,
+            logger: .init(label: "probe", factory: { _ in SwiftLogNoOpLogHandler() })
+        )
         let ended = Task { await OwnThread.run(name: "probe-gpsd") { client.run() } }
         let policy = FixPolicy(maxAgeSeconds: g.maxAgeSeconds)
         let deadline = Clocks.monotonicNanos() + UInt64(waitSeconds * 1e9)
         // Until a usable fix arrives, or the wait is over.
         while Clocks.monotonicNanos() < deadline {
-            if policy.location(last: state.snapshot().0, captureMonotonicNanos: Clocks.monotonicNanos()).fix != .none { break }
+            if policy.location(last: state.snapshot().0, captureMonotonicNanos: Clocks.monotonicNanos()).fix != .none {
+                break
+            }
             try? await Task.sleep(for: .milliseconds(100))
         }
         let connected = state.connected
@@ -243,23 +315,44 @@ public enum Probe {
         let (release, devices) = state.daemon()
         let address = "\(g.host):\(g.port)"
         let loc = policy.location(last: last, captureMonotonicNanos: Clocks.monotonicNanos())
-        var facts = ProbeCheck.GPSDFacts(address: address, reachable: connected || release != nil, release: release, devices: devices,
-                                         fix: loc.fix.rawValue, ageS: loc.ageMs.map { Double($0) / 1000 }, satellites: loc.satellites,
-                                         accuracyM: loc.accuracyM, clockSkewMs: skew.map { $0 / 1_000_000 })
+        var facts = ProbeCheck.GPSDFacts(
+            address: address,
+            reachable: connected || release != nil,
+            release: release,
+            devices: devices,
+            fix: loc.fix.rawValue,
+            ageS: loc.ageMs.map { Double($0) / 1000 },
+            satellites: loc.satellites,
+            accuracyM: loc.accuracyM,
+            clockSkewMs: skew.map { $0 / 1_000_000 }
+        )
         var check: ProbeCheck
         if !facts.reachable {
             facts.fix = "none"
-            check = .init(name: "gpsd", status: .warn, detail: "\(address) not reachable: events carry no location — systemctl status gpsd, and check [gps] gpsd")
+            check = .init(
+                name: "gpsd",
+                status: .warn,
+                detail:
+                    "\(address) not reachable: events carry no location — systemctl status gpsd, and check [gps] gpsd"
+            )
         } else if loc.fix == .none {
-            check = .init(name: "gpsd", status: .warn,
-                          detail: "\(address) gpsd \(release ?? "?"), devices \(devices.isEmpty ? "none" : devices.joined(separator: ", ")): no usable fix within \(Int(waitSeconds)) s (\(loc.reason ?? "no fix")) — events carry fix \"none\"")
+            check = .init(
+                name: "gpsd",
+                status: .warn,
+                detail:
+                    "\(address) gpsd \(release ?? "?"), devices \(devices.isEmpty ? "none" : devices.joined(separator: ", ")): no usable fix within \(Int(waitSeconds)) s (\(loc.reason ?? "no fix")) — events carry fix \"none\""
+            )
         } else {
             let skewMs = skew.map { $0 / 1_000_000 }
             let clockOK = skewMs.map { abs($0) <= Int64(g.maxClockSkewMs) } ?? true
-            check = .init(name: "gpsd", status: clockOK ? .ok : .warn,
-                          detail: "\(address) gpsd \(release ?? "?"), devices \(devices.joined(separator: ", ")): \(loc.fix.rawValue) fix, \(loc.ageMs ?? 0) ms old, \(loc.satellites.map { "\($0) satellites, " } ?? "")accuracy \(loc.accuracyM.map { String(format: "%.0f m", $0) } ?? "?")"
-                              + (skewMs.map { ", system clock \($0 >= 0 ? "+" : "")\($0) ms from GPS time" } ?? "")
-                              + (clockOK ? "" : " — beyond max_clock_skew_ms \(g.maxClockSkewMs): check NTP (timedatectl)"))
+            check = .init(
+                name: "gpsd",
+                status: clockOK ? .ok : .warn,
+                detail:
+                    "\(address) gpsd \(release ?? "?"), devices \(devices.joined(separator: ", ")): \(loc.fix.rawValue) fix, \(loc.ageMs ?? 0) ms old, \(loc.satellites.map { "\($0) satellites, " } ?? "")accuracy \(loc.accuracyM.map { String(format: "%.0f m", $0) } ?? "?")"
+                    + (skewMs.map { ", system clock \($0 >= 0 ? "+" : "")\($0) ms from GPS time" } ?? "")
+                    + (clockOK ? "" : " — beyond max_clock_skew_ms \(g.maxClockSkewMs): check NTP (timedatectl)")
+            )
         }
         check.gpsd = facts
         return check
@@ -270,22 +363,41 @@ public enum Probe {
     static func spoolCheck(_ config: GatewayConfig) -> ProbeCheck {
         let spoolDir = (config.spool.path as NSString).deletingLastPathComponent
         var fs = statvfs()
-        let freeMB = statvfs(spoolDir.isEmpty ? "." : spoolDir, &fs) == 0 ? (Int(fs.f_bavail) * Int(fs.f_frsize)) >> 20 : nil
+        let freeMB =
+            statvfs(spoolDir.isEmpty ? "." : spoolDir, &fs) == 0 ? (Int(fs.f_bavail) * Int(fs.f_frsize)) >> 20 : nil
         let free = freeMB.map { "\($0) MiB free" } ?? "free space unknown"
         guard FileManager.default.fileExists(atPath: config.spool.path) else {
             let writable = Glibc.access(spoolDir.isEmpty ? "." : spoolDir, W_OK) == 0
-            return .init(name: "spool", status: writable ? .ok : .fail,
-                         detail: writable ? "\(config.spool.path) will be created (\(free))" : "\(spoolDir) is not writable by this user")
+            return .init(
+                name: "spool",
+                status: writable ? .ok : .fail,
+                detail: writable
+                    ? "\(config.spool.path) will be created (\(free))" : "\(spoolDir) is not writable by this user"
+            )
         }
         do {
             let spool = try Spool(path: config.spool.path, limits: config.spool.limits)
             let s = try spool.status()
             let age = s.oldestSpooledAtNanos.map { Int(max(0, Clocks.wallNanos() - $0) / 1_000_000_000) }
-            let detail = "\(s.depth) waiting (\(s.bytes >> 10) KiB), oldest \(age.map { "\($0) s" } ?? "-"), \(s.deadLetters) dead letters, \(s.droppedTotal) dropped, \(free)"
-            let warn = s.deadLetters > 0 || s.droppedTotal > 0 || (freeMB.map { $0 < 64 } ?? false) || s.depth >= config.spool.limits.maxEnvelopes
-            var check = ProbeCheck(name: "spool", status: warn ? .warn : .ok, detail: detail + (s.deadLetters > 0 ? " — see `gatewayd spool list --dead`" : ""))
-            check.spool = .init(path: config.spool.path, depth: s.depth, bytes: s.bytes, oldestAgeS: age, deadLetters: s.deadLetters,
-                                droppedTotal: s.droppedTotal, freeMB: freeMB)
+            let detail =
+                "\(s.depth) waiting (\(s.bytes >> 10) KiB), oldest \(age.map { "\($0) s" } ?? "-"), \(s.deadLetters) dead letters, \(s.droppedTotal) dropped, \(free)"
+            let warn =
+                s.deadLetters > 0 || s.droppedTotal > 0 || (freeMB.map { $0 < 64 } ?? false)
+                || s.depth >= config.spool.limits.maxEnvelopes
+            var check = ProbeCheck(
+                name: "spool",
+                status: warn ? .warn : .ok,
+                detail: detail + (s.deadLetters > 0 ? " — see `gatewayd spool list --dead`" : "")
+            )
+            check.spool = .init(
+                path: config.spool.path,
+                depth: s.depth,
+                bytes: s.bytes,
+                oldestAgeS: age,
+                deadLetters: s.deadLetters,
+                droppedTotal: s.droppedTotal,
+                freeMB: freeMB
+            )
             return check
         } catch {
             return .init(name: "spool", status: .fail, detail: "\(error)")
@@ -294,9 +406,16 @@ public enum Probe {
 
     static func forwarderCheck() -> ProbeCheck {
         guard let f = ForwarderStatusBoard.read() else {
-            return .init(name: "forwarder", status: .warn, detail: "no status in \(RuntimeDirectory.path): the daemon is not running (or runs with another RUNTIME_DIRECTORY)")
+            return .init(
+                name: "forwarder",
+                status: .warn,
+                detail:
+                    "no status in \(RuntimeDirectory.path): the daemon is not running (or runs with another RUNTIME_DIRECTORY)"
+            )
         }
-        let detail = "circuit \(f.circuit), \(f.consecutiveFailures) consecutive failures, last success \(f.lastSuccessAt ?? "never")" + (f.circuit == "open" ? ", last error: \(f.lastError ?? "-")" : "")
+        let detail =
+            "circuit \(f.circuit), \(f.consecutiveFailures) consecutive failures, last success \(f.lastSuccessAt ?? "never")"
+            + (f.circuit == "open" ? ", last error: \(f.lastError ?? "-")" : "")
         return .init(name: "forwarder", status: f.circuit == "open" ? .warn : .ok, detail: detail)
     }
 
@@ -315,7 +434,9 @@ public enum Probe {
         var p = res
         while let a = p {
             var buf = [CChar](repeating: 0, count: Int(NI_MAXHOST))
-            if getnameinfo(a.pointee.ai_addr, a.pointee.ai_addrlen, &buf, socklen_t(buf.count), nil, 0, NI_NUMERICHOST) == 0 {
+            if getnameinfo(a.pointee.ai_addr, a.pointee.ai_addrlen, &buf, socklen_t(buf.count), nil, 0, NI_NUMERICHOST)
+                == 0
+            {
                 let s = String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
                 if !out.contains(s) { out.append(s) }
             }
@@ -330,7 +451,11 @@ public enum Probe {
         let dns = await OwnThread.run(name: "probe-dns") { resolve(url) }
         facts.addresses = dns.addresses
         if let e = dns.error {
-            var c = ProbeCheck(name: "server", status: .fail, detail: "\(url): \(e) — check /etc/resolv.conf or use the server's address")
+            var c = ProbeCheck(
+                name: "server",
+                status: .fail,
+                detail: "\(url): \(e) — check /etc/resolv.conf or use the server's address"
+            )
             c.server = facts
             return c
         }
@@ -347,8 +472,12 @@ public enum Probe {
             let now = Clocks.wallNanos()
             var rng = SystemRandomNumberGenerator()
             var ids = UUIDv7Generator()
-            let event = CaptureEvent.probe(id: ids.next(unixMillis: UInt64(max(0, now)) / 1_000_000, using: &rng), device: config.device.id,
-                                           wallNanos: now, monotonicNanos: Clocks.monotonicNanos())
+            let event = CaptureEvent.probe(
+                id: ids.next(unixMillis: UInt64(max(0, now)) / 1_000_000, using: &rng),
+                device: config.device.id,
+                wallNanos: now,
+                monotonicNanos: Clocks.monotonicNanos()
+            )
             if let e = try? sealer.seal(event, sealedAtNanos: now) { batch = [e] }
         }
         let sentAt = Clocks.wallNanos()
@@ -359,7 +488,8 @@ public enum Probe {
         var status = ProbeCheck.Status.ok
         var notes: [String] = []
         var lines = inspection.chain.map { c in
-            "certificate \(c.subject), expires \(c.notAfter) (\(c.daysLeft) days)" + (c.pinSHA256.map { ", pin_sha256 \($0)" } ?? "")
+            "certificate \(c.subject), expires \(c.notAfter) (\(c.daysLeft) days)"
+                + (c.pinSHA256.map { ", pin_sha256 \($0)" } ?? "")
         }
         if let leaf = inspection.chain.first {
             if leaf.daysLeft < 0 {
@@ -371,19 +501,29 @@ public enum Probe {
             }
         }
         if let date = inspection.serverDate {
-            let offset = ClockOffset(sentAtNanos: sentAt, receivedAtNanos: inspection.receivedAtNanos, serverDateSeconds: date)
+            let offset = ClockOffset(
+                sentAtNanos: sentAt,
+                receivedAtNanos: inspection.receivedAtNanos,
+                serverDateSeconds: date
+            )
             let skewMs = offset.estimateMs
             facts.clockSkewMs = skewMs
             facts.clockSkewUncertaintyMs = offset.uncertaintyMs
-            lines.append("clock: this terminal is \(skewMs >= 0 ? "+" : "")\(skewMs) ms from the server's Date (±\(offset.uncertaintyMs) ms)")
+            lines.append(
+                "clock: this terminal is \(skewMs >= 0 ? "+" : "")\(skewMs) ms from the server's Date (±\(offset.uncertaintyMs) ms)"
+            )
             let limit = Int64(config.gps?.maxClockSkewMs ?? GatewayConfig.GPS.defaultMaxClockSkewMs)
             switch offset.verdict(limitMs: limit) {
             case .within: break
             case .beyond:
                 status = ProbeCheck.worst(status, .warn)
-                notes.append("clock off by \(Int((Double(skewMs) / 1000).rounded())) s from the server: captured_at will be wrong — check NTP (timedatectl)")
+                notes.append(
+                    "clock off by \(Int((Double(skewMs) / 1000).rounded())) s from the server: captured_at will be wrong — check NTP (timedatectl)"
+                )
             case .unknown:
-                lines.append("clock: the exchange took \(inspection.roundTripMs ?? 0) ms, too slow to check the clock to ±\(limit) ms; `timedatectl` shows whether NTP keeps it")
+                lines.append(
+                    "clock: the exchange took \(inspection.roundTripMs ?? 0) ms, too slow to check the clock to ±\(limit) ms; `timedatectl` shows whether NTP keeps it"
+                )
             }
         }
         switch inspection.outcome {
@@ -391,10 +531,13 @@ public enum Probe {
             facts.httpStatus = 200
             facts.serverKeyIDs = r.serverKeyIDs
             if let probeResult = r.results.first {
-                facts.probeEnvelope = probeResult.status == .accepted ? "accepted" : (probeResult.reason ?? probeResult.status.rawValue)
+                facts.probeEnvelope =
+                    probeResult.status == .accepted ? "accepted" : (probeResult.reason ?? probeResult.status.rawValue)
                 if probeResult.status != .accepted {
                     status = .fail
-                    notes.append("the server refused the sealed probe: \(probeResult.reason ?? probeResult.status.rawValue) — \(refusalFix(probeResult.reason))")
+                    notes.append(
+                        "the server refused the sealed probe: \(probeResult.reason ?? probeResult.status.rawValue) — \(refusalFix(probeResult.reason))"
+                    )
                 }
             } else if !batch.isEmpty {
                 status = .fail
@@ -406,23 +549,46 @@ public enum Probe {
                 let missing = mine.filter { !ids.contains($0) }
                 if !missing.isEmpty {
                     status = .fail
-                    notes.append("the server holds no private key for \(missing.joined(separator: ", ")) (it has \(ids.joined(separator: ", "))): envelopes sealed to it would be rejected")
+                    notes.append(
+                        "the server holds no private key for \(missing.joined(separator: ", ")) (it has \(ids.joined(separator: ", "))): envelopes sealed to it would be rejected"
+                    )
                 }
             }
-            let what = batch.isEmpty ? "an empty batch accepted (keys missing: no sealed probe)" : (facts.probeEnvelope == "accepted" ? "the sealed probe envelope authenticated" : "probe envelope \(facts.probeEnvelope ?? "unanswered")")
-            let head = "\(url) (\(dns.addresses.joined(separator: ", "))): TLS verified\(config.server.pins.isEmpty ? "" : " and pinned"), \(what), \(inspection.roundTripMs ?? 0) ms"
-            var c = ProbeCheck(name: "server", status: status, detail: ([head] + notes).joined(separator: "; "), lines: lines.isEmpty ? nil : lines)
+            let what =
+                batch.isEmpty
+                ? "an empty batch accepted (keys missing: no sealed probe)"
+                : (facts.probeEnvelope == "accepted"
+                    ? "the sealed probe envelope authenticated"
+                    : "probe envelope \(facts.probeEnvelope ?? "unanswered")")
+            let head =
+                "\(url) (\(dns.addresses.joined(separator: ", "))): TLS verified\(config.server.pins.isEmpty ? "" : " and pinned"), \(what), \(inspection.roundTripMs ?? 0) ms"
+            var c = ProbeCheck(
+                name: "server",
+                status: status,
+                detail: ([head] + notes).joined(separator: "; "),
+                lines: lines.isEmpty ? nil : lines
+            )
             c.server = facts
             return c
         case .httpStatus(let code, _, let detail):
             facts.httpStatus = code
-            var c = ProbeCheck(name: "server", status: .fail, detail: "\(url) answered HTTP \(code)\(detail.map { ": \($0)" } ?? "")" + (notes.isEmpty ? "" : "; " + notes.joined(separator: "; ")),
-                               lines: lines.isEmpty ? nil : lines)
+            var c = ProbeCheck(
+                name: "server",
+                status: .fail,
+                detail: "\(url) answered HTTP \(code)\(detail.map { ": \($0)" } ?? "")"
+                    + (notes.isEmpty ? "" : "; " + notes.joined(separator: "; ")),
+                lines: lines.isEmpty ? nil : lines
+            )
             c.server = facts
             return c
         case .transportFailure(let reason):
-            var c = ProbeCheck(name: "server", status: .fail, detail: "\(url) (\(dns.addresses.joined(separator: ", "))): \(reason)" + (notes.isEmpty ? "" : "; " + notes.joined(separator: "; ")),
-                               lines: lines.isEmpty ? nil : lines)
+            var c = ProbeCheck(
+                name: "server",
+                status: .fail,
+                detail: "\(url) (\(dns.addresses.joined(separator: ", "))): \(reason)"
+                    + (notes.isEmpty ? "" : "; " + notes.joined(separator: "; ")),
+                lines: lines.isEmpty ? nil : lines
+            )
             c.server = facts
             return c
         }
@@ -432,7 +598,8 @@ public enum Probe {
     static func refusalFix(_ reason: String?) -> String {
         switch reason?.split(separator: ":").first.map(String.init) {
         case "unknown_device": return "register this device id and its public key (device.key.pub) at the case server"
-        case "authentication_failed": return "the server has another public key for this device id: register device.key.pub again"
+        case "authentication_failed":
+            return "the server has another public key for this device id: register device.key.pub again"
         case "unknown_key_id": return "[server] public_key is not a key the server holds: fetch the current one"
         default: return "see the case server's log"
         }

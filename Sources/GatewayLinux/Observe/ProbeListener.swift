@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
-import Glibc
 import GatewayCore
+import Glibc
 import Logging
 import NIOConcurrencyHelpers
 import ServiceLifecycle
@@ -23,11 +23,14 @@ public enum ProbeListener {
         let sealer = CaptureSealer(
             classifier: try config.makeClassifier(),
             sealer: EnvelopeSealer(device: config.device.id, deviceKey: throwaway, serverKey: throwaway.publicKey),
-            redactor: try GatewayDaemon.makeRedactor(config), hints: config.decodeHints)
+            redactor: try GatewayDaemon.makeRedactor(config),
+            hints: config.decodeHints
+        )
         let count = NIOLockedValueBox(0)
         let (tracker, contextServices) = GatewayDaemon.makeContext(config, logger: logger)
         let sink = CaptureSink(listeningWith: sealer, context: tracker, logger: logger) { event in
-            let line = json ? ((try? event.jsonBytes()).map { String(decoding: $0, as: UTF8.self) } ?? "{}") : describe(event)
+            let line =
+                json ? ((try? event.jsonBytes()).map { String(decoding: $0, as: UTF8.self) } ?? "{}") : describe(event)
             count.withLockedValue { n in
                 n += 1
                 // Straight to fd 1, unbuffered: each scan shows the moment it is decoded.
@@ -36,12 +39,21 @@ public enum ProbeListener {
             }
         }
         let pool = ReaderPool(readers: config.readers, sink: sink, logger: logger)
-        FileHandle.standardError.write(Data("listening for \(Int(seconds)) s on \(config.readers.map(\.id).joined(separator: ", ")); nothing is spooled or sent\n".utf8))
+        FileHandle.standardError.write(
+            Data(
+                "listening for \(Int(seconds)) s on \(config.readers.map(\.id).joined(separator: ", ")); nothing is spooled or sent\n"
+                    .utf8
+            )
+        )
         let timer = ListenTimer(seconds: seconds)
-        let group = ServiceGroup(configuration: .init(
-            services: [.init(service: pool)] + contextServices.map { .init(service: $0) }
-                + [.init(service: timer, successTerminationBehavior: .gracefullyShutdownGroup)],
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: pool)] + contextServices.map { .init(service: $0) }
+                    + [.init(service: timer, successTerminationBehavior: .gracefullyShutdownGroup)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
         try await group.run()
         let n = count.withLockedValue { $0 }
         FileHandle.standardError.write(Data("listen: \(n) scan\(n == 1 ? "" : "s") seen\n".utf8))
@@ -59,7 +71,9 @@ public enum ProbeListener {
         if let l = e.location { parts.append("fix=\(l.fix.rawValue)") }
         if let r = e.redactions { parts.append("redactions=\(r.joined(separator: ","))") }
         if let t = e.text {
-            let shown = t.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined()
+            let shown = t.unicodeScalars.map {
+                $0.value < 0x20 || $0.value == 0x7F ? "\\u{\(String($0.value, radix: 16))}" : String($0)
+            }.joined()
             parts.append("text=\"\(shown)\"")
         }
         return parts.joined(separator: " ")

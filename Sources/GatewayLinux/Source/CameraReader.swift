@@ -16,7 +16,8 @@ final class CameraReader: DeviceSession {
 
     static let formats: [(name: String, fourcc: UInt)] = [
         ("GREY", 0x5945_5247), ("Y800", 0x3030_3859), ("YUYV", 0x5659_5559), ("UYVY", 0x5956_5955),
-        ("NV12", 0x3231_564E), ("YU12", 0x3231_5559), ("RGB3", 0x3342_4752), ("BGR3", 0x3352_4742), ("MJPG", 0x4750_4A4D),
+        ("NV12", 0x3231_564E), ("YU12", 0x3231_5559), ("RGB3", 0x3342_4752), ("BGR3", 0x3352_4742),
+        ("MJPG", 0x4750_4A4D),
     ]
 
     init(config: GatewayConfig.Reader, width: Int, height: Int, committer: ScanCommitter, stop: StopSignal) {
@@ -36,23 +37,34 @@ final class CameraReader: DeviceSession {
         }
         guard let video = zbar_video_create() else { return .failed("cannot create a zbar video object") }
         defer { zbar_video_destroy(video) }
-        func why() -> String { String(cString: _zbar_error_string(UnsafeRawPointer(video), 0)).trimmingCharacters(in: .whitespacesAndNewlines) }
+        func why() -> String {
+            String(cString: _zbar_error_string(UnsafeRawPointer(video), 0)).trimmingCharacters(
+                in: .whitespacesAndNewlines
+            )
+        }
         _ = zbar_video_request_size(video, UInt32(width), UInt32(height))
         committer.logger.debug("camera opening", metadata: ["reader": "\(config.id)", "device": "\(devnode)"])
-        guard zbar_video_open(video, devnode) == 0 else { return .failed("\(devnode): cannot open the camera (\(why()))") }
+        guard zbar_video_open(video, devnode) == 0 else {
+            return .failed("\(devnode): cannot open the camera (\(why()))")
+        }
         defer { _ = zbar_video_open(video, nil) }
         // The first format the camera offers that zbar converts to grey, cheapest first.
         // (zbar_negotiate_format without a window did not return with vivid.)
         guard Self.formats.contains(where: { zbar_video_init(video, $0.fourcc) == 0 }) else {
-            return .failed("\(devnode): none of \(Self.formats.map(\.name).joined(separator: ", ")) is offered (\(why()))")
+            return .failed(
+                "\(devnode): none of \(Self.formats.map(\.name).joined(separator: ", ")) is offered (\(why()))"
+            )
         }
         guard zbar_video_enable(video, 1) == 0 else { return .failed("\(devnode): cannot start streaming (\(why()))") }
         defer { _ = zbar_video_enable(video, 0) }
         let fd = zbar_video_get_fd(video)
-        committer.logger.info("reader connected", metadata: [
-            "reader": "\(config.id)", "kind": "camera", "device": "\(devnode)",
-            "size": "\(zbar_video_get_width(video))x\(zbar_video_get_height(video))",
-        ])
+        committer.logger.info(
+            "reader connected",
+            metadata: [
+                "reader": "\(config.id)", "kind": "camera", "device": "\(devnode)",
+                "size": "\(zbar_video_get_width(video))x\(zbar_video_get_height(video))",
+            ]
+        )
         var frames = 0
         while true {
             if fd >= 0 {

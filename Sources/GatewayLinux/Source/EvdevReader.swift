@@ -18,7 +18,14 @@ final class EvdevReader: DeviceSession {
     private let stop: StopSignal
     private var reported = KeyDecoder.Counters()
 
-    init(config: GatewayConfig.Reader, layout: KeyboardLayout, options: KeyDecoder.Options, grab: Bool, committer: ScanCommitter, stop: StopSignal) {
+    init(
+        config: GatewayConfig.Reader,
+        layout: KeyboardLayout,
+        options: KeyDecoder.Options,
+        grab: Bool,
+        committer: ScanCommitter,
+        stop: StopSignal
+    ) {
         self.config = config
         self.layout = layout
         self.options = options
@@ -34,21 +41,30 @@ final class EvdevReader: DeviceSession {
         var st = stat()
         fstat(fd, &st)
         let replay = (st.st_mode & S_IFMT) == S_IFREG
-        var meta: Logger.Metadata = ["reader": "\(config.id)", "kind": "evdev", "device": "\(devnode)", "layout": "\(layout.name)"]
+        var meta: Logger.Metadata = [
+            "reader": "\(config.id)", "kind": "evdev", "device": "\(devnode)", "layout": "\(layout.name)",
+        ]
         if !replay {
             var name = [CChar](repeating: 0, count: 256)
             _ = gw_evdev_name(fd, &name, 255)
-            var bus: UInt16 = 0, vendor: UInt16 = 0, product: UInt16 = 0, version: UInt16 = 0
+            var bus: UInt16 = 0
+            var vendor: UInt16 = 0
+            var product: UInt16 = 0
+            var version: UInt16 = 0
             if gw_evdev_id(fd, &bus, &vendor, &product, &version) == 0 {
                 meta["usb"] = "\(hex4(vendor)):\(hex4(product))"
             }
             meta["name"] = "\(cString(name))"
             var phys = [CChar](repeating: 0, count: 256)
             if gw_evdev_phys(fd, &phys, 255) >= 0 { meta["phys"] = "\(cString(phys))" }
-            guard gw_evdev_is_keyboard(fd) == 1 else { return .failed("\(devnode) does not report letter and Enter keys: not a keyboard-wedge scanner") }
+            guard gw_evdev_is_keyboard(fd) == 1 else {
+                return .failed("\(devnode) does not report letter and Enter keys: not a keyboard-wedge scanner")
+            }
             _ = gw_evdev_monotonic(fd)
             if grab && gw_evdev_grab(fd, 1) != 0 {
-                return .failed("\(devnode): cannot grab (\(String(cString: strerror(errno)))); another program holds it exclusively")
+                return .failed(
+                    "\(devnode): cannot grab (\(String(cString: strerror(errno)))); another program holds it exclusively"
+                )
             }
             meta["grabbed"] = "\(grab)"
         } else {
@@ -102,13 +118,28 @@ final class EvdevReader: DeviceSession {
         for o in outputs {
             switch o {
             case .scan(let b): scans.append(committer.scan(b))
-            case .overlong(let len): committer.reject("scan longer than max_line discarded", reason: "overlong", length: len, total: decoder.counters.overlong)
-            case .incomplete(let len): committer.reject("scan without its terminator discarded after stall_ms", reason: "incomplete", length: len, total: decoder.counters.incomplete)
+            case .overlong(let len):
+                committer.reject(
+                    "scan longer than max_line discarded",
+                    reason: "overlong",
+                    length: len,
+                    total: decoder.counters.overlong
+                )
+            case .incomplete(let len):
+                committer.reject(
+                    "scan without its terminator discarded after stall_ms",
+                    reason: "incomplete",
+                    length: len,
+                    total: decoder.counters.incomplete
+                )
             }
         }
         let c = decoder.counters
         if c.unknownKeys != reported.unknownKeys || c.repeats / 100 != reported.repeats / 100 {
-            committer.logger.notice("ignored keys", metadata: ["reader": "\(config.id)", "unknown_keys": "\(c.unknownKeys)", "autorepeats": "\(c.repeats)"])
+            committer.logger.notice(
+                "ignored keys",
+                metadata: ["reader": "\(config.id)", "unknown_keys": "\(c.unknownKeys)", "autorepeats": "\(c.repeats)"]
+            )
             reported = c
         }
         return committer.commit(scans)

@@ -23,14 +23,25 @@ final class HidrawReader: DeviceSession {
         defer { close(fd) }
         var raw = [UInt8](repeating: 0, count: 4096)
         let size = gw_hidraw_descriptor(fd, &raw, Int32(raw.count))
-        guard size > 0 else { return .failed("\(devnode): cannot read the HID report descriptor (\(String(cString: strerror(errno))))") }
+        guard size > 0 else {
+            return .failed("\(devnode): cannot read the HID report descriptor (\(String(cString: strerror(errno))))")
+        }
         var decoder: HIDPOSDecoder
         do {
-            decoder = try HIDPOSDecoder(descriptor: try HIDReportDescriptor(bytes: Array(raw[0..<Int(size)])), maxLength: config.maxLine)
+            decoder = try HIDPOSDecoder(
+                descriptor: try HIDReportDescriptor(bytes: Array(raw[0..<Int(size)])),
+                maxLength: config.maxLine
+            )
         } catch {
             return .failed("\(devnode): \(error); use kind = \"evdev\" for keyboard-wedge scanners")
         }
-        committer.logger.info("reader connected", metadata: ["reader": "\(config.id)", "kind": "hidraw", "device": "\(devnode)", "report_id": "\(decoder.layout.reportID)"])
+        committer.logger.info(
+            "reader connected",
+            metadata: [
+                "reader": "\(config.id)", "kind": "hidraw", "device": "\(devnode)",
+                "report_id": "\(decoder.layout.reportID)",
+            ]
+        )
         return readChunks(fd, stop: stop) { report in
             var scans: [Scan] = []
             for o in decoder.feed(report: Array(report)) {
@@ -38,7 +49,12 @@ final class HidrawReader: DeviceSession {
                 case .scan(let bytes, let symbology): scans.append(committer.scan(bytes, symbology: symbology))
                 case .overlong(let len):
                     overlong += 1
-                    committer.reject("scan longer than max_line discarded", reason: "overlong", length: len, total: overlong)
+                    committer.reject(
+                        "scan longer than max_line discarded",
+                        reason: "overlong",
+                        length: len,
+                        total: overlong
+                    )
                 }
             }
             return committer.commit(scans)

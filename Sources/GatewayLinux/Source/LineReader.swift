@@ -1,7 +1,7 @@
 import CLinuxShims
+import Foundation
 import GatewayCore
 import Glibc
-import Foundation
 import Logging
 
 /// Reads one scan per line from a FIFO, a pipe or stdin — the stand-in for a keyboard-wedge
@@ -28,8 +28,17 @@ final class LineReader {
     /// Called once the input is open (the reader pool then lets go of a FIFO it held).
     private let opened: (@Sendable () -> Void)?
 
-    init(id: String, path: String, maxLine: Int, sink: CaptureSink, stop: StopSignal, logger: Logger, dedupMillis: Int = 0,
-         hasher: InputMarkHasher, opened: (@Sendable () -> Void)? = nil) {
+    init(
+        id: String,
+        path: String,
+        maxLine: Int,
+        sink: CaptureSink,
+        stop: StopSignal,
+        logger: Logger,
+        dedupMillis: Int = 0,
+        hasher: InputMarkHasher,
+        opened: (@Sendable () -> Void)? = nil
+    ) {
         self.opened = opened
         self.id = id
         self.path = path
@@ -126,7 +135,10 @@ final class LineReader {
                     consume(m.length)
                     Failpoints.hit("after-skip")
                     try? committer.sink.clearInputMark(reader: id)
-                    logger.notice("skipped input already spooled before a restart", metadata: ["reader": "\(id)", "bytes": "\(m.length)"])
+                    logger.notice(
+                        "skipped input already spooled before a restart",
+                        metadata: ["reader": "\(id)", "bytes": "\(m.length)"]
+                    )
                     continue
                 }
                 try? committer.sink.clearInputMark(reader: id)
@@ -135,8 +147,12 @@ final class LineReader {
             let outputs = next.feed(view)
             let consumable = outputs.isEmpty ? view.count : view.count - next.partialCount
             if !outputs.isEmpty {
-                let mark = InputMark(reader: id, bootID: bootID, length: consumable,
-                                     digest: hasher.digest(view[0..<consumable]))
+                let mark = InputMark(
+                    reader: id,
+                    bootID: bootID,
+                    length: consumable,
+                    digest: hasher.digest(view[0..<consumable])
+                )
                 guard committer.commit(committer.scans(from: outputs, maxLine: maxLine), mark: mark) else { return }
                 // The unterminated tail stays in the pipe and will be looked at again.
                 next.discardPartial()
@@ -160,9 +176,12 @@ final class LineReader {
                 return try committer.sink.inputMark(reader: id)
             } catch {
                 if !complained {
-                    logger.error("cannot read the reader's input mark from the spool; holding the reader until it can", metadata: [
-                        "reader": "\(id)", "error": "\(error)",
-                    ])
+                    logger.error(
+                        "cannot read the reader's input mark from the spool; holding the reader until it can",
+                        metadata: [
+                            "reader": "\(id)", "error": "\(error)",
+                        ]
+                    )
                     complained = true
                 }
                 if !pause(ms: 500, stop: stop) { return nil }
@@ -188,7 +207,8 @@ final class LineReader {
             }
             let scans = committer.scans(from: framer.feed(buf[0..<n]), maxLine: maxLine)
             for start in stride(from: 0, to: scans.count, by: ScanCommitter.maxScansPerCommit) {
-                guard committer.commit(Array(scans[start..<min(scans.count, start + ScanCommitter.maxScansPerCommit)])) else { return }
+                guard committer.commit(Array(scans[start..<min(scans.count, start + ScanCommitter.maxScansPerCommit)]))
+                else { return }
             }
         }
     }
@@ -215,7 +235,11 @@ final class PipePeeker {
     private let w: Int32
     private var buf = [UInt8](repeating: 0, count: chunk)
 
-    enum Result { case bytes([UInt8]), empty, endOfInput, failed(Int32) }
+    enum Result {
+        case bytes([UInt8])
+        case empty, endOfInput
+        case failed(Int32)
+    }
 
     init?() {
         var fds: [Int32] = [0, 0]
@@ -237,7 +261,10 @@ final class PipePeeker {
         var got = 0
         while got < n {
             let m = buf.withUnsafeMutableBytes { read(r, $0.baseAddress! + got, n - got) }
-            if m <= 0 { if m < 0 && errno == EINTR { continue }; break }
+            if m <= 0 {
+                if m < 0 && errno == EINTR { continue }
+                break
+            }
             got += m
         }
         return .bytes(Array(buf[0..<got]))
@@ -262,7 +289,8 @@ public enum ReaderError: Error, CustomStringConvertible {
         case .open(let path, let e):
             let hint: String
             switch e {
-            case EACCES, EPERM: hint = "the service user lacks permission: install the udev rules or add it to the device's group"
+            case EACCES, EPERM:
+                hint = "the service user lacks permission: install the udev rules or add it to the device's group"
             case ENOENT, ENODEV, ENXIO: hint = "the device is not there: check the cable and `ls /dev/serial/by-id/`"
             case EBUSY: hint = "another program holds the device open"
             default: hint = "check the path in [[reader]] path"

@@ -2,8 +2,8 @@ import Foundation
 import GatewayCore
 import Glibc
 import Logging
-import Synchronization
 import ServiceLifecycle
+import Synchronization
 
 /// All of the daemon's readers as one `Service`: each line reader (FIFO, pipe, stdin) on a
 /// thread of its own, and the device readers under one `SupervisorLoop` (udev, sessions).
@@ -31,7 +31,12 @@ public final class ReaderPool: Service, Sendable {
     private let threads = DispatchGroup()
     private let stop = StopSignal()
 
-    public init(readers: [GatewayConfig.Reader], sink: CaptureSink, states: ReaderStates = ReaderStates(), logger: Logger) {
+    public init(
+        readers: [GatewayConfig.Reader],
+        sink: CaptureSink,
+        states: ReaderStates = ReaderStates(),
+        logger: Logger
+    ) {
         self.state = Mutex(State(readers: readers))
         self.sink = sink
         self.states = states
@@ -65,7 +70,8 @@ public final class ReaderPool: Service, Sendable {
     private func apply(_ new: [GatewayConfig.Reader], to s: inout State) {
         s.readers = new
         let wanted = Dictionary(new.filter { $0.kind == .line }.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        for (id, running) in s.lines where wanted[id].map(ReloadPlan.sessionSettings) != ReloadPlan.sessionSettings(running.config) {
+        for (id, running) in s.lines
+        where wanted[id].map(ReloadPlan.sessionSettings) != ReloadPlan.sessionSettings(running.config) {
             let path = running.config.path ?? "-"
             let holder = path == "-" ? -1 : open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
             running.stop.signal()
@@ -101,7 +107,12 @@ public final class ReaderPool: Service, Sendable {
 
     /// Under the state's lock. - Parameter previous: signalled when the reader this one replaces
     /// has ended.
-    private func startLine(_ r: GatewayConfig.Reader, after previous: DispatchSemaphore?, holder: Int32, in s: inout State) {
+    private func startLine(
+        _ r: GatewayConfig.Reader,
+        after previous: DispatchSemaphore?,
+        holder: Int32,
+        in s: inout State
+    ) {
         let hasher = s.hasher ?? InputMarkHasher(logger: logger)
         s.hasher = hasher
         let stop = StopSignal()
@@ -113,8 +124,17 @@ public final class ReaderPool: Service, Sendable {
         let t = Thread { [threads] in
             previous?.wait()
             // Made here: a reader is its thread's alone.
-            LineReader(id: r.id, path: r.path ?? "-", maxLine: r.maxLine, sink: sink, stop: stop, logger: logger,
-                       dedupMillis: r.dedupMillis, hasher: hasher, opened: opened).run()
+            LineReader(
+                id: r.id,
+                path: r.path ?? "-",
+                maxLine: r.maxLine,
+                sink: sink,
+                stop: stop,
+                logger: logger,
+                dedupMillis: r.dedupMillis,
+                hasher: hasher,
+                opened: opened
+            ).run()
             ended.signal()
             threads.leave()
         }

@@ -75,17 +75,25 @@ final class SupervisorLoop {
         udev = UdevDevices(subsystems: subsystems)
         monitorFD = udev.startMonitor()
         if monitorFD == nil {
-            logger.warning("udev monitor unavailable; devices are looked for every few seconds instead", metadata: ["rescan_ms": "\(rescanMs)"])
+            logger.warning(
+                "udev monitor unavailable; devices are looked for every few seconds instead",
+                metadata: ["rescan_ms": "\(rescanMs)"]
+            )
         }
     }
 
     private func applyUpdate() {
         control.updated.reset()
-        guard let new = control.pending.withLock({ p -> [GatewayConfig.Reader]? in
-            defer { p = nil }
-            return p
-        }) else { return }
-        let before = Dictionary(readers.map { ($0.id, ReloadPlan.sessionSettings($0)) }, uniquingKeysWith: { a, _ in a })
+        guard
+            let new = control.pending.withLock({ p -> [GatewayConfig.Reader]? in
+                defer { p = nil }
+                return p
+            })
+        else { return }
+        let before = Dictionary(
+            readers.map { ($0.id, ReloadPlan.sessionSettings($0)) },
+            uniquingKeysWith: { a, _ in a }
+        )
         let after = Dictionary(new.map { ($0.id, ReloadPlan.sessionSettings($0)) }, uniquingKeysWith: { a, _ in a })
         let changed = Set(before.keys.filter { after[$0] != before[$0] })
         func idOf(_ key: String) -> String { String(key.prefix { $0 != "@" }) }
@@ -103,13 +111,18 @@ final class SupervisorLoop {
 
     func run() {
         watch()
-        logger.info("reader supervisor started", metadata: ["readers": "\(readers.map(\.id))", "udev_source": "\(udev.source)"])
+        logger.info(
+            "reader supervisor started",
+            metadata: ["readers": "\(readers.map(\.id))", "udev_source": "\(udev.source)"]
+        )
         consider(udev.enumerate())
         considerFixedPaths(udev)
         while true {
-            var fds = [pollfd(fd: stop.fd, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: endedSignal.fd, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: control.updated.fd, events: Int16(POLLIN), revents: 0)]
+            var fds = [
+                pollfd(fd: stop.fd, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: endedSignal.fd, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: control.updated.fd, events: Int16(POLLIN), revents: 0),
+            ]
             if let m = monitorFD { fds.append(pollfd(fd: m, events: Int16(POLLIN), revents: 0)) }
             let n = poll(&fds, nfds_t(fds.count), rescanMs)
             if n < 0 && errno == EINTR { continue }
@@ -176,11 +189,14 @@ final class SupervisorLoop {
         states.set(active.keys)
         if let d = device {
             // Identity from sysfs: which physical reader this is (no scan content).
-            logger.info("reader device found", metadata: [
-                "reader": "\(r.id)", "device": "\(devnode)",
-                "usb": "\(d.vendor.map(hex4) ?? "-"):\(d.product.map(hex4) ?? "-")",
-                "serial": "\(d.serial ?? "-")", "name": "\(d.name ?? "-")",
-            ])
+            logger.info(
+                "reader device found",
+                metadata: [
+                    "reader": "\(r.id)", "device": "\(devnode)",
+                    "usb": "\(d.vendor.map(hex4) ?? "-"):\(d.product.map(hex4) ?? "-")",
+                    "serial": "\(d.serial ?? "-")", "name": "\(d.name ?? "-")",
+                ]
+            )
         }
         let ended = self.ended
         let endedSignal = self.endedSignal
@@ -188,7 +204,13 @@ final class SupervisorLoop {
         group.enter()
         let t = Thread { [group] in
             // Made here: a session is its thread's alone.
-            let committer = ScanCommitter(readerID: r.id, sink: sink, stop: stop, logger: logger, dedupMillis: r.dedupMillis)
+            let committer = ScanCommitter(
+                readerID: r.id,
+                sink: sink,
+                stop: stop,
+                logger: logger,
+                dedupMillis: r.dedupMillis
+            )
             let end = Self.session(for: r, committer: committer, stop: stop)?.run(devnode: devnode) ?? .finished
             ended.withLockedValue { $0.append((key, end)) }
             endedSignal.signal()
@@ -198,13 +220,23 @@ final class SupervisorLoop {
         t.start()
     }
 
-    private static func session(for r: GatewayConfig.Reader, committer: ScanCommitter, stop: StopSignal) -> DeviceSession? {
+    private static func session(
+        for r: GatewayConfig.Reader,
+        committer: ScanCommitter,
+        stop: StopSignal
+    ) -> DeviceSession? {
         switch r.kind {
         case .serial(let baud, let framing):
             return SerialReader(config: r, baud: baud, framing: framing, committer: committer, stop: stop)
         case .evdev(let layout, let keys, let grab):
-            return EvdevReader(config: r, layout: KeyboardLayout.named(layout) ?? .us, options: keys, grab: grab,
-                               committer: committer, stop: stop)
+            return EvdevReader(
+                config: r,
+                layout: KeyboardLayout.named(layout) ?? .us,
+                options: keys,
+                grab: grab,
+                committer: committer,
+                stop: stop
+            )
         case .hidraw:
             return HidrawReader(config: r, committer: committer, stop: stop)
         case .camera(let width, let height):
@@ -235,7 +267,10 @@ final class SupervisorLoop {
                 finished.insert(key)
                 logger.info("reader input finished", metadata: ["reader": "\(id)", "session": "\(key)"])
             case .gone(let why):
-                logger.warning("reader disconnected", metadata: ["reader": "\(id)", "session": "\(key)", "reason": "\(why)"])
+                logger.warning(
+                    "reader disconnected",
+                    metadata: ["reader": "\(id)", "session": "\(key)", "reason": "\(why)"]
+                )
             case .failed(let why):
                 if failed[key]?.reason != why {
                     logger.error("reader unusable", metadata: ["reader": "\(id)", "error": "\(why)"])

@@ -38,10 +38,13 @@ final class ScanCommitter {
             case .overlong(let length):
                 overlongDiscarded += 1
                 GatewayMetrics.decodeFailure(reader: readerID, reason: "overlong")
-                logger.warning("discarded a line longer than max_line", metadata: [
-                    "reader": "\(readerID)", "length": "\(length)", "max_line": "\(maxLine)",
-                    "discarded_total": "\(overlongDiscarded)",
-                ])
+                logger.warning(
+                    "discarded a line longer than max_line",
+                    metadata: [
+                        "reader": "\(readerID)", "length": "\(length)", "max_line": "\(maxLine)",
+                        "discarded_total": "\(overlongDiscarded)",
+                    ]
+                )
             }
         }
         return scans
@@ -49,7 +52,13 @@ final class ScanCommitter {
 
     /// A scan stamped now.
     func scan(_ bytes: [UInt8], symbology: String? = nil) -> Scan {
-        Scan(readerID: readerID, bytes: bytes, wallNanos: Clocks.wallNanos(), monotonicNanos: Clocks.monotonicNanos(), symbology: symbology)
+        Scan(
+            readerID: readerID,
+            bytes: bytes,
+            wallNanos: Clocks.wallNanos(),
+            monotonicNanos: Clocks.monotonicNanos(),
+            symbology: symbology
+        )
     }
 
     /// Logs a rejected frame or scan by kind and size only — never its content — and counts it
@@ -66,7 +75,12 @@ final class ScanCommitter {
         let before = dedup.suppressed
         let scans = all.filter { dedup.admit($0.bytes, now: $0.monotonicNanos) }
         if dedup.suppressed != before {
-            logger.debug("repeat reads suppressed", metadata: ["reader": "\(readerID)", "count": "\(dedup.suppressed - before)", "total": "\(dedup.suppressed)"])
+            logger.debug(
+                "repeat reads suppressed",
+                metadata: [
+                    "reader": "\(readerID)", "count": "\(dedup.suppressed - before)", "total": "\(dedup.suppressed)",
+                ]
+            )
         }
         guard !scans.isEmpty else {
             // All repeats: nothing to spool, but a peeking reader still consumes its input.
@@ -81,15 +95,21 @@ final class ScanCommitter {
                     logger.notice("spool writable again; reader resumed", metadata: ["reader": "\(readerID)"])
                     GatewayMetrics.spoolFull(false, reader: readerID)
                 }
-                logger.debug("scans spooled", metadata: [
-                    "reader": "\(readerID)", "count": "\(scans.count)", "first_seq": "\(seqs.first ?? 0)",
-                ])
+                logger.debug(
+                    "scans spooled",
+                    metadata: [
+                        "reader": "\(readerID)", "count": "\(scans.count)", "first_seq": "\(seqs.first ?? 0)",
+                    ]
+                )
                 return true
             } catch {
                 if !failing {
-                    logger.error("cannot spool scans; holding the reader until the spool is writable", metadata: [
-                        "reader": "\(readerID)", "error": "\(error)",
-                    ])
+                    logger.error(
+                        "cannot spool scans; holding the reader until the spool is writable",
+                        metadata: [
+                            "reader": "\(readerID)", "error": "\(error)",
+                        ]
+                    )
                     failing = true
                     GatewayMetrics.spoolFull(true, reader: readerID)
                 }

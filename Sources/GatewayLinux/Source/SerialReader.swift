@@ -16,7 +16,13 @@ final class SerialReader: DeviceSession {
     private let stop: StopSignal
     private var noise = 0, badChecksums = 0, overlong = 0
 
-    init(config: GatewayConfig.Reader, baud: Int, framing: GatewayConfig.SerialFraming, committer: ScanCommitter, stop: StopSignal) {
+    init(
+        config: GatewayConfig.Reader,
+        baud: Int,
+        framing: GatewayConfig.SerialFraming,
+        committer: ScanCommitter,
+        stop: StopSignal
+    ) {
         self.config = config
         self.baud = baud
         self.framing = framing
@@ -30,9 +36,16 @@ final class SerialReader: DeviceSession {
         defer { close(fd) }
         let rc = gw_tty_make_raw(fd, Int32(baud))
         guard rc == 0 else {
-            return .failed(rc == -2 ? "\(devnode): baud \(baud) not supported" : "\(devnode): not a tty or cannot set raw mode (\(String(cString: strerror(errno))))")
+            return .failed(
+                rc == -2
+                    ? "\(devnode): baud \(baud) not supported"
+                    : "\(devnode): not a tty or cannot set raw mode (\(String(cString: strerror(errno))))"
+            )
         }
-        committer.logger.info("reader connected", metadata: ["reader": "\(config.id)", "kind": "serial", "device": "\(devnode)", "baud": "\(baud)"])
+        committer.logger.info(
+            "reader connected",
+            metadata: ["reader": "\(config.id)", "kind": "serial", "device": "\(devnode)", "baud": "\(baud)"]
+        )
         var lines = LineFramer(maxLength: config.maxLine)
         var frames: BinaryFramer? = {
             switch framing {
@@ -49,13 +62,25 @@ final class SerialReader: DeviceSession {
                     case .scan(let b): scans.append(committer.scan(b))
                     case .badChecksum:
                         badChecksums += 1
-                        committer.reject("frame with a bad checksum discarded (misread)", reason: "checksum", total: badChecksums)
+                        committer.reject(
+                            "frame with a bad checksum discarded (misread)",
+                            reason: "checksum",
+                            total: badChecksums
+                        )
                     case .overlong(let len):
                         overlong += 1
-                        committer.reject("frame longer than max_frame discarded", reason: "overlong", length: len, total: overlong)
+                        committer.reject(
+                            "frame longer than max_frame discarded",
+                            reason: "overlong",
+                            length: len,
+                            total: overlong
+                        )
                     case .noise(let count):
                         noise += count
-                        committer.logger.debug("bytes outside any frame skipped", metadata: ["reader": "\(config.id)", "bytes": "\(count)", "total": "\(noise)"])
+                        committer.logger.debug(
+                            "bytes outside any frame skipped",
+                            metadata: ["reader": "\(config.id)", "bytes": "\(count)", "total": "\(noise)"]
+                        )
                     }
                 }
             } else {

@@ -88,7 +88,10 @@ public final class UdevDevices {
             if let n = attr(dev, "name") { d.name = n }
         case "hidraw":
             if let hid = udev_device_get_parent_with_subsystem_devtype(dev, "hid", nil),
-               let n = udev_device_get_property_value(hid, "HID_NAME") { d.name = String(cString: n) }
+                let n = udev_device_get_property_value(hid, "HID_NAME")
+            {
+                d.name = String(cString: n)
+            }
         default:
             break
         }

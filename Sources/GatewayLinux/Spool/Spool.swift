@@ -78,43 +78,49 @@ public final class Spool: Sendable {
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
         m.registerMigration("v1") { db in
-            try db.execute(sql: """
-                CREATE TABLE envelope (
-                    seq INTEGER PRIMARY KEY,
-                    id TEXT NOT NULL UNIQUE,
-                    body BLOB NOT NULL,
-                    spooled_at_ns INTEGER NOT NULL
-                );
-                CREATE TABLE dead_letter (
-                    seq INTEGER PRIMARY KEY,
-                    id TEXT NOT NULL UNIQUE,
-                    body BLOB NOT NULL,
-                    spooled_at_ns INTEGER NOT NULL,
-                    reason TEXT NOT NULL,
-                    failed_at_ns INTEGER NOT NULL
-                );
-                CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-                INSERT INTO meta (key, value) VALUES ('last_seq', 0);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE envelope (
+                        seq INTEGER PRIMARY KEY,
+                        id TEXT NOT NULL UNIQUE,
+                        body BLOB NOT NULL,
+                        spooled_at_ns INTEGER NOT NULL
+                    );
+                    CREATE TABLE dead_letter (
+                        seq INTEGER PRIMARY KEY,
+                        id TEXT NOT NULL UNIQUE,
+                        body BLOB NOT NULL,
+                        spooled_at_ns INTEGER NOT NULL,
+                        reason TEXT NOT NULL,
+                        failed_at_ns INTEGER NOT NULL
+                    );
+                    CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+                    INSERT INTO meta (key, value) VALUES ('last_seq', 0);
+                    """
+            )
         }
         m.registerMigration("v2-input-mark") { db in
-            try db.execute(sql: """
-                CREATE TABLE input_mark (
-                    reader TEXT PRIMARY KEY,
-                    boot_id TEXT NOT NULL,
-                    length INTEGER NOT NULL,
-                    digest BLOB NOT NULL
-                );
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE input_mark (
+                        reader TEXT PRIMARY KEY,
+                        boot_id TEXT NOT NULL,
+                        length INTEGER NOT NULL,
+                        digest BLOB NOT NULL
+                    );
+                    """
+            )
         }
         // Counters kept in the same transactions as the rows they count, so bounds are checked
         // without a table scan per commit.
         m.registerMigration("v3-bounds") { db in
-            try db.execute(sql: """
-                INSERT INTO meta (key, value) SELECT 'depth', count(*) FROM envelope;
-                INSERT INTO meta (key, value) SELECT 'bytes', coalesce(sum(length(body)), 0) FROM envelope;
-                INSERT INTO meta (key, value) VALUES ('dropped_total', 0);
-                """)
+            try db.execute(
+                sql: """
+                    INSERT INTO meta (key, value) SELECT 'depth', count(*) FROM envelope;
+                    INSERT INTO meta (key, value) SELECT 'bytes', coalesce(sum(length(body)), 0) FROM envelope;
+                    INSERT INTO meta (key, value) VALUES ('dropped_total', 0);
+                    """
+            )
         }
         return m
     }
@@ -133,7 +139,12 @@ public final class Spool: Sendable {
     /// At the bound, `limits.overflow` decides: `block` throws `.full` (nothing stored, the
     /// reader holds), `drop_oldest` deletes the oldest envelopes in the same transaction.
     @discardableResult
-    public func append(_ scans: [Scan], nowNanos: Int64, mark: InputMark? = nil, seal: (Scan, UInt64) throws -> Envelope) throws(SpoolError) -> AppendResult {
+    public func append(
+        _ scans: [Scan],
+        nowNanos: Int64,
+        mark: InputMark? = nil,
+        seal: (Scan, UInt64) throws -> Envelope
+    ) throws(SpoolError) -> AppendResult {
         try append(scans, nowNanos: nowNanos, mark: mark, prepare: seal, seal: { $0 })
     }
 
@@ -142,8 +153,13 @@ public final class Spool: Sendable {
     /// `seal` — the expensive, independent part (redaction, HPKE) — runs on all cores at once
     /// for a group of scans, still inside the transaction.
     @discardableResult
-    public func append<P: Sendable>(_ scans: [Scan], nowNanos: Int64, mark: InputMark? = nil, prepare: (Scan, UInt64) throws -> P,
-                          seal: @escaping @Sendable (P) throws -> Envelope) throws(SpoolError) -> AppendResult {
+    public func append<P: Sendable>(
+        _ scans: [Scan],
+        nowNanos: Int64,
+        mark: InputMark? = nil,
+        prepare: (Scan, UInt64) throws -> P,
+        seal: @escaping @Sendable (P) throws -> Envelope
+    ) throws(SpoolError) -> AppendResult {
         guard !scans.isEmpty else { return AppendResult(seqs: [], dropped: nil) }
         let limits = self.limits
         do {
@@ -162,7 +178,8 @@ public final class Spool: Sendable {
                 }
                 precondition(rows.first?.0 == first, "seal must keep the sequence number prepare was given")
                 let addingBytes = rows.reduce(0) { $0 + $1.2.count }
-                let depth = try Self.counter(db, "depth"), bytes = try Self.counter(db, "bytes")
+                let depth = try Self.counter(db, "depth")
+                let bytes = try Self.counter(db, "bytes")
                 var dropped: AppendResult.Dropped?
                 switch limits.admit(depth: depth, bytes: bytes, adding: rows.count, addingBytes: addingBytes) {
                 case .store:
@@ -170,18 +187,30 @@ public final class Spool: Sendable {
                 case .refuse:
                     throw SpoolFull(depth: depth, bytes: bytes)
                 case .dropOldestUntil(let maxEnvelopes, let maxBytes):
-                    dropped = try Self.dropOldest(db, depth: depth, bytes: bytes, maxEnvelopes: maxEnvelopes, maxBytes: maxBytes)
+                    dropped = try Self.dropOldest(
+                        db,
+                        depth: depth,
+                        bytes: bytes,
+                        maxEnvelopes: maxEnvelopes,
+                        maxBytes: maxBytes
+                    )
                 }
-                let insert = try db.cachedStatement(sql: "INSERT INTO envelope (seq, id, body, spooled_at_ns) VALUES (?, ?, ?, ?)")
+                let insert = try db.cachedStatement(
+                    sql: "INSERT INTO envelope (seq, id, body, spooled_at_ns) VALUES (?, ?, ?, ?)"
+                )
                 for (s, id, body) in rows {
                     try insert.execute(arguments: [Int64(s), id, body, nowNanos])
                 }
                 try Self.add(db, "depth", rows.count)
                 try Self.add(db, "bytes", addingBytes)
-                try db.cachedStatement(sql: "UPDATE meta SET value = ? WHERE key = 'last_seq'").execute(arguments: [Int64(seq)])
+                try db.cachedStatement(sql: "UPDATE meta SET value = ? WHERE key = 'last_seq'").execute(arguments: [
+                    Int64(seq)
+                ])
                 if let mark {
-                    try db.cachedStatement(sql: "INSERT OR REPLACE INTO input_mark (reader, boot_id, length, digest) VALUES (?, ?, ?, ?)")
-                        .execute(arguments: [mark.reader, mark.bootID, mark.length, Data(mark.digest)])
+                    try db.cachedStatement(
+                        sql: "INSERT OR REPLACE INTO input_mark (reader, boot_id, length, digest) VALUES (?, ?, ?, ?)"
+                    )
+                    .execute(arguments: [mark.reader, mark.bootID, mark.length, Data(mark.digest)])
                 }
                 return AppendResult(seqs: rows.map(\.0), dropped: dropped)
             }
@@ -198,9 +227,17 @@ public final class Spool: Sendable {
     }
 
     /// Deletes the oldest envelopes until at most `maxEnvelopes` of `maxBytes` remain.
-    private static func dropOldest(_ db: Database, depth: Int, bytes: Int, maxEnvelopes: Int, maxBytes: Int) throws -> AppendResult.Dropped? {
-        var count = 0, freed = 0
-        var first: UInt64?, last: UInt64 = 0
+    private static func dropOldest(
+        _ db: Database,
+        depth: Int,
+        bytes: Int,
+        maxEnvelopes: Int,
+        maxBytes: Int
+    ) throws -> AppendResult.Dropped? {
+        var count = 0
+        var freed = 0
+        var first: UInt64?
+        var last: UInt64 = 0
         let cursor = try Row.fetchCursor(db, sql: "SELECT seq, length(body) AS n FROM envelope ORDER BY seq")
         while depth - count > max(0, maxEnvelopes) || bytes - freed > max(0, maxBytes), let row = try cursor.next() {
             let s = UInt64(row["seq"] as Int64)
@@ -214,15 +251,29 @@ public final class Spool: Sendable {
         try add(db, "depth", -count)
         try add(db, "bytes", -freed)
         try add(db, "dropped_total", count)
-        return AppendResult.Dropped(count: count, firstSeq: first, lastSeq: last, total: try counter(db, "dropped_total"))
+        return AppendResult.Dropped(
+            count: count,
+            firstSeq: first,
+            lastSeq: last,
+            total: try counter(db, "dropped_total")
+        )
     }
 
     /// The input a reader committed but may not have consumed yet (see `InputMark`).
     public func inputMark(reader: String) throws(SpoolError) -> InputMark? {
         do {
             return try pool.read { db in
-                try Row.fetchOne(db, sql: "SELECT boot_id, length, digest FROM input_mark WHERE reader = ?", arguments: [reader]).map {
-                    InputMark(reader: reader, bootID: $0["boot_id"], length: $0["length"], digest: Array($0["digest"] as Data))
+                try Row.fetchOne(
+                    db,
+                    sql: "SELECT boot_id, length, digest FROM input_mark WHERE reader = ?",
+                    arguments: [reader]
+                ).map {
+                    InputMark(
+                        reader: reader,
+                        bootID: $0["boot_id"],
+                        length: $0["length"],
+                        digest: Array($0["digest"] as Data)
+                    )
                 }
             }
         } catch {
@@ -249,8 +300,10 @@ public final class Spool: Sendable {
     public func peek(limit: Int, afterSeq: UInt64 = 0) async throws(SpoolError) -> [SpooledEnvelope] {
         do {
             return try await pool.read { db in
-                try Row.fetchAll(db.cachedStatement(sql: "SELECT seq, id, body FROM envelope WHERE seq > ? ORDER BY seq LIMIT ?"),
-                                 arguments: [Int64(afterSeq), limit]).map {
+                try Row.fetchAll(
+                    db.cachedStatement(sql: "SELECT seq, id, body FROM envelope WHERE seq > ? ORDER BY seq LIMIT ?"),
+                    arguments: [Int64(afterSeq), limit]
+                ).map {
                     SpooledEnvelope(seq: UInt64($0["seq"] as Int64), id: $0["id"], body: Array(($0["body"] as Data)))
                 }
             }
@@ -264,13 +317,18 @@ public final class Spool: Sendable {
     ///   (the forwarder publishes it as gauges; a separate read cost a second trip to the pool),
     ///   or read on its own when there is nothing to apply (a failed batch).
     @discardableResult
-    public func settle(remove: [String], deadLetter: [(id: String, reason: String)], nowNanos: Int64) async throws(SpoolError) -> SpoolStatus {
+    public func settle(
+        remove: [String],
+        deadLetter: [(id: String, reason: String)],
+        nowNanos: Int64
+    ) async throws(SpoolError) -> SpoolStatus {
         let letters = deadLetter.map { DeadLetterRequest(id: $0.id, reason: $0.reason) }
         if remove.isEmpty && letters.isEmpty { return try status() }
         do {
             return try await pool.write { db in
                 let delete = try db.cachedStatement(sql: "DELETE FROM envelope WHERE id = ? RETURNING length(body)")
-                var count = 0, freed = 0
+                var count = 0
+                var freed = 0
                 func take(_ id: String) throws {
                     if let n = try Int.fetchOne(delete, arguments: [id]) {
                         count += 1
@@ -279,10 +337,13 @@ public final class Spool: Sendable {
                 }
                 for id in remove { try take(id) }
                 for letter in letters {
-                    try db.execute(sql: """
-                        INSERT OR REPLACE INTO dead_letter (seq, id, body, spooled_at_ns, reason, failed_at_ns)
-                        SELECT seq, id, body, spooled_at_ns, ?, ? FROM envelope WHERE id = ?
-                        """, arguments: [letter.reason, nowNanos, letter.id])
+                    try db.execute(
+                        sql: """
+                            INSERT OR REPLACE INTO dead_letter (seq, id, body, spooled_at_ns, reason, failed_at_ns)
+                            SELECT seq, id, body, spooled_at_ns, ?, ? FROM envelope WHERE id = ?
+                            """,
+                        arguments: [letter.reason, nowNanos, letter.id]
+                    )
                     try take(letter.id)
                 }
                 try Self.add(db, "depth", -count)
@@ -298,14 +359,22 @@ public final class Spool: Sendable {
     public func list(dead: Bool, limit: Int) throws(SpoolError) -> [SpoolEntry] {
         do {
             return try pool.read { db in
-                let sql = dead
+                let sql =
+                    dead
                     ? "SELECT seq, id, length(body) AS n, spooled_at_ns, reason, failed_at_ns, body FROM dead_letter ORDER BY seq LIMIT ?"
                     : "SELECT seq, id, length(body) AS n, spooled_at_ns, NULL AS reason, NULL AS failed_at_ns, body FROM envelope ORDER BY seq LIMIT ?"
                 return try Row.fetchAll(db, sql: sql, arguments: [limit]).map { row in
                     let body = row["body"] as Data
                     let keyID = (try? JSONDecoder().decode(Envelope.self, from: body))?.keyID
-                    return SpoolEntry(seq: UInt64(row["seq"] as Int64), id: row["id"], bytes: row["n"], spooledAtNanos: row["spooled_at_ns"],
-                                      keyID: keyID, reason: row["reason"], failedAtNanos: row["failed_at_ns"])
+                    return SpoolEntry(
+                        seq: UInt64(row["seq"] as Int64),
+                        id: row["id"],
+                        bytes: row["n"],
+                        spooledAtNanos: row["spooled_at_ns"],
+                        keyID: keyID,
+                        reason: row["reason"],
+                        failedAtNanos: row["failed_at_ns"]
+                    )
                 }
             }
         } catch {
@@ -321,8 +390,18 @@ public final class Spool: Sendable {
             return try pool.write { db in
                 let (filter, args) = Self.idFilter(ids)
                 let n = try Int.fetchOne(db, sql: "SELECT count(*) FROM dead_letter" + filter, arguments: args) ?? 0
-                let bytes = try Int.fetchOne(db, sql: "SELECT coalesce(sum(length(body)), 0) FROM dead_letter" + filter, arguments: args) ?? 0
-                try db.execute(sql: "INSERT OR IGNORE INTO envelope (seq, id, body, spooled_at_ns) SELECT seq, id, body, spooled_at_ns FROM dead_letter" + filter, arguments: args)
+                let bytes =
+                    try Int.fetchOne(
+                        db,
+                        sql: "SELECT coalesce(sum(length(body)), 0) FROM dead_letter" + filter,
+                        arguments: args
+                    ) ?? 0
+                try db.execute(
+                    sql:
+                        "INSERT OR IGNORE INTO envelope (seq, id, body, spooled_at_ns) SELECT seq, id, body, spooled_at_ns FROM dead_letter"
+                        + filter,
+                    arguments: args
+                )
                 try db.execute(sql: "DELETE FROM dead_letter" + filter, arguments: args)
                 try Self.add(db, "depth", n)
                 try Self.add(db, "bytes", bytes)
@@ -371,13 +450,23 @@ public final class Spool: Sendable {
     /// The counters, the oldest envelope's time and the dead letters in one statement. The
     /// oldest envelope is the one with the lowest seq: an index lookup, not a scan.
     static func status(_ db: Database) throws -> SpoolStatus {
-        let row = try Row.fetchOne(db.cachedStatement(sql: """
-            SELECT (SELECT value FROM meta WHERE key = 'depth'), (SELECT value FROM meta WHERE key = 'bytes'),
-                   (SELECT value FROM meta WHERE key = 'last_seq'), (SELECT value FROM meta WHERE key = 'dropped_total'),
-                   (SELECT spooled_at_ns FROM envelope ORDER BY seq LIMIT 1), (SELECT count(*) FROM dead_letter)
-            """))!
-        return SpoolStatus(depth: row[0] ?? 0, bytes: row[1] ?? 0, oldestSpooledAtNanos: row[4], deadLetters: row[5] ?? 0,
-                           lastSeq: UInt64(row[2] as Int64? ?? 0), droppedTotal: row[3] ?? 0)
+        let row = try Row.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    SELECT (SELECT value FROM meta WHERE key = 'depth'), (SELECT value FROM meta WHERE key = 'bytes'),
+                           (SELECT value FROM meta WHERE key = 'last_seq'), (SELECT value FROM meta WHERE key = 'dropped_total'),
+                           (SELECT spooled_at_ns FROM envelope ORDER BY seq LIMIT 1), (SELECT count(*) FROM dead_letter)
+                    """
+            )
+        )!
+        return SpoolStatus(
+            depth: row[0] ?? 0,
+            bytes: row[1] ?? 0,
+            oldestSpooledAtNanos: row[4],
+            deadLetters: row[5] ?? 0,
+            lastSeq: UInt64(row[2] as Int64? ?? 0),
+            droppedTotal: row[3] ?? 0
+        )
     }
 
     public func deadLetters() throws(SpoolError) -> [(id: String, seq: UInt64, reason: String)] {
@@ -397,4 +486,3 @@ struct DeadLetterRequest: Sendable {
     var id: String
     var reason: String
 }
-

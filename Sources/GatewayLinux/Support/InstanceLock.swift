@@ -30,9 +30,11 @@ public enum InstanceLockError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .held(let path):
-            return "another gatewayd is running on this spool (it holds \(path)); stop it first (systemctl stop gatewayd) or give this one its own [spool] path"
+            return
+                "another gatewayd is running on this spool (it holds \(path)); stop it first (systemctl stop gatewayd) or give this one its own [spool] path"
         case .cannotOpen(let path, let e):
-            return "cannot open \(path): \(String(cString: strerror(e))); the spool's directory must be writable by the service user"
+            return
+                "cannot open \(path): \(String(cString: strerror(e))); the spool's directory must be writable by the service user"
         }
     }
 }

@@ -1,6 +1,5 @@
 import CLinuxShims
 import GatewaySystem
-
 import Logging
 import NIOConcurrencyHelpers
 import ServiceLifecycle
@@ -63,9 +62,13 @@ public enum MemoryFootprint {
     /// True, and the count starts again, when at least `threshold` envelopes went through
     /// since the last time and none for `quiet`: a burst or a drain is over. Under steady
     /// traffic it stays false — the pages in use are in use.
-    public static func busyPeriodEnded(threshold: Int = 1000, quiet: Duration = .seconds(10),
-                                       nowNanos: UInt64 = Clocks.monotonicNanos()) -> Bool {
-        let quietNanos = UInt64(quiet.components.seconds) * 1_000_000_000 + UInt64(quiet.components.attoseconds / 1_000_000_000)
+    public static func busyPeriodEnded(
+        threshold: Int = 1000,
+        quiet: Duration = .seconds(10),
+        nowNanos: UInt64 = Clocks.monotonicNanos()
+    ) -> Bool {
+        let quietNanos =
+            UInt64(quiet.components.seconds) * 1_000_000_000 + UInt64(quiet.components.attoseconds / 1_000_000_000)
         return activity.withLockedValue { a in
             guard a.count >= threshold, nowNanos >= a.lastNanos + quietNanos else { return false }
             a.count = 0

@@ -12,7 +12,10 @@ import NIOCore
 enum ParallelMap {
     static let cores = System.coreCount
 
-    static func map<T: Sendable, R: Sendable>(_ input: [T], _ transform: @escaping @Sendable (T) throws -> R) throws -> [R] {
+    static func map<T: Sendable, R: Sendable>(
+        _ input: [T],
+        _ transform: @escaping @Sendable (T) throws -> R
+    ) throws -> [R] {
         let chunks = min(cores, input.count)
         guard chunks > 1 else { return try input.map(transform) }
         let results = NIOLockedValueBox([[R]?](repeating: nil, count: chunks))

@@ -7,7 +7,8 @@ public enum RuntimeDirectory {
     /// Read once: the environment does not change under a running daemon, and building
     /// `ProcessInfo.environment` is not free.
     public static let path: String =
-        ProcessInfo.processInfo.environment["RUNTIME_DIRECTORY"]?.split(separator: ":").first.map(String.init) ?? "/run/gatewayd"
+        ProcessInfo.processInfo.environment["RUNTIME_DIRECTORY"]?.split(separator: ":").first.map(String.init)
+        ?? "/run/gatewayd"
 
     /// Replaces `name` in the runtime directory atomically (write a temporary file, rename),
     /// so a reader never sees half a file. Best effort: a status file is not worth failing for.

@@ -23,7 +23,13 @@ public struct SystemdService: Service {
 
     public func run() async throws {
         notifier.notify("READY=1\nSTATUS=\(await status())")
-        logger.info("told systemd: ready", metadata: ["watchdog_ms": "\(notifier.watchdogInterval.map { "\($0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000)" } ?? "off")"])
+        logger.info(
+            "told systemd: ready",
+            metadata: [
+                "watchdog_ms":
+                    "\(notifier.watchdogInterval.map { "\($0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000)" } ?? "off")"
+            ]
+        )
         let tick = notifier.watchdogInterval ?? .seconds(10)
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: tick) }

@@ -39,16 +39,25 @@ public enum GS1AITable {
         ("322n", "N6,dec", "LENGTH (ft)"), ("323n", "N6,dec", "LENGTH (yd)"), ("324n", "N6,dec", "WIDTH (in)"),
         ("325n", "N6,dec", "WIDTH (ft)"), ("326n", "N6,dec", "WIDTH (yd)"), ("327n", "N6,dec", "HEIGHT (in)"),
         ("328n", "N6,dec", "HEIGHT (ft)"), ("329n", "N6,dec", "HEIGHT (yd)"), ("330n", "N6,dec", "GROSS WEIGHT (kg)"),
-        ("331n", "N6,dec", "LENGTH (m), log"), ("332n", "N6,dec", "WIDTH (m), log"), ("333n", "N6,dec", "HEIGHT (m), log"),
-        ("334n", "N6,dec", "AREA (m2), log"), ("335n", "N6,dec", "VOLUME (l), log"), ("336n", "N6,dec", "VOLUME (m3), log"),
-        ("337n", "N6,dec", "KG PER m2"), ("340n", "N6,dec", "GROSS WEIGHT (lb)"), ("341n", "N6,dec", "LENGTH (in), log"),
-        ("342n", "N6,dec", "LENGTH (ft), log"), ("343n", "N6,dec", "LENGTH (yd), log"), ("344n", "N6,dec", "WIDTH (in), log"),
-        ("345n", "N6,dec", "WIDTH (ft), log"), ("346n", "N6,dec", "WIDTH (yd), log"), ("347n", "N6,dec", "HEIGHT (in), log"),
-        ("348n", "N6,dec", "HEIGHT (ft), log"), ("349n", "N6,dec", "HEIGHT (yd), log"), ("350n", "N6,dec", "AREA (in2)"),
+        ("331n", "N6,dec", "LENGTH (m), log"), ("332n", "N6,dec", "WIDTH (m), log"),
+        ("333n", "N6,dec", "HEIGHT (m), log"),
+        ("334n", "N6,dec", "AREA (m2), log"), ("335n", "N6,dec", "VOLUME (l), log"),
+        ("336n", "N6,dec", "VOLUME (m3), log"),
+        ("337n", "N6,dec", "KG PER m2"), ("340n", "N6,dec", "GROSS WEIGHT (lb)"),
+        ("341n", "N6,dec", "LENGTH (in), log"),
+        ("342n", "N6,dec", "LENGTH (ft), log"), ("343n", "N6,dec", "LENGTH (yd), log"),
+        ("344n", "N6,dec", "WIDTH (in), log"),
+        ("345n", "N6,dec", "WIDTH (ft), log"), ("346n", "N6,dec", "WIDTH (yd), log"),
+        ("347n", "N6,dec", "HEIGHT (in), log"),
+        ("348n", "N6,dec", "HEIGHT (ft), log"), ("349n", "N6,dec", "HEIGHT (yd), log"),
+        ("350n", "N6,dec", "AREA (in2)"),
         ("351n", "N6,dec", "AREA (ft2)"), ("352n", "N6,dec", "AREA (yd2)"), ("353n", "N6,dec", "AREA (in2), log"),
-        ("354n", "N6,dec", "AREA (ft2), log"), ("355n", "N6,dec", "AREA (yd2), log"), ("356n", "N6,dec", "NET WEIGHT (troy oz)"),
-        ("357n", "N6,dec", "NET VOLUME (oz)"), ("360n", "N6,dec", "NET VOLUME (qt)"), ("361n", "N6,dec", "NET VOLUME (gal)"),
-        ("362n", "N6,dec", "VOLUME (qt), log"), ("363n", "N6,dec", "VOLUME (gal), log"), ("364n", "N6,dec", "VOLUME (in3)"),
+        ("354n", "N6,dec", "AREA (ft2), log"), ("355n", "N6,dec", "AREA (yd2), log"),
+        ("356n", "N6,dec", "NET WEIGHT (troy oz)"),
+        ("357n", "N6,dec", "NET VOLUME (oz)"), ("360n", "N6,dec", "NET VOLUME (qt)"),
+        ("361n", "N6,dec", "NET VOLUME (gal)"),
+        ("362n", "N6,dec", "VOLUME (qt), log"), ("363n", "N6,dec", "VOLUME (gal), log"),
+        ("364n", "N6,dec", "VOLUME (in3)"),
         ("365n", "N6,dec", "VOLUME (ft3)"), ("366n", "N6,dec", "VOLUME (yd3)"), ("367n", "N6,dec", "VOLUME (in3), log"),
         ("368n", "N6,dec", "VOLUME (ft3), log"), ("369n", "N6,dec", "VOLUME (yd3), log"),
         ("37", "N..8", "COUNT"),
@@ -79,10 +88,12 @@ public enum GS1AITable {
         ("4318", "X..20", "RTN TO POST"), ("4319", "X..30", "RTN TO PHONE"), ("4320", "X..35", "SRV DESCRIPTION"),
         ("4321", "N1", "DANGEROUS GOODS"), ("4322", "N1", "AUTH LEAVE"), ("4323", "N1", "SIG REQUIRED"),
         ("4324", "N10", "NBEF DEL DT"), ("4325", "N10", "NAFT DEL DT"), ("4326", "N6,yymmdd", "REL DATE"),
-        ("4330", "N6", "MAX TEMP F"), ("4331", "N6", "MAX TEMP C"), ("4332", "N6", "MIN TEMP F"), ("4333", "N6", "MIN TEMP C"),
+        ("4330", "N6", "MAX TEMP F"), ("4331", "N6", "MAX TEMP C"), ("4332", "N6", "MIN TEMP F"),
+        ("4333", "N6", "MIN TEMP C"),
         ("7001", "N13", "NSN"), ("7002", "X..30", "MEAT CUT"), ("7003", "N10", "EXPIRY TIME"),
         ("7004", "N..4", "ACTIVE POTENCY"), ("7005", "X..12", "CATCH AREA"), ("7006", "N6,yymmdd", "FIRST FREEZE DATE"),
-        ("7007", "N6,yymmdd [N..6]", "HARVEST DATE"), ("7008", "X..3", "AQUATIC SPECIES"), ("7009", "X..10", "FISHING GEAR TYPE"),
+        ("7007", "N6,yymmdd [N..6]", "HARVEST DATE"), ("7008", "X..3", "AQUATIC SPECIES"),
+        ("7009", "X..10", "FISHING GEAR TYPE"),
         ("7010", "X..2", "PROD METHOD"), ("7011", "N6,yymmdd [N..4]", "TEST BY DATE"), ("7020", "X..20", "REFURB LOT"),
         ("7021", "X..20", "FUNC STAT"), ("7022", "X..20", "REV STAT"), ("7023", "X..30", "GIAI - ASSEMBLY"),
         ("7030", "N3,iso3166 X..27", "PROCESSOR # 0"), ("7031", "N3,iso3166 X..27", "PROCESSOR # 1"),
@@ -92,7 +103,8 @@ public enum GS1AITable {
         ("7038", "N3,iso3166 X..27", "PROCESSOR # 8"), ("7039", "N3,iso3166 X..27", "PROCESSOR # 9"),
         ("7040", "N1 X3", "UIC+EXT"), ("7041", "X..4", "UFRGT UNIT TYPE"),
         ("710", "X..20", "NHRN PZN"), ("711", "X..20", "NHRN CIP"), ("712", "X..20", "NHRN CN"),
-        ("713", "X..20", "NHRN DRN"), ("714", "X..20", "NHRN AIM"), ("715", "X..20", "NHRN NDC"), ("716", "X..20", "NHRN AIC"),
+        ("713", "X..20", "NHRN DRN"), ("714", "X..20", "NHRN AIM"), ("715", "X..20", "NHRN NDC"),
+        ("716", "X..20", "NHRN AIC"),
         ("7230", "X2 X..28", "CERT # 0"), ("7231", "X2 X..28", "CERT # 1"), ("7232", "X2 X..28", "CERT # 2"),
         ("7233", "X2 X..28", "CERT # 3"), ("7234", "X2 X..28", "CERT # 4"), ("7235", "X2 X..28", "CERT # 5"),
         ("7236", "X2 X..28", "CERT # 6"), ("7237", "X2 X..28", "CERT # 7"), ("7238", "X2 X..28", "CERT # 8"),
@@ -108,10 +120,13 @@ public enum GS1AITable {
         ("8013", "X..25", "GMN"), ("8014", "X..25", "MUDI"), ("8017", "N18,csum", "GSRN - PROVIDER"),
         ("8018", "N18,csum", "GSRN - RECIPIENT"), ("8019", "N..10", "SRIN"), ("8020", "X..25", "REF No."),
         ("8026", "N14,csum N4", "ITIP CONTENT"), ("8030", "Z..90", "DIGSIG"),
-        ("8110", "X..70", "COUPON"), ("8111", "N4", "POINTS"), ("8112", "X..70", "COUPON"), ("8200", "X..70", "PRODUCT URL"),
+        ("8110", "X..70", "COUPON"), ("8111", "N4", "POINTS"), ("8112", "X..70", "COUPON"),
+        ("8200", "X..70", "PRODUCT URL"),
         ("90", "X..30", "INTERNAL"),
-        ("91", "X..90", "INTERNAL"), ("92", "X..90", "INTERNAL"), ("93", "X..90", "INTERNAL"), ("94", "X..90", "INTERNAL"),
-        ("95", "X..90", "INTERNAL"), ("96", "X..90", "INTERNAL"), ("97", "X..90", "INTERNAL"), ("98", "X..90", "INTERNAL"),
+        ("91", "X..90", "INTERNAL"), ("92", "X..90", "INTERNAL"), ("93", "X..90", "INTERNAL"),
+        ("94", "X..90", "INTERNAL"),
+        ("95", "X..90", "INTERNAL"), ("96", "X..90", "INTERNAL"), ("97", "X..90", "INTERNAL"),
+        ("98", "X..90", "INTERNAL"),
         ("99", "X..90", "INTERNAL"),
     ]
 
@@ -148,7 +163,9 @@ public enum GS1AITable {
             let comps = spec.split(separator: " ").map(parseComponent)
             if ai.hasSuffix("n") {
                 let stem = String(ai.dropLast())
-                for d in 0...9 { t[stem + String(d)] = Entry(ai: stem + String(d), title: title, components: comps, decimals: d) }
+                for d in 0...9 {
+                    t[stem + String(d)] = Entry(ai: stem + String(d), title: title, components: comps, decimals: d)
+                }
             } else {
                 t[ai] = Entry(ai: ai, title: title, components: comps, decimals: nil)
             }
@@ -171,7 +188,12 @@ public enum GS1AITable {
         }
         let len = head.dropFirst()
         if len.hasPrefix("..") {
-            return Component(charset: cs, min: optional ? 0 : 1, max: Int(len.dropFirst(2))!, rules: Array(parts.dropFirst()))
+            return Component(
+                charset: cs,
+                min: optional ? 0 : 1,
+                max: Int(len.dropFirst(2))!,
+                rules: Array(parts.dropFirst())
+            )
         }
         let n = Int(len)!
         return Component(charset: cs, min: n, max: n, rules: Array(parts.dropFirst()))

@@ -45,7 +45,8 @@ public enum GS1DigitalLink {
         let afterScheme = uri[sep.upperBound...]
         var pathAndQuery = afterScheme.drop { $0 != "/" }
         if let hash = pathAndQuery.firstIndex(of: "#") { pathAndQuery = pathAndQuery[..<hash] }
-        let path: Substring, query: Substring
+        let path: Substring
+        let query: Substring
         if let q = pathAndQuery.firstIndex(of: "?") {
             path = pathAndQuery[..<q]
             query = pathAndQuery[pathAndQuery.index(after: q)...]
@@ -60,7 +61,10 @@ public enum GS1DigitalLink {
         var start: Int?
         var i = 0
         while i + 1 < segments.count {
-            if qualifiers[ai(segments[i])] != nil, (segments.count - i) % 2 == 0 { start = i; break }
+            if qualifiers[ai(segments[i])] != nil, (segments.count - i) % 2 == 0 {
+                start = i
+                break
+            }
             i += 1
         }
         guard let s = start else { throw .noPrimaryKey }
@@ -72,7 +76,9 @@ public enum GS1DigitalLink {
         while j + 1 < segments.count {
             let code = ai(segments[j])
             if j > s {
-                guard let idx = allowed.firstIndex(of: code), idx > lastQualifier else { throw .qualifierOutOfOrder(code) }
+                guard let idx = allowed.firstIndex(of: code), idx > lastQualifier else {
+                    throw .qualifierOutOfOrder(code)
+                }
                 lastQualifier = idx
             }
             out.append(try element(code, segments[j + 1], referenceYear))
@@ -94,7 +100,9 @@ public enum GS1DigitalLink {
         guard let value = percentDecode(raw) else { throw .badPercentEncoding }
         // A GTIN may be given as GTIN-8/12/13: the element model always holds GTIN-14.
         var v = value
-        if ai == "01" || ai == "02", [8, 12, 13].contains(v.count) { v = String(repeating: "0", count: 14 - v.count) + v }
+        if ai == "01" || ai == "02", [8, 12, 13].contains(v.count) {
+            v = String(repeating: "0", count: 14 - v.count) + v
+        }
         do {
             return try GS1ElementString.element(entry, v, referenceYear: year)
         } catch {
@@ -107,7 +115,9 @@ public enum GS1DigitalLink {
         var it = Array(s.utf8)[...]
         while let b = it.popFirst() {
             if b == UInt8(ascii: "%") {
-                guard it.count >= 2, let v = UInt8(String(decoding: it.prefix(2), as: UTF8.self), radix: 16) else { return nil }
+                guard it.count >= 2, let v = UInt8(String(decoding: it.prefix(2), as: UTF8.self), radix: 16) else {
+                    return nil
+                }
                 bytes.append(v)
                 it = it.dropFirst(2)
             } else {

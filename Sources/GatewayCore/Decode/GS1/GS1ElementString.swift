@@ -32,7 +32,8 @@ public enum GS1Error: Error, Equatable, CustomStringConvertible {
         case .tooShort(let ai): return "(\(ai)) is shorter than its format allows"
         case .tooLong(let ai, let max): return "(\(ai)) is longer than its maximum of \(max)"
         case .badCharacter(let ai): return "(\(ai)) has a character its format does not allow"
-        case .checkDigit(let ai, let expected, let found): return "(\(ai)) check digit is \(found), expected \(expected): a misread"
+        case .checkDigit(let ai, let expected, let found):
+            return "(\(ai)) check digit is \(found), expected \(expected): a misread"
         case .badDate(let ai): return "(\(ai)) is not a real date"
         case .empty: return "no element string"
         }
@@ -60,7 +61,10 @@ public enum GS1ElementString {
         var i = 0
         var out: [GS1Element] = []
         while i < chars.count {
-            if chars[i] == groupSeparator { i += 1; continue }
+            if chars[i] == groupSeparator {
+                i += 1
+                continue
+            }
             guard let entry = GS1AITable.lookup(prefixOf: chars[i...]) else { throw .unknownAI(at: i) }
             i += entry.ai.count
             let value: String
@@ -85,7 +89,9 @@ public enum GS1ElementString {
         var out: [GS1Element] = []
         var rest = Substring(input)
         while !rest.isEmpty {
-            guard rest.first == "(", let close = rest.firstIndex(of: ")") else { throw .unknownAI(at: input.count - rest.count) }
+            guard rest.first == "(", let close = rest.firstIndex(of: ")") else {
+                throw .unknownAI(at: input.count - rest.count)
+            }
             let ai = String(rest[rest.index(after: rest.startIndex)..<close])
             guard let entry = GS1AITable.entries[ai] else { throw .unknownAI(at: input.count - rest.count) }
             rest = rest[rest.index(after: close)...]
@@ -98,7 +104,11 @@ public enum GS1ElementString {
     }
 
     /// Validates one AI's value against its components and rules.
-    public static func element(_ entry: GS1AITable.Entry, _ value: String, referenceYear: Int) throws(GS1Error) -> GS1Element {
+    public static func element(
+        _ entry: GS1AITable.Entry,
+        _ value: String,
+        referenceYear: Int
+    ) throws(GS1Error) -> GS1Element {
         let chars = Array(value)
         let minTotal = entry.components.reduce(0) { $0 + $1.min }
         guard chars.count >= minTotal else { throw .tooShort(ai: entry.ai) }
@@ -117,9 +127,13 @@ public enum GS1ElementString {
                 switch rule {
                 case "csum":
                     let expected = checkDigit(part.dropLast())
-                    if part.last != expected { throw .checkDigit(ai: entry.ai, expected: expected, found: part.last ?? "?") }
+                    if part.last != expected {
+                        throw .checkDigit(ai: entry.ai, expected: expected, found: part.last ?? "?")
+                    }
                 case "yymmdd", "yymmd0":
-                    guard let d = date(part, allowZeroDay: rule == "yymmd0", referenceYear: referenceYear) else { throw .badDate(ai: entry.ai) }
+                    guard let d = date(part, allowZeroDay: rule == "yymmd0", referenceYear: referenceYear) else {
+                        throw .badDate(ai: entry.ai)
+                    }
                     el.date = d
                 case "dec":
                     if let places = entry.decimals { el.decimal = decimal(String(part), places: places) }
@@ -145,7 +159,9 @@ public enum GS1ElementString {
     /// check digit.
     public static func isValidKey(_ s: String) -> Bool {
         let c = Array(s)
-        guard [8, 12, 13, 14, 17, 18].contains(c.count), c.allSatisfy(\.isASCII), c.allSatisfy(\.isNumber) else { return false }
+        guard [8, 12, 13, 14, 17, 18].contains(c.count), c.allSatisfy(\.isASCII), c.allSatisfy(\.isNumber) else {
+            return false
+        }
         return checkDigit(c.dropLast()) == c.last
     }
 
@@ -154,7 +170,9 @@ public enum GS1ElementString {
         switch cs {
         case .numeric: return a >= 0x30 && a <= 0x39
         case .cset39: return (a >= 0x30 && a <= 0x39) || (a >= 0x41 && a <= 0x5A) || a == 0x23 || a == 0x2D || a == 0x2F
-        case .cset64: return (a >= 0x30 && a <= 0x39) || (a >= 0x41 && a <= 0x5A) || (a >= 0x61 && a <= 0x7A) || a == 0x2D || a == 0x5F || a == 0x3D
+        case .cset64:
+            return (a >= 0x30 && a <= 0x39) || (a >= 0x41 && a <= 0x5A) || (a >= 0x61 && a <= 0x7A) || a == 0x2D
+                || a == 0x5F || a == 0x3D
         case .cset82:
             // GS1 AI encodable character set 82 (§7.11, Figure 7.11-1).
             if (a >= 0x30 && a <= 0x39) || (a >= 0x41 && a <= 0x5A) || (a >= 0x61 && a <= 0x7A) { return true }
@@ -173,7 +191,9 @@ public enum GS1ElementString {
     /// YYMMDD with the century from GS1's sliding window (§7.12): a year more than 50 ahead of
     /// the reference is in the previous century, one more than 49 behind in the next.
     static func date(_ p: [Character], allowZeroDay: Bool, referenceYear: Int) -> String? {
-        guard p.count == 6, let yy = Int(String(p[0..<2])), let mm = Int(String(p[2..<4])), let dd = Int(String(p[4..<6])) else { return nil }
+        guard p.count == 6, let yy = Int(String(p[0..<2])), let mm = Int(String(p[2..<4])),
+            let dd = Int(String(p[4..<6]))
+        else { return nil }
         guard (1...12).contains(mm) else { return nil }
         let cur = referenceYear % 100
         var century = referenceYear - cur
@@ -188,7 +208,10 @@ public enum GS1ElementString {
             day = days
         }
         guard day >= 1 && day <= days else { return nil }
-        func pad(_ v: Int, _ w: Int) -> String { let s = String(v); return String(repeating: "0", count: max(0, w - s.count)) + s }
+        func pad(_ v: Int, _ w: Int) -> String {
+            let s = String(v)
+            return String(repeating: "0", count: max(0, w - s.count)) + s
+        }
         return "\(pad(year, 4))-\(pad(mm, 2))-\(pad(day, 2))"
     }
 }

@@ -9,7 +9,14 @@ public struct NDEFRecord: Sendable, Equatable, Codable {
     public var language: String?
     public var payloadLength: Int
 
-    public init(tnf: Int, type: String, uri: String? = nil, text: String? = nil, language: String? = nil, payloadLength: Int) {
+    public init(
+        tnf: Int,
+        type: String,
+        uri: String? = nil,
+        text: String? = nil,
+        language: String? = nil,
+        payloadLength: Int
+    ) {
         self.tnf = tnf
         self.type = type
         self.uri = uri
@@ -51,16 +58,21 @@ public enum NDEFMessage {
         var i = 0
         while i < bytes.count {
             let h = bytes[i]
-            let me = h & 0x40 != 0, cf = h & 0x20 != 0, sr = h & 0x10 != 0, il = h & 0x08 != 0
+            let me = h & 0x40 != 0
+            let cf = h & 0x20 != 0
+            let sr = h & 0x10 != 0
+            let il = h & 0x08 != 0
             let tnf = Int(h & 0x07)
             if cf { throw .chunkedUnsupported }
             i += 1
             guard i < bytes.count else { throw .truncated }
-            let typeLen = Int(bytes[i]); i += 1
+            let typeLen = Int(bytes[i])
+            i += 1
             var payloadLen = 0
             if sr {
                 guard i < bytes.count else { throw .truncated }
-                payloadLen = Int(bytes[i]); i += 1
+                payloadLen = Int(bytes[i])
+                i += 1
             } else {
                 guard i + 4 <= bytes.count else { throw .truncated }
                 payloadLen = Int(bytes[i]) << 24 | Int(bytes[i + 1]) << 16 | Int(bytes[i + 2]) << 8 | Int(bytes[i + 3])
@@ -69,7 +81,8 @@ public enum NDEFMessage {
             var idLen = 0
             if il {
                 guard i < bytes.count else { throw .truncated }
-                idLen = Int(bytes[i]); i += 1
+                idLen = Int(bytes[i])
+                i += 1
             }
             guard payloadLen <= bytes.count, i + typeLen + idLen + payloadLen <= bytes.count else { throw .truncated }
             let type = String(decoding: bytes[i..<i + typeLen], as: UTF8.self)
@@ -93,10 +106,18 @@ public enum NDEFMessage {
                     var units: [UInt16] = []
                     var bigEndian = true
                     var k = 0
-                    if body.count >= 2 && body[0] == 0xFF && body[1] == 0xFE { bigEndian = false; k = 2 }
-                    else if body.count >= 2 && body[0] == 0xFE && body[1] == 0xFF { k = 2 }
+                    if body.count >= 2 && body[0] == 0xFF && body[1] == 0xFE {
+                        bigEndian = false
+                        k = 2
+                    } else if body.count >= 2 && body[0] == 0xFE && body[1] == 0xFF {
+                        k = 2
+                    }
                     while k + 1 < body.count {
-                        units.append(bigEndian ? UInt16(body[k]) << 8 | UInt16(body[k + 1]) : UInt16(body[k + 1]) << 8 | UInt16(body[k]))
+                        units.append(
+                            bigEndian
+                                ? UInt16(body[k]) << 8 | UInt16(body[k + 1])
+                                : UInt16(body[k + 1]) << 8 | UInt16(body[k])
+                        )
                         k += 2
                     }
                     rec.text = String(decoding: units, as: UTF16.self)

@@ -44,7 +44,8 @@ public enum BadgeIDs {
         let oddBit = raw & 1
         // Leading bit: even parity over the first half; trailing bit: odd parity over the second.
         guard (UInt64(firstHalf.nonzeroBitCount) + evenBit) % 2 == 0,
-              (UInt64(secondHalf.nonzeroBitCount) + oddBit) % 2 == 1 else { throw .parity }
+            (UInt64(secondHalf.nonzeroBitCount) + oddBit) % 2 == 1
+        else { throw .parity }
         let cardBits = 16
         let facility = UInt32(data >> UInt64(cardBits))
         let card = data & 0xFFFF
@@ -54,7 +55,9 @@ public enum BadgeIDs {
     /// Wiegand as readers report it in text: "W26:" or "W34:" followed by hex.
     public static func wiegand(text: String) throws(BadgeIDError) -> BadgeID {
         let parts = text.split(separator: ":", maxSplits: 1)
-        guard parts.count == 2, let bits = Int(parts[0].dropFirst()), parts[0].first == "W" else { throw .wrongLength(expected: "W26:HEX or W34:HEX") }
+        guard parts.count == 2, let bits = Int(parts[0].dropFirst()), parts[0].first == "W" else {
+            throw .wrongLength(expected: "W26:HEX or W34:HEX")
+        }
         guard let v = UInt64(parts[1], radix: 16) else { throw .notHex }
         return try wiegand(v, bits: bits)
     }

@@ -21,7 +21,8 @@ public enum EPCError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .notHex: return "not a hexadecimal EPC"
-        case .unsupportedHeader(let h): return "EPC header 0x\(String(h, radix: 16)) is not one gatewayd decodes (SGTIN, SSCC, SGLN, GRAI, GIAI)"
+        case .unsupportedHeader(let h):
+            return "EPC header 0x\(String(h, radix: 16)) is not one gatewayd decodes (SGTIN, SSCC, SGLN, GRAI, GIAI)"
         case .wrongLength(let s, let bits): return "\(s) needs \(bits) bits"
         case .badPartition(let p): return "partition value \(p) is reserved"
         case .valueTooLarge(let f): return "\(f) exceeds its digit count (TDS: not a valid encoding)"
@@ -33,11 +34,23 @@ public enum EPCError: Error, Equatable, CustomStringConvertible {
 public enum EPCDecoder {
     /// (company prefix bits, digits, second field bits, digits) per partition value 0…6.
     typealias Partition = (cpBits: Int, cpDigits: Int, refBits: Int, refDigits: Int)
-    static let sgtin: [Partition] = [(40, 12, 4, 1), (37, 11, 7, 2), (34, 10, 10, 3), (30, 9, 14, 4), (27, 8, 17, 5), (24, 7, 20, 6), (20, 6, 24, 7)]
-    static let sscc: [Partition] = [(40, 12, 18, 5), (37, 11, 21, 6), (34, 10, 24, 7), (30, 9, 28, 8), (27, 8, 31, 9), (24, 7, 34, 10), (20, 6, 38, 11)]
-    static let sgln: [Partition] = [(40, 12, 1, 0), (37, 11, 4, 1), (34, 10, 7, 2), (30, 9, 11, 3), (27, 8, 14, 4), (24, 7, 17, 5), (20, 6, 21, 6)]
-    static let grai: [Partition] = [(40, 12, 4, 0), (37, 11, 7, 1), (34, 10, 10, 2), (30, 9, 14, 3), (27, 8, 17, 4), (24, 7, 20, 5), (20, 6, 24, 6)]
-    static let giai: [Partition] = [(40, 12, 42, 13), (37, 11, 45, 14), (34, 10, 48, 15), (30, 9, 52, 16), (27, 8, 55, 17), (24, 7, 58, 18), (20, 6, 62, 19)]
+    static let sgtin: [Partition] = [
+        (40, 12, 4, 1), (37, 11, 7, 2), (34, 10, 10, 3), (30, 9, 14, 4), (27, 8, 17, 5), (24, 7, 20, 6), (20, 6, 24, 7),
+    ]
+    static let sscc: [Partition] = [
+        (40, 12, 18, 5), (37, 11, 21, 6), (34, 10, 24, 7), (30, 9, 28, 8), (27, 8, 31, 9), (24, 7, 34, 10),
+        (20, 6, 38, 11),
+    ]
+    static let sgln: [Partition] = [
+        (40, 12, 1, 0), (37, 11, 4, 1), (34, 10, 7, 2), (30, 9, 11, 3), (27, 8, 14, 4), (24, 7, 17, 5), (20, 6, 21, 6),
+    ]
+    static let grai: [Partition] = [
+        (40, 12, 4, 0), (37, 11, 7, 1), (34, 10, 10, 2), (30, 9, 14, 3), (27, 8, 17, 4), (24, 7, 20, 5), (20, 6, 24, 6),
+    ]
+    static let giai: [Partition] = [
+        (40, 12, 42, 13), (37, 11, 45, 14), (34, 10, 48, 15), (30, 9, 52, 16), (27, 8, 55, 17), (24, 7, 58, 18),
+        (20, 6, 62, 19),
+    ]
 
     public static func decode(hex: String) throws(EPCError) -> EPCIdentity {
         guard let bytes = Hex.bytes(hex) else { throw .notHex }
@@ -76,20 +89,26 @@ public enum EPCDecoder {
             }
             let gtin13 = String(item.prefix(1)) + cp + String(item.dropFirst())
             let gtin = gtin13 + String(GS1ElementString.checkDigit(Array(gtin13)))
-            return EPCIdentity(scheme: scheme, filter: filter,
-                               pureIdentityURI: "urn:epc:id:sgtin:\(cp).\(item).\(uriEscape(serial))",
-                               tagURI: "urn:epc:tag:\(scheme):\(filter).\(cp).\(item).\(uriEscape(serial))",
-                               elementString: "(01)\(gtin)(21)\(serial)")
+            return EPCIdentity(
+                scheme: scheme,
+                filter: filter,
+                pureIdentityURI: "urn:epc:id:sgtin:\(cp).\(item).\(uriEscape(serial))",
+                tagURI: "urn:epc:tag:\(scheme):\(filter).\(cp).\(item).\(uriEscape(serial))",
+                elementString: "(01)\(gtin)(21)\(serial)"
+            )
         case 0x31:
             try need("sscc-96", 96)
             let part = sscc[p]
             let cp = try digits(r.read(part.cpBits), part.cpDigits, "company prefix")
             let ref = try digits(r.read(part.refBits), part.refDigits, "serial reference")
             let s17 = String(ref.prefix(1)) + cp + String(ref.dropFirst())
-            return EPCIdentity(scheme: "sscc-96", filter: filter,
-                               pureIdentityURI: "urn:epc:id:sscc:\(cp).\(ref)",
-                               tagURI: "urn:epc:tag:sscc-96:\(filter).\(cp).\(ref)",
-                               elementString: "(00)\(s17)\(GS1ElementString.checkDigit(Array(s17)))")
+            return EPCIdentity(
+                scheme: "sscc-96",
+                filter: filter,
+                pureIdentityURI: "urn:epc:id:sscc:\(cp).\(ref)",
+                tagURI: "urn:epc:tag:sscc-96:\(filter).\(cp).\(ref)",
+                elementString: "(00)\(s17)\(GS1ElementString.checkDigit(Array(s17)))"
+            )
         case 0x32:
             try need("sgln-96", 96)
             let part = sgln[p]
@@ -98,10 +117,13 @@ public enum EPCDecoder {
             let ext = String(r.read(41))
             let gln12 = cp + loc
             let gln = gln12 + String(GS1ElementString.checkDigit(Array(gln12)))
-            return EPCIdentity(scheme: "sgln-96", filter: filter,
-                               pureIdentityURI: "urn:epc:id:sgln:\(cp).\(loc).\(ext)",
-                               tagURI: "urn:epc:tag:sgln-96:\(filter).\(cp).\(loc).\(ext)",
-                               elementString: "(414)\(gln)" + (ext == "0" ? "" : "(254)\(ext)"))
+            return EPCIdentity(
+                scheme: "sgln-96",
+                filter: filter,
+                pureIdentityURI: "urn:epc:id:sgln:\(cp).\(loc).\(ext)",
+                tagURI: "urn:epc:tag:sgln-96:\(filter).\(cp).\(loc).\(ext)",
+                elementString: "(414)\(gln)" + (ext == "0" ? "" : "(254)\(ext)")
+            )
         case 0x33:
             try need("grai-96", 96)
             let part = grai[p]
@@ -109,20 +131,26 @@ public enum EPCDecoder {
             let asset = try digits(r.read(part.refBits), part.refDigits, "asset type")
             let serial = String(r.read(38))
             let g12 = cp + asset
-            return EPCIdentity(scheme: "grai-96", filter: filter,
-                               pureIdentityURI: "urn:epc:id:grai:\(cp).\(asset).\(serial)",
-                               tagURI: "urn:epc:tag:grai-96:\(filter).\(cp).\(asset).\(serial)",
-                               elementString: "(8003)0\(g12)\(GS1ElementString.checkDigit(Array(g12)))\(serial)")
+            return EPCIdentity(
+                scheme: "grai-96",
+                filter: filter,
+                pureIdentityURI: "urn:epc:id:grai:\(cp).\(asset).\(serial)",
+                tagURI: "urn:epc:tag:grai-96:\(filter).\(cp).\(asset).\(serial)",
+                elementString: "(8003)0\(g12)\(GS1ElementString.checkDigit(Array(g12)))\(serial)"
+            )
         case 0x34:
             try need("giai-96", 96)
             let part = giai[p]
             let cp = try digits(r.read(part.cpBits), part.cpDigits, "company prefix")
             let ref = r.read(part.refBits)
             guard String(ref).count <= part.refDigits else { throw .valueTooLarge(field: "individual asset reference") }
-            return EPCIdentity(scheme: "giai-96", filter: filter,
-                               pureIdentityURI: "urn:epc:id:giai:\(cp).\(ref)",
-                               tagURI: "urn:epc:tag:giai-96:\(filter).\(cp).\(ref)",
-                               elementString: "(8004)\(cp)\(ref)")
+            return EPCIdentity(
+                scheme: "giai-96",
+                filter: filter,
+                pureIdentityURI: "urn:epc:id:giai:\(cp).\(ref)",
+                tagURI: "urn:epc:tag:giai-96:\(filter).\(cp).\(ref)",
+                elementString: "(8004)\(cp)\(ref)"
+            )
         default:
             throw .unsupportedHeader(header)
         }
