@@ -339,7 +339,8 @@ struct ReloadService: Service {
             }
             for await _ in pending.cancelOnGracefulShutdown() {
                 logger.info("SIGHUP: reloading the configuration")
-                daemon.reload(logger: logger)
+                // Reads the file and its keys and sets up TLS: a thread of its own.
+                _ = await OwnThread.run(name: "reload") { [daemon, logger] in daemon.reload(logger: logger) }
             }
             group.cancelAll()
         }
