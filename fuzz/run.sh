@@ -19,7 +19,7 @@ redact=("$core"/Model/*.swift "$core"/Context/CaptureContext.swift "$core"/Conte
         "$core/Support/Glob.swift" "$core/Support/RFC3339.swift" "$core/Support/JSONWriter.swift" "$root/fuzz/stubs/Pseudonymizer.swift")
 # The event header reader (case-server's fast path) also needs the envelope types.
 header=("$core"/Envelope/*.swift)
-for target in FuzzKeyDecoder FuzzFramers FuzzTagDecoder FuzzRedactor FuzzEventHeader FuzzLabelPattern; do
+for target in FuzzKeyDecoder FuzzFramers FuzzTagDecoder FuzzNFC FuzzRedactor FuzzEventHeader FuzzLabelPattern; do
   bin="$out/$target"
   sources=("${common[@]}")
   # The label-pattern matcher is compared with the stdlib's Regex and needs nothing else.
@@ -52,6 +52,20 @@ for target in FuzzKeyDecoder FuzzFramers FuzzTagDecoder FuzzRedactor FuzzEventHe
     printf '\x023074257BF7194E4000001A85' > "$corpus/seed-epc"
     printf '\x0362E3086CED' > "$corpus/seed-em4100"
     printf '\x05\xd1\x01\x0d\x55\x02example.com/' > "$corpus/seed-ndef"
+  fi
+  if [ "$target" = FuzzNFC ]; then
+    # Seeds: one valid input for each part (the first byte picks it, the second is a parameter).
+    # A PN533 ACK then its GetFirmwareVersion answer, fed in 64-byte chunks.
+    printf '\x00\x3f\x00\x00\xff\x00\xff\x00\x00\x00\xff\x06\xfa\xd5\x03\x33\x02\x07\x07\xe5\x00' > "$corpus/seed-frame"
+    # An extended frame (TFI + command + 254 bytes of 0x5A).
+    { printf '\x00\x3f\x00\x00\xff\xff\xff\x01\x00\xff\xd5\x41'; head -c 254 /dev/zero | tr '\0' 'Z'
+      printf '\x9e\x00'; } > "$corpus/seed-frame-extended"
+    # An ACR122U answering 61 05, then the GET RESPONSE answer (D5 41 00 + 90 00), sequences 7 and 8.
+    printf '\x01\x07\x80\x02\x00\x00\x00\x00\x07\x00\x00\x00\x61\x05\x80\x05\x00\x00\x00\x00\x08\x00\x00\x00\xd5\x41\x00\x90\x00' > "$corpus/seed-ccid"
+    # An NTAG213 memory: UID and lock pages, CC, a lock control TLV, an NDEF URI record, terminator.
+    printf '\x02\x00\x04\x11\x22\xb7\x33\x44\x55\x66\x00\x48\x00\x00\xe1\x10\x12\x00\x01\x03\xa0\x0c\x34\x03\x11\xd1\x01\x0d\x55\x04example.com/\xfe' > "$corpus/seed-type2"
+    # An InListPassiveTarget answer: one NTAG with a 7-byte UID.
+    printf '\x03\x00\x01\x01\x00\x44\x00\x07\x04\x11\x22\x33\x44\x55\x66' > "$corpus/seed-poll"
   fi
   if [ "$target" = FuzzEventHeader ]; then
     # Seeds: an event as gatewayd seals it, and the forms the reader leaves to JSONDecoder.
