@@ -9,25 +9,8 @@ import XCTest
 /// Cases through the real receiver and database: opened by a subject's first scan with every
 /// covering insurer notified, joined by later scans, the same answer for a duplicate, guidance
 /// linked per type (configured or similar, and recorded), progress with validation.
-final class CaseBookTests: XCTestCase {
-    var dir: String!
-    let server = Curve25519.KeyAgreement.PrivateKey()
-    let device = Curve25519.KeyAgreement.PrivateKey()
+final class CaseBookTests: ServerTestCase {
     var seq: UInt64 = 0
-
-    override func setUp() {
-        dir = NSTemporaryDirectory() + "casebook-test-\(UUID().uuidString)"
-        try! FileManager.default.createDirectory(atPath: dir + "/devices", withIntermediateDirectories: true)
-        try! X25519KeyPEM.publicKeyPEM(device.publicKey).write(
-            toFile: dir + "/devices/term-1.pem",
-            atomically: true,
-            encoding: .utf8
-        )
-    }
-
-    override func tearDown() {
-        try? FileManager.default.removeItem(atPath: dir)
-    }
 
     /// Fails unless the step is refused with `expected`.
     func assertRefused(
@@ -45,23 +28,7 @@ final class CaseBookTests: XCTestCase {
     }
 
     let policy = try! CasePolicy.parse(
-        toml: """
-            [[insurer]]
-            id = "north"
-            name = "Northern Mutual"
-            [[insurer]]
-            id = "harbour"
-            name = "Harbour Re"
-            [[coverage]]
-            subjects = ["1002*"]
-            insurers = ["north", "harbour"]
-            [[guidance]]
-            id = "acme-op"
-            class = "subject"
-            schema = "acme"
-            scanner = "operator"
-            title = "Case opened"
-            text = "Secure the site"
+        toml: TestPolicies.twoInsurersTOML + """
             [[guidance]]
             id = "unknown-tag"
             class = "unknown"

@@ -34,26 +34,7 @@ final class CaseRulesTests: XCTestCase {
         }
     }
 
-    let policy = try! CasePolicy.parse(
-        toml: """
-            [[insurer]]
-            id = "north"
-            name = "Northern Mutual"
-            [[insurer]]
-            id = "harbour"
-            name = "Harbour Re"
-            [[coverage]]
-            subjects = ["1002*"]
-            insurers = ["north", "harbour"]
-            [[guidance]]
-            id = "acme-op"
-            class = "subject"
-            schema = "acme"
-            scanner = "operator"
-            title = "Case opened"
-            text = "Secure the site"
-            """
-    )
+    let policy = TestPolicies.twoInsurers
     let now: Int64 = 1_000_000_000_000
 
     func scan(_ id: String, subject: String, schema: String? = "acme", operatorID: String? = "OP-1") -> EventHeader {

@@ -10,26 +10,9 @@ import XCTest
 
 /// Every route of the server through `app.test(.router)` (no sockets), on a real store in a
 /// temporary directory: the answers `serve` gives, errors included.
-final class CaseServerRoutesTests: XCTestCase {
-    var dir: String!
-    let server = Curve25519.KeyAgreement.PrivateKey()
-    let device = Curve25519.KeyAgreement.PrivateKey()
+final class CaseServerRoutesTests: ServerTestCase {
     static let token = "staff-token-0123456789"
     static let now: Int64 = 1_700_000_000_000_000_000
-
-    override func setUp() {
-        dir = NSTemporaryDirectory() + "routes-test-\(UUID().uuidString)"
-        try! FileManager.default.createDirectory(atPath: dir + "/devices", withIntermediateDirectories: true)
-        try! X25519KeyPEM.publicKeyPEM(device.publicKey).write(
-            toFile: dir + "/devices/term-1.pem",
-            atomically: true,
-            encoding: .utf8
-        )
-    }
-
-    override func tearDown() {
-        try? FileManager.default.removeItem(atPath: dir)
-    }
 
     func app(staffToken: String?) throws -> (some ApplicationProtocol, SQLiteCaseStore) {
         let store = try SQLiteCaseStore(path: dir + "/cases.db")

@@ -5,24 +5,7 @@ import GatewayCore
 import Logging
 import XCTest
 
-final class EnvelopeReceiverTests: XCTestCase {
-    var dir: String!
-    let server = Curve25519.KeyAgreement.PrivateKey()
-    let device = Curve25519.KeyAgreement.PrivateKey()
-
-    override func setUp() {
-        dir = NSTemporaryDirectory() + "recv-test-\(UUID().uuidString)"
-        try! FileManager.default.createDirectory(atPath: dir + "/devices", withIntermediateDirectories: true)
-        try! X25519KeyPEM.publicKeyPEM(device.publicKey).write(
-            toFile: dir + "/devices/term-1.pem",
-            atomically: true,
-            encoding: .utf8
-        )
-    }
-
-    override func tearDown() {
-        try? FileManager.default.removeItem(atPath: dir)
-    }
+final class EnvelopeReceiverTests: ServerTestCase {
 
     func envelope(
         device name: String = "term-1",
