@@ -49,13 +49,7 @@ final class CaseBookTests: ServerTestCase {
     }
 
     func receiver(_ store: SQLiteCaseStore) -> EnvelopeReceiver {
-        EnvelopeReceiver(
-            opener: EnvelopeOpener(serverKeys: [server]),
-            devices: DeviceRegistry(directory: dir + "/devices"),
-            repository: store,
-            policy: policy,
-            logger: Logger(label: "test")
-        )
+        receiver(store, policy: policy)
     }
 
     /// The server answers `accepted` only for what is on its disk: a gateway deletes what was

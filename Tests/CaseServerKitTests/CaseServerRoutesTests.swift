@@ -16,12 +16,7 @@ final class CaseServerRoutesTests: ServerTestCase {
 
     func app(staffToken: String?) throws -> (some ApplicationProtocol, SQLiteCaseStore) {
         let store = try SQLiteCaseStore(path: dir + "/cases.db")
-        let receiver = EnvelopeReceiver(
-            opener: EnvelopeOpener(serverKeys: [server]),
-            devices: DeviceRegistry(directory: dir + "/devices"),
-            repository: store,
-            logger: Logger(label: "test")
-        )
+        let receiver = receiver(store)
         let router = CaseServerRoutes.router(
             receiver: receiver,
             repository: store,

@@ -22,12 +22,7 @@ final class EnvelopeReceiverTests: ServerTestCase {
 
     func testAcceptsOnceThenAnswersDuplicateAndRejectsWithoutStoring() async throws {
         let store = try SQLiteCaseStore(path: dir + "/cases.db")
-        let receiver = EnvelopeReceiver(
-            opener: EnvelopeOpener(serverKeys: [server]),
-            devices: DeviceRegistry(directory: dir + "/devices"),
-            repository: store,
-            logger: Logger(label: "test")
-        )
+        let receiver = receiver(store)
         let good = try envelope(seq: 1)
         var tampered = try envelope(seq: 2)
         tampered.ct = String(tampered.ct.reversed())
@@ -52,12 +47,7 @@ extension EnvelopeReceiverTests {
     /// `accepted` with reason "probe", never stored; the answer names the server's key ids.
     func testProbeEnvelopeIsAuthenticatedButNotStored() async throws {
         let store = try SQLiteCaseStore(path: dir + "/cases.db")
-        let receiver = EnvelopeReceiver(
-            opener: EnvelopeOpener(serverKeys: [server]),
-            devices: DeviceRegistry(directory: dir + "/devices"),
-            repository: store,
-            logger: Logger(label: "test")
-        )
+        let receiver = receiver(store)
         let probe = CaptureEvent.probe(id: "probe-1", device: "term-1", wallNanos: 0, monotonicNanos: 0)
         let sealed = try EnvelopeSealer(device: "term-1", deviceKey: device, serverKey: server.publicKey).seal(
             probe,

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GatewayCore
+import Logging
 import XCTest
 
 @testable import CaseServerKit
@@ -27,6 +28,17 @@ class ServerTestCase: XCTestCase {
     override func tearDown() {
         try? FileManager.default.removeItem(atPath: dir)
         super.tearDown()
+    }
+
+    /// The receiver `serve` builds, over `store`, with this test's keys and devices.
+    func receiver(_ store: any CaseRepository, policy: CasePolicy = .builtIn) -> EnvelopeReceiver {
+        EnvelopeReceiver(
+            opener: EnvelopeOpener(serverKeys: [server]),
+            devices: DeviceRegistry(directory: dir + "/devices"),
+            repository: store,
+            policy: policy,
+            logger: Logger(label: "test")
+        )
     }
 }
 
