@@ -75,20 +75,24 @@ final class FeedbackHubTests: XCTestCase {
         XCTAssertEqual(h.snapshot().scans[0].reason, "connect timeout")
     }
 
-    /// The spool on the page is what the forwarder last posted, with the scans committed since
-    /// added to its depth; a post that changes it wakes the page.
-    func testTheSpoolViewIsTheForwardersPostPlusScansSince() async {
+    /// The spool on the page is what the forwarder last read, with the scans committed since
+    /// added to its depth; the circuit, posted after each answer, leaves the depth alone (the
+    /// answer's settle has not landed yet); a change wakes the page.
+    func testTheSpoolViewIsTheForwardersReadPlusScansSince() async {
         let h = hub()
         XCTAssertEqual(h.snapshot().spool, .init(depth: 0, deadLetters: 0, circuit: "starting"))
-        h.forwarder(.init(depth: 4, deadLetters: 1, circuit: "open"))
+        h.forwarder(circuit: "open")
+        h.spool(depth: 4, deadLetters: 1)
         h.spooled([record(1), record(2)])
         XCTAssertEqual(h.snapshot().spool, .init(depth: 6, deadLetters: 1, circuit: "open"))
-        h.forwarder(.init(depth: 0, deadLetters: 1, circuit: "closed"))
+        h.forwarder(circuit: "closed")
+        XCTAssertEqual(h.snapshot().spool, .init(depth: 6, deadLetters: 1, circuit: "closed"))
+        h.spool(depth: 0, deadLetters: 1)
         XCTAssertEqual(h.snapshot().spool, .init(depth: 0, deadLetters: 1, circuit: "closed"))
 
         let changes = h.changes()
         var it = changes.makeAsyncIterator()
-        h.forwarder(.init(depth: 0, deadLetters: 2, circuit: "closed"))
+        h.spool(depth: 0, deadLetters: 2)
         let woke: Void? = await it.next()
         XCTAssertNotNil(woke)
     }

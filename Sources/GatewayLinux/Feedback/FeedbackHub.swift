@@ -90,11 +90,27 @@ public final class FeedbackHub: Sendable {
         }
     }
 
-    /// The forwarder's view of the spool and its circuit, posted after every answer and settle.
-    public func forwarder(_ view: KioskState.SpoolView) {
+    /// The forwarder's circuit, posted after every answer. The depth stays as it is: the
+    /// answer's settle, which posts it, has not landed yet.
+    public func forwarder(circuit: String) {
+        updateSpool { $0.circuit = circuit }
+    }
+
+    /// The spool as the forwarder last read it (after a settle, or when idle); the scans
+    /// committed after that read are added as they are spooled.
+    public func spool(depth: Int, deadLetters: Int) {
+        updateSpool { v in
+            v.depth = depth
+            v.deadLetters = deadLetters
+        }
+    }
+
+    /// Wakes the page only when what it shows changed.
+    private func updateSpool(_ body: (inout KioskState.SpoolView) -> Void) {
         let changed = state.withLock { s -> Bool in
-            defer { s.spool = view }
-            return s.spool != view
+            let before = s.spool
+            body(&s.spool)
+            return s.spool != before
         }
         if changed { notify() }
     }

@@ -261,14 +261,14 @@ struct ForwarderDriver<Queue: EnvelopeQueue, Delivery: Deliverer> {
         let age = s.oldestSpooledAtNanos.map { Double(max(0, Clocks.wallNanos() - $0)) / 1e9 }
         GatewayMetrics.spool(depth: s.depth, bytes: s.bytes, oldestAgeSeconds: age, deadLetters: s.deadLetters)
         board.spool(s)
-        feedback?.forwarder(board.view)
+        feedback?.spool(depth: s.depth, deadLetters: s.deadLetters)
     }
 
     /// Every status goes to the board (memory) at once; the file (`forwarder.json`, for other
     /// processes) when the throttle says so.
     private mutating func publishStatus() {
         board.status(status)
-        feedback?.forwarder(board.view)
+        feedback?.forwarder(circuit: status.circuit)
         if statusFile.offer(status, nowNanos: Clocks.monotonicNanos()) { ForwarderStatusBoard.write(status) }
     }
 

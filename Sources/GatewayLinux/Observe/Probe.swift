@@ -298,7 +298,7 @@ public enum Probe {
             stop: stop,
             logger: .init(label: "probe", factory: { _ in SwiftLogNoOpLogHandler() })
         )
-        let ended = Task { await OwnThread.run(name: "probe-gpsd") { client.run() } }
+        async let ended: Void = OwnThread.run(name: "probe-gpsd") { client.run() }
         let policy = FixPolicy(maxAgeSeconds: g.maxAgeSeconds)
         let deadline = Clocks.monotonicNanos() + UInt64(waitSeconds * 1e9)
         // Until a usable fix arrives, or the wait is over.
@@ -310,7 +310,7 @@ public enum Probe {
         }
         let connected = state.connected
         stop.signal()
-        await ended.value
+        await ended
         let (last, skew) = state.snapshot()
         let (release, devices) = state.daemon()
         let address = "\(g.host):\(g.port)"

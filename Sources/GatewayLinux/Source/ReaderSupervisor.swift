@@ -211,7 +211,7 @@ final class SupervisorLoop {
                 logger: logger,
                 dedupMillis: r.dedupMillis
             )
-            let end = Self.session(for: r, committer: committer, stop: stop)?.run(devnode: devnode) ?? .finished
+            let end = Self.session(for: r, committer: committer, stop: stop).run(devnode: devnode)
             ended.withLockedValue { $0.append((key, end)) }
             endedSignal.signal()
             group.leave()
@@ -224,7 +224,7 @@ final class SupervisorLoop {
         for r: GatewayConfig.Reader,
         committer: ScanCommitter,
         stop: StopSignal
-    ) -> DeviceSession? {
+    ) -> DeviceSession {
         switch r.kind {
         case .serial(let baud, let framing):
             return SerialReader(config: r, baud: baud, framing: framing, committer: committer, stop: stop)
@@ -242,7 +242,7 @@ final class SupervisorLoop {
         case .camera(let width, let height):
             return CameraReader(config: r, width: width, height: height, committer: committer, stop: stop)
         case .line:
-            return nil
+            preconditionFailure("line readers run under ReaderPool; start() never hands one to a session")
         }
     }
 
