@@ -22,18 +22,7 @@ final class SpoolBoundsTests: XCTestCase {
         (from..<from + n).map { Scan(readerID: "r", bytes: Array("scan-\($0)".utf8), wallNanos: 1, monotonicNanos: 1) }
     }
 
-    func seal(_ scan: Scan, _ seq: UInt64) -> Envelope {
-        Envelope(
-            id: "id-\(seq)",
-            device: "d",
-            seq: seq,
-            sealedAt: "",
-            suite: "s",
-            keyID: "k",
-            enc: "",
-            ct: String(decoding: scan.bytes, as: UTF8.self)
-        )
-    }
+    func seal(_ scan: Scan, _ seq: UInt64) -> Envelope { fakeEnvelope(scan, seq) }
 
     /// The counters must always equal what a full count says.
     func assertCountersExact(_ spool: Spool, file: StaticString = #filePath, line: UInt = #line) async throws {

@@ -20,18 +20,7 @@ final class SpoolTests: XCTestCase {
 
     func scan(_ s: String) -> Scan { Scan(readerID: "r", bytes: Array(s.utf8), wallNanos: 1, monotonicNanos: 1) }
 
-    func fakeSeal(_ scan: Scan, _ seq: UInt64) -> Envelope {
-        Envelope(
-            id: "id-\(seq)",
-            device: "d",
-            seq: seq,
-            sealedAt: "",
-            suite: "s",
-            keyID: "k",
-            enc: "",
-            ct: String(decoding: scan.bytes, as: UTF8.self)
-        )
-    }
+    func fakeSeal(_ scan: Scan, _ seq: UInt64) -> Envelope { fakeEnvelope(scan, seq) }
 
     /// SQLite's allocation statistics (and the process-wide mutex they take on every malloc) are
     /// off once a spool has opened — or, if another test opened SQLite first, `configure` says so.
