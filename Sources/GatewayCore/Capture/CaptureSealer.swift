@@ -33,15 +33,22 @@ public struct CaptureSealer: Sendable {
         classifier: TagClassifier,
         hints: [String: TagDecoder.Hint]
     ) -> (DecodedTag?, Misread?, TagClassification) {
+        // A misread the reader saw (a torn NFC read) is never classified, whatever was read.
+        if let failure = scan.readFailure { return (nil, failure, .unknown) }
         let year = Int(RFC3339.format(unixNanos: scan.wallNanos).prefix(4)) ?? 2000
-        let result = TagDecoder(referenceYear: year).decode(
-            scan.bytes,
-            symbology: scan.symbology,
-            hint: hints[scan.readerID] ?? .auto
-        )
+        var hint = hints[scan.readerID] ?? .auto
+        if let nfc = scan.nfc {
+            // A tap is its NDEF message or, from a tag without one, its UID as text. An NDEF
+            // message starts with a record header with MB set (≥ 0x80): never hex text.
+            hint = scan.bytes.elementsEqual(nfc.uid.utf8) ? .text : .ndef
+        }
+        let result = TagDecoder(referenceYear: year).decode(scan.bytes, symbology: scan.symbology, hint: hint)
         switch result {
         case .success(let d):
-            switch classifier.classifyChecked(scan.bytes, reader: scan.readerID, decoded: d) {
+            // An NDEF message is classified by what it says: its first URI or Text record (a
+            // Digital Link on a tag is a subject like a printed one).
+            let said = d.ndef?.lazy.compactMap { $0.uri ?? $0.text }.first.map { Array($0.utf8) }
+            switch classifier.classifyChecked(said ?? scan.bytes, reader: scan.readerID, decoded: d) {
             case .success(let c): return (d, nil, c)
             case .failure(let m): return (d, m, .unknown)
             }

@@ -168,7 +168,23 @@ public struct TagDecoder: Sendable {
         attempt(format, aim) { (d: inout DecodedTag) throws(BadgeIDError) in d.badge = try f() }
     }
 
+    /// An NDEF message whose first URI record is a GS1 Digital Link decodes as that Digital Link
+    /// (its records kept alongside), so a tagged object classifies like one with a printed code.
     func ndef(_ bytes: [UInt8], _ aim: AIMSymbology?) -> Result<DecodedTag, Misread> {
-        attempt(.ndef, aim) { (d: inout DecodedTag) throws(NDEFError) in d.ndef = try NDEFMessage.parse(bytes) }
+        let parsed = attempt(.ndef, aim) { (d: inout DecodedTag) throws(NDEFError) in
+            d.ndef = try NDEFMessage.parse(bytes)
+        }
+        guard case .success(var d) = parsed, let uri = d.ndef?.lazy.compactMap(\.uri).first,
+            GS1DigitalLink.looksLikeDigitalLink(uri)
+        else { return parsed }
+        do {
+            d.gs1 = try GS1DigitalLink.parse(uri, referenceYear: referenceYear)
+            d.format = .gs1DigitalLink
+        } catch .noPrimaryKey {
+            // A web address that only resembles a Digital Link: an ordinary URI record.
+        } catch {
+            return .failure(Misread(format: "gs1-digital-link", reason: error.description))
+        }
+        return .success(d)
     }
 }

@@ -49,10 +49,12 @@ public struct CaptureEvent: Codable, Sendable, Equatable {
     /// "probe" for `gatewayd --probe`'s no-op, which the server opens but never stores.
     public var kind: String?
     public var heartbeat: Heartbeat?
+    /// An NFC tap's tag: UID (pseudonymised by the built-in `badge` rule), type, ATQA, SAK.
+    public var nfc: NFCTap?
 
     enum CodingKeys: String, CodingKey {
         case v, id, device, seq, reader, raw, text, tag, symbology, decoded, misread, location, redactions, clock, kind,
-            heartbeat
+            heartbeat, nfc
         case operatorID = "operator"
         case operatorUnidentified = "operator_unidentified"
         case locationAnomalies = "location_anomalies"
@@ -86,6 +88,7 @@ public struct CaptureEvent: Codable, Sendable, Equatable {
         self.misread = misread
         self.location = location
         self.operatorID = operatorID
+        self.nfc = scan.nfc
     }
 
     /// A heartbeat: no scanned bytes, reader "heartbeat", class unknown.

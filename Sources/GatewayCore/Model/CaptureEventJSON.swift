@@ -17,6 +17,7 @@ extension CaptureEvent: JSONWritable {
             o.strings("location_anomalies", locationAnomalies)
             try o.value("misread", misread)
             o.integer("monotonic_ns", monotonicNs)
+            try o.value("nfc", nfc)
             o.string("operator", operatorID)
             o.bool("operator_unidentified", operatorUnidentified)
             o.string("raw", raw)
@@ -27,6 +28,17 @@ extension CaptureEvent: JSONWritable {
             try o.value("tag", tag)
             o.string("text", text)
             o.integer("v", v)
+        }
+    }
+}
+
+extension NFCTap: JSONWritable {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.object { o in
+            o.string("atqa", atqa)
+            o.string("sak", sak)
+            o.string("type", type.rawValue)
+            o.string("uid", uid)
         }
     }
 }

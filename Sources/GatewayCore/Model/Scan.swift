@@ -15,12 +15,28 @@ public struct Scan: Sendable, Equatable {
     public var monotonicNanos: UInt64
     /// The AIM symbology identifier (`]E0`, `]Q1`, …) when the reader reported one (HID POS).
     public var symbology: String?
+    /// An NFC tap: the tag's UID, type, ATQA and SAK. `bytes` is then the tag's NDEF message, or
+    /// the UID in upper-case hex when the tag has none (as a UID-typing reader would send it).
+    public var nfc: NFCTap?
+    /// The reader already knows the read failed (a torn NFC read): the scan is a misread with
+    /// this reason whatever its bytes are.
+    public var readFailure: Misread?
 
-    public init(readerID: String, bytes: [UInt8], wallNanos: Int64, monotonicNanos: UInt64, symbology: String? = nil) {
+    public init(
+        readerID: String,
+        bytes: [UInt8],
+        wallNanos: Int64,
+        monotonicNanos: UInt64,
+        symbology: String? = nil,
+        nfc: NFCTap? = nil,
+        readFailure: Misread? = nil
+    ) {
         self.readerID = readerID
         self.bytes = bytes
         self.wallNanos = wallNanos
         self.monotonicNanos = monotonicNanos
         self.symbology = symbology
+        self.nfc = nfc
+        self.readFailure = readFailure
     }
 }

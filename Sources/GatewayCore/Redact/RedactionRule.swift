@@ -7,6 +7,7 @@
 /// - `ndef.text`, `ndef.uri` — NDEF record payloads;
 /// - `payload.<key>` — a member of a scan that is a JSON object (`payload.owner.phone`);
 /// - `badge` — a 125 kHz badge id (every form: as read, as printed, the card number);
+/// - `nfc.uid` — the UID of a tapped NFC tag (a staff, transit or bank card identifies a person);
 /// - `operator` — the signed-in operator, and the subject of an operator-class scan (a badge);
 /// - `location`; `captured_at` (with `monotonic_ns`).
 public struct RedactionRule: Sendable, Equatable {
@@ -64,7 +65,7 @@ public struct RedactionRule: Sendable, Equatable {
         // GSRN (8017 provider, 8018 recipient) identifies a person's relationship with an
         // organisation: keep it joinable, not readable.
         RedactionRule(name: "gs1-service-relation", fields: ["gs1.8017", "gs1.8018"], action: .hash),
-        RedactionRule(name: "badge", fields: ["badge", "operator"], action: .hash),
+        RedactionRule(name: "badge", fields: ["badge", "operator", "nfc.uid"], action: .hash),
         RedactionRule(name: "prc-id", detect: [.prcID], action: .hash),
         // PCI DSS allows at most first six and last four; we keep the last four only.
         RedactionRule(name: "payment-card", detect: [.paymentCard], action: .mask(keepFirst: 0, keepLast: 4)),
