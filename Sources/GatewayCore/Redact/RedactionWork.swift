@@ -127,7 +127,8 @@ struct RedactionWork {
         // An NFC tag's UID can be a person's card: its pseudonym replaces it wherever it occurs
         // (the text of a UID-only tap, the subject a reader's role gave it).
         if rule.selects(field: "nfc.uid"), let uid = e.nfc?.uid, !uid.isEmpty {
-            e.nfc?.uid = edit(uid, "nfc.uid")
+            let r = edit(uid, "nfc.uid")
+            e.nfc?.uid = r
         }
         if rule.selects(field: "operator"), let o = e.operatorID, !o.isEmpty {
             let r = edit(o, "operator")
