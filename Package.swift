@@ -67,6 +67,9 @@ let package = Package(
         // zbar's header at build time (libzbar-dev), the library loaded at run time only when an
         // image is scanned (Sources/CZbar: dlopen), so it is not linked.
         .target(name: "CZbar"),
+        // PC/SC's header at build time (libpcsclite-dev), libpcsclite loaded at run time only when
+        // an NFC reader uses backend = "pcsc" (Sources/CPCSC: dlopen), so it is not linked.
+        .target(name: "CPCSC", cSettings: [.unsafeFlags(["-I/usr/include/PCSC"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "GatewaySystem",
@@ -84,6 +87,7 @@ let package = Package(
                 "CLinuxShims",
                 "CUdev",
                 "CZbar",
+                "CPCSC",
                 "CZlib",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -98,7 +102,9 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-            ]
+            ],
+            // CPCSC's header includes pcsc-lite's, which sit in their own directory.
+            swiftSettings: [.unsafeFlags(["-Xcc", "-I/usr/include/PCSC"])]
         ),
         .executableTarget(
             name: "gatewayd",

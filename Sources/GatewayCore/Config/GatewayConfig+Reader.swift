@@ -23,6 +23,8 @@ extension GatewayConfig {
             case hidraw
             /// A V4L2 camera (/dev/video*): codes in its frames, found by zbar.
             case camera(width: Int, height: Int)
+            /// A contactless reader (PC/SC, or PN533/ACR122U over libusb): one tap, one scan.
+            case nfc(NFC)
         }
         public var id: String
         public var kind: Kind
@@ -63,6 +65,9 @@ extension GatewayConfig {
             case .evdev: return "input"
             case .hidraw: return "hidraw"
             case .camera: return "video4linux"
+            case .nfc(let n):
+                if case .usb = n.backend { return "usb" }
+                return nil
             }
         }
 
@@ -91,7 +96,7 @@ extension GatewayConfig {
             let path = try r.filePath("path", relativeTo: directory)
             let match = try r.table("match").map { m throws(ConfigError) in try DeviceMatch.parse(m) }
             let kind = try parseKind(kindName, r, path: path, match: match)
-            if kindName != "line" && path == nil && match == nil {
+            if kindName != "line" && kindName != "nfc" && path == nil && match == nil {
                 throw .invalid(
                     key: r.key("path"),
                     problem: "neither path nor [reader.match] is given",
@@ -174,6 +179,16 @@ extension GatewayConfig {
                 return try parseEvdev(r)
             case "hidraw":
                 return .hidraw
+            case "nfc":
+                let nfc = try NFC.parse(r, path: path)
+                if case .pcsc = nfc.backend, match != nil {
+                    throw .invalid(
+                        key: r.key("match"),
+                        problem: "a PC/SC reader is chosen by its name",
+                        fix: "remove [reader.match] and set reader = \"ACS ACR122U*\" (a glob over PC/SC reader names)"
+                    )
+                }
+                return .nfc(nfc)
             case "camera":
                 return .camera(
                     width: try r.int("width", default: defaultCameraWidth, range: 160...3840),
@@ -183,7 +198,7 @@ extension GatewayConfig {
                 throw .invalid(
                     key: r.key("kind"),
                     problem: "unknown reader kind '\(name)'",
-                    fix: "use \"serial\", \"evdev\", \"hidraw\", \"camera\" or \"line\" (FIFO, pipe, stdin)"
+                    fix: "use \"serial\", \"evdev\", \"hidraw\", \"camera\", \"nfc\" or \"line\" (FIFO, pipe, stdin)"
                 )
             }
         }

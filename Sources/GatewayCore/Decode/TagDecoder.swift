@@ -31,6 +31,11 @@ public struct Misread: Error, Sendable, Equatable, Codable, CustomStringConverti
     public var format: String
     public var reason: String
     public var description: String { "\(format): \(reason)" }
+
+    public init(format: String, reason: String) {
+        self.format = format
+        self.reason = reason
+    }
 }
 
 /// Decodes scans: AIM symbology, GS1 element strings and Digital Link URIs, EAN/UPC GTINs,

@@ -22,6 +22,11 @@ public enum ReaderSelection {
         if let m = reader.match {
             return m.mismatch(device)
         }
+        if case .nfc = reader.kind, reader.path == nil {
+            // Without a rule, the USB backend takes the readers its driver knows.
+            let known = GatewayConfig.Reader.NFC.usbDevices.contains { $0.vendor == device.vendor && $0.product == device.product }
+            return known ? nil : "\(device.vendor.map(hex4) ?? "????"):\(device.product.map(hex4) ?? "????") is not an NFC reader gatewayd's USB driver knows"
+        }
         return reader.path == nil ? "the reader has neither path nor [reader.match]" : nil
     }
 
@@ -44,7 +49,7 @@ public enum ReaderSelection {
     public static func needs(_ reader: GatewayConfig.Reader) -> String {
         switch reader.kind {
         case .evdev, .hidraw, .line: return "r"
-        case .serial, .camera: return "rw"
+        case .serial, .camera, .nfc: return "rw"
         }
     }
 }

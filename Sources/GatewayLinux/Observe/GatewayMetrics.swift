@@ -24,6 +24,12 @@ public enum GatewayMetrics {
         Gauge(label: "gatewayd_gps_fix_mode").record(mode)
     }
 
+    /// Whether a reader that manages its own connection (PC/SC: pcscd and a matching reader)
+    /// is connected now.
+    public static func readerConnected(_ connected: Bool, reader: String) {
+        Gauge(label: "gatewayd_reader_connected", dimensions: [("reader", reader)]).record(connected ? 1 : 0)
+    }
+
     public static func spoolFull(_ full: Bool, reader: String) {
         Gauge(label: "gatewayd_reader_held", dimensions: [("reader", reader)]).record(full ? 1 : 0)
     }

@@ -129,7 +129,9 @@ public enum Probe {
         let devices = subsystems.isEmpty ? [] : UdevDevices(subsystems: subsystems).enumerate()
         let user = accessUser(wanted)
         return config.readers.map { r in
-            r.kind == .line ? lineReaderCheck(r, user: user) : deviceReaderCheck(r, devices: devices, user: user)
+            if r.kind == .line { return lineReaderCheck(r, user: user) }
+            if case .nfc(let n) = r.kind, case .pcsc(let name) = n.backend { return pcscReaderCheck(r, pattern: name) }
+            return deviceReaderCheck(r, devices: devices, user: user)
         }
     }
 
@@ -140,6 +142,9 @@ public enum Probe {
         case .evdev: return "evdev"
         case .hidraw: return "hidraw"
         case .camera: return "camera"
+        case .nfc(let n):
+            if case .usb = n.backend { return "nfc (usb)" }
+            return "nfc (pcsc)"
         }
     }
 

@@ -158,6 +158,11 @@ final class SupervisorLoop {
 
     private func considerFixedPaths(_ udev: UdevDevices) {
         for r in readers {
+            if case .nfc(let n) = r.kind, case .pcsc = n.backend {
+                // pcscd owns the device; the session finds its readers and follows them itself.
+                start(r, devnode: "pcsc")
+                continue
+            }
             guard let path = r.path, let node = realpath(path) else { continue }
             let key = "\(r.id)@\(node)"
             guard active[key] == nil else { continue }
@@ -241,6 +246,11 @@ final class SupervisorLoop {
             return HidrawReader(config: r, committer: committer, stop: stop)
         case .camera(let width, let height):
             return CameraReader(config: r, width: width, height: height, committer: committer, stop: stop)
+        case .nfc(let settings):
+            switch settings.backend {
+            case .pcsc: return PCSCNFCReader(config: r, settings: settings, committer: committer, stop: stop)
+            case .usb: return USBNFCReader(config: r, settings: settings, committer: committer, stop: stop)
+            }
         case .line:
             preconditionFailure("line readers run under ReaderPool; start() never hands one to a session")
         }

@@ -75,7 +75,10 @@ public final class UdevDevices {
         let subsystem = String(cString: sub)
         var d = DeviceDescription(devnode: String(cString: node), subsystem: subsystem)
         if subsystem == "input" && !d.devnode.contains("/event") { return nil }
-        if let usb = udev_device_get_parent_with_subsystem_devtype(dev, "usb", "usb_device") {
+        // A USB device node (/dev/bus/usb/…, the NFC readers' libusb backend) is the USB device
+        // itself; every other node hangs below one.
+        let isUSBDevice = subsystem == "usb" && udev_device_get_devtype(dev).map { String(cString: $0) } == "usb_device"
+        if let usb = isUSBDevice ? dev : udev_device_get_parent_with_subsystem_devtype(dev, "usb", "usb_device") {
             d.vendor = attr(usb, "idVendor").flatMap { UInt16($0, radix: 16) }
             d.product = attr(usb, "idProduct").flatMap { UInt16($0, radix: 16) }
             d.serial = attr(usb, "serial")

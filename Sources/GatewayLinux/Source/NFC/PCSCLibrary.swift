@@ -1,0 +1,53 @@
+import CPCSC
+
+/// pcsc-lite's client library, loaded when a `backend = "pcsc"` reader starts: gatewayd does
+/// not link it, so a terminal without a PC/SC reader never maps it (Sources/CPCSC does the
+/// `dlopen`). Also the result codes gatewayd acts on (pcsclite.h; `LONG` is `long` on Linux).
+enum PCSCLibrary {
+    /// libpcsclite.so.1 could not be loaded.
+    struct Unavailable: Error, CustomStringConvertible, Equatable {
+        var reason: String
+        var description: String {
+            "cannot load libpcsclite, the PC/SC client library (\(reason)); install it with: apt-get install libpcsclite1 pcscd libccid"
+        }
+    }
+
+    static func load() throws(Unavailable) {
+        var why = [CChar](repeating: 0, count: 256)
+        guard gw_pcsc_load(&why, why.count) == 0 else {
+            throw Unavailable(
+                reason: String(decoding: why.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            )
+        }
+    }
+
+    static let success = 0
+    static let cancelled = 0x8010_0002
+    static let invalidHandle = 0x8010_0003
+    static let unknownReader = 0x8010_0009
+    static let timeout = 0x8010_000A
+    static let noSmartcard = 0x8010_000C
+    static let readerUnavailable = 0x8010_0017
+    static let noService = 0x8010_001D
+    static let serviceStopped = 0x8010_001E
+    static let noReadersAvailable = 0x8010_002E
+    static let unresponsiveCard = 0x8010_0066
+    static let unpoweredCard = 0x8010_0067
+    static let resetCard = 0x8010_0068
+    static let removedCard = 0x8010_0069
+
+    /// pcscd is gone (stopped, restarted): the context must be made again.
+    static func isServiceLost(_ rv: Int) -> Bool {
+        rv == noService || rv == serviceStopped || rv == invalidHandle
+    }
+
+    /// The card left (or stopped answering) during an exchange.
+    static func isCardGone(_ rv: Int) -> Bool {
+        [removedCard, noSmartcard, resetCard, unpoweredCard, unresponsiveCard].contains(rv)
+    }
+
+    /// pcsc-lite's words for a result code.
+    static func describe(_ rv: Int) -> String {
+        String(cString: pcsc_stringify_error(rv)) + " (0x" + String(UInt32(truncatingIfNeeded: rv), radix: 16) + ")"
+    }
+}
