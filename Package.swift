@@ -69,7 +69,7 @@ let package = Package(
         .target(name: "CZbar"),
         // PC/SC's header at build time (libpcsclite-dev), libpcsclite loaded at run time only when
         // an NFC reader uses backend = "pcsc" (Sources/CPCSC: dlopen), so it is not linked.
-        .target(name: "CPCSC", cSettings: [.unsafeFlags(["-I/usr/include/PCSC"])]),
+        .target(name: "CPCSC"),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "GatewaySystem",
@@ -102,9 +102,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-            ],
-            // CPCSC's header includes pcsc-lite's, which sit in their own directory.
-            swiftSettings: [.unsafeFlags(["-Xcc", "-I/usr/include/PCSC"])]
+            ]
         ),
         .executableTarget(
             name: "gatewayd",

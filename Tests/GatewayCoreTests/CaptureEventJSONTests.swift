@@ -95,6 +95,12 @@ final class CaptureEventJSONTests: XCTestCase {
             uptimeS: 9,
             intervalS: 60
         )
+        e.nfc = NFCTap(
+            uid: str(),
+            type: NFCTagType.allCases[Int(rng.next() % UInt64(NFCTagType.allCases.count))],
+            atqa: str(),
+            sak: str()
+        )
         e.text = str()
         return e
     }
@@ -136,6 +142,8 @@ final class CaptureEventJSONTests: XCTestCase {
                 e.operatorID = nil
                 e.operatorUnidentified = nil
             }
+            if drop & 32 != 0 { e.nfc?.atqa = nil }
+            if drop & 64 != 0 { e.nfc = nil }
             if drop & 16 != 0 {
                 e.misread = nil
                 e.redactions = nil

@@ -22,6 +22,8 @@ final class ConfigDocsTests: XCTestCase {
         base + "[[reader]]\nid = \"e\"\nkind = \"evdev\"\npath = \"/dev/x\"\nzz = 1\n",
         base + "[[reader]]\nid = \"h\"\nkind = \"hidraw\"\npath = \"/dev/x\"\nzz = 1\n",
         base + "[[reader]]\nid = \"c\"\nkind = \"camera\"\npath = \"/dev/x\"\nzz = 1\n",
+        base + "[[reader]]\nid = \"n\"\nkind = \"nfc\"\nzz = 1\n",
+        base + "[[reader]]\nid = \"n\"\nkind = \"nfc\"\nbackend = \"usb\"\nzz = 1\n",
         base + "[[reader]]\nid = \"h\"\nkind = \"hidraw\"\n[reader.match]\nname = \"x\"\nzz = 1\n",
         base + "[[schema]]\nname = \"s\"\npattern = \"x\"\nzz = 1\n",
         base + "[redact]\nzz = 1\n",

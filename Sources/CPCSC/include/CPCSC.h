@@ -4,7 +4,7 @@
 // gw_pcsc_load() has succeeded.
 #pragma once
 #include <stddef.h>
-#include <winscard.h>
+#include <PCSC/winscard.h>
 
 /// Loads libpcsclite.so.1 and resolves every function used (once; later calls return the first
 /// result). Returns 0, or -1 with the reason in `why` (dlerror's words).

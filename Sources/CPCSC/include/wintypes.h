@@ -1,0 +1,3 @@
+// See pcsclite.h in this directory.
+#pragma once
+#include <PCSC/wintypes.h>
