@@ -6,6 +6,7 @@
 //                  envelope wire format, config, backoff. No Linux I/O; tested without devices.
 //   CLinuxShims    the few Linux calls Glibc does not import cleanly (tee, eventfd, termios, ioctls).
 //   CUdev, CZbar, CZlib  libudev (devices, hotplug), zbar (barcodes in images), zlib (PNG).
+//   CPCSC, CUSB    pcsc-lite and libusb-1.0 for the NFC readers, loaded only when used.
 //   GatewaySystem  the few process helpers both executables share (clocks, key files, SQLite
 //                  process settings, version), so case-server needs none of GatewayLinux.
 //   GatewayLinux   the edge: readers (FIFO/stdin, serial tty), the SQLite spool, the HTTPS
@@ -70,6 +71,10 @@ let package = Package(
         // PC/SC's header at build time (libpcsclite-dev), libpcsclite loaded at run time only when
         // an NFC reader uses backend = "pcsc" (Sources/CPCSC: dlopen), so it is not linked.
         .target(name: "CPCSC"),
+        // libusb-1.0's header at build time (libusb-1.0-0-dev), the library loaded at run time
+        // only for an NFC reader with backend = "usb" or the probe's USB inventory (Sources/CUSB:
+        // dlopen), so it is not linked.
+        .target(name: "CUSB"),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "GatewaySystem",
@@ -88,6 +93,7 @@ let package = Package(
                 "CUdev",
                 "CZbar",
                 "CPCSC",
+                "CUSB",
                 "CZlib",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),

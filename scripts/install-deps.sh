@@ -4,8 +4,9 @@
 set -euo pipefail
 what=${1:-build}
 
-# python3: make install writes the man page with scripts/gen-manpage.py.
-apt_pkgs=(libsqlite3-dev libudev-dev libzbar-dev zlib1g-dev openssl pkg-config python3)
+# python3: make install writes the man page with scripts/gen-manpage.py. libpcsclite-dev and
+# libusb-1.0-0-dev: the NFC readers' headers (the libraries are loaded only when used).
+apt_pkgs=(libsqlite3-dev libudev-dev libzbar-dev zlib1g-dev libpcsclite-dev libusb-1.0-0-dev openssl pkg-config python3)
 if [ "$what" = deb ] || [ "$what" = test ]; then
   # make deb: dpkg-shlibdeps (the package's Depends), strip, dpkg-deb.
   apt_pkgs+=(dpkg-dev binutils xz-utils)
@@ -21,6 +22,9 @@ if [ "$what" = test ]; then
   apt_pkgs+=(strace)
   # test_kiosk drives the kiosk page in headless Chromium (selenium below); DejaVu for its text.
   apt_pkgs+=(chromium chromium-driver fonts-dejavu-core)
+  # The NFC readers without hardware: pcscd with libccid and vsmartcard's virtual reader (PC/SC,
+  # pcsc-tools to look), umockdev replaying USB traffic to the libusb backend.
+  apt_pkgs+=(pcscd libccid vsmartcard-vpcd pcsc-tools umockdev)
   # Debian's python3 has no pip until python3-pip is installed (the Python tools below need it).
   apt_pkgs+=(python3-pip)
 fi
