@@ -27,6 +27,8 @@ public struct ScanRecord: Codable, Sendable, Equatable {
     public var misread: String?
     /// The operator signed in at capture, as redaction left it (a pseudonym).
     public var operatorID: String?
+    /// An NFC tap's tag type (`ntag215`, `mifare_classic_1k`, …); never its UID.
+    public var nfc: String?
     public var delivery: Delivery
     /// Why a delivery is waiting or was refused (the server's reason, or the transport's).
     public var reason: String?
@@ -36,7 +38,7 @@ public struct ScanRecord: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case id, seq, reader
         case kind = "class"
-        case schema, subject, format, misread, delivery, reason, guidance
+        case schema, subject, format, misread, nfc, delivery, reason, guidance
         case capturedAt = "captured_at"
         case operatorID = "operator"
         case caseRef = "case"
@@ -54,6 +56,7 @@ public struct ScanRecord: Codable, Sendable, Equatable {
         format = e.decoded?.format.rawValue
         misread = e.misread.map { "\($0.format): \($0.reason)" }
         operatorID = e.operatorID
+        nfc = e.nfc?.type.rawValue
         delivery = .spooled
     }
 }

@@ -125,8 +125,8 @@ enum KioskPage {
           const cur = s.scans[0];
           show("idle", !cur); show("scan", !!cur);
           if (cur) {
-            text("subject", cur.subject || (cur.misread ? "label could not be read" : classWords[cur.class] || cur.class));
-            text("scanmeta", (classWords[cur.class] || cur.class) + (cur.schema ? " · " + cur.schema : "") + " · " + time(cur.captured_at) + " · " + cur.reader);
+            text("subject", cur.subject || (cur.misread ? (cur.nfc || /^nfc:/.test(cur.misread) ? "tag could not be read: tap again" : "label could not be read") : classWords[cur.class] || cur.class));
+            text("scanmeta", (classWords[cur.class] || cur.class) + (cur.schema ? " · " + cur.schema : "") + (cur.nfc ? " · NFC " + words(cur.nfc) : "") + " · " + time(cur.captured_at) + " · " + cur.reader);
             const d = $("delivery"); d.textContent = deliveryWords[cur.delivery] || cur.delivery; d.className = "state " + cur.delivery;
             text("reason", cur.delivery === "accepted" ? "" : cur.reason);
             const g = cur.guidance;
