@@ -1,23 +1,22 @@
 """NFC tags on an ACR122U-like contactless reader, emulated behind pcscd's vpcd driver.
 
 Debian's vsmartcard-vpcd (libifdvpcd 3.3) gives pcscd two readers, "Virtual PCD 00 00" and
-"Virtual PCD 00 01", each listening on a TCP port (the reader.conf port and the next one) for a
-"virtual ICC". This module is that ICC, on the first port: it connects to pcscd and answers.
+"Virtual PCD 00 01", each listening on a TCP port (the reader.conf port and the next one, on
+every address) for a "virtual ICC". This module is the ICC of the first: it connects to pcscd.
 
 The vpcd protocol (vsmartcard, virtualsmartcard/src/vpcd/vpcd.c): every message either way is a
 2-byte big-endian length and a payload. pcscd sends 1-byte controls (0 power off, 1 power on,
 2 reset: no answer; 4 "send the ATR": answer the ATR) and APDUs (anything longer: answer the
-response APDU). pcscd polls the slot about every 400 ms: while nothing is connected it accepts a
-connection (non-blocking), then asks for the ATR. A card is present while the connection is up
-and answers that request with an ATR; a closed connection, or an empty answer (pcscd then closes
-the connection itself), is "no card". So a tap is "connect and answer the ATR", a lift is "close
-the connection"; with no tag the emulator keeps reconnecting and answering the ATR request with
-nothing, which pcscd reads as an empty reader, so that it always knows whether pcscd is polling.
+response APDU). pcscd polls the slot every 400 ms: with no connection it accepts one if one is
+waiting (it never blocks on accept), then asks for the ATR. The card is present while the
+connection is up and answers that with an ATR; a closed connection is "no card". So a tap is
+"be connected and answer the ATR", a lift is "close the connection". With no tag the emulator
+still connects and closes at each poll's ATR request: it always knows that pcscd is polling.
 
-The reader answers what an ACR122U answers (ACS, "ACR122U Application Programming Interface"
-v2.04, sections 3.1.1 ATR, 4.1 Get Data, 5.3 Read Binary Blocks, 6.2 Bi-color LED and Buzzer
-Control); the tags' memory follows NXP's NTAG213/215/216 data sheet (rev. 3.2, section 8.5) and
-the NFC Forum Type 2 Tag, NDEF and URI/Text RTD specifications.
+The reader answers what an ACR122U answers (ACS, "ACR122U Application Programming Interface":
+"ATR format for ISO 14443 Part 3 PICCs", "Get Data", "Read Binary Blocks", "Bi-color LED and
+Buzzer Control"); the tags' memory follows NXP's NTAG213/215/216 data sheet (memory
+organisation, UID, READ) and the NFC Forum Type 2 Tag, NDEF and URI/Text RTD specifications.
 
 Everything here runs in the test's process: `NfcEmulator` serves pcscd from a thread and the test
 drives it with `tap`, `lift` and `tear_after`, then reads `apdus`, `signals` and `events`.
@@ -27,8 +26,8 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from dataclasses import dataclass, field
-from typing import Callable, Iterable, Optional, Sequence, Union
+from dataclasses import dataclass
+from typing import Callable, Optional
 
 # --- NDEF ---------------------------------------------------------------------------------
 
@@ -153,8 +152,8 @@ CARD_MIFARE_ULTRALIGHT = 0x0003  # NTAG21x report themselves as Ultralight (ACR1
 
 
 def pcsc_storage_card_atr(standard: int, card_name: int) -> bytes:
-    """The ATR a PC/SC reader builds for a contactless storage card (PC/SC part 3 supplement;
-    ACR122U API 3.1.1): 3B 8F 80 01, historical bytes 80 4F 0C A0 00 00 03 06 SS C0 C1 00 00 00
+    """The ATR a PC/SC reader builds for a contactless storage card (PC/SC part 3 and its
+    supplement; ACR122U API, "ATR format for ISO 14443 Part 3 PICCs"): 3B 8F 80 01, historical bytes 80 4F 0C A0 00 00 03 06 SS C0 C1 00 00 00
     00 (category 80, AID tag 4F of length 0C: the PC/SC RID, standard, card name, 4 RFU bytes),
     then TCK, the XOR of T0 to the last historical byte. ACS's example for a MIFARE Classic 1K
     is 3B 8F 80 01 80 4F 0C A0 00 00 03 06 03 00 01 00 00 00 00 6A."""
@@ -169,7 +168,7 @@ def pcsc_storage_card_atr(standard: int, card_name: int) -> bytes:
 
 # --- Tags ---------------------------------------------------------------------------------
 
-# NTAG21x data sheet, table 4 (memory organisation): total pages, last user page, CC size byte.
+# NTAG21x data sheet (memory organisation): total pages, last user page, CC size byte.
 NTAG_LAYOUT = {
     "NTAG213": (45, 0x27, 0x12),
     "NTAG215": (135, 0x81, 0x3E),
@@ -264,7 +263,7 @@ class Tag:
     @classmethod
     def blank(cls, kind: str = "NTAG213", formatted: bool = False, **kw) -> "Tag":
         """A tag with no NDEF message: unformatted (page 3 and user memory zero) by default; with
-        `formatted=True` it has its CC and an empty NDEF TLV (03 00 FE), as NXP ships them."""
+        `formatted=True` it has its CC and an empty NDEF TLV (03 00 FE)."""
         data = ndef_tlv(b"") if formatted else b""
         return cls.ntag(kind, user_data=data, formatted=formatted, **kw)
 
@@ -285,7 +284,9 @@ class Tag:
 @dataclass(frozen=True)
 class Signal:
     """One Bi-color LED and Buzzer Control pseudo-APDU (FF 00 40 P2 04 T1 T2 rep link), decoded
-    (ACR122U API 6.2): P2 bit 0/1 final red/green state, bit 2/3 red/green state mask, bit 4/5
+    (ACR122U API, "Bi-color LED and Buzzer Control"; ACS's ACM1252U manual lists it the same
+    way among its "ACR122U Compatible Commands"; the reader answers 90 and the LED state, bit 0
+    red, bit 1 green): P2 bit 0/1 final red/green state, bit 2/3 red/green state mask, bit 4/5
     initial red/green blinking state, bit 6/7 red/green blinking mask; T1/T2 in 100 ms units;
     link 1 buzzes during T1, 2 during T2, 3 during both. `red`/`green` are the LEDs after the
     command; `blink_red`/`blink_green` whether that LED blinks; `beeps` how many separate tones
@@ -333,11 +334,6 @@ def decode_led(t: float, apdu: bytes, led: int) -> tuple[Signal, int]:
         buzzer_ms=buzz,
     )
     return signal, led
-
-
-def led_apdu(p2: int, t1: int = 1, t2: int = 1, repetitions: int = 1, link: int = 1) -> bytes:
-    """The LED/buzzer pseudo-APDU, for tests that send one themselves."""
-    return bytes([0xFF, 0x00, 0x40, p2, 0x04, t1, t2, repetitions, link])
 
 
 # --- The emulator ---------------------------------------------------------------------------
