@@ -45,11 +45,10 @@ def scriptor(pcscd, *apdus):
 
 
 def scan(pcscd):
-    """pcsc_scan -c: the readers' card state, once."""
+    """pcsc_scan -c (list the cards once): what it says about reader 0, the emulator's."""
     run = subprocess.run(["pcsc_scan", "-c"], env=pcscd.client_env(), capture_output=True,
                          text=True, timeout=20)
-    reader0 = run.stdout.split(" Reader 1:")[0]
-    return reader0
+    return run.stdout.split(" Reader 1:")[0]
 
 
 # --- The builders, against the documents -------------------------------------------------------
