@@ -49,6 +49,7 @@ final class NFCTagTypeTests: XCTestCase {
         XCTAssertEqual(two.map(\.type), [.desfire, .mifareClassic4K])
         XCTAssertEqual(two.first?.ats, ats)
         XCTAssertEqual(two.first?.uid, ten)
+        XCTAssertEqual(two.map(\.number), [1, 2])
         XCTAssertEqual(try ISO14443ATarget.parseInListPassiveTarget([0x00]), [])
     }
 

@@ -52,6 +52,18 @@ public enum ACR122UCommand {
         return [0xFF, 0x00, 0x00, 0x00, UInt8(body.count)] + body
     }
 
+    /// `FF 00 48 00 00`: the reader's own firmware version, answered as ASCII (e.g. "ACR122U215").
+    public static let firmwareVersion: [UInt8] = [0xFF, 0x00, 0x48, 0x00, 0x00]
+
+    /// The firmware name in the answer to ``firmwareVersion``: its printable ASCII, with a
+    /// trailing `90 00` dropped if the reader adds one; nil when there is none.
+    public static func firmwareName(of response: [UInt8]) -> String? {
+        var bytes = response[...]
+        if bytes.count >= 2 && bytes.suffix(2).elementsEqual([0x90, 0x00]) { bytes = bytes.dropLast(2) }
+        guard !bytes.isEmpty, bytes.allSatisfy({ (0x20...0x7E).contains($0) }) else { return nil }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// `FF C0 00 00 xx`: fetch an answer the reader announced with `61 xx`.
     public static func getResponse(length: UInt8) -> [UInt8] {
         [0xFF, 0xC0, 0x00, 0x00, length]

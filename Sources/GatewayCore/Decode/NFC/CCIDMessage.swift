@@ -1,9 +1,10 @@
-/// The two USB CCID bulk messages (CCID 1.1, §6.1.4 and §6.2.1) gatewayd's own ACR122U driver
-/// needs: `PC_to_RDR_XfrBlock` carrying a command APDU to the reader, and `RDR_to_PC_DataBlock`
-/// carrying the answer. Every message has the same 10-byte header: type, dwLength (little
+/// The USB CCID bulk messages (CCID 1.1, §6.1.1, §6.1.4 and §6.2.1) gatewayd's own ACR122U driver
+/// needs: `PC_to_RDR_IccPowerOn` once on open, `PC_to_RDR_XfrBlock` carrying a command APDU to
+/// the reader, and `RDR_to_PC_DataBlock` carrying the answer to either. Every message has the same 10-byte header: type, dwLength (little
 /// endian), slot, sequence number, then three bytes whose meaning depends on the type.
 public enum CCIDMessage {
     public static let headerLength = 10
+    public static let iccPowerOnType: UInt8 = 0x62
     public static let xfrBlockType: UInt8 = 0x6F
     public static let dataBlockType: UInt8 = 0x80
 
@@ -21,6 +22,13 @@ public enum CCIDMessage {
         case inactive = 1
         case absent = 2
         case reserved = 3
+    }
+
+    /// A `PC_to_RDR_IccPowerOn` for `slot`, voltage chosen by the reader. The ACR122U answers
+    /// with a data block holding its ATR; after it, the reader takes pseudo-APDUs in XfrBlock
+    /// messages whether or not a tag is on it.
+    public static func iccPowerOn(slot: UInt8 = 0, sequence: UInt8) -> [UInt8] {
+        [iccPowerOnType, 0, 0, 0, 0, slot, sequence, 0x00, 0x00, 0x00]
     }
 
     /// A `PC_to_RDR_XfrBlock` carrying `data`. `bwi` extends the block waiting time of a T=1

@@ -5,12 +5,15 @@ public struct ISO14443ATarget: Sendable, Hashable {
     public var atqa: UInt16
     public var sak: UInt8
     public var ats: [UInt8]?
+    /// The chip's logical number for the target (Tg, 1 or 2), which InDataExchange addresses.
+    public var number: UInt8
 
-    public init(uid: [UInt8], atqa: UInt16, sak: UInt8, ats: [UInt8]? = nil) {
+    public init(uid: [UInt8], atqa: UInt16, sak: UInt8, ats: [UInt8]? = nil, number: UInt8 = 1) {
         self.uid = uid
         self.atqa = atqa
         self.sak = sak
         self.ats = ats
+        self.number = number
     }
 
     /// The tag type from ATQA and SAK alone; a Type 2 tag is refined by its GET_VERSION answer.
@@ -36,7 +39,12 @@ public struct ISO14443ATarget: Sendable, Hashable {
             guard [4, 7, 10].contains(uidLength) else { throw .badUIDLength(uidLength) }
             i += 5
             guard i + uidLength <= parameters.count else { throw .truncated }
-            var target = ISO14443ATarget(uid: Array(parameters[i..<i + uidLength]), atqa: atqa, sak: sak)
+            var target = ISO14443ATarget(
+                uid: Array(parameters[i..<i + uidLength]),
+                atqa: atqa,
+                sak: sak,
+                number: parameters[i - 5]
+            )
             i += uidLength
             if sak & 0x20 != 0 {
                 guard i < parameters.count else { throw .truncated }
