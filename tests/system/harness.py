@@ -134,8 +134,10 @@ class Site:
         (self.root / "gatewayd.toml").write_text(text)
         return self.root / "gatewayd.toml"
 
-    def start_gateway(self, config=None, failpoints=None, env_extra=None):
-        """failpoints: e.g. "after-commit=5000" (see Sources/GatewayLinux/Support/Failpoints.swift)."""
+    def start_gateway(self, config=None, failpoints=None, env_extra=None, wrapper=()):
+        """failpoints: e.g. "after-commit=5000" (see Sources/GatewayLinux/Support/Failpoints.swift).
+        wrapper: a command gatewayd runs under (e.g. umockdev-run … --); it gets a process group
+        of its own, killed at close, so gatewayd below it goes too."""
         config = config or self.root / "gatewayd.toml"
         log = open(self.root / "gatewayd.log", "ab")
         env = dict(os.environ)
@@ -145,9 +147,12 @@ class Site:
         if failpoints:
             env["GATEWAYD_FAILPOINTS"] = failpoints
         env.update(env_extra or {})
-        self.gateway = subprocess.Popen([GATEWAYD, "--config", str(config), "--log-level", "debug"],
-                                        stdout=log, stderr=log, env=env)
+        self.gateway = subprocess.Popen([*wrapper, GATEWAYD, "--config", str(config), "--log-level", "debug"],
+                                        stdout=log, stderr=log, env=env, start_new_session=bool(wrapper))
         self.procs.append(self.gateway)
+        if wrapper:
+            group = self.gateway.pid
+            self.cleanups.append(lambda: subprocess.run(["kill", "-KILL", "--", f"-{group}"], capture_output=True))
         return self.gateway
 
     def spool_value(self, sql, default=0, path=None):
