@@ -72,6 +72,8 @@ install:
 	test -x $$bin/gatewayd || { echo "install: no $$bin/gatewayd; run make build (or make release and CONFIG=release)"; exit 1; }; \
 	install -D -m 0755 $$bin/gatewayd $(DESTDIR)$(PREFIX)/bin/gatewayd; \
 	install -D -m 0644 udev/70-gatewayd.rules $(DESTDIR)/lib/udev/rules.d/70-gatewayd.rules; \
+	install -D -m 0644 udev/70-gatewayd-nfc.rules $(DESTDIR)/lib/udev/rules.d/70-gatewayd-nfc.rules; \
+	test -e $(DESTDIR)/etc/modprobe.d/gatewayd-nfc.conf || install -D -m 0644 udev/gatewayd-nfc-blacklist.conf $(DESTDIR)/etc/modprobe.d/gatewayd-nfc.conf; \
 	install -D -m 0644 systemd/gatewayd.service $(DESTDIR)/lib/systemd/system/gatewayd.service; \
 	install -D -m 0644 systemd/gatewayd.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/gatewayd.conf; \
 	install -d -m 0755 $(DESTDIR)/etc/gatewayd; \

@@ -102,10 +102,11 @@ Description: scanner gateway: seals tag scans and delivers them to a case server
  durable SQLite spool and delivers it over HTTPS.
  .
  This package holds the daemon (Swift runtime linked in), its systemd unit,
- sysusers file and udev rules, a commented configuration and a man page. The
+ sysusers file and udev rules, a modprobe blacklist that keeps the kernel's NFC
+ driver off the NFC readers, a commented configuration and a man page. The
  service is not enabled on installation: it needs its keys first (gatewayd(8)).
 EOF
-echo /etc/gatewayd/gatewayd.toml > "$root/DEBIAN/conffiles"
+printf '%s\n' /etc/gatewayd/gatewayd.toml /etc/modprobe.d/gatewayd-nfc.conf > "$root/DEBIAN/conffiles"
 install -m 0755 packaging/deb/postinst packaging/deb/prerm packaging/deb/postrm "$root/DEBIAN/"
 (cd "$root" && find . -type f ! -path './DEBIAN/*' ! -path './etc/*' -printf '%P\0' | LC_ALL=C sort -z | xargs -0 md5sum) > "$root/DEBIAN/md5sums"
 chmod 0644 "$root/DEBIAN/control" "$root/DEBIAN/conffiles" "$root/DEBIAN/md5sums"

@@ -155,7 +155,7 @@ def test_deb_installs_on_a_fresh_debian_12(tmp_path, capsys):
         assert lib in depends, f"Depends lacks {lib}: {depends}"
     assert "swift" not in depends.lower()
     assert subprocess.run(["dpkg-deb", "-I", str(deb), "conffiles"], capture_output=True,
-                          text=True).stdout.split() == ["/etc/gatewayd/gatewayd.toml"]
+                          text=True).stdout.split() == ["/etc/gatewayd/gatewayd.toml", "/etc/modprobe.d/gatewayd-nfc.conf"]
     contents = subprocess.run(["dpkg-deb", "-c", str(deb)], check=True, capture_output=True, text=True).stdout
     assert all(" root/root " in line for line in contents.splitlines()), "files are owned by root"
     files = [line.split()[-1].lstrip(".") for line in contents.splitlines() if not line.startswith("d")]
@@ -186,6 +186,7 @@ def test_deb_installs_on_a_fresh_debian_12(tmp_path, capsys):
             "etc/gatewayd/gatewayd.toml": (0o640, 0, gid), "usr/share/man/man8/gatewayd.8.gz": (0o644, 0, 0),
             "usr/share/doc/gatewayd/README.md": (0o644, 0, 0), "usr/share/bash-completion/completions/gatewayd": (0o644, 0, 0),
             "var/lib/gatewayd": (0o700, uid, gid),
+            "lib/udev/rules.d/70-gatewayd-nfc.rules": (0o644, 0, 0), "etc/modprobe.d/gatewayd-nfc.conf": (0o644, 0, 0),
         }
         for rel, (mode, owner, group) in expect.items():
             st = (ch.root / rel).stat()

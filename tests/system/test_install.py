@@ -18,6 +18,8 @@ def test_make_install_into_a_destdir(tmp_path):
         "usr/share/zsh/vendor-completions/_gatewayd": None, "usr/share/fish/vendor_completions.d/gatewayd.fish": None,
         "usr/share/doc/gatewayd/README.md": 0o644, "usr/share/doc/gatewayd/docs/privacy.md": 0o644,
         "usr/share/man/man8/gatewayd.8.gz": 0o644,
+        # NFC readers: group access to their USB nodes, and the kernel's NFC driver kept off them.
+        "lib/udev/rules.d/70-gatewayd-nfc.rules": 0o644, "etc/modprobe.d/gatewayd-nfc.conf": 0o644,
     }
     for rel, mode in expect.items():
         p = dest / rel
@@ -25,14 +27,39 @@ def test_make_install_into_a_destdir(tmp_path):
         if mode is not None:
             assert p.stat().st_mode & 0o777 == mode, f"{rel}: {oct(p.stat().st_mode & 0o777)}"
     assert "spool" in (dest / "usr/share/bash-completion/completions/gatewayd").read_text(), "completions know the subcommands"
+    check_nfc_files(dest)
     check_man_page(dest)
-    # An existing configuration is never overwritten.
+    # An existing configuration (and an admin's edit of the blacklist) is never overwritten.
     (dest / "etc/gatewayd/gatewayd.toml").write_text("# site config\n")
+    (dest / "etc/modprobe.d/gatewayd-nfc.conf").write_text("# site blacklist\n")
     subprocess.run(["make", "-s", "install", f"DESTDIR={dest}"], cwd=ROOT, check=True, capture_output=True, timeout=600)
     assert (dest / "etc/gatewayd/gatewayd.toml").read_text() == "# site config\n"
+    assert (dest / "etc/modprobe.d/gatewayd-nfc.conf").read_text() == "# site blacklist\n"
     # The installed binary runs.
     v = subprocess.run([str(dest / "usr/bin/gatewayd"), "--version"], capture_output=True, text=True)
     assert v.returncode == 0 and v.stdout.strip()
+
+
+def check_nfc_files(dest):
+    """The blacklist names the kernel's NFC modules; the rules give group gatewayd the USB nodes of
+    exactly the readers the USB backend knows (GatewayConfig.Reader.NFC.usbDevices)."""
+    import re
+    blacklist = (dest / "etc/modprobe.d/gatewayd-nfc.conf").read_text()
+    assert re.findall(r"^blacklist (\S+)$", blacklist, re.M) == ["pn533_usb", "pn533", "nfc"]
+    rules = [l for l in (dest / "lib/udev/rules.d/70-gatewayd-nfc.rules").read_text().splitlines()
+             if l and not l.startswith("#")]
+    ids = set()
+    for line in rules:
+        m = re.match(r'ATTR\{idVendor\}=="([0-9a-f]{4})", ATTR\{idProduct\}=="([0-9a-f]{4})", (.*)$', line)
+        if m:
+            assert m.group(3) == 'GROUP="gatewayd", MODE="0664", TAG+="systemd"', line
+            ids.add(f"{m.group(1)}:{m.group(2)}")
+    swift = (ROOT / "Sources/GatewayCore/Config/GatewayConfig+NFC.swift").read_text()
+    known = {f"{v.lower()}:{p.lower()}" for v, p in re.findall(r"\(0x([0-9A-Fa-f]{4}), 0x([0-9A-Fa-f]{4}), \"", swift)}
+    assert known and ids == known, (ids, known)
+    assert rules[0] == 'ACTION=="remove", GOTO="gatewayd_nfc_end"' and rules[-1] == 'LABEL="gatewayd_nfc_end"'
+    for vp in ids:
+        assert vp in blacklist, f"the blacklist's comment names {vp}"
 
 
 def check_man_page(dest):
@@ -62,7 +89,8 @@ def check_man_page(dest):
     for full in names:
         assert " ".join(full) in text, f"the man page lacks {' '.join(full)}"
     for f in ("/etc/gatewayd/gatewayd.toml", "/var/lib/gatewayd/", "/lib/udev/rules.d/70-gatewayd.rules",
-              "/lib/systemd/system/gatewayd.service"):
+              "/lib/systemd/system/gatewayd.service", "/lib/udev/rules.d/70-gatewayd-nfc.rules",
+              "/etc/modprobe.d/gatewayd-nfc.conf"):
         assert f in text, f
     for status in ("0", "1", "78"):
         assert f"\n       {status} " in text, f"exit status {status}"
