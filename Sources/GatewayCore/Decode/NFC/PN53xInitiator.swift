@@ -1,8 +1,10 @@
 /// A PN53x chip as an ISO 14443A reader: the `NFCTransceiver` of the USB backend, over any
 /// ``PN53xLink`` (the PN533's own bulk frames, or the ACR122U's CCID pseudo-APDUs). It polls with
 /// InListPassiveTarget (up to two tags at 106 kbps type A), reads Type 2 pages with InDataExchange
-/// `30 pp`, and releases the tags it listed before the next poll, so each poll starts clean and a
-/// tag still in the field is found by presence, not by what the chip remembers.
+/// `30 pp`, and releases the tags it listed before the next poll (InRelease halts them), so each
+/// poll starts clean. One tap stays one event either way the chip wakes tags: a tag held on the
+/// reader is listed again (and `NFCPresence` keeps it), or stays halted and silent until it is
+/// lifted and powered again, which is a new tap.
 ///
 /// The reader failing during a READ is reported to the tap in progress as a torn read (the reader
 /// went away) or a misread (the link failed), never thrown past it: the tap is still stored, as a
