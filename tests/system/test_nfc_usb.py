@@ -167,6 +167,11 @@ def test_acr122u_tap_leds_after_commit_and_tag_gone(site):
     assert len(misread) == 1 and "signalled=true" in misread[0] and "torn read" in misread[0], misread
     assert "out of step" not in log
     assert transcript(site) == script("acr122u.ioctl")
+    # Each signal only after its tap was committed: gatewayd logs "scans spooled" once the spool
+    # has it, umockdev logs the LED URB when it completes, both into this one log as they happen.
+    spooled = [m.start() for m in re.finditer(r"first_seq=\d+ reader=tap0 \[GatewayLinux\] scans spooled", log)]
+    leds = [m.start() for m in re.finditer(r"handling USBDEVFS_REAPURBNDELAY 3 2 0 0 19 19 0 6F\w{18}FF0040", log)]
+    assert len(spooled) == 2 and len(leds) == 2 and spooled[0] < leds[0] < spooled[1] < leds[1], (spooled, leds)
 
 
 def test_removal_stops_the_session_and_readding_reopens_it(site):
