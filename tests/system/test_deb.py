@@ -151,7 +151,7 @@ def test_deb_installs_on_a_fresh_debian_12(tmp_path, capsys):
                                         text=True).stdout.strip()
     depends = field("Depends")
     assert field("Package") == "gatewayd" and re.match(r"^[0-9]", field("Version"))
-    for lib in ("libc6", "libsqlite3-0", "libzbar0", "libudev1"):
+    for lib in ("libc6", "libsqlite3-0", "libzbar0", "libudev1", "libusb-1.0-0"):
         assert lib in depends, f"Depends lacks {lib}: {depends}"
     assert "swift" not in depends.lower()
     assert subprocess.run(["dpkg-deb", "-I", str(deb), "conffiles"], capture_output=True,
@@ -198,6 +198,10 @@ def test_deb_installs_on_a_fresh_debian_12(tmp_path, capsys):
         # It runs without a Swift toolchain: nothing of Swift on this system, no missing library.
         ldd = ch.run("ldd", "/usr/bin/gatewayd").stdout
         assert "not found" not in ldd and "swift" not in ldd.lower(), ldd
+        # The libraries it loads only when used are there too (Depends), for dlopen to find.
+        cache = ch.run("ldconfig", "-p").stdout
+        for lib in ("libzbar.so.0", "libusb-1.0.so.0"):
+            assert lib in cache, f"{lib} is not installed"
         v = ch.run("gatewayd", "--version")
         assert v.stdout.strip() and v.stdout.strip() in field("Version"), v.stdout
         h = ch.run("gatewayd", "--help")
