@@ -68,11 +68,14 @@ final class PCSCCard: NFCTransceiver {
         var n = DWORD(out.count)
         let rv = SCardTransmit(h, &send, apdu, DWORD(apdu.count), nil, &out, &n)
         guard rv == PCSCLibrary.success else { throw error(rv, "transmit") }
+        // No status word at all: the card went while the command was under way (pcscd answers
+        // the interrupted exchange with an empty response, and the next with NOT_TRANSACTED).
+        guard n >= 2 else { throw .tagGone }
         return Array(out.prefix(Int(n)))
     }
 
     private static func error(_ rv: Int, _ what: String) -> NFCTransceiveError {
-        if PCSCLibrary.isCardGone(rv) { return .tagGone }
+        if PCSCLibrary.isCardGone(rv) || rv == PCSCLibrary.notTransacted { return .tagGone }
         if PCSCLibrary.isServiceLost(rv) { return .readerGone("pcscd: \(PCSCLibrary.describe(rv))") }
         if rv == PCSCLibrary.unknownReader || rv == PCSCLibrary.readerUnavailable {
             return .readerGone("reader: \(PCSCLibrary.describe(rv))")
