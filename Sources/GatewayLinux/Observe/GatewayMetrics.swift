@@ -24,6 +24,20 @@ public enum GatewayMetrics {
         Gauge(label: "gatewayd_gps_fix_mode").record(mode)
     }
 
+    /// Lines a reader produced that cannot be a label (`TextNoise`), delivered coalesced as
+    /// `noise` misreads.
+    public static func readerNoise(reader: String, lines: Int) {
+        Counter(label: "gatewayd_reader_noise_total", dimensions: [("reader", reader)]).increment(by: lines)
+    }
+
+    /// 1 while the reader floods (`FloodMonitor`); each episode counted once when it starts.
+    public static func readerFlooding(_ flooding: Bool, reader: String) {
+        Gauge(label: "gatewayd_reader_flooding", dimensions: [("reader", reader)]).record(flooding ? 1 : 0)
+        if flooding {
+            Counter(label: "gatewayd_reader_floods_total", dimensions: [("reader", reader)]).increment()
+        }
+    }
+
     public static func spoolFull(_ full: Bool, reader: String) {
         Gauge(label: "gatewayd_reader_held", dimensions: [("reader", reader)]).record(full ? 1 : 0)
     }

@@ -128,9 +128,31 @@ public enum Probe {
         let subsystems = Array(Set(config.readers.compactMap(\.subsystem))).sorted()
         let devices = subsystems.isEmpty ? [] : UdevDevices(subsystems: subsystems).enumerate()
         let user = accessUser(wanted)
+        let health = ReaderHealthBoard.read()
         return config.readers.map { r in
-            r.kind == .line ? lineReaderCheck(r, user: user) : deviceReaderCheck(r, devices: devices, user: user)
+            let check =
+                r.kind == .line ? lineReaderCheck(r, user: user) : deviceReaderCheck(r, devices: devices, user: user)
+            return withHealth(check, health[r.id], nowWallNanos: Clocks.wallNanos())
         }
+    }
+
+    /// A reader's check with what the running daemon says of its health (`readers.json`): a
+    /// reader that floods, or flooded or read noise lately, is a warning that says so.
+    static func withHealth(_ check: ProbeCheck, _ health: ReaderHealth?, nowWallNanos: Int64) -> ProbeCheck {
+        guard let health else { return check }
+        var c = check
+        c.reader?.health = health
+        guard let v = health.verdict(nowWallNanos: nowWallNanos) else { return c }
+        var lines = c.lines ?? []
+        lines.append("daemon: " + v.words)
+        c.lines = lines
+        if v.warn {
+            c.status = ProbeCheck.worst(c.status, .warn)
+            c.detail +=
+                " — \(health.flooding ? "flooding" : "noisy"): it sends what cannot be a label"
+                + " (a wrong baud rate or framing, a loose cable, a device that is no scanner); its noise is delivered as one `noise` misread a second"
+        }
+        return c
     }
 
     static func kindName(_ k: GatewayConfig.Reader.Kind) -> String {
