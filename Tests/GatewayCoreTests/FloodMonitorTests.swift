@@ -158,7 +158,13 @@ final class FloodMonitorTests: XCTestCase {
         XCTAssertEqual(episodes(drive(seconds([5000]), end: Self.t0 + 9 * Self.s)), [])
         XCTAssertEqual(episodes(drive(seconds([600, 100, 600, 100, 600, 100, 600]), end: Self.t0 + 9 * Self.s)), [])
         XCTAssertEqual(
-            episodes(drive(seconds([600, 0, 600, 0, 600]), settings: .init(rate: 500, seconds: 1), end: Self.t0 + 9 * Self.s)),
+            episodes(
+                drive(
+                    seconds([600, 0, 600, 0, 600]),
+                    settings: .init(rate: 500, seconds: 1),
+                    end: Self.t0 + 9 * Self.s
+                )
+            ),
             ["started", "ended", "started", "ended", "started", "ended"],
             "one flooded second is an episode when flood_seconds = 1"
         )

@@ -12,7 +12,13 @@ final class ReaderHealthTests: XCTestCase {
         var h = ReaderHealth(reader: "r")
         h.flooding = true
         h.floods = 1
-        h.lastFlood = .init(startedAt: "2026-01-02T03:59:50.000Z", peakRate: 9000, lastRate: 8000, scans: 80000, noiseLines: 79000)
+        h.lastFlood = .init(
+            startedAt: "2026-01-02T03:59:50.000Z",
+            peakRate: 9000,
+            lastRate: 8000,
+            scans: 80000,
+            noiseLines: 79000
+        )
         h.noiseLines = 79000
         h.lastNoiseAt = "2026-01-02T03:59:59.000Z"
         let v = h.verdict(nowWallNanos: now)
@@ -24,9 +30,15 @@ final class ReaderHealthTests: XCTestCase {
         h.flooding = false
         h.lastFlood?.endedAt = "2026-01-02T04:00:00.000Z"
         XCTAssertEqual(h.verdict(nowWallNanos: now + 60_000_000_000)?.warn, true)
-        XCTAssertTrue(h.verdict(nowWallNanos: now)!.words.hasPrefix("flooded 2026-01-02T03:59:50.000Z to 2026-01-02T04:00:00.000Z"))
+        XCTAssertTrue(
+            h.verdict(nowWallNanos: now)!.words.hasPrefix(
+                "flooded 2026-01-02T03:59:50.000Z to 2026-01-02T04:00:00.000Z"
+            )
+        )
+        XCTAssertEqual(h.verdict(nowWallNanos: now)?.noisy, true)
         let old = h.verdict(nowWallNanos: now + ReaderHealth.recentNanos + 1_000_000_000)
         XCTAssertEqual(old?.warn, false, "an old flood is history, not a warning")
+        XCTAssertEqual(old?.noisy, false)
         XCTAssertFalse(old!.words.contains("noisy"))
     }
 
@@ -34,7 +46,11 @@ final class ReaderHealthTests: XCTestCase {
         var h = ReaderHealth(reader: "r")
         h.noiseLines = 3
         h.lastNoiseAt = "2026-01-02T03:55:00.000Z"
-        XCTAssertEqual(h.verdict(nowWallNanos: now), .init(warn: true, words: "noisy: 3 noise lines, the last at 2026-01-02T03:55:00.000Z"))
+        XCTAssertEqual(
+            h.verdict(nowWallNanos: now),
+            .init(warn: true, noisy: true, words: "noisy: 3 noise lines, the last at 2026-01-02T03:55:00.000Z")
+        )
+        XCTAssertEqual(h.verdict(nowWallNanos: now + ReaderHealth.recentNanos)?.warn, false)
     }
 
     func testJSONUsesSnakeCase() throws {

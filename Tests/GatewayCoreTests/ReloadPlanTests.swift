@@ -37,7 +37,15 @@ final class ReloadPlanTests: XCTestCase {
             base.replacingOccurrences(of: "kind = \"evdev\"", with: "kind = \"evdev\"\ndecode = \"epc\"")
         )
         XCTAssertEqual(ReloadPlan.between(old, binary).reopened, ["wedge"])
-        XCTAssertEqual(ReloadPlan.between(binary, try config(base.replacingOccurrences(of: "kind = \"evdev\"", with: "kind = \"evdev\"\ndecode = \"ndef\""))).reopened, [])
+        XCTAssertEqual(
+            ReloadPlan.between(
+                binary,
+                try config(
+                    base.replacingOccurrences(of: "kind = \"evdev\"", with: "kind = \"evdev\"\ndecode = \"ndef\"")
+                )
+            ).reopened,
+            []
+        )
         let schemas = try config(base + "\n[[schema]]\nname = \"a\"\npattern = 'A-(?<subject>[0-9]+)'\n")
         XCTAssertEqual(ReloadPlan.between(old, schemas), ReloadPlan())
     }

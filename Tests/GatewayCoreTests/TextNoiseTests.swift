@@ -39,12 +39,16 @@ final class TextNoiseTests: XCTestCase {
                     || (0x7F...0x9F).contains(u.value)
             }
         }
-        let alphabet: [UInt8] = [0x00, 0x04, 0x09, 0x1B, 0x1D, 0x1F, 0x20, 0x41, 0x7E, 0x7F, 0x80, 0x85, 0x9F, 0xA0, 0xC2, 0xC3, 0xE2, 0xED, 0xF0, 0xFF]
+        let alphabet: [UInt8] = [
+            0x00, 0x04, 0x09, 0x1B, 0x1D, 0x1F, 0x20, 0x41, 0x7E, 0x7F, 0x80, 0x85, 0x9F, 0xA0, 0xC2, 0xC3, 0xE2, 0xED,
+            0xF0, 0xFF,
+        ]
         var rng = SplitMix64(seed: 0xB0157)
         for _ in 0..<50_000 {
             let n = Int(rng.next() % 6)
             let b = (0..<n).map { _ in
-                rng.next() % 3 == 0 ? UInt8(truncatingIfNeeded: rng.next()) : alphabet[Int(rng.next() % UInt64(alphabet.count))]
+                rng.next() % 3 == 0
+                    ? UInt8(truncatingIfNeeded: rng.next()) : alphabet[Int(rng.next() % UInt64(alphabet.count))]
             }
             XCTAssertEqual(TextNoise.isNoise(b), reference(b), "\(b)")
         }

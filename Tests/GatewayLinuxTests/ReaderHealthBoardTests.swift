@@ -6,7 +6,14 @@ import XCTest
 
 final class ReaderHealthBoardTests: XCTestCase {
     func flood(ended: String? = nil) -> ReaderHealth.Flood {
-        .init(startedAt: "2026-01-02T03:04:05.000Z", endedAt: ended, peakRate: 900, lastRate: 800, scans: 4000, noiseLines: 3000)
+        .init(
+            startedAt: "2026-01-02T03:04:05.000Z",
+            endedAt: ended,
+            peakRate: 900,
+            lastRate: 800,
+            scans: 4000,
+            noiseLines: 3000
+        )
     }
 
     func testTheFileSaysWhatMemorySaysAndANewBoardClearsIt() throws {
@@ -21,7 +28,10 @@ final class ReaderHealthBoardTests: XCTestCase {
         XCTAssertEqual(read["fifo0"]?.flooding, true)
         XCTAssertEqual(read["fifo0"]?.noiseLines, 12)
         XCTAssertEqual(read["fifo0"]?.lastNoiseAt, "1970-01-01T00:00:01.000Z")
-        let text = String(decoding: try XCTUnwrap(FileManager.default.contents(atPath: dir + "/readers.json")), as: UTF8.self)
+        let text = String(
+            decoding: try XCTUnwrap(FileManager.default.contents(atPath: dir + "/readers.json")),
+            as: UTF8.self
+        )
         XCTAssertTrue(text.contains("\"noise_lines\":12"), text)
         _ = ReaderHealthBoard(directory: dir)
         XCTAssertEqual(ReaderHealthBoard.read(in: dir), [:], "a restarted daemon's readers have not flooded yet")
@@ -47,10 +57,16 @@ final class ReaderHealthBoardTests: XCTestCase {
         states.health.noise(reader: "fifo0", lines: 3000, wallNanos: now - 1_000_000_000)
         let flooding = states.describe(["fifo0", "wedge"], alwaysOpen: ["fifo0"], nowWallNanos: now)
         XCTAssertEqual(flooding[1], "wedge: waiting for its device")
-        XCTAssertTrue(flooding[0].hasPrefix("fifo0: open — flooding: 800 scans/s since 2026-01-02T03:04:05.000Z"), flooding[0])
+        XCTAssertTrue(
+            flooding[0].hasPrefix("fifo0: open — flooding: 800 scans/s since 2026-01-02T03:04:05.000Z"),
+            flooding[0]
+        )
         XCTAssertTrue(flooding[0].contains("noisy: 3000 noise lines"), flooding[0])
         states.health.floodEnded(reader: "fifo0", flood(ended: "2026-01-02T03:09:00.000Z"))
         // An hour on, a healthy reader again.
-        XCTAssertEqual(states.describe(["fifo0"], alwaysOpen: ["fifo0"], nowWallNanos: now + 3_600_000_000_000), ["fifo0: open"])
+        XCTAssertEqual(
+            states.describe(["fifo0"], alwaysOpen: ["fifo0"], nowWallNanos: now + 3_600_000_000_000),
+            ["fifo0: open"]
+        )
     }
 }

@@ -51,12 +51,17 @@ final class ScanCommitterTests: XCTestCase {
         let health = ReaderHealthBoard()
         let c = try committer(dedupMillis: 60_000, health: health)
         let batch =
-            [scan(Array("ACME-1".utf8))] + Array(repeating: scan(junk), count: 100) + [scan(Array("]C10109506000134352\u{1D}10LOT".utf8))]
+            [scan(Array("ACME-1".utf8))] + Array(repeating: scan(junk), count: 100) + [
+                scan(Array("]C10109506000134352\u{1D}10LOT".utf8))
+            ]
             + Array(repeating: scan(junk + junk), count: 50)
         XCTAssertTrue(c.commit(batch))
         c.finish()
         let got = events.withLockedValue { $0 }
-        XCTAssertEqual(got.map { $0.misread?.format ?? $0.text }, ["ACME-1", "noise", "]C10109506000134352\u{1D}10LOT", "noise"])
+        XCTAssertEqual(
+            got.map { $0.misread?.format ?? $0.text },
+            ["ACME-1", "noise", "]C10109506000134352\u{1D}10LOT", "noise"]
+        )
         XCTAssertEqual(got[1].misread?.reason.hasPrefix("100 lines, 400 bytes within 1 s"), true, "\(got[1].misread!)")
         XCTAssertEqual(got[3].misread?.reason.hasPrefix("50 lines, 400 bytes"), true, "\(got[3].misread!)")
         XCTAssertEqual(got[1].tag, .unknown)

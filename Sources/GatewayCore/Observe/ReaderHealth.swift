@@ -43,10 +43,13 @@ public struct ReaderHealth: Codable, Sendable, Equatable {
     public struct Verdict: Sendable, Equatable {
         /// Worth a warning: it floods, or flooded or read noise within `recentNanos`.
         public var warn: Bool
+        /// It read noise within `recentNanos`.
+        public var noisy: Bool
         public var words: String
 
-        public init(warn: Bool, words: String) {
+        public init(warn: Bool, noisy: Bool, words: String) {
             self.warn = warn
+            self.noisy = noisy
             self.words = words
         }
     }
@@ -85,6 +88,7 @@ public struct ReaderHealth: Codable, Sendable, Equatable {
         }
         var words: [String] = []
         var warn = flooding
+        var noisy = false
         if let f = lastFlood {
             if flooding {
                 words.append("flooding: \(f.lastRate) scans/s since \(f.startedAt) (peak \(f.peakRate)/s)")
@@ -96,12 +100,12 @@ public struct ReaderHealth: Codable, Sendable, Equatable {
             }
         }
         if noiseLines > 0 {
-            let noisy = recent(lastNoiseAt)
+            noisy = recent(lastNoiseAt)
             warn = warn || noisy
             words.append(
                 (noisy ? "noisy: " : "") + "\(noiseLines) noise lines, the last at \(lastNoiseAt ?? "?")"
             )
         }
-        return words.isEmpty ? nil : Verdict(warn: warn, words: words.joined(separator: "; "))
+        return words.isEmpty ? nil : Verdict(warn: warn, noisy: noisy, words: words.joined(separator: "; "))
     }
 }

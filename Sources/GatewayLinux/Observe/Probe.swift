@@ -148,9 +148,13 @@ public enum Probe {
         c.lines = lines
         if v.warn {
             c.status = ProbeCheck.worst(c.status, .warn)
+            let what =
+                health.flooding
+                ? "flooding: more scans a second than its flood_rate" : v.noisy ? "noisy" : "flooded lately"
             c.detail +=
-                " — \(health.flooding ? "flooding" : "noisy"): it sends what cannot be a label"
-                + " (a wrong baud rate or framing, a loose cable, a device that is no scanner); its noise is delivered as one `noise` misread a second"
+                " — \(what)"
+                + (v.noisy ? "; lines that cannot be a label arrive as one `noise` misread a second" : "")
+                + " — check the reader, its cable and its settings (baud rate, framing), or what writes to it"
         }
         return c
     }
