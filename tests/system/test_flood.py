@@ -97,8 +97,8 @@ def test_random_bytes_into_a_line_reader_are_coalesced_noise_and_a_reported_floo
         flooding = wait_for(lambda: (lambda r: r if "flooding" in r else None)(reader_line(site)), 15,
                             "the kiosk to show the reader flooding")
         assert "noisy" in flooding, flooding
-        during = probe(site)
         assert metric(site, "gatewayd_reader_flooding") == 1
+        during = probe(site)
     finally:
         writer.join()
     assert during["status"] == "warn", during

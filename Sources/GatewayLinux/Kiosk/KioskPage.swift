@@ -111,7 +111,7 @@ enum KioskPage {
           text("device", s.device);
           const open = s.readers.filter(r => / open/.test(r)).length;
           // A reader sending what cannot be a label says so: "id: open — flooding: …; noisy: …".
-          const noisy = s.readers.filter(r => / — (flooding|flooded|noisy)/.test(r)).map(r => r.split(":")[0] + (/ — flooding/.test(r) ? " flooding" : " noisy"));
+          const noisy = s.readers.filter(r => / — (flooding|flooded|noisy)/.test(r)).map(r => r.split(":")[0] + (/ — flooding/.test(r) ? " flooding" : / noisy/.test(r) ? " noisy" : " flooded"));
           if (noisy.length) chip("readers", "reader " + noisy.join(", "), "warn");
           else chip("readers", open + "/" + s.readers.length + " readers", open === s.readers.length ? "ok" : "warn");
           $("readers").title = s.readers.join("\n");

@@ -30,12 +30,15 @@ public enum GatewayMetrics {
         Counter(label: "gatewayd_reader_noise_total", dimensions: [("reader", reader)]).increment(by: lines)
     }
 
-    /// 1 while the reader floods (`FloodMonitor`); each episode counted once when it starts.
+    /// 1 while the reader floods (`FloodMonitor`; any of its sessions, when a rule matched two
+    /// devices).
     public static func readerFlooding(_ flooding: Bool, reader: String) {
         Gauge(label: "gatewayd_reader_flooding", dimensions: [("reader", reader)]).record(flooding ? 1 : 0)
-        if flooding {
-            Counter(label: "gatewayd_reader_floods_total", dimensions: [("reader", reader)]).increment()
-        }
+    }
+
+    /// A flood episode started.
+    public static func readerFloodStarted(reader: String) {
+        Counter(label: "gatewayd_reader_floods_total", dimensions: [("reader", reader)]).increment()
     }
 
     public static func spoolFull(_ full: Bool, reader: String) {

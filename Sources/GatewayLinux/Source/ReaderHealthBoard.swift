@@ -5,9 +5,9 @@ import Synchronization
 /// Every reader's health (`ReaderHealth`: floods, noise) for the rest of the process and for
 /// other processes: reader threads post what their `FloodMonitor` said, the kiosk page and
 /// heartbeats read it from memory (`ReaderStates.describe`), and `--probe` reads the copy
-/// written to the runtime directory (`readers.json`). The file is rewritten when something
-/// changes, which a reader's monitor bounds to an episode's start and end and one noise
-/// event a second.
+/// written to the runtime directory (`readers.json`). The file (on tmpfs) is rewritten when
+/// something changes: an episode starts or ends, a noise event is made — never more often than
+/// the reader commits noise events, each of which costs a spool commit anyway.
 public final class ReaderHealthBoard: Sendable {
     public static let fileName = "readers.json"
 

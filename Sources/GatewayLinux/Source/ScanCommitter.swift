@@ -243,7 +243,8 @@ extension ScanCommitter {
             case .floodStarted(let e):
                 let flood = describe(e)
                 health.floodStarted(reader: readerID, flood)
-                GatewayMetrics.readerFlooding(health.health(readerID)?.flooding ?? true, reader: readerID)
+                GatewayMetrics.readerFloodStarted(reader: readerID)
+                GatewayMetrics.readerFlooding(true, reader: readerID)
                 logger.warning(
                     "reader floods: more scans a second than flood_rate; check the reader, its cable and its settings",
                     metadata: [
