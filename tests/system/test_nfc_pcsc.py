@@ -53,6 +53,8 @@ def test_each_tap_is_one_event_with_its_decoded_content_and_a_beep_after_the_com
         ("classic", Tag.mifare_classic_1k()),
         ("long", Tag.ntag215(text_record(long_text), uid=bytes.fromhex("04998877665544"))),
         ("corrupt", Tag.corrupt_tlv(uid=bytes.fromhex("04010203040506"))),
+        # A whole TLV whose record claims 48 payload bytes and holds 4: a damaged message.
+        ("damaged", Tag.ntag213(message=bytes.fromhex("D1013055") + b"\x04abc", uid=bytes.fromhex("04A0A1A2A3A4A5"))),
     ]
     for i, (_, tag) in enumerate(tags):
         tap_and_lift(s, tag, i)
@@ -80,11 +82,12 @@ def test_each_tap_is_one_event_with_its_decoded_content_and_a_beep_after_the_com
     # The reader: green and one beep for each good tap, red and two beeps for the misread, each
     # only once its envelope was in the spool.
     colors = [(sig.color, sig.beeps) for sig in s.nfc.signals]
-    assert colors == [("green", 1)] * 5 + [("red", 2)], colors
+    assert colors == [("green", 1)] * 5 + [("red", 2)] * 2, colors
     assert s.spooled_at_signal == list(range(1, len(tags) + 1)), s.spooled_at_signal
     # The reads asked only for what the tags hold: never past the page the CC bounds.
     corrupt_reads = [a.command[3] for a in s.nfc.apdus if a.command[:2] == b"\xff\xb0" and a.t > s.nfc.signals[4].t]
     assert corrupt_reads and all(p * 4 < 16 + 16 for p in corrupt_reads), corrupt_reads
+    assert by["damaged"]["misread"]["format"] == "ndef" and "truncated" in by["damaged"]["misread"]["reason"]
     assert "nfc tap misread" in s.log()
 
 

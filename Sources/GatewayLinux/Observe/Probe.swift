@@ -128,11 +128,41 @@ public enum Probe {
         let subsystems = Array(Set(config.readers.compactMap(\.subsystem))).sorted()
         let devices = subsystems.isEmpty ? [] : UdevDevices(subsystems: subsystems).enumerate()
         let user = accessUser(wanted)
+        let health = ReaderHealthBoard.read()
         return config.readers.map { r in
-            if r.kind == .line { return lineReaderCheck(r, user: user) }
-            if case .nfc(let n) = r.kind, case .pcsc(let name) = n.backend { return pcscReaderCheck(r, pattern: name) }
-            return deviceReaderCheck(r, devices: devices, user: user)
+            let check: ProbeCheck
+            if r.kind == .line {
+                check = lineReaderCheck(r, user: user)
+            } else if case .nfc(let n) = r.kind, case .pcsc(let name) = n.backend {
+                check = pcscReaderCheck(r, pattern: name)
+            } else {
+                check = deviceReaderCheck(r, devices: devices, user: user)
+            }
+            return withHealth(check, health[r.id], nowWallNanos: Clocks.wallNanos())
         }
+    }
+
+    /// A reader's check with what the running daemon says of its health (`readers.json`): a
+    /// reader that floods, or flooded or read noise lately, is a warning that says so.
+    static func withHealth(_ check: ProbeCheck, _ health: ReaderHealth?, nowWallNanos: Int64) -> ProbeCheck {
+        guard let health else { return check }
+        var c = check
+        c.reader?.health = health
+        guard let v = health.verdict(nowWallNanos: nowWallNanos) else { return c }
+        var lines = c.lines ?? []
+        lines.append("daemon: " + v.words)
+        c.lines = lines
+        if v.warn {
+            c.status = ProbeCheck.worst(c.status, .warn)
+            let what =
+                health.flooding
+                ? "flooding: more scans a second than its flood_rate" : v.noisy ? "noisy" : "flooded lately"
+            c.detail +=
+                " — \(what)"
+                + (v.noisy ? "; lines that cannot be a label arrive as one `noise` misread a second" : "")
+                + " — check the reader, its cable and its settings (baud rate, framing), or what writes to it"
+        }
+        return c
     }
 
     static func kindName(_ k: GatewayConfig.Reader.Kind) -> String {
