@@ -24,8 +24,12 @@ public enum ReaderSelection {
         }
         if case .nfc = reader.kind, reader.path == nil {
             // Without a rule, the USB backend takes the readers its driver knows.
-            let known = GatewayConfig.Reader.NFC.usbDevices.contains { $0.vendor == device.vendor && $0.product == device.product }
-            return known ? nil : "\(device.vendor.map(hex4) ?? "????"):\(device.product.map(hex4) ?? "????") is not an NFC reader gatewayd's USB driver knows"
+            let known = GatewayConfig.Reader.NFC.usbDevices.contains {
+                $0.vendor == device.vendor && $0.product == device.product
+            }
+            return known
+                ? nil
+                : "\(device.vendor.map(hex4) ?? "????"):\(device.product.map(hex4) ?? "????") is not an NFC reader gatewayd's USB driver knows"
         }
         return reader.path == nil ? "the reader has neither path nor [reader.match]" : nil
     }

@@ -52,7 +52,9 @@ final class PCSCCard: NFCTransceiver {
         let answer = try Self.transmit(handle, protocolID, [0xFF, 0xB0, 0x00, page, 0x10])
         guard answer.count == 18, answer.suffix(2) == [0x90, 0x00] else {
             if answer.count == 2 && answer[0] == 0x63 { throw .tagGone }
-            throw .tag("READ of page \(page) answered \(Hex.string(answer.suffix(2))) with \(max(0, answer.count - 2)) byte(s)")
+            throw .tag(
+                "READ of page \(page) answered \(Hex.string(answer.suffix(2))) with \(max(0, answer.count - 2)) byte(s)"
+            )
         }
         return Array(answer.prefix(16))
     }
@@ -62,7 +64,11 @@ final class PCSCCard: NFCTransceiver {
         return answer.first == 0x90
     }
 
-    private static func transmit(_ h: SCARDHANDLE, _ proto: DWORD, _ apdu: [UInt8]) throws(NFCTransceiveError) -> [UInt8] {
+    private static func transmit(
+        _ h: SCARDHANDLE,
+        _ proto: DWORD,
+        _ apdu: [UInt8]
+    ) throws(NFCTransceiveError) -> [UInt8] {
         var send = gw_pcsc_pci(proto)
         var out = [UInt8](repeating: 0, count: 258)
         var n = DWORD(out.count)
