@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -194,6 +195,70 @@ def test_config_warnings(site):
     doc = json.loads(r.stdout)
     jsonschema.validate(doc, SCHEMA)
     assert doc["checks"][0]["name"] == "config" and doc["checks"][0]["status"] == "fail" and "nonsense" in doc["checks"][0]["detail"]
+
+
+def sysfs_usb_devices():
+    """The USB devices the kernel lists, root hubs included (none where /sys has no USB bus)."""
+    d = Path("/sys/bus/usb/devices")
+    return {p.name: p for p in d.iterdir() if ":" not in p.name} if d.exists() else {}
+
+
+def test_usb_bus_lists_every_device_with_its_drivers_and_a_verdict(site):
+    site.write_config()
+    doc, checks = report(site)
+    names = [c["name"] for c in doc["checks"]]
+    assert names.index("usb bus") == names.index("reader fifo0") + 1, names  # after the readers
+    c = checks["usb bus"]
+    table = probe(site).stdout
+    assert any(line.startswith("usb bus") for line in table.splitlines()), table
+    if not os.path.exists("/dev/bus/usb"):
+        # A container: libusb sees no bus. A warning that says why and what to do; the probe goes on.
+        assert c["status"] == "warn" and "/dev/bus/usb does not exist" in c["detail"], c
+        assert c.get("usb", {"devices": []})["devices"] == []
+        assert {"spool", "server"} <= set(checks)
+        return
+    assert c["status"] in ("ok", "warn"), c
+    devices = c["usb"]["devices"]
+    kernel = sysfs_usb_devices()
+    assert sorted(d["port_path"] for d in devices) == sorted(kernel), (devices, kernel)
+    assert len(c["lines"]) == len(devices)
+    for d in devices:
+        sysfs = kernel[d["port_path"]]
+        assert d["usb"] == f"{(sysfs / 'idVendor').read_text().strip()}:{(sysfs / 'idProduct').read_text().strip()}"
+        assert d["detail"] and d["readers"] == []  # the only reader is a FIFO
+        if d["port_path"].startswith("usb"):
+            assert d["verdict"] == "hub" and d["detail"] == "root hub"
+        prefix = f"{d['bus']}-0" if d["port_path"].startswith("usb") else d["port_path"]  # a root hub's interfaces
+        for i in d["interfaces"]:
+            link = next(iter(sysfs.parent.glob(f"{prefix}:*.{i['number']}/driver")), None)
+            assert i.get("driver") == (os.path.basename(os.readlink(link)) if link else None), (d, i)
+    if c["status"] == "warn":
+        assert any(d["verdict"] in ("nfc_held_by_kernel", "rule_without_node") for d in devices), c
+
+
+def test_usb_bus_without_libusb_warns_with_the_fix_and_the_probe_goes_on(site):
+    lib = site.root / "nolibusb"
+    lib.mkdir()
+    (lib / "libusb-1.0.so.0").write_bytes(b"not a shared library")
+    site.write_config()
+    doc, checks = report(site, env_extra={"LD_LIBRARY_PATH": str(lib)})
+    c = checks["usb bus"]
+    assert c["status"] == "warn" and c["detail"].startswith("cannot load libusb-1.0 (")
+    assert c["detail"].endswith("install it: apt-get install libusb-1.0-0") and "usb" not in c
+    assert {"spool", "server"} <= set(checks)
+
+
+def test_the_daemon_does_not_load_libusb_for_the_kiosk_probe(site):
+    site.write_config()
+    site.start_server()
+    gw = site.start_gateway()
+    import urllib.request
+    with urllib.request.urlopen(site.kiosk_url() + "/api/probe", timeout=60) as r:
+        doc = json.load(r)
+    jsonschema.validate(doc, SCHEMA)
+    c = {x["name"]: x for x in doc["checks"]}["usb bus"]
+    assert c["status"] == "ok" and c["detail"].startswith("not listed by the daemon") and "usb" not in c
+    assert "libusb" not in Path(f"/proc/{gw.pid}/maps").read_text()
 
 
 def test_listen_shows_scans_as_sealed_and_sends_nothing(site):
