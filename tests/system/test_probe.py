@@ -248,6 +248,87 @@ def test_usb_bus_without_libusb_warns_with_the_fix_and_the_probe_goes_on(site):
     assert {"spool", "server"} <= set(checks)
 
 
+def usb_testbed():
+    """A umockdev description of a bus: a root hub, a keyboard (usbhid, an evdev node), an
+    ACR122U the kernel's pn533_usb holds, an FTDI adapter (ftdi_sio, ttyUSB0) and a device
+    nothing drives. libusb reads their descriptors from it, the probe their strings and drivers."""
+    def descriptors(vendor, product, interfaces, device_class=0):
+        """The device descriptor and one configuration with an interface (class, subclass, protocol) each."""
+        v, p = int(vendor, 16), int(product, 16)
+        dev = [18, 1, 0x00, 0x02, device_class, 0, 0, 64, v & 0xFF, v >> 8, p & 0xFF, p >> 8, 0, 1, 1, 2, 3, 1]
+        body = sum(([9, 4, n, 0, 0, c, s, pr, 0] for n, (c, s, pr, _, _) in enumerate(interfaces)), [])
+        return dev + [9, 2, 9 + len(body), 0, len(interfaces), 1, 0, 0x80, 50] + body
+
+    def record(path, lines):
+        return "\n".join([f"P: {path}"] + lines) + "\n\n"
+
+    def device(name, devnum, vendor, product, strings, interfaces, device_class=0):
+        """interfaces: (class, subclass, protocol, driver or None, [(sysfs path below it, /dev name)])."""
+        path = "/devices/pci0000:00/0000:00:14.0/usb1" + ("" if name == "usb1" else f"/{name}")
+        node = f"bus/usb/001/{devnum:03d}"
+        out = record(path, [f"N: {node}", f"E: DEVNAME=/dev/{node}", "E: DEVTYPE=usb_device", "E: DRIVER=usb",
+                            "E: SUBSYSTEM=usb", "E: BUSNUM=001", f"E: DEVNUM={devnum:03d}", "A: busnum=1", f"A: devnum={devnum}",
+                            f"A: idVendor={vendor}", f"A: idProduct={product}", f"A: bDeviceClass={device_class:02x}",
+                            "A: bConfigurationValue=1", "A: bNumConfigurations=1", "A: speed=12",
+                            f"H: descriptors={bytes(descriptors(vendor, product, interfaces, device_class)).hex()}"]
+                     + [f"A: {k}={v}" for k, v in strings.items()])
+        for n, (c, sub, proto, driver, nodes) in enumerate(interfaces):
+            ipath = f"{path}/{'1-0' if name == 'usb1' else name}:1.{n}"
+            out += record(ipath, ["E: DEVTYPE=usb_interface", "E: SUBSYSTEM=usb", f"A: bInterfaceNumber={n:02x}",
+                                  f"A: bInterfaceClass={c:02x}", f"A: bInterfaceSubClass={sub:02x}", f"A: bInterfaceProtocol={proto:02x}"]
+                          + ([f"E: DRIVER={driver}", f"L: driver=../../../../../../bus/usb/drivers/{driver}"] if driver else []))
+            for below, dev in nodes:
+                subsystem = "tty" if dev.startswith("tty") else "input"
+                out += record(f"{ipath}/{below}", [f"N: {dev}", f"E: DEVNAME=/dev/{dev}", f"E: SUBSYSTEM={subsystem}"])
+        return out
+
+    return (device("usb1", 1, "1d6b", "0002", {"manufacturer": "Linux xhci-hcd", "product": "xHCI Host Controller"},
+                   [(9, 0, 0, "hub", [])], device_class=9)
+            + device("1-1", 2, "0627", "0001", {"manufacturer": "QEMU", "product": "QEMU USB Keyboard", "serial": "KBD0001"},
+                     [(3, 1, 1, "usbhid", [("0003:0627:0001.0001/input/input5/event5", "input/event5")])])
+            + device("1-2", 3, "072f", "2200", {"manufacturer": "ACS", "product": "ACR122U PICC Interface"},
+                     [(0x0B, 0, 0, "pn533_usb", [])])
+            + device("1-3", 4, "0403", "6001", {"manufacturer": "FTDI", "product": "FT232R USB UART", "serial": "A50285BI"},
+                     [(0xFF, 0xFF, 0xFF, "ftdi_sio", [("ttyUSB0/tty/ttyUSB0", "ttyUSB0")])])
+            + device("1-4", 5, "1234", "5678", {}, [(0xFF, 0, 0, None, [])]))
+
+
+def test_usb_bus_through_libusb_on_an_emulated_bus(site):
+    testbed = site.root / "bus.umockdev"
+    testbed.write_text(usb_testbed())
+    site.write_config(readers=[{"id": "kbd", "kind": "evdev", "match": {"vendor": "0627", "product": "0001"}}])
+    config = str(site.root / "gatewayd.toml")
+    run = lambda *extra: subprocess.run(["umockdev-run", "--device", str(testbed), "--", GATEWAYD, "--probe", "--config", config, *extra],
+                                        capture_output=True, text=True, timeout=120, env=dict(os.environ, RUNTIME_DIRECTORY=str(site.root / "run")))
+    r = run("--json")
+    doc = json.loads(r.stdout)
+    jsonschema.validate(doc, SCHEMA)
+    c = {x["name"]: x for x in doc["checks"]}["usb bus"]
+    devices = {d["port_path"]: d for d in c["usb"]["devices"]}
+    assert list(devices) == ["usb1", "1-1", "1-2", "1-3", "1-4"], c
+    assert c["status"] == "warn" and c["detail"] == "5 USB devices, 1 taken by readers; 1 needs attention: 1-2 072f:2200"
+    hub, kbd, acr, ftdi, bare = devices.values()
+    assert hub["verdict"] == "hub" and hub["device_class"] == 9 and hub["interfaces"][0]["driver"] == "hub"
+    assert kbd["usb"] == "0627:0001" and (kbd["manufacturer"], kbd["product"], kbd["serial"]) == ("QEMU", "QEMU USB Keyboard", "KBD0001")
+    assert kbd["interfaces"] == [{"number": 0, "class": 3, "subclass": 1, "protocol": 1, "class_name": "HID boot keyboard", "driver": "usbhid"}]
+    assert kbd["nodes"] == ["/dev/input/event5"] and kbd["verdict"] == "reader" and kbd["readers"] == ["kbd"]
+    assert kbd["detail"] == "taken by reader kbd (evdev, vendor 0627, product 0001: /dev/input/event5)"
+    assert acr["verdict"] == "nfc_held_by_kernel" and acr["interfaces"][0]["driver"] == "pn533_usb"
+    assert "install the blacklist (/etc/modprobe.d/gatewayd-nfc.conf)" in acr["detail"]
+    assert ftdi["verdict"] == "serial" and ftdi["nodes"] == ["/dev/ttyUSB0"] and ftdi["interfaces"][0]["driver"] == "ftdi_sio"
+    assert ftdi["detail"].startswith("FTDI serial adapter (vendor specific → ftdi_sio, /dev/ttyUSB0): a serial reader?")
+    assert bare["verdict"] == "unclaimed" and "driver" not in bare["interfaces"][0] and "manufacturer" not in bare
+    assert bare["detail"] == "no driver and no rule (vendor specific → no driver)"
+    # Without the reader, the keyboard is one no rule matches.
+    site.write_config(readers=[])
+    kbd = {d["port_path"]: d for x in json.loads(run("--json").stdout)["checks"] if x["name"] == "usb bus" for d in x["usb"]["devices"]}["1-1"]
+    assert kbd["verdict"] == "hid_keyboard" and kbd["detail"].startswith("HID keyboard that no reader rule matches")
+    table = run().stdout.splitlines()
+    at = next(i for i, line in enumerate(table) if line.startswith("usb bus"))
+    assert "WARN" in table[at] and len([line for line in table[at + 1:at + 6] if line.startswith(" ")]) == 5, table
+    assert "1-2 072f:2200 'ACS ACR122U PICC Interface' [smart card (CCID) → pn533_usb] — ACS ACR122U held by pn533_usb" in table[at + 3]
+
+
 def test_the_daemon_does_not_load_libusb_for_the_kiosk_probe(site):
     site.write_config()
     site.start_server()
