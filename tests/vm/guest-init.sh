@@ -74,6 +74,8 @@ say "readers: $(grep 'reader connected' /host/run/w/gatewayd.log | sed 's/.*gate
 d=$(until_s 240); while [ ! -e /host/run/w/server.ready ]; do [ $(date +%s) -gt $d ] && { tail -20 /host/run/w/case-server.log; fail "case-server never became ready"; }; sleep 0.2; done
 # What a technician would see: the probe's readers with their real USB devices and drivers.
 echo "PROBE-JSON: $($C sh -c "cd /run/w && $BIN/gatewayd --probe --json --config gatewayd.toml" 2>/dev/null | tr -d '\n')"
+# And its USB inventory for a terminal without readers for usb-kbd and the FTDI adapter.
+echo "PROBE-USB-JSON: $($C sh -c "cd /run/w && $BIN/gatewayd --probe --json --config gatewayd-usb.toml" 2>/dev/null | tr -d '\n')"
 echo "READY-DEVICES"
 
 # The gadget keyboard types "GAD-42" + Enter as HID boot reports (shift = 0x02).

@@ -47,6 +47,7 @@ public struct ProbeCheck: Codable, Sendable, Equatable {
     public var gpsd: GPSDFacts?
     public var server: ServerFacts?
     public var spool: SpoolFacts?
+    public var usb: USBBusFacts?
     public var warnings: [String]?
 
     public init(name: String, status: Status, detail: String, lines: [String]? = nil) {

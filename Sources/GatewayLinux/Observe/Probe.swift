@@ -6,8 +6,9 @@ import Glibc
 import Logging
 
 /// `gatewayd --probe`: what a technician needs to know about a terminal — config, keys,
-/// readers and their devices, gpsd, spool, forwarder, case server — each ok / warn / fail with
-/// a reason that says what to do (`ProbeReport`, schema in docs/probe.schema.json).
+/// readers and their devices, the USB bus, gpsd, spool, forwarder, case server — each ok /
+/// warn / fail with a reason that says what to do (`ProbeReport`, schema in
+/// docs/probe.schema.json).
 ///
 /// Read-only: it opens the spool for reading, listens to gpsd for a few seconds, and sends the
 /// server one sealed probe envelope (seq 0, kind "probe"), which the server authenticates and
@@ -21,10 +22,19 @@ public enum Probe {
     /// - Parameter user: whom device permissions are judged for; nil = `serviceUser` if it
     ///   exists, else whoever runs the probe.
     ///
+    /// - Parameter usbListing: whether the USB bus is listed (libusb is then loaded).
+    ///
     /// The checks that read files, sysfs and the spool run on a thread of their own (the kiosk
     /// runs the probe from a task: nothing here may hold a thread of the cooperative pool).
-    public static func run(configPath: String, user: String? = nil, gpsdWaitSeconds: Double = 3) async -> ProbeReport {
-        let local = await OwnThread.run(name: "probe") { localChecks(configPath: configPath, user: user) }
+    public static func run(
+        configPath: String,
+        user: String? = nil,
+        gpsdWaitSeconds: Double = 3,
+        usbListing: USBListing = .always
+    ) async -> ProbeReport {
+        let local = await OwnThread.run(name: "probe") {
+            localChecks(configPath: configPath, user: user, usbListing: usbListing)
+        }
         guard let config = local.config else {
             return ProbeReport(version: GatewayVersion.string, checks: local.checks)
         }
@@ -35,10 +45,11 @@ public enum Probe {
         return ProbeReport(version: GatewayVersion.string, checks: checks)
     }
 
-    /// Config, keys and readers; the config is nil when it does not load.
+    /// Config, keys, readers and the USB bus; the config is nil when it does not load.
     static func localChecks(
         configPath: String,
-        user: String?
+        user: String?,
+        usbListing: USBListing
     ) -> (config: GatewayConfig?, checks: [ProbeCheck], sealer: EnvelopeSealer?) {
         let config: GatewayConfig
         do {
@@ -57,7 +68,11 @@ public enum Probe {
         )
         c.warnings = warnings
         let keys = keyChecks(config)
-        return (config, [c] + keys.checks + readerChecks(config, user: user), keys.sealer)
+        return (
+            config,
+            [c] + keys.checks + readerChecks(config, user: user) + [usbBusCheck(config, listing: usbListing)],
+            keys.sealer
+        )
     }
 
     // MARK: keys
