@@ -327,6 +327,13 @@ def test_usb_bus_through_libusb_on_an_emulated_bus(site):
     at = next(i for i, line in enumerate(table) if line.startswith("usb bus"))
     assert "WARN" in table[at] and len([line for line in table[at + 1:at + 6] if line.startswith(" ")]) == 5, table
     assert "1-2 072f:2200 'ACS ACR122U PICC Interface' [smart card (CCID) → pn533_usb] — ACS ACR122U held by pn533_usb" in table[at + 3]
+    # An NFC reader with backend = "usb" takes the ACR122U: its own check says what holds it.
+    site.write_config(readers=[{"id": "tap", "kind": "nfc", "backend": "usb"}])
+    tap = {x["name"]: x for x in json.loads(run("--json").stdout)["checks"]}["reader tap"]
+    assert tap["status"] == "warn", tap
+    assert tap["detail"].startswith(
+        "nfc (usb) reader (the USB ids its driver knows): /dev/bus/usb/001/003 (pn533_usb) held by the kernel's NFC driver"), tap
+    assert "install the blacklist (/etc/modprobe.d/gatewayd-nfc.conf)" in tap["detail"], tap
 
 
 def test_the_daemon_does_not_load_libusb_for_the_kiosk_probe(site):

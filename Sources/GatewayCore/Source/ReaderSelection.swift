@@ -44,6 +44,9 @@ public enum ReaderSelection {
             if let s = m.serial { parts.append("serial \(s)") }
             if let n = m.name { parts.append("name '\(n)'") }
         }
+        if parts.isEmpty, case .nfc(let n) = reader.kind, case .usb = n.backend {
+            return "the USB ids its driver knows"
+        }
         return parts.joined(separator: ", ")
     }
 

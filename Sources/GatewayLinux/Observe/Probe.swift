@@ -257,6 +257,8 @@ public enum Probe {
         let needs = ReaderSelection.needs(r)
         var facts: [ProbeCheck.DeviceFacts] = []
         var blocked: [String] = []
+        var sandboxed: [String] = []
+        var heldByKernel: [String] = []
         for d in candidates {
             let why = ReaderSelection.whyNot(r, d, resolvedPath: resolved)
             // Passed-over devices are worth a line only where a rule chose among them, and only
@@ -283,6 +285,15 @@ public enum Probe {
                 )
             )
             if why == nil && !(a?.covers(needs) ?? false) { blocked.append(d.devnode) }
+            if why == nil, case .nfc = r.kind, a?.covers(needs) ?? false {
+                // The mode allows it; a device cgroup (the unit's DevicePolicy/DeviceAllow) can
+                // still refuse the open, with EPERM: the probe run by the daemon sees that.
+                let fd = open(d.devnode, O_RDWR | O_NONBLOCK | O_CLOEXEC)
+                if fd >= 0 { close(fd) } else if errno == EPERM { sandboxed.append(d.devnode) }
+                for held in Self.kernelDrivers(usbNode: d.devnode) where Self.nfcKernelDrivers.contains(held) {
+                    heldByKernel.append("\(d.devnode) (\(held))")
+                }
+            }
         }
         let matched = facts.filter(\.matched)
         let rule = ReaderSelection.describeRule(r)
@@ -299,11 +310,21 @@ public enum Probe {
                         : facts.isEmpty
                             ? ""
                             : "; \(facts.count) \(r.subsystem ?? "") device\(facts.count == 1 ? "" : "s") did not match (below)")
+        } else if !sandboxed.isEmpty {
+            status = .fail
+            detail =
+                "\(kindName(r.kind)) reader (\(rule)): \(sandboxed.joined(separator: ", ")) blocked by the service's sandbox"
+                + " (open: operation not permitted) — gatewayd.service needs DeviceAllow=char-usb_device rw"
         } else if !blocked.isEmpty {
             status = .fail
             detail =
                 "\(kindName(r.kind)) reader (\(rule)): \(blocked.joined(separator: ", ")) not \(needs == "r" ? "readable" : "readable and writable") by \(user.name)"
                 + " — install udev/70-gatewayd.rules (udevadm control --reload && udevadm trigger) or add \(user.name) to the node's group"
+        } else if !heldByKernel.isEmpty {
+            status = .warn
+            detail =
+                "\(kindName(r.kind)) reader (\(rule)): \(heldByKernel.joined(separator: ", ")) held by the kernel's NFC driver"
+                + " — install the blacklist (/etc/modprobe.d/gatewayd-nfc.conf) and replug, or modprobe -r pn533_usb"
         } else {
             status = .ok
             detail = "\(kindName(r.kind)) reader (\(rule)): \(matched.map(\.devnode).joined(separator: ", "))"
