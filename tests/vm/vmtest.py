@@ -164,6 +164,12 @@ name = "vivid*"
         assert reader in alone, reader
         alone = alone.replace(reader, "")
     (work / "gatewayd-usb.toml").write_text(alone)
+    # For the unit's device sandbox: an NFC reader with the USB backend whose rule takes usb-kbd's
+    # usbfs node (a stand-in: only whether the node can be opened is asked), probed inside a
+    # devices cgroup that refuses usbfs (char 189), as DevicePolicy=closed without
+    # DeviceAllow=char-usb_device does, and outside it.
+    nfc = config.split("[[reader]]")[0] + '[[reader]]\nid = "tap"\nkind = "nfc"\nbackend = "usb"\n[reader.match]\nvendor = "0627"\nproduct = "0001"\n'
+    (work / "gatewayd-nfc.toml").write_text(nfc)
 
 
 def main():
@@ -205,9 +211,10 @@ def main():
         except OSError:
             time.sleep(0.05)
     events, result, fails, udev, camera, probe, probe_usb = None, None, [], [], [], {}, {}
+    probe_nfc, probe_sandbox = {}, {}
     for raw in vm.stdout:
         line = raw.decode(errors="replace").rstrip("\r\n")
-        if not line.startswith(("EVENTS:", "PROBE-JSON:", "PROBE-USB-JSON:")):
+        if not line.startswith(("EVENTS:", "PROBE-JSON:", "PROBE-USB-JSON:", "PROBE-NFC-JSON:", "PROBE-SANDBOX-JSON:")):
             print(f"[{time.time() - t0:6.1f}] {line}", flush=True)
         s = line.strip()
         try:
@@ -229,6 +236,10 @@ def main():
                 probe = json.loads(s[len("PROBE-JSON:"):].strip() or "{}")
             elif s.startswith("PROBE-USB-JSON:"):
                 probe_usb = json.loads(s[len("PROBE-USB-JSON:"):].strip() or "{}")
+            elif s.startswith("PROBE-NFC-JSON:"):
+                probe_nfc = json.loads(s[len("PROBE-NFC-JSON:"):].strip() or "{}")
+            elif s.startswith("PROBE-SANDBOX-JSON:"):
+                probe_sandbox = json.loads(s[len("PROBE-SANDBOX-JSON:"):].strip() or "{}")
             elif s.startswith("EVENTS:"):
                 events = json.loads(s[len("EVENTS:"):].strip() or "{}")
             elif s.startswith("GUEST: UDEV-"):
@@ -321,6 +332,16 @@ def main():
           "probe usb bus without them: the gadget is still taken by its readers")
     check(any(d.get("verdict") == "hub" for d in alone.values()) and bus_alone.get("status") == "ok",
           "probe usb bus: root hubs listed as hubs; nothing needs attention")
+    tap = {x["name"]: x for x in probe_nfc.get("checks", [])}.get("reader tap") or {}
+    boxed = {x["name"]: x for x in probe_sandbox.get("checks", [])}.get("reader tap") or {}
+    print(f"HOST: probe nfc reader: {tap.get('status')}: {tap.get('detail')}", flush=True)
+    print(f"HOST: probe nfc reader in a devices cgroup without usbfs: {boxed.get('status')}: {boxed.get('detail')}",
+          flush=True)
+    check(tap.get("status") == "ok" and "/dev/bus/usb/" in tap.get("detail", ""),
+          "probe nfc usb reader: its usbfs node opens outside a sandbox")
+    check(boxed.get("status") == "fail" and "blocked by the service's sandbox" in boxed.get("detail", "")
+          and "DeviceAllow=char-usb_device rw" in boxed.get("detail", ""),
+          "probe nfc usb reader inside a devices cgroup without usbfs: blocked by the service's sandbox")
     print(f"HOST: wall {time.time() - t0:.1f}s, overall {'PASS' if ok else 'FAIL'}", flush=True)
     sys.exit(0 if ok else 1)
 
