@@ -63,7 +63,8 @@ public final class GatewayDaemon: Sendable {
         spool = try Spool(path: config.spool.path, limits: config.spool.limits)
         let doorbell = Doorbell()
         let (tracker, contextServices) = Self.makeContext(config, logger: logger)
-        let readerStates = ReaderStates()
+        // Reader health goes to the runtime directory too, for `--probe` in another process.
+        let readerStates = ReaderStates(health: ReaderHealthBoard(directory: RuntimeDirectory.path))
         let sinkBox = NIOLockedValueBox<CaptureSink?>(nil)
         let spool = self.spool
         let feedback = config.kiosk.map { k in

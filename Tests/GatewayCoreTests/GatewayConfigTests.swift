@@ -191,6 +191,52 @@ final class GatewayConfigTests: XCTestCase {
         XCTAssertEqual(c.readers[2].subsystem, "hidraw")
     }
 
+    func testFloodSettingsAndWhichReadersFrameText() throws {
+        let c = try parse(
+            minimal + """
+
+                [[reader]]
+                id = "fifo"
+                kind = "line"
+                path = "-"
+                flood_rate = 50
+                flood_seconds = 5
+                [[reader]]
+                id = "uhf"
+                kind = "line"
+                path = "-"
+                decode = "epc"
+                [[reader]]
+                id = "tty"
+                kind = "serial"
+                path = "/dev/ttyACM0"
+                [[reader]]
+                id = "em"
+                kind = "serial"
+                path = "/dev/ttyUSB0"
+                framing = "em4100"
+                [[reader]]
+                id = "wedge"
+                kind = "evdev"
+                path = "/dev/input/event3"
+                [[reader]]
+                id = "pos"
+                kind = "hidraw"
+                path = "/dev/hidraw0"
+                [[reader]]
+                id = "cam"
+                kind = "camera"
+                path = "/dev/video0"
+                """
+        )
+        XCTAssertEqual(c.readers[0].flood, FloodMonitor.Settings(rate: 50, seconds: 5))
+        XCTAssertEqual(c.readers[1].flood, FloodMonitor.Settings(rate: 500, seconds: 2))
+        XCTAssertEqual(c.readers.map(\.framesText), [true, false, true, false, true, false, false])
+        expectError(minimal + "\n[[reader]]\nid = \"a\"\nkind = \"line\"\npath = \"-\"\nflood_rate = 0\n") {
+            XCTAssertTrue($0.description.contains("reader[0].flood_rate"), $0.description)
+        }
+    }
+
     func testDeviceReaderNeedsAPathOrAMatch() {
         expectError(minimal + "\n[[reader]]\nid = \"a\"\nkind = \"evdev\"\n") {
             XCTAssertTrue($0.description.contains("reader[0].path"), $0.description)

@@ -90,7 +90,14 @@ final class NFCPipelineTests: XCTestCase {
     let tap = NFCTap(uid: "04A1B2C3D4E5F6", type: .ntag215, atqa: "0044", sak: "00")
 
     func scan(_ bytes: [UInt8], nfc: NFCTap?, failure: Misread? = nil) -> Scan {
-        Scan(readerID: "tap0", bytes: bytes, wallNanos: 1_800_000_000_000_000_000, monotonicNanos: 1, nfc: nfc, readFailure: failure)
+        Scan(
+            readerID: "tap0",
+            bytes: bytes,
+            wallNanos: 1_800_000_000_000_000_000,
+            monotonicNanos: 1,
+            nfc: nfc,
+            readFailure: failure
+        )
     }
 
     func testADigitalLinkOnATagIsASubjectLikeAPrintedOne() throws {
@@ -107,7 +114,11 @@ final class NFCPipelineTests: XCTestCase {
         // The same link printed as a QR code classifies the same.
         XCTAssertEqual(s.interpret(scan(Array(link.utf8), nfc: nil)).2, tag)
         // A schema over the text sees the URI of the record.
-        let site = try LabelSchema(name: "site", pattern: "https://kiosk\\.example/c/(?<subject>[0-9]+)", kind: .subject)
+        let site = try LabelSchema(
+            name: "site",
+            pattern: "https://kiosk\\.example/c/(?<subject>[0-9]+)",
+            kind: .subject
+        )
         let plain = NFCTapReaderTests.uriMessage("kiosk.example/c/4711")
         XCTAssertEqual(try sealer(schemas: [site]).interpret(scan(plain, nfc: tap)).2.subject, "4711")
     }

@@ -50,7 +50,8 @@ final class NFCTapReaderTests: XCTestCase {
         guard payload.count > 0xFF else { return [0xD1, 0x01, UInt8(payload.count), 0x55] + payload }
         // A long record: SR clear, a 4-byte payload length.
         let n = UInt32(payload.count)
-        return [0xC1, 0x01, UInt8(n >> 24), UInt8(n >> 16 & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n & 0xFF), 0x55] + payload
+        return [0xC1, 0x01, UInt8(n >> 24), UInt8(n >> 16 & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n & 0xFF), 0x55]
+            + payload
     }
 
     static func tlv(_ message: [UInt8]) -> [UInt8] {

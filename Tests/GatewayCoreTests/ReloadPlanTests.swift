@@ -32,6 +32,20 @@ final class ReloadPlanTests: XCTestCase {
             )
         )
         XCTAssertEqual(ReloadPlan.between(old, roles).reopened, [])
+        // Except a hint that makes a text reader's bytes binary: its session's noise check changes.
+        let binary = try config(
+            base.replacingOccurrences(of: "kind = \"evdev\"", with: "kind = \"evdev\"\ndecode = \"epc\"")
+        )
+        XCTAssertEqual(ReloadPlan.between(old, binary).reopened, ["wedge"])
+        XCTAssertEqual(
+            ReloadPlan.between(
+                binary,
+                try config(
+                    base.replacingOccurrences(of: "kind = \"evdev\"", with: "kind = \"evdev\"\ndecode = \"ndef\"")
+                )
+            ).reopened,
+            []
+        )
         let schemas = try config(base + "\n[[schema]]\nname = \"a\"\npattern = 'A-(?<subject>[0-9]+)'\n")
         XCTAssertEqual(ReloadPlan.between(old, schemas), ReloadPlan())
     }

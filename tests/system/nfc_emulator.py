@@ -23,6 +23,7 @@ drives it with `tap`, `lift` and `tear_after`, then reads `apdus`, `signals` and
 """
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -384,8 +385,10 @@ class NfcEmulator:
 
     READER = "Virtual PCD 00 00"
 
-    def __init__(self, port: int, host: str = "127.0.0.1"):
-        self.host, self.port = host, port
+    def __init__(self, port: int, host: str = "127.0.0.1", netns: Optional[str] = None):
+        """`netns`: a network namespace (/proc/PID/ns/net) to connect from — pcscd's own, in
+        which vpcd listens on its loopback only (`Pcscd`)."""
+        self.host, self.port, self.netns = host, port, netns
         self.apdus: list[Apdu] = []
         self.signals: list[Signal] = []
         self.events: list[Event] = []
@@ -401,6 +404,9 @@ class NfcEmulator:
         self._generation = 0  # counts removals: a connection from before one is stale
         self._removal_unseen = False
         self._closed = False
+        # Called on the emulator's thread with each LED/buzzer signal as it arrives, while the
+        # host waits for the answer: what the test sees there is the host's state at that moment.
+        self.on_signal: Optional[Callable[[Signal], None]] = None
         self._thread = threading.Thread(target=self._run, name=f"nfc-emulator:{port}",
                                         daemon=True)
 
@@ -505,6 +511,8 @@ class NfcEmulator:
             self._shutdown_locked()
 
     def _run(self) -> None:
+        if self.netns:
+            _enter_netns(self.netns)  # this thread only: its sockets live in pcscd's namespace
         while True:
             with self._cond:
                 if self._closed:
@@ -618,8 +626,23 @@ class NfcEmulator:
                 return SW_FAILED, False
             signal, self._led = decode_led(time.monotonic(), cmd, self._led)
             self.signals.append(signal)
+            if self.on_signal is not None:
+                self.on_signal(signal)
             return bytes([0x90, self._led]), False
         return SW_INS_NOT_SUPPORTED, False
+
+
+def _enter_netns(path: str) -> None:
+    """setns(2) into the network namespace at `path`, for the calling thread (Python 3.11 has
+    no os.setns)."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        if libc.setns(fd, 0x40000000) != 0:  # CLONE_NEWNET
+            raise OSError(ctypes.get_errno(), f"setns {path}")
+    finally:
+        os.close(fd)
 
 
 def _recv_exact(sock: socket.socket, n: int) -> Optional[bytes]:

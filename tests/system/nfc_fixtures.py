@@ -27,6 +27,10 @@ from nfc_emulator import NfcEmulator
 VPCD_DRIVER = "/usr/lib/pcsc/drivers/serial/libifdvpcd.so"
 # Run in the new mount namespace: the bind mount, then pcscd itself (exec keeps the pid).
 _NAMESPACED = 'mount --bind "$1" /run/pcscd && exec pcscd --foreground --apdu --info -c "$2"'
+# A network namespace with only a loopback, held open by a sleeping process: vpcd listens on
+# INADDR_ANY, which there is that loopback alone; the emulator connects from inside it
+# (`NfcEmulator(netns=...)`), and pcscd restarted on the same port finds the same namespace.
+_NETNS_HOLDER = "ip link set lo up && exec sleep infinity"
 
 
 def free_port_pair() -> int:
@@ -60,6 +64,12 @@ class Pcscd:
         self.log_path = self.dir / "pcscd.log"
         self.port = 0
         self.proc: Optional[subprocess.Popen] = None
+        self.holder: Optional[subprocess.Popen] = None
+
+    @property
+    def netns(self) -> str:
+        """The network namespace vpcd listens in (for `NfcEmulator(netns=...)`)."""
+        return f"/proc/{self.holder.pid}/ns/net"
 
     @property
     def env(self) -> dict:
@@ -79,6 +89,14 @@ class Pcscd:
     def start(self, timeout: float = 10.0) -> None:
         """Start pcscd and wait until its socket accepts clients: on a new free port pair the
         first time, on the same port after (the emulator reconnects to that one)."""
+        if self.holder is None:
+            self.holder = subprocess.Popen(["unshare", "--net", "sh", "-c", _NETNS_HOLDER],
+                                           stdin=subprocess.DEVNULL)
+            deadline = time.monotonic() + 5
+            while os.readlink(f"/proc/{self.holder.pid}/ns/net") == os.readlink("/proc/self/ns/net"):
+                if time.monotonic() > deadline or self.holder.poll() is not None:
+                    raise RuntimeError("could not make a network namespace for vpcd")
+                time.sleep(0.01)
         if self.port:
             if not self._launch(timeout):
                 raise RuntimeError(f"vpcd could not listen on {self.port} again:\n{self.log()}")
@@ -103,8 +121,8 @@ class Pcscd:
         mark = len(self.log())
         with open(self.log_path, "a") as log:
             self.proc = subprocess.Popen(
-                ["unshare", "--mount", "--propagation", "private", "sh", "-c", _NAMESPACED,
-                 "sh", str(self.dir), str(self.conf)],
+                ["nsenter", f"--net={self.netns}", "unshare", "--mount", "--propagation", "private",
+                 "sh", "-c", _NAMESPACED, "sh", str(self.dir), str(self.conf)],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             )
         deadline = time.monotonic() + timeout
@@ -143,6 +161,9 @@ class Pcscd:
                 self.proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 self.kill()
+        if self.holder is not None and self.holder.poll() is None:
+            self.holder.kill()
+            self.holder.wait(timeout=5)
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -162,7 +183,7 @@ def pcscd(request):
 @pytest.fixture
 def nfc_tag_reader(pcscd):
     """The emulated reader with no tag on it, pcscd already polling it."""
-    emulator = NfcEmulator(pcscd.port).start()
+    emulator = NfcEmulator(pcscd.port, netns=pcscd.netns).start()
     try:
         emulator.wait_connected()
         yield emulator

@@ -215,7 +215,7 @@ def test_pcscd_stops_and_leaves_nothing_running():
     assert open(f"/proc/{first}/comm").read().strip() == "pcscd"
     daemon.restart()
     assert running() == [str(daemon.pid)] and daemon.pid != first
-    emulator = NfcEmulator(daemon.port).start()
+    emulator = NfcEmulator(daemon.port, netns=daemon.netns).start()
     emulator.wait_connected()
     emulator.close()
     daemon.stop()

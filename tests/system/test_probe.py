@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -194,6 +195,158 @@ def test_config_warnings(site):
     doc = json.loads(r.stdout)
     jsonschema.validate(doc, SCHEMA)
     assert doc["checks"][0]["name"] == "config" and doc["checks"][0]["status"] == "fail" and "nonsense" in doc["checks"][0]["detail"]
+
+
+def sysfs_usb_devices():
+    """The USB devices the kernel lists, root hubs included (none where /sys has no USB bus)."""
+    d = Path("/sys/bus/usb/devices")
+    return {p.name: p for p in d.iterdir() if ":" not in p.name} if d.exists() else {}
+
+
+def test_usb_bus_lists_every_device_with_its_drivers_and_a_verdict(site):
+    site.write_config()
+    doc, checks = report(site)
+    names = [c["name"] for c in doc["checks"]]
+    assert names.index("usb bus") == names.index("reader fifo0") + 1, names  # after the readers
+    c = checks["usb bus"]
+    table = probe(site).stdout
+    assert any(line.startswith("usb bus") for line in table.splitlines()), table
+    if not os.path.exists("/dev/bus/usb"):
+        # A container: libusb sees no bus. A warning that says why and what to do; the probe goes on.
+        assert c["status"] == "warn" and "/dev/bus/usb does not exist" in c["detail"], c
+        assert c.get("usb", {"devices": []})["devices"] == []
+        assert {"spool", "server"} <= set(checks)
+        return
+    assert c["status"] in ("ok", "warn"), c
+    devices = c["usb"]["devices"]
+    kernel = sysfs_usb_devices()
+    assert sorted(d["port_path"] for d in devices) == sorted(kernel), (devices, kernel)
+    assert len(c["lines"]) == len(devices)
+    for d in devices:
+        sysfs = kernel[d["port_path"]]
+        assert d["usb"] == f"{(sysfs / 'idVendor').read_text().strip()}:{(sysfs / 'idProduct').read_text().strip()}"
+        assert d["detail"] and d["readers"] == []  # the only reader is a FIFO
+        if d["port_path"].startswith("usb"):
+            assert d["verdict"] == "hub" and d["detail"] == "root hub"
+        prefix = f"{d['bus']}-0" if d["port_path"].startswith("usb") else d["port_path"]  # a root hub's interfaces
+        for i in d["interfaces"]:
+            link = next(iter(sysfs.parent.glob(f"{prefix}:*.{i['number']}/driver")), None)
+            assert i.get("driver") == (os.path.basename(os.readlink(link)) if link else None), (d, i)
+    if c["status"] == "warn":
+        assert any(d["verdict"] in ("nfc_held_by_kernel", "rule_without_node") for d in devices), c
+
+
+def test_usb_bus_without_libusb_warns_with_the_fix_and_the_probe_goes_on(site):
+    lib = site.root / "nolibusb"
+    lib.mkdir()
+    (lib / "libusb-1.0.so.0").write_bytes(b"not a shared library")
+    site.write_config()
+    doc, checks = report(site, env_extra={"LD_LIBRARY_PATH": str(lib)})
+    c = checks["usb bus"]
+    assert c["status"] == "warn" and c["detail"].startswith("cannot load libusb-1.0 (")
+    assert c["detail"].endswith("install it: apt-get install libusb-1.0-0") and "usb" not in c
+    assert {"spool", "server"} <= set(checks)
+
+
+def usb_testbed():
+    """A umockdev description of a bus: a root hub, a keyboard (usbhid, an evdev node), an
+    ACR122U the kernel's pn533_usb holds, an FTDI adapter (ftdi_sio, ttyUSB0) and a device
+    nothing drives. libusb reads their descriptors from it, the probe their strings and drivers."""
+    def descriptors(vendor, product, interfaces, device_class=0):
+        """The device descriptor and one configuration with an interface (class, subclass, protocol) each."""
+        v, p = int(vendor, 16), int(product, 16)
+        dev = [18, 1, 0x00, 0x02, device_class, 0, 0, 64, v & 0xFF, v >> 8, p & 0xFF, p >> 8, 0, 1, 1, 2, 3, 1]
+        body = sum(([9, 4, n, 0, 0, c, s, pr, 0] for n, (c, s, pr, _, _) in enumerate(interfaces)), [])
+        return dev + [9, 2, 9 + len(body), 0, len(interfaces), 1, 0, 0x80, 50] + body
+
+    def record(path, lines):
+        return "\n".join([f"P: {path}"] + lines) + "\n\n"
+
+    def device(name, devnum, vendor, product, strings, interfaces, device_class=0):
+        """interfaces: (class, subclass, protocol, driver or None, [(sysfs path below it, /dev name)])."""
+        path = "/devices/pci0000:00/0000:00:14.0/usb1" + ("" if name == "usb1" else f"/{name}")
+        node = f"bus/usb/001/{devnum:03d}"
+        out = record(path, [f"N: {node}", f"E: DEVNAME=/dev/{node}", "E: DEVTYPE=usb_device", "E: DRIVER=usb",
+                            "E: SUBSYSTEM=usb", "E: BUSNUM=001", f"E: DEVNUM={devnum:03d}", "A: busnum=1", f"A: devnum={devnum}",
+                            f"A: idVendor={vendor}", f"A: idProduct={product}", f"A: bDeviceClass={device_class:02x}",
+                            "A: bConfigurationValue=1", "A: bNumConfigurations=1", "A: speed=12",
+                            f"H: descriptors={bytes(descriptors(vendor, product, interfaces, device_class)).hex()}"]
+                     + [f"A: {k}={v}" for k, v in strings.items()])
+        for n, (c, sub, proto, driver, nodes) in enumerate(interfaces):
+            ipath = f"{path}/{'1-0' if name == 'usb1' else name}:1.{n}"
+            out += record(ipath, ["E: DEVTYPE=usb_interface", "E: SUBSYSTEM=usb", f"A: bInterfaceNumber={n:02x}",
+                                  f"A: bInterfaceClass={c:02x}", f"A: bInterfaceSubClass={sub:02x}", f"A: bInterfaceProtocol={proto:02x}"]
+                          + ([f"E: DRIVER={driver}", f"L: driver=../../../../../../bus/usb/drivers/{driver}"] if driver else []))
+            for below, dev in nodes:
+                subsystem = "tty" if dev.startswith("tty") else "input"
+                out += record(f"{ipath}/{below}", [f"N: {dev}", f"E: DEVNAME=/dev/{dev}", f"E: SUBSYSTEM={subsystem}"])
+        return out
+
+    return (device("usb1", 1, "1d6b", "0002", {"manufacturer": "Linux xhci-hcd", "product": "xHCI Host Controller"},
+                   [(9, 0, 0, "hub", [])], device_class=9)
+            + device("1-1", 2, "0627", "0001", {"manufacturer": "QEMU", "product": "QEMU USB Keyboard", "serial": "KBD0001"},
+                     [(3, 1, 1, "usbhid", [("0003:0627:0001.0001/input/input5/event5", "input/event5")])])
+            + device("1-2", 3, "072f", "2200", {"manufacturer": "ACS", "product": "ACR122U PICC Interface"},
+                     [(0x0B, 0, 0, "pn533_usb", [])])
+            + device("1-3", 4, "0403", "6001", {"manufacturer": "FTDI", "product": "FT232R USB UART", "serial": "A50285BI"},
+                     [(0xFF, 0xFF, 0xFF, "ftdi_sio", [("ttyUSB0/tty/ttyUSB0", "ttyUSB0")])])
+            + device("1-4", 5, "1234", "5678", {}, [(0xFF, 0, 0, None, [])]))
+
+
+def test_usb_bus_through_libusb_on_an_emulated_bus(site):
+    testbed = site.root / "bus.umockdev"
+    testbed.write_text(usb_testbed())
+    site.write_config(readers=[{"id": "kbd", "kind": "evdev", "match": {"vendor": "0627", "product": "0001"}}])
+    config = str(site.root / "gatewayd.toml")
+    run = lambda *extra: subprocess.run(["umockdev-run", "--device", str(testbed), "--", GATEWAYD, "--probe", "--config", config, *extra],
+                                        capture_output=True, text=True, timeout=120, env=dict(os.environ, RUNTIME_DIRECTORY=str(site.root / "run")))
+    r = run("--json")
+    doc = json.loads(r.stdout)
+    jsonschema.validate(doc, SCHEMA)
+    c = {x["name"]: x for x in doc["checks"]}["usb bus"]
+    devices = {d["port_path"]: d for d in c["usb"]["devices"]}
+    assert list(devices) == ["usb1", "1-1", "1-2", "1-3", "1-4"], c
+    assert c["status"] == "warn" and c["detail"] == "5 USB devices, 1 taken by readers; 1 needs attention: 1-2 072f:2200"
+    hub, kbd, acr, ftdi, bare = devices.values()
+    assert hub["verdict"] == "hub" and hub["device_class"] == 9 and hub["interfaces"][0]["driver"] == "hub"
+    assert kbd["usb"] == "0627:0001" and (kbd["manufacturer"], kbd["product"], kbd["serial"]) == ("QEMU", "QEMU USB Keyboard", "KBD0001")
+    assert kbd["interfaces"] == [{"number": 0, "class": 3, "subclass": 1, "protocol": 1, "class_name": "HID boot keyboard", "driver": "usbhid"}]
+    assert kbd["nodes"] == ["/dev/input/event5"] and kbd["verdict"] == "reader" and kbd["readers"] == ["kbd"]
+    assert kbd["detail"] == "taken by reader kbd (evdev, vendor 0627, product 0001: /dev/input/event5)"
+    assert acr["verdict"] == "nfc_held_by_kernel" and acr["interfaces"][0]["driver"] == "pn533_usb"
+    assert "install the blacklist (/etc/modprobe.d/gatewayd-nfc.conf)" in acr["detail"]
+    assert ftdi["verdict"] == "serial" and ftdi["nodes"] == ["/dev/ttyUSB0"] and ftdi["interfaces"][0]["driver"] == "ftdi_sio"
+    assert ftdi["detail"].startswith("FTDI serial adapter (vendor specific → ftdi_sio, /dev/ttyUSB0): a serial reader?")
+    assert bare["verdict"] == "unclaimed" and "driver" not in bare["interfaces"][0] and "manufacturer" not in bare
+    assert bare["detail"] == "no driver and no rule (vendor specific → no driver)"
+    # Without the reader, the keyboard is one no rule matches.
+    site.write_config(readers=[])
+    kbd = {d["port_path"]: d for x in json.loads(run("--json").stdout)["checks"] if x["name"] == "usb bus" for d in x["usb"]["devices"]}["1-1"]
+    assert kbd["verdict"] == "hid_keyboard" and kbd["detail"].startswith("HID keyboard that no reader rule matches")
+    table = run().stdout.splitlines()
+    at = next(i for i, line in enumerate(table) if line.startswith("usb bus"))
+    assert "WARN" in table[at] and len([line for line in table[at + 1:at + 6] if line.startswith(" ")]) == 5, table
+    assert "1-2 072f:2200 'ACS ACR122U PICC Interface' [smart card (CCID) → pn533_usb] — ACS ACR122U held by pn533_usb" in table[at + 3]
+    # An NFC reader with backend = "usb" takes the ACR122U: its own check says what holds it.
+    site.write_config(readers=[{"id": "tap", "kind": "nfc", "backend": "usb"}])
+    tap = {x["name"]: x for x in json.loads(run("--json").stdout)["checks"]}["reader tap"]
+    assert tap["status"] == "warn", tap
+    assert tap["detail"].startswith(
+        "nfc (usb) reader (the USB ids its driver knows): /dev/bus/usb/001/003 (pn533_usb) held by the kernel's NFC driver"), tap
+    assert "install the blacklist (/etc/modprobe.d/gatewayd-nfc.conf)" in tap["detail"], tap
+
+
+def test_the_daemon_does_not_load_libusb_for_the_kiosk_probe(site):
+    site.write_config()
+    site.start_server()
+    gw = site.start_gateway()
+    import urllib.request
+    with urllib.request.urlopen(site.kiosk_url() + "/api/probe", timeout=60) as r:
+        doc = json.load(r)
+    jsonschema.validate(doc, SCHEMA)
+    c = {x["name"]: x for x in doc["checks"]}["usb bus"]
+    assert c["status"] == "ok" and c["detail"].startswith("not listed by the daemon") and "usb" not in c
+    assert "libusb" not in Path(f"/proc/{gw.pid}/maps").read_text()
 
 
 def test_listen_shows_scans_as_sealed_and_sends_nothing(site):

@@ -74,6 +74,17 @@ say "readers: $(grep 'reader connected' /host/run/w/gatewayd.log | sed 's/.*gate
 d=$(until_s 240); while [ ! -e /host/run/w/server.ready ]; do [ $(date +%s) -gt $d ] && { tail -20 /host/run/w/case-server.log; fail "case-server never became ready"; }; sleep 0.2; done
 # What a technician would see: the probe's readers with their real USB devices and drivers.
 echo "PROBE-JSON: $($C sh -c "cd /run/w && $BIN/gatewayd --probe --json --config gatewayd.toml" 2>/dev/null | tr -d '\n')"
+# And its USB inventory for a terminal without readers for usb-kbd and the FTDI adapter.
+echo "PROBE-USB-JSON: $($C sh -c "cd /run/w && $BIN/gatewayd --probe --json --config gatewayd-usb.toml" 2>/dev/null | tr -d '\n')"
+# An NFC usb reader's check inside a devices cgroup that refuses usbfs (the unit's sandbox
+# without DeviceAllow=char-usb_device), and outside it. Its stand-in device's node is made
+# usable by the service user first, as the NFC udev rules do for real readers, so that only the
+# cgroup can refuse the open.
+chmod 0666 /dev/bus/usb/*/*
+echo "PROBE-NFC-JSON: $($C sh -c "cd /run/w && $BIN/gatewayd --probe --json --config gatewayd-nfc.toml" 2>/dev/null | tr -d '\n')"
+mount -t tmpfs cgroups /sys/fs/cgroup && mkdir -p /sys/fs/cgroup/devices && mount -t cgroup -o devices devices /sys/fs/cgroup/devices
+mkdir -p /sys/fs/cgroup/devices/sandbox && echo "c 189:* rwm" > /sys/fs/cgroup/devices/sandbox/devices.deny
+echo "PROBE-SANDBOX-JSON: $(sh -c "echo \$\$ > /sys/fs/cgroup/devices/sandbox/cgroup.procs && exec $C sh -c 'cd /run/w && $BIN/gatewayd --probe --json --config gatewayd-nfc.toml'" 2>/dev/null | tr -d '\n')"
 echo "READY-DEVICES"
 
 # The gadget keyboard types "GAD-42" + Enter as HID boot reports (shift = 0x02).

@@ -7,7 +7,8 @@ the host's root shared read-only over 9p so the guest runs this build of gateway
 case-server. The guest also builds a configfs gadget (05e0:1200: a boot keyboard and a HID
 POS scanner) on dummy_hcd. The host types through QMP, feeds the serial adapter through its
 chardev socket, unplugs and replugs the keyboard with QMP device_del/device_add, and checks
-that every scan arrived exactly once at case-server.
+that every scan arrived exactly once at case-server; and that `gatewayd --probe` in the guest
+shows the readers' devices and lists the USB bus with each device's driver and verdict.
 
     vmtest.py --bin .build/debug --workdir DIR        exit 0 when all passed
 """
@@ -103,7 +104,7 @@ def prepare(work: Path, bindir: Path):
     report[2:5] = b"]E0"
     report[5:5 + len(data)] = data
     (work / "pos.report").write_bytes(bytes(report))
-    (work / "gatewayd.toml").write_text("""
+    config = """
 [device]
 id = "vm-terminal"
 private_key = "device.key"
@@ -153,7 +154,22 @@ width = 160
 height = 120
 [reader.match]
 name = "vivid*"
-""")
+"""
+    (work / "gatewayd.toml").write_text(config)
+    # For the probe's USB inventory: the same terminal without the readers of usb-kbd and the
+    # FTDI adapter, so that the probe says what they could be.
+    alone = config
+    for reader in ('[[reader]]\nid = "kbd"\nkind = "evdev"\nlayout = "us"\n[reader.match]\nvendor = "0627"\nproduct = "0001"\n',
+                   '[[reader]]\nid = "serial"\nkind = "serial"\nbaud = 9600\n[reader.match]\nvendor = "0403"\nproduct = "6001"\n'):
+        assert reader in alone, reader
+        alone = alone.replace(reader, "")
+    (work / "gatewayd-usb.toml").write_text(alone)
+    # For the unit's device sandbox: an NFC reader with the USB backend whose rule takes usb-kbd's
+    # usbfs node (a stand-in: only whether the node can be opened is asked), probed inside a
+    # devices cgroup that refuses usbfs (char 189), as DevicePolicy=closed without
+    # DeviceAllow=char-usb_device does, and outside it.
+    nfc = config.split("[[reader]]")[0] + '[[reader]]\nid = "tap"\nkind = "nfc"\nbackend = "usb"\n[reader.match]\nvendor = "0627"\nproduct = "0001"\n'
+    (work / "gatewayd-nfc.toml").write_text(nfc)
 
 
 def main():
@@ -194,10 +210,11 @@ def main():
             break
         except OSError:
             time.sleep(0.05)
-    events, result, fails, udev, camera, probe = None, None, [], [], [], {}
+    events, result, fails, udev, camera, probe, probe_usb = None, None, [], [], [], {}, {}
+    probe_nfc, probe_sandbox = {}, {}
     for raw in vm.stdout:
         line = raw.decode(errors="replace").rstrip("\r\n")
-        if not line.startswith("EVENTS:") and not line.startswith("PROBE-JSON:"):
+        if not line.startswith(("EVENTS:", "PROBE-JSON:", "PROBE-USB-JSON:", "PROBE-NFC-JSON:", "PROBE-SANDBOX-JSON:")):
             print(f"[{time.time() - t0:6.1f}] {line}", flush=True)
         s = line.strip()
         try:
@@ -217,6 +234,12 @@ def main():
                 print("HOST: typed KBD-0002", flush=True)
             elif s.startswith("PROBE-JSON:"):
                 probe = json.loads(s[len("PROBE-JSON:"):].strip() or "{}")
+            elif s.startswith("PROBE-USB-JSON:"):
+                probe_usb = json.loads(s[len("PROBE-USB-JSON:"):].strip() or "{}")
+            elif s.startswith("PROBE-NFC-JSON:"):
+                probe_nfc = json.loads(s[len("PROBE-NFC-JSON:"):].strip() or "{}")
+            elif s.startswith("PROBE-SANDBOX-JSON:"):
+                probe_sandbox = json.loads(s[len("PROBE-SANDBOX-JSON:"):].strip() or "{}")
             elif s.startswith("EVENTS:"):
                 events = json.loads(s[len("EVENTS:"):].strip() or "{}")
             elif s.startswith("GUEST: UDEV-"):
@@ -274,6 +297,51 @@ def main():
             print(f"HOST:   {line}", flush=True)
     check(checks.get("server", {}).get("status") == "ok" and checks.get("reader camera", {}).get("status") == "warn",
           "probe: server ok; the camera not plugged in yet is a warning")
+
+    # The probe's USB inventory (libusb in the guest): each device with its driver and verdict,
+    # with the test's readers, and without the readers of usb-kbd and the FTDI adapter.
+    def usb_bus(report):
+        c = {x["name"]: x for x in report.get("checks", [])}.get("usb bus") or {}
+        return c, {d["usb"]: d for d in (c.get("usb") or {}).get("devices", [])}
+    def drivers(d):
+        return {i.get("driver") for i in (d or {}).get("interfaces", [])}
+    bus, full = usb_bus(probe)
+    bus_alone, alone = usb_bus(probe_usb)
+    for c in (bus, bus_alone):
+        print(f"HOST: probe usb bus: {c.get('status')}: {c.get('detail')}", flush=True)
+        for line in c.get("lines") or []:
+            print(f"HOST:   {line}", flush=True)
+    kbd, ftdi, gadget = full.get("0627:0001") or {}, full.get("0403:6001") or {}, full.get("05e0:1200") or {}
+    check(kbd.get("verdict") == "reader" and kbd.get("readers") == ["kbd"] and drivers(kbd) == {"usbhid"},
+          "probe usb bus: usb-kbd 0627:0001, driver usbhid, taken by reader kbd")
+    check(ftdi.get("verdict") == "reader" and ftdi.get("readers") == ["serial"] and drivers(ftdi) == {"ftdi_sio"},
+          "probe usb bus: the FTDI adapter 0403:6001, driver ftdi_sio, taken by reader serial")
+    check(gadget.get("verdict") == "reader" and gadget.get("readers") == ["gadget-kbd", "pos"]
+          and drivers(gadget) == {"usbhid"} and gadget.get("product") == "Virtual Barcode Scanner"
+          and gadget.get("serial") == "SN0001",
+          "probe usb bus: the gadget 05e0:1200 (its strings, driver usbhid) taken by readers gadget-kbd and pos")
+    kbd, ftdi, gadget = alone.get("0627:0001") or {}, alone.get("0403:6001") or {}, alone.get("05e0:1200") or {}
+    check(kbd.get("verdict") == "hid_keyboard" and drivers(kbd) == {"usbhid"}
+          and kbd.get("detail", "").startswith("HID keyboard that no reader rule matches")
+          and any(n.startswith("/dev/input/event") for n in kbd.get("nodes", [])),
+          "probe usb bus without its reader: usb-kbd is a HID keyboard no reader rule matches (usbhid, its evdev node)")
+    check(ftdi.get("verdict") == "serial" and drivers(ftdi) == {"ftdi_sio"} and "a serial reader?" in ftdi.get("detail", "")
+          and "/dev/ttyUSB0" in ftdi.get("nodes", []),
+          "probe usb bus without its reader: the FTDI adapter is a serial reader? (ftdi_sio, /dev/ttyUSB0)")
+    check(gadget.get("verdict") == "reader" and gadget.get("readers") == ["gadget-kbd", "pos"],
+          "probe usb bus without them: the gadget is still taken by its readers")
+    check(any(d.get("verdict") == "hub" for d in alone.values()) and bus_alone.get("status") == "ok",
+          "probe usb bus: root hubs listed as hubs; nothing needs attention")
+    tap = {x["name"]: x for x in probe_nfc.get("checks", [])}.get("reader tap") or {}
+    boxed = {x["name"]: x for x in probe_sandbox.get("checks", [])}.get("reader tap") or {}
+    print(f"HOST: probe nfc reader: {tap.get('status')}: {tap.get('detail')}", flush=True)
+    print(f"HOST: probe nfc reader in a devices cgroup without usbfs: {boxed.get('status')}: {boxed.get('detail')}",
+          flush=True)
+    check(tap.get("status") == "ok" and "/dev/bus/usb/" in tap.get("detail", ""),
+          "probe nfc usb reader: its usbfs node opens outside a sandbox")
+    check(boxed.get("status") == "fail" and "blocked by the service's sandbox" in boxed.get("detail", "")
+          and "DeviceAllow=char-usb_device rw" in boxed.get("detail", ""),
+          "probe nfc usb reader inside a devices cgroup without usbfs: blocked by the service's sandbox")
     print(f"HOST: wall {time.time() - t0:.1f}s, overall {'PASS' if ok else 'FAIL'}", flush=True)
     sys.exit(0 if ok else 1)
 

@@ -35,7 +35,11 @@ extension GatewayConfig.Reader {
             let backendName = try r.string("backend", default: "pcsc")
             let feedback = try r.string("feedback", default: "on")
             guard feedback == "on" || feedback == "off" else {
-                throw .invalid(key: r.key("feedback"), problem: "'\(feedback)' is not on or off", fix: "use \"on\" or \"off\"")
+                throw .invalid(
+                    key: r.key("feedback"),
+                    problem: "'\(feedback)' is not on or off",
+                    fix: "use \"on\" or \"off\""
+                )
             }
             guard path == nil else {
                 throw .invalid(

@@ -11,6 +11,10 @@ extension GatewayConfig {
         public static let defaultCameraHeight = 480
         /// A camera sees a code in frame after frame: by default one scan per 2 s.
         public static let defaultCameraDedupMillis = 2000
+        /// Well above any person with a scanner or RFID portal: more scans a second than this,
+        /// for `defaultFloodSeconds` seconds in a row, is a reader producing noise.
+        public static let defaultFloodRate = 500
+        public static let defaultFloodSeconds = 2
 
         public enum Kind: Sendable, Equatable {
             /// A FIFO, a pipe or stdin (`-`): one line is one scan.
@@ -40,6 +44,8 @@ extension GatewayConfig {
         public var decode: TagDecoder.Hint = .auto
         /// Repeated reads of the same tag within this window are one scan (RFID readers repeat).
         public var dedupMillis: Int = 0
+        /// When the reader floods (`FloodMonitor`): more than `rate` scans a second for `seconds`.
+        public var flood = FloodMonitor.Settings(rate: defaultFloodRate, seconds: defaultFloodSeconds)
 
         public init(
             id: String,
@@ -55,6 +61,18 @@ extension GatewayConfig {
             self.match = match
             self.maxLine = maxLine
             self.role = role
+        }
+
+        /// Whether the reader's framing expects text, so that a line which cannot be text is
+        /// noise (`TextNoise`): lines from a FIFO or a serial line framing and a keyboard
+        /// wedge's keys — unless `decode` says the bytes are EPC or NDEF, which are binary.
+        /// Binary frames, HID POS reports and a camera's codes are data whatever their bytes.
+        public var framesText: Bool {
+            guard decode != .epc && decode != .ndef else { return false }
+            switch kind {
+            case .line, .serial(_, .lines), .evdev: return true
+            case .serial, .hidraw, .camera, .nfc: return false
+            }
         }
 
         /// The kernel subsystem whose devices this reader uses.
@@ -130,10 +148,13 @@ extension GatewayConfig {
             var defaultDedup = 0
             if case .camera = kind { defaultDedup = defaultCameraDedupMillis }
             let dedup = try r.int("dedup_ms", default: defaultDedup, range: 0...3_600_000)
+            let floodRate = try r.int("flood_rate", default: defaultFloodRate, range: 1...1_000_000)
+            let floodSeconds = try r.int("flood_seconds", default: defaultFloodSeconds, range: 1...3600)
             try r.finish()
             var reader = Reader(id: id, kind: kind, path: path, match: match, maxLine: maxLine, role: role)
             reader.decode = hint
             reader.dedupMillis = dedup
+            reader.flood = FloodMonitor.Settings(rate: floodRate, seconds: floodSeconds)
             if case .evdev(let layout, var keys, let grab) = kind {
                 keys.maxLength = maxLine
                 reader.kind = .evdev(layout: layout, keys: keys, grab: grab)

@@ -57,11 +57,13 @@ public struct ReloadPlan: Sendable, Equatable {
     }
 
     /// A reader's settings that its open device session uses; role and decode hint act later,
-    /// in the decoder, and change without reopening.
+    /// in the decoder, and change without reopening — except whether the hint makes the
+    /// reader's bytes binary, which decides what its session counts as noise (`framesText`).
     public static func sessionSettings(_ r: GatewayConfig.Reader) -> GatewayConfig.Reader {
         var s = r
         s.role = nil
-        s.decode = .auto
+        // Two hints that agree on text or binary compare equal.
+        s.decode = r.framesText ? .auto : .epc
         return s
     }
 }

@@ -47,6 +47,7 @@ public struct ProbeCheck: Codable, Sendable, Equatable {
     public var gpsd: GPSDFacts?
     public var server: ServerFacts?
     public var spool: SpoolFacts?
+    public var usb: USBBusFacts?
     public var warnings: [String]?
 
     public init(name: String, status: Status, detail: String, lines: [String]? = nil) {
@@ -68,6 +69,9 @@ public struct ProbeCheck: Codable, Sendable, Equatable {
         public var path: String?
         public var rule: String?
         public var devices: [DeviceFacts]
+        /// What the running daemon says of the reader (`readers.json`); nil without a daemon,
+        /// or before the reader flooded or read noise.
+        public var health: ReaderHealth?
 
         public init(id: String, kind: String, path: String?, rule: String?, devices: [DeviceFacts]) {
             self.id = id

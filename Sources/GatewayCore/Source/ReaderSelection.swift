@@ -24,8 +24,12 @@ public enum ReaderSelection {
         }
         if case .nfc = reader.kind, reader.path == nil {
             // Without a rule, the USB backend takes the readers its driver knows.
-            let known = GatewayConfig.Reader.NFC.usbDevices.contains { $0.vendor == device.vendor && $0.product == device.product }
-            return known ? nil : "\(device.vendor.map(hex4) ?? "????"):\(device.product.map(hex4) ?? "????") is not an NFC reader gatewayd's USB driver knows"
+            let known = GatewayConfig.Reader.NFC.usbDevices.contains {
+                $0.vendor == device.vendor && $0.product == device.product
+            }
+            return known
+                ? nil
+                : "\(device.vendor.map(hex4) ?? "????"):\(device.product.map(hex4) ?? "????") is not an NFC reader gatewayd's USB driver knows"
         }
         return reader.path == nil ? "the reader has neither path nor [reader.match]" : nil
     }
@@ -39,6 +43,9 @@ public enum ReaderSelection {
             if let p = m.product { parts.append("product \(hex4(p))") }
             if let s = m.serial { parts.append("serial \(s)") }
             if let n = m.name { parts.append("name '\(n)'") }
+        }
+        if parts.isEmpty, case .nfc(let n) = reader.kind, case .usb = n.backend {
+            return "the USB ids its driver knows"
         }
         return parts.joined(separator: ", ")
     }

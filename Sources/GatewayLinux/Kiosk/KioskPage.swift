@@ -110,7 +110,10 @@ enum KioskPage {
           window.lastState = s;
           text("device", s.device);
           const open = s.readers.filter(r => / open/.test(r)).length;
-          chip("readers", open + "/" + s.readers.length + " readers", open === s.readers.length ? "ok" : "warn");
+          // A reader sending what cannot be a label says so: "id: open — flooding: …; noisy: …".
+          const noisy = s.readers.filter(r => / — (flooding|flooded|noisy)/.test(r)).map(r => r.split(":")[0] + (/ — flooding/.test(r) ? " flooding" : / noisy/.test(r) ? " noisy" : " flooded"));
+          if (noisy.length) chip("readers", "reader " + noisy.join(", "), "warn");
+          else chip("readers", open + "/" + s.readers.length + " readers", open === s.readers.length ? "ok" : "warn");
           $("readers").title = s.readers.join("\n");
           const l = s.location;
           if (!l) chip("gps", "no GPS");

@@ -221,7 +221,7 @@ private final class KioskHandler: ChannelInboundHandler {
         let handler = NIOLoopBound(self, eventLoop: loop)
         let ctx = NIOLoopBound(context, eventLoop: loop)
         Task {
-            let report = await Probe.run(configPath: configPath)
+            let report = await Probe.run(configPath: configPath, usbListing: .onlyWithUSBNFCReader)
             let body = Array((try? EventStreams.encoder.encode(report)) ?? Data())
             loop.execute {
                 guard channel.isActive else { return }

@@ -30,6 +30,23 @@ public enum GatewayMetrics {
         Gauge(label: "gatewayd_reader_connected", dimensions: [("reader", reader)]).record(connected ? 1 : 0)
     }
 
+    /// Lines a reader produced that cannot be a label (`TextNoise`), delivered coalesced as
+    /// `noise` misreads.
+    public static func readerNoise(reader: String, lines: Int) {
+        Counter(label: "gatewayd_reader_noise_total", dimensions: [("reader", reader)]).increment(by: lines)
+    }
+
+    /// 1 while the reader floods (`FloodMonitor`; any of its sessions, when a rule matched two
+    /// devices).
+    public static func readerFlooding(_ flooding: Bool, reader: String) {
+        Gauge(label: "gatewayd_reader_flooding", dimensions: [("reader", reader)]).record(flooding ? 1 : 0)
+    }
+
+    /// A flood episode started.
+    public static func readerFloodStarted(reader: String) {
+        Counter(label: "gatewayd_reader_floods_total", dimensions: [("reader", reader)]).increment()
+    }
+
     public static func spoolFull(_ full: Bool, reader: String) {
         Gauge(label: "gatewayd_reader_held", dimensions: [("reader", reader)]).record(full ? 1 : 0)
     }

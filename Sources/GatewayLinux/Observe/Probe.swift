@@ -6,8 +6,9 @@ import Glibc
 import Logging
 
 /// `gatewayd --probe`: what a technician needs to know about a terminal — config, keys,
-/// readers and their devices, gpsd, spool, forwarder, case server — each ok / warn / fail with
-/// a reason that says what to do (`ProbeReport`, schema in docs/probe.schema.json).
+/// readers and their devices, the USB bus, gpsd, spool, forwarder, case server — each ok /
+/// warn / fail with a reason that says what to do (`ProbeReport`, schema in
+/// docs/probe.schema.json).
 ///
 /// Read-only: it opens the spool for reading, listens to gpsd for a few seconds, and sends the
 /// server one sealed probe envelope (seq 0, kind "probe"), which the server authenticates and
@@ -21,10 +22,19 @@ public enum Probe {
     /// - Parameter user: whom device permissions are judged for; nil = `serviceUser` if it
     ///   exists, else whoever runs the probe.
     ///
+    /// - Parameter usbListing: whether the USB bus is listed (libusb is then loaded).
+    ///
     /// The checks that read files, sysfs and the spool run on a thread of their own (the kiosk
     /// runs the probe from a task: nothing here may hold a thread of the cooperative pool).
-    public static func run(configPath: String, user: String? = nil, gpsdWaitSeconds: Double = 3) async -> ProbeReport {
-        let local = await OwnThread.run(name: "probe") { localChecks(configPath: configPath, user: user) }
+    public static func run(
+        configPath: String,
+        user: String? = nil,
+        gpsdWaitSeconds: Double = 3,
+        usbListing: USBListing = .always
+    ) async -> ProbeReport {
+        let local = await OwnThread.run(name: "probe") {
+            localChecks(configPath: configPath, user: user, usbListing: usbListing)
+        }
         guard let config = local.config else {
             return ProbeReport(version: GatewayVersion.string, checks: local.checks)
         }
@@ -35,10 +45,11 @@ public enum Probe {
         return ProbeReport(version: GatewayVersion.string, checks: checks)
     }
 
-    /// Config, keys and readers; the config is nil when it does not load.
+    /// Config, keys, readers and the USB bus; the config is nil when it does not load.
     static func localChecks(
         configPath: String,
-        user: String?
+        user: String?,
+        usbListing: USBListing
     ) -> (config: GatewayConfig?, checks: [ProbeCheck], sealer: EnvelopeSealer?) {
         let config: GatewayConfig
         do {
@@ -57,7 +68,11 @@ public enum Probe {
         )
         c.warnings = warnings
         let keys = keyChecks(config)
-        return (config, [c] + keys.checks + readerChecks(config, user: user), keys.sealer)
+        return (
+            config,
+            [c] + keys.checks + readerChecks(config, user: user) + [usbBusCheck(config, listing: usbListing)],
+            keys.sealer
+        )
     }
 
     // MARK: keys
@@ -128,11 +143,41 @@ public enum Probe {
         let subsystems = Array(Set(config.readers.compactMap(\.subsystem))).sorted()
         let devices = subsystems.isEmpty ? [] : UdevDevices(subsystems: subsystems).enumerate()
         let user = accessUser(wanted)
+        let health = ReaderHealthBoard.read()
         return config.readers.map { r in
-            if r.kind == .line { return lineReaderCheck(r, user: user) }
-            if case .nfc(let n) = r.kind, case .pcsc(let name) = n.backend { return pcscReaderCheck(r, pattern: name) }
-            return deviceReaderCheck(r, devices: devices, user: user)
+            let check: ProbeCheck
+            if r.kind == .line {
+                check = lineReaderCheck(r, user: user)
+            } else if case .nfc(let n) = r.kind, case .pcsc(let name) = n.backend {
+                check = pcscReaderCheck(r, pattern: name)
+            } else {
+                check = deviceReaderCheck(r, devices: devices, user: user)
+            }
+            return withHealth(check, health[r.id], nowWallNanos: Clocks.wallNanos())
         }
+    }
+
+    /// A reader's check with what the running daemon says of its health (`readers.json`): a
+    /// reader that floods, or flooded or read noise lately, is a warning that says so.
+    static func withHealth(_ check: ProbeCheck, _ health: ReaderHealth?, nowWallNanos: Int64) -> ProbeCheck {
+        guard let health else { return check }
+        var c = check
+        c.reader?.health = health
+        guard let v = health.verdict(nowWallNanos: nowWallNanos) else { return c }
+        var lines = c.lines ?? []
+        lines.append("daemon: " + v.words)
+        c.lines = lines
+        if v.warn {
+            c.status = ProbeCheck.worst(c.status, .warn)
+            let what =
+                health.flooding
+                ? "flooding: more scans a second than its flood_rate" : v.noisy ? "noisy" : "flooded lately"
+            c.detail +=
+                " — \(what)"
+                + (v.noisy ? "; lines that cannot be a label arrive as one `noise` misread a second" : "")
+                + " — check the reader, its cable and its settings (baud rate, framing), or what writes to it"
+        }
+        return c
     }
 
     static func kindName(_ k: GatewayConfig.Reader.Kind) -> String {
@@ -212,6 +257,8 @@ public enum Probe {
         let needs = ReaderSelection.needs(r)
         var facts: [ProbeCheck.DeviceFacts] = []
         var blocked: [String] = []
+        var sandboxed: [String] = []
+        var heldByKernel: [String] = []
         for d in candidates {
             let why = ReaderSelection.whyNot(r, d, resolvedPath: resolved)
             // Passed-over devices are worth a line only where a rule chose among them, and only
@@ -238,6 +285,15 @@ public enum Probe {
                 )
             )
             if why == nil && !(a?.covers(needs) ?? false) { blocked.append(d.devnode) }
+            if why == nil, case .nfc = r.kind, a?.covers(needs) ?? false {
+                // The mode allows it; a device cgroup (the unit's DevicePolicy/DeviceAllow) can
+                // still refuse the open, with EPERM: the probe run by the daemon sees that.
+                let fd = open(d.devnode, O_RDWR | O_NONBLOCK | O_CLOEXEC)
+                if fd >= 0 { close(fd) } else if errno == EPERM { sandboxed.append(d.devnode) }
+                for held in Self.kernelDrivers(usbNode: d.devnode) where Self.nfcKernelDrivers.contains(held) {
+                    heldByKernel.append("\(d.devnode) (\(held))")
+                }
+            }
         }
         let matched = facts.filter(\.matched)
         let rule = ReaderSelection.describeRule(r)
@@ -254,11 +310,21 @@ public enum Probe {
                         : facts.isEmpty
                             ? ""
                             : "; \(facts.count) \(r.subsystem ?? "") device\(facts.count == 1 ? "" : "s") did not match (below)")
+        } else if !sandboxed.isEmpty {
+            status = .fail
+            detail =
+                "\(kindName(r.kind)) reader (\(rule)): \(sandboxed.joined(separator: ", ")) blocked by the service's sandbox"
+                + " (open: operation not permitted) — gatewayd.service needs DeviceAllow=char-usb_device rw"
         } else if !blocked.isEmpty {
             status = .fail
             detail =
                 "\(kindName(r.kind)) reader (\(rule)): \(blocked.joined(separator: ", ")) not \(needs == "r" ? "readable" : "readable and writable") by \(user.name)"
                 + " — install udev/70-gatewayd.rules (udevadm control --reload && udevadm trigger) or add \(user.name) to the node's group"
+        } else if !heldByKernel.isEmpty {
+            status = .warn
+            detail =
+                "\(kindName(r.kind)) reader (\(rule)): \(heldByKernel.joined(separator: ", ")) held by the kernel's NFC driver"
+                + " — install the blacklist (/etc/modprobe.d/gatewayd-nfc.conf) and replug, or modprobe -r pn533_usb"
         } else {
             status = .ok
             detail = "\(kindName(r.kind)) reader (\(rule)): \(matched.map(\.devnode).joined(separator: ", "))"

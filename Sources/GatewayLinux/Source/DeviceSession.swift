@@ -11,13 +11,21 @@ protocol DeviceSession: AnyObject {
 
 /// The read loop serial and hidraw sessions share: wait in poll(2), read what is there (one
 /// report, for hidraw), hand it to `handle`. A read error or end-of-file is the device going
-/// away; `handle` returning false means the reader was stopped while committing.
-func readChunks(_ fd: Int32, stop: StopSignal, handle: (ArraySlice<UInt8>) -> Bool) -> SessionEnd {
+/// away; `handle` returning false means the reader was stopped while committing. The wait ends
+/// when the committer has something due (`ScanCommitter.tick`).
+func readChunks(
+    _ fd: Int32,
+    stop: StopSignal,
+    committer: ScanCommitter,
+    handle: (ArraySlice<UInt8>) -> Bool
+) -> SessionEnd {
     var buf = [UInt8](repeating: 0, count: 4096)
     while true {
-        switch waitReadable(fd, stop: stop) {
+        switch waitReadable(fd, stop: stop, timeoutMs: committer.pollTimeoutMs) {
         case .stopped: return .stopped
-        case .timeout: continue
+        case .timeout:
+            guard committer.tick() else { return .stopped }
+            continue
         case .hangup, .readable: break
         }
         let n = read(fd, &buf, buf.count)

@@ -83,6 +83,9 @@ final class EvdevReader: DeviceSession {
                 let now = gw_monotonic_micros()
                 timeout = deadline > now ? Int32(min((deadline - now + 999) / 1000, 60_000)) : 0
             }
+            // Or when the committer has something due (pending noise, a flood's end).
+            let due = committer.pollTimeoutMs
+            if due >= 0 && (timeout < 0 || due < timeout) { timeout = due }
             switch waitReadable(fd, stop: stop, timeoutMs: timeout) {
             case .stopped: return .stopped
             case .timeout:

@@ -42,7 +42,7 @@ final class HidrawReader: DeviceSession {
                 "report_id": "\(decoder.layout.reportID)",
             ]
         )
-        return readChunks(fd, stop: stop) { report in
+        return readChunks(fd, stop: stop, committer: committer) { report in
             var scans: [Scan] = []
             for o in decoder.feed(report: Array(report)) {
                 switch o {

@@ -29,23 +29,21 @@ final class LineReader {
     private let opened: (@Sendable () -> Void)?
 
     init(
-        id: String,
-        path: String,
-        maxLine: Int,
+        reader: GatewayConfig.Reader,
         sink: CaptureSink,
         stop: StopSignal,
         logger: Logger,
-        dedupMillis: Int = 0,
         hasher: InputMarkHasher,
+        health: ReaderHealthBoard,
         opened: (@Sendable () -> Void)? = nil
     ) {
         self.opened = opened
-        self.id = id
-        self.path = path
-        self.maxLine = maxLine
+        self.id = reader.id
+        self.path = reader.path ?? "-"
+        self.maxLine = reader.maxLine
         self.stop = stop
         self.logger = logger
-        self.committer = ScanCommitter(readerID: id, sink: sink, stop: stop, logger: logger, dedupMillis: dedupMillis)
+        self.committer = ScanCommitter(reader: reader, sink: sink, stop: stop, logger: logger, health: health)
         self.hasher = hasher
     }
 
@@ -70,6 +68,7 @@ final class LineReader {
             logger.info("reader started", metadata: ["reader": "\(id)", "kind": "line", "mode": "read"])
             runReading(fd)
         }
+        committer.finish()
         logger.info("reader stopped", metadata: ["reader": "\(id)", "scans": "\(committer.scansCommitted)"])
     }
 
@@ -109,9 +108,11 @@ final class LineReader {
             }
         }
         while true {
-            switch waitReadable(fd, stop: stop) {
+            switch waitReadable(fd, stop: stop, timeoutMs: committer.pollTimeoutMs) {
             case .stopped: return
-            case .timeout: continue
+            case .timeout:
+                guard committer.tick() else { return }
+                continue
             // Hang-up with nothing buffered is end of input (stdin); tee tells which.
             case .hangup, .readable: break
             }
@@ -193,9 +194,11 @@ final class LineReader {
         var framer = LineFramer(maxLength: maxLine)
         var buf = [UInt8](repeating: 0, count: 65536)
         while true {
-            switch waitReadable(fd, stop: stop) {
+            switch waitReadable(fd, stop: stop, timeoutMs: committer.pollTimeoutMs) {
             case .stopped: return
-            case .timeout: continue
+            case .timeout:
+                guard committer.tick() else { return }
+                continue
             case .hangup, .readable: break
             }
             let n = read(fd, &buf, buf.count)

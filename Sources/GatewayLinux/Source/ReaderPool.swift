@@ -119,20 +119,18 @@ public final class ReaderPool: Service, Sendable {
         let ended = DispatchSemaphore(value: 0)
         s.lines[r.id] = (r, stop, ended)
         threads.enter()
-        let (sink, logger) = (self.sink, self.logger)
+        let (sink, logger, health) = (self.sink, self.logger, self.states.health)
         let opened: (@Sendable () -> Void)? = holder >= 0 ? { @Sendable in _ = close(holder) } : nil
         let t = Thread { [threads] in
             previous?.wait()
             // Made here: a reader is its thread's alone.
             LineReader(
-                id: r.id,
-                path: r.path ?? "-",
-                maxLine: r.maxLine,
+                reader: r,
                 sink: sink,
                 stop: stop,
                 logger: logger,
-                dedupMillis: r.dedupMillis,
                 hasher: hasher,
+                health: health,
                 opened: opened
             ).run()
             ended.signal()

@@ -205,18 +205,13 @@ final class SupervisorLoop {
         }
         let ended = self.ended
         let endedSignal = self.endedSignal
-        let (sink, logger) = (self.sink, self.logger)
+        let (sink, logger, health) = (self.sink, self.logger, self.states.health)
         group.enter()
         let t = Thread { [group] in
             // Made here: a session is its thread's alone.
-            let committer = ScanCommitter(
-                readerID: r.id,
-                sink: sink,
-                stop: stop,
-                logger: logger,
-                dedupMillis: r.dedupMillis
-            )
+            let committer = ScanCommitter(reader: r, sink: sink, stop: stop, logger: logger, health: health)
             let end = Self.session(for: r, committer: committer, stop: stop).run(devnode: devnode)
+            committer.finish()
             ended.withLockedValue { $0.append((key, end)) }
             endedSignal.signal()
             group.leave()

@@ -4,6 +4,15 @@ import Logging
 
 /// The part every reader shares after framing: turns framed lines into scans, commits them,
 /// and holds the reader back (never drops) while the spool cannot take them.
+///
+/// It also watches the reader (`FloodMonitor`): where the framing expects text, a line that
+/// cannot be a label (`TextNoise`) is noise, delivered with the noise of the same second as one
+/// `noise` misread that carries the count; a flood is one warning in the log, the
+/// `gatewayd_reader_flooding` gauge, and the reader's health (`ReaderHealthBoard`) that the
+/// kiosk page, heartbeats and `--probe` show. Readers wait for input no longer than
+/// `pollTimeoutMs`, then `tick()`, so that pending noise is delivered and a flood's end noticed
+/// when the input stops. Pending noise lives in memory: a kill -9 loses at most a second's
+/// count of it (never a genuine scan, which is committed before its bytes are consumed).
 final class ScanCommitter {
     /// Group commit: a burst is spooled up to this many scans per transaction (one fsync);
     /// a single scan commits at once, never waiting for company.
@@ -15,14 +24,54 @@ final class ScanCommitter {
     let logger: Logger
     private(set) var scansCommitted = 0
     private(set) var overlongDiscarded = 0
+    private(set) var noiseLines = 0
     private var dedup: DedupWindow
+    /// Whether a line that cannot be text is noise (`GatewayConfig.Reader.framesText`).
+    private let framesText: Bool
+    private var monitor: FloodMonitor
+    private let health: ReaderHealthBoard
 
-    init(readerID: String, sink: CaptureSink, stop: StopSignal, logger: Logger, dedupMillis: Int = 0) {
+    init(
+        readerID: String,
+        sink: CaptureSink,
+        stop: StopSignal,
+        logger: Logger,
+        dedupMillis: Int = 0,
+        framesText: Bool = false,
+        flood: FloodMonitor.Settings = .init(
+            rate: GatewayConfig.Reader.defaultFloodRate,
+            seconds: GatewayConfig.Reader.defaultFloodSeconds
+        ),
+        health: ReaderHealthBoard = ReaderHealthBoard()
+    ) {
         self.readerID = readerID
         self.sink = sink
         self.stop = stop
         self.logger = logger
         self.dedup = DedupWindow(windowMillis: dedupMillis)
+        self.framesText = framesText
+        self.monitor = FloodMonitor(settings: flood)
+        self.health = health
+    }
+
+    /// A committer for `reader`, with its dedup window, noise check and flood settings.
+    convenience init(
+        reader: GatewayConfig.Reader,
+        sink: CaptureSink,
+        stop: StopSignal,
+        logger: Logger,
+        health: ReaderHealthBoard
+    ) {
+        self.init(
+            readerID: reader.id,
+            sink: sink,
+            stop: stop,
+            logger: logger,
+            dedupMillis: reader.dedupMillis,
+            framesText: reader.framesText,
+            flood: reader.flood,
+            health: health
+        )
     }
 
     /// Scans from framer output, stamped now. Over-long lines are counted and logged by length
@@ -70,10 +119,49 @@ final class ScanCommitter {
         logger.warning("\(what)", metadata: meta)
     }
 
-    /// Commits, retrying while the spool fails. - Returns: false if stopped before it succeeded.
+    /// How long the reader may wait for input before `tick()` is due; -1: indefinitely.
+    var pollTimeoutMs: Int32 {
+        guard let due = monitor.deadlineNanos else { return -1 }
+        let now = Clocks.monotonicNanos()
+        return due <= now ? 0 : Int32(min((due - now + 999_999) / 1_000_000, 60_000))
+    }
+
+    /// Delivers what fell due without input (pending noise, a flood's end).
+    /// - Returns: false if stopped before it was committed.
+    func tick() -> Bool { commit([]) }
+
+    /// The reader stops: pending noise is delivered (while the spool takes it before a stop)
+    /// and a flood under way ends.
+    func finish() {
+        let scans = carryOut(monitor.finish(monotonicNanos: Clocks.monotonicNanos()))
+        if !scans.isEmpty { _ = spool(scans, mark: nil) }
+    }
+
+    /// Commits, retrying while the spool fails; noise goes to the flood monitor, which hands
+    /// it back coalesced. - Returns: false if stopped before it succeeded.
     func commit(_ all: [Scan], mark: InputMark? = nil) -> Bool {
+        var watched: [Scan] = []
+        watched.reserveCapacity(all.count)
+        for scan in all {
+            if framesText && scan.readFailure == nil && TextNoise.isNoise(scan.bytes) {
+                watched += carryOut(
+                    monitor.noise(
+                        bytes: scan.bytes.count,
+                        monotonicNanos: scan.monotonicNanos,
+                        wallNanos: scan.wallNanos
+                    )
+                )
+            } else {
+                watched += carryOut(monitor.scan(monotonicNanos: scan.monotonicNanos))
+                watched.append(scan)
+            }
+        }
+        watched += carryOut(monitor.tick(monotonicNanos: Clocks.monotonicNanos()))
         let before = dedup.suppressed
-        let scans = all.filter { dedup.admit($0.bytes, now: $0.monotonicNanos) }
+        // A noise event stands for many lines; it is never a repeat of the one before.
+        let scans = watched.filter {
+            $0.readFailure?.format == FloodMonitor.Noise.format || dedup.admit($0.bytes, now: $0.monotonicNanos)
+        }
         if dedup.suppressed != before {
             logger.debug(
                 "repeat reads suppressed",
@@ -83,9 +171,14 @@ final class ScanCommitter {
             )
         }
         guard !scans.isEmpty else {
-            // All repeats: nothing to spool, but a peeking reader still consumes its input.
+            // All repeats or noise still pending: nothing to spool, but a peeking reader still
+            // consumes its input.
             return true
         }
+        return spool(scans, mark: mark)
+    }
+
+    private func spool(_ scans: [Scan], mark: InputMark?) -> Bool {
         var failing = false
         while true {
             do {
@@ -116,5 +209,79 @@ final class ScanCommitter {
                 if !pause(ms: 500, stop: stop) { return false }
             }
         }
+    }
+}
+
+extension ScanCommitter {
+    /// Does what the flood monitor said; returns the noise events to commit, in order.
+    private func carryOut(_ actions: [FloodMonitor.Action]) -> [Scan] {
+        var events: [Scan] = []
+        for action in actions {
+            switch action {
+            case .noise(let n):
+                noiseLines += n.lines
+                GatewayMetrics.readerNoise(reader: readerID, lines: n.lines)
+                health.noise(reader: readerID, lines: n.lines, wallNanos: n.firstWallNanos)
+                // Counts only: the noise itself may hold fragments of personal data.
+                logger.log(
+                    level: noiseLines == n.lines ? .notice : .debug,
+                    "reader noise delivered as one misread",
+                    metadata: [
+                        "reader": "\(readerID)", "lines": "\(n.lines)", "bytes": "\(n.bytes)",
+                        "noise_total": "\(noiseLines)",
+                    ]
+                )
+                events.append(
+                    Scan(
+                        readerID: readerID,
+                        bytes: [],
+                        wallNanos: n.firstWallNanos,
+                        monotonicNanos: n.firstMonotonicNanos,
+                        readFailure: n.misread
+                    )
+                )
+            case .floodStarted(let e):
+                let flood = describe(e)
+                health.floodStarted(reader: readerID, flood)
+                GatewayMetrics.readerFloodStarted(reader: readerID)
+                GatewayMetrics.readerFlooding(true, reader: readerID)
+                logger.warning(
+                    "reader floods: more scans a second than flood_rate; check the reader, its cable and its settings",
+                    metadata: [
+                        "reader": "\(readerID)", "rate": "\(e.lastRate)", "peak_rate": "\(e.peakRate)",
+                        "flood_rate": "\(monitor.settings.rate)", "flood_seconds": "\(monitor.settings.seconds)",
+                        "noise_lines": "\(e.noiseLines)", "since": "\(flood.startedAt)",
+                    ]
+                )
+            case .floodEnded(let e):
+                let flood = describe(e)
+                health.floodEnded(reader: readerID, flood)
+                GatewayMetrics.readerFlooding(health.health(readerID)?.flooding ?? false, reader: readerID)
+                logger.notice(
+                    "reader flood over",
+                    metadata: [
+                        "reader": "\(readerID)", "scans": "\(e.scans)", "noise_lines": "\(e.noiseLines)",
+                        "peak_rate": "\(e.peakRate)", "from": "\(flood.startedAt)", "to": "\(flood.endedAt ?? "-")",
+                    ]
+                )
+            }
+        }
+        return events
+    }
+
+    /// An episode with wall-clock times, for people.
+    private func describe(_ e: FloodMonitor.Episode) -> ReaderHealth.Flood {
+        let (wallNow, monoNow) = (Clocks.wallNanos(), Clocks.monotonicNanos())
+        func wall(_ mono: UInt64) -> String {
+            RFC3339.format(unixNanos: wallNow - Int64(clamping: monoNow &- min(mono, monoNow)))
+        }
+        return ReaderHealth.Flood(
+            startedAt: wall(e.startMonotonicNanos),
+            endedAt: e.endMonotonicNanos.map(wall),
+            peakRate: e.peakRate,
+            lastRate: e.lastRate,
+            scans: e.scans,
+            noiseLines: e.noiseLines
+        )
     }
 }

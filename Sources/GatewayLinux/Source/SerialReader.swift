@@ -54,7 +54,7 @@ final class SerialReader: DeviceSession {
             case .stxEtx(let o): return BinaryFramer(format: .stxEtx(o))
             }
         }()
-        return readChunks(fd, stop: stop) { chunk in
+        return readChunks(fd, stop: stop, committer: committer) { chunk in
             var scans: [Scan] = []
             if frames != nil {
                 for o in frames!.feed(chunk) {

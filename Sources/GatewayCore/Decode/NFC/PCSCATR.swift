@@ -12,7 +12,8 @@ public enum PCSCATR {
         let historical = Array(atr.dropFirst(4))
         if historical.starts(with: storageCardPrefix), historical.count >= storageCardPrefix.count + 3 {
             let standard = historical[storageCardPrefix.count]
-            let name = UInt16(historical[storageCardPrefix.count + 1]) << 8 | UInt16(historical[storageCardPrefix.count + 2])
+            let name =
+                UInt16(historical[storageCardPrefix.count + 1]) << 8 | UInt16(historical[storageCardPrefix.count + 2])
             guard standard == 0x03 else { return .unknown }
             switch name {
             case 0x0001: return .mifareClassic1K

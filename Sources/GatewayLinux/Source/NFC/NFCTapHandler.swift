@@ -30,7 +30,8 @@ struct NFCTapHandler {
 
     /// - Returns: false if the reader was stopped before the tap was committed.
     /// - Throws: only the reader going away; a tag that misbehaves is a misread.
-    mutating func handle(_ arrived: NFCTarget, over transceiver: some NFCTransceiver) throws(NFCTransceiveError) -> Bool {
+    mutating func handle(_ arrived: NFCTarget, over transceiver: some NFCTransceiver) throws(NFCTransceiveError) -> Bool
+    {
         let (outcome, target) = try NFCTapReader.read(arrived, over: transceiver)
         let tap = target.tap
         var scan: Scan

@@ -52,7 +52,9 @@ final class PCSCCard: NFCTransceiver {
         let answer = try Self.transmit(handle, protocolID, [0xFF, 0xB0, 0x00, page, 0x10])
         guard answer.count == 18, answer.suffix(2) == [0x90, 0x00] else {
             if answer.count == 2 && answer[0] == 0x63 { throw .tagGone }
-            throw .tag("READ of page \(page) answered \(Hex.string(answer.suffix(2))) with \(max(0, answer.count - 2)) byte(s)")
+            throw .tag(
+                "READ of page \(page) answered \(Hex.string(answer.suffix(2))) with \(max(0, answer.count - 2)) byte(s)"
+            )
         }
         return Array(answer.prefix(16))
     }
@@ -62,17 +64,24 @@ final class PCSCCard: NFCTransceiver {
         return answer.first == 0x90
     }
 
-    private static func transmit(_ h: SCARDHANDLE, _ proto: DWORD, _ apdu: [UInt8]) throws(NFCTransceiveError) -> [UInt8] {
+    private static func transmit(
+        _ h: SCARDHANDLE,
+        _ proto: DWORD,
+        _ apdu: [UInt8]
+    ) throws(NFCTransceiveError) -> [UInt8] {
         var send = gw_pcsc_pci(proto)
         var out = [UInt8](repeating: 0, count: 258)
         var n = DWORD(out.count)
         let rv = SCardTransmit(h, &send, apdu, DWORD(apdu.count), nil, &out, &n)
         guard rv == PCSCLibrary.success else { throw error(rv, "transmit") }
+        // No status word at all: the card went while the command was under way (pcscd answers
+        // the interrupted exchange with an empty response, and the next with NOT_TRANSACTED).
+        guard n >= 2 else { throw .tagGone }
         return Array(out.prefix(Int(n)))
     }
 
     private static func error(_ rv: Int, _ what: String) -> NFCTransceiveError {
-        if PCSCLibrary.isCardGone(rv) { return .tagGone }
+        if PCSCLibrary.isCardGone(rv) || rv == PCSCLibrary.notTransacted { return .tagGone }
         if PCSCLibrary.isServiceLost(rv) { return .readerGone("pcscd: \(PCSCLibrary.describe(rv))") }
         if rv == PCSCLibrary.unknownReader || rv == PCSCLibrary.readerUnavailable {
             return .readerGone("reader: \(PCSCLibrary.describe(rv))")

@@ -27,6 +27,8 @@ enum PCSCLibrary {
     static let unknownReader = 0x8010_0009
     static let timeout = 0x8010_000A
     static let noSmartcard = 0x8010_000C
+    static let commError = 0x8010_0013
+    static let notTransacted = 0x8010_0016
     static let readerUnavailable = 0x8010_0017
     static let noService = 0x8010_001D
     static let serviceStopped = 0x8010_001E
@@ -36,9 +38,10 @@ enum PCSCLibrary {
     static let resetCard = 0x8010_0068
     static let removedCard = 0x8010_0069
 
-    /// pcscd is gone (stopped, restarted): the context must be made again.
+    /// pcscd is gone (stopped, restarted; a call under way when it died fails with the RPC
+    /// transport error): the context must be made again.
     static func isServiceLost(_ rv: Int) -> Bool {
-        rv == noService || rv == serviceStopped || rv == invalidHandle
+        rv == noService || rv == serviceStopped || rv == invalidHandle || rv == commError
     }
 
     /// The card left (or stopped answering) during an exchange.

@@ -89,7 +89,10 @@ final class PCSCNFCReader: DeviceSession {
             switch end {
             case .stopped: return .stopped
             case .lost(let why):
-                logger.warning("nfc reader lost pcscd; reconnecting", metadata: ["reader": "\(config.id)", "error": "\(why)"])
+                logger.warning(
+                    "nfc reader lost pcscd; reconnecting",
+                    metadata: ["reader": "\(config.id)", "error": "\(why)"]
+                )
                 outage = why
                 GatewayMetrics.readerConnected(false, reader: config.id)
             }
@@ -129,7 +132,9 @@ final class PCSCNFCReader: DeviceSession {
                 } else {
                     logger.info(
                         "reader connected",
-                        metadata: ["reader": "\(config.id)", "kind": "nfc", "backend": "pcsc", "pcsc_readers": "\(readers)"]
+                        metadata: [
+                            "reader": "\(config.id)", "kind": "nfc", "backend": "pcsc", "pcsc_readers": "\(readers)",
+                        ]
                     )
                 }
                 GatewayMetrics.readerConnected(!readers.isEmpty, reader: config.id)
@@ -138,12 +143,13 @@ final class PCSCNFCReader: DeviceSession {
             }
             let names = readers + [Self.pnp]
             let cNames = names.map { strdup($0)! }
-            defer { cNames.forEach { free($0) } }
+            defer { for c in cNames { free(c) } }
             var rs = names.indices.map { i -> SCARD_READERSTATE in
                 var s = SCARD_READERSTATE()
                 s.szReader = UnsafePointer(cNames[i])
                 // The PnP reader's state carries the reader count in its high bits.
-                s.dwCurrentState = i < readers.count ? states[names[i]] ?? DWORD(SCARD_STATE_UNAWARE) : DWORD(readers.count << 16)
+                s.dwCurrentState =
+                    i < readers.count ? states[names[i]] ?? DWORD(SCARD_STATE_UNAWARE) : DWORD(readers.count << 16)
                 return s
             }
             let rv = SCardGetStatusChange(context, Self.waitMillis, &rs, DWORD(rs.count))
@@ -153,7 +159,10 @@ final class PCSCNFCReader: DeviceSession {
             case PCSCLibrary.timeout, PCSCLibrary.cancelled, PCSCLibrary.unknownReader: continue
             default:
                 if PCSCLibrary.isServiceLost(rv) { return .lost(PCSCLibrary.describe(rv)) }
-                logger.error("nfc reader: PC/SC wait failed", metadata: ["reader": "\(config.id)", "error": "\(PCSCLibrary.describe(rv))"])
+                logger.error(
+                    "nfc reader: PC/SC wait failed",
+                    metadata: ["reader": "\(config.id)", "error": "\(PCSCLibrary.describe(rv))"]
+                )
                 if !pause(ms: 1000, stop: stop) { return .stopped }
                 continue
             }
@@ -189,7 +198,10 @@ final class PCSCNFCReader: DeviceSession {
             guard handler.unidentified(why) else { return .stopped }
         } catch .readerGone(let why) {
             if why.hasPrefix("pcscd") { return .lost(why) }
-            logger.warning("nfc reader: PC/SC reader went away", metadata: ["reader": "\(config.id)", "error": "\(why)"])
+            logger.warning(
+                "nfc reader: PC/SC reader went away",
+                metadata: ["reader": "\(config.id)", "error": "\(why)"]
+            )
         } catch {
             logger.error("nfc reader: cannot read the tag", metadata: ["reader": "\(config.id)", "error": "\(error)"])
         }
