@@ -1,6 +1,7 @@
 // libFuzzer target: arbitrary bytes through the NFC reader core. The first byte picks the part:
 // the PN53x frame decoder (fed in chunks whose size the second byte sets), the CCID/ACR122U
-// exchange, the Type 2 tag reader over a memory image, and the poll answer parser. Invariants:
+// exchange, the Type 2 tag reader over a memory image, the poll answer parser and the PC/SC ATR
+// (a type named only from a well-formed ATR). Invariants:
 // no crash; a decoded frame encodes back to bytes that decode to it; a CCID data block's data is
 // exactly what its header announces; the tag reader asks only for pages it can address and
 // returns no more than the capability container declares; UIDs are 4, 7 or 10 bytes.
@@ -9,11 +10,12 @@ public func fuzzNFC(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
     guard bytes.count >= 2 else { return 0 }
     let body = Array(bytes.dropFirst(2))
-    switch bytes[0] % 4 {
+    switch bytes[0] % 5 {
     case 0: fuzzFrames(body, chunk: Int(bytes[1]) + 1, expecting: bytes[0] & 0x80 == 0 ? .chipToHost : .hostToChip)
     case 1: fuzzCCID(body, sequence: bytes[1])
     case 2: fuzzType2(body)
-    default: fuzzPoll(body)
+    case 3: fuzzPoll(body)
+    default: fuzzATR(body)
     }
     return 0
 }
@@ -94,4 +96,9 @@ private func fuzzPoll(_ body: [UInt8]) {
         if ![4, 7, 10].contains(t.uid.count) { fatalError("UID of \(t.uid.count) bytes") }
         _ = NFCTagType.identify(atqa: t.atqa, sak: t.sak, version: Array(body.suffix(8)))
     }
+}
+
+private func fuzzATR(_ atr: [UInt8]) {
+    let type = PCSCATR.tagType(atr)
+    if type != .unknown, atr.first != 0x3B { fatalError("a type named from an ATR that does not start with 3B") }
 }

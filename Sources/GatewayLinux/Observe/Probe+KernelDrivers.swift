@@ -20,7 +20,10 @@ extension Probe {
             (try? String(contentsOfFile: "\(root)/\(dir)/\(attr)", encoding: .utf8))
                 .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
         }
-        guard let device = entries.first(where: { !$0.contains(":") && number($0, "busnum") == bus && number($0, "devnum") == dev })
+        guard
+            let device = entries.first(where: {
+                !$0.contains(":") && number($0, "busnum") == bus && number($0, "devnum") == dev
+            })
         else { return [] }
         return entries.filter { $0.hasPrefix(device + ":") }.sorted().compactMap { interface in
             (try? fm.destinationOfSymbolicLink(atPath: "\(root)/\(interface)/driver"))
