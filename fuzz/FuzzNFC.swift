@@ -1,7 +1,9 @@
 // libFuzzer target: arbitrary bytes through the NFC reader core. The first byte picks the part:
 // the PN53x frame decoder (fed in chunks whose size the second byte sets), the CCID/ACR122U
-// exchange, the Type 2 tag reader over a memory image, the poll answer parser and the PC/SC ATR
-// (a type named only from a well-formed ATR). Invariants:
+// exchange, the Type 2 tag reader over a memory image, the poll answer parser, the PC/SC ATR
+// (a type named only from a well-formed ATR) and the PN53x exchange (ACK, NACK, resend) over
+// arbitrary transfers, which ends with the answer to its own command or an error within its
+// bounded retries. Invariants:
 // no crash; a decoded frame encodes back to bytes that decode to it; a CCID data block's data is
 // exactly what its header announces; the tag reader asks only for pages it can address and
 // returns no more than the capability container declares; UIDs are 4, 7 or 10 bytes.
@@ -10,12 +12,13 @@ public func fuzzNFC(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
     guard bytes.count >= 2 else { return 0 }
     let body = Array(bytes.dropFirst(2))
-    switch bytes[0] % 5 {
+    switch bytes[0] % 6 {
     case 0: fuzzFrames(body, chunk: Int(bytes[1]) + 1, expecting: bytes[0] & 0x80 == 0 ? .chipToHost : .hostToChip)
     case 1: fuzzCCID(body, sequence: bytes[1])
     case 2: fuzzType2(body)
     case 3: fuzzPoll(body)
-    default: fuzzATR(body)
+    case 4: fuzzATR(body)
+    default: fuzzExchange(body, chunk: Int(bytes[1] & 0x7F) + 1, timeouts: bytes[1] & 0x80 != 0)
     }
     return 0
 }
@@ -101,4 +104,38 @@ private func fuzzPoll(_ body: [UInt8]) {
 private func fuzzATR(_ atr: [UInt8]) {
     let type = PCSCATR.tagType(atr)
     if type != .unknown, atr.first != 0x3B { fatalError("a type named from an ATR that does not start with 3B") }
+}
+
+/// The bytes as IN transfers of `chunk` bytes to one PN53x exchange (a READ); with `timeouts`, an
+/// empty transfer stands for a read that timed out.
+private func fuzzExchange(_ body: [UInt8], chunk: Int, timeouts: Bool) {
+    let command = PN53xFrame.command(0x40, [0x01, 0x30, 0x04])
+    var exchange = PN53xExchange(command: command)
+    var sends = 0
+    var ended = false
+    for start in stride(from: 0, to: body.count, by: chunk) {
+        let transfer = body[start..<min(start + chunk, body.count)]
+        do {
+            let action =
+                timeouts && transfer.first == 0xEE ? try exchange.timedOut() : try exchange.receive(transfer)
+            guard !ended else { fatalError("the exchange went on after it ended") }
+            switch action {
+            case .send(let bytes):
+                sends += 1
+                guard bytes == PN53xFrame.nack || bytes == exchange.firstMessage else { fatalError("sent \(bytes)") }
+                // NACKs and resends are bounded: nacks + resends, each at most the retries.
+                if sends > 2 * PN53xExchange.defaultMaxRetries { fatalError("unbounded retries") }
+            case .read:
+                break
+            case .done(let frame):
+                guard frame.direction == .chipToHost, frame.command == 0x41 else {
+                    fatalError("not the answer: \(frame)")
+                }
+                ended = true
+            }
+        } catch {
+            _ = error.description
+            ended = true
+        }
+    }
 }

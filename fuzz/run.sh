@@ -66,6 +66,8 @@ for target in FuzzKeyDecoder FuzzFramers FuzzTagDecoder FuzzNFC FuzzRedactor Fuz
     printf '\x02\x00\x04\x11\x22\xb7\x33\x44\x55\x66\x00\x48\x00\x00\xe1\x10\x12\x00\x01\x03\xa0\x0c\x34\x03\x11\xd1\x01\x0d\x55\x04example.com/\xfe' > "$corpus/seed-type2"
     # An InListPassiveTarget answer: one NTAG with a 7-byte UID.
     printf '\x03\x00\x01\x01\x00\x44\x00\x07\x04\x11\x22\x33\x44\x55\x66' > "$corpus/seed-poll"
+    # A PN53x exchange in 8-byte transfers: ACK, an answer with a wrong checksum (NACKed), the answer.
+    printf '\x05\x07\x00\x00\xff\x00\xff\x00\x00\x00\xff\x03\xfd\xd5\x41\x00\xeb\x00\x00\x00\xff\x03\xfd\xd5\x41\x00\xea\x00' > "$corpus/seed-exchange"
   fi
   if [ "$target" = FuzzEventHeader ]; then
     # Seeds: an event as gatewayd seals it, and the forms the reader leaves to JSONDecoder.
