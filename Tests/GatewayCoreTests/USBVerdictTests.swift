@@ -145,7 +145,7 @@ final class USBVerdictTests: XCTestCase {
         )
         let v = USBVerdict.of(pn533, readers: rs)
         XCTAssertEqual(v.code, .reader)
-        XCTAssertEqual(v.detail, "taken by reader tap (nfc usb, an id its driver knows: /dev/bus/usb/002/004)")
+        XCTAssertEqual(v.detail, "taken by reader tap (nfc usb, the USB ids its driver knows: /dev/bus/usb/002/004)")
         let ruled = try readers(
             "[[reader]]\nid = \"tap\"\nkind = \"nfc\"\nbackend = \"usb\"\n[reader.match]\nserial = \"A\"\n"
         )

@@ -259,7 +259,6 @@ public struct USBVerdict: Sendable, Equatable {
             if case .usb = n.backend { kind = "nfc usb" } else { kind = "nfc pcsc" }
         }
         let rule = ReaderSelection.describeRule(r)
-        if rule.isEmpty, case .nfc = r.kind { return "\(kind), an id its driver knows" }
         return rule.isEmpty ? kind : "\(kind), \(rule)"
     }
 }
