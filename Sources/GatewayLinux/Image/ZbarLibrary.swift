@@ -6,20 +6,10 @@ import CZbar
 /// Sources/CZbar does the `dlopen`.
 public enum ZbarLibrary {
     /// libzbar.so.0 could not be loaded: the package (libzbar0) is missing or broken.
-    public struct Unavailable: Error, CustomStringConvertible, Equatable {
-        public var reason: String
-        public var description: String {
-            "cannot load zbar, which scans images (\(reason)); install it with: apt-get install libzbar0"
-        }
-    }
+    public typealias Unavailable = LibraryUnavailable
 
     /// Loads zbar once; later calls give the first call's result.
     public static func load() throws(Unavailable) {
-        var why = [CChar](repeating: 0, count: 256)
-        guard gw_zbar_load(&why, why.count) == 0 else {
-            throw Unavailable(
-                reason: String(decoding: why.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            )
-        }
+        try LibraryUnavailable.load("zbar, which scans images", packages: "libzbar0") { gw_zbar_load($0, $1) }
     }
 }

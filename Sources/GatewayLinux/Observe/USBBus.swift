@@ -22,12 +22,12 @@ enum USBBus {
     static let usbfs = "/dev/bus/usb"
 
     static func list() throws(Unavailable) -> [USBDevice] {
-        var why = [CChar](repeating: 0, count: 256)
-        guard gw_usb_load(&why, why.count) == 0 else {
+        do {
+            try USBLibrary.load()
+        } catch {
             throw Unavailable(
-                problem:
-                    "cannot load libusb-1.0 (\(String(decoding: why.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)))",
-                fix: "install it: apt-get install libusb-1.0-0"
+                problem: "cannot load libusb-1.0 (\(error.reason))",
+                fix: "install it: apt-get install \(error.packages)"
             )
         }
         var context: OpaquePointer?

@@ -4,20 +4,9 @@ import CPCSC
 /// not link it, so a terminal without a PC/SC reader never maps it (Sources/CPCSC does the
 /// `dlopen`). Also the result codes gatewayd acts on (pcsclite.h; `LONG` is `long` on Linux).
 enum PCSCLibrary {
-    /// libpcsclite.so.1 could not be loaded.
-    struct Unavailable: Error, CustomStringConvertible, Equatable {
-        var reason: String
-        var description: String {
-            "cannot load libpcsclite, the PC/SC client library (\(reason)); install it with: apt-get install libpcsclite1 pcscd libccid"
-        }
-    }
-
-    static func load() throws(Unavailable) {
-        var why = [CChar](repeating: 0, count: 256)
-        guard gw_pcsc_load(&why, why.count) == 0 else {
-            throw Unavailable(
-                reason: String(decoding: why.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            )
+    static func load() throws(LibraryUnavailable) {
+        try LibraryUnavailable.load("libpcsclite, the PC/SC client library", packages: "libpcsclite1 pcscd libccid") {
+            gw_pcsc_load($0, $1)
         }
     }
 

@@ -4,21 +4,8 @@ import CUSB
 /// terminal without such a reader never maps it (Sources/CUSB does the `dlopen`). Also libusb's
 /// words for its result codes.
 enum USBLibrary {
-    /// libusb-1.0.so.0 could not be loaded.
-    struct Unavailable: Error, CustomStringConvertible, Equatable {
-        var reason: String
-        var description: String {
-            "cannot load libusb-1.0 (\(reason)); install it with: apt-get install libusb-1.0-0"
-        }
-    }
-
-    static func load() throws(Unavailable) {
-        var why = [CChar](repeating: 0, count: 256)
-        guard gw_usb_load(&why, why.count) == 0 else {
-            throw Unavailable(
-                reason: String(decoding: why.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            )
-        }
+    static func load() throws(LibraryUnavailable) {
+        try LibraryUnavailable.load("libusb-1.0", packages: "libusb-1.0-0") { gw_usb_load($0, $1) }
     }
 
     static let noDevice = LIBUSB_ERROR_NO_DEVICE.rawValue
