@@ -142,6 +142,9 @@ def test_pcscd_killed_and_restarted_the_reader_comes_back(tapsite):
     log = s.log()
     assert log.count("nfc reader waiting for pcscd") <= 1 and log.count("nfc reader lost pcscd") <= 1, log[-3000:]
     assert s.gateway.poll() is None
+    # Loaded because a PC/SC reader is configured; libusb is not.
+    maps = open(f"/proc/{s.gateway.pid}/maps").read()
+    assert "libpcsclite" in maps and "libusb" not in maps
 
 
 def test_probe_reports_pcscd_and_its_readers(site, pcscd, nfc_tag_reader):
