@@ -89,6 +89,12 @@ def test_each_tap_is_one_event_with_its_decoded_content_and_a_beep_after_the_com
     assert corrupt_reads and all(p * 4 < 16 + 16 for p in corrupt_reads), corrupt_reads
     assert by["damaged"]["misread"]["format"] == "ndef" and "truncated" in by["damaged"]["misread"]["reason"]
     assert "nfc tap misread" in s.log()
+    # No UID in clear on the terminal either: not in its log, not in the spool or its WAL.
+    stored = b"".join(p.read_bytes() for p in s.root.glob("spool.db*"))
+    for _, tag in tags:
+        for form in (tag.uid.hex().upper(), tag.uid.hex()):
+            assert form not in s.log(), form
+            assert form.encode() not in stored and tag.uid not in stored, form
 
 
 def test_a_tag_left_on_the_reader_is_one_event_and_a_new_tap_of_it_another(tapsite):
