@@ -14,20 +14,15 @@ extension Probe {
             return []
         }
         let root = USBBus.sysfsDevices
-        let fm = FileManager.default
-        guard let entries = try? fm.contentsOfDirectory(atPath: root) else { return [] }
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: root) else { return [] }
         func number(_ dir: String, _ attr: String) -> Int? {
-            (try? String(contentsOfFile: "\(root)/\(dir)/\(attr)", encoding: .utf8))
-                .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            USBBus.attribute("\(root)/\(dir)", attr).flatMap { Int($0) }
         }
         guard
             let device = entries.first(where: {
                 !$0.contains(":") && number($0, "busnum") == bus && number($0, "devnum") == dev
             })
         else { return [] }
-        return entries.filter { $0.hasPrefix(device + ":") }.sorted().compactMap { interface in
-            (try? fm.destinationOfSymbolicLink(atPath: "\(root)/\(interface)/driver"))
-                .map { ($0 as NSString).lastPathComponent }
-        }
+        return entries.filter { $0.hasPrefix(device + ":") }.sorted().compactMap { USBBus.driver("\(root)/\($0)") }
     }
 }

@@ -17,7 +17,7 @@ extension Probe {
             return result(.fail, "nfc reader (pcsc): \(error)")
         }
         var context: SCARDCONTEXT = 0
-        var rv = SCardEstablishContext(DWORD(SCARD_SCOPE_SYSTEM), nil, nil, &context)
+        let rv = SCardEstablishContext(DWORD(SCARD_SCOPE_SYSTEM), nil, nil, &context)
         guard rv == PCSCLibrary.success else {
             return result(
                 .fail,
@@ -26,16 +26,10 @@ extension Probe {
             )
         }
         defer { SCardReleaseContext(context) }
-        var size: DWORD = 0
-        rv = SCardListReaders(context, nil, nil, &size)
-        var names: [String] = []
-        if rv == PCSCLibrary.success {
-            var buf = [CChar](repeating: 0, count: Int(size))
-            rv = SCardListReaders(context, nil, &buf, &size)
-            names = buf.split(separator: 0).map { String(decoding: $0.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
-        }
-        guard rv == PCSCLibrary.success || rv == PCSCLibrary.noReadersAvailable else {
-            return result(.fail, "nfc reader (pcsc): pcscd cannot list readers (\(PCSCLibrary.describe(rv)))")
+        let names: [String]
+        switch PCSCLibrary.readerNames(context) {
+        case .success(let n): names = n
+        case .failure(let f): return result(.fail, "nfc reader (pcsc): pcscd cannot list readers (\(f.description))")
         }
         let matched = names.filter { Glob.matches(pattern, $0) }
         var lines: [String] = []

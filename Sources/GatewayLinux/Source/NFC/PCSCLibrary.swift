@@ -38,6 +38,28 @@ enum PCSCLibrary {
         [removedCard, noSmartcard, resetCard, unpoweredCard, unresponsiveCard].contains(rv)
     }
 
+    /// A PC/SC call's result code other than success.
+    struct Failure: Error {
+        var code: Int
+        var description: String { PCSCLibrary.describe(code) }
+    }
+
+    /// The names of the readers pcscd offers; none plugged in is an empty list, not an error.
+    static func readerNames(_ context: SCARDCONTEXT) -> Result<[String], Failure> {
+        var size: DWORD = 0
+        var rv = SCardListReaders(context, nil, nil, &size)
+        if rv == noReadersAvailable { return .success([]) }
+        guard rv == success else { return .failure(Failure(code: rv)) }
+        var buf = [CChar](repeating: 0, count: Int(size))
+        rv = SCardListReaders(context, nil, &buf, &size)
+        if rv == noReadersAvailable { return .success([]) }
+        guard rv == success else { return .failure(Failure(code: rv)) }
+        // A multi-string: names separated by NUL, ended by an empty one.
+        return .success(
+            buf.split(separator: 0).map { String(decoding: $0.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+        )
+    }
+
     /// pcsc-lite's words for a result code.
     static func describe(_ rv: Int) -> String {
         String(cString: pcsc_stringify_error(rv)) + " (0x" + String(UInt32(truncatingIfNeeded: rv), radix: 16) + ")"

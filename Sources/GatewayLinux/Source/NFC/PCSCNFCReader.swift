@@ -102,17 +102,9 @@ final class PCSCNFCReader: DeviceSession {
 
     /// The readers pcscd offers whose names match the glob.
     private func matchingReaders(_ context: SCARDCONTEXT) -> Result<[String], WatchEnd> {
-        var size: DWORD = 0
-        var rv = SCardListReaders(context, nil, nil, &size)
-        if rv == PCSCLibrary.noReadersAvailable { return .success([]) }
-        guard rv == PCSCLibrary.success else { return .failure(.lost(PCSCLibrary.describe(rv))) }
-        var buf = [CChar](repeating: 0, count: Int(size))
-        rv = SCardListReaders(context, nil, &buf, &size)
-        if rv == PCSCLibrary.noReadersAvailable { return .success([]) }
-        guard rv == PCSCLibrary.success else { return .failure(.lost(PCSCLibrary.describe(rv))) }
-        // A multi-string: names separated by NUL, ended by an empty one.
-        let names = buf.split(separator: 0).map { String(decoding: $0.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
-        return .success(names.filter { Glob.matches(readerName, $0) })
+        PCSCLibrary.readerNames(context)
+            .map { $0.filter { Glob.matches(readerName, $0) } }
+            .mapError { .lost($0.description) }
     }
 
     private func watch(_ context: SCARDCONTEXT) -> WatchEnd {
