@@ -66,20 +66,33 @@ public final class CaptureSink: Sendable {
         }
     }
 
-    /// - Returns: the sequence numbers the scans were stored under (none in listen mode).
+    /// What a commit stored: the scans' sequence numbers (none in listen mode) and the misreads
+    /// among them, as their events carry them — what a reader tells its operator (an NFC
+    /// reader's red light) comes from the same decision that was sealed.
+    public struct Committed: Sendable {
+        public var seqs: [UInt64]
+        public var misreads: [Misread]
+    }
+
     @discardableResult
-    public func commit(_ scans: [Scan], mark: InputMark? = nil) throws(SpoolError) -> [UInt64] {
+    public func commit(_ scans: [Scan], mark: InputMark? = nil) throws(SpoolError) -> Committed {
         let sealer = self.sealer.withLockedValue { $0 }
         let contextFor: (TagClassification, Scan) -> CaptureContext = { [context] tag, scan in
             context?.context(tag: tag, scan: scan) ?? .none
         }
         guard let spool else {
-            for scan in scans { listener?(sealer.event(scan, id: nextID(scan.wallNanos), seq: 0, context: contextFor)) }
-            return []
+            var misread: [Misread] = []
+            for scan in scans {
+                let event = sealer.event(scan, id: nextID(scan.wallNanos), seq: 0, context: contextFor)
+                if let m = event.misread { misread.append(m) }
+                listener?(event)
+            }
+            return Committed(seqs: [], misreads: misread)
         }
         let now = Clocks.wallNanos()
         var classes: [String: Int] = [:]
         var misreads: [String: Int] = [:]
+        var misread: [Misread] = []
         let records = NIOLockedValueBox<[ScanRecord]>([])
         // One HPKE context for the group (one ephemeral key, one DH), whatever its size.
         let group = Result { try sealer.sealer.group(sealedAtNanos: now) }
@@ -92,7 +105,10 @@ public final class CaptureSink: Sendable {
             prepare: { scan, seq in
                 let event = sealer.unredacted(scan, id: nextID(scan.wallNanos), seq: seq, context: contextFor)
                 classes[event.tag.kind.rawValue, default: 0] += 1
-                if let m = event.misread { misreads["misread_" + Self.labelSafe(m.format), default: 0] += 1 }
+                if let m = event.misread {
+                    misreads["misread_" + Self.labelSafe(m.format), default: 0] += 1
+                    misread.append(m)
+                }
                 return event
             },
             seal: { [feedback] event in
@@ -119,7 +135,7 @@ public final class CaptureSink: Sendable {
             )
         }
         doorbell.ring()
-        return result.seqs
+        return Committed(seqs: result.seqs, misreads: misread)
     }
 
     /// A metric label from a format name (`schema acme` → `schema_acme`).

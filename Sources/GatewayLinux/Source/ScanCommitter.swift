@@ -23,6 +23,8 @@ final class ScanCommitter {
     private let stop: StopSignal
     let logger: Logger
     private(set) var scansCommitted = 0
+    /// The misreads among the scans the last `commit` stored (none when it stored nothing).
+    private(set) var lastMisreads: [Misread] = []
     private(set) var overlongDiscarded = 0
     private(set) var noiseLines = 0
     private var dedup: DedupWindow
@@ -140,6 +142,7 @@ final class ScanCommitter {
     /// Commits, retrying while the spool fails; noise goes to the flood monitor, which hands
     /// it back coalesced. - Returns: false if stopped before it succeeded.
     func commit(_ all: [Scan], mark: InputMark? = nil) -> Bool {
+        lastMisreads = []
         var watched: [Scan] = []
         watched.reserveCapacity(all.count)
         for scan in all {
@@ -182,7 +185,8 @@ final class ScanCommitter {
         var failing = false
         while true {
             do {
-                let seqs = try sink.commit(scans, mark: mark)
+                let committed = try sink.commit(scans, mark: mark)
+                lastMisreads = committed.misreads
                 scansCommitted += scans.count
                 if failing {
                     logger.notice("spool writable again; reader resumed", metadata: ["reader": "\(readerID)"])
@@ -191,7 +195,7 @@ final class ScanCommitter {
                 logger.debug(
                     "scans spooled",
                     metadata: [
-                        "reader": "\(readerID)", "count": "\(scans.count)", "first_seq": "\(seqs.first ?? 0)",
+                        "reader": "\(readerID)", "count": "\(scans.count)", "first_seq": "\(committed.seqs.first ?? 0)",
                     ]
                 )
                 return true

@@ -35,21 +35,20 @@ struct NFCTapHandler {
         let (outcome, target) = try NFCTapReader.read(arrived, over: transceiver)
         let tap = target.tap
         var scan: Scan
-        var failed: String?
         switch outcome {
         case .message(let m):
             scan = committer.scan(m)
-            // A message that does not parse is a misread too (the decoder says so in the event).
-            if case .failure(let why) = TagDecoder(referenceYear: 2000).decode(m, hint: .ndef) { failed = why.reason }
         case .uidOnly:
             scan = committer.scan(Array(tap.uid.utf8))
         case .misread(let why):
             scan = committer.scan([])
             scan.readFailure = Misread(format: "nfc", reason: why)
-            failed = why
         }
         scan.nfc = tap
         guard committer.commit([scan]) else { return false }
+        // Whether the tap is a misread is what its sealed event says: a torn read, a message that
+        // does not parse, a schema's failed check.
+        let failed = committer.lastMisreads.first?.reason
         taps += 1
         if failed != nil { misreads += 1 }
         let signalled = feedback && transceiver.signal(failed == nil ? .accepted : .misread)
