@@ -51,7 +51,7 @@ public struct USBDevice: Sendable, Equatable {
             case 0xEF: return "miscellaneous"
             case 0xFE: return "application specific"
             case 0xFF: return "vendor specific"
-            default: return "class \(String(interfaceClass, radix: 16).leftPadded(to: 2))"
+            default: return "class \(hex2(interfaceClass))"
             }
         }
     }

@@ -64,3 +64,6 @@ public struct DeviceDescription: Sendable, Equatable {
 
 /// A USB vendor or product id as lsusb prints it (4 lower-case hex digits).
 public func hex4(_ v: UInt16) -> String { String(v, radix: 16).leftPadded(to: 4) }
+
+/// A byte as two lower-case hex digits (a USB endpoint address, `0x81`).
+public func hex2(_ v: UInt8) -> String { String(v, radix: 16).leftPadded(to: 2) }

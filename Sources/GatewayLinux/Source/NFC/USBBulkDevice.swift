@@ -233,8 +233,3 @@ final class USBBulkDevice {
         return nil
     }
 }
-
-private func hex2(_ v: UInt8) -> String {
-    let s = String(v, radix: 16)
-    return s.count < 2 ? "0" + s : s
-}
