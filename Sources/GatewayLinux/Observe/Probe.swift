@@ -372,10 +372,18 @@ public enum Probe {
         async let ended: Void = OwnThread.run(name: "probe-gpsd") { client.run() }
         let policy = FixPolicy(maxAgeSeconds: g.maxAgeSeconds)
         let deadline = Clocks.monotonicNanos() + UInt64(waitSeconds * 1e9)
-        // Until a usable fix arrives, or the wait is over.
+        // Until a usable fix arrives, or the wait is over. gpsd sends the satellite count in a
+        // SKY report of its own, which may follow the epoch's TPV; so after the first usable fix
+        // the check waits up to one more gpsd cycle (1.5 s) for it rather than reporting a fix
+        // without satellites.
+        var skyDeadline: UInt64?
         while Clocks.monotonicNanos() < deadline {
-            if policy.location(last: state.snapshot().0, captureMonotonicNanos: Clocks.monotonicNanos()).fix != .none {
-                break
+            let now = Clocks.monotonicNanos()
+            let loc = policy.location(last: state.snapshot().0, captureMonotonicNanos: now)
+            if loc.fix != .none {
+                if loc.satellites != nil { break }
+                if let d = skyDeadline, now >= d { break }
+                if skyDeadline == nil { skyDeadline = now + 1_500_000_000 }
             }
             try? await Task.sleep(for: .milliseconds(100))
         }
