@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""Guest side of the sandbox VM test (tests/vm/sandboxtest.py): runs under systemd in the guest
+as vmtest-driver.service, after the project's gatewayd.service has started with its sandbox.
+
+It taps tags on the emulated PC/SC reader (tests/system/nfc_emulator.py behind pcscd's vpcd
+driver; pcscd itself is Debian's pcscd.socket, activated by gatewayd's first connection), waits
+until each tap is an event at the case server, and writes what it saw to /mnt/out (a writable
+9p share of the host's), one JSON file each:
+  unit.json: what systemd says of gatewayd.service, and what the kernel says of its process
+  events.json: the case server's events
+  signals.json: the lights and beeps gatewayd sent the reader
+  journal.txt: gatewayd's journal
+Progress goes to the console. The host checks the files. Everything here is root and outside the
+sandbox: it only drives and looks.
+"""
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "system"))
+from nfc_emulator import NfcEmulator, Tag, uri_record  # noqa: E402
+
+VPCD_PORT = 0x8C7B  # Debian's /etc/reader.conf.d/vpcd
+URIS = ["https://example.com/kiosk/sandbox-1", "https://example.com/kiosk/sandbox-2"]
+UIDS = [bytes.fromhex("04A1B2C3D4E501"), bytes.fromhex("04A1B2C3D4E502")]
+
+
+OUT = Path("/mnt/out")
+
+
+def save(name, value):
+    (OUT / name).write_text(value if isinstance(value, str) else json.dumps(value))
+
+
+def say(tag, value):
+    with open("/dev/ttyS0", "w") as console:
+        console.write(f"{tag}: {value if isinstance(value, str) else json.dumps(value)}\n")
+
+
+def sh(*cmd):
+    return subprocess.run(cmd, capture_output=True, text=True).stdout
+
+
+def wait(pred, timeout, what):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.5)
+    raise TimeoutError(what)
+
+
+def events():
+    out = sh("/opt/gatewayd/bin/case-server", "events", "--db", "/var/lib/case-server/cases.db", "--json")
+    try:
+        return json.loads(out).get("events", [])
+    except ValueError:
+        return []
+
+
+def journal():
+    return sh("journalctl", "-u", "gatewayd.service", "-o", "cat", "--no-pager")
+
+
+def unit():
+    props = ["MainPID", "ActiveState", "SubState", "User", "DevicePolicy", "DeviceAllow", "ProtectSystem",
+             "PrivateTmp", "NoNewPrivileges", "RestrictAddressFamilies", "CapabilityBoundingSet", "FragmentPath",
+             "DropInPaths", "ExecStart"]
+    show = {}
+    for line in sh("systemctl", "show", "gatewayd.service", "-p", ",".join(props)).splitlines():
+        k, _, v = line.partition("=")
+        show[k] = show[k] + "\n" + v if k in show else v
+    pid = show.get("MainPID", "0")
+    status = {}
+    if pid != "0":
+        for l in open(f"/proc/{pid}/status"):
+            k, _, v = l.partition(":")
+            if k in ("Uid", "Gid", "NoNewPrivs", "Seccomp", "CapEff", "CapBnd"):
+                status[k] = v.strip()
+        status["cgroup"] = open(f"/proc/{pid}/cgroup").read().strip()
+        status["mountns_differs"] = os.readlink(f"/proc/{pid}/ns/mnt") != os.readlink("/proc/1/ns/mnt")
+    exposure = sh("systemd-analyze", "security", "--no-pager", "gatewayd.service").strip().splitlines()
+    return {"show": show, "status": status, "exposure": exposure[-1] if exposure else ""}
+
+
+def main():
+    say("GUEST", "driver started")
+    wait(lambda: sh("systemctl", "is-active", "gatewayd.service").strip() == "active", 240, "gatewayd.service active")
+    wait(lambda: "backend=pcsc" in journal() and "reader connected" in journal(), 240, "the PC/SC reader connected")
+    say("GUEST", "gatewayd active, its PC/SC reader connected")
+    emu = NfcEmulator(VPCD_PORT).start()
+    emu.wait_connected(timeout=60)
+    for i, (uri, uid) in enumerate(zip(URIS, UIDS)):
+        emu.tap(Tag.ntag213(uri_record(uri), uid=uid))
+        emu.wait_signals(i + 1, timeout=120)
+        emu.lift()
+        say("GUEST", f"tap {i + 1}: signalled")
+    wait(lambda: len(events()) >= len(URIS), 120, "the events at the case server")
+    time.sleep(2)
+    save("unit.json", unit())
+    save("events.json", events())
+    save("signals.json", [[s.color, s.beeps] for s in emu.signals])
+    emu.close()
+
+
+if __name__ == "__main__":
+    try:
+        main()
+        say("GUEST-RESULT", "DONE")
+    except Exception as e:  # noqa: BLE001 — the host reads the reason on the console
+        say("GUEST-FAIL", repr(e))
+        say("GUEST-RESULT", "FAIL")
+    finally:
+        save("journal.txt", journal())
