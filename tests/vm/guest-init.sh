@@ -153,7 +153,7 @@ grep -E "reader (connected|disconnected|unusable)|device removed" /host/run/w/ga
 # What the PN533 gadget saw: its own lines (not the frames), and the frames counted.
 grep -vE "pn533: (rx|tx) " /host/run/w/pn533.log | sed 's/^/GUEST: /'
 c() { grep -cE "$1" /host/run/w/pn533.log; }
-echo "PN533-COUNTS: firmware=$(c 'rx cmd=02 ') polls=$(c 'rx cmd=4A ') reads=$(c 'rx cmd=40 ') releases=$(c 'rx cmd=52 ') rx_ack=$(c 'rx ack') rx_nack=$(c 'rx nack') tx_nack=$(c 'tx nack') errors=$(c 'tx error') tag_polls=$(c 'tx cmd=4B frame=0000FF0FF1D54B0101')"
+echo "PN533-COUNTS: firmware=$(c 'rx cmd=02 ') polls=$(c 'rx cmd=4A ') reads=$(c 'rx cmd=40 ') releases=$(c 'rx cmd=52 ') rx_ack=$(c 'rx ack') rx_nack=$(c 'rx nack') tx_nack=$(c 'tx nack') errors=$(c 'tx error') tag_polls=$(c 'tx cmd=4B frame=0000FF0FF1D54B0101') gw_unreadable=$(grep -c 'reader=tap .*nfc poll answer unreadable' /host/run/w/gatewayd.log) gw_reopens=$(grep -c 'reader=tap .*nfc reader out of step' /host/run/w/gatewayd.log)"
 grep -E "nfc|reader=tap " /host/run/w/gatewayd.log | grep -vE "nfc poll" | tail -20 | sed 's/^/GUEST: gatewayd: /'
 echo "GUEST-RESULT: DONE"
 sync

@@ -19,24 +19,25 @@ events (12 bytes each: an 8-byte setup packet, the type, 3 bytes padding), read 
 of their own so that they never hold up the bulk pipes; a write to the IN endpoint blocks until
 the host reads it.
 
-The protocol on the bulk pipes is the PN533's own (NXP PN533 user manual, UM0801-03, section
-6.2 "Host controller communication protocol": normal information frames 00 00 FF LEN LCS TFI
-PD0..PDn DCS 00 with LCS = -LEN and DCS = -(TFI + PD) mod 256, the ACK frame 00 00 FF 00 FF 00,
-the NACK frame 00 00 FF FF 00 00 and the syntax error frame 00 00 FF 01 FF 7F 81 00). Each
-command the host sends is acknowledged, then answered, in two transfers; a NACK from the host
-gets the last answer again, a command with a bad checksum gets a NACK. Commands (section 7):
+The protocol on the bulk pipes is the PN533's own (NXP PN533 user manual, "Host controller
+communication protocol": normal information frames 00 00 FF LEN LCS TFI PD0..PDn DCS 00 with
+LCS = -LEN and DCS = -(TFI + PD) mod 256, the ACK frame 00 00 FF 00 FF 00, the NACK frame
+00 00 FF FF 00 00 and the syntax error frame 00 00 FF 01 FF 7F 81 00). Each command the host
+sends is acknowledged, then answered, in two transfers; a NACK from the host gets the last answer
+again, a command with a bad checksum gets a NACK. The commands (the manual's command set):
 GetFirmwareVersion (D4 02 → D5 03 33 02 07 07, a PN533 v2.7), RFConfiguration (D4 32 → D5 33),
 InListPassiveTarget (D4 4A, 106 kbps type A: D5 4B 00 without a tag, D5 4B 01 01 ATQA(2) SAK
 NFCIDLength NFCID1 with one), InDataExchange (D4 40 Tg 30 pp: the tag's Type 2 READ, D5 41 00
 and 16 bytes; status 01, the tag did not answer, when there is no listed tag to ask or it
 refused the command), InRelease (D4 52 → D5 53 00); any other command gets the syntax error
-frame after its ACK. The tag is an NTAG215 built by tests/system/nfc_emulator.py (NXP NTAG213/
-215/216 data sheet, memory organisation and READ: 4 pages from the one asked, rolling over; NFC
-Forum Type 2 Tag specification, capability container and NDEF TLV; NFC Forum URI RTD).
+frame after its ACK. The tag is an NTAG215 built by tests/system/nfc_emulator.py (NXP
+NTAG213/215/216 data sheet, memory organisation and READ: 4 pages from the one asked, rolling
+over; NFC Forum Type 2 Tag specification, capability container and NDEF TLV; NFC Forum URI RTD).
 
-Control: a FIFO (--control PATH) taking lines `tap [uri [uid-hex]]` (default --uri, --uid), `lift`
-and `quit`, and/or a schedule (--tap-after S --lift-after S, seconds from the gadget being bound). Every frame
-received or sent is logged to stdout, one line each, flushed:
+Control: a FIFO (--control PATH) taking lines `tap [uri [uid-hex]]` (default --uri, --uid),
+`lift` and `quit`, and/or a schedule (--tap-after S --lift-after S, seconds from the gadget being
+bound). Every frame received or sent is logged to stdout, one line each, flushed (an answer when
+it is queued for the IN pipe):
 
     pn533: rx cmd=4A frame=0000FF04FCD44A0200E000      a command, as it came
     pn533: tx cmd=4B frame=0000FF03FDD54B00E000        its answer
@@ -73,7 +74,7 @@ ACK = bytes.fromhex("0000FF00FF00")
 NACK = bytes.fromhex("0000FFFF0000")
 SYNTAX_ERROR = bytes.fromhex("0000FF01FF7F8100")
 FIRMWARE = bytes.fromhex("33020707")  # IC 33 (PN533), version 2, revision 7, supports 07
-ATQA, SAK = bytes.fromhex("0044"), 0x00  # NTAG21x (data sheet, "ATQA and SAK responses")
+ATQA, SAK = bytes.fromhex("0044"), 0x00  # an NTAG21x's (NXP NTAG213/215/216 data sheet)
 
 
 def descriptors() -> bytes:
@@ -360,12 +361,12 @@ def main():
         try:
             data = os.read(ep_out, 512)
         except OSError as e:
-            # Not enabled yet, or the host went away (ESHUTDOWN): wait for the next ENABLE.
-            if e.errno not in (errno.EINTR,):
+            # The host went away (ESHUTDOWN, after a DISABLE): wait for the next ENABLE.
+            if e.errno != errno.EINTR:
                 log(f"bulk OUT read: {e.strerror}")
                 reader.buffer = b""
-                enabled.wait(1.0)
                 time.sleep(0.1)
+                enabled.wait(1.0)
             continue
         if not logged_endpoints:
             try:
