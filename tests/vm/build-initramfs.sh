@@ -15,7 +15,7 @@ mkdir -p "$w"/{bin,proc,sys,dev,tmp,mods,host}
 cp /bin/busybox "$w/bin/busybox"
 cp "$init" "$w/init"
 chmod +x "$w/init"
-mods="xhci_pci usbhid hid_generic evdev ftdi_sio 9pnet_virtio 9p virtio_pci dummy_hcd libcomposite usb_f_hid vivid"
+mods="xhci_pci usbhid hid_generic evdev ftdi_sio 9pnet_virtio 9p virtio_pci dummy_hcd libcomposite usb_f_hid usb_f_fs vivid"
 for m in $mods; do modprobe -S "$kver" --show-depends "$m"; done | awk '$1=="insmod"{print $2}' | awk '!s[$0]++' |
   while read -r f; do cp "$f" "$w/mods/"; basename "$f" >> "$w/modules.order"; done
 (cd "$w" && find . | cpio -o -H newc --quiet | gzip -1) > "$out"

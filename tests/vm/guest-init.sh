@@ -1,6 +1,7 @@
 #!/bin/busybox sh
 # PID 1 of the gatewayd USB system test guest. Real kernel drivers (xhci, usbhid, evdev,
-# hidraw, ftdi_sio, dummy_hcd + configfs HID gadget), real udevd with the project's rules,
+# hidraw, ftdi_sio, dummy_hcd + configfs HID gadget, a FunctionFS PN533 gadget on a second
+# dummy_hcd controller), real udevd with the project's rules,
 # and the project's gatewayd and case-server run from the host's root (9p, read-only) in a
 # chroot. Markers on the console drive the host side (tests/vm/vmtest.py).
 /bin/busybox --install -s /bin
@@ -8,11 +9,14 @@ export PATH=/bin
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
 mkdir -p /dev/pts; mount -t devpts devpts /dev/pts; mount -t tmpfs tmpfs /tmp
 arg() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" /proc/cmdline; }
-WORK=$(arg WORK); BIN=$(arg BIN)
+WORK=$(arg WORK); BIN=$(arg BIN); SRC=$(arg SRC)
 say() { echo "GUEST: $*"; }
 fail() { echo "GUEST-FAIL: $*"; echo "GUEST-RESULT: FAIL"; sync; poweroff -f; }
-# vivid (the virtual camera) is loaded later, when the test plugs it in.
-for m in $(cat /modules.order); do [ "$m" = vivid.ko ] || insmod /mods/$m 2>/dev/null; done
+# vivid (the virtual camera) is loaded later, when the test plugs it in. dummy_hcd gets two
+# controllers: dummy_udc.0 for the HID scanner gadget, dummy_udc.1 for the PN533 gadget.
+for m in $(cat /modules.order); do
+  case $m in vivid.ko) ;; dummy_hcd.ko) insmod /mods/$m num=2 2>/dev/null ;; *) insmod /mods/$m 2>/dev/null ;; esac
+done
 ifconfig lo 127.0.0.1 up
 
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 hostroot /host || fail "no 9p host root"
@@ -45,7 +49,16 @@ ln -s $G/functions/hid.kbd $G/configs/c.1/; ln -s $G/functions/hid.pos $G/config
 echo dummy_udc.0 > $G/UDC
 
 mkdir -p /host/run/udev/rules.d
-cp /host/run/w/70-gatewayd.rules /host/run/w/69-gatewayd-local.rules /host/run/udev/rules.d/
+cp /host/run/w/70-gatewayd.rules /host/run/w/69-gatewayd-local.rules /host/run/w/70-gatewayd-nfc.rules /host/run/udev/rules.d/
+# The NFC blacklist, where kmod reads it (/run/modprobe.d): udevd runs in the host root's chroot,
+# and its kmod builtin would load the host's pn533_usb for 04cc:2533 from /lib/modules.
+mkdir -p /host/run/modprobe.d
+cp /host/run/w/gatewayd-nfc-blacklist.conf /host/run/modprobe.d/gatewayd-nfc.conf
+# A PN533 NFC stick (04cc:2533): a FunctionFS gadget served by tests/vm/pn533_gadget.py, driven
+# through its control FIFO. configfs is mounted again inside the chroot by the gadget.
+$C sh -c "python3 $SRC/tests/vm/pn533_gadget.py --udc dummy_udc.1 --control /run/w/pn533.ctl > /run/w/pn533.log 2>&1 &"
+d=$(( $(date +%s) + 60 )); while ! grep -q "pn533: bound" /host/run/w/pn533.log 2>/dev/null; do
+  [ $(date +%s) -gt $d ] && { sed 's/^/GUEST: /' /host/run/w/pn533.log; fail "PN533 gadget did not bind"; }; sleep 0.2; done
 $C /lib/systemd/systemd-udevd --daemon 2>/dev/null
 $C udevadm trigger --action=add; $C udevadm settle -t 60 || say "udev settle timed out"
 say "udev links: $(ls /dev/gatewayd/ 2>/dev/null | tr '\n' ' ')"
@@ -56,6 +69,13 @@ for l in $(ls /dev/gatewayd/ 2>/dev/null); do
   say "UDEV-PROPS $(basename $l) $p"
 done
 
+# The PN533 gadget's usbfs node (the NFC rules' group) and whether a kernel driver holds it.
+for d in /sys/bus/usb/devices/*; do
+  [ "$(cat $d/idVendor 2>/dev/null):$(cat $d/idProduct 2>/dev/null)" = "04cc:2533" ] || continue
+  n=$(printf /dev/bus/usb/%03d/%03d $(cat $d/busnum) $(cat $d/devnum))
+  drv=$(basename "$(readlink $d/$(basename $d):1.0/driver 2>/dev/null)" 2>/dev/null)
+  say "NFC-NODE $n $($C stat -c 'group=%G mode=%a' $n) speed=$(cat $d/speed) endpoints=$(ls -d $d/$(basename $d):1.0/ep_* 2>/dev/null | sed 's/.*ep_//' | tr '\n' ' ')driver=${drv:-none} pn533_modules=$(grep -c '^pn533' /proc/modules)"
+done
 for n in /dev/input/event* /dev/hidraw*; do
   say "DEV $n $($C udevadm info -q property -n $n | grep -E '^(ID_VENDOR_ID|ID_MODEL_ID|ID_SERIAL|GATEWAYD_READER|DEVLINKS)=' | tr '\n' ' ')"
 done
@@ -66,7 +86,7 @@ $C sh -c "cd /run/w && $BIN/gatewayd --config gatewayd.toml --log-level debug > 
 until_s() { echo $(( $(date +%s) + $1 )); }
 wait_log() { d=$(until_s 120); while ! grep -qE "$1" /host/run/w/gatewayd.log 2>/dev/null; do [ $(date +%s) -gt $d ] && return 1; sleep 0.2; done; return 0; }
 connected() { grep "reader connected" /host/run/w/gatewayd.log | grep -c "reader=$1 "; }
-for r in kbd gadget-kbd pos serial; do
+for r in kbd gadget-kbd pos serial tap; do
   d=$(until_s 240); while [ "$(connected $r)" -lt 1 ]; do [ $(date +%s) -gt $d ] && { tail -20 /host/run/w/gatewayd.log; fail "reader $r never connected"; }; sleep 0.2; done
 done
 say "readers: $(grep 'reader connected' /host/run/w/gatewayd.log | sed 's/.*gatewayd: //' | tr '\n' '|')"
@@ -93,6 +113,13 @@ for r in '\x02\x00\x0a' '\x02\x00\x04' '\x02\x00\x07' '\x00\x00\x2d' '\x00\x00\x
 done
 # The HID POS function sends one scanned-data report: EAN-13 4006381333931, ]E0.
 cat /host/run/w/pos.report > /dev/hidg1
+# One tag on the PN533 gadget: held until gatewayd has stored its tap, then lifted.
+echo tap > /host/run/w/pn533.ctl
+wait_log "reader=tap .*nfc tap (stored|misread)" || say "the NFC tap was not stored"
+echo lift > /host/run/w/pn533.ctl
+# Two polls without the tag: gatewayd has seen it leave.
+gone() { awk '/pn533: lift/{f=1} f && /tx cmd=4B frame=0000FF03FDD54B00E000/{n++} END{print n+0}' /host/run/w/pn533.log; }
+d=$(until_s 60); while [ "$(gone)" -lt 2 ]; do [ $(date +%s) -gt $d ] && { say "no poll after the lift"; break; }; sleep 0.2; done
 
 events() { $C $BIN/case-server events --db /run/w/cases.db --json 2>/dev/null; }
 has() { events | grep -q "\"text\":\"$1\""; }
@@ -103,7 +130,8 @@ echo "UNPLUGGED"
 d=$(until_s 120); while [ "$(connected kbd)" -lt 2 ]; do [ $(date +%s) -gt $d ] && fail "kbd not reconnected"; sleep 0.2; done
 echo "REPLUGGED"
 N=$(arg EXPECT)
-d=$(until_s 120); while [ "$(events | grep -o '"text":' | wc -l)" -lt "$N" ]; do [ $(date +%s) -gt $d ] && break; sleep 0.5; done
+# An NFC tap with an NDEF message has no text: events are counted, not texts.
+d=$(until_s 120); while [ "$(events | grep -o '"captured_at":' | wc -l)" -lt "$N" ]; do [ $(date +%s) -gt $d ] && break; sleep 0.5; done
 sleep 2
 echo "EVENTS: $(events)"
 
@@ -122,6 +150,11 @@ else
   ls -l /dev/video* | sed 's/^/GUEST: /'
 fi
 grep -E "reader (connected|disconnected|unusable)|device removed" /host/run/w/gatewayd.log | sed 's/^/GUEST: gatewayd: /'
+# What the PN533 gadget saw: its own lines (not the frames), and the frames counted.
+grep -vE "pn533: (rx|tx) " /host/run/w/pn533.log | sed 's/^/GUEST: /'
+c() { grep -cE "$1" /host/run/w/pn533.log; }
+echo "PN533-COUNTS: firmware=$(c 'rx cmd=02 ') polls=$(c 'rx cmd=4A ') reads=$(c 'rx cmd=40 ') releases=$(c 'rx cmd=52 ') rx_ack=$(c 'rx ack') rx_nack=$(c 'rx nack') tx_nack=$(c 'tx nack') errors=$(c 'tx error') tag_polls=$(c 'tx cmd=4B frame=0000FF0FF1D54B0101') gw_unreadable=$(grep -c 'reader=tap .*nfc poll answer unreadable' /host/run/w/gatewayd.log) gw_reopens=$(grep -c 'reader=tap .*nfc reader out of step' /host/run/w/gatewayd.log)"
+grep -E "nfc|reader=tap " /host/run/w/gatewayd.log | grep -vE "nfc poll" | tail -20 | sed 's/^/GUEST: gatewayd: /'
 echo "GUEST-RESULT: DONE"
 sync
 poweroff -f

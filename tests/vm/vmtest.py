@@ -5,7 +5,9 @@ Boots a QEMU guest (TCG) with the stock Debian kernel, an xHCI controller, an em
 keyboard (usb-kbd 0627:0001) and an emulated FTDI serial adapter (usb-serial 0403:6001), and
 the host's root shared read-only over 9p so the guest runs this build of gatewayd and
 case-server. The guest also builds a configfs gadget (05e0:1200: a boot keyboard and a HID
-POS scanner) on dummy_hcd. The host types through QMP, feeds the serial adapter through its
+POS scanner) on dummy_hcd, and a PN533 NFC stick (04cc:2533) as a FunctionFS gadget on a second
+dummy_hcd controller (tests/vm/pn533_gadget.py), on which it taps one NTAG215 for gatewayd's
+libusb NFC backend to read through the kernel's usbfs. The host types through QMP, feeds the serial adapter through its
 chardev socket, unplugs and replugs the keyboard with QMP device_del/device_add, and checks
 that every scan arrived exactly once at case-server; and that `gatewayd --probe` in the guest
 shows the readers' devices and lists the USB bus with each device's driver and verdict.
@@ -13,6 +15,9 @@ shows the readers' devices and lists the USB bus with each device's driver and v
     vmtest.py --bin .build/debug --workdir DIR        exit 0 when all passed
 """
 import argparse
+import base64
+import hashlib
+import hmac
 import json
 import os
 import shutil
@@ -39,6 +44,9 @@ KBD_DESC = bytes([
     0x95, 0x08, 0x81, 0x02, 0x95, 0x01, 0x75, 0x08, 0x81, 0x03, 0x95, 0x06, 0x75, 0x08, 0x15, 0x00, 0x25, 0x65,
     0x05, 0x07, 0x19, 0x00, 0x29, 0x65, 0x81, 0x00, 0xC0])
 EXPECTED = ["KBD-0001", "KBD-0002", "SER-0001", "GAD-42", "4006381333931"]
+# The tag the PN533 gadget taps (its defaults): an NTAG215 with one URI record.
+NFC_UID = "04A1B2C3D4E580"
+NFC_URI = "https://example.com/kiosk?tag=42"
 
 
 class QMP:
@@ -91,6 +99,8 @@ def prepare(work: Path, bindir: Path):
     (work / "devices" / "vm-terminal.pem").write_text(pub)
     subprocess.run([str(bindir / "gatewayd"), "keygen", "--site-key", str(work / "site.key")], check=True, capture_output=True)
     shutil.copy(ROOT / "udev" / "70-gatewayd.rules", work)
+    shutil.copy(ROOT / "udev" / "70-gatewayd-nfc.rules", work)
+    shutil.copy(ROOT / "udev" / "gatewayd-nfc-blacklist.conf", work)
     # QEMU's emulated keyboard and FTDI adapter are not scanner vendors: add them the way the
     # rules file documents for a reader it does not know.
     (work / "69-gatewayd-local.rules").write_text(
@@ -154,6 +164,13 @@ width = 160
 height = 120
 [reader.match]
 name = "vivid*"
+[[reader]]
+id = "tap"
+kind = "nfc"
+backend = "usb"
+[reader.match]
+vendor = "04cc"
+product = "2533"
 """
     (work / "gatewayd.toml").write_text(config)
     # For the probe's USB inventory: the same terminal without the readers of usb-kbd and the
@@ -191,7 +208,7 @@ def main():
     cmd = ["qemu-system-x86_64", "-accel", "tcg", "-M", "q35", "-smp", "1", "-m", "1024",
            "-nodefaults", "-no-user-config", "-display", "none", "-serial", "stdio", "-monitor", "none",
            "-nic", "none", "-no-reboot", "-kernel", f"/boot/vmlinuz-{kver}", "-initrd", str(initrd),
-           "-append", f"console=ttyS0 quiet panic=-1 WORK={work / 'share'} BIN={bindir} EXPECT={len(EXPECTED)}",
+           "-append", f"console=ttyS0 quiet panic=-1 WORK={work / 'share'} BIN={bindir} SRC={ROOT} EXPECT={len(EXPECTED) + 1}",
            "-qmp", f"unix:{qmp_path},server=on,wait=off",
            "-device", "qemu-xhci,id=xhci",
            "-device", "usb-kbd,id=kbd0,bus=xhci.0,serial=KBD0001",
@@ -211,7 +228,7 @@ def main():
         except OSError:
             time.sleep(0.05)
     events, result, fails, udev, camera, probe, probe_usb = None, None, [], [], [], {}, {}
-    probe_nfc, probe_sandbox = {}, {}
+    probe_nfc, probe_sandbox, nfc_node, pn533 = {}, {}, [], {}
     for raw in vm.stdout:
         line = raw.decode(errors="replace").rstrip("\r\n")
         if not line.startswith(("EVENTS:", "PROBE-JSON:", "PROBE-USB-JSON:", "PROBE-NFC-JSON:", "PROBE-SANDBOX-JSON:")):
@@ -242,6 +259,10 @@ def main():
                 probe_sandbox = json.loads(s[len("PROBE-SANDBOX-JSON:"):].strip() or "{}")
             elif s.startswith("EVENTS:"):
                 events = json.loads(s[len("EVENTS:"):].strip() or "{}")
+            elif s.startswith("GUEST: NFC-NODE"):
+                nfc_node.append(s)
+            elif s.startswith("PN533-COUNTS:"):
+                pn533 = {k: int(v) for k, v in (w.split("=") for w in s.split()[1:])}
             elif s.startswith("GUEST: UDEV-"):
                 udev.append(s)
             elif s.startswith("GUEST: CAMERA-"):
@@ -261,7 +282,9 @@ def main():
         print(f"HOST: {'ok  ' if cond else 'FAIL'} {what}", flush=True)
         ok = ok and cond
     check(result == "DONE" and not fails, f"guest finished ({result}, {fails})")
-    got = [e.get("text") for e in (events or {}).get("events", [])]
+    stored = (events or {}).get("events", [])
+    taps = [e for e in stored if "nfc" in e]
+    got = [e.get("text") for e in stored if "nfc" not in e]
     print(f"HOST: server events: {got}", flush=True)
     for want in EXPECTED:
         check(got.count(want) == 1, f"{want!r} arrived exactly once")
@@ -276,6 +299,26 @@ def main():
     check(any("UDEV-NODE hidraw-FakeScan" in u for u in udev), "udev: its HID POS hidraw node has a /dev/gatewayd link")
     check(any("UDEV-PROPS input-" in u and "LIBINPUT_IGNORE_DEVICE=1" in u and "systemd" in u for u in udev),
           "udev: wedge scanner hidden from libinput and tagged for systemd")
+    # The PN533 FunctionFS gadget, read by gatewayd's libusb backend through the kernel's usbfs:
+    # one tap, one event, as test_nfc_usb.py checks it under umockdev.
+    print(f"HOST: nfc node: {nfc_node}; gadget counts: {pn533}", flush=True)
+    print(f"HOST: nfc events: {taps}", flush=True)
+    key = base64.b64decode((work / "share" / "site.key").read_text().strip())
+    pseudonym = "pn:" + hmac.new(key, NFC_UID.encode(), hashlib.sha256).hexdigest()[:32]
+    check(len(nfc_node) == 1 and "group=gatewayd" in nfc_node[0] and "driver=none" in nfc_node[0],
+          "udev: the PN533 gadget's usbfs node is in group gatewayd (70-gatewayd-nfc.rules), no kernel driver on it")
+    tap = taps[0] if len(taps) == 1 else {}
+    check(len(taps) == 1, f"nfc: the tag tapped on the PN533 gadget arrived exactly once ({len(taps)} stored)")
+    check(tap.get("nfc") == {"uid": pseudonym, "type": "ntag215", "atqa": "0044", "sak": "00"},
+          "nfc: its nfc member has the pseudonymised UID, ntag215, ATQA 0044, SAK 00")
+    check((tap.get("decoded") or {}).get("format") == "ndef"
+          and [r.get("uri") for r in tap["decoded"].get("ndef", [])] == [NFC_URI] and "misread" not in tap,
+          f"nfc: its NDEF message decoded to the URI {NFC_URI}")
+    check(NFC_UID not in json.dumps(events), "nfc: the UID never reaches the server in clear")
+    check(pn533.get("firmware") == 1 and pn533.get("reads", 0) >= 3 and pn533.get("rx_nack", 1) == 0
+          and pn533.get("tx_nack", 1) == 0 and pn533.get("errors", 1) == 0
+          and pn533.get("gw_unreadable", 1) == 0 and pn533.get("gw_reopens", 1) == 0,
+          "nfc: one session (one GetFirmwareVersion), the tag's READs, no NACK, error frame or reopen")
     check("GUEST: CAMERA-FRAMES" in camera, "camera: a V4L2 device that appears is streamed and its frames scanned")
     check("GUEST: CAMERA-GONE" in camera, "camera: its removal ends the session cleanly")
     checks = {c["name"]: c for c in probe.get("checks", [])}
