@@ -3,16 +3,21 @@
 as vmtest-driver.service, after the project's gatewayd.service has started with its sandbox.
 
 It taps tags on the emulated PC/SC reader (tests/system/nfc_emulator.py behind pcscd's vpcd
-driver; pcscd itself is Debian's pcscd.socket, activated by gatewayd's first connection), waits
-until each tap is an event at the case server, and writes what it saw to /mnt/out (a writable
-9p share of the host's), one JSON file each:
+driver; pcscd itself is Debian's pcscd.socket, activated by gatewayd's first connection) and on
+the PN533 stick (tests/vm/pn533_gadget.py, a FunctionFS gadget on dummy_hcd that gatewayd's
+libusb backend opens through the kernel's usbfs), waits until each tap is an event at the case
+server, then takes char-usb_device out of the unit's DeviceAllow list (systemctl set-property)
+and restarts it, to see the USB reader refused by the sandbox. It writes what it saw to /mnt/out
+(a writable 9p share of the host's), one JSON file each:
   unit.json: what systemd says of gatewayd.service, and what the kernel says of its process
   events.json: the case server's events
   signals.json: the lights and beeps gatewayd sent the reader
+  usb.json: the PN533's node, its kernel driver, the gadget's log, the refused reader's journal
   journal.txt: gatewayd's journal
 Progress goes to the console. The host checks the files. Everything here is root and outside the
 sandbox: it only drives and looks.
 """
+import grp
 import json
 import os
 import subprocess
@@ -26,6 +31,10 @@ from nfc_emulator import NfcEmulator, Tag, uri_record  # noqa: E402
 VPCD_PORT = 0x8C7B  # Debian's /etc/reader.conf.d/vpcd
 URIS = ["https://example.com/kiosk/sandbox-1", "https://example.com/kiosk/sandbox-2"]
 UIDS = [bytes.fromhex("04A1B2C3D4E501"), bytes.fromhex("04A1B2C3D4E502")]
+USB_URI, USB_UID = "https://example.com/kiosk/sandbox-usb", bytes.fromhex("04A1B2C3D4E503")
+# The unit's DeviceAllow list without usbfs, as a unit file that forgot it would have it.
+WITHOUT_USB = ["char-input rw", "char-hidraw rw", "char-ttyUSB rw", "char-ttyACM rw", "char-ttyS rw",
+               "char-video4linux rw"]
 
 
 OUT = Path("/mnt/out")
@@ -62,8 +71,30 @@ def events():
         return []
 
 
-def journal():
-    return sh("journalctl", "-u", "gatewayd.service", "-o", "cat", "--no-pager")
+def journal(unit="gatewayd.service", since=None):
+    return sh("journalctl", "-u", unit, "-o", "cat", "--no-pager", *(["--cursor", since] if since else []))
+
+
+def cursor():
+    return sh("journalctl", "-n", "0", "--show-cursor", "--no-pager").strip().rpartition("cursor: ")[2]
+
+
+def pn533_node():
+    """The PN533 gadget's usbfs node, its group and mode, its interface's driver (usbfs once
+    gatewayd has claimed it) and the kernel's pn533 modules loaded."""
+    for d in Path("/sys/bus/usb/devices").iterdir():
+        try:
+            if (d / "idVendor").read_text().strip() + ":" + (d / "idProduct").read_text().strip() != "04cc:2533":
+                continue
+        except OSError:
+            continue
+        node = "/dev/bus/usb/%03d/%03d" % (int((d / "busnum").read_text()), int((d / "devnum").read_text()))
+        st = os.stat(node)
+        driver = d / f"{d.name}:1.0" / "driver"
+        return {"node": node, "group": grp.getgrgid(st.st_gid).gr_name, "mode": oct(st.st_mode & 0o777),
+                "driver": os.path.basename(os.readlink(driver)) if driver.exists() else None,
+                "pn533_modules": [l.split()[0] for l in open("/proc/modules") if l.startswith("pn533")]}
+    return None
 
 
 def unit():
@@ -100,11 +131,36 @@ def main():
         emu.lift()
         say("GUEST", f"tap {i + 1}: signalled")
     wait(lambda: len(events()) >= len(URIS), 120, "the events at the case server")
+    save("signals.json", [[s.color, s.beeps] for s in emu.signals])
+    emu.close()
+
+    # The PN533 through usbfs: the unit grants char-usb_device.
+    wait(lambda: "reader=tap-usb" in journal() and "backend=usb" in journal(), 120, "the USB reader connected")
+    node = pn533_node()
+    say("GUEST", f"PN533 connected: {node}")
+    with open("/run/pn533.ctl", "w") as ctl:
+        ctl.write(f"tap {USB_URI} {USB_UID.hex().upper()}\n")
+    wait(lambda: len(events()) >= len(URIS) + 1, 120, "the USB tap's event")
+    with open("/run/pn533.ctl", "w") as ctl:
+        ctl.write("lift\n")
+    say("GUEST", "USB tap stored")
     time.sleep(2)
     save("unit.json", unit())
     save("events.json", events())
-    save("signals.json", [[s.color, s.beeps] for s in emu.signals])
-    emu.close()
+
+    # The same unit without char-usb_device: the USB reader is refused, the PC/SC one still works.
+    mark = cursor()
+    sh("systemctl", "set-property", "--runtime", "gatewayd.service", "DeviceAllow=",
+       *[f"DeviceAllow={d}" for d in WITHOUT_USB])
+    sh("systemctl", "restart", "gatewayd.service")
+    refused = wait(lambda: next((l for l in journal(since=mark).splitlines()
+                                 if "tap-usb" in l and "sandbox" in l), None), 120, "the USB reader refused")
+    wait(lambda: "backend=pcsc" in journal(since=mark) and "reader connected" in journal(since=mark), 120,
+         "the PC/SC reader after the restart")
+    allow = sh("systemctl", "show", "gatewayd.service", "-p", "DeviceAllow").strip()
+    say("GUEST", "without char-usb_device: the USB reader refused")
+    save("usb.json", {"node": node, "refused": refused, "allow_without_usb": allow,
+                      "gadget": journal("pn533-gadget.service")[-6000:]})
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ hides. So this one boots a QEMU guest (TCG, the stock Debian kernel) whose PID 1
 project's systemd/gatewayd.service byte for byte — a drop-in changes only ExecStart's path, to
 this build's binary. systemd-sysusers makes the user from systemd/gatewayd.sysusers; udev
 applies the project's rules. gatewayd reads an emulated ACR122U through Debian's own
-pcscd.socket and vpcd; the guest's driver (tests/vm/sandbox_driver.py, a unit of its own)
+pcscd.socket and vpcd, and a PN533 stick (a FunctionFS gadget) through the kernel's usbfs with
+libusb; then the same unit without char-usb_device must refuse the stick. The guest's driver (tests/vm/sandbox_driver.py, a unit of its own)
 taps tags and writes to a share of the host's what systemd and the kernel say about the running
 service, the events the case server stored, the signals the reader got and gatewayd's journal.
 
@@ -32,7 +33,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE))
-from sandbox_driver import UIDS, URIS  # noqa: E402
+from sandbox_driver import UIDS, URIS, USB_UID, USB_URI  # noqa: E402
 
 CONFIG = """[device]
 id = "vm-sandbox"
@@ -54,6 +55,13 @@ backoff_cap_ms = 1000
 id = "tap-pcsc"
 kind = "nfc"
 backend = "pcsc"
+[[reader]]
+id = "tap-usb"
+kind = "nfc"
+backend = "usb"
+[reader.match]
+vendor = "04cc"
+product = "2533"
 """
 
 UNITS = {
@@ -68,9 +76,15 @@ Description=case-server for the sandbox test
 WorkingDirectory=/var/lib/case-server
 ExecStart=/opt/gatewayd/bin/case-server serve --port 8443 --cert pki/server.pem --tls-key pki/server.key --private-key server.key --devices devices --db cases.db
 """,
+    # A PN533 stick on dummy_hcd (tests/vm/pn533_gadget.py); gatewayd finds it through udev.
+    "pn533-gadget.service": """[Unit]
+Description=PN533 NFC stick (FunctionFS gadget)
+[Service]
+ExecStart=/usr/bin/python3 -u /opt/gatewayd/repo/tests/vm/pn533_gadget.py --udc dummy_udc.0 --control /run/pn533.ctl
+""",
     "vmtest-driver.service": """[Unit]
 Description=sandbox test driver
-After=gatewayd.service case-server.service
+After=gatewayd.service case-server.service pn533-gadget.service
 SuccessAction=poweroff-force
 FailureAction=poweroff-force
 [Service]
@@ -81,7 +95,7 @@ ExecStart=/usr/bin/python3 /opt/gatewayd/repo/tests/vm/sandbox_driver.py
 Description=sandbox test
 Requires=basic.target
 After=basic.target
-Wants=gatewayd.service case-server.service vmtest-driver.service pcscd.socket
+Wants=gatewayd.service case-server.service vmtest-driver.service pcscd.socket pn533-gadget.service
 AllowIsolate=yes
 """,
 }
@@ -207,17 +221,29 @@ def main():
     events = read("events.json") or []
     site_key = share / "gatewayd" / "site.key"
     print(f"HOST: events: {[(e.get('reader'), (e.get('decoded') or {}).get('ndef')) for e in events]}", flush=True)
-    check(len(events) == len(URIS), f"{len(URIS)} taps, {len(events)} events at the case server")
-    for e, uri, uid in zip(events, URIS, UIDS):
+    taps = [("tap-pcsc", u, i) for u, i in zip(URIS, UIDS)] + [("tap-usb", USB_URI, USB_UID)]
+    check(len(events) == len(taps), f"{len(taps)} taps, {len(events)} events at the case server")
+    for e, (reader, uri, uid) in zip(events, taps):
         ndef = (e.get("decoded") or {}).get("ndef") or [{}]
-        check(e.get("reader") == "tap-pcsc" and ndef[0].get("uri") == uri
+        check(e.get("reader") == reader and ndef[0].get("uri") == uri
               and (e.get("nfc") or {}).get("uid") == pseudonym(site_key, uid.hex().upper())
               and uid.hex().upper() not in json.dumps(e),
-              f"the tap of {uri}: its event from reader tap-pcsc, the URI decoded, the UID pseudonymised")
+              f"the tap of {uri}: its event from reader {reader}, the URI decoded, the UID pseudonymised")
+    usb = read("usb.json") or {}
+    node = usb.get("node") or {}
+    print(f"HOST: PN533 node: {node}", flush=True)
+    print(f"HOST: without char-usb_device: {usb.get('refused')}", flush=True)
+    check(node.get("group") == "gatewayd" and node.get("driver") == "usbfs" and node.get("pn533_modules") == [],
+          "the PN533's usbfs node: group gatewayd (70-gatewayd-nfc.rules), claimed by gatewayd through usbfs, "
+          "the kernel's pn533 driver not loaded (the blacklist)")
+    check("char-usb_device" not in usb.get("allow_without_usb", "x")
+          and "blocked by the service's sandbox" in (usb.get("refused") or ""),
+          "the unit without DeviceAllow=char-usb_device: gatewayd says the USB reader is blocked by the sandbox")
     signals = read("signals.json")
     check(signals == [["green", 1]] * len(URIS), f"the reader got green and one beep per tap ({signals})")
-    check("backend=pcsc" in journal and all(u.hex().upper() not in journal.upper() for u in UIDS),
-          "the journal shows the PC/SC reader, never a UID")
+    check("backend=pcsc" in journal and "backend=usb" in journal
+          and all(u.hex().upper() not in journal.upper() for u in [*UIDS, USB_UID]),
+          "the journal shows both readers, never a UID")
     # libdispatch sets each worker thread's nice value; a filter without setpriority(2) makes it
     # log a line per thread (the unit re-allows just that call).
     check("gatewayd ready" in journal and "Failed to set thread priority" not in journal,
