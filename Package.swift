@@ -7,6 +7,7 @@
 //   CLinuxShims    the few Linux calls Glibc does not import cleanly (tee, eventfd, termios, ioctls).
 //   CUdev, CZbar, CZlib  libudev (devices, hotplug), zbar (barcodes in images), zlib (PNG).
 //   CPCSC, CUSB    pcsc-lite and libusb-1.0 for the NFC readers, loaded only when used.
+//   COpenSSL       libcrypto and its tpm2 provider for a device key in a TPM, loaded only then.
 //   GatewaySystem  the few process helpers both executables share (clocks, key files, SQLite
 //                  process settings, version), so case-server needs none of GatewayLinux.
 //   GatewayLinux   the edge: readers (FIFO/stdin, serial tty), the SQLite spool, the HTTPS
@@ -75,6 +76,9 @@ let package = Package(
         // only for an NFC reader with backend = "usb" or the probe's USB inventory (Sources/CUSB:
         // dlopen), so it is not linked.
         .target(name: "CUSB"),
+        // OpenSSL 3's libcrypto and its tpm2 provider, only for a device key in a TPM
+        // (`private_key = "tpm:…"`; Sources/COpenSSL: dlopen, no OpenSSL symbol defined here).
+        .target(name: "COpenSSL"),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "GatewaySystem",
@@ -94,6 +98,7 @@ let package = Package(
                 "CZbar",
                 "CPCSC",
                 "CUSB",
+                "COpenSSL",
                 "CZlib",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),

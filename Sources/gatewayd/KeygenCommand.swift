@@ -30,8 +30,30 @@ struct KeygenCommand: ParsableCommand {
     )
     var siteKey: String?
 
+    @Flag(
+        name: .long,
+        help: ArgumentHelp(
+            "Instead: create the device key inside the TPM 2.0 (ECC P-256, not exportable) at --handle.",
+            discussion:
+                "Needs tpm2-tools and tpm2-openssl; then set private_key = \"tpm:HANDLE\". Example: gatewayd keygen --tpm"
+        )
+    )
+    var tpm = false
+
+    @Option(name: .long, help: "The TPM persistent handle for --tpm (0x81000000–0x81ffffff).")
+    var handle: String = TPMHandle.format(TPMHandle.defaultHandle)
+
     func run() throws {
         do {
+            if tpm {
+                let h = try TPMHandle.parse(handle)
+                let key = try TPMKeygen.create(handle: h)
+                print(key.publicKey.pemRepresentation)
+                FileHandleStderr.write(
+                    "gatewayd: created an ECC P-256 device key in the TPM at handle \(TPMHandle.format(h)) (not exportable); set private_key = \"tpm:\(TPMHandle.format(h))\" in [device] and register the public key above at the case server\n"
+                )
+                return
+            }
             if let siteKey {
                 try KeyFile.generateSiteKey(path: siteKey)
                 FileHandleStderr.write(
