@@ -5,8 +5,9 @@ set -euo pipefail
 what=${1:-build}
 
 # python3: make install writes the man page with scripts/gen-manpage.py. libpcsclite-dev and
-# libusb-1.0-0-dev: the NFC readers' headers (the libraries are loaded only when used).
-apt_pkgs=(libsqlite3-dev libudev-dev libzbar-dev zlib1g-dev libpcsclite-dev libusb-1.0-0-dev openssl pkg-config python3)
+# libusb-1.0-0-dev: the NFC readers' headers; libssl-dev: OpenSSL 3's, for a device key in a TPM
+# (the libraries are loaded only when used).
+apt_pkgs=(libsqlite3-dev libudev-dev libzbar-dev zlib1g-dev libpcsclite-dev libusb-1.0-0-dev libssl-dev openssl pkg-config python3)
 if [ "$what" = deb ] || [ "$what" = test ]; then
   # make deb: dpkg-shlibdeps (the package's Depends), strip, dpkg-deb.
   apt_pkgs+=(dpkg-dev binutils xz-utils)
@@ -25,6 +26,9 @@ if [ "$what" = test ]; then
   # The NFC readers without hardware: pcscd with libccid and vsmartcard's virtual reader (PC/SC,
   # pcsc-tools to look), umockdev replaying USB traffic to the libusb backend.
   apt_pkgs+=(pcscd libccid vsmartcard-vpcd pcsc-tools umockdev)
+  # A device key in a TPM without one: swtpm (a software TPM 2.0), OpenSSL's tpm2 provider and
+  # tpm2-tools (keygen --tpm makes the key persistent with them).
+  apt_pkgs+=(swtpm swtpm-tools tpm2-openssl tpm2-tools libtss2-tcti-swtpm0)
   # Debian's python3 has no pip until python3-pip is installed (the Python tools below need it).
   apt_pkgs+=(python3-pip)
 fi

@@ -93,6 +93,7 @@ Maintainer: $maintainer
 Installed-Size: $installed_size
 Depends: $shlibs, libzbar0, libusb-1.0-0, ca-certificates, systemd | systemd-sysusers
 Recommends: udev
+Suggests: tpm2-openssl, tpm2-tools
 Section: net
 Priority: optional
 Description: scanner gateway: seals tag scans and delivers them to a case server

@@ -7,6 +7,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from harness import Site, GATEWAYD, CASE_SERVER  # noqa: E402
 from nfc_fixtures import nfc_tag_reader, pcscd  # noqa: E402,F401  (fixtures)
+from tpm_fixtures import swtpm  # noqa: E402,F401  (fixture)
 
 
 def pytest_sessionstart(session):
