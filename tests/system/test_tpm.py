@@ -3,7 +3,7 @@
 import os
 import subprocess
 
-from harness import GATEWAYD
+from harness import GATEWAYD, wait_for
 
 
 def keygen(swtpm, *args):
@@ -40,3 +40,40 @@ def test_a_wrong_handle_or_no_tpm_is_a_clear_error_naming_the_key(site, swtpm):
         r = subprocess.run([GATEWAYD, "--config", str(config)], capture_output=True, text=True, timeout=60,
                            env={**os.environ, **swtpm.env})
         assert r.returncode != 0 and words in r.stderr, (value, r.stderr)
+
+
+def test_mutual_tls_with_the_client_key_in_the_tpm(site, swtpm):
+    """The case server requires a client certificate; the terminal's is for a key in the TPM,
+    whose signature in the handshake the TPM makes (the key never leaves it)."""
+    assert keygen(swtpm, "--handle", "0x81000008").returncode == 0
+    pki = site.root / "pki"
+    env = {**os.environ, **swtpm.env}
+    # A CSR signed by the TPM key (OpenSSL's tpm2 provider), certified by the site's CA.
+    subprocess.run(["openssl", "req", "-new", "-provider", "tpm2", "-provider", "default", "-key", "handle:0x81000008",
+                    "-subj", "/CN=t-1", "-out", str(pki / "tpm.csr")], check=True, env=env, capture_output=True)
+    (pki / "tpm.ext").write_text("basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n"
+                                 "extendedKeyUsage=clientAuth\n")
+    subprocess.run(["openssl", "x509", "-req", "-in", str(pki / "tpm.csr"), "-CA", str(pki / "ca.pem"), "-CAkey",
+                    str(pki / "ca.key"), "-CAcreateserial", "-out", str(pki / "tpm.pem"), "-days", "30", "-extfile",
+                    str(pki / "tpm.ext")], check=True, capture_output=True)
+    site.start_server(extra=("--client-ca", str(pki / "ca.pem")))
+    # Without the client certificate the server refuses the handshake: nothing arrives.
+    site.write_config()
+    gw = site.start_gateway()
+    site.scan("ACME-0")
+    wait_for(lambda: "delivery failed" in site.log(), 20, "a refused handshake")
+    assert site.events()["events"] == []
+    gw.terminate()
+    gw.wait(timeout=20)
+    cfg = site.write_config()
+    cfg.write_text(cfg.read_text().replace(
+        "[spool]", f'client_cert = "{pki / "tpm.pem"}"\nclient_key = "tpm:0x81000008"\n[spool]'))
+    site.start_gateway(env_extra=swtpm.env)
+    for i in range(1, 3):
+        site.scan(f"ACME-{i}")
+    assert sorted(e["text"] for e in site.wait_events(3)) == ["ACME-0", "ACME-1", "ACME-2"]
+    # No private key of the TLS client anywhere on the terminal's disk.
+    for p in site.root.rglob("*"):
+        if p.is_file() and p.suffix in (".key", ".pem", ".db"):
+            assert b"PRIVATE KEY" not in p.read_bytes() or p.name in ("ca.key", "server.key", "device.key",
+                                                                      "client.key", "site.key"), p

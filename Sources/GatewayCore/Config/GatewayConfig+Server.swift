@@ -21,6 +21,9 @@ extension GatewayConfig {
         /// Mutual TLS: this terminal's client certificate chain and key (PEM).
         public var clientCertPath: String?
         public var clientKeyPath: String?
+        /// Mutual TLS with the key in the TPM (`client_key = "tpm:0x81000002"`): its handle;
+        /// `clientKeyPath` is then the value as written.
+        public var clientKeyTPMHandle: UInt32?
 
         public init(url: String) {
             self.url = url
@@ -51,7 +54,20 @@ extension GatewayConfig {
                 )
             }
             server.clientCertPath = try s.filePath("client_cert", relativeTo: directory)
-            server.clientKeyPath = try s.filePath("client_key", relativeTo: directory)
+            if let raw = try s.string("client_key"), raw.hasPrefix("tpm:") {
+                do {
+                    server.clientKeyTPMHandle = try TPMHandle.parse(configValue: raw)
+                } catch {
+                    throw .invalid(
+                        key: s.key("client_key"),
+                        problem: "\"\(error.text)\" is not a TPM persistent handle (0x81000000 to 0x81ffffff)",
+                        fix: "write e.g. client_key = \"tpm:0x81000002\", the handle `gatewayd keygen --tpm` printed"
+                    )
+                }
+                server.clientKeyPath = raw
+            } else {
+                server.clientKeyPath = try s.filePath("client_key", relativeTo: directory)
+            }
             guard (server.clientCertPath == nil) == (server.clientKeyPath == nil) else {
                 throw .invalid(
                     key: s.key(server.clientCertPath == nil ? "client_cert" : "client_key"),

@@ -49,7 +49,13 @@ public final class HTTPDeliverer: Sendable {
         if let clientCertPath, let clientKeyPath {
             do {
                 tls.certificateChain = try NIOSSLCertificate.fromPEMFile(clientCertPath).map { .certificate($0) }
-                tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: clientKeyPath, format: .pem))
+                if let handle = try TPMHandle.parse(configValue: clientKeyPath) {
+                    // The key stays in the TPM: the handshake's signature is made there.
+                    let key = try TPMDeviceKey.shared(handle: handle)
+                    tls.privateKey = .privateKey(NIOSSLPrivateKey(customPrivateKey: TPMTLSKey(key: key)))
+                } else {
+                    tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: clientKeyPath, format: .pem))
+                }
             } catch {
                 throw .clientCertificate(cert: clientCertPath, key: clientKeyPath, detail: "\(error)")
             }

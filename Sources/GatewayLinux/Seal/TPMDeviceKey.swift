@@ -28,6 +28,20 @@ public final class TPMDeviceKey: Sendable {
     }
     private let state: Mutex<Open>
 
+    private static let opened = Mutex<[UInt32: TPMDeviceKey]>([:])
+
+    /// The process's one open key at `handle` (opened on first use): sealing and TLS share it,
+    /// so the process holds one connection to the TPM per key, not one per user.
+    public static func shared(handle: UInt32) throws(TPMKeyError) -> TPMDeviceKey {
+        if let k = opened.withLock({ $0[handle] }) { return k }
+        let k = try TPMDeviceKey(handle: handle)
+        return opened.withLock { o in
+            if let other = o[handle] { return other }
+            o[handle] = k
+            return k
+        }
+    }
+
     /// Opens the key at `handle`, checking that it is an ECC P-256 key.
     public init(handle: UInt32) throws(TPMKeyError) {
         self.handle = handle
