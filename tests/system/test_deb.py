@@ -177,6 +177,8 @@ def test_deb_installs_on_a_fresh_debian_12(tmp_path, capsys):
         users, groups = ch.ids("passwd"), ch.ids("group")
         assert "gatewayd" in users and "gatewayd" in groups
         assert "gatewayd" in groups["dialout"][1].split(","), groups["dialout"]
+        # and in tss (the TPM's /dev/tpmrm0), a group sysusers makes when the TPM stack is absent.
+        assert "gatewayd" in groups["tss"][1].split(","), groups.get("tss")
         uid, gid = users["gatewayd"][0], groups["gatewayd"][0]
 
         # Files, modes and owners.
