@@ -25,9 +25,22 @@ def toml_value(v):
 
 
 def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free loopback port below the kernel's ephemeral range, for a listener the test must
+    know the port of before it starts. A port from `bind(0)` would be an ephemeral one: between
+    this check and the listener's bind, another process's `listen = "127.0.0.1:0"` (gatewayd's
+    metrics, say) could be handed the same port by the kernel. Below the range, only another
+    free_port() could pick it, and the random choice makes that unlikely."""
+    import random
+    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+    for _ in range(200):
+        port = random.randrange(max(1024, low - 12000), low)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port below the ephemeral range")
 
 
 def wait_for(predicate, timeout, what, interval=0.05):
