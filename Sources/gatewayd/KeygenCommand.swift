@@ -30,6 +30,15 @@ struct KeygenCommand: ParsableCommand {
     )
     var siteKey: String?
 
+    @Flag(
+        name: .long,
+        help: ArgumentHelp(
+            "Make a P-256 device key (in a file) instead of X25519; the server key must then be P-256 too.",
+            discussion: "For terminals without a TPM that register with a P-256 case server."
+        )
+    )
+    var p256 = false
+
     func run() throws {
         do {
             if let siteKey {
@@ -39,11 +48,9 @@ struct KeygenCommand: ParsableCommand {
                 )
                 return
             }
-            let key = try KeyFile.generate(privatePath: out, publicPath: out + ".pub")
-            print(X25519KeyPEM.publicKeyPEM(key.publicKey), terminator: "")
-            FileHandleStderr.write(
-                "gatewayd: wrote \(out) (0600) and \(out).pub; key id \(X25519KeyPEM.keyID(of: key.publicKey))\n"
-            )
+            let key = try KeyFile.generate(privatePath: out, publicPath: out + ".pub", kem: p256 ? .p256 : .x25519)
+            print(key.publicKey.pemRepresentation, terminator: "")
+            FileHandleStderr.write("gatewayd: wrote \(out) (0600) and \(out).pub; key id \(key.publicKey.keyID)\n")
         } catch {
             FileHandleStderr.write("gatewayd: \(error)\n")
             throw ExitCode(1)

@@ -80,25 +80,25 @@ public enum Probe {
     static func keyChecks(_ config: GatewayConfig) -> (checks: [ProbeCheck], sealer: EnvelopeSealer?) {
         var checks: [ProbeCheck] = []
         do {
-            let k = try KeyFile.loadPrivate(config.device.privateKeyPath, role: "device")
+            let k = try KeyFile.loadAgreementKey(config.device.privateKeyPath, role: "device")
             checks.append(
                 .init(
                     name: "device key",
                     status: .ok,
                     detail:
-                        "\(config.device.privateKeyPath) (0600), public key id \(X25519KeyPEM.keyID(of: k.publicKey)), device id \(config.device.id)"
+                        "\(config.device.privateKeyPath) (0600), \(k.kem) public key id \(k.publicKey.keyID), device id \(config.device.id)"
                 )
             )
         } catch {
             checks.append(.init(name: "device key", status: .fail, detail: "\(error)"))
         }
         do {
-            let k = try KeyFile.loadPublic(config.server.publicKeyPath, role: "server")
-            var detail = "\(config.server.publicKeyPath), key id \(config.server.keyID ?? X25519KeyPEM.keyID(of: k))"
+            let k = try KeyFile.loadAgreementPublicKey(config.server.publicKeyPath, role: "server")
+            var detail = "\(config.server.publicKeyPath), key id \(config.server.keyID ?? k.keyID)"
             if let n = config.server.next {
-                let nk = try KeyFile.loadPublic(n.publicKeyPath, role: "server")
+                let nk = try KeyFile.loadAgreementPublicKey(n.publicKeyPath, role: "server")
                 detail +=
-                    "; next \(n.keyID ?? X25519KeyPEM.keyID(of: nk)) from \(RFC3339.format(unixNanos: n.fromNanos))"
+                    "; next \(n.keyID ?? nk.keyID) from \(RFC3339.format(unixNanos: n.fromNanos))"
             }
             checks.append(.init(name: "server key", status: .ok, detail: detail))
         } catch {
