@@ -205,7 +205,11 @@ public final class GatewayDaemon: Sendable {
         }
         let serverKey = try loadServerKey(config.server.publicKeyPath)
         let next = try config.server.next.map { n throws(KeyFileError) in
-            EnvelopeSealer.NextServerKey(key: try loadServerKey(n.publicKeyPath), keyID: n.keyID, fromNanos: n.fromNanos)
+            EnvelopeSealer.NextServerKey(
+                key: try loadServerKey(n.publicKeyPath),
+                keyID: n.keyID,
+                fromNanos: n.fromNanos
+            )
         }
         return EnvelopeSealer(
             device: config.device.id,

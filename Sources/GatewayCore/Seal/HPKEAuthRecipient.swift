@@ -30,10 +30,15 @@ public final class HPKEAuthRecipient: Sendable {
     private let cache = Mutex(Cache())
     static let exporterCapacity = 4096
 
-    public init(privateKey: SealingPrivateKey) {
+    public convenience init(privateKey: SealingPrivateKey) {
+        self.init(privateKey: privateKey, schedule: .sealing(privateKey.kem))
+    }
+
+    /// With another AEAD's schedule: for RFC 9180's test vectors only.
+    init(privateKey: SealingPrivateKey, schedule: HPKEKeySchedule) {
         key = privateKey
         pkRm = privateKey.publicKeyRaw
-        schedule = .sealing(privateKey.kem)
+        self.schedule = schedule
     }
 
     public convenience init(privateKey: Curve25519.KeyAgreement.PrivateKey) {

@@ -64,8 +64,9 @@ public struct SealingPublicKey: Sendable, Hashable {
     public init(pemRepresentation text: String) throws(KeyFormatError) {
         if let k = try? X25519KeyPEM.publicKey(fromPEM: text) {
             self.init(k)
-        } else if let k = try? P256.KeyAgreement.PublicKey(pemRepresentation: Self.firstBlock(text, label: "PUBLIC KEY"))
-        {
+        } else if let k = try? P256.KeyAgreement.PublicKey(
+            pemRepresentation: Self.firstBlock(text, label: "PUBLIC KEY")
+        ) {
             self.init(k)
         } else {
             _ = try X25519KeyPEM.decode(text, label: "PUBLIC KEY")  // not PEM at all: say so
@@ -79,7 +80,9 @@ public struct SealingPublicKey: Sendable, Hashable {
     /// rotation has two, possibly of different KEMs); other blocks are skipped.
     public static func keys(fromPEMBundle text: String) -> [SealingPublicKey] {
         let end = "-----END PUBLIC KEY-----"
-        return text.components(separatedBy: end).dropLast().compactMap { try? SealingPublicKey(pemRepresentation: $0 + end) }
+        return text.components(separatedBy: end).dropLast().compactMap {
+            try? SealingPublicKey(pemRepresentation: $0 + end)
+        }
     }
 
     /// The first `label` block of `text` alone: swift-crypto's PEM reader wants exactly one.
