@@ -198,7 +198,7 @@ public final class GatewayDaemon: Sendable {
                 throw .badFormat(
                     path: path,
                     detail:
-                        "a \(key.kem) server key, but the device key \(config.device.privateKeyPath) is \(deviceKey.kem); both must be of one kind (case-server keygen --p256 makes a P-256 server key)"
+                        "this server key is \(key.kem) but the device key \(config.device.privateKeyPath) is \(deviceKey.kem); both must be of one kind (case-server keygen --p256 makes a P-256 server key)"
                 )
             }
             return key

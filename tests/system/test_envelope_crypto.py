@@ -21,6 +21,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pyhpke import AEADId, CipherSuite, KDFId, KEMId, KEMKey, OpenError
 
+from harness import CASE_SERVER, GATEWAYD
+
 
 
 # The wire format's suite: DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM, auth mode; one
@@ -262,6 +264,12 @@ def test_a_p256_device_key_seals_the_p256_suite_which_pyhpke_and_case_server_ope
     assert isinstance(server, ec.EllipticCurvePrivateKey) and server.curve.name == "secp256r1"
     device_sk = load_pem_private_key((site.root / "device.key").read_bytes(), password=None)
     assert device_sk.public_key().public_numbers() == device.public_numbers(), "keygen printed its own key"
+
+    # Against the site's X25519 server key the P-256 device key cannot seal: refused at start.
+    import subprocess
+    r = subprocess.run([GATEWAYD, "--config", str(site.write_config())], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 78, r.stderr
+    assert "this server key is X25519 but the device key" in r.stderr and "is P-256" in r.stderr, r.stderr
 
     labels = ["ACME-100234", "ACME-7"]
     site.write_config(server_public_key=site.root / "server-p256.key.pub")

@@ -44,7 +44,7 @@ public struct HPKEAuthSender: Sendable {
         schedule: HPKEKeySchedule
     ) throws(StaticKeyAgreementError) {
         guard sender.kem == recipient.kem else {
-            throw .recipientKeyRejected(detail: "a \(recipient.kem) key, but the device key is \(sender.kem)")
+            throw .recipientKeyRejected(detail: "the server key is \(recipient.kem) but the device key is \(sender.kem)")
         }
         self.schedule = schedule
         pkRm = recipient.raw

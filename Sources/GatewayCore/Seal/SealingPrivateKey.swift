@@ -35,7 +35,7 @@ public enum SealingPrivateKey: StaticKeyAgreement {
     public func sharedSecret(withRecipient pkR: [UInt8]) throws(StaticKeyAgreementError) -> [UInt8] {
         guard let dh = dh(pkR) else {
             throw .recipientKeyRejected(
-                detail: "not a usable \(kem) public key of \(kem.publicKeyLength) bytes for a \(kem) device key"
+                detail: "not a usable \(kem.publicKeyLength)-byte \(kem) public key, as the \(kem) device key needs"
             )
         }
         return dh

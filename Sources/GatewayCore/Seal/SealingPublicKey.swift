@@ -23,7 +23,7 @@ public struct SealingPublicKey: Sendable, Hashable {
     /// uncompressed point on the curve.
     public init(kem: HPKEKEM, raw: [UInt8]) throws(KeyFormatError) {
         guard raw.count == kem.publicKeyLength else {
-            throw .unsupportedKey(expected: "a \(kem.publicKeyLength)-byte \(kem) public key")
+            throw .unsupportedKey(expected: "\(kem.publicKeyLength) bytes for a \(kem) public key")
         }
         switch kem {
         case .x25519:

@@ -104,8 +104,20 @@ public enum Probe {
         } catch {
             checks.append(.init(name: "server key", status: .fail, detail: "\(error)"))
         }
-        // The sealer the daemon would build; nil when a key check above failed.
-        let sealer = try? GatewayDaemon.makeEnvelopeSealer(config)
+        // The sealer the daemon would build; nil when a key check above failed, or when both
+        // keys read but do not pair (an X25519 device key with a P-256 server key, or the
+        // reverse): then the server key check fails with the daemon's own message.
+        let sealer: EnvelopeSealer?
+        do {
+            sealer = try GatewayDaemon.makeEnvelopeSealer(config)
+        } catch {
+            sealer = nil
+            if let i = checks.firstIndex(where: { $0.name == "server key" && $0.status == .ok }),
+                !checks.contains(where: { $0.status == .fail })
+            {
+                checks[i] = .init(name: "server key", status: .fail, detail: "\(error)")
+            }
+        }
         if Redactor.needsSiteKey(config.redact.rules) {
             do {
                 _ = try KeyFile.loadSiteKey(config.redact.siteKeyPath)
