@@ -44,7 +44,9 @@ public struct HPKEAuthSender: Sendable {
         schedule: HPKEKeySchedule
     ) throws(StaticKeyAgreementError) {
         guard sender.kem == recipient.kem else {
-            throw .recipientKeyRejected(detail: "the server key is \(recipient.kem) but the device key is \(sender.kem)")
+            throw .recipientKeyRejected(
+                detail: "the server key is \(recipient.kem) but the device key is \(sender.kem)"
+            )
         }
         self.schedule = schedule
         pkRm = recipient.raw
