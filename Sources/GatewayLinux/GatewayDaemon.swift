@@ -188,12 +188,25 @@ public final class GatewayDaemon: Sendable {
     }
 
     /// The device key, the server key and the next server key, as `[device]` and `[server]` name them.
+    /// The device key's KEM (X25519 or P-256) picks the suite; a server key of the other KEM
+    /// is refused here, at start, rather than at the first scan.
     public static func makeEnvelopeSealer(_ config: GatewayConfig) throws(KeyFileError) -> EnvelopeSealer {
-        let deviceKey = try KeyFile.loadPrivate(config.device.privateKeyPath, role: "device")
-        let serverKey = try KeyFile.loadPublic(config.server.publicKeyPath, role: "server")
+        let deviceKey = try KeyFile.loadAgreementKey(config.device.privateKeyPath, role: "device")
+        func loadServerKey(_ path: String) throws(KeyFileError) -> SealingPublicKey {
+            let key = try KeyFile.loadAgreementPublicKey(path, role: "server")
+            guard key.kem == deviceKey.kem else {
+                throw .badFormat(
+                    path: path,
+                    detail:
+                        "this server key is \(key.kem) but the device key \(config.device.privateKeyPath) is \(deviceKey.kem); both must be of one kind (case-server keygen --p256 makes a P-256 server key)"
+                )
+            }
+            return key
+        }
+        let serverKey = try loadServerKey(config.server.publicKeyPath)
         let next = try config.server.next.map { n throws(KeyFileError) in
             EnvelopeSealer.NextServerKey(
-                key: try KeyFile.loadPublic(n.publicKeyPath, role: "server"),
+                key: try loadServerKey(n.publicKeyPath),
                 keyID: n.keyID,
                 fromNanos: n.fromNanos
             )

@@ -21,6 +21,29 @@ public enum KeyFile {
         }
     }
 
+    /// Loads a private key of either sealing KEM — X25519 or P-256, PKCS#8 PEM — with the same
+    /// checks as `loadPrivate`: a device key kept in a file, or a server key.
+    public static func loadAgreementKey(_ path: String, role: String) throws(KeyFileError) -> SealingPrivateKey {
+        try checkSecret(path, role: role)
+        let text = try read(path)
+        do {
+            return try SealingPrivateKey(pemRepresentation: text)
+        } catch {
+            throw .badFormat(path: path, detail: error.description)
+        }
+    }
+
+    /// Loads a public key of either sealing KEM (SubjectPublicKeyInfo PEM).
+    public static func loadAgreementPublicKey(_ path: String, role: String) throws(KeyFileError) -> SealingPublicKey {
+        guard FileManager.default.fileExists(atPath: path) else { throw .missing(path: path, role: role) }
+        let text = try read(path)
+        do {
+            return try SealingPublicKey(pemRepresentation: text)
+        } catch {
+            throw .badFormat(path: path, detail: error.description)
+        }
+    }
+
     /// The site key for redaction pseudonyms: base64 of at least 32 bytes, same checks as a
     /// private key (whoever reads it can test guesses against every pseudonym).
     public static func loadSiteKey(_ path: String) throws(KeyFileError) -> [UInt8] {
@@ -80,6 +103,18 @@ public enum KeyFile {
         let key = Curve25519.KeyAgreement.PrivateKey()
         try write(X25519KeyPEM.privateKeyPEM(key), to: privatePath, mode: 0o600)
         try write(X25519KeyPEM.publicKeyPEM(key.publicKey), to: publicPath, mode: 0o644)
+        return key
+    }
+
+    /// Writes a new key pair of `kem`: `privatePath` (mode 0600, must not exist) and `publicPath`.
+    public static func generate(
+        privatePath: String,
+        publicPath: String,
+        kem: HPKEKEM
+    ) throws(KeyFileError) -> SealingPrivateKey {
+        let key = SealingPrivateKey.generate(kem)
+        try write(key.pemRepresentation, to: privatePath, mode: 0o600)
+        try write(key.publicKey.pemRepresentation, to: publicPath, mode: 0o644)
         return key
     }
 

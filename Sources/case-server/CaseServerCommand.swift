@@ -29,15 +29,18 @@ struct KeygenCommand: ParsableCommand {
     @Option(name: .long, help: "Private key path; the public key goes to PATH.pub.")
     var out: String
 
+    @Flag(
+        name: .long,
+        help: "A P-256 key (for terminals whose device key is P-256, e.g. held in a TPM) instead of X25519."
+    )
+    var p256 = false
+
     func run() throws {
         do {
-            let key = try KeyFile.generate(privatePath: out, publicPath: out + ".pub")
-            print(X25519KeyPEM.publicKeyPEM(key.publicKey), terminator: "")
+            let key = try KeyFile.generate(privatePath: out, publicPath: out + ".pub", kem: p256 ? .p256 : .x25519)
+            print(key.publicKey.pemRepresentation, terminator: "")
             FileHandle.standardError.write(
-                Data(
-                    "case-server: wrote \(out) (0600) and \(out).pub; key id \(X25519KeyPEM.keyID(of: key.publicKey))\n"
-                        .utf8
-                )
+                Data("case-server: wrote \(out) (0600) and \(out).pub; key id \(key.publicKey.keyID)\n".utf8)
             )
         } catch {
             FileHandle.standardError.write(Data("case-server: \(error)\n".utf8))

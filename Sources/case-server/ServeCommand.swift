@@ -52,16 +52,16 @@ struct ServeCommand: AsyncParsableCommand {
             return h
         }
         let logger = Logger(label: "case-server")
-        var named: [String: Curve25519.KeyAgreement.PrivateKey] = [:]
+        var named: [String: SealingPrivateKey] = [:]
         for arg in privateKey {
             let (id, path): (String?, String) =
                 arg.contains("=") && !arg.hasPrefix("/")
                 ? (String(arg.prefix { $0 != "=" }), String(arg.drop { $0 != "=" }.dropFirst())) : (nil, arg)
-            let key: Curve25519.KeyAgreement.PrivateKey
-            do { key = try KeyFile.loadPrivate(path, role: "server") } catch {
+            let key: SealingPrivateKey
+            do { key = try KeyFile.loadAgreementKey(path, role: "server") } catch {
                 throw ValidationError("\(error)")
             }
-            named[id ?? X25519KeyPEM.keyID(of: key.publicKey)] = key
+            named[id ?? key.publicKey.keyID] = key
         }
         let keys = Array(named.values)
         let keyIDs = named.keys.sorted()

@@ -33,6 +33,15 @@ struct KeygenCommand: ParsableCommand {
     @Flag(
         name: .long,
         help: ArgumentHelp(
+            "Make a P-256 device key (in a file) instead of X25519; the server key must then be P-256 too.",
+            discussion: "For terminals without a TPM that register with a P-256 case server."
+        )
+    )
+    var p256 = false
+
+    @Flag(
+        name: .long,
+        help: ArgumentHelp(
             "Instead: create the device key inside the TPM 2.0 (ECC P-256, not exportable) at --handle.",
             discussion:
                 "Needs tpm2-tools and tpm2-openssl; then set private_key = \"tpm:HANDLE\". Example: gatewayd keygen --tpm"
@@ -61,11 +70,9 @@ struct KeygenCommand: ParsableCommand {
                 )
                 return
             }
-            let key = try KeyFile.generate(privatePath: out, publicPath: out + ".pub")
-            print(X25519KeyPEM.publicKeyPEM(key.publicKey), terminator: "")
-            FileHandleStderr.write(
-                "gatewayd: wrote \(out) (0600) and \(out).pub; key id \(X25519KeyPEM.keyID(of: key.publicKey))\n"
-            )
+            let key = try KeyFile.generate(privatePath: out, publicPath: out + ".pub", kem: p256 ? .p256 : .x25519)
+            print(key.publicKey.pemRepresentation, terminator: "")
+            FileHandleStderr.write("gatewayd: wrote \(out) (0600) and \(out).pub; key id \(key.publicKey.keyID)\n")
         } catch {
             FileHandleStderr.write("gatewayd: \(error)\n")
             throw ExitCode(1)

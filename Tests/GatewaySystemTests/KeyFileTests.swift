@@ -47,3 +47,24 @@ final class KeyFileTests: XCTestCase {
         }
     }
 }
+
+extension KeyFileTests {
+    /// `gatewayd keygen --p256`: a P-256 pair with the same file modes, read back by the loaders
+    /// of either KEM; the X25519 loaders refuse it rather than misread it.
+    func testP256KeyPairIsPrivateAndLoads() throws {
+        let key = try KeyFile.generate(privatePath: dir + "/p", publicPath: dir + "/p.pub", kem: .p256)
+        XCTAssertEqual(key.kem, .p256)
+        let mode = try FileManager.default.attributesOfItem(atPath: dir + "/p")[.posixPermissions] as! Int
+        XCTAssertEqual(mode, 0o600)
+        XCTAssertEqual(try KeyFile.loadAgreementKey(dir + "/p", role: "device").publicKey, key.publicKey)
+        XCTAssertEqual(try KeyFile.loadAgreementPublicKey(dir + "/p.pub", role: "server"), key.publicKey)
+        XCTAssertThrowsError(try KeyFile.loadPrivate(dir + "/p", role: "device"))
+        let x = try KeyFile.generate(privatePath: dir + "/x", publicPath: dir + "/x.pub", kem: .x25519)
+        XCTAssertEqual(
+            try KeyFile.loadPrivate(dir + "/x", role: "device").publicKey.rawRepresentation,
+            Data(x.publicKeyRaw)
+        )
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: dir + "/p")
+        XCTAssertThrowsError(try KeyFile.loadAgreementKey(dir + "/p", role: "device"))
+    }
+}

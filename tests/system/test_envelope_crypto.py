@@ -21,6 +21,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pyhpke import AEADId, CipherSuite, KDFId, KEMId, KEMKey, OpenError
 
+from harness import CASE_SERVER, GATEWAYD
+
 
 
 # The wire format's suite: DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM, auth mode; one
@@ -29,6 +31,10 @@ SUITE = CipherSuite.new(KEMId.DHKEM_X25519_HKDF_SHA256, KDFId.HKDF_SHA256, AEADI
 SUITE_NAME = "HPKE-Auth-X25519-SHA256-AES256GCM-Export"
 INFO = b"gatewayd envelope v2"
 EXPORTER_LABEL = b"gatewayd envelope key\n"
+# The same construction over DHKEM(P-256, HKDF-SHA256): what a terminal with a P-256 device key
+# (a TPM's, or `gatewayd keygen --p256`) seals.
+P256_SUITE = CipherSuite.new(KEMId.DHKEM_P256_HKDF_SHA256, KDFId.HKDF_SHA256, AEADId.AES256_GCM)
+P256_SUITE_NAME = "HPKE-Auth-P256-SHA256-AES256GCM-Export"
 # The first construction (one single-shot context per envelope), which servers still open.
 SINGLE_SHOT_NAME = "HPKE-Base/Auth-X25519-SHA256-AES256GCM"
 SINGLE_SHOT_INFO = b"gatewayd envelope v1"
@@ -38,12 +44,12 @@ def aad(env):
     return f"{env['id']}\n{env['device']}\n{env['seq']}".encode()
 
 
-def hpke_open(env, server_sk, sender_pk, info=INFO):
+def hpke_open(env, server_sk, sender_pk, info=INFO, suite=SUITE):
     """Opens one envelope in HPKE auth mode (pks given, no PSK) and returns the plaintext:
     SetupAuthR, then AES-256-GCM under Export("gatewayd envelope key\\n" ‖ aad, 44) = key ‖ nonce."""
     enc = base64.b64decode(env["enc"], validate=True)
     ct = base64.b64decode(env["ct"], validate=True)
-    ctx = SUITE.create_recipient_context(enc, server_sk, info=info, pks=sender_pk)
+    ctx = suite.create_recipient_context(enc, server_sk, info=info, pks=sender_pk)
     okm = ctx.export(EXPORTER_LABEL + aad(env), 44)
     try:
         return AESGCM(okm[:32]).decrypt(okm[32:], ct, aad(env))
@@ -235,3 +241,69 @@ def test_case_server_still_opens_single_shot_envelopes(site):
     # The same bytes under the current suite's name are another construction: refused.
     assert post(site, {"envelopes": [dict(env, suite=SUITE_NAME)]})["results"][0]["status"] == "rejected"
     assert [e["text"] for e in site.events()["events"]] == ["ACME-OLD1"]
+
+
+def test_a_p256_device_key_seals_the_p256_suite_which_pyhpke_and_case_server_open(site):
+    """A terminal whose device key is P-256 (`gatewayd keygen --p256`: the software stand-in for
+    a TPM-held key) seals HPKE-Auth-P256-SHA256-AES256GCM-Export to a P-256 server key; pyhpke
+    opens it with DHKEM(P-256) from the PEM files alone, and case-server — holding its X25519
+    and a P-256 key, the device registered with an old X25519 key and the P-256 one — stores the
+    events as that device's."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+    for name in ("device.key", "device.key.pub"):
+        (site.root / name).unlink()
+    site.run([CASE_SERVER, "keygen", "--p256", "--out", str(site.root / "server-p256.key")])
+    pub = site.run([GATEWAYD, "keygen", "--p256", "--out", str(site.root / "device.key")]).stdout
+    assert pub.startswith("-----BEGIN PUBLIC KEY-----")
+    registration = site.root / "devices" / f"{site.device}.pem"
+    old_x25519 = registration.read_text()
+    registration.write_text(old_x25519 + pub)
+    device = load_pem_public_key(pub.encode())
+    assert isinstance(device, ec.EllipticCurvePublicKey) and device.curve.name == "secp256r1"
+    server = load_pem_private_key((site.root / "server-p256.key").read_bytes(), password=None)
+    assert isinstance(server, ec.EllipticCurvePrivateKey) and server.curve.name == "secp256r1"
+    device_sk = load_pem_private_key((site.root / "device.key").read_bytes(), password=None)
+    assert device_sk.public_key().public_numbers() == device.public_numbers(), "keygen printed its own key"
+
+    # Against the site's X25519 server key the P-256 device key cannot seal: refused at start.
+    import subprocess
+    r = subprocess.run([GATEWAYD, "--config", str(site.write_config())], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 78, r.stderr
+    assert "this server key is X25519 but the device key" in r.stderr and "is P-256" in r.stderr, r.stderr
+
+    labels = ["ACME-100234", "ACME-7"]
+    site.write_config(server_public_key=site.root / "server-p256.key.pub")
+    gw = site.start_gateway()
+    site.scan(*labels)
+    site.wait_spooled(len(labels))
+    gw.kill()
+    gw.wait()
+    envs = [json.loads(row[2]) for row in site.spool_rows()]
+    assert len(envs) == len(labels)
+
+    server_sk = KEMKey.from_pyca_cryptography_key(server)
+    device_pk = KEMKey.from_pyca_cryptography_key(device)
+    point = server.public_key().public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+    for label, env in zip(labels, envs):
+        assert env["suite"] == P256_SUITE_NAME
+        assert env["key_id"] == hashlib.sha256(point).digest()[:8].hex(), \
+            "key_id is SHA-256 of the 65-byte uncompressed P-256 point, first 8 bytes, hex"
+        enc = base64.b64decode(env["enc"], validate=True)
+        assert len(enc) == 65 and enc[0] == 0x04, "enc is an uncompressed P-256 point"
+        event = json.loads(hpke_open(env, server_sk, device_pk, suite=P256_SUITE))
+        assert (event["id"], event["device"], event["seq"], event["text"]) == \
+            (env["id"], site.device, env["seq"], label)
+    stranger = KEMKey.from_pyca_cryptography_key(ec.generate_private_key(ec.SECP256R1()).public_key())
+    with pytest.raises(OpenError):
+        hpke_open(envs[0], server_sk, stranger, suite=P256_SUITE)
+    with pytest.raises(OpenError):
+        hpke_open(envs[0], server_sk, None, suite=P256_SUITE)
+
+    site.start_server(extra=["--private-key", str(site.root / "server-p256.key")])
+    # Relabelled as the X25519 suite, the same envelope is refused.
+    relabelled = post(site, {"envelopes": [dict(envs[0], suite=SUITE_NAME)]})["results"]
+    assert [(r["status"], r["reason"].split(":")[0]) for r in relabelled] == [("rejected", "authentication_failed")]
+    site.start_gateway()
+    stored = site.wait_events(len(labels))
+    assert [(e["device"], e["seq"], e["text"]) for e in stored] == \
+        [(site.device, i + 1, label) for i, label in enumerate(labels)]

@@ -105,7 +105,7 @@ public struct EnvelopeReceiver: Sendable {
     private func openAll(_ envelopes: [Envelope]) async -> [Result<(EventHeader, Data), EnvelopeOpener.OpenError>] {
         let chunks = min(ProcessInfo.processInfo.activeProcessorCount, envelopes.count)
         // A batch comes from one terminal, or a few: look each device's keys up once.
-        var keys: [String: [Curve25519.KeyAgreement.PublicKey]] = [:]
+        var keys: [String: [SealingPublicKey]] = [:]
         for e in envelopes where keys[e.device] == nil { keys[e.device] = devices.keys(for: e.device) }
         let open: @Sendable (Envelope) -> Result<(EventHeader, Data), EnvelopeOpener.OpenError> = { [opener, keys] e in
             Result { () throws(EnvelopeOpener.OpenError) in

@@ -4,14 +4,14 @@ import GatewayCore
 import Synchronization
 
 /// The gateways this server accepts envelopes from: a directory with one PEM public key per
-/// device, named `<device-id>.pem`. Registering a terminal is copying its `gatewayd keygen`
+/// device (X25519 or P-256, SubjectPublicKeyInfo), named `<device-id>.pem`. Registering a terminal is copying its `gatewayd keygen`
 /// output there; a file added while the server runs is picked up at the device's next envelope.
 /// During a device key rotation the file holds both public keys (old first, new appended), so
 /// envelopes still spooled under the old key open too; the old one is removed once they have.
 public final class DeviceRegistry: Sendable {
     public let directory: String
     /// Device id → the keys read from its file and that file's modification time.
-    private let cache = Mutex<[String: (mtime: Int, keys: [Curve25519.KeyAgreement.PublicKey])]>([:])
+    private let cache = Mutex<[String: (mtime: Int, keys: [SealingPublicKey])]>([:])
 
     public init(directory: String) {
         self.directory = directory
@@ -19,7 +19,7 @@ public final class DeviceRegistry: Sendable {
 
     /// The device's registered keys; empty when it has none (or its id is not a safe file name).
     /// Re-read when the file changes, so adding or retiring a key needs no restart.
-    public func keys(for device: String) -> [Curve25519.KeyAgreement.PublicKey] {
+    public func keys(for device: String) -> [SealingPublicKey] {
         guard GatewayConfig.isValidID(device) else { return [] }
         let path = directory + "/" + device + ".pem"
         guard let attrs = try? FileManager.default.attributesOfItem(atPath: path),
@@ -28,7 +28,7 @@ public final class DeviceRegistry: Sendable {
         let mtime = Int(modified.timeIntervalSince1970 * 1e6)
         if let c = cache.withLock({ $0[device] }), c.mtime == mtime { return c.keys }
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
-        let keys = X25519KeyPEM.publicKeys(fromPEMBundle: text)
+        let keys = SealingPublicKey.keys(fromPEMBundle: text)
         cache.withLock { $0[device] = (mtime, keys) }
         return keys
     }

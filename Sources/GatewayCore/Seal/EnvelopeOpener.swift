@@ -6,43 +6,58 @@ import Foundation
 /// the plaintext belongs to the header. Used by case-server; kept in the core so the gateway's
 /// tests can prove what the server will accept.
 public struct EnvelopeOpener: Sendable {
-    private let serverKeys: [String: Curve25519.KeyAgreement.PrivateKey]
-    /// One per server key: opens with DH(server, device) kept per device and recent contexts
-    /// kept per group (`HPKEAuthRecipient`).
+    /// One per server key id, X25519 or P-256: opens with DH(server, device) kept per device
+    /// and recent contexts kept per group (`HPKEAuthRecipient`).
     private let recipients: [String: HPKEAuthRecipient]
 
-    /// - Parameter serverKeys: the server's private keys; more than one during rotation.
+    /// - Parameter serverKeys: the server's private keys; more than one during rotation, and
+    ///   one per KEM when terminals seal with both (`SealSuite`).
+    public init(serverKeys: [SealingPrivateKey]) {
+        self.init(namedServerKeys: [:], more: serverKeys)
+    }
+
     public init(serverKeys: [Curve25519.KeyAgreement.PrivateKey]) {
-        var byID: [String: Curve25519.KeyAgreement.PrivateKey] = [:]
-        for k in serverKeys { byID[X25519KeyPEM.keyID(of: k.publicKey)] = k }
-        self.serverKeys = byID
-        recipients = byID.mapValues { HPKEAuthRecipient(privateKey: $0) }
+        self.init(serverKeys: serverKeys.map(SealingPrivateKey.x25519))
     }
 
     /// Named server keys: `id → key`, for key ids set by hand (`[server] key_id`); every key
     /// also answers to its derived id.
+    public init(namedServerKeys: [String: SealingPrivateKey]) {
+        self.init(namedServerKeys: namedServerKeys, more: [])
+    }
+
     public init(namedServerKeys: [String: Curve25519.KeyAgreement.PrivateKey]) {
+        self.init(namedServerKeys: namedServerKeys.mapValues(SealingPrivateKey.x25519))
+    }
+
+    private init(namedServerKeys: [String: SealingPrivateKey], more: [SealingPrivateKey]) {
         var byID = namedServerKeys
-        for k in namedServerKeys.values { byID[X25519KeyPEM.keyID(of: k.publicKey)] = k }
-        self.serverKeys = byID
+        for k in namedServerKeys.values + more { byID[k.publicKey.keyID] = k }
         recipients = byID.mapValues { HPKEAuthRecipient(privateKey: $0) }
     }
 
     /// Every key id this opener answers to, sorted.
-    public var keyIDs: [String] { serverKeys.keys.sorted() }
+    public var keyIDs: [String] { recipients.keys.sorted() }
 
     public func open(
         _ envelope: Envelope,
         deviceKey: Curve25519.KeyAgreement.PublicKey?
     ) throws(OpenError) -> CaptureEvent {
-        try open(envelope, deviceKeys: deviceKey.map { [$0] } ?? [])
+        try open(envelope, deviceKeys: deviceKey.map { [SealingPublicKey($0)] } ?? [])
     }
 
-    /// - Parameter deviceKeys: the device's registered keys; two while its key is rotated (the
-    ///   spool still holds envelopes sealed with the old one).
     public func open(
         _ envelope: Envelope,
         deviceKeys: [Curve25519.KeyAgreement.PublicKey]
+    ) throws(OpenError) -> CaptureEvent {
+        try open(envelope, deviceKeys: deviceKeys.map(SealingPublicKey.init))
+    }
+
+    /// - Parameter deviceKeys: the device's registered keys; two while its key is rotated (the
+    ///   spool still holds envelopes sealed with the old one), possibly of different KEMs.
+    public func open(
+        _ envelope: Envelope,
+        deviceKeys: [SealingPublicKey]
     ) throws(OpenError) -> CaptureEvent {
         let (_, plaintext) = try openHeader(envelope, deviceKeys: deviceKeys)
         do {
@@ -59,14 +74,20 @@ public struct EnvelopeOpener: Sendable {
         _ envelope: Envelope,
         deviceKeys: [Curve25519.KeyAgreement.PublicKey]
     ) throws(OpenError) -> (header: EventHeader, plaintext: Data) {
-        let exported: Bool
-        switch envelope.suite {
-        case SealSuite.name: exported = true
-        case SealSuite.singleShotName: exported = false
-        default: throw .unsupportedSuite(envelope.suite)
-        }
+        try openHeader(envelope, deviceKeys: deviceKeys.map(SealingPublicKey.init))
+    }
+
+    public func openHeader(
+        _ envelope: Envelope,
+        deviceKeys allDeviceKeys: [SealingPublicKey]
+    ) throws(OpenError) -> (header: EventHeader, plaintext: Data) {
+        guard let (kem, exported) = SealSuite.parse(envelope.suite) else { throw .unsupportedSuite(envelope.suite) }
         guard let recipient = recipients[envelope.keyID] else { throw .unknownKeyID(envelope.keyID) }
-        guard !deviceKeys.isEmpty else { throw .unknownDevice(envelope.device) }
+        guard !allDeviceKeys.isEmpty else { throw .unknownDevice(envelope.device) }
+        // A suite names one KEM: a server key or device key of the other never opens it, so
+        // it fails as any wrong key does (an altered `suite` included).
+        let deviceKeys = allDeviceKeys.filter { $0.kem == kem }
+        guard recipient.kem == kem, !deviceKeys.isEmpty else { throw .authenticationFailed }
         guard let enc = Data(base64Encoded: envelope.enc).map(Array.init),
             let ct = Data(base64Encoded: envelope.ct).map(Array.init)
         else {

@@ -2,8 +2,8 @@ import Crypto
 import Foundation
 import Synchronization
 
-/// The receiving side of `HPKEAuthSender` (RFC 9180 Auth mode, gatewayd's suite), with what
-/// repeats kept:
+/// The receiving side of `HPKEAuthSender` (RFC 9180 Auth mode, gatewayd's suites, for one
+/// server key of either KEM), with what repeats kept:
 /// - DH(server, device), the same for all of a device's envelopes, per device key;
 /// - for the export construction (`SealSuite.name`), the exporter secret of each recent
 ///   context, per (enc, sender): the envelopes of a group share one context, so a batch of
@@ -14,7 +14,7 @@ import Synchronization
 /// all cores.
 public final class HPKEAuthRecipient: Sendable {
     private struct Cache {
-        /// Device public key (raw) → DH(server, device). Bounded by the registered devices.
+        /// Device public key (serialised) → DH(server, device). Bounded by the registered devices.
         var staticDH: [[UInt8]: [UInt8]] = [:]
         /// info → `mode_auth ‖ psk_id_hash ‖ info_hash`.
         var keyScheduleContexts: [Data: [UInt8]] = [:]
@@ -24,15 +24,29 @@ public final class HPKEAuthRecipient: Sendable {
         var exporterOldest = 0
     }
 
-    private let key: Curve25519.KeyAgreement.PrivateKey
+    private let key: SealingPrivateKey
     private let pkRm: [UInt8]
+    private let schedule: HPKEKeySchedule
     private let cache = Mutex(Cache())
     static let exporterCapacity = 4096
 
-    public init(privateKey: Curve25519.KeyAgreement.PrivateKey) {
-        key = privateKey
-        pkRm = Array(privateKey.publicKey.rawRepresentation)
+    public convenience init(privateKey: SealingPrivateKey) {
+        self.init(privateKey: privateKey, schedule: .sealing(privateKey.kem))
     }
+
+    /// With another AEAD's schedule: for RFC 9180's test vectors only.
+    init(privateKey: SealingPrivateKey, schedule: HPKEKeySchedule) {
+        key = privateKey
+        pkRm = privateKey.publicKeyRaw
+        self.schedule = schedule
+    }
+
+    public convenience init(privateKey: Curve25519.KeyAgreement.PrivateKey) {
+        self.init(privateKey: .x25519(privateKey))
+    }
+
+    /// The KEM of this server key: it opens only envelopes of that KEM's suite.
+    public var kem: HPKEKEM { key.kem }
 
     /// Single-shot Open (`SealSuite.singleShotName`): the plaintext, or nil when the envelope
     /// was not sealed by `sender` to this key with this `aad` and `info` (HPKE cannot tell
@@ -44,6 +58,10 @@ public final class HPKEAuthRecipient: Sendable {
         sender: Curve25519.KeyAgreement.PublicKey,
         info: Data
     ) -> [UInt8]? {
+        open(enc: enc, ct: ct, aad: aad, sender: SealingPublicKey(sender), info: info)
+    }
+
+    public func open(enc: [UInt8], ct: [UInt8], aad: [UInt8], sender: SealingPublicKey, info: Data) -> [UInt8]? {
         guard let ctx = context(enc: enc, sender: sender, info: info) else { return nil }
         return Self.aesOpen(ct, key: ctx.key, nonce: ctx.baseNonce, aad: aad)
     }
@@ -58,12 +76,30 @@ public final class HPKEAuthRecipient: Sendable {
         sender: Curve25519.KeyAgreement.PublicKey,
         info: Data
     ) -> [UInt8]? {
-        let pkSm = Array(sender.rawRepresentation)
+        openExported(
+            enc: enc,
+            ct: ct,
+            aad: aad,
+            exporterContext: exporterContext,
+            sender: SealingPublicKey(sender),
+            info: info
+        )
+    }
+
+    public func openExported(
+        enc: [UInt8],
+        ct: [UInt8],
+        aad: [UInt8],
+        exporterContext: [UInt8],
+        sender: SealingPublicKey,
+        info: Data
+    ) -> [UInt8]? {
+        let pkSm = sender.raw
         let cacheKey = enc + pkSm + Array(info)
         let cached = cache.withLock { $0.exporters[cacheKey] }
         guard
             let exporter = cached
-                ?? context(enc: enc, sender: sender, info: info).map({ HPKEKeySchedule.Exporter($0.exporterSecret) })
+                ?? context(enc: enc, sender: sender, info: info).map({ schedule.exporter($0.exporterSecret) })
         else {
             return nil
         }
@@ -90,20 +126,14 @@ public final class HPKEAuthRecipient: Sendable {
     }
 
     /// SetupAuthR: DH(server, eph) fresh, DH(server, sender) kept.
-    private func context(
-        enc: [UInt8],
-        sender: Curve25519.KeyAgreement.PublicKey,
-        info: Data
-    ) -> HPKEKeySchedule.Context? {
-        guard enc.count == 32, let pkE = try? Curve25519.KeyAgreement.PublicKey(rawRepresentation: enc),
-            let dhE = try? key.sharedSecretFromKeyAgreement(with: pkE).withUnsafeBytes({ Array($0) })
-        else { return nil }
-        let pkSm = Array(sender.rawRepresentation)
+    private func context(enc: [UInt8], sender: SealingPublicKey, info: Data) -> HPKEKeySchedule.Context? {
+        // A sender key of the other KEM never opens (its suite id and encodings differ).
+        guard sender.kem == key.kem, let dhE = key.dh(enc) else { return nil }
+        let pkSm = sender.raw
         guard
             let dhS = cache.withLock({ $0.staticDH[pkSm] })
                 ?? {
-                    guard let dh = try? key.sharedSecretFromKeyAgreement(with: sender).withUnsafeBytes({ Array($0) })
-                    else { return nil }
+                    guard let dh = key.dh(pkSm) else { return nil }
                     cache.withLock { $0.staticDH[pkSm] = dh }
                     return dh
                 }()
@@ -111,11 +141,11 @@ public final class HPKEAuthRecipient: Sendable {
         let ksc =
             cache.withLock { $0.keyScheduleContexts[info] }
             ?? {
-                let c = HPKEKeySchedule.keyScheduleContext(info: info)
+                let c = schedule.keyScheduleContext(info: info)
                 cache.withLock { $0.keyScheduleContexts[info] = c }
                 return c
             }()
-        return HPKEKeySchedule.context(dh: dhE + dhS, enc: enc, pkRm: pkRm, pkSm: pkSm, keyScheduleContext: ksc)
+        return schedule.context(dh: dhE + dhS, enc: enc, pkRm: pkRm, pkSm: pkSm, keyScheduleContext: ksc)
     }
 
     static func aesOpen(_ ct: [UInt8], key: SymmetricKey, nonce: AES.GCM.Nonce, aad: [UInt8]) -> [UInt8]? {

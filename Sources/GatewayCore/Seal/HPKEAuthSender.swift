@@ -1,9 +1,10 @@
 import Crypto
 import Foundation
 
-/// RFC 9180 sealing in Auth mode for gatewayd's suite — DHKEM(X25519, HKDF-SHA256),
+/// RFC 9180 sealing in Auth mode for gatewayd's suites — DHKEM(X25519 or P-256, HKDF-SHA256),
 /// HKDF-SHA256, AES-256-GCM — with DH(skS, pkR), the device key with the server key, computed
-/// once per server key instead of once per envelope.
+/// once per server key instead of once per envelope, by whatever holds the device key
+/// (`StaticKeyAgreement`: this process, or a TPM).
 ///
 /// Two ways to use a context (`SealSuite` says which the wire format names):
 /// - `context()`: SetupAuthS once for a group of envelopes; each envelope is then encrypted
@@ -13,39 +14,63 @@ import Foundation
 ///   kept so its envelopes can be produced in tests of the server that still opens them).
 ///
 /// swift-crypto's `HPKE.Recipient` and pyhpke open both (HPKEAuthSenderTests,
-/// SealAndOpenTests, tests/system/test_envelope_crypto.py).
+/// HPKEP256Tests, SealAndOpenTests, tests/system/test_envelope_crypto.py).
 public struct HPKEAuthSender: Sendable {
-    /// The recipient's public key, raw (32 bytes).
+    let schedule: HPKEKeySchedule
+    /// The recipient's public key, serialised (32 or 65 bytes).
     let pkRm: [UInt8]
-    /// The sender's public key, raw.
+    /// The sender's public key, serialised.
     let pkSm: [UInt8]
     /// DH(skS, pkR).
     let staticDH: [UInt8]
     /// `mode_auth || psk_id_hash || info_hash`.
     let keyScheduleContext: [UInt8]
-    private let recipient: Curve25519.KeyAgreement.PublicKey
+
+    /// Asks `sender` for DH(skS, pkR) once (a TPM round trip for a key held there).
+    /// - Throws: what `sender` throws, or `.recipientKeyRejected` when `recipient` belongs to
+    ///   another KEM than `sender`.
+    public init(
+        recipient: SealingPublicKey,
+        sender: some StaticKeyAgreement,
+        info: Data
+    ) throws(StaticKeyAgreementError) {
+        try self.init(recipient: recipient, sender: sender, info: info, schedule: .sealing(recipient.kem))
+    }
+
+    init(
+        recipient: SealingPublicKey,
+        sender: some StaticKeyAgreement,
+        info: Data,
+        schedule: HPKEKeySchedule
+    ) throws(StaticKeyAgreementError) {
+        guard sender.kem == recipient.kem else {
+            throw .recipientKeyRejected(
+                detail: "the server key is \(recipient.kem) but the device key is \(sender.kem)"
+            )
+        }
+        self.schedule = schedule
+        pkRm = recipient.raw
+        pkSm = sender.publicKeyRaw
+        staticDH = try sender.sharedSecret(withRecipient: recipient.raw)
+        keyScheduleContext = schedule.keyScheduleContext(info: info)
+    }
 
     public init(
         recipient: Curve25519.KeyAgreement.PublicKey,
         sender: Curve25519.KeyAgreement.PrivateKey,
         info: Data
     ) throws {
-        self.recipient = recipient
-        pkRm = Array(recipient.rawRepresentation)
-        pkSm = Array(sender.publicKey.rawRepresentation)
-        staticDH = try sender.sharedSecretFromKeyAgreement(with: recipient).withUnsafeBytes { Array($0) }
-        keyScheduleContext = HPKEKeySchedule.keyScheduleContext(info: info)
+        try self.init(recipient: SealingPublicKey(recipient), sender: SealingPrivateKey.x25519(sender), info: info)
     }
 
     /// SetupAuthS with a fresh ephemeral key: the encapsulated key and the context.
-    func context(
-        ephemeral skE: Curve25519.KeyAgreement.PrivateKey = .init()
-    ) throws -> (enc: [UInt8], context: HPKEKeySchedule.Context) {
-        let enc = Array(skE.publicKey.rawRepresentation)
-        let dhE = try skE.sharedSecretFromKeyAgreement(with: recipient).withUnsafeBytes { Array($0) }
+    func context(ephemeral: SealingPrivateKey? = nil) throws -> (enc: [UInt8], context: HPKEKeySchedule.Context) {
+        let skE = ephemeral ?? .generate(schedule.kem)
+        let enc = skE.publicKeyRaw
+        let dhE = try skE.sharedSecret(withRecipient: pkRm)
         return (
             enc,
-            HPKEKeySchedule.context(
+            schedule.context(
                 dh: dhE + staticDH,
                 enc: enc,
                 pkRm: pkRm,
@@ -57,14 +82,14 @@ public struct HPKEAuthSender: Sendable {
 
     /// Single-shot Seal of one message with a fresh ephemeral key. - Returns: (enc, ciphertext ‖ tag).
     public func seal(_ plaintext: [UInt8], aad: [UInt8]) throws -> (enc: [UInt8], ct: [UInt8]) {
-        try seal(plaintext, aad: aad, ephemeral: Curve25519.KeyAgreement.PrivateKey())
+        try seal(plaintext, aad: aad, ephemeral: .generate(schedule.kem))
     }
 
     /// With a given ephemeral key: for RFC 9180's test vectors only.
     func seal(
         _ plaintext: [UInt8],
         aad: [UInt8],
-        ephemeral skE: Curve25519.KeyAgreement.PrivateKey
+        ephemeral skE: SealingPrivateKey
     ) throws -> (enc: [UInt8], ct: [UInt8]) {
         let (enc, ctx) = try context(ephemeral: skE)
         // The first (and only) message of the context: sequence 0, so the nonce is base_nonce.

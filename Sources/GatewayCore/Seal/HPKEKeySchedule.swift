@@ -1,16 +1,43 @@
 import Crypto
 import Foundation
 
-/// RFC 9180's labelled HKDF and key schedule for the one suite gatewayd uses —
-/// DHKEM(X25519, HKDF-SHA256) (KEM 0x0020), HKDF-SHA256 (KDF 0x0001), AES-256-GCM (AEAD 0x0002) —
-/// in Auth mode with no PSK. Written out (rather than taken from swift-crypto's `HPKE`) so that
-/// what is the same for every envelope is computed once: DH(device, server), `psk_id_hash`,
-/// `info_hash`, and, for a group of envelopes sealed together, the whole context.
-enum HPKEKeySchedule {
-    static let kemSuiteID: [UInt8] = Array("KEM".utf8) + [0x00, 0x20]
-    static let hpkeSuiteID: [UInt8] = Array("HPKE".utf8) + [0x00, 0x20, 0x00, 0x01, 0x00, 0x02]
+/// RFC 9180's labelled HKDF and key schedule for gatewayd's suites — DHKEM(X25519,
+/// HKDF-SHA256) (KEM 0x0020) or DHKEM(P-256, HKDF-SHA256) (KEM 0x0010), HKDF-SHA256 (KDF
+/// 0x0001), AES-256-GCM (AEAD 0x0002) — in Auth mode with no PSK. Written out (rather than
+/// taken from swift-crypto's `HPKE`) so that what is the same for every envelope is computed
+/// once — DH(device, server), `psk_id_hash`, `info_hash`, and, for a group of envelopes sealed
+/// together, the whole context — and so that DH(skS, pkR) can come from a key held outside
+/// this process (`StaticKeyAgreement`), which swift-crypto's `HPKE.Sender` cannot take.
+///
+/// Both KEMs have Nsecret = Ndh = 32 and the same KDF, so the schedule differs only in the
+/// suite ids and the public key encodings in the KEM context. The AEAD is a parameter only so
+/// RFC 9180's P-256 test vectors (AES-128-GCM) can check it.
+struct HPKEKeySchedule: Sendable {
+    let kem: HPKEKEM
+    /// Nk: the AEAD key length (32 for AES-256-GCM).
+    let aeadKeyLength: Int
+    let kemSuiteID: [UInt8]
+    let hpkeSuiteID: [UInt8]
     static let modeAuth: UInt8 = 0x02
     static let versionLabel = Array("HPKE-v1".utf8)
+
+    init(kem: HPKEKEM, aeadID: UInt16 = 0x0002, aeadKeyLength: Int = 32) {
+        self.kem = kem
+        self.aeadKeyLength = aeadKeyLength
+        let k = [UInt8(kem.id >> 8), UInt8(kem.id & 0xFF)]
+        kemSuiteID = Array("KEM".utf8) + k
+        hpkeSuiteID = Array("HPKE".utf8) + k + [0x00, 0x01, UInt8(aeadID >> 8), UInt8(aeadID & 0xFF)]
+    }
+
+    /// The schedules the wire format seals with: the KEM's, with AES-256-GCM.
+    static let x25519 = HPKEKeySchedule(kem: .x25519)
+    static let p256 = HPKEKeySchedule(kem: .p256)
+    static func sealing(_ kem: HPKEKEM) -> HPKEKeySchedule {
+        switch kem {
+        case .x25519: return x25519
+        case .p256: return p256
+        }
+    }
 
     /// What SetupAuthS / SetupAuthR derive: the AEAD key and base nonce (single-shot use) and
     /// the exporter secret (the secret export interface, §5.3).
@@ -22,26 +49,31 @@ enum HPKEKeySchedule {
 
     /// AuthEncap's / AuthDecap's shared secret, then the key schedule (psk empty). `dh` is
     /// DH(eph, recipient) ‖ DH(sender, recipient).
-    static func context(dh: [UInt8], enc: [UInt8], pkRm: [UInt8], pkSm: [UInt8], keyScheduleContext: [UInt8]) -> Context
-    {
-        let eaePRK = labeledExtract(salt: [], label: "eae_prk", ikm: dh, suite: kemSuiteID)
-        let sharedSecret = labeledExpand(
+    func context(dh: [UInt8], enc: [UInt8], pkRm: [UInt8], pkSm: [UInt8], keyScheduleContext: [UInt8]) -> Context {
+        let eaePRK = Self.labeledExtract(salt: [], label: "eae_prk", ikm: dh, suite: kemSuiteID)
+        let sharedSecret = Self.labeledExpand(
             prk: eaePRK,
             label: "shared_secret",
             info: enc + pkRm + pkSm,
             length: 32,
             suite: kemSuiteID
         )
-        let secret = labeledExtract(salt: sharedSecret, label: "secret", ikm: [], suite: hpkeSuiteID)
-        let key = labeledExpand(prk: secret, label: "key", info: keyScheduleContext, length: 32, suite: hpkeSuiteID)
-        let nonce = labeledExpand(
+        let secret = Self.labeledExtract(salt: sharedSecret, label: "secret", ikm: [], suite: hpkeSuiteID)
+        let key = Self.labeledExpand(
+            prk: secret,
+            label: "key",
+            info: keyScheduleContext,
+            length: aeadKeyLength,
+            suite: hpkeSuiteID
+        )
+        let nonce = Self.labeledExpand(
             prk: secret,
             label: "base_nonce",
             info: keyScheduleContext,
             length: 12,
             suite: hpkeSuiteID
         )
-        let exporter = labeledExpand(
+        let exporter = Self.labeledExpand(
             prk: secret,
             label: "exp",
             info: keyScheduleContext,
@@ -56,8 +88,12 @@ enum HPKEKeySchedule {
     }
 
     /// `Context.Export(exporter_context, L)` = LabeledExpand(exporter_secret, "sec", exporter_context, L).
-    static func export(_ exporterSecret: SymmetricKey, context: [UInt8], length: Int) -> [UInt8] {
-        Exporter(exporterSecret).export(context: context, length: length)
+    func export(_ exporterSecret: SymmetricKey, context: [UInt8], length: Int) -> [UInt8] {
+        exporter(exporterSecret).export(context: context, length: length)
+    }
+
+    func exporter(_ exporterSecret: SymmetricKey) -> Exporter {
+        Exporter(exporterSecret, hpkeSuiteID: hpkeSuiteID)
     }
 
     /// A context's secret export interface, keyed once: each export is then HKDF-Expand's
@@ -65,16 +101,19 @@ enum HPKEKeySchedule {
     struct Exporter: Sendable {
         /// HMAC-SHA256 keyed with the exporter secret; only ever copied, never updated in place.
         private let keyed: HMAC<SHA256>
+        private let hpkeSuiteID: [UInt8]
 
-        init(_ exporterSecret: SymmetricKey) {
+        init(_ exporterSecret: SymmetricKey, hpkeSuiteID: [UInt8]) {
             keyed = HMAC<SHA256>(key: exporterSecret)
+            self.hpkeSuiteID = hpkeSuiteID
         }
 
         /// LabeledExpand(exporter_secret, "sec", context, length).
         func export(context: [UInt8], length: Int) -> [UInt8] {
             precondition(length > 0 && length <= 255 * 32)
             let info =
-                [UInt8(length >> 8), UInt8(length & 0xFF)] + versionLabel + hpkeSuiteID + Array("sec".utf8) + context
+                [UInt8(length >> 8), UInt8(length & 0xFF)] + HPKEKeySchedule.versionLabel + hpkeSuiteID
+                + Array("sec".utf8) + context
             var out: [UInt8] = []
             out.reserveCapacity(length + 32)
             var counter: UInt8 = 1
@@ -91,9 +130,9 @@ enum HPKEKeySchedule {
     }
 
     /// `mode_auth ‖ psk_id_hash ‖ info_hash` for `info` (psk and psk_id empty).
-    static func keyScheduleContext(info: Data) -> [UInt8] {
-        [modeAuth] + labeledExtract(salt: [], label: "psk_id_hash", ikm: [], suite: hpkeSuiteID)
-            + labeledExtract(salt: [], label: "info_hash", ikm: Array(info), suite: hpkeSuiteID)
+    func keyScheduleContext(info: Data) -> [UInt8] {
+        [Self.modeAuth] + Self.labeledExtract(salt: [], label: "psk_id_hash", ikm: [], suite: hpkeSuiteID)
+            + Self.labeledExtract(salt: [], label: "info_hash", ikm: Array(info), suite: hpkeSuiteID)
     }
 
     static func labeledExtract(salt: [UInt8], label: String, ikm: [UInt8], suite: [UInt8]) -> [UInt8] {

@@ -2,7 +2,7 @@ import Crypto
 import Foundation
 
 /// One HPKE context shared by the envelopes sealed together — a reader's group of scans in one
-/// spool transaction — under `SealSuite.name`: SetupAuthS once, then each envelope under its
+/// spool transaction — under `SealSuite.name` or `SealSuite.p256Name`: SetupAuthS once, then each envelope under its
 /// own exported key and nonce (`SealSuite`). Sendable and immutable, so a group's envelopes
 /// are sealed on all cores at once.
 ///
@@ -13,16 +13,26 @@ import Foundation
 public struct SealingGroup: Sendable {
     public let device: String
     public let keyID: String
+    /// The envelope's `suite`: the export construction for the device key's KEM.
+    public let suite: String
     let sealedAt: String
     let enc: String
     let exporter: HPKEKeySchedule.Exporter
 
-    init(device: String, keyID: String, sealedAtNanos: Int64, enc: [UInt8], exporterSecret: SymmetricKey) {
+    init(
+        device: String,
+        keyID: String,
+        sealedAtNanos: Int64,
+        enc: [UInt8],
+        exporter: HPKEKeySchedule.Exporter,
+        suite: String
+    ) {
         self.device = device
         self.keyID = keyID
+        self.suite = suite
         self.sealedAt = RFC3339.format(unixNanos: sealedAtNanos)
         self.enc = Data(enc).base64EncodedString()
-        exporter = HPKEKeySchedule.Exporter(exporterSecret)
+        self.exporter = exporter
     }
 
     public func seal(_ event: CaptureEvent) throws -> Envelope {
@@ -38,7 +48,7 @@ public struct SealingGroup: Sendable {
             device: device,
             seq: event.seq,
             sealedAt: sealedAt,
-            suite: SealSuite.name,
+            suite: suite,
             keyID: keyID,
             enc: enc,
             ct: ct.base64EncodedString()

@@ -89,11 +89,13 @@ public enum X25519KeyPEM {
 public enum KeyFormatError: Error, Equatable, CustomStringConvertible {
     case notPEM(expectedLabel: String)
     case notX25519(expected: String)
+    /// Neither an X25519 nor a P-256 key (`SealingPublicKey`, `SealingPrivateKey`).
+    case unsupportedKey(expected: String)
 
     public var description: String {
         switch self {
         case .notPEM(let label): return "not a PEM file with a '\(label)' block"
-        case .notX25519(let expected): return "expected \(expected)"
+        case .notX25519(let expected), .unsupportedKey(let expected): return "expected \(expected)"
         }
     }
 }

@@ -80,32 +80,44 @@ public enum Probe {
     static func keyChecks(_ config: GatewayConfig) -> (checks: [ProbeCheck], sealer: EnvelopeSealer?) {
         var checks: [ProbeCheck] = []
         do {
-            let k = try KeyFile.loadPrivate(config.device.privateKeyPath, role: "device")
+            let k = try KeyFile.loadAgreementKey(config.device.privateKeyPath, role: "device")
             checks.append(
                 .init(
                     name: "device key",
                     status: .ok,
                     detail:
-                        "\(config.device.privateKeyPath) (0600), public key id \(X25519KeyPEM.keyID(of: k.publicKey)), device id \(config.device.id)"
+                        "\(config.device.privateKeyPath) (0600), \(k.kem) public key id \(k.publicKey.keyID), device id \(config.device.id)"
                 )
             )
         } catch {
             checks.append(.init(name: "device key", status: .fail, detail: "\(error)"))
         }
         do {
-            let k = try KeyFile.loadPublic(config.server.publicKeyPath, role: "server")
-            var detail = "\(config.server.publicKeyPath), key id \(config.server.keyID ?? X25519KeyPEM.keyID(of: k))"
+            let k = try KeyFile.loadAgreementPublicKey(config.server.publicKeyPath, role: "server")
+            var detail = "\(config.server.publicKeyPath), key id \(config.server.keyID ?? k.keyID)"
             if let n = config.server.next {
-                let nk = try KeyFile.loadPublic(n.publicKeyPath, role: "server")
+                let nk = try KeyFile.loadAgreementPublicKey(n.publicKeyPath, role: "server")
                 detail +=
-                    "; next \(n.keyID ?? X25519KeyPEM.keyID(of: nk)) from \(RFC3339.format(unixNanos: n.fromNanos))"
+                    "; next \(n.keyID ?? nk.keyID) from \(RFC3339.format(unixNanos: n.fromNanos))"
             }
             checks.append(.init(name: "server key", status: .ok, detail: detail))
         } catch {
             checks.append(.init(name: "server key", status: .fail, detail: "\(error)"))
         }
-        // The sealer the daemon would build; nil when a key check above failed.
-        let sealer = try? GatewayDaemon.makeEnvelopeSealer(config)
+        // The sealer the daemon would build; nil when a key check above failed, or when both
+        // keys read but do not pair (an X25519 device key with a P-256 server key, or the
+        // reverse): then the server key check fails with the daemon's own message.
+        let sealer: EnvelopeSealer?
+        do {
+            sealer = try GatewayDaemon.makeEnvelopeSealer(config)
+        } catch {
+            sealer = nil
+            if let i = checks.firstIndex(where: { $0.name == "server key" && $0.status == .ok }),
+                !checks.contains(where: { $0.status == .fail })
+            {
+                checks[i] = .init(name: "server key", status: .fail, detail: "\(error)")
+            }
+        }
         if Redactor.needsSiteKey(config.redact.rules) {
             do {
                 _ = try KeyFile.loadSiteKey(config.redact.siteKeyPath)
