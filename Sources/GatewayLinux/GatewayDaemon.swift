@@ -190,8 +190,16 @@ public final class GatewayDaemon: Sendable {
     /// The device key, the server key and the next server key, as `[device]` and `[server]` name them.
     /// The device key's KEM (X25519 or P-256) picks the suite; a server key of the other KEM
     /// is refused here, at start, rather than at the first scan.
-    public static func makeEnvelopeSealer(_ config: GatewayConfig) throws(KeyFileError) -> EnvelopeSealer {
-        let deviceKey = try KeyFile.loadAgreementKey(config.device.privateKeyPath, role: "device")
+    /// A key in the TPM (`private_key = "tpm:…"`) must open now: a wrong handle or a missing TPM
+    /// stops the start with the reason; once running, a TPM that stops answering holds the
+    /// readers instead (`CaptureSink.commit`).
+    public static func makeEnvelopeSealer(_ config: GatewayConfig) throws -> EnvelopeSealer {
+        let deviceKey: any StaticKeyAgreement
+        if let handle = config.device.tpmHandle {
+            deviceKey = try TPMDeviceKey.shared(handle: handle)
+        } else {
+            deviceKey = try KeyFile.loadAgreementKey(config.device.privateKeyPath, role: "device")
+        }
         func loadServerKey(_ path: String) throws(KeyFileError) -> SealingPublicKey {
             let key = try KeyFile.loadAgreementPublicKey(path, role: "server")
             guard key.kem == deviceKey.kem else {

@@ -1,9 +1,12 @@
 """The device key in a TPM 2.0 (swtpm, OpenSSL's tpm2 provider): made inside the TPM by
 `gatewayd keygen --tpm`, never on disk, and refused with a clear error when it is not there."""
+import json
 import os
 import subprocess
 
-from harness import GATEWAYD, wait_for
+import pytest
+
+from harness import CASE_SERVER, GATEWAYD, wait_for
 
 
 def keygen(swtpm, *args):
@@ -77,3 +80,76 @@ def test_mutual_tls_with_the_client_key_in_the_tpm(site, swtpm):
         if p.is_file() and p.suffix in (".key", ".pem", ".db"):
             assert b"PRIVATE KEY" not in p.read_bytes() or p.name in ("ca.key", "server.key", "device.key",
                                                                       "client.key", "site.key"), p
+
+
+def tpm_site(site, swtpm, handle="0x81000002"):
+    """The site with a P-256 server key and this terminal's key made in the TPM (registered at
+    the server); its own device.key files removed: the terminal has no key file at all."""
+    pub = keygen(swtpm, "--handle", handle)
+    assert pub.returncode == 0, pub.stderr
+    for name in ("device.key", "device.key.pub"):
+        (site.root / name).unlink()
+    site.run([CASE_SERVER, "keygen", "--p256", "--out", str(site.root / "server-p256.key")])
+    (site.root / "devices" / f"{site.device}.pem").write_text(pub.stdout)
+    cfg = site.write_config(server_public_key=site.root / "server-p256.key.pub")
+    cfg.write_text(cfg.read_text().replace(f'private_key = "{site.root / "device.key"}"', f'private_key = "tpm:{handle}"'))
+    return pub.stdout
+
+
+def test_scans_sealed_with_the_tpm_key_open_in_pyhpke_and_at_case_server(site, swtpm):
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key, load_pem_public_key
+    from pyhpke import AEADId, CipherSuite, KDFId, KEMId, KEMKey
+    from test_envelope_crypto import P256_SUITE_NAME, hpke_open
+    pub = tpm_site(site, swtpm)
+    labels = [f"ACME-{i}" for i in range(5)]
+    gw = site.start_gateway(env_extra=swtpm.env)
+    site.scan(*labels)
+    site.wait_spooled(len(labels))
+    gw.kill()
+    gw.wait()
+    assert "cannot seal" not in site.log(), site.log()[-2000:]
+    envs = [json.loads(row[2]) for row in site.spool_rows()]
+    suite = CipherSuite.new(KEMId.DHKEM_P256_HKDF_SHA256, KDFId.HKDF_SHA256, AEADId.AES256_GCM)
+    server_sk = KEMKey.from_pyca_cryptography_key(
+        load_pem_private_key((site.root / "server-p256.key").read_bytes(), password=None))
+    device_pk = KEMKey.from_pyca_cryptography_key(load_pem_public_key(pub.encode()))
+    assert [json.loads(hpke_open(e, server_sk, device_pk, suite=suite))["text"] for e in envs] == labels
+    assert {e["suite"] for e in envs} == {P256_SUITE_NAME}
+    stranger = KEMKey.from_pyca_cryptography_key(ec.generate_private_key(ec.SECP256R1()).public_key())
+    with pytest.raises(Exception):
+        hpke_open(envs[0], server_sk, stranger, suite=suite)
+    site.start_server(extra=["--private-key", str(site.root / "server-p256.key")])
+    site.start_gateway(env_extra=swtpm.env)
+    assert [e["text"] for e in site.wait_events(len(labels))] == labels
+    # No private key of the terminal anywhere under its state, config or runtime directories.
+    for p in site.root.rglob("*"):
+        if p.is_file() and p.name not in ("server-p256.key", "server.key", "ca.key", "site.key") \
+                and not p.name.startswith("server") and "pki" not in p.parts:
+            assert b"PRIVATE KEY" not in p.read_bytes(), p
+    # The probe says where the key is.
+    r = subprocess.run([GATEWAYD, "--probe", "--json", "--config", str(site.root / "gatewayd.toml")],
+                       capture_output=True, text=True, timeout=60,
+                       env={**os.environ, **swtpm.env, "RUNTIME_DIRECTORY": str(site.root / "run")})
+    key = {c["name"]: c for c in json.loads(r.stdout)["checks"]}["device key"]
+    assert key["status"] == "ok" and "TPM 2.0, handle 0x81000002, ECC P-256, not exportable" in key["detail"], key
+
+
+def test_the_tpm_going_away_mid_burst_loses_no_scan(site, swtpm):
+    """kill -9 of the TPM while scans arrive: the readers are held (nothing sealed, nothing
+    dropped), the log says why, and when the TPM is back every scan is stored once."""
+    tpm_site(site, swtpm)
+    site.start_server(extra=["--private-key", str(site.root / "server-p256.key")])
+    site.start_gateway(env_extra=swtpm.env)
+    site.scan(*[f"ACME-{i}" for i in range(20)])
+    site.wait_events(20)
+    swtpm.kill()
+    sent = [f"ACME-{i}" for i in range(20, 60)]
+    site.scan(*sent)
+    wait_for(lambda: "cannot seal scans; holding the reader" in site.log(), 30, "the readers held")
+    assert "device key" in site.log()
+    swtpm.start()
+    events = site.wait_events(60, timeout=90)
+    texts = sorted(e["text"] for e in events)
+    assert texts == sorted(f"ACME-{i}" for i in range(60)), "in = stored, each once"
+    wait_for(lambda: "scans sealed again; reader resumed" in site.log(), 30, "the readers resumed")

@@ -21,7 +21,8 @@ public struct EnvelopeSealer: Sendable {
     public let next: NextServerKey?
     private let deviceKey: any StaticKeyAgreement
     /// RFC 9180 Auth mode with DH(device, server) asked of the device key once per server key,
-    /// on the first group sealed to it, and kept (`Senders`).
+    /// on the first group sealed to it, and kept (`Senders`) — or once per group for a key in
+    /// hardware (`StaticKeyAgreement.sharedSecretMayBeKept`).
     private let senders = Senders()
 
     public struct NextServerKey: Sendable {
@@ -147,7 +148,9 @@ public struct EnvelopeSealer: Sendable {
             if let s = byKey.withLock({ $0[key] }) { return s }
             do {
                 let s = try HPKEAuthSender(recipient: key, sender: deviceKey, info: SealSuite.info)
-                byKey.withLock { $0[key] = s }
+                // A key in hardware is asked again for the next group: its answer goes with
+                // this group's sender.
+                if deviceKey.sharedSecretMayBeKept { byKey.withLock { $0[key] = s } }
                 return s
             } catch {
                 switch error {

@@ -75,7 +75,7 @@ public final class CaptureSink: Sendable {
     }
 
     @discardableResult
-    public func commit(_ scans: [Scan], mark: InputMark? = nil) throws(SpoolError) -> Committed {
+    public func commit(_ scans: [Scan], mark: InputMark? = nil) throws(CommitError) -> Committed {
         let sealer = self.sealer.withLockedValue { $0 }
         let contextFor: (TagClassification, Scan) -> CaptureContext = { [context] tag, scan in
             context?.context(tag: tag, scan: scan) ?? .none
@@ -94,11 +94,20 @@ public final class CaptureSink: Sendable {
         var misreads: [String: Int] = [:]
         var misread: [Misread] = []
         let records = NIOLockedValueBox<[ScanRecord]>([])
-        // One HPKE context for the group (one ephemeral key, one DH), whatever its size.
-        let group = Result { try sealer.sealer.group(sealedAtNanos: now) }
+        // One HPKE context for the group (one ephemeral key, one DH), whatever its size. Made
+        // before the spool transaction: when the device key does not answer (a TPM gone), the
+        // scans are not taken and the reader holds them (`ScanCommitter`), as a full spool would.
+        let group: SealingGroup
+        do {
+            group = try sealer.sealer.group(sealedAtNanos: now)
+        } catch {
+            throw .sealing(error)
+        }
         // In order: numbers, classification, operator sessions. Then redaction and sealing, the
         // costly and independent part, on all cores (`Spool.append`).
-        let result = try spool.append(
+        let result: AppendResult
+        do {
+            result = try spool.append(
             scans,
             nowNanos: now,
             mark: mark,
@@ -112,11 +121,14 @@ public final class CaptureSink: Sendable {
                 return event
             },
             seal: { [feedback] event in
-                let (envelope, sealed) = try sealer.redactAndSeal(event, in: try group.get())
+                let (envelope, sealed) = try sealer.redactAndSeal(event, in: group)
                 if feedback != nil { records.withLockedValue { $0.append(ScanRecord(sealed: sealed)) } }
                 return envelope
             }
         )
+        } catch {
+            throw .spool(error)
+        }
         feedback?.spooled(records.withLockedValue { $0 })
         let reader = scans.first?.readerID ?? "-"
         GatewayMetrics.scansSpooled(reader: reader, byClass: classes)

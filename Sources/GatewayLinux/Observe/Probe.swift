@@ -80,15 +80,27 @@ public enum Probe {
     static func keyChecks(_ config: GatewayConfig) -> (checks: [ProbeCheck], sealer: EnvelopeSealer?) {
         var checks: [ProbeCheck] = []
         do {
-            let k = try KeyFile.loadAgreementKey(config.device.privateKeyPath, role: "device")
-            checks.append(
-                .init(
-                    name: "device key",
-                    status: .ok,
-                    detail:
-                        "\(config.device.privateKeyPath) (0600), \(k.kem) public key id \(k.publicKey.keyID), device id \(config.device.id)"
+            if let handle = config.device.tpmHandle {
+                let k = try TPMDeviceKey.shared(handle: handle)
+                checks.append(
+                    .init(
+                        name: "device key",
+                        status: .ok,
+                        detail:
+                            "TPM 2.0, handle \(TPMHandle.format(handle)), ECC P-256, not exportable; public key id \(SealingPublicKey(k.publicKey).keyID), device id \(config.device.id)"
+                    )
                 )
-            )
+            } else {
+                let k = try KeyFile.loadAgreementKey(config.device.privateKeyPath, role: "device")
+                checks.append(
+                    .init(
+                        name: "device key",
+                        status: .ok,
+                        detail:
+                            "\(config.device.privateKeyPath) (0600), \(k.kem) public key id \(k.publicKey.keyID), device id \(config.device.id)"
+                    )
+                )
+            }
         } catch {
             checks.append(.init(name: "device key", status: .fail, detail: "\(error)"))
         }

@@ -182,14 +182,18 @@ final class ScanCommitter {
     }
 
     private func spool(_ scans: [Scan], mark: InputMark?) -> Bool {
-        var failing = false
+        var failing: CommitError?
         while true {
             do {
                 let committed = try sink.commit(scans, mark: mark)
                 lastMisreads = committed.misreads
                 scansCommitted += scans.count
-                if failing {
-                    logger.notice("spool writable again; reader resumed", metadata: ["reader": "\(readerID)"])
+                if let cause = failing {
+                    if case .sealing = cause {
+                        logger.notice("scans sealed again; reader resumed", metadata: ["reader": "\(readerID)"])
+                    } else {
+                        logger.notice("spool writable again; reader resumed", metadata: ["reader": "\(readerID)"])
+                    }
                     GatewayMetrics.spoolFull(false, reader: readerID)
                 }
                 logger.debug(
@@ -200,14 +204,20 @@ final class ScanCommitter {
                 )
                 return true
             } catch {
-                if !failing {
-                    logger.error(
-                        "cannot spool scans; holding the reader until the spool is writable",
-                        metadata: [
-                            "reader": "\(readerID)", "error": "\(error)",
-                        ]
-                    )
-                    failing = true
+                if failing == nil {
+                    switch error {
+                    case .spool:
+                        logger.error(
+                            "cannot spool scans; holding the reader until the spool is writable",
+                            metadata: ["reader": "\(readerID)", "error": "\(error)"]
+                        )
+                    case .sealing:
+                        logger.error(
+                            "cannot seal scans; holding the reader until they can be sealed",
+                            metadata: ["reader": "\(readerID)", "error": "\(error)"]
+                        )
+                    }
+                    failing = error
                     GatewayMetrics.spoolFull(true, reader: readerID)
                 }
                 if !pause(ms: 500, stop: stop) { return false }
