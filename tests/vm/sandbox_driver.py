@@ -12,6 +12,7 @@ and restarts it, to see the USB reader refused by the sandbox. It writes what it
   unit.json: what systemd says of gatewayd.service, and what the kernel says of its process
   events.json: the case server's events
   signals.json: the lights and beeps gatewayd sent the reader
+  tpm.json: the TPM's node and what the state directory holds (no key file)
   usb.json: the PN533's node, its kernel driver, the gadget's log, the refused reader's journal
   journal.txt: gatewayd's journal
 Progress goes to the console. The host checks the files. Everything here is root and outside the
@@ -32,9 +33,7 @@ VPCD_PORT = 0x8C7B  # Debian's /etc/reader.conf.d/vpcd
 URIS = ["https://example.com/kiosk/sandbox-1", "https://example.com/kiosk/sandbox-2"]
 UIDS = [bytes.fromhex("04A1B2C3D4E501"), bytes.fromhex("04A1B2C3D4E502")]
 USB_URI, USB_UID = "https://example.com/kiosk/sandbox-usb", bytes.fromhex("04A1B2C3D4E503")
-# The unit's DeviceAllow list without usbfs, as a unit file that forgot it would have it.
-WITHOUT_USB = ["char-input rw", "char-hidraw rw", "char-ttyUSB rw", "char-ttyACM rw", "char-ttyS rw",
-               "char-video4linux rw"]
+
 
 
 OUT = Path("/mnt/out")
@@ -113,6 +112,8 @@ def unit():
             if k in ("Uid", "Gid", "NoNewPrivs", "Seccomp", "CapEff", "CapBnd"):
                 status[k] = v.strip()
         status["cgroup"] = open(f"/proc/{pid}/cgroup").read().strip()
+        gids = next(l.split(":", 1)[1].split() for l in open(f"/proc/{pid}/status") if l.startswith("Groups:"))
+        status["groups"] = sorted(grp.getgrgid(int(g)).gr_name for g in gids)
         status["mountns_differs"] = os.readlink(f"/proc/{pid}/ns/mnt") != os.readlink("/proc/1/ns/mnt")
     exposure = sh("systemd-analyze", "security", "--no-pager", "gatewayd.service").strip().splitlines()
     return {"show": show, "status": status, "exposure": exposure[-1] if exposure else ""}
@@ -147,11 +148,17 @@ def main():
     time.sleep(2)
     save("unit.json", unit())
     save("events.json", events())
+    save("tpm.json", {"node_group": grp.getgrgid(os.stat("/dev/tpmrm0").st_gid).gr_name,
+                      "state_files": sorted(os.listdir("/var/lib/gatewayd")),
+                      "private_key_files": [str(p) for p in Path("/var/lib/gatewayd").rglob("*")
+                                            if p.is_file() and b"PRIVATE KEY" in p.read_bytes()]})
 
     # The same unit without char-usb_device: the USB reader is refused, the PC/SC one still works.
     mark = cursor()
-    sh("systemctl", "set-property", "--runtime", "gatewayd.service", "DeviceAllow=",
-       *[f"DeviceAllow={d}" for d in WITHOUT_USB])
+    # The unit's DeviceAllow list without usbfs, as a unit file that forgot it would have it.
+    without_usb = [d for d in sh("systemctl", "show", "gatewayd.service", "-p", "DeviceAllow").splitlines()
+                   if d.startswith("DeviceAllow=") and "usb_device" not in d]
+    sh("systemctl", "set-property", "--runtime", "gatewayd.service", "DeviceAllow=", *without_usb)
     sh("systemctl", "restart", "gatewayd.service")
     refused = wait(lambda: next((l for l in journal(since=mark).splitlines()
                                  if "tap-usb" in l and "sandbox" in l), None), 120, "the USB reader refused")

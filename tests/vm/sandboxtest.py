@@ -8,7 +8,8 @@ hides. So this one boots a QEMU guest (TCG, the stock Debian kernel) whose PID 1
 (tests/vm/sandbox-init.sh), with the host's /usr over 9p and, in /etc/systemd/system, the
 project's systemd/gatewayd.service byte for byte — a drop-in changes only ExecStart's path, to
 this build's binary. systemd-sysusers makes the user from systemd/gatewayd.sysusers; udev
-applies the project's rules. gatewayd reads an emulated ACR122U through Debian's own
+applies the project's rules. Its device key is made in the guest's TPM (swtpm on the host behind
+QEMU's TIS device) and every tap is sealed there. gatewayd reads an emulated ACR122U through Debian's own
 pcscd.socket and vpcd, and a PN533 stick (a FunctionFS gadget) through the kernel's usbfs with
 libusb; then the same unit without char-usb_device must refuse the stick. The guest's driver (tests/vm/sandbox_driver.py, a unit of its own)
 taps tags and writes to a share of the host's what systemd and the kernel say about the running
@@ -37,7 +38,7 @@ from sandbox_driver import UIDS, URIS, USB_UID, USB_URI  # noqa: E402
 
 CONFIG = """[device]
 id = "vm-sandbox"
-private_key = "/var/lib/gatewayd/device.key"
+private_key = "tpm:0x81000002"
 [server]
 url = "https://127.0.0.1:8443"
 public_key = "/etc/gatewayd/server.key.pub"
@@ -70,6 +71,16 @@ UNITS = {
 ExecStart=
 ExecStart=/opt/gatewayd/bin/gatewayd --config /etc/gatewayd/gatewayd.toml
 """,
+    # The device key, made in the guest's TPM (swtpm on the host, a TIS device in the guest)
+    # before gatewayd starts; its public key registered at the case server.
+    "tpm-keygen.service": """[Unit]
+Description=device key in the TPM
+Before=gatewayd.service case-server.service
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/sh -c '/opt/gatewayd/bin/gatewayd keygen --tpm > /var/lib/case-server/devices/vm-sandbox.pem'
+""",
     "case-server.service": """[Unit]
 Description=case-server for the sandbox test
 [Service]
@@ -95,7 +106,7 @@ ExecStart=/usr/bin/python3 /opt/gatewayd/repo/tests/vm/sandbox_driver.py
 Description=sandbox test
 Requires=basic.target
 After=basic.target
-Wants=gatewayd.service case-server.service vmtest-driver.service pcscd.socket pn533-gadget.service
+Wants=tpm-keygen.service gatewayd.service case-server.service vmtest-driver.service pcscd.socket pn533-gadget.service
 AllowIsolate=yes
 """,
 }
@@ -114,11 +125,9 @@ def prepare(work: Path, bindir: Path):
               etc / "udev" / "rules.d", etc / "modprobe.d", state, server / "devices"):
         d.mkdir(parents=True)
     subprocess.run([str(ROOT / "scripts" / "make-pki.sh"), str(server / "pki")], check=True, capture_output=True)
-    subprocess.run([str(bindir / "case-server"), "keygen", "--out", str(server / "server.key")], check=True,
-                   capture_output=True)
-    pub = subprocess.run([str(bindir / "gatewayd"), "keygen", "--out", str(state / "device.key")], check=True,
-                         capture_output=True, text=True).stdout
-    (server / "devices" / "vm-sandbox.pem").write_text(pub)
+    # A P-256 server key: the device key is a P-256 key in the TPM.
+    subprocess.run([str(bindir / "case-server"), "keygen", "--p256", "--out", str(server / "server.key")],
+                   check=True, capture_output=True)
     subprocess.run([str(bindir / "gatewayd"), "keygen", "--site-key", str(state / "site.key")], check=True,
                    capture_output=True)
     shutil.copy(server / "server.key.pub", etc / "gatewayd" / "server.key.pub")
@@ -164,6 +173,19 @@ def main():
            "-append", f"console=ttyS0 panic=-1 WORK={share} BIN={bindir} REPO={ROOT}",
            "-virtfs", "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap",
            "-virtfs", f"local,path={out},mount_tag=out,security_model=none"]
+    # The guest's TPM 2.0: swtpm on a unix socket, a TIS device in the guest (/dev/tpmrm0).
+    shutil.rmtree(work / "tpm", ignore_errors=True)  # a new TPM: keygen refuses an occupied handle
+    (work / "tpm").mkdir()
+    tpm_sock = work / "tpm" / "swtpm.sock"
+    swtpm = subprocess.Popen(["swtpm", "socket", "--tpm2", "--tpmstate", f"dir={work / 'tpm'}",
+                              "--ctrl", f"type=unixio,path={tpm_sock}"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(200):
+        if tpm_sock.exists():
+            break
+        time.sleep(0.02)
+    cmd += ["-chardev", f"socket,id=chrtpm,path={tpm_sock}", "-tpmdev", "emulator,id=tpm0,chardev=chrtpm",
+            "-device", "tpm-tis,tpmdev=tpm0"]
     t0 = time.time()
     vm = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     timer = threading.Timer(a.timeout, lambda: (print("HOST: TIMEOUT, killing VM", flush=True), vm.kill()))
@@ -179,6 +201,8 @@ def main():
             result = value
     vm.wait()
     timer.cancel()
+    swtpm.kill()
+    swtpm.wait()
     ok = True
 
     def read(name):
@@ -211,6 +235,13 @@ def main():
           and show.get("ProtectSystem") == "strict",
           "its properties are the unit's: User=gatewayd, DevicePolicy=closed with the unit's DeviceAllow list, ProtectSystem=strict")
     uids = status.get("Uid", "0").split()
+    check("tss" in status.get("groups", []) and "gatewayd" in status.get("groups", []),
+          f"the service user is in group tss for /dev/tpmrm0 (systemd/gatewayd.sysusers): {status.get('groups')}")
+    tpm = read("tpm.json") or {}
+    print(f"HOST: TPM: {tpm}", flush=True)
+    check(tpm.get("node_group") == "tss" and "spool.db" in tpm.get("state_files", [])
+          and tpm.get("private_key_files") == [],
+          "the device key is in the TPM (/dev/tpmrm0, group tss): no key file under /var/lib/gatewayd")
     check(len(set(uids)) == 1 and uids[0] != "0" and status.get("NoNewPrivs") == "1" and status.get("Seccomp") == "2"
           and status.get("CapEff") == "0000000000000000" and status.get("CapBnd") == "0000000000000000",
           "the process: an unprivileged uid, no_new_privs, a seccomp filter, no capabilities")
