@@ -7,6 +7,7 @@
 //   CLinuxShims    the few Linux calls Glibc does not import cleanly (tee, eventfd, termios, ioctls).
 //   CUdev, CZbar, CZlib  libudev (devices, hotplug), zbar (barcodes in images), zlib (PNG).
 //   CPCSC, CUSB    pcsc-lite and libusb-1.0 for the NFC readers, loaded only when used.
+//   CGPS           libgps, gpsd's client library, loaded only when [gps] is configured.
 //   GatewaySystem  the few process helpers both executables share (clocks, key files, SQLite
 //                  process settings, version), so case-server needs none of GatewayLinux.
 //   GatewayLinux   the edge: readers (FIFO/stdin, serial tty), the SQLite spool, the HTTPS
@@ -75,6 +76,9 @@ let package = Package(
         // only for an NFC reader with backend = "usb" or the probe's USB inventory (Sources/CUSB:
         // dlopen), so it is not linked.
         .target(name: "CUSB"),
+        // libgps's header at build time (libgps-dev), the library loaded at run time only when
+        // [gps] is configured (Sources/CGPS: dlopen), so it is not linked.
+        .target(name: "CGPS"),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "GatewaySystem",
@@ -94,6 +98,7 @@ let package = Package(
                 "CZbar",
                 "CPCSC",
                 "CUSB",
+                "CGPS",
                 "CZlib",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -159,7 +164,7 @@ let package = Package(
         .testTarget(
             name: "GatewayLinuxTests",
             dependencies: [
-                "GatewayLinux", "GatewayCore", "GatewaySystem", "CLinuxShims",
+                "GatewayLinux", "GatewayCore", "GatewaySystem", "CLinuxShims", "CGPS",
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ]
         ),
