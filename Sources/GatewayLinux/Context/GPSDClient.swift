@@ -128,13 +128,15 @@ final class GPSDClient: Sendable {
             } else {
                 ready = session.waiting(microseconds: 2_000_000)
             }
-            if !ready {
-                if Clocks.monotonicNanos() - lastReport >= Self.silenceNanos { return "silent for 10 s" }
-                continue
-            }
+            if Clocks.monotonicNanos() - lastReport >= Self.silenceNanos { return "silent for 10 s" }
+            if !ready { continue }
             switch session.read() {
             case .lost(let why): return why
-            case .nothing: continue
+            case .nothing:
+                // Part of a line (the rest follows within milliseconds), or a torn shared-memory
+                // copy. libgps calls a buffered partial line "waiting" even once gpsd has closed
+                // the connection: the pause keeps that from spinning until the silence check.
+                if !pause(ms: 20, stop: stop) { return nil }
             case .report(let r):
                 lastReport = Clocks.monotonicNanos()
                 if source == .sharedMemory && !state.connected { connected() }

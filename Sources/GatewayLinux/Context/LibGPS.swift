@@ -66,6 +66,8 @@ final class LibGPS {
             errno = 0
             guard gps_open(host, String(port), data) == 0 else { return String(cString: gps_errstr(errno)) }
             isOpen = true
+            // libgps opens its socket without close-on-exec; gatewayd's children need no gpsd.
+            _ = fcntl(data.pointee.gps_fd, F_SETFD, FD_CLOEXEC)
             guard gps_stream(data, UInt32(WATCH_ENABLE | WATCH_JSON), nil) == 0 else {
                 let why = String(cString: gps_errstr(errno))
                 close()
@@ -101,7 +103,9 @@ final class LibGPS {
         errno = 0
         let n = gps_read(data, nil, 0)
         if n < 0 {
-            return .lost(errno == 0 ? "gpsd closed the connection" : "read failed: \(String(cString: gps_errstr(errno)))")
+            return .lost(
+                errno == 0 ? "gpsd closed the connection" : "read failed: \(String(cString: gps_errstr(errno)))"
+            )
         }
         if n == 0 { return .nothing }
         let report = GPSDReport(UnsafePointer(data), sharedMemory: source == .sharedMemory)
