@@ -74,9 +74,9 @@ def test_cold_start_to_a_3d_fix(site):
     """mtk-3301.log: a MediaTek receiver from power-up. No fix (its first GGA even carries a
     placeholder position, 89.6 N 0 E, with quality 0), then two GGA epochs with a position but
     no RMC yet (gpsd: a 2D fix with no time), then RMC and a 3D fix at Enschede."""
-    fake, gw = replay(site, "mtk-3301.log", cycle=0.2)
+    fake, gw = replay(site, "mtk-3301.log", cycle=0.25)
     assert "libgps.so.28" in Path(f"/proc/{gw.pid}/maps").read_text(), "libgps is loaded with [gps]"
-    events = sample(site, 26)
+    events = sample(site, 30)
     fake.stop()
     fixes = [e["location"]["fix"] for e in events]
     seq = runs(fixes)
@@ -89,10 +89,16 @@ def test_cold_start_to_a_3d_fix(site):
             continue
         assert abs(loc["lat"] - 52.2163) < 1e-3 and abs(loc["lon"] - 6.8850) < 1e-3, loc
         if loc["fix"] == "2d":
-            assert "fix_time" not in loc and "alt" not in loc, f"before the first RMC gpsd has no time: {loc}"
+            assert "alt" not in loc, loc
         else:
             assert loc["fix_time"][:10] in dates("2008-08-23") and loc["fix_time"][11:17] == "08:14:", loc
             assert abs(loc["alt"] - 102.9) < 0.1, loc
+    # The first pass's 2D fixes come before any RMC: gpsd has no date for them, and gatewayd
+    # makes none up. (When the log starts over, gpsd dates the GGA epochs from the last RMC.)
+    first_2d = fixes.index("2d")
+    end = next((i for i in range(first_2d, len(fixes)) if fixes[i] != "2d"), len(fixes))
+    first_run = [e["location"] for e in events[first_2d:end]]
+    assert first_run and all("fix_time" not in loc for loc in first_run), first_run
     assert_untrusted_clock([e for e in events if e["location"].get("fix_time")], 300)
 
 
@@ -128,7 +134,7 @@ def test_a_receiver_whose_time_jumps_back(site):
     first = next(i for i, e in enumerate(events) if e["location"]["fix"] != "none")
     assert all(e["location"]["fix"] != "none" for e in events[first:]), runs([e["location"]["fix"] for e in events])
     assert {loc["fix"] for loc in located} <= {"2d", "3d"} and "3d" in {loc["fix"] for loc in located}
-    assert all(loc["fix_time"][:10] in dates("2006-09-16") for loc in located), located
+    assert all(loc.get("fix_time", "")[:10] in dates("2006-09-16") for loc in located), located
     jumps = [(a, b) for a, b in zip(located, located[1:])
              if a["fix_time"][11:19] == "19:41:24" and b["fix_time"][11:19] in {"19:41:11", "19:41:12", "19:41:13"}]
     assert jumps, [loc["fix_time"][11:19] for loc in located]
