@@ -97,16 +97,30 @@ final class GPSDClient: Sendable {
                 delayMs = min(delayMs * 2, 10_000)
                 continue
             }
-            delayMs = 1000
-            reported = false
-            // On the socket gpsd answered; shared memory exists even while gpsd is away, so there
-            // the first new snapshot is the sign of life.
+            // On the socket gpsd answered; shared memory outlives gpsd, so there the first new
+            // snapshot is the sign of life.
             if source != .sharedMemory { connected() }
             let why = follow(session)
             session.close()
+            let wasConnected = state.connected
             state.setConnected(false)
             GatewayMetrics.gpsFix(mode: 0)
             guard let why else { return }
+            if !wasConnected {
+                // Shared memory that never changed: gpsd is not running. Said once, as above.
+                if !reported {
+                    logger.warning(
+                        "gpsd not reachable; events carry no fix until it is",
+                        metadata: ["gpsd": "\(source)", "reason": "\(why)"]
+                    )
+                    reported = true
+                }
+                if !pause(ms: delayMs, stop: stop) { return }
+                delayMs = min(delayMs * 2, 10_000)
+                continue
+            }
+            delayMs = 1000
+            reported = false
             logger.warning("gpsd connection lost; reconnecting", metadata: ["gpsd": "\(source)", "reason": "\(why)"])
             if !pause(ms: 500, stop: stop) { return }
         }
