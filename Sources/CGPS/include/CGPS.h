@@ -9,7 +9,7 @@
 // describes: API major 11 is libgps.so.28 (gpsd 3.22, Debian 12). Another major moved fields;
 // the build stops here rather than reading the wrong bytes at run time.
 #if GPSD_API_MAJOR_VERSION != 11
-#error "gatewayd is written against libgps API major 11 (gpsd 3.22, libgps.so.28): check the gps_data_t fields it reads (Sources/GatewayLinux/Context/LibGPS.swift) and the soname in CGPS.c"
+#error "gatewayd is written against libgps API major 11 (gpsd 3.22, libgps.so.28): check the gps_data_t fields it reads (Sources/GatewayLinux/Context/GPSDReport.swift, LibGPS.swift) and the soname in CGPS.c"
 #endif
 
 /// Loads libgps.so.28 and resolves every function used (once; later calls return the first
