@@ -8,6 +8,7 @@
 //   CUdev, CZbar, CZlib  libudev (devices, hotplug), zbar (barcodes in images), zlib (PNG).
 //   CPCSC, CUSB    pcsc-lite and libusb-1.0 for the NFC readers, loaded only when used.
 //   COpenSSL       libcrypto and its tpm2 provider for a device key in a TPM, loaded only then.
+//   CGPS           libgps, gpsd's client library, loaded only when [gps] is configured.
 //   GatewaySystem  the few process helpers both executables share (clocks, key files, SQLite
 //                  process settings, version), so case-server needs none of GatewayLinux.
 //   GatewayLinux   the edge: readers (FIFO/stdin, serial tty), the SQLite spool, the HTTPS
@@ -79,6 +80,9 @@ let package = Package(
         // OpenSSL 3's libcrypto and its tpm2 provider, only for a device key in a TPM
         // (`private_key = "tpm:…"`; Sources/COpenSSL: dlopen, no OpenSSL symbol defined here).
         .target(name: "COpenSSL"),
+        // libgps's header at build time (libgps-dev), the library loaded at run time only when
+        // [gps] is configured (Sources/CGPS: dlopen), so it is not linked.
+        .target(name: "CGPS"),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "GatewaySystem",
@@ -99,6 +103,7 @@ let package = Package(
                 "CPCSC",
                 "CUSB",
                 "COpenSSL",
+                "CGPS",
                 "CZlib",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -164,7 +169,7 @@ let package = Package(
         .testTarget(
             name: "GatewayLinuxTests",
             dependencies: [
-                "GatewayLinux", "GatewayCore", "GatewaySystem", "CLinuxShims",
+                "GatewayLinux", "GatewayCore", "GatewaySystem", "CLinuxShims", "CGPS",
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ]
         ),

@@ -2,17 +2,22 @@
 // crashing, the privacy property: in what leaves (the redacted text, and raw where kept) the
 // detectors find no personal data, except inside pseudonyms (whose hex digits can look like a
 // number) — for scans whose text detectors search (text, misreads, JSON payloads).
-// The same bytes also go through the gpsd JSON parser (gpsd is device input too) and the fix
-// policy, which must never call 0,0 or an out-of-range position a fix. And the redacted event's
-// hand-written JSON must be byte for byte what JSONEncoder (sorted keys) makes of it.
+// The same bytes also give a gpsd fix (a mode byte, then latitude and longitude as raw doubles:
+// NaN, infinities and out-of-range values included) for the fix policy, which must never call
+// 0,0 or an out-of-range position a fix. And the redacted event's hand-written JSON must be byte
+// for byte what JSONEncoder (sorted keys) makes of it.
 import Foundation
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzRedactor(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
-    if case .tpv(let t) = GPSDMessage.parse(bytes) {
+    if bytes.count >= 17 {
+        func double(at i: Int) -> Double {
+            Double(bitPattern: bytes[i..<(i + 8)].reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+        }
+        let fix = GPSFix(mode: Int(bytes[0] % 5), lat: double(at: 1), lon: double(at: 9))
         let loc = FixPolicy(maxAgeSeconds: 10).location(
-            last: .init(tpv: t, receivedMonotonicNanos: 0),
+            last: .init(fix: fix, receivedMonotonicNanos: 0),
             captureMonotonicNanos: 1
         )
         if loc.fix != .none && ((loc.lat == 0 && loc.lon == 0) || abs(loc.lat) > 90 || abs(loc.lon) > 180) {

@@ -15,7 +15,7 @@ common=("$core/Source/InputEvent.swift" "$core/Source/KeyboardLayout.swift" "$co
         "$core/Support/Hex.swift" "$core/Decode/AIMSymbology.swift" "$core/Decode/TagDecoder.swift" "$core"/Decode/GS1/*.swift
         "$core"/Decode/RFID/*.swift "$core"/Decode/NFC/*.swift)
 # The redactor also needs the event model and (a stand-in for) the pseudonymizer.
-redact=("$core"/Model/*.swift "$core"/Context/CaptureContext.swift "$core"/Context/GPSDMessage.swift "$core"/Context/FixPolicy.swift "$core"/Redact/PersonalDataDetectors.swift "$core"/Redact/Redact[io]*.swift
+redact=("$core"/Model/*.swift "$core"/Context/CaptureContext.swift "$core"/Context/GPSFix.swift "$core"/Context/FixPolicy.swift "$core"/Redact/PersonalDataDetectors.swift "$core"/Redact/Redact[io]*.swift
         "$core/Support/Glob.swift" "$core/Support/RFC3339.swift" "$core/Support/JSONWriter.swift" "$root/fuzz/stubs/Pseudonymizer.swift")
 # The event header reader (case-server's fast path) also needs the envelope types.
 header=("$core"/Envelope/*.swift)
@@ -39,7 +39,8 @@ for target in FuzzKeyDecoder FuzzFramers FuzzTagDecoder FuzzNFC FuzzRedactor Fuz
     printf '\x06claimant 11010519491231002X tel 13812345678' > "$corpus/seed-text"
     printf '\x06{"owner":{"phone":"+8613912345678","mail":"a.b@example.com"}}' > "$corpus/seed-json"
     printf '\x06card 4111 1111 1111 1111' > "$corpus/seed-card"
-    printf '{"class":"TPV","mode":3,"lat":31.23,"lon":121.47,"time":"2026-11-23T10:00:00.000Z","eph":4}' > "$corpus/seed-gpsd-tpv"
+    # A 3D fix at 31.23, 121.47 (mode byte, then the two doubles big-endian).
+    printf '\x03\x40\x3f\x3a\xe1\x47\xae\x14\x7b\x40\x5e\x5e\x14\x7a\xe1\x47\xae' > "$corpus/seed-gpsd-fix"
     # Regression: a card mask uncovered an id that a touching digit had hidden.
     printf '\x06claimant 1101051ant 11010519491231002X3459491231002X345678' > "$corpus/seed-uncovered-id"
     # Regression: a phone mask cut into an e-mail address that started with the same digits.

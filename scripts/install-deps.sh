@@ -5,9 +5,9 @@ set -euo pipefail
 what=${1:-build}
 
 # python3: make install writes the man page with scripts/gen-manpage.py. libpcsclite-dev and
-# libusb-1.0-0-dev: the NFC readers' headers; libssl-dev: OpenSSL 3's, for a device key in a TPM
-# (the libraries are loaded only when used).
-apt_pkgs=(libsqlite3-dev libudev-dev libzbar-dev zlib1g-dev libpcsclite-dev libusb-1.0-0-dev libssl-dev openssl pkg-config python3)
+# libusb-1.0-0-dev: the NFC readers' headers; libgps-dev: gpsd's client library's header;
+# libssl-dev: OpenSSL 3's, for a device key in a TPM (the libraries are loaded only when used).
+apt_pkgs=(libsqlite3-dev libudev-dev libzbar-dev zlib1g-dev libpcsclite-dev libusb-1.0-0-dev libgps-dev libssl-dev openssl pkg-config python3)
 if [ "$what" = deb ] || [ "$what" = test ]; then
   # make deb: dpkg-shlibdeps (the package's Depends), strip, dpkg-deb.
   apt_pkgs+=(dpkg-dev binutils xz-utils)

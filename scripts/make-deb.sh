@@ -60,8 +60,9 @@ chmod 0644 "$root/usr/share/doc/gatewayd/changelog.gz"
 install -D -m 0644 packaging/deb/lintian-overrides "$root/usr/share/lintian/overrides/gatewayd"
 
 # --- Depends: the shared libraries the binary needs, and the packages that ship them ----------
-# (libzbar0 and libusb-1.0-0 are named below: gatewayd loads zbar with dlopen only to scan
-# images, and libusb only for an NFC reader with backend = "usb", so dpkg-shlibdeps sees neither.)
+# (libzbar0, libusb-1.0-0 and libgps28 are named below: gatewayd loads zbar with dlopen only to
+# scan images, libusb only for an NFC reader with backend = "usb", and libgps only when [gps] is
+# configured, so dpkg-shlibdeps sees none of them.)
 mkdir -p "$work/debian"
 printf 'Source: gatewayd\nMaintainer: %s\n\nPackage: gatewayd\nArchitecture: any\n' "$maintainer" > "$work/debian/control"
 shlibs=$(cd "$work" && dpkg-shlibdeps -O debian/gatewayd/usr/bin/gatewayd 2>"$work/shlibdeps.err") \
@@ -91,7 +92,7 @@ Version: $version
 Architecture: $arch
 Maintainer: $maintainer
 Installed-Size: $installed_size
-Depends: $shlibs, libzbar0, libusb-1.0-0, ca-certificates, systemd | systemd-sysusers
+Depends: $shlibs, libzbar0, libusb-1.0-0, libgps28, ca-certificates, systemd | systemd-sysusers
 Recommends: udev
 Suggests: tpm2-openssl, tpm2-tools
 Section: net

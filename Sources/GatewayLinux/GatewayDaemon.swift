@@ -245,7 +245,7 @@ public final class GatewayDaemon: Sendable {
         )
         guard let g = config.gps, let gpsState else { return (tracker, []) }
         let stop = StopSignal()
-        let client = GPSDClient(host: g.host, port: g.port, state: gpsState, stop: stop, logger: logger)
+        let client = GPSDClient(source: .init(g), state: gpsState, stop: stop, logger: logger)
         return (tracker, [ThreadService(name: "gpsd", stop: stop, body: { client.run() })])
     }
 

@@ -2,70 +2,48 @@ import Foundation
 import GatewayCore
 import XCTest
 
-/// gpsd messages, the fix policy, operator sessions and the geofence (issue 7's pure core).
+/// The fix policy, operator sessions and the geofence (issue 7's pure core).
 final class ContextTests: XCTestCase {
-    func tpv(_ json: String) -> GPSDMessage.TPV? {
-        if case .tpv(let t) = GPSDMessage.parse(Array(json.utf8)) { return t }
-        return nil
-    }
-
-    func testGPSDLinesParse() {
-        let t = tpv(
-            #"{"class":"TPV","device":"/dev/ttyACM0","mode":3,"time":"2026-11-23T10:00:00.000Z","lat":31.2304,"lon":121.4737,"altMSL":12.5,"epx":3.0,"epy":4.0,"epv":7.1}"#
-        )
-        XCTAssertEqual(t?.mode, 3)
-        XCTAssertEqual(t?.eph, 5.0, "eph from epx/epy when gpsd gives no eph")
-        XCTAssertEqual(t?.alt, 12.5)
-        XCTAssertEqual(
-            GPSDMessage.parse(
-                Array(
-                    #"{"class":"SKY","satellites":[{"PRN":1,"used":true},{"PRN":2,"used":false},{"PRN":3,"used":true}]}"#
-                        .utf8
-                )
-            ),
-            .sky(satellitesUsed: 2)
-        )
-        XCTAssertEqual(GPSDMessage.parse(Array(#"{"class":"SKY","uSat":7}"#.utf8)), .sky(satellitesUsed: 7))
-        XCTAssertEqual(
-            GPSDMessage.parse(Array(#"{"class":"DEVICES","devices":[{"path":"/dev/ttyACM0"}]}"#.utf8)),
-            .devices(["/dev/ttyACM0"])
-        )
-        XCTAssertEqual(GPSDMessage.parse(Array("not json".utf8)), .other)
-        XCTAssertEqual(GPSDMessage.parse(Array(#"{"class":"TPV","mode":"x","lat":true}"#.utf8)), .tpv(.init(mode: 0)))
-    }
-
     func testFixPolicyNeverPassesOffAStaleOrEmptyFix() throws {
         let policy = FixPolicy(maxAgeSeconds: 10)
-        let good = try XCTUnwrap(
-            tpv(
-                #"{"class":"TPV","mode":3,"time":"2026-11-23T10:00:00.000Z","lat":31.23,"lon":121.47,"altMSL":12,"eph":4,"epv":8}"#
-            )
+        let good = GPSFix(
+            mode: 3,
+            timeUnixNanos: RFC3339.parseUnixNanos("2026-11-23T10:00:00.000Z"),
+            lat: 31.23,
+            lon: 121.47,
+            alt: 12,
+            eph: 4,
+            epv: 8
         )
         let fresh = policy.location(
-            last: .init(tpv: good, satellitesUsed: 9, receivedMonotonicNanos: 1_000_000_000),
+            last: .init(fix: good, satellitesUsed: 9, receivedMonotonicNanos: 1_000_000_000),
             captureMonotonicNanos: 3_500_000_000
         )
         XCTAssertEqual(fresh.fix, .fix3D)
         XCTAssertEqual(fresh.ageMs, 2500)
         XCTAssertEqual(fresh.satellites, 9)
         XCTAssertEqual(fresh.alt, 12)
+        XCTAssertEqual(fresh.fixTime, "2026-11-23T10:00:00.000Z")
+        XCTAssertEqual(fresh.verticalAccuracyM, 8)
         let stale = policy.location(
-            last: .init(tpv: good, receivedMonotonicNanos: 1_000_000_000),
+            last: .init(fix: good, receivedMonotonicNanos: 1_000_000_000),
             captureMonotonicNanos: 12_000_000_000
         )
         XCTAssertEqual(stale.fix, .none)
         XCTAssertTrue(stale.reason?.contains("11 s old") == true, stale.reason ?? "")
-        let twoD = try XCTUnwrap(tpv(#"{"class":"TPV","mode":2,"lat":31.23,"lon":121.47,"altMSL":12}"#))
-        let l2 = policy.location(last: .init(tpv: twoD, receivedMonotonicNanos: 0), captureMonotonicNanos: 0)
+        let twoD = GPSFix(mode: 2, lat: 31.23, lon: 121.47, alt: 12)
+        let l2 = policy.location(last: .init(fix: twoD, receivedMonotonicNanos: 0), captureMonotonicNanos: 0)
         XCTAssertEqual(l2.fix, .fix2D)
         XCTAssertNil(l2.alt, "a 2D fix has no altitude")
+        XCTAssertNil(l2.fixTime, "no time before the receiver's first RMC: none made up")
         for bad in [
-            #"{"class":"TPV","mode":1}"#, #"{"class":"TPV","mode":3,"lat":0,"lon":0}"#, #"{"class":"TPV","mode":3}"#,
+            GPSFix(mode: 1, lat: 31.23, lon: 121.47), GPSFix(mode: 3, lat: 0, lon: 0), GPSFix(mode: 3),
+            GPSFix(mode: 0, lat: 31.23, lon: 121.47), GPSFix(mode: 3, lat: 91, lon: 121.47),
         ] {
             XCTAssertEqual(
-                policy.location(last: .init(tpv: tpv(bad)!, receivedMonotonicNanos: 0), captureMonotonicNanos: 0).fix,
+                policy.location(last: .init(fix: bad, receivedMonotonicNanos: 0), captureMonotonicNanos: 0).fix,
                 .none,
-                bad
+                "\(bad)"
             )
         }
         XCTAssertEqual(policy.location(last: nil, captureMonotonicNanos: 0).fix, .none)

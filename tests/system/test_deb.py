@@ -151,7 +151,7 @@ def test_deb_installs_on_a_fresh_debian_12(tmp_path, capsys):
                                         text=True).stdout.strip()
     depends = field("Depends")
     assert field("Package") == "gatewayd" and re.match(r"^[0-9]", field("Version"))
-    for lib in ("libc6", "libsqlite3-0", "libzbar0", "libudev1", "libusb-1.0-0"):
+    for lib in ("libc6", "libsqlite3-0", "libzbar0", "libudev1", "libusb-1.0-0", "libgps28"):
         assert lib in depends, f"Depends lacks {lib}: {depends}"
     assert "swift" not in depends.lower()
     assert subprocess.run(["dpkg-deb", "-I", str(deb), "conffiles"], capture_output=True,

@@ -98,13 +98,14 @@ def test_image_without_a_code_and_a_broken_file_are_reported(tmp_path):
 
 def test_the_daemon_maps_zbar_only_to_scan_images(site, tmp_path):
     """gatewayd loads zbar on first use: a running daemon without a camera reader has neither
-    libzbar nor the libraries it pulls in (X11, v4l) mapped, and decode-image still scans."""
+    libzbar nor the libraries it pulls in (X11, v4l) mapped, and decode-image still scans. Nor,
+    without a [gps] section, libgps (test_gps_logs checks it is mapped with one)."""
     site.write_config()
     gw = site.start_gateway()
     wait_for(lambda: "gatewayd ready" in site.log(), 30, "gatewayd to start")
     maps = open(f"/proc/{gw.pid}/maps").read()
-    for lib in ("libzbar", "libX11", "libv4l2"):
-        assert lib not in maps, f"{lib} is mapped in a daemon with no camera reader"
+    for lib in ("libzbar", "libX11", "libv4l2", "libgps"):
+        assert lib not in maps, f"{lib} is mapped in a daemon with no camera reader and no [gps]"
     qr = make(tmp_path, "qr", ["qrencode", "-s", "6", "HELLO-ZBAR"])
     rc, out = decode_images(qr)
     assert rc == 0 and [s["text"] for s in out[0]["symbols"]] == ["HELLO-ZBAR"], out

@@ -12,13 +12,13 @@ public struct FixPolicy: Sendable, Equatable {
         maxAgeNanos = UInt64(maxAgeSeconds * 1e9)
     }
 
-    /// The last fix as received: the TPV, satellites in use, and the monotonic receive time.
+    /// The last fix as received: the report, satellites in use, and the monotonic receive time.
     public struct Received: Sendable, Equatable {
-        public var tpv: GPSDMessage.TPV
+        public var fix: GPSFix
         public var satellitesUsed: Int?
         public var receivedMonotonicNanos: UInt64
-        public init(tpv: GPSDMessage.TPV, satellitesUsed: Int? = nil, receivedMonotonicNanos: UInt64) {
-            self.tpv = tpv
+        public init(fix: GPSFix, satellitesUsed: Int? = nil, receivedMonotonicNanos: UInt64) {
+            self.fix = fix
             self.satellitesUsed = satellitesUsed
             self.receivedMonotonicNanos = receivedMonotonicNanos
         }
@@ -26,7 +26,7 @@ public struct FixPolicy: Sendable, Equatable {
 
     public func location(last: Received?, captureMonotonicNanos: UInt64) -> Location {
         guard let last else { return .noFix(reason: "no fix received from gpsd") }
-        let t = last.tpv
+        let t = last.fix
         let age =
             captureMonotonicNanos >= last.receivedMonotonicNanos
             ? captureMonotonicNanos - last.receivedMonotonicNanos : 0
@@ -42,7 +42,7 @@ public struct FixPolicy: Sendable, Equatable {
         var loc = Location(lat: lat, lon: lon, alt: t.mode == 3 ? t.alt : nil, accuracyM: t.eph)
         loc.fix = t.mode == 3 ? .fix3D : .fix2D
         loc.verticalAccuracyM = t.mode == 3 ? t.epv : nil
-        loc.fixTime = t.time
+        loc.fixTime = t.timeUnixNanos.map { RFC3339.format(unixNanos: $0) }
         loc.satellites = last.satellitesUsed
         loc.ageMs = Int(age / 1_000_000)
         return loc

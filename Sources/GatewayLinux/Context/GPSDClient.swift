@@ -20,14 +20,14 @@ public final class GPSState: Sendable {
 
     public init() {}
 
-    func record(_ tpv: GPSDMessage.TPV, receivedMonotonicNanos: UInt64, wallNanos: Int64) {
+    func record(_ fix: GPSFix, receivedMonotonicNanos: UInt64, wallNanos: Int64) {
         state.withLock { s in
             s.last = FixPolicy.Received(
-                tpv: tpv,
+                fix: fix,
                 satellitesUsed: s.satellites,
                 receivedMonotonicNanos: receivedMonotonicNanos
             )
-            if tpv.mode >= 2, let t = tpv.time, let gps = RFC3339.parseUnixNanos(t) { s.skewNanos = wallNanos - gps }
+            if fix.mode >= 2, let gps = fix.timeUnixNanos { s.skewNanos = wallNanos - gps }
         }
     }
 
@@ -52,35 +52,66 @@ public final class GPSState: Sendable {
     public func snapshot() -> (FixPolicy.Received?, Int64?) { state.withLock { ($0.last, $0.skewNanos) } }
 }
 
-/// Reads gpsd's JSON watch stream over its TCP socket (gpsd_json(5)): one thread, blocking on
-/// poll with the stop signal, reconnecting with backoff (1 s doubling to 10 s) when gpsd is
-/// not there yet, restarts, or goes quiet for 10 s. Each line goes through the pure
-/// `GPSDMessage` parser into `GPSState`.
+/// Follows gpsd through libgps (`LibGPS`) on a thread of its own: on the socket it waits in
+/// `gps_waiting` (2 s, so a stop is noticed within that) and reads with `gps_read`; on shared
+/// memory it looks for a new snapshot five times a second. It reconnects with backoff (1 s
+/// doubling to 10 s) when gpsd is not there yet, restarts, or goes quiet for 10 s. Each report
+/// goes into `GPSState`; the pure `FixPolicy` decides at capture what an event gets.
 final class GPSDClient: Sendable {
-    let host: String
-    let port: UInt16
+    let source: LibGPS.Source
     let state: GPSState
     let stop: StopSignal
     let logger: Logger
 
-    init(host: String, port: UInt16, state: GPSState, stop: StopSignal, logger: Logger) {
-        self.host = host
-        self.port = port
+    init(source: LibGPS.Source, state: GPSState, stop: StopSignal, logger: Logger) {
+        self.source = source
         self.state = state
         self.stop = stop
         self.logger = logger
     }
 
+    /// How long gpsd may stay silent before the session is taken for lost (it reports at least
+    /// once a second while a receiver is attached).
+    static let silenceNanos: UInt64 = 10_000_000_000
+
     func run() {
+        do {
+            try LibGPS.load()
+        } catch {
+            logger.error("gpsd client cannot start; events carry no fix", metadata: ["error": "\(error)"])
+            return
+        }
+        let session = LibGPS(source: source)
         var delayMs: Int32 = 1000
         var reported = false
-        while true {
-            let fd = connectTCP()
-            if fd < 0 {
+        while !stop.isSignalled {
+            if let why = session.open() {
                 if !reported {
                     logger.warning(
                         "gpsd not reachable; events carry no fix until it is",
-                        metadata: ["gpsd": "\(host):\(port)", "errno": "\(errno)"]
+                        metadata: ["gpsd": "\(source)", "reason": "\(why)"]
+                    )
+                    reported = true
+                }
+                if !pause(ms: delayMs, stop: stop) { return }
+                delayMs = min(delayMs * 2, 10_000)
+                continue
+            }
+            // On the socket gpsd answered; shared memory outlives gpsd, so there the first new
+            // snapshot is the sign of life.
+            if source != .sharedMemory { connected() }
+            let why = follow(session)
+            session.close()
+            let wasConnected = state.connected
+            state.setConnected(false)
+            GatewayMetrics.gpsFix(mode: 0)
+            guard let why else { return }
+            if !wasConnected {
+                // Shared memory that never changed: gpsd is not running. Said once, as above.
+                if !reported {
+                    logger.warning(
+                        "gpsd not reachable; events carry no fix until it is",
+                        metadata: ["gpsd": "\(source)", "reason": "\(why)"]
                     )
                     reported = true
                 }
@@ -90,86 +121,55 @@ final class GPSDClient: Sendable {
             }
             delayMs = 1000
             reported = false
-            let watch = Array(#"?WATCH={"enable":true,"json":true};"#.utf8) + [0x0A]
-            _ = watch.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            state.setConnected(true)
-            logger.info("gpsd connected", metadata: ["gpsd": "\(host):\(port)"])
-            let why = readLines(fd)
-            close(fd)
-            state.setConnected(false)
-            GatewayMetrics.gpsFix(mode: 0)
-            if why == "stopped" { return }
-            logger.warning(
-                "gpsd connection lost; reconnecting",
-                metadata: ["gpsd": "\(host):\(port)", "reason": "\(why)"]
-            )
+            logger.warning("gpsd connection lost; reconnecting", metadata: ["gpsd": "\(source)", "reason": "\(why)"])
             if !pause(ms: 500, stop: stop) { return }
         }
     }
 
-    private func connectTCP() -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { return -1 }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = port.bigEndian
-        guard inet_pton(AF_INET, host == "localhost" ? "127.0.0.1" : host, &addr.sin_addr) == 1 else {
-            close(fd)
-            return -1
-        }
-        let r = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        if r != 0 {
-            let e = errno
-            close(fd)
-            errno = e
-            return -1
-        }
-        return fd
+    private func connected() {
+        state.setConnected(true)
+        logger.info("gpsd connected", metadata: ["gpsd": "\(source)"])
     }
 
-    /// Reads until EOF, an error, 10 s of silence (gpsd sends at least once a second while
-    /// watching) or the stop signal; returns why.
-    private func readLines(_ fd: Int32) -> String {
-        var buf = [UInt8](repeating: 0, count: 8192)
-        var line: [UInt8] = []
-        while true {
-            switch waitReadable(fd, stop: stop, timeoutMs: 10_000) {
-            case .stopped: return "stopped"
-            case .timeout: return "silent for 10 s"
-            case .hangup, .readable: break
+    /// Reads reports until gpsd goes away or stays silent (returns why) or the stop signal (nil).
+    private func follow(_ session: LibGPS) -> String? {
+        var lastReport = Clocks.monotonicNanos()
+        while !stop.isSignalled {
+            let ready: Bool
+            if source == .sharedMemory {
+                ready = session.waiting(microseconds: 0)
+                if !ready && !pause(ms: 200, stop: stop) { return nil }
+            } else {
+                ready = session.waiting(microseconds: 2_000_000)
             }
-            let n = read(fd, &buf, buf.count)
-            if n == 0 { return "gpsd closed the connection" }
-            if n < 0 {
-                if errno == EINTR || errno == EAGAIN { continue }
-                return "read error \(errno)"
-            }
-            for b in buf[0..<n] {
-                if b == 0x0A {
-                    handle(line)
-                    line.removeAll(keepingCapacity: true)
-                } else if line.count < 65536 {
-                    line.append(b)
-                }
+            if Clocks.monotonicNanos() - lastReport >= Self.silenceNanos { return "silent for 10 s" }
+            if !ready { continue }
+            switch session.read() {
+            case .lost(let why): return why
+            case .nothing:
+                // Part of a line (the rest follows within milliseconds), or a torn shared-memory
+                // copy. libgps calls a buffered partial line "waiting" even once gpsd has closed
+                // the connection: the pause keeps that from spinning until the silence check.
+                if !pause(ms: 20, stop: stop) { return nil }
+            case .report(let r):
+                lastReport = Clocks.monotonicNanos()
+                if source == .sharedMemory && !state.connected { connected() }
+                handle(r)
             }
         }
+        return nil
     }
 
-    private func handle(_ line: [UInt8]) {
-        switch GPSDMessage.parse(line) {
-        case .tpv(let t):
-            state.record(t, receivedMonotonicNanos: Clocks.monotonicNanos(), wallNanos: Clocks.wallNanos())
-            GatewayMetrics.gpsFix(mode: max(1, t.mode))
-        case .sky(let used): state.record(satellitesUsed: used)
-        case .devices(let d):
-            state.record(devices: d)
-            logger.info("gpsd devices", metadata: ["devices": "\(d)"])
-        case .version(let release): state.record(release: release)
-        case .other: break
+    private func handle(_ r: GPSDReport) {
+        if let release = r.release { state.record(release: release) }
+        if let devices = r.devices {
+            state.record(devices: devices)
+            logger.info("gpsd devices", metadata: ["devices": "\(devices)"])
+        }
+        if let used = r.satellitesUsed { state.record(satellitesUsed: used) }
+        if let fix = r.fix {
+            state.record(fix, receivedMonotonicNanos: Clocks.monotonicNanos(), wallNanos: Clocks.wallNanos())
+            GatewayMetrics.gpsFix(mode: max(1, fix.mode))
         }
     }
 }

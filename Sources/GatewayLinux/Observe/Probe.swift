@@ -381,14 +381,18 @@ public enum Probe {
     // MARK: gpsd
 
     /// Runs a gpsd client for up to `waitSeconds`, until a usable fix arrives. The client blocks
-    /// in poll(2) as it does in the daemon, so it gets a thread of its own; the check waits for
+    /// in libgps as it does in the daemon, so it gets a thread of its own; the check waits for
     /// it without holding a thread of the caller's (the kiosk runs the probe from a task).
     static func gpsdCheck(_ g: GatewayConfig.GPS, waitSeconds: Double) async -> ProbeCheck {
+        do {
+            try LibGPS.load()
+        } catch {
+            return .init(name: "gpsd", status: .fail, detail: "\(error) — events would carry no location")
+        }
         let state = GPSState()
         let stop = StopSignal()
         let client = GPSDClient(
-            host: g.host,
-            port: g.port,
+            source: .init(g),
             state: state,
             stop: stop,
             logger: .init(label: "probe", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -416,7 +420,7 @@ public enum Probe {
         await ended
         let (last, skew) = state.snapshot()
         let (release, devices) = state.daemon()
-        let address = "\(g.host):\(g.port)"
+        let address = "\(LibGPS.Source(g))"
         let loc = policy.location(last: last, captureMonotonicNanos: Clocks.monotonicNanos())
         var facts = ProbeCheck.GPSDFacts(
             address: address,
