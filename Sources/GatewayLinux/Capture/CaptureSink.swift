@@ -108,24 +108,24 @@ public final class CaptureSink: Sendable {
         let result: AppendResult
         do {
             result = try spool.append(
-            scans,
-            nowNanos: now,
-            mark: mark,
-            prepare: { scan, seq in
-                let event = sealer.unredacted(scan, id: nextID(scan.wallNanos), seq: seq, context: contextFor)
-                classes[event.tag.kind.rawValue, default: 0] += 1
-                if let m = event.misread {
-                    misreads["misread_" + Self.labelSafe(m.format), default: 0] += 1
-                    misread.append(m)
+                scans,
+                nowNanos: now,
+                mark: mark,
+                prepare: { scan, seq in
+                    let event = sealer.unredacted(scan, id: nextID(scan.wallNanos), seq: seq, context: contextFor)
+                    classes[event.tag.kind.rawValue, default: 0] += 1
+                    if let m = event.misread {
+                        misreads["misread_" + Self.labelSafe(m.format), default: 0] += 1
+                        misread.append(m)
+                    }
+                    return event
+                },
+                seal: { [feedback] event in
+                    let (envelope, sealed) = try sealer.redactAndSeal(event, in: group)
+                    if feedback != nil { records.withLockedValue { $0.append(ScanRecord(sealed: sealed)) } }
+                    return envelope
                 }
-                return event
-            },
-            seal: { [feedback] event in
-                let (envelope, sealed) = try sealer.redactAndSeal(event, in: group)
-                if feedback != nil { records.withLockedValue { $0.append(ScanRecord(sealed: sealed)) } }
-                return envelope
-            }
-        )
+            )
         } catch {
             throw .spool(error)
         }

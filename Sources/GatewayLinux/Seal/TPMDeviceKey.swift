@@ -1,7 +1,7 @@
 import COpenSSL
-import GatewayCore
 import Crypto
 import Foundation
+import GatewayCore
 import Synchronization
 
 /// The device's ECC P-256 key, held in a TPM 2.0 at a persistent handle and used through

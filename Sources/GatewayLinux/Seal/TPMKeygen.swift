@@ -39,9 +39,13 @@ public enum TPMKeygen {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gatewayd-keygen-\(getpid())")
         try? FileManager.default.removeItem(at: dir)
         do {
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: false, attributes: [
-                .posixPermissions: 0o700
-            ])
+            try FileManager.default.createDirectory(
+                at: dir,
+                withIntermediateDirectories: false,
+                attributes: [
+                    .posixPermissions: 0o700
+                ]
+            )
         } catch {
             throw .toolFailed(command: "mkdir \(dir.path)", output: "\(error)")
         }
@@ -56,7 +60,10 @@ public enum TPMKeygen {
                 "\(p)/key.priv",
             ],
             ["tpm2_flushcontext", "-t"],
-            ["tpm2_load", "-Q", "-C", "\(p)/primary.ctx", "-u", "\(p)/key.pub", "-r", "\(p)/key.priv", "-c", "\(p)/key.ctx"],
+            [
+                "tpm2_load", "-Q", "-C", "\(p)/primary.ctx", "-u", "\(p)/key.pub", "-r", "\(p)/key.priv", "-c",
+                "\(p)/key.ctx",
+            ],
             ["tpm2_flushcontext", "-t"],
             ["tpm2_evictcontrol", "-Q", "-C", "o", "-c", "\(p)/key.ctx", TPMHandle.format(handle)],
             ["tpm2_flushcontext", "-t"],
@@ -70,8 +77,9 @@ public enum TPMKeygen {
     }
 
     private static func run(_ argv: [String]) throws(Failure) {
-        guard let tool = ["/usr/bin", "/bin", "/usr/local/bin"].map({ "\($0)/\(argv[0])" })
-            .first(where: { FileManager.default.isExecutableFile(atPath: $0) })
+        guard
+            let tool = ["/usr/bin", "/bin", "/usr/local/bin"].map({ "\($0)/\(argv[0])" })
+                .first(where: { FileManager.default.isExecutableFile(atPath: $0) })
         else { throw .toolMissing(argv[0]) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: tool)
@@ -89,6 +97,8 @@ public enum TPMKeygen {
         }
         let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw .toolFailed(command: argv.joined(separator: " "), output: text) }
+        guard process.terminationStatus == 0 else {
+            throw .toolFailed(command: argv.joined(separator: " "), output: text)
+        }
     }
 }

@@ -1,8 +1,8 @@
 import Crypto
+import Foundation
 import NIOCore
 import NIOPosix
 import NIOSSL
-import Foundation
 
 /// The TLS client key for mutual TLS when it is held in the TPM (`client_key = "tpm:0x…"`):
 /// swift-nio-ssl hands the handshake's data to `sign`, which hashes it with SHA-256 and has the
