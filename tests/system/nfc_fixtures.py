@@ -33,17 +33,17 @@ _NAMESPACED = 'mount --bind "$1" /run/pcscd && exec pcscd --foreground --apdu --
 _NETNS_HOLDER = "ip link set lo up && exec sleep infinity"
 
 
-def free_port_pair() -> int:
-    """A port P with P and P + 1 both free on every address: vpcd binds slot n to INADDR_ANY
-    on the configured port + n."""
+def free_port_pair(host: str = "0.0.0.0") -> int:
+    """A port P with P and P + 1 both free on `host` (every address by default: vpcd binds
+    slot n to INADDR_ANY on the configured port + n)."""
     for _ in range(50):
         with socket.socket() as a, socket.socket() as b:
-            a.bind(("0.0.0.0", 0))
+            a.bind((host, 0))
             port = a.getsockname()[1]
             if port >= 65535:
                 continue
             try:
-                b.bind(("0.0.0.0", port + 1))
+                b.bind((host, port + 1))
             except OSError:
                 continue
             return port

@@ -20,29 +20,15 @@ from typing import Optional
 
 import pytest
 
+from nfc_fixtures import free_port_pair
 
-
-def loopback_port_pair() -> int:
-    """A port P with P and P + 1 both free on 127.0.0.1 (swtpm's command and control ports)."""
-    for _ in range(50):
-        with socket.socket() as a, socket.socket() as b:
-            a.bind(("127.0.0.1", 0))
-            port = a.getsockname()[1]
-            if port >= 65535:
-                continue
-            try:
-                b.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no two consecutive free ports on loopback")
 
 
 class Swtpm:
     def __init__(self):
         self.dir = Path(tempfile.mkdtemp(prefix="swtpm-"))
         (self.dir / "state").mkdir()
-        self.port = loopback_port_pair()
+        self.port = free_port_pair("127.0.0.1")
         self.proc: Optional[subprocess.Popen] = None
 
     @property

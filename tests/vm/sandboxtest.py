@@ -17,7 +17,6 @@ service, the events the case server stored, the signals the reader got and gatew
 
     sandboxtest.py --bin .build/debug --workdir DIR        exit 0 when all passed
 """
-import argparse
 import base64
 import hashlib
 import hmac
@@ -35,6 +34,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 from sandbox_driver import UIDS, URIS, USB_UID, USB_URI  # noqa: E402
+from vmtest import vm_args  # noqa: E402
 
 CONFIG = """[device]
 id = "vm-sandbox"
@@ -153,13 +153,7 @@ def pseudonym(site_key: Path, value: str) -> str:
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--bin", required=True)
-    ap.add_argument("--workdir", required=True)
-    ap.add_argument("--timeout", type=float, default=600)
-    a = ap.parse_args()
-    bindir = Path(a.bin).resolve()
-    work = Path(a.workdir).resolve()
+    bindir, work, timeout = vm_args()
     share, out = work / "share", work / "out"
     prepare(share, bindir)
     shutil.rmtree(out, ignore_errors=True)
@@ -188,7 +182,7 @@ def main():
             "-device", "tpm-tis,tpmdev=tpm0"]
     t0 = time.time()
     vm = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    timer = threading.Timer(a.timeout, lambda: (print("HOST: TIMEOUT, killing VM", flush=True), vm.kill()))
+    timer = threading.Timer(timeout, lambda: (print("HOST: TIMEOUT, killing VM", flush=True), vm.kill()))
     timer.start()
     result, fails = None, []
     for raw in vm.stdout:

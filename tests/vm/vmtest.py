@@ -189,14 +189,19 @@ product = "2533"
     (work / "gatewayd-nfc.toml").write_text(nfc)
 
 
-def main():
+def vm_args():
+    """The VM tests' command line (this one and sandboxtest.py): the build's binaries, a work
+    directory, and how long the guest may take."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True)
     ap.add_argument("--workdir", required=True)
     ap.add_argument("--timeout", type=float, default=600)
     a = ap.parse_args()
-    bindir = Path(a.bin).resolve()
-    work = Path(a.workdir).resolve()
+    return Path(a.bin).resolve(), Path(a.workdir).resolve(), a.timeout
+
+
+def main():
+    bindir, work, timeout = vm_args()
     prepare(work / "share", bindir)
     kver = sorted(os.listdir("/lib/modules"))[-1]
     initrd = work / "initramfs.cpio.gz"
@@ -217,7 +222,7 @@ def main():
            "-virtfs", "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"]
     t0 = time.time()
     vm = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    timer = threading.Timer(a.timeout, lambda: (print("HOST: TIMEOUT, killing VM", flush=True), vm.kill()))
+    timer = threading.Timer(timeout, lambda: (print("HOST: TIMEOUT, killing VM", flush=True), vm.kill()))
     timer.start()
     qmp = QMP(qmp_path)
     ser = socket.socket(socket.AF_UNIX)

@@ -84,17 +84,22 @@ final class GPSDClient: Sendable {
         let session = LibGPS(source: source)
         var delayMs: Int32 = 1000
         var reported = false
+        // gpsd is not there (yet): said once, then wait 1 s doubling to 10 s. False if stopped.
+        func awaitGPSD(_ why: String) -> Bool {
+            if !reported {
+                logger.warning(
+                    "gpsd not reachable; events carry no fix until it is",
+                    metadata: ["gpsd": "\(source)", "reason": "\(why)"]
+                )
+                reported = true
+            }
+            guard pause(ms: delayMs, stop: stop) else { return false }
+            delayMs = min(delayMs * 2, 10_000)
+            return true
+        }
         while !stop.isSignalled {
             if let why = session.open() {
-                if !reported {
-                    logger.warning(
-                        "gpsd not reachable; events carry no fix until it is",
-                        metadata: ["gpsd": "\(source)", "reason": "\(why)"]
-                    )
-                    reported = true
-                }
-                if !pause(ms: delayMs, stop: stop) { return }
-                delayMs = min(delayMs * 2, 10_000)
+                if !awaitGPSD("\(why)") { return }
                 continue
             }
             // On the socket gpsd answered; shared memory outlives gpsd, so there the first new
@@ -108,15 +113,7 @@ final class GPSDClient: Sendable {
             guard let why else { return }
             if !wasConnected {
                 // Shared memory that never changed: gpsd is not running. Said once, as above.
-                if !reported {
-                    logger.warning(
-                        "gpsd not reachable; events carry no fix until it is",
-                        metadata: ["gpsd": "\(source)", "reason": "\(why)"]
-                    )
-                    reported = true
-                }
-                if !pause(ms: delayMs, stop: stop) { return }
-                delayMs = min(delayMs * 2, 10_000)
+                if !awaitGPSD("\(why)") { return }
                 continue
             }
             delayMs = 1000
