@@ -91,10 +91,12 @@ install:
 	echo "install: gatewayd installed under $(DESTDIR)/"
 
 ## bench: release binaries (as shipped), then bench/run.py: capture, drain, latency, footprint and
-## per-stage costs as a table and JSON (BENCH_ARGS="--scans 20000 --out bench/last.json").
+## per-stage costs as a table and JSON (BENCH_ARGS="--scans 20000 --out bench/last.json"); then
+## bench/tpm_seal.py: capture with the device key in a file and in a TPM (swtpm).
 bench: deps-test
 	$(SWIFT) build $(RELEASE) --scratch-path $(SCRATCH)
 	python3 bench/run.py --bin $$($(SWIFT) build -c release --scratch-path $(SCRATCH) --show-bin-path) $(BENCH_ARGS)
+	python3 bench/tpm_seal.py --bin $$($(SWIFT) build -c release --scratch-path $(SCRATCH) --show-bin-path)
 
 ## order-file: profile a release gatewayd under callgrind and rewrite scripts/gatewayd.order, the
 ## layout the release link follows (docs/performance.md, "Footprint"); then relink.
