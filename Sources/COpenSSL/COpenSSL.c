@@ -8,10 +8,12 @@
 #include <openssl/evp.h>
 #include <openssl/provider.h>
 #include <openssl/store.h>
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define GW_OSSL_FUNCTIONS(X) \
     X(OSSL_LIB_CTX_new) X(OSSL_LIB_CTX_free) X(OSSL_PROVIDER_load) X(OSSL_PROVIDER_unload) \
@@ -22,7 +24,7 @@
     X(EVP_PKEY_derive_init) X(EVP_PKEY_derive_set_peer) X(EVP_PKEY_derive) \
     X(EVP_PKEY_fromdata_init) X(EVP_PKEY_fromdata) X(EVP_PKEY_sign_init) X(EVP_PKEY_sign) \
     X(OSSL_PARAM_construct_utf8_string) X(OSSL_PARAM_construct_octet_string) X(OSSL_PARAM_construct_end) \
-    X(ERR_get_error) X(ERR_error_string_n) X(ERR_clear_error)
+    X(ERR_get_error) X(ERR_error_string_n) X(ERR_clear_error) X(OpenSSL_version)
 
 #define GW_POINTER(name) static __typeof__(name) *p_##name;
 GW_OSSL_FUNCTIONS(GW_POINTER)
@@ -102,8 +104,20 @@ gw_ossl_key *gw_ossl_key_open(const char *uri, int *provider_missing, char *why,
         return NULL;
     }
     if (!(key->tpm2 = p_OSSL_PROVIDER_load(key->libctx, "tpm2"))) {
-        if (provider_missing) *provider_missing = 1;
-        fail("cannot load OpenSSL's tpm2 provider", why, why_len);
+        // The provider connects to the TPM when it is loaded, so a missing TPM fails here too:
+        // it is "not installed" only when its module file is not there.
+        // OpenSSL_version(OPENSSL_MODULES_DIR) reads `MODULESDIR: "/usr/lib/…/ossl-modules"`.
+        const char *env = getenv("OPENSSL_MODULES");
+        const char *dir = env ? env : p_OpenSSL_version(OPENSSL_MODULES_DIR);
+        const char *q = env ? NULL : strchr(dir ? dir : "", '"');
+        int len = q ? (int)strcspn(q + 1, "\"") : (int)strlen(dir ? dir : "");
+        char path[4096];
+        snprintf(path, sizeof path, "%.*s/tpm2.so", len, q ? q + 1 : (dir ? dir : ""));
+        struct stat st;
+        if (provider_missing) *provider_missing = stat(path, &st) != 0;
+        fail(provider_missing && *provider_missing ? "cannot load OpenSSL's tpm2 provider"
+                                                   : "OpenSSL's tpm2 provider cannot reach the TPM",
+             why, why_len);
         gw_ossl_key_free(key);
         return NULL;
     }

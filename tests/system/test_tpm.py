@@ -43,6 +43,13 @@ def test_a_wrong_handle_or_no_tpm_is_a_clear_error_naming_the_key(site, swtpm):
         r = subprocess.run([GATEWAYD, "--config", str(config)], capture_output=True, text=True, timeout=60,
                            env={**os.environ, **swtpm.env})
         assert r.returncode != 0 and words in r.stderr, (value, r.stderr)
+    # Without a TPM named by TPM2OPENSSL_TCTI, on a machine without /dev/tpmrm0 (this one), the
+    # error says that the terminal has no TPM rather than only OpenSSL's words.
+    if not os.path.exists("/dev/tpmrm0"):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TPM2")}
+        config.write_text(config.read_text().replace('private_key = "tpm:0x1234"', 'private_key = "tpm:0x81000006"'))
+        r = subprocess.run([GATEWAYD, "--config", str(config)], capture_output=True, text=True, timeout=60, env=env)
+        assert r.returncode != 0 and "has no TPM 2.0 (/dev/tpmrm0 does not exist)" in r.stderr, r.stderr
 
 
 def test_mutual_tls_with_the_client_key_in_the_tpm(site, swtpm):

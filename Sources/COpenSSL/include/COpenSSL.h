@@ -19,7 +19,8 @@ typedef struct gw_ossl_key gw_ossl_key;
 
 /// Opens the key at `uri` through the tpm2 provider. NULL on failure, with OpenSSL's reasons
 /// (or which step failed) in `why`. `provider_missing` is set to 1 when the tpm2 provider
-/// itself could not be loaded (the package is not installed).
+/// could not be loaded because its module is not there (the package is not installed); a
+/// provider that is there but cannot reach a TPM fails to load too, with 0.
 gw_ossl_key *gw_ossl_key_open(const char *uri, int *provider_missing, char *why, size_t why_len);
 
 /// The key's curve ("prime256v1" for P-256) into `name`; 0, or -1.

@@ -2,6 +2,7 @@ import COpenSSL
 import Crypto
 import Foundation
 import GatewayCore
+import Glibc
 import Synchronization
 
 /// The device's ECC P-256 key, held in a TPM 2.0 at a persistent handle and used through
@@ -129,9 +130,32 @@ public final class TPMDeviceKey: Sendable {
         guard let key = gw_ossl_key_open("handle:" + TPMHandle.format(handle), &providerMissing, &why, why.count)
         else {
             throw providerMissing != 0
-                ? .providerMissing(reason: string(why)) : .cannotOpen(handle: handle, reason: string(why))
+                ? .providerMissing(reason: string(why))
+                : .cannotOpen(
+                    handle: handle,
+                    reason: [deviceProblem(), string(why)].compactMap { $0 }.joined(separator: "; ")
+                )
         }
         return key
+    }
+
+    /// What is wrong with the kernel's TPM node, when the provider uses it (no TPM2OPENSSL_TCTI
+    /// naming another TPM): OpenSSL's words do not say "no TPM" or "no permission".
+    private static func deviceProblem() -> String? {
+        guard getenv("TPM2OPENSSL_TCTI") == nil else { return nil }
+        let node = "/dev/tpmrm0"
+        var st = stat()
+        guard stat(node, &st) == 0 else { return "this terminal has no TPM 2.0 (\(node) does not exist)" }
+        // open, not access(2): only an open meets the unit's device policy (EPERM).
+        let fd = Glibc.open(node, O_RDWR | O_CLOEXEC)
+        if fd >= 0 { close(fd) }
+        guard fd >= 0 else {
+            let e = errno
+            return e == EPERM
+                ? "\(node) is blocked by the service's sandbox (the unit must allow char-tpm rw)"
+                : "no permission on \(node) (mode \(String(st.st_mode & 0o777, radix: 8)), gid \(st.st_gid)): the service user must be in its group (tss; gatewayd.sysusers adds it)"
+        }
+        return nil
     }
 
     private static func string(_ c: [CChar]) -> String {
