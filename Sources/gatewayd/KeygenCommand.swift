@@ -34,7 +34,8 @@ struct KeygenCommand: ParsableCommand {
         name: .long,
         help: ArgumentHelp(
             "Make a P-256 device key (in a file) instead of X25519; the server key must then be P-256 too.",
-            discussion: "For terminals without a TPM that register with a P-256 case server."
+            discussion:
+                "For terminals without a TPM that register with a P-256 case server. Example: gatewayd keygen --p256 --out /var/lib/gatewayd/device.key"
         )
     )
     var p256 = false
@@ -49,7 +50,13 @@ struct KeygenCommand: ParsableCommand {
     )
     var tpm = false
 
-    @Option(name: .long, help: "The TPM persistent handle for --tpm (0x81000000–0x81ffffff).")
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The TPM persistent handle for --tpm (0x81000000–0x81ffffff).",
+            discussion: "Example: gatewayd keygen --tpm --handle 0x81000003"
+        )
+    )
     var handle: String = TPMHandle.format(TPMHandle.defaultHandle)
 
     func run() throws {
