@@ -191,17 +191,7 @@ extension HPKEAuthSenderTests {
         )
         for (event, envelope) in zip(events, envelopes).reversed() {
             XCTAssertEqual(envelope.suite, SealSuite.name)
-            let aad = SealSuite.aad(id: envelope.id, device: envelope.device, seq: envelope.seq)
-            let okm = try recipient.exportSecret(context: SealSuite.exporterContext(aad: aad), outputByteCount: 44)
-                .withUnsafeBytes { Array($0) }
-            let ct = Data(base64Encoded: envelope.ct)!
-            let box = try AES.GCM.SealedBox(
-                nonce: AES.GCM.Nonce(data: okm[32..<44]),
-                ciphertext: ct.dropLast(16),
-                tag: ct.suffix(16)
-            )
-            let plain = try AES.GCM.open(box, using: SymmetricKey(data: okm[0..<32]), authenticating: aad)
-            XCTAssertEqual(Array(plain), try event.jsonBytes())
+            XCTAssertEqual(try openThroughExport(envelope, with: recipient), try event.jsonBytes())
         }
         // A second group gets a fresh context.
         XCTAssertNotEqual(try sealer.group(sealedAtNanos: 1).seal(events[0]).enc, envelopes[0].enc)

@@ -211,19 +211,7 @@ extension HPKEP256Tests {
         )
         for (event, envelope) in zip(events, envelopes) {
             XCTAssertEqual(envelope.suite, SealSuite.p256Name)
-            let aad = SealSuite.aad(id: envelope.id, device: envelope.device, seq: envelope.seq)
-            let okm = try recipient.exportSecret(context: SealSuite.exporterContext(aad: aad), outputByteCount: 44)
-                .withUnsafeBytes { Array($0) }
-            let ct = Data(base64Encoded: envelope.ct)!
-            let box = try AES.GCM.SealedBox(
-                nonce: AES.GCM.Nonce(data: okm[32..<44]),
-                ciphertext: ct.dropLast(16),
-                tag: ct.suffix(16)
-            )
-            XCTAssertEqual(
-                Array(try AES.GCM.open(box, using: SymmetricKey(data: okm[0..<32]), authenticating: aad)),
-                try event.jsonBytes()
-            )
+            XCTAssertEqual(try openThroughExport(envelope, with: recipient), try event.jsonBytes())
         }
 
         // The server holds an X25519 and a P-256 key; the device is registered with an old
