@@ -8,6 +8,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -264,3 +265,15 @@ def walljump(site):
 
 def texts(events):
     return [e.get("text") for e in events]
+
+
+def run_vm_test(script, tmp_path, min_checks):
+    """Runs a QEMU guest test of tests/vm (vmtest.py, sandboxtest.py) and returns its check
+    lines after asserting it passed: exit 0, at least `min_checks` checks, every one "ok"."""
+    r = subprocess.run([sys.executable, str(ROOT / "tests" / "vm" / script), "--bin", str(BIN),
+                        "--workdir", str(tmp_path)], capture_output=True, text=True, timeout=900)
+    checks = [l for l in r.stdout.splitlines() if l.startswith("HOST: ok") or l.startswith("HOST: FAIL")]
+    print("\n".join(checks))
+    assert r.returncode == 0, r.stdout[-8000:] + r.stderr[-2000:]
+    assert len(checks) >= min_checks and all(c.startswith("HOST: ok") for c in checks)
+    return checks
