@@ -37,10 +37,12 @@ demo: build
 	@scripts/demo.sh
 
 ## test: unit tests (swift test) and system tests (real processes, TLS, FIFOs, ptys, kill -9).
+# Each phase gets one throwaway PostgreSQL cluster (scripts/pg-cluster.sh), shared by its tests;
+# GATEWAYD_REQUIRE_POSTGRES turns a test that finds none into a failure instead of a skip.
 test: build-tests lint
-	$(SWIFT) test --skip-build
+	GATEWAYD_REQUIRE_POSTGRES=1 scripts/pg-cluster.sh run -- $(SWIFT) test --skip-build
 	fuzz/run.sh 20
-	GATEWAYD_BIN_DIR=$$($(SWIFT) build --show-bin-path) $(PYTEST) -q -p no:cacheprovider tests/system
+	GATEWAYD_REQUIRE_POSTGRES=1 GATEWAYD_BIN_DIR=$$($(SWIFT) build --show-bin-path) scripts/pg-cluster.sh run -- $(PYTEST) -q -p no:cacheprovider tests/system
 
 ## lint: the house format (.swift-format, swift-nio's settings); `make format` applies it.
 FORMATTED := Sources Tests fuzz Package.swift
@@ -51,10 +53,10 @@ format:
 	$(SWIFT) format --in-place --recursive --parallel $(FORMATTED)
 
 unit: build-tests
-	$(SWIFT) test --skip-build
+	GATEWAYD_REQUIRE_POSTGRES=1 scripts/pg-cluster.sh run -- $(SWIFT) test --skip-build
 
 system: build-tests
-	GATEWAYD_BIN_DIR=$$($(SWIFT) build --show-bin-path) $(PYTEST) -q -p no:cacheprovider tests/system
+	GATEWAYD_REQUIRE_POSTGRES=1 GATEWAYD_BIN_DIR=$$($(SWIFT) build --show-bin-path) scripts/pg-cluster.sh run -- $(PYTEST) -q -p no:cacheprovider tests/system
 
 ## fuzz: the libFuzzer targets over the device-input parsers, 10 minutes each.
 fuzz:

@@ -29,6 +29,9 @@ if [ "$what" = test ]; then
   # A device key in a TPM without one: swtpm (a software TPM 2.0), OpenSSL's tpm2 provider and
   # tpm2-tools (keygen --tpm makes the key persistent with them).
   apt_pkgs+=(swtpm swtpm-tools tpm2-openssl tpm2-tools libtss2-tcti-swtpm0)
+  # The case server's PostgreSQL backend and its scale-out test: PostgreSQL 15 (the tests make
+  # their own cluster with scripts/pg-cluster.sh) and haproxy in front of several instances.
+  apt_pkgs+=(postgresql postgresql-client haproxy)
   # Debian's python3 has no pip until python3-pip is installed (the Python tools below need it).
   apt_pkgs+=(python3-pip)
 fi
@@ -47,7 +50,21 @@ if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO=sudo
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Packages such as postgresql and haproxy start a system service when installed; the tests
+  # start their own, so nothing is started now (policy-rc.d) and postgresql makes no cluster.
+  policy_rc_d=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null && $SUDO chmod +x /usr/sbin/policy-rc.d
+    policy_rc_d=/usr/sbin/policy-rc.d
+  fi
+  if [ ! -e /etc/postgresql-common/createcluster.conf ]; then
+    $SUDO mkdir -p /etc/postgresql-common
+    echo "create_main_cluster = false" | $SUDO tee /etc/postgresql-common/createcluster.conf >/dev/null
+  fi
+  status=0
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}" >/dev/null || status=$?
+  [ -n "$policy_rc_d" ] && $SUDO rm -f "$policy_rc_d"
+  [ $status -eq 0 ] || exit $status
 fi
 
 if ! command -v swift >/dev/null 2>&1 && [ ! -x /opt/swift/usr/bin/swift ]; then

@@ -20,19 +20,16 @@ struct ProgressCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(name: .long, help: "The server's database.") var db: String
+    @Option(name: .long, help: "The server's database: its SQLite file or postgres:// URL.") var db: String
     @Argument(help: "The case reference (case-server cases lists them).") var ref: String
     @Argument(help: "The new state.") var state: String
     @Argument(help: "A note for the people on site and the case history.") var note: String = ""
     @Option(name: .long, help: "The step is this insurer's (its id in the policy).") var insurer: String?
 
     func run() async throws {
-        guard FileManager.default.fileExists(atPath: db) else {
-            FileHandle.standardError.write(Data("case-server: no database at \(db)\n".utf8))
-            throw ExitCode(1)
-        }
+        let store = try await StoreOption.open(db, mustExist: true)
         do {
-            try await SQLiteCaseStore(path: db).progress(
+            try await store.progress(
                 ref: ref,
                 state: state,
                 note: note,
@@ -54,14 +51,14 @@ struct CasesCommand: AsyncParsableCommand {
         abstract: "List the risk cases with their state and each insurer's."
     )
 
-    @Option(name: .long, help: "The server's database.") var db: String
+    @Option(name: .long, help: "The server's database: its SQLite file or postgres:// URL.") var db: String
     @Flag(name: .long, help: "Each case's full status as GET /v1/cases/{ref} gives it, one JSON array.") var json =
         false
     @Option(name: .long, help: "With --json: the policy the server runs with, for the guidance texts.") var policy:
         String?
 
     func run() async throws {
-        let store = try SQLiteCaseStore(path: db)
+        let store = try await StoreOption.open(db)
         if json {
             let catalog =
                 try policy.map { try CasePolicy.parse(toml: String(contentsOfFile: $0, encoding: .utf8)).catalog }
@@ -93,11 +90,11 @@ struct GuidanceCommand: AsyncParsableCommand {
         abstract: "Show each event type's guidance link: configured, or taken from the most similar known type."
     )
 
-    @Option(name: .long, help: "The server's database.") var db: String
+    @Option(name: .long, help: "The server's database: its SQLite file or postgres:// URL.") var db: String
 
     func run() async throws {
         var table = TextTable(["type", "guidance", "how", "from (shared)"])
-        for l in try await SQLiteCaseStore(path: db).guidanceLinks() {
+        for l in try await StoreOption.open(db).guidanceLinks() {
             table.add([l.type, l.guidanceID, l.how, l.similarTo.map { "\($0) (\(l.shared ?? ""))" } ?? "-"])
         }
         print(table.render(), terminator: "")

@@ -55,18 +55,14 @@ struct EventsCommand: AsyncParsableCommand {
         abstract: "Print the events the server stored."
     )
 
-    @Option(name: .long, help: "The server's database.")
+    @Option(name: .long, help: "The server's database: its SQLite file or postgres:// URL.")
     var db: String
 
     @Flag(name: .long, help: "One JSON document: {\"events\": [...], \"duplicates\": N, \"rejected\": N}.")
     var json = false
 
     func run() async throws {
-        guard FileManager.default.fileExists(atPath: db) else {
-            FileHandle.standardError.write(Data("case-server: no database at \(db)\n".utf8))
-            throw ExitCode(1)
-        }
-        let store = try SQLiteCaseStore(path: db)
+        let store = try await StoreOption.open(db, mustExist: true)
         let events = try await store.events()
         let counters = try await store.counters()
         if json {
@@ -108,14 +104,14 @@ struct TerminalsCommand: AsyncParsableCommand {
             "Last heartbeat per terminal; OVERDUE when more than twice its interval has passed. Exit 3 if any is overdue."
     )
 
-    @Option(name: .long, help: "The server's database.")
+    @Option(name: .long, help: "The server's database: its SQLite file or postgres:// URL.")
     var db: String
 
     @Option(name: .long, help: "Seconds allowed on top of twice the interval, for delivery delays.")
     var graceS: Int = 60
 
     func run() async throws {
-        let store = try SQLiteCaseStore(path: db)
+        let store = try await StoreOption.open(db)
         let now = Int64(Date().timeIntervalSince1970 * 1e9)
         let health = TerminalHealth.assess(try await store.events(), nowNanos: now, graceS: graceS)
         var table = TextTable(["device", "last_heartbeat", "interval_s", "spool", "state"], rightAligned: [2, 3])

@@ -26,7 +26,14 @@ struct ServeCommand: AsyncParsableCommand {
             "HPKE private key (PEM), as PATH or KEYID=PATH; repeat for key rotation (every key also answers to its derived id)."
     ) var privateKey: [String]
     @Option(name: .long, help: "Directory of registered device public keys, <device-id>.pem.") var devices: String
-    @Option(name: .long, help: "SQLite database for received events.") var db: String
+    @Option(
+        name: .long,
+        help:
+            "Where cases and events are kept: a SQLite file, or postgres://USER@HOST:PORT/DATABASE for several instances (docs/scale-out.md)."
+    ) var db: String
+    @Option(name: .long, help: "With PostgreSQL: the most database connections this instance holds.")
+    var dbConnections =
+        16
     @Option(name: .long, help: "Write the bound port here once listening.") var readyFile: String?
     @Option(name: .long, help: "Log level.") var logLevel: String = "info"
     @Option(
@@ -83,8 +90,16 @@ struct ServeCommand: AsyncParsableCommand {
             }
             return t
         }
-        SQLiteProcess.configure()
-        let store = try SQLiteCaseStore(path: db)
+        let location: CaseStoreLocation
+        do { location = try CaseStoreLocation(db) } catch { throw ValidationError("\(error)") }
+        if case .sqlite = location { SQLiteProcess.configure() }
+        let store: any CaseRepository
+        do {
+            store = try await location.open(logger: logger, connections: dbConnections)
+        } catch let e as StoreError {
+            logger.critical("database unusable", metadata: ["db": "\(location.description)", "error": "\(e)"])
+            throw ExitCode(1)
+        }
         var onCommit: (@Sendable ([EventHeader]) -> Void)?
         if let path = commitLog {
             guard FileManager.default.createFile(atPath: path, contents: nil) else {

@@ -8,9 +8,15 @@ import XCTest
 
 /// Cases through the real receiver and database: opened by a subject's first scan with every
 /// covering insurer notified, joined by later scans, the same answer for a duplicate, guidance
-/// linked per type (configured or similar, and recorded), progress with validation.
-final class CaseBookTests: ServerTestCase {
+/// linked per type (configured or similar, and recorded), progress with validation. The suite of
+/// every `CaseRepository`: it runs on SQLite here and on PostgreSQL in `PostgresCaseBookTests`.
+class CaseBookTests: ServerTestCase {
     var seq: UInt64 = 0
+
+    /// A new, empty store of the backend under test.
+    func makeStore() async throws -> any CaseRepository {
+        try SQLiteCaseStore(path: dir + "/cases.db")
+    }
 
     /// Fails unless the step is refused with `expected`.
     func assertRefused(
@@ -48,7 +54,7 @@ final class CaseBookTests: ServerTestCase {
         )
     }
 
-    func receiver(_ store: SQLiteCaseStore) -> EnvelopeReceiver {
+    func receiver(_ store: any CaseRepository) -> EnvelopeReceiver {
         receiver(store, policy: policy)
     }
 
@@ -56,7 +62,8 @@ final class CaseBookTests: ServerTestCase {
     /// accepted, so the store's commits are fsynced (`synchronous = FULL`), which GRDB's pool
     /// would otherwise leave at NORMAL (lost on a power loss).
     func testTheStoresCommitsWaitForTheDisk() async throws {
-        let store = try SQLiteCaseStore(path: dir + "/cases.db")
+        let madestore = try await makeStore()
+        let store = try XCTUnwrap(madestore as? SQLiteCaseStore)
         XCTAssertEqual(try store.writerSynchronous(), 2)
         let e = try envelope(TagClassification(kind: .subject, schema: "acme", subject: "100234"), operatorID: nil)
         _ = try await receiver(store).receive(EnvelopeBatch(envelopes: [e]), nowNanos: 1)
@@ -64,7 +71,7 @@ final class CaseBookTests: ServerTestCase {
     }
 
     func testASubjectsScanOpensACaseLaterScansJoinItAndADuplicateGetsTheSameAnswer() async throws {
-        let store = try SQLiteCaseStore(path: dir + "/cases.db")
+        let store = try await makeStore()
         let r = receiver(store)
         let first = try envelope(
             TagClassification(kind: .subject, schema: "acme", subject: "100234"),
@@ -142,7 +149,7 @@ final class CaseBookTests: ServerTestCase {
     }
 
     func testProgressOfTheCaseAndOfEachInsurerIsValidatedAndRecorded() async throws {
-        let store = try SQLiteCaseStore(path: dir + "/cases.db")
+        let store = try await makeStore()
         let res = try await receiver(store).receive(
             EnvelopeBatch(envelopes: [
                 try envelope(TagClassification(kind: .subject, schema: "acme", subject: "100277"))

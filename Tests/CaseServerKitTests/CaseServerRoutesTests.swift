@@ -207,3 +207,58 @@ final class CaseServerRoutesTests: ServerTestCase {
         }
     }
 }
+
+extension CaseServerRoutesTests {
+    /// A balancer's checks: alive, and ready once the store answers.
+    func testHealthzAndReadyzAnswerForABalancer() async throws {
+        let (app, _) = try app(staffToken: nil)
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/healthz", method: .get) { XCTAssertEqual($0.status, .ok) }
+            try await client.execute(uri: "/readyz", method: .get) { response in
+                XCTAssertEqual(response.status, .ok)
+                XCTAssertEqual(String(buffer: response.body), #"{"ready":true}"#)
+            }
+        }
+    }
+
+    func testReadyzIsUnavailableWhenTheStoreIsNot() async throws {
+        let store = try SQLiteCaseStore(path: dir + "/cases.db")
+        let router = CaseServerRoutes.router(
+            receiver: receiver(store),
+            repository: UnreadyStore(),
+            catalog: CasePolicy.builtIn.catalog,
+            staffToken: nil,
+            clock: { Self.now },
+            logger: Logger(label: "test")
+        )
+        try await Application(router: router).test(.router) { client in
+            try await client.execute(uri: "/readyz", method: .get) { response in
+                XCTAssertEqual(response.status, .serviceUnavailable)
+                XCTAssertTrue(
+                    String(buffer: response.body).contains("cannot be reached"),
+                    String(buffer: response.body)
+                )
+            }
+            try await client.execute(uri: "/healthz", method: .get) { XCTAssertEqual($0.status, .ok) }
+        }
+    }
+}
+
+/// A store whose database is gone.
+struct UnreadyStore: CaseRepository {
+    func receive(
+        _ events: [OpenedEvent],
+        receivedAtNanos: Int64,
+        rejected: Int,
+        rules: CaseRules
+    ) async throws
+        -> [ReceivedEvent]
+    { throw StoreError.unreachable("test") }
+    func caseStatus(ref: String, catalog: GuidanceCatalog) async throws -> CaseStatus? { nil }
+    func progress(ref: String, state: String, note: String, insurer: String?, nowNanos: Int64) async throws {}
+    func cases() async throws -> [CaseSummary] { [] }
+    func guidanceLinks() async throws -> [GuidanceLink] { [] }
+    func events() async throws -> [StoredEvent] { [] }
+    func counters() async throws -> EventCounters { EventCounters(events: 0, duplicates: 0, rejected: 0) }
+    func ready() async throws { throw StoreError.unreachable("test") }
+}

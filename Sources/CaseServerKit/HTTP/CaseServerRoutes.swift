@@ -8,6 +8,8 @@ import NIOCore
 /// `app.test(.router)`: `serve` adds TLS and a port.
 ///
 ///     GET  /v1/health                  "ok"
+///     GET  /healthz                    "ok": the process answers (a balancer's liveness check)
+///     GET  /readyz                     200 once the database answers with every migration, else 503
 ///     POST /v1/envelopes               a gateway's batch; one result per envelope
 ///     GET  /v1/cases/{ref}             a case's status (terminals follow the cases they showed)
 ///     POST /v1/cases/{ref}/progress    a case handler's or insurer's step, with the staff token
@@ -24,6 +26,17 @@ public enum CaseServerRoutes {
     ) -> Router<BasicRequestContext> {
         let router = Router()
         router.get("/v1/health") { _, _ in "ok\n" }
+        router.get("/healthz") { _, _ in "ok\n" }
+        // A balancer sends no batch to an instance whose database is gone or not migrated yet.
+        router.get("/readyz") { _, _ -> Response in
+            do {
+                try await repository.ready()
+                return json(.ok, #"{"ready":true}"#)
+            } catch {
+                let why = String(decoding: try JSONEncoder().encode(["error": "\(error)"]), as: UTF8.self)
+                return json(.serviceUnavailable, why)
+            }
+        }
         router.post("/v1/envelopes") { request, _ -> Response in
             var request = request
             let body = try await request.collectBody(upTo: 64 << 20)

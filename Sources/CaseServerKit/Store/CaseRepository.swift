@@ -35,6 +35,10 @@ public protocol CaseRepository: Sendable {
     func events() async throws -> [StoredEvent]
 
     func counters() async throws -> EventCounters
+
+    /// Returns when the store can take a batch: its database answers and has every migration
+    /// this version knows (`GET /readyz`). - Throws: `StoreError` saying what is missing.
+    func ready() async throws
 }
 
 /// An event whose envelope opened: its header and its JSON as received.

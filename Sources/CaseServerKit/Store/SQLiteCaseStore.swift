@@ -95,6 +95,10 @@ public final class SQLiteCaseStore: CaseRepository {
         }
     }
 
+    public func ready() async throws {
+        _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM stats") }
+    }
+
     public func counters() async throws -> EventCounters {
         try await pool.read { db in
             let n = try Int.fetchOne(db, sql: "SELECT count(*) FROM event") ?? 0

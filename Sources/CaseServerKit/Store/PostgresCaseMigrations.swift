@@ -1,0 +1,132 @@
+import Logging
+import PostgresNIO
+
+/// The PostgreSQL schema of `PostgresCaseStore`, one migration per change, applied when a server
+/// starts. Several instances may start at once: the whole run holds a transaction-scoped
+/// advisory lock, so one applies what is missing while the others wait and then find nothing
+/// to do; a migration and its record commit together (PostgreSQL's DDL is transactional).
+///
+/// The tables are `SQLiteCaseStore`'s, with two differences that matter under several writers:
+/// an object has at most one open case by a unique partial index (the store also serializes
+/// the objects a batch touches, so the index is the backstop, not the mechanism); and the
+/// duplicate and rejected totals are rows appended per batch (`event_tally`), not counters
+/// every batch would update and so queue behind.
+enum PostgresCaseMigrations {
+    /// Taken by every migrating server; a constant of this schema (`gatewayd` in ASCII).
+    static let lockKey: Int64 = 0x6761_7465_7761_7964
+
+    static let all: [(version: String, sql: [String])] = [
+        (
+            "v1",
+            [
+                """
+                CREATE TABLE event (
+                    id text PRIMARY KEY,
+                    device text NOT NULL,
+                    seq bigint NOT NULL,
+                    received_at_ns bigint NOT NULL,
+                    event text NOT NULL
+                )
+                """,
+                "CREATE INDEX event_device_seq ON event (device, seq)",
+                "CREATE TABLE event_tally (duplicates bigint NOT NULL, rejected bigint NOT NULL)",
+                """
+                CREATE TABLE risk_case (
+                    ref text PRIMARY KEY,
+                    subject text NOT NULL,
+                    schema text NOT NULL,
+                    device text NOT NULL,
+                    state text NOT NULL,
+                    final boolean NOT NULL DEFAULT false,
+                    guidance_id text,
+                    opened_at_ns bigint NOT NULL,
+                    updated_at_ns bigint NOT NULL
+                )
+                """,
+                "CREATE UNIQUE INDEX risk_case_open ON risk_case (schema, subject) WHERE NOT final",
+                "CREATE INDEX risk_case_opened ON risk_case (opened_at_ns)",
+                """
+                CREATE TABLE case_insurer (
+                    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    ref text NOT NULL,
+                    insurer text NOT NULL,
+                    name text NOT NULL,
+                    state text NOT NULL,
+                    note text,
+                    updated_at_ns bigint NOT NULL,
+                    UNIQUE (ref, insurer)
+                )
+                """,
+                """
+                CREATE TABLE case_note (
+                    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    ref text NOT NULL,
+                    at_ns bigint NOT NULL,
+                    state text NOT NULL,
+                    text text NOT NULL,
+                    insurer text
+                )
+                """,
+                "CREATE INDEX case_note_ref ON case_note (ref, at_ns)",
+                "CREATE TABLE case_event (event_id text PRIMARY KEY, ref text NOT NULL)",
+                """
+                CREATE TABLE guidance_link (
+                    type text PRIMARY KEY,
+                    guidance_id text NOT NULL,
+                    how text NOT NULL,
+                    similar_to text,
+                    shared text,
+                    linked_at_ns bigint NOT NULL
+                )
+                """,
+                // The objects of a batch, locked in the order given (sorted by the caller, so two
+                // batches never wait on each other in a cycle) until the transaction ends.
+                """
+                CREATE FUNCTION lock_objects(keys bigint[]) RETURNS void LANGUAGE plpgsql AS $$
+                DECLARE k bigint;
+                BEGIN
+                    FOREACH k IN ARRAY keys LOOP PERFORM pg_advisory_xact_lock(k); END LOOP;
+                END $$
+                """,
+            ]
+        )
+    ]
+
+    static var versions: [String] { all.map(\.version) }
+
+    /// Applies what is missing. - Throws: `StoreError.schemaTooNew` when the database has a
+    /// migration this version does not know (a newer server upgraded it).
+    static func migrate(_ client: PostgresClient, logger: Logger) async throws {
+        try await PostgresCaseStore.transaction(client, logger: logger) { c in
+            try await c.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
+            try await c.query(
+                """
+                CREATE TABLE IF NOT EXISTS schema_migration (
+                    version text PRIMARY KEY,
+                    applied_at timestamptz NOT NULL DEFAULT now()
+                )
+                """,
+                logger: logger
+            )
+            let applied = try await appliedVersions(c, logger: logger)
+            if applied.contains(where: { !versions.contains($0) }) {
+                throw StoreError.schemaTooNew(applied: applied, known: versions)
+            }
+            for m in all where !applied.contains(m.version) {
+                for statement in m.sql { try await c.query(PostgresQuery(unsafeSQL: statement), logger: logger) }
+                try await c.query("INSERT INTO schema_migration (version) VALUES (\(m.version))", logger: logger)
+                logger.info("database migrated", metadata: ["version": "\(m.version)"])
+            }
+        }
+    }
+
+    static func appliedVersions(_ c: PostgresConnection, logger: Logger) async throws -> [String] {
+        var out: [String] = []
+        for try await v in try await c.query("SELECT version FROM schema_migration ORDER BY version", logger: logger)
+            .decode(String.self)
+        {
+            out.append(v)
+        }
+        return out
+    }
+}
