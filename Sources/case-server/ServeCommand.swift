@@ -25,7 +25,11 @@ struct ServeCommand: AsyncParsableCommand {
         help:
             "HPKE private key (PEM), as PATH or KEYID=PATH; repeat for key rotation (every key also answers to its derived id)."
     ) var privateKey: [String]
-    @Option(name: .long, help: "Directory of registered device public keys, <device-id>.pem.") var devices: String
+    @Option(
+        name: .long,
+        help:
+            "Directory of registered device public keys, <device-id>.pem, besides the store's (case-server devices; the store wins)."
+    ) var devices: String?
     @Option(name: .long, help: "SQLite database for received events.") var db: String
     @Option(name: .long, help: "Write the bound port here once listening.") var readyFile: String?
     @Option(name: .long, help: "Log level.") var logLevel: String = "info"
@@ -98,9 +102,10 @@ struct ServeCommand: AsyncParsableCommand {
                 log.write(Data(events.map { "\($0.device) \($0.seq) \(now)\n" }.joined().utf8))
             }
         }
+        let keyring = DeviceKeyring(directory: store, files: devices.map { DeviceRegistry(directory: $0) })
         let receiver = EnvelopeReceiver(
             opener: EnvelopeOpener(namedServerKeys: named),
-            devices: DeviceRegistry(directory: devices),
+            keyring: keyring,
             repository: store,
             policy: casePolicy,
             logger: logger,
@@ -112,7 +117,9 @@ struct ServeCommand: AsyncParsableCommand {
             catalog: casePolicy.catalog,
             staffToken: staffToken,
             clock: { Clocks.wallNanos() },
-            logger: logger
+            logger: logger,
+            enrollment: store,
+            keyring: keyring
         )
 
         let chain = try NIOSSLCertificate.fromPEMFile(cert)
