@@ -22,7 +22,8 @@ struct EnrollCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "The server's database.") var db: String
     @Option(name: .long, help: "The terminal's [device] id.") var device: String
-    @Option(name: .long, help: "How long the token is valid: seconds, or with s, m, h, d (default 24h).") var ttl = "24h"
+    @Option(name: .long, help: "How long the token is valid: seconds, or with s, m, h, d (default 24h).") var ttl =
+        "24h"
 
     func run() async throws {
         guard let seconds = Self.seconds(ttl), seconds > 0 else {

@@ -40,7 +40,8 @@ struct TerminalsCommand: AsyncParsableCommand {
             let state = t.revokedAtNanos != nil ? "REVOKED" : h.map { $0.overdue ? "OVERDUE" : "ok" } ?? "-"
             table.add([
                 t.device, t.enrolledAtNanos.map(RFC3339.format(unixNanos:)) ?? "-", t.how,
-                h.map { RFC3339.format(unixNanos: $0.lastHeartbeatNanos) } ?? "-", h.map { String($0.intervalS) } ?? "-",
+                h.map { RFC3339.format(unixNanos: $0.lastHeartbeatNanos) } ?? "-",
+                h.map { String($0.intervalS) } ?? "-",
                 h.map { String($0.spoolDepth) } ?? "-", state,
                 t.revokedAtNanos.map { "\(RFC3339.format(unixNanos: $0)) \(t.revokeReason ?? "")" } ?? "-",
             ])

@@ -11,7 +11,11 @@ import XCTest
 final class DeviceKeyringTests: ServerTestCase {
     let t0: Int64 = 1_700_000_000_000_000_000
 
-    func envelope(_ name: String = "term-1", key: Curve25519.KeyAgreement.PrivateKey? = nil, seq: UInt64) throws
+    func envelope(
+        _ name: String = "term-1",
+        key: Curve25519.KeyAgreement.PrivateKey? = nil,
+        seq: UInt64
+    ) throws
         -> Envelope
     {
         let scan = Scan(readerID: "r", bytes: Array("ACME-\(seq)".utf8), wallNanos: 0, monotonicNanos: 0)

@@ -44,10 +44,12 @@ final class SQLiteDeviceDirectoryTests: ServerTestCase {
         XCTAssertEqual(stored?.keys, [k])
         let list = try await s.devices()
         XCTAssertEqual(list.first?.enrolledHow, "token")
-        await XCTAssertThrowsAsync(try await s.redeemEnrollmentToken(token, device: "term-1", key: k, nowNanos: t0 + 2)) {
+        await XCTAssertThrowsAsync(try await s.redeemEnrollmentToken(token, device: "term-1", key: k, nowNanos: t0 + 2))
+        {
             XCTAssertEqual($0 as? EnrollmentError, .used(device: "term-1"))
         }
-        let text = try String(contentsOfFile: dir + "/cases.db", encoding: .isoLatin1)
+        let text =
+            try String(contentsOfFile: dir + "/cases.db", encoding: .isoLatin1)
             + ((try? String(contentsOfFile: dir + "/cases.db-wal", encoding: .isoLatin1)) ?? "")
         XCTAssertFalse(text.contains(token), "the secret itself is nowhere in the database")
         XCTAssertTrue(text.contains(EnrollmentToken.hash(token)))
@@ -81,9 +83,11 @@ final class SQLiteDeviceDirectoryTests: ServerTestCase {
             let token = try await a.createEnrollmentToken(device, ttlNanos: Self.hour, nowNanos: t0)
             let (ka, kb) = (key(), key())
             let now = t0 + 1
-            async let ra: Bool = (try? await a.redeemEnrollmentToken(token, device: device, key: ka, nowNanos: now))
+            async let ra: Bool =
+                (try? await a.redeemEnrollmentToken(token, device: device, key: ka, nowNanos: now))
                 != nil
-            async let rb: Bool = (try? await b.redeemEnrollmentToken(token, device: device, key: kb, nowNanos: now))
+            async let rb: Bool =
+                (try? await b.redeemEnrollmentToken(token, device: device, key: kb, nowNanos: now))
                 != nil
             let (okA, okB) = await (ra, rb)
             XCTAssertTrue(okA != okB, "round \(round): exactly one redeem succeeds (a: \(okA), b: \(okB))")

@@ -51,7 +51,10 @@ public enum EnrollmentRoutes {
                 metadata: ["device": "\(req.device)", "key_id": "\(key.keyID)", "kem": "\(key.kem)"]
             )
             let answer = ["device": req.device, "key_id": key.keyID, "status": "enrolled"]
-            return CaseServerRoutes.json(.created, String(decoding: try CaseServerRoutes.encoder.encode(answer), as: UTF8.self))
+            return CaseServerRoutes.json(
+                .created,
+                String(decoding: try CaseServerRoutes.encoder.encode(answer), as: UTF8.self)
+            )
         }
     }
 
@@ -74,7 +77,9 @@ public enum EnrollmentRoutes {
     }
 
     static func error(_ status: HTTPResponse.Status, _ message: String) -> Response {
-        let text = (try? CaseServerRoutes.encoder.encode(["error": message])).map { String(decoding: $0, as: UTF8.self) }
+        let text = (try? CaseServerRoutes.encoder.encode(["error": message])).map {
+            String(decoding: $0, as: UTF8.self)
+        }
         return CaseServerRoutes.json(status, text ?? #"{"error":"enrollment failed"}"#)
     }
 

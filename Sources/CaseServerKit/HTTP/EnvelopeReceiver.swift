@@ -123,7 +123,9 @@ public struct EnvelopeReceiver: Sendable {
     }
 
     /// Opens a batch's envelopes on all cores (HPKE is ~0.1 ms each), results in batch order.
-    private func openAll(_ envelopes: [Envelope]) async throws -> [Result<(EventHeader, Data), EnvelopeOpener.OpenError>] {
+    private func openAll(
+        _ envelopes: [Envelope]
+    ) async throws -> [Result<(EventHeader, Data), EnvelopeOpener.OpenError>] {
         let chunks = min(ProcessInfo.processInfo.activeProcessorCount, envelopes.count)
         // A batch comes from one terminal, or a few: look each device's keys up once.
         var keys: [String: DeviceKeyring.Lookup] = [:]

@@ -8,7 +8,11 @@ extension SQLiteCaseStore: DeviceDirectory {
     public func addDevice(_ device: String, key: SealingPublicKey, nowNanos: Int64) async throws {
         try Self.checkID(device)
         try await pool.write { db in
-            if let row = try Row.fetchOne(db, sql: "SELECT revoked_at_ns FROM device WHERE id = ?", arguments: [device]),
+            if let row = try Row.fetchOne(
+                db,
+                sql: "SELECT revoked_at_ns FROM device WHERE id = ?",
+                arguments: [device]
+            ),
                 row["revoked_at_ns"] as Int64? == nil,
                 try Self.activeKeyCount(db, device) > 0
             {
@@ -23,10 +27,16 @@ extension SQLiteCaseStore: DeviceDirectory {
             var keys: [String: [DeviceRecord.Key]] = [:]
             for r in try Row.fetchAll(
                 db,
-                sql: "SELECT device, key_id, kem, added_at_ns, retired_at_ns FROM device_key ORDER BY device, added_at_ns, key_id"
+                sql:
+                    "SELECT device, key_id, kem, added_at_ns, retired_at_ns FROM device_key ORDER BY device, added_at_ns, key_id"
             ) {
                 keys[r["device"], default: []].append(
-                    .init(keyID: r["key_id"], kem: r["kem"], addedAtNanos: r["added_at_ns"], retiredAtNanos: r["retired_at_ns"])
+                    .init(
+                        keyID: r["key_id"],
+                        kem: r["kem"],
+                        addedAtNanos: r["added_at_ns"],
+                        retiredAtNanos: r["retired_at_ns"]
+                    )
                 )
             }
             return try Row.fetchAll(
@@ -70,7 +80,12 @@ extension SQLiteCaseStore: DeviceDirectory {
     public func rotateDevice(_ device: String, key: SealingPublicKey, nowNanos: Int64) async throws {
         try Self.checkID(device)
         try await pool.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT revoked_at_ns FROM device WHERE id = ?", arguments: [device]),
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: "SELECT revoked_at_ns FROM device WHERE id = ?",
+                    arguments: [device]
+                ),
                 try Self.activeKeyCount(db, device) > 0
             else { throw DeviceDirectoryError.notRegistered(device) }
             guard row["revoked_at_ns"] as Int64? == nil else { throw DeviceDirectoryError.revoked(device) }
@@ -82,7 +97,9 @@ extension SQLiteCaseStore: DeviceDirectory {
                     """,
                 arguments: [device, key.keyID, "\(key.kem)", key.pemRepresentation, nowNanos]
             )
-            guard db.changesCount == 1 else { throw DeviceDirectoryError.keyAlreadyActive(device: device, keyID: key.keyID) }
+            guard db.changesCount == 1 else {
+                throw DeviceDirectoryError.keyAlreadyActive(device: device, keyID: key.keyID)
+            }
         }
     }
 
@@ -159,11 +176,17 @@ extension SQLiteCaseStore: DeviceDirectory {
 
     public func deviceKeys(_ device: String) async throws -> DeviceKeys? {
         try await pool.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT revoked_at_ns FROM device WHERE id = ?", arguments: [device])
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: "SELECT revoked_at_ns FROM device WHERE id = ?",
+                    arguments: [device]
+                )
             else { return nil }
             let keys = try String.fetchAll(
                 db,
-                sql: "SELECT pem FROM device_key WHERE device = ? AND retired_at_ns IS NULL ORDER BY added_at_ns, key_id",
+                sql:
+                    "SELECT pem FROM device_key WHERE device = ? AND retired_at_ns IS NULL ORDER BY added_at_ns, key_id",
                 arguments: [device]
             ).compactMap { try? SealingPublicKey(pemRepresentation: $0) }
             return DeviceKeys(keys: keys, revoked: row["revoked_at_ns"] as Int64? != nil)
@@ -175,7 +198,13 @@ extension SQLiteCaseStore: DeviceDirectory {
     /// Enrolls `device` with `key`: a revoked device is reinstated with `key` alone (its other
     /// keys retired: a stolen terminal's key must not come back with it); an enrolled one gets
     /// `key` added.
-    private static func register(_ db: Database, device: String, key: SealingPublicKey, how: String, nowNanos: Int64)
+    private static func register(
+        _ db: Database,
+        device: String,
+        key: SealingPublicKey,
+        how: String,
+        nowNanos: Int64
+    )
         throws
     {
         let wasRevoked =
@@ -195,7 +224,8 @@ extension SQLiteCaseStore: DeviceDirectory {
         )
         if wasRevoked {
             try db.execute(
-                sql: "UPDATE device_key SET retired_at_ns = ? WHERE device = ? AND key_id <> ? AND retired_at_ns IS NULL",
+                sql:
+                    "UPDATE device_key SET retired_at_ns = ? WHERE device = ? AND key_id <> ? AND retired_at_ns IS NULL",
                 arguments: [nowNanos, device, key.keyID]
             )
         }
