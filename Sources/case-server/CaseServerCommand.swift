@@ -15,7 +15,7 @@ struct CaseServerCommand: AsyncParsableCommand {
         version: GatewayVersion.string,
         subcommands: [
             ServeCommand.self, KeygenCommand.self, EventsCommand.self, TerminalsCommand.self, CasesCommand.self,
-            ProgressCommand.self, GuidanceCommand.self,
+            ProgressCommand.self, GuidanceCommand.self, DevicesCommand.self, EnrollCommand.self,
         ]
     )
 }
@@ -93,35 +93,5 @@ struct EventsCommand: AsyncParsableCommand {
                 "\(counters.events) events, \(counters.duplicates) duplicates absorbed, \(counters.rejected) rejected"
             )
         }
-    }
-}
-
-/// `case-server terminals --db DB`: each terminal's last heartbeat, and which are overdue.
-struct TerminalsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "terminals",
-        abstract:
-            "Last heartbeat per terminal; OVERDUE when more than twice its interval has passed. Exit 3 if any is overdue."
-    )
-
-    @Option(name: .long, help: "The server's database: its SQLite file or postgres:// URL.")
-    var db: String
-
-    @Option(name: .long, help: "Seconds allowed on top of twice the interval, for delivery delays.")
-    var graceS: Int = 60
-
-    func run() async throws {
-        let store = try await StoreOption.open(db)
-        let now = Int64(Date().timeIntervalSince1970 * 1e9)
-        let health = TerminalHealth.assess(try await store.events(), nowNanos: now, graceS: graceS)
-        var table = TextTable(["device", "last_heartbeat", "interval_s", "spool", "state"], rightAligned: [2, 3])
-        for h in health {
-            table.add([
-                h.device, RFC3339.format(unixNanos: h.lastHeartbeatNanos), String(h.intervalS), String(h.spoolDepth),
-                h.overdue ? "OVERDUE" : "ok",
-            ])
-        }
-        print(table.render(), terminator: "")
-        if health.contains(where: \.overdue) { throw ExitCode(3) }
     }
 }

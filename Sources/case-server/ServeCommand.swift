@@ -25,15 +25,18 @@ struct ServeCommand: AsyncParsableCommand {
         help:
             "HPKE private key (PEM), as PATH or KEYID=PATH; repeat for key rotation (every key also answers to its derived id)."
     ) var privateKey: [String]
-    @Option(name: .long, help: "Directory of registered device public keys, <device-id>.pem.") var devices: String
+    @Option(
+        name: .long,
+        help:
+            "Directory of registered device public keys, <device-id>.pem, besides the store's (case-server devices; the store wins)."
+    ) var devices: String?
     @Option(
         name: .long,
         help:
             "Where cases and events are kept: a SQLite file, or postgres://USER@HOST:PORT/DATABASE for several instances (docs/scale-out.md)."
     ) var db: String
     @Option(name: .long, help: "With PostgreSQL: the most database connections this instance holds.")
-    var dbConnections =
-        16
+    var dbConnections = 16
     @Option(name: .long, help: "Write the bound port here once listening.") var readyFile: String?
     @Option(name: .long, help: "Log level.") var logLevel: String = "info"
     @Option(
@@ -93,7 +96,7 @@ struct ServeCommand: AsyncParsableCommand {
         let location: CaseStoreLocation
         do { location = try CaseStoreLocation(db) } catch { throw ValidationError("\(error)") }
         if case .sqlite = location { SQLiteProcess.configure() }
-        let store: any CaseRepository
+        let store: any CaseStore
         do {
             store = try await location.open(logger: logger, connections: dbConnections)
         } catch let e as StoreError {
@@ -113,9 +116,10 @@ struct ServeCommand: AsyncParsableCommand {
                 log.write(Data(events.map { "\($0.device) \($0.seq) \(now)\n" }.joined().utf8))
             }
         }
+        let keyring = DeviceKeyring(directory: store, files: devices.map { DeviceRegistry(directory: $0) })
         let receiver = EnvelopeReceiver(
             opener: EnvelopeOpener(namedServerKeys: named),
-            devices: DeviceRegistry(directory: devices),
+            keyring: keyring,
             repository: store,
             policy: casePolicy,
             logger: logger,
@@ -127,7 +131,9 @@ struct ServeCommand: AsyncParsableCommand {
             catalog: casePolicy.catalog,
             staffToken: staffToken,
             clock: { Clocks.wallNanos() },
-            logger: logger
+            logger: logger,
+            enrollment: store,
+            keyring: keyring
         )
 
         let chain = try NIOSSLCertificate.fromPEMFile(cert)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CaseServerKit
 import Foundation
+import GatewaySystem
 import Logging
 
 /// The store behind a command's `--db`, opened as `serve` opens it; problems go to stderr with
@@ -8,7 +9,7 @@ import Logging
 enum StoreOption {
     /// - Parameter mustExist: for a SQLite file, refuse one that is not there rather than create
     ///   an empty book (a mistyped path would otherwise print nothing, silently).
-    static func open(_ db: String, mustExist: Bool = false) async throws -> any CaseRepository {
+    static func open(_ db: String, mustExist: Bool = false) async throws -> any CaseStore {
         var logger = Logger(label: "case-server") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = .warning
         do {
@@ -17,6 +18,7 @@ enum StoreOption {
                 FileHandle.standardError.write(Data("case-server: no database at \(path)\n".utf8))
                 throw ExitCode(1)
             }
+            if case .sqlite = location { SQLiteProcess.configure() }
             return try await location.open(logger: logger, connections: 2)
         } catch let e as StoreError {
             FileHandle.standardError.write(Data("case-server: \(e)\n".utf8))

@@ -18,6 +18,7 @@ struct GatewayCommand: AsyncParsableCommand {
               gatewayd --probe                    ready? exit 0 when scans can go out
               gatewayd --probe --listen 30        show scans as decoded, send nothing
               gatewayd keygen                     device key; register the public key
+              gatewayd enroll --server URL --token T   register it with a one-time token
               gatewayd decode ']E04006381333931'  what a label decodes to
               gatewayd spool status               queue, dead letters, forwarder
               systemctl reload gatewayd           re-read the config (SIGHUP)
@@ -28,7 +29,7 @@ struct GatewayCommand: AsyncParsableCommand {
         version: GatewayVersion.string,
         subcommands: [
             RunCommand.self, KeygenCommand.self, DecodeCommand.self, DecodeImageCommand.self, RedactCommand.self,
-            SpoolCommand.self,
+            SpoolCommand.self, EnrollCommand.self,
         ],
         defaultSubcommand: RunCommand.self
     )

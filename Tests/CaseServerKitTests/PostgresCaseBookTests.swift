@@ -145,3 +145,52 @@ final class PostgresCaseBookTests: CaseBookTests {
         }
     }
 }
+
+/// The device directory's suite (`DeviceDirectoryTests`) on PostgreSQL: every `store()` another
+/// instance over the test's one database.
+final class PostgresDeviceDirectoryTests: DeviceDirectoryTests {
+    var database: PostgresURL?
+    var stores: [PostgresCaseStore] = []
+
+    override func store() async throws -> any CaseStore {
+        if database == nil { database = try await PostgresTestDatabase.create() }
+        let store = try await PostgresCaseStore(url: database!, logger: Logger(label: "test"))
+        stores.append(store)
+        return store
+    }
+
+    override func tearDown() async throws {
+        for s in stores { s.close() }
+        if let database { try? await PostgresTestDatabase.drop(database) }
+        try await super.tearDown()
+    }
+
+    /// Two instances adding one terminal at the same instant: one registers it, the other is
+    /// told it is registered (the device's lock orders them; SQLite's single writer does that).
+    func testTwoInstancesAddingOneDeviceAtOnceRegisterItOnce() async throws {
+        let (a, b) = (try await store(), try await store())
+        for round in 0..<10 {
+            let device = "term-race-\(round)"
+            let (ka, kb, now) = (key(), key(), t0)
+            async let x = outcome { try await a.addDevice(device, key: ka, nowNanos: now) }
+            async let y = outcome { try await b.addDevice(device, key: kb, nowNanos: now) }
+            let outcomes = await [x, y]
+            XCTAssertEqual(outcomes.count { if case .success = $0 { true } else { false } }, 1)
+            for case .failure(let e) in outcomes {
+                XCTAssertEqual(e as? DeviceDirectoryError, .alreadyRegistered(device))
+            }
+            let keys = try await a.deviceKeys(device)
+            XCTAssertEqual(keys?.keys.count, 1)
+        }
+    }
+}
+
+/// What a step came to, for steps run at once.
+func outcome(_ body: @Sendable () async throws -> Void) async -> Result<Void, any Error> {
+    do {
+        try await body()
+        return .success(())
+    } catch {
+        return .failure(error)
+    }
+}

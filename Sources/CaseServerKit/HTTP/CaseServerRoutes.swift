@@ -13,6 +13,8 @@ import NIOCore
 ///     POST /v1/envelopes               a gateway's batch; one result per envelope
 ///     GET  /v1/cases/{ref}             a case's status (terminals follow the cases they showed)
 ///     POST /v1/cases/{ref}/progress    a case handler's or insurer's step, with the staff token
+///     POST /v1/enroll                  a terminal registers its key with a one-time token
+///                                      (`EnrollmentRoutes`; only with a device directory)
 public enum CaseServerRoutes {
     /// - Parameters: `staffToken`: the bearer token progress requires; nil turns progress over
     ///   HTTP off (403). `clock`: wall-clock nanoseconds, the time events and steps are stamped with.
@@ -22,9 +24,14 @@ public enum CaseServerRoutes {
         catalog: GuidanceCatalog,
         staffToken: String?,
         clock: @escaping @Sendable () -> Int64,
-        logger: Logger
+        logger: Logger,
+        enrollment: (any DeviceDirectory)? = nil,
+        keyring: DeviceKeyring? = nil
     ) -> Router<BasicRequestContext> {
         let router = Router()
+        if let enrollment {
+            EnrollmentRoutes.add(to: router, directory: enrollment, keyring: keyring, clock: clock, logger: logger)
+        }
         router.get("/v1/health") { _, _ in "ok\n" }
         router.get("/healthz") { _, _ in "ok\n" }
         // A balancer sends no batch to an instance whose database is gone or not migrated yet.

@@ -4,18 +4,19 @@ import GatewayCore
 import Logging
 
 /// Handles one `POST /v1/envelopes` body: opens every envelope, stores the new ones, and
-/// answers per envelope. An envelope that does not open (unknown device, unknown key id,
-/// failed authentication, header mismatch) is `rejected` with the reason and stored nowhere;
+/// answers per envelope. An envelope that does not open (unknown or revoked device, unknown key
+/// id, failed authentication, header mismatch) is `rejected` with the reason and stored nowhere;
 /// one already stored is `duplicate`, so a gateway retrying after a lost answer is harmless.
 public struct EnvelopeReceiver: Sendable {
     private let opener: EnvelopeOpener
-    private let devices: DeviceRegistry
+    private let devices: DeviceKeyring
     private let repository: any CaseRepository
     private let rules: CaseRules
     private let logger: Logger
     /// Called after each commit with the events that were new (benchmarks timestamp them).
     private let committed: (@Sendable ([EventHeader]) -> Void)?
 
+    /// Devices registered by PEM files only (no device directory in the store).
     public init(
         opener: EnvelopeOpener,
         devices: DeviceRegistry,
@@ -24,8 +25,28 @@ public struct EnvelopeReceiver: Sendable {
         logger: Logger,
         committed: (@Sendable ([EventHeader]) -> Void)? = nil
     ) {
+        self.init(
+            opener: opener,
+            keyring: DeviceKeyring(directory: nil, files: devices),
+            repository: repository,
+            policy: policy,
+            logger: logger,
+            committed: committed
+        )
+    }
+
+    /// - Parameters: `keyring`: the store's device directory and the PEM directory; a revoked
+    ///   device's envelopes are `rejected` with `revoked_device` before any key agreement.
+    public init(
+        opener: EnvelopeOpener,
+        keyring: DeviceKeyring,
+        repository: any CaseRepository,
+        policy: CasePolicy = .builtIn,
+        logger: Logger,
+        committed: (@Sendable ([EventHeader]) -> Void)? = nil
+    ) {
         self.opener = opener
-        self.devices = devices
+        self.devices = keyring
         self.repository = repository
         self.rules = CaseRules(policy: policy)
         self.logger = logger
@@ -36,7 +57,7 @@ public struct EnvelopeReceiver: Sendable {
         var results = [EnvelopeResult?](repeating: nil, count: batch.envelopes.count)
         var opened: [(index: Int, header: EventHeader, json: String)] = []
         var rejected = 0
-        for (i, outcome) in await openAll(batch.envelopes).enumerated() {
+        for (i, outcome) in try await openAll(batch.envelopes).enumerated() {
             let envelope = batch.envelopes[i]
             switch outcome {
             case .success(let (header, plaintext)):
@@ -102,14 +123,17 @@ public struct EnvelopeReceiver: Sendable {
     }
 
     /// Opens a batch's envelopes on all cores (HPKE is ~0.1 ms each), results in batch order.
-    private func openAll(_ envelopes: [Envelope]) async -> [Result<(EventHeader, Data), EnvelopeOpener.OpenError>] {
+    private func openAll(
+        _ envelopes: [Envelope]
+    ) async throws -> [Result<(EventHeader, Data), EnvelopeOpener.OpenError>] {
         let chunks = min(ProcessInfo.processInfo.activeProcessorCount, envelopes.count)
         // A batch comes from one terminal, or a few: look each device's keys up once.
-        var keys: [String: [SealingPublicKey]] = [:]
-        for e in envelopes where keys[e.device] == nil { keys[e.device] = devices.keys(for: e.device) }
+        var keys: [String: DeviceKeyring.Lookup] = [:]
+        for e in envelopes where keys[e.device] == nil { keys[e.device] = try await devices.lookup(e.device) }
         let open: @Sendable (Envelope) -> Result<(EventHeader, Data), EnvelopeOpener.OpenError> = { [opener, keys] e in
-            Result { () throws(EnvelopeOpener.OpenError) in
-                let r = try opener.openHeader(e, deviceKeys: keys[e.device] ?? [])
+            guard case .keys(let deviceKeys) = keys[e.device] else { return .failure(.revokedDevice(e.device)) }
+            return Result { () throws(EnvelopeOpener.OpenError) in
+                let r = try opener.openHeader(e, deviceKeys: deviceKeys)
                 return (r.header, r.plaintext)
             }
         }

@@ -1,5 +1,8 @@
 import Logging
 
+/// Everything the server keeps in its database: cases and events, and the device registry.
+public typealias CaseStore = CaseRepository & DeviceDirectory
+
 /// What `--db` names: a SQLite file (the embedded default, one server process) or a PostgreSQL
 /// database (`postgres://…`, any number of server processes; docs/scale-out.md).
 public enum CaseStoreLocation: Sendable, Equatable {
@@ -13,7 +16,7 @@ public enum CaseStoreLocation: Sendable, Equatable {
 
     /// Opens the store, bringing its schema up to date. - Parameter connections: the most
     /// connections one process holds to PostgreSQL (unused for SQLite).
-    public func open(logger: Logger, connections: Int = 16) async throws -> any CaseRepository {
+    public func open(logger: Logger, connections: Int = 16) async throws -> any CaseStore {
         switch self {
         case .sqlite(let path): return try SQLiteCaseStore(path: path)
         case .postgres(let url):

@@ -89,7 +89,44 @@ enum PostgresCaseMigrations {
                 END $$
                 """,
             ]
-        )
+        ),
+        // The device registry and enrollment tokens (`DeviceDirectory`), as SQLite's "v4-devices";
+        // a token is kept by its SHA-256 only.
+        (
+            "v2-devices",
+            [
+                """
+                CREATE TABLE device (
+                    id text PRIMARY KEY,
+                    enrolled_at_ns bigint,
+                    enrolled_how text,
+                    revoked_at_ns bigint,
+                    revoke_reason text
+                )
+                """,
+                """
+                CREATE TABLE device_key (
+                    device text NOT NULL,
+                    key_id text NOT NULL,
+                    kem text NOT NULL,
+                    pem text NOT NULL,
+                    added_at_ns bigint NOT NULL,
+                    retired_at_ns bigint,
+                    PRIMARY KEY (device, key_id)
+                )
+                """,
+                """
+                CREATE TABLE enrollment_token (
+                    hash text PRIMARY KEY,
+                    device text NOT NULL,
+                    created_at_ns bigint NOT NULL,
+                    expires_at_ns bigint NOT NULL,
+                    used_at_ns bigint
+                )
+                """,
+                "CREATE INDEX enrollment_token_device ON enrollment_token (device)",
+            ]
+        ),
     ]
 
     static var versions: [String] { all.map(\.version) }

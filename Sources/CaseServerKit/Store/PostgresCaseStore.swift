@@ -21,9 +21,9 @@ import PostgresNIO
 /// - a transaction that loses a deadlock or a serialization race is run again.
 public final class PostgresCaseStore: CaseRepository {
     public let url: PostgresURL
-    private let client: PostgresClient
+    let client: PostgresClient
     private let runner: Task<Void, Never>
-    private let logger: Logger
+    let logger: Logger
 
     /// Connects, checks that the database answers, and applies the migrations it lacks.
     /// - Parameter maxConnections: per instance; a receive holds one for its transaction.
@@ -496,7 +496,7 @@ public final class PostgresCaseStore: CaseRepository {
     /// Runs `body` in a transaction, again (up to 5 times) when PostgreSQL chose it as a
     /// deadlock's victim or a serialization race's loser, or when two instances drew one new
     /// case reference; errors of `body` itself (a refused progress step) pass through as thrown.
-    private func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         var attempt = 0
         while true {
             attempt += 1

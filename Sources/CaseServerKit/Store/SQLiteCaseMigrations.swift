@@ -101,6 +101,38 @@ enum SQLiteCaseMigrations {
                     """
             )
         }
+        // The device registry and enrollment tokens (`DeviceDirectory`); a token is kept by its
+        // SHA-256 only.
+        m.registerMigration("v4-devices") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE device (
+                        id TEXT PRIMARY KEY,
+                        enrolled_at_ns INTEGER,
+                        enrolled_how TEXT,
+                        revoked_at_ns INTEGER,
+                        revoke_reason TEXT
+                    );
+                    CREATE TABLE device_key (
+                        device TEXT NOT NULL,
+                        key_id TEXT NOT NULL,
+                        kem TEXT NOT NULL,
+                        pem TEXT NOT NULL,
+                        added_at_ns INTEGER NOT NULL,
+                        retired_at_ns INTEGER,
+                        PRIMARY KEY (device, key_id)
+                    );
+                    CREATE TABLE enrollment_token (
+                        hash TEXT PRIMARY KEY,
+                        device TEXT NOT NULL,
+                        created_at_ns INTEGER NOT NULL,
+                        expires_at_ns INTEGER NOT NULL,
+                        used_at_ns INTEGER
+                    );
+                    CREATE INDEX enrollment_token_device ON enrollment_token (device);
+                    """
+            )
+        }
         return m
     }
 }

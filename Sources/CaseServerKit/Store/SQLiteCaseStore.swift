@@ -6,7 +6,9 @@ import GatewayCore
 /// the risk cases they opened and the guidance links, written as `CaseRules` plans them
 /// (`SQLiteCaseBook` holds the statements).
 public final class SQLiteCaseStore: CaseRepository {
-    private let pool: DatabasePool
+    /// Internal, not private: the device directory's statements live in their own file
+    /// (`SQLiteCaseStore+Devices.swift`).
+    let pool: DatabasePool
 
     public init(path: String) throws {
         var config = Configuration()

@@ -6,6 +6,8 @@ import Synchronization
 /// The gateways this server accepts envelopes from: a directory with one PEM public key per
 /// device (X25519 or P-256, SubjectPublicKeyInfo), named `<device-id>.pem`. Registering a terminal is copying its `gatewayd keygen`
 /// output there; a file added while the server runs is picked up at the device's next envelope.
+/// The second source beside the store's registry (`DeviceKeyring` says which wins), kept for
+/// SQLite deployments that register terminals this way.
 /// During a device key rotation the file holds both public keys (old first, new appended), so
 /// envelopes still spooled under the old key open too; the old one is removed once they have.
 public final class DeviceRegistry: Sendable {

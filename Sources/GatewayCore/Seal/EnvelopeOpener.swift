@@ -129,6 +129,9 @@ public struct EnvelopeOpener: Sendable {
         case unsupportedSuite(String)
         case unknownKeyID(String)
         case unknownDevice(String)
+        /// The server revoked this device: its envelopes are refused before any key agreement,
+        /// whatever keys it still holds (a stolen terminal's included).
+        case revokedDevice(String)
         case malformed(String)
         /// Wrong server key, wrong sender key, or a changed header or ciphertext: HPKE cannot
         /// tell these apart, and neither should an attacker.
@@ -141,6 +144,7 @@ public struct EnvelopeOpener: Sendable {
             case .unsupportedSuite(let s): return "unsupported_suite: \(s)"
             case .unknownKeyID(let k): return "unknown_key_id: \(k)"
             case .unknownDevice(let d): return "unknown_device: \(d)"
+            case .revokedDevice(let d): return "revoked_device: \(d)"
             case .malformed(let m): return "malformed: \(m)"
             case .authenticationFailed:
                 return "authentication_failed: wrong key, unregistered sender key or altered envelope"

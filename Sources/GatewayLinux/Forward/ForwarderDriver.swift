@@ -223,6 +223,16 @@ struct ForwarderDriver<Queue: EnvelopeQueue, Delivery: Deliverer> {
                 metadata: ["id": "\(letter.id)", "reason": "\(letter.reason)"]
             )
         }
+        if let revoked = plan.deadLetter.first(where: { $0.reason.hasPrefix("revoked_device") }) {
+            // Once per batch: the technician's next step, not only the cause.
+            logger.error(
+                "the case server revoked this terminal; its scans are kept as dead letters: re-enroll it (case-server enroll --device ID, then gatewayd enroll --server URL --token TOKEN), then gatewayd spool retry-dead",
+                metadata: [
+                    "reason": "\(revoked.reason)",
+                    "dead_lettered": "\(plan.deadLetter.count { $0.reason.hasPrefix("revoked_device") })",
+                ]
+            )
+        }
         let firstSeq = "\(batch.first?.seq ?? 0)"
         if let failure = plan.failure, let wait = plan.wait {
             logger.warning(

@@ -169,6 +169,34 @@ public final class HTTPDeliverer: Sendable {
         }
     }
 
+    /// `POST {server}{path}` with a JSON body over a fresh connection, with delivery's TLS
+    /// settings and pins (`gatewayd enroll`). - Returns: the status and body, or what failed on
+    /// the way (DNS, TCP, TLS, pin, timeout) in words.
+    public func postJSON(path: String, body: [UInt8]) async -> Result<(status: Int, body: [UInt8]), TransportFailure> {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/json")
+        headers.add(name: "User-Agent", value: "gatewayd/\(GatewayVersion.string)")
+        do {
+            let poster = try PinnedPoster(
+                url: URL(string: base + path)!,
+                tls: tls,
+                pins: pins,
+                connectTimeout: connectTimeout,
+                readTimeout: readTimeout,
+                requestTimeout: requestTimeout
+            )
+            let r = try await poster.post(body: ByteBuffer(bytes: body), headers: headers)
+            return .success((r.status, Array(r.body.readableBytesView)))
+        } catch {
+            return .failure(TransportFailure(reason: Self.describe(error)))
+        }
+    }
+
+    /// Why an exchange did not get an answer.
+    public struct TransportFailure: Error, Equatable {
+        public var reason: String
+    }
+
     public func shutdown() async {
         try? await client.shutdown()
     }
