@@ -6,7 +6,8 @@ import GatewayCore
 /// the risk cases they opened and the guidance links, written as `CaseRules` plans them
 /// (`SQLiteCaseBook` holds the statements).
 public final class SQLiteCaseStore: CaseRepository {
-    private let pool: DatabasePool
+    /// Internal: the notification outbox (SQLiteNotificationOutbox.swift) shares it.
+    let pool: DatabasePool
 
     public init(path: String) throws {
         var config = Configuration()
