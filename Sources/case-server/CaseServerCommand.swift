@@ -15,7 +15,7 @@ struct CaseServerCommand: AsyncParsableCommand {
         version: GatewayVersion.string,
         subcommands: [
             ServeCommand.self, KeygenCommand.self, EventsCommand.self, TerminalsCommand.self, CasesCommand.self,
-            ProgressCommand.self, GuidanceCommand.self,
+            ProgressCommand.self, GuidanceCommand.self, NotificationsCommand.self,
         ]
     )
 }

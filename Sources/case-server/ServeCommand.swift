@@ -69,7 +69,10 @@ struct ServeCommand: AsyncParsableCommand {
         let casePolicy: CasePolicy
         if let policy {
             do {
-                casePolicy = try CasePolicy.parse(toml: try String(contentsOfFile: policy, encoding: .utf8))
+                casePolicy = try CasePolicy.parse(
+                    toml: try String(contentsOfFile: policy, encoding: .utf8),
+                    relativeTo: URL(fileURLWithPath: policy).deletingLastPathComponent().path
+                )
             } catch {
                 throw ValidationError("--policy \(policy): \(error)")
             }
@@ -82,6 +85,12 @@ struct ServeCommand: AsyncParsableCommand {
                 throw ValidationError("--staff-token-file \(path): the token needs at least 16 characters")
             }
             return t
+        }
+        let insurerCredentials: InsurerCredentials
+        do {
+            insurerCredentials = try InsurerCredentials.load(casePolicy, staffToken: staffToken)
+        } catch {
+            throw ValidationError("--policy \(policy ?? "-"): \(error)")
         }
         SQLiteProcess.configure()
         let store = try SQLiteCaseStore(path: db)
@@ -112,7 +121,8 @@ struct ServeCommand: AsyncParsableCommand {
             catalog: casePolicy.catalog,
             staffToken: staffToken,
             clock: { Clocks.wallNanos() },
-            logger: logger
+            logger: logger,
+            insurers: insurerCredentials
         )
 
         let chain = try NIOSSLCertificate.fromPEMFile(cert)
@@ -126,7 +136,7 @@ struct ServeCommand: AsyncParsableCommand {
             tls.trustRoots = .file(clientCA)
         }
         let readyFile = self.readyFile
-        let app = Application(
+        var app = Application(
             router: router,
             server: try .tls(.http1(), tlsConfiguration: tls),
             configuration: .init(address: .hostname(host, port: port), serverName: "case-server"),
@@ -143,6 +153,24 @@ struct ServeCommand: AsyncParsableCommand {
             },
             logger: logger
         )
-        try await app.runService()
+        // Insurers' notifications: sent from the outbox by this instance's dispatcher.
+        let webhookSender = HTTPWebhookSender(userAgent: "case-server/\(GatewayVersion.string)") { Clocks.wallNanos() }
+        app.addServices(
+            NotificationDispatcher(
+                outbox: store,
+                sender: webhookSender,
+                targets: NotificationDispatcher.targets(casePolicy, credentials: insurerCredentials),
+                settings: casePolicy.webhooks,
+                clock: { Clocks.wallNanos() },
+                logger: logger
+            )
+        )
+        do {
+            try await app.runService()
+        } catch {
+            try? await webhookSender.shutdown()
+            throw error
+        }
+        try await webhookSender.shutdown()
     }
 }

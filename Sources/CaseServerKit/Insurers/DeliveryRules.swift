@@ -84,7 +84,7 @@ public struct DeliveryRules: Sendable {
         return .seconds(max(0, Int(delta.rounded(.up))))
     }
 
-    nonisolated(unsafe) private static let httpDate: DateFormatter = {
+    private static let httpDate: DateFormatter = {
         let f = DateFormatter()
         f.locale = Locale(identifier: "en_US_POSIX")
         f.timeZone = TimeZone(identifier: "GMT")

@@ -55,10 +55,8 @@ public final class HTTPWebhookSender: WebhookSender {
             if e == .connectTimeout { return "connect timeout" }
             if e == .readTimeout || e == .deadlineExceeded { return "no answer within the timeout" }
             if e == .remoteConnectionClosed { return "the insurer closed the connection" }
-            if e == .responseBodyTooLong { return "answer too long" }
         }
         if let e = error as? NIOSSLError { return "TLS: \(e)" }
-        if let e = error as? NIOConnectionError { return "cannot connect: \(e)" }
         return "\(error)"
     }
 }
