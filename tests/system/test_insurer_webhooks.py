@@ -1,13 +1,11 @@
 """Insurers notified for real (issue 25, item 4): scans through a real gatewayd open cases at a
 real case-server whose policy gives two insurers a webhook (and a third none); a fake insurer on
 loopback answers every notification first 503 (Retry-After), then hangs past the server's
-timeout, then 400, then accepts. It verifies every request with the scheme docs/insurers.md
-documents and acts once per Idempotency-Key. The dispatching case-server is killed with -9 while
+timeout, then 400, then accepts. It verifies every request with the Python docs/insurers.md
+gives receivers (run from the document) and acts once per Idempotency-Key. The dispatching case-server is killed with -9 while
 a request hangs, and restarted. Every (case, insurer) notification must arrive, verified, under
 one key, acted on once, and none may fail. Counts only, no timings.
 """
-import hashlib
-import hmac
 import http.server
 import json
 import ssl
@@ -17,21 +15,22 @@ import time
 import urllib.error
 import urllib.request
 
-from harness import CASE_SERVER, free_port, wait_for
+from harness import CASE_SERVER, ROOT, free_port, wait_for
 
 HANG_S = 4          # longer than the server's timeout_ms below
 STAFF_TOKEN = "staff-token-for-the-webhook-test-01"
 NORTH_TOKEN = "north-token-for-the-webhook-test-01"
 
 
-def verify(header, body, secret, now=None, window=300):
-    """The receiver's check, as docs/insurers.md gives it."""
-    parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
-    t = int(parts["t"])
-    if abs((now or time.time()) - t) > window:
-        return False
-    expected = hmac.new(secret, f"{t}.".encode() + body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, parts.get("v1", ""))
+def documented_verify():
+    """The receiver's check exactly as docs/insurers.md gives it (its ```python block)."""
+    text = (ROOT / "docs" / "insurers.md").read_text()
+    ns = {}
+    exec(text.split("```python\n", 1)[1].split("```", 1)[0], ns)
+    return ns["verify"]
+
+
+verify = documented_verify()
 
 
 class FakeInsurer:
