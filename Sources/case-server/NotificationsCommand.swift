@@ -62,7 +62,10 @@ struct NotificationsCommand: AsyncParsableCommand {
             print("\(ref): \(n) failed notification\(n == 1 ? "" : "s") queued again")
             if n == 0 {
                 FileHandle.standardError.write(
-                    Data("case-server: nothing failed for \(ref)\(insurer.map { " and \($0)" } ?? "") (case-server notifications --db \(db) lists them)\n".utf8)
+                    Data(
+                        "case-server: nothing failed for \(ref)\(insurer.map { " and \($0)" } ?? "") (case-server notifications --db \(db) lists them)\n"
+                            .utf8
+                    )
                 )
                 throw ExitCode(1)
             }

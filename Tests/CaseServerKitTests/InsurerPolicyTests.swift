@@ -107,7 +107,11 @@ final class InsurerPolicyTests: XCTestCase {
             )
         )
         XCTAssertEqual(policy.webhooks.lease, .milliseconds(8000))
-        assertInvalid("[webhooks]\nbackoff_base_ms = 5000\nbackoff_cap_ms = 1000", key: "webhooks.backoff_cap_ms", problem: "below")
+        assertInvalid(
+            "[webhooks]\nbackoff_base_ms = 5000\nbackoff_cap_ms = 1000",
+            key: "webhooks.backoff_cap_ms",
+            problem: "below"
+        )
         assertInvalid("[webhooks]\nmax_attempts = 0", key: "webhooks.max_attempts", problem: "out of range")
         XCTAssertThrowsError(try parse("[webhooks]\nretries = 3")) {
             guard case .unknownKey(let key, let known) = $0 as? ConfigError else { return XCTFail("\($0)") }
@@ -140,7 +144,8 @@ final class InsurerPolicyTests: XCTestCase {
     func testSecretsAndTokensAreLoadedAndCheckedWithTheFileAndTheFixNamed() throws {
         let secret = String(repeating: "k", count: 32)
         let ok = try load([
-            "/p/n.secret": secret + "\n", "/p/n.token": "north-token-0123456789\n", "/p/h.token": "harbour-token-0123456789",
+            "/p/n.secret": secret + "\n", "/p/n.token": "north-token-0123456789\n",
+            "/p/h.token": "harbour-token-0123456789",
         ])
         XCTAssertEqual(ok.signingKeys, ["north": Array(secret.utf8)])
         XCTAssertEqual(ok.insurer(token: "north-token-0123456789"), "north")
@@ -149,7 +154,9 @@ final class InsurerPolicyTests: XCTestCase {
         XCTAssertTrue(ok.hasTokens)
 
         XCTAssertThrowsError(
-            try load(["/p/n.secret": "short", "/p/n.token": "north-token-0123456789", "/p/h.token": "harbour-token-01234"])
+            try load([
+                "/p/n.secret": "short", "/p/n.token": "north-token-0123456789", "/p/h.token": "harbour-token-01234",
+            ])
         ) {
             XCTAssertEqual(
                 $0 as? InsurerCredentialsError,
@@ -157,17 +164,25 @@ final class InsurerPolicyTests: XCTestCase {
             )
         }
         XCTAssertThrowsError(try load(["/p/n.secret": secret, "/p/n.token": "north-token-0123456789"])) {
-            XCTAssertEqual($0 as? InsurerCredentialsError, .unreadable(key: "insurer harbour token_file", path: "/p/h.token"))
+            XCTAssertEqual(
+                $0 as? InsurerCredentialsError,
+                .unreadable(key: "insurer harbour token_file", path: "/p/h.token")
+            )
             XCTAssertTrue("\($0)".contains("relative to the policy file"))
         }
         XCTAssertThrowsError(
-            try load(["/p/n.secret": secret, "/p/n.token": "same-token-0123456789", "/p/h.token": "same-token-0123456789"])
+            try load([
+                "/p/n.secret": secret, "/p/n.token": "same-token-0123456789", "/p/h.token": "same-token-0123456789",
+            ])
         ) {
             XCTAssertEqual($0 as? InsurerCredentialsError, .sharedToken(insurer: "harbour", path: "/p/h.token"))
         }
         XCTAssertThrowsError(
             try load(
-                ["/p/n.secret": secret, "/p/n.token": "staff-token-0123456789", "/p/h.token": "harbour-token-0123456789"],
+                [
+                    "/p/n.secret": secret, "/p/n.token": "staff-token-0123456789",
+                    "/p/h.token": "harbour-token-0123456789",
+                ],
                 staff: "staff-token-0123456789"
             )
         ) {

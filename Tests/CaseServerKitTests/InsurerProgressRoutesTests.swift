@@ -110,7 +110,12 @@ final class InsurerProgressRoutesTests: ServerTestCase {
             )
             XCTAssertEqual(status, .notFound)
             // Its own state must still be a valid one.
-            (status, _) = try await Self.post(client, both, #"{"state": "teleported", "insurer": "harbour"}"#, token: Self.harbour)
+            (status, _) = try await Self.post(
+                client,
+                both,
+                #"{"state": "teleported", "insurer": "harbour"}"#,
+                token: Self.harbour
+            )
             XCTAssertEqual(status, .badRequest)
             // North on its own case; the staff token on anything.
             (status, _) = try await Self.post(
@@ -120,7 +125,12 @@ final class InsurerProgressRoutesTests: ServerTestCase {
                 token: Self.north
             )
             XCTAssertEqual(status, .ok)
-            (status, _) = try await Self.post(client, both, #"{"state": "declined", "insurer": "north"}"#, token: Self.staff)
+            (status, _) = try await Self.post(
+                client,
+                both,
+                #"{"state": "declined", "insurer": "north"}"#,
+                token: Self.staff
+            )
             XCTAssertEqual(status, .ok)
             (status, _) = try await Self.post(client, both, #"{"state": "assessor_assigned"}"#, token: Self.staff)
             XCTAssertEqual(status, .ok)

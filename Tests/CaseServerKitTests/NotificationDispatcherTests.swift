@@ -57,7 +57,8 @@ final class NotificationDispatcherTests: ServerTestCase {
 
     let policy = try! CasePolicy.parse(toml: NotificationOutboxTests.toml)
     let secrets: [String: [UInt8]] = [
-        "north": Array(String(repeating: "n", count: 32).utf8), "harbour": Array(String(repeating: "h", count: 32).utf8),
+        "north": Array(String(repeating: "n", count: 32).utf8),
+        "harbour": Array(String(repeating: "h", count: 32).utf8),
     ]
     /// The wall clock the dispatcher reads, moved by the tests.
     final class TestClock: Sendable {
@@ -73,7 +74,8 @@ final class NotificationDispatcherTests: ServerTestCase {
         maxAttempts: 3
     )
 
-    func dispatcher(_ store: SQLiteCaseStore, _ sender: FakeSender, policy: CasePolicy? = nil) -> NotificationDispatcher {
+    func dispatcher(_ store: SQLiteCaseStore, _ sender: FakeSender, policy: CasePolicy? = nil) -> NotificationDispatcher
+    {
         let now = self.now
         return NotificationDispatcher(
             outbox: store,
@@ -110,7 +112,12 @@ final class NotificationDispatcherTests: ServerTestCase {
             let header = try XCTUnwrap(s.headers["Gatewayd-Signature"])
             XCTAssertTrue(header.hasPrefix("t=1700000000,v1="), header)
             XCTAssertTrue(
-                WebhookSignature.verify(header: header, body: s.body, secret: secrets[insurer]!, nowSeconds: 1_700_000_000)
+                WebhookSignature.verify(
+                    header: header,
+                    body: s.body,
+                    secret: secrets[insurer]!,
+                    nowSeconds: 1_700_000_000
+                )
             )
             let n = try JSONDecoder().decode(InsurerNotification.self, from: Data(s.body.utf8))
             XCTAssertEqual([n.case, n.insurer, n.event.rawValue, n.subject], [ref, insurer, "opened", "100234"])
@@ -154,8 +161,11 @@ final class NotificationDispatcherTests: ServerTestCase {
         let store = try SQLiteCaseStore(path: dir + "/cases.db")
         let ref = try await openCase(store)
         let without = try CasePolicy.parse(
-            toml: NotificationOutboxTests.toml.replacingOccurrences(of: "webhook_url = \"https://n.example/h\"\n", with: "")
-                .replacingOccurrences(of: "secret_file = \"n.secret\"\n", with: "")
+            toml: NotificationOutboxTests.toml.replacingOccurrences(
+                of: "webhook_url = \"https://n.example/h\"\n",
+                with: ""
+            )
+            .replacingOccurrences(of: "secret_file = \"n.secret\"\n", with: "")
         )
         await dispatcher(store, FakeSender(), policy: without).runOnce()
         let rows = try await store.notifications(ref: ref)

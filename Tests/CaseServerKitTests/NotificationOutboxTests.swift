@@ -41,7 +41,9 @@ final class NotificationOutboxTests: ServerTestCase {
         var all = try await store.notifications(ref: nil)
         XCTAssertEqual(all.map(\.insurer), ["north", "harbour"], "quiet has no webhook")
         XCTAssertEqual(all.map(\.event), ["opened", "opened"])
-        XCTAssertTrue(all.allSatisfy { $0.state == .pending && $0.attempts == 0 && $0.ref == ref && $0.atNanos == 1 * s })
+        XCTAssertTrue(
+            all.allSatisfy { $0.state == .pending && $0.attempts == 0 && $0.ref == ref && $0.atNanos == 1 * s }
+        )
 
         // A later scan of the same object joins the case: nobody is told again.
         _ = try await open(store, subject: "100234", nowNanos: 2 * s)

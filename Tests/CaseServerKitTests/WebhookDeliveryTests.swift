@@ -41,10 +41,21 @@ final class WebhookDeliveryTests: XCTestCase {
     )
 
     func testAny2xxIsDeliveredAndEverythingElseRetriedUntilTheBound() {
-        XCTAssertEqual(rules.next(after: .status(200, retryAfter: nil, detail: nil), attempt: 1, nowNanos: 0, unit: 0), .delivered)
-        XCTAssertEqual(rules.next(after: .status(204, retryAfter: nil, detail: nil), attempt: 5, nowNanos: 0, unit: 0), .delivered)
         XCTAssertEqual(
-            rules.next(after: .status(400, retryAfter: nil, detail: "bad signature"), attempt: 1, nowNanos: 0, unit: 0.5),
+            rules.next(after: .status(200, retryAfter: nil, detail: nil), attempt: 1, nowNanos: 0, unit: 0),
+            .delivered
+        )
+        XCTAssertEqual(
+            rules.next(after: .status(204, retryAfter: nil, detail: nil), attempt: 5, nowNanos: 0, unit: 0),
+            .delivered
+        )
+        XCTAssertEqual(
+            rules.next(
+                after: .status(400, retryAfter: nil, detail: "bad signature"),
+                attempt: 1,
+                nowNanos: 0,
+                unit: 0.5
+            ),
             .retry(dueAtNanos: 500_000_000, reason: "HTTP 400: bad signature")
         )
         XCTAssertEqual(
@@ -65,12 +76,14 @@ final class WebhookDeliveryTests: XCTestCase {
     /// Retry-After is a floor under it, at most an hour.
     func testTheBackoffDoublesToItsCapAndRetryAfterIsAFloor() {
         let ceilings = (1...6).map { attempt -> Int64 in
-            guard case .retry(let due, _) = rules.next(
-                after: .transport("x"),
-                attempt: attempt,
-                nowNanos: 0,
-                unit: 0.999_999_999
-            ) else { return -1 }
+            guard
+                case .retry(let due, _) = rules.next(
+                    after: .transport("x"),
+                    attempt: attempt,
+                    nowNanos: 0,
+                    unit: 0.999_999_999
+                )
+            else { return -1 }
             return (due + 1_000_000) / 1_000_000_000
         }
         XCTAssertEqual(ceilings, [1, 2, 4, 8, 8, -1], "the 6th attempt is the last")

@@ -24,7 +24,8 @@ public final class HTTPWebhookSender: WebhookSender {
 
     public func shutdown() async throws { try await client.shutdown() }
 
-    public func post(url: String, body: String, headers: [(String, String)], timeout: Duration) async -> WebhookOutcome {
+    public func post(url: String, body: String, headers: [(String, String)], timeout: Duration) async -> WebhookOutcome
+    {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")

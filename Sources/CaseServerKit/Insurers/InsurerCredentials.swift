@@ -11,7 +11,10 @@ public struct InsurerCredentials: Sendable {
 
     public init(signingKeys: [String: [UInt8]] = [:], tokens: [String: String] = [:]) {
         self.signingKeys = signingKeys
-        insurerByTokenDigest = Dictionary(uniqueKeysWithValues: tokens.map { (Self.digest($0.value), $0.key) })
+        insurerByTokenDigest = Dictionary(
+            tokens.map { (Self.digest($0.value), $0.key) },
+            uniquingKeysWith: { a, _ in a }
+        )
     }
 
     /// The insurer a bearer token belongs to, if any.

@@ -60,7 +60,9 @@ public final class NotificationDispatcher: Service {
     public static func targets(_ policy: CasePolicy, credentials: InsurerCredentials) -> [String: Target] {
         var out: [String: Target] = [:]
         for i in policy.insurers {
-            if let w = i.webhook, let key = credentials.signingKeys[i.id] { out[i.id] = Target(url: w.url, secret: key) }
+            if let w = i.webhook, let key = credentials.signingKeys[i.id] {
+                out[i.id] = Target(url: w.url, secret: key)
+            }
         }
         return out
     }
@@ -116,7 +118,10 @@ public final class NotificationDispatcher: Service {
                 body: n.body,
                 headers: [
                     ("Idempotency-Key", n.key),
-                    (WebhookSignature.headerName, WebhookSignature.header(secret: target.secret, unixSeconds: t, body: n.body)),
+                    (
+                        WebhookSignature.headerName,
+                        WebhookSignature.header(secret: target.secret, unixSeconds: t, body: n.body)
+                    ),
                 ],
                 timeout: rules.settings.timeout
             )

@@ -39,7 +39,11 @@ public struct WebhookSettings: Sendable, Equatable {
             default: Int(d.backoff.base / .milliseconds(1)),
             range: 10...3_600_000
         )
-        let cap = try t.int("backoff_cap_ms", default: max(base, Int(d.backoff.cap / .milliseconds(1))), range: 10...86_400_000)
+        let cap = try t.int(
+            "backoff_cap_ms",
+            default: max(base, Int(d.backoff.cap / .milliseconds(1))),
+            range: 10...86_400_000
+        )
         guard cap >= base else {
             throw .invalid(
                 key: t.key("backoff_cap_ms"),

@@ -88,7 +88,11 @@ enum SQLiteCaseBook {
                     """
             )
             for i in new.insurers { try insert.execute(arguments: [ref, i.id, i.name, nowNanos, i.webhook != nil]) }
-            try SQLiteNotificationOutbox.insert(db, InsurerNotices.opened(new, ref: ref, nowNanos: nowNanos), nowNanos: nowNanos)
+            try SQLiteNotificationOutbox.insert(
+                db,
+                InsurerNotices.opened(new, ref: ref, nowNanos: nowNanos),
+                nowNanos: nowNanos
+            )
             return CaseAnswer(caseInfo: new.answer(ref: ref, nowNanos: nowNanos), guidance: plan.guidance)
         }
     }

@@ -169,7 +169,13 @@ extension SQLiteCaseStore: NotificationOutbox {
     public func claimDue(nowNanos: Int64, limit: Int, leaseNanos: Int64) async throws -> [ClaimedNotification] {
         let token = NotificationKey.draw()
         return try await pool.write { db in
-            try SQLiteNotificationOutbox.claim(db, nowNanos: nowNanos, limit: limit, leaseNanos: leaseNanos, token: token)
+            try SQLiteNotificationOutbox.claim(
+                db,
+                nowNanos: nowNanos,
+                limit: limit,
+                leaseNanos: leaseNanos,
+                token: token
+            )
         }
     }
 
@@ -179,7 +185,13 @@ extension SQLiteCaseStore: NotificationOutbox {
 
     public func reschedule(_ n: ClaimedNotification, dueAtNanos: Int64, reason: String) async throws {
         try await pool.write { db in
-            try SQLiteNotificationOutbox.reschedule(db, id: n.id, claim: n.claim, dueAtNanos: dueAtNanos, reason: reason)
+            try SQLiteNotificationOutbox.reschedule(
+                db,
+                id: n.id,
+                claim: n.claim,
+                dueAtNanos: dueAtNanos,
+                reason: reason
+            )
         }
     }
 
