@@ -57,6 +57,7 @@ public struct InsurerNotification: Codable, Sendable, Equatable {
     public func body() -> String {
         func quoted(_ s: String?) -> String {
             guard let s else { return "null" }
+            // Encoding a String cannot fail (JSONEncoder fails only on non-finite floats).
             return String(decoding: try! Self.encoder.encode(s), as: UTF8.self)
         }
         return "{\"case\":\(quoted(self.case)),\"event\":\(quoted(event.rawValue)),"
