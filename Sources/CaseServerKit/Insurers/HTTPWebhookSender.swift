@@ -6,7 +6,7 @@ import NIOSSL
 
 /// `WebhookSender` over AsyncHTTPClient: TLS verified against the system's trust store, HTTP/1.1,
 /// redirects not followed (a notification goes where the policy says, signed for it), the
-/// answer read up to 4 KiB for the failure reason.
+/// answer's body read only for a failure's reason.
 public final class HTTPWebhookSender: WebhookSender {
     private let client: HTTPClient
     private let userAgent: String
@@ -33,22 +33,37 @@ public final class HTTPWebhookSender: WebhookSender {
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         request.body = .bytes(ByteBuffer(string: body))
         do {
-            let response = try await client.execute(request, timeout: .init(timeout))
-            let bytes = try await response.body.collect(upTo: 4096)
-            let detail = String(
-                decoding: bytes.readableBytesView.prefix(200).map { (0x20...0x7E).contains($0) ? $0 : 0x20 },
-                as: UTF8.self
-            ).trimmingCharacters(in: .whitespaces)
-            return .status(
-                Int(response.status.code),
-                retryAfter: response.headers.first(name: "Retry-After").flatMap {
-                    DeliveryRules.parseRetryAfter($0, nowNanos: clock())
-                },
-                detail: detail.isEmpty ? nil : detail
-            )
+            // The timeout bounds the whole exchange, the answer's body included: an insurer
+            // that sends its head and then trickles holds a slot no longer than one that hangs.
+            return try await withThrowingTaskGroup(of: WebhookOutcome.self) { group in
+                group.addTask { [request] in try await self.exchange(request, timeout: timeout) }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    throw HTTPClientError.deadlineExceeded
+                }
+                defer { group.cancelAll() }
+                return try await group.next()!
+            }
         } catch {
             return .transport(Self.describe(error))
         }
+    }
+
+    private func exchange(_ request: HTTPClientRequest, timeout: Duration) async throws -> WebhookOutcome {
+        let response = try await client.execute(request, timeout: .init(timeout))
+        // The body matters only as a failure's reason; one longer than this is not read further.
+        let bytes = try? await response.body.collect(upTo: 64 << 10)
+        let detail = String(
+            decoding: (bytes?.readableBytesView.prefix(200) ?? []).map { (0x20...0x7E).contains($0) ? $0 : 0x20 },
+            as: UTF8.self
+        ).trimmingCharacters(in: .whitespaces)
+        return .status(
+            Int(response.status.code),
+            retryAfter: response.headers.first(name: "Retry-After").flatMap {
+                DeliveryRules.parseRetryAfter($0, nowNanos: clock())
+            },
+            detail: detail.isEmpty ? nil : detail
+        )
     }
 
     static func describe(_ error: any Error) -> String {
