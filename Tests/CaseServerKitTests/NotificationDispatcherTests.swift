@@ -202,4 +202,28 @@ final class NotificationDispatcherTests: ServerTestCase {
         XCTAssertEqual(after?.state, .pending)
         XCTAssertEqual(after?.lastError, "no answer within the timeout")
     }
+
+    /// Two instances' dispatchers on one store (each its own connection pool, as two processes
+    /// would have): every notification is sent once, by one of them.
+    func testTwoDispatchersOnOneStoreNeverSendTheSameNotificationTwice() async throws {
+        let store = try SQLiteCaseStore(path: dir + "/cases.db")
+        for i in 0..<20 {
+            _ = try await openCase(store, policy: policy, subject: "1002\(i)", seq: UInt64(i + 1), nowNanos: now.read())
+        }
+        let sender = FakeSender()
+        let a = dispatcher(store, sender)
+        let b = dispatcher(try SQLiteCaseStore(path: dir + "/cases.db"), sender)
+        var claimed = 0
+        for _ in 0..<10 {
+            async let x = a.runOnce(limit: 3)
+            async let y = b.runOnce(limit: 3)
+            claimed += await x + y
+        }
+        XCTAssertEqual(claimed, 40)
+        let keys = sender.sent.withLock { $0 }.map { $0.headers["Idempotency-Key"]! }
+        XCTAssertEqual(keys.count, 40)
+        XCTAssertEqual(Set(keys).count, 40, "no key sent twice")
+        let rows = try await store.notifications(ref: nil)
+        XCTAssertTrue(rows.allSatisfy { $0.state == .delivered && $0.attempts == 1 })
+    }
 }
