@@ -61,7 +61,12 @@ struct CasesCommand: AsyncParsableCommand {
         let store = try await StoreOption.open(db)
         if json {
             let catalog =
-                try policy.map { try CasePolicy.parse(toml: String(contentsOfFile: $0, encoding: .utf8)).catalog }
+                try policy.map {
+                    try CasePolicy.parse(
+                        toml: String(contentsOfFile: $0, encoding: .utf8),
+                        relativeTo: URL(fileURLWithPath: $0).deletingLastPathComponent().path
+                    ).catalog
+                }
                 ?? CasePolicy.builtIn.catalog
             var all: [CaseStatus] = []
             for c in try await store.cases() {
@@ -72,11 +77,16 @@ struct CasesCommand: AsyncParsableCommand {
             print(String(decoding: try enc.encode(all), as: UTF8.self))
             return
         }
-        var table = TextTable(["case", "subject", "schema", "state", "opened", "insurers"])
+        var table = TextTable(["case", "subject", "schema", "state", "opened", "insurers", "notifications"])
+        let sent = Dictionary(grouping: try await store.notifications(ref: nil), by: \.ref)
         for c in try await store.cases() {
+            let mine = sent[c.ref] ?? []
             table.add([
                 c.ref, c.subject, c.schema.isEmpty ? "-" : c.schema, c.state, c.openedAt,
                 c.insurers.map { "\($0.id):\($0.state)" }.joined(separator: " "),
+                c.insurers.map { i in
+                    "\(i.id): \(NotificationRecord.summary(mine.filter { $0.insurer == i.id }))"
+                }.joined(separator: "; "),
             ])
         }
         print(table.render(), terminator: "")

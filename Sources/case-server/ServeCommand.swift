@@ -79,7 +79,10 @@ struct ServeCommand: AsyncParsableCommand {
         let casePolicy: CasePolicy
         if let policy {
             do {
-                casePolicy = try CasePolicy.parse(toml: try String(contentsOfFile: policy, encoding: .utf8))
+                casePolicy = try CasePolicy.parse(
+                    toml: try String(contentsOfFile: policy, encoding: .utf8),
+                    relativeTo: URL(fileURLWithPath: policy).deletingLastPathComponent().path
+                )
             } catch {
                 throw ValidationError("--policy \(policy): \(error)")
             }
@@ -92,6 +95,12 @@ struct ServeCommand: AsyncParsableCommand {
                 throw ValidationError("--staff-token-file \(path): the token needs at least 16 characters")
             }
             return t
+        }
+        let insurerCredentials: InsurerCredentials
+        do {
+            insurerCredentials = try InsurerCredentials.load(casePolicy, staffToken: staffToken)
+        } catch {
+            throw ValidationError("--policy \(policy ?? "-"): \(error)")
         }
         let location: CaseStoreLocation
         do { location = try CaseStoreLocation(db) } catch { throw ValidationError("\(error)") }
@@ -133,7 +142,8 @@ struct ServeCommand: AsyncParsableCommand {
             clock: { Clocks.wallNanos() },
             logger: logger,
             enrollment: store,
-            keyring: keyring
+            keyring: keyring,
+            insurers: insurerCredentials
         )
 
         let chain = try NIOSSLCertificate.fromPEMFile(cert)
@@ -147,7 +157,7 @@ struct ServeCommand: AsyncParsableCommand {
             tls.trustRoots = .file(clientCA)
         }
         let readyFile = self.readyFile
-        let app = Application(
+        var app = Application(
             router: router,
             server: try .tls(.http1(), tlsConfiguration: tls),
             configuration: .init(address: .hostname(host, port: port), serverName: "case-server"),
@@ -164,6 +174,24 @@ struct ServeCommand: AsyncParsableCommand {
             },
             logger: logger
         )
-        try await app.runService()
+        // Insurers' notifications: sent from the outbox by this instance's dispatcher.
+        let webhookSender = HTTPWebhookSender(userAgent: "case-server/\(GatewayVersion.string)") { Clocks.wallNanos() }
+        app.addServices(
+            NotificationDispatcher(
+                outbox: store,
+                sender: webhookSender,
+                targets: NotificationDispatcher.targets(casePolicy, credentials: insurerCredentials),
+                settings: casePolicy.webhooks,
+                clock: { Clocks.wallNanos() },
+                logger: logger
+            )
+        )
+        do {
+            try await app.runService()
+        } catch {
+            try? await webhookSender.shutdown()
+            throw error
+        }
+        try await webhookSender.shutdown()
     }
 }

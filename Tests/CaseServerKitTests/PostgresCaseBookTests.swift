@@ -194,3 +194,46 @@ func outcome(_ body: @Sendable () async throws -> Void) async -> Result<Void, an
         return .failure(error)
     }
 }
+
+/// The outbox's suite (`NotificationOutboxTests`) on PostgreSQL, and the claim every instance's
+/// dispatcher makes at once.
+final class PostgresNotificationOutboxTests: NotificationOutboxTests {
+    var database: PostgresURL?
+    var stores: [PostgresCaseStore] = []
+
+    override func makeStore() async throws -> any CaseStore {
+        if database == nil { database = try await PostgresTestDatabase.create() }
+        let store = try await PostgresCaseStore(url: database!, logger: Logger(label: "test"))
+        stores.append(store)
+        return store
+    }
+
+    override func tearDown() async throws {
+        for s in stores { s.close() }
+        if let database { try? await PostgresTestDatabase.drop(database) }
+        try await super.tearDown()
+    }
+
+    override func testACaseFromBeforeTheOutboxNotifiesNobody() async throws {
+        throw XCTSkip("a SQLite database's migration history; PostgreSQL's schema starts with the outbox in it")
+    }
+
+    /// Three instances' dispatchers claiming at the same instant get disjoint rows, and every
+    /// due row goes to one of them (`FOR UPDATE SKIP LOCKED`).
+    func testDispatchersOfThreeInstancesClaimingAtOnceNeverShareARow() async throws {
+        let stores = [try await makeStore(), try await makeStore(), try await makeStore()]
+        for i in 0..<20 { _ = try await open(stores[0], subject: "1002\(i)", nowNanos: s) }
+        let (now, lease) = (2 * s, 60 * s)
+        let claims = try await withThrowingTaskGroup(of: [ClaimedNotification].self) { group in
+            for k in 0..<6 {
+                let store = stores[k % 3]
+                group.addTask { try await store.claimDue(nowNanos: now, limit: 10, leaseNanos: lease) }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        XCTAssertEqual(claims.count, 40, "two insurers with webhooks per case")
+        XCTAssertEqual(Set(claims.map(\.id)).count, 40, "no row claimed twice")
+        let again = try await stores[1].claimDue(nowNanos: 3 * s, limit: 100, leaseNanos: s)
+        XCTAssertEqual(again, [], "all leased")
+    }
+}

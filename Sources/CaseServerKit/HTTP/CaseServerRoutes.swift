@@ -12,12 +12,13 @@ import NIOCore
 ///     GET  /readyz                     200 once the database answers with every migration, else 503
 ///     POST /v1/envelopes               a gateway's batch; one result per envelope
 ///     GET  /v1/cases/{ref}             a case's status (terminals follow the cases they showed)
-///     POST /v1/cases/{ref}/progress    a case handler's or insurer's step, with the staff token
+///     POST /v1/cases/{ref}/progress    a case handler's step (staff token) or an insurer's own (its token)
 ///     POST /v1/enroll                  a terminal registers its key with a one-time token
 ///                                      (`EnrollmentRoutes`; only with a device directory)
 public enum CaseServerRoutes {
     /// - Parameters: `staffToken`: the bearer token progress requires; nil turns progress over
-    ///   HTTP off (403). `clock`: wall-clock nanoseconds, the time events and steps are stamped with.
+    ///   HTTP off (403) unless insurers have tokens. `clock`: wall-clock nanoseconds, the time
+    ///   events and steps are stamped with. `insurers`: the insurers' tokens (`token_file`).
     public static func router(
         receiver: EnvelopeReceiver,
         repository: any CaseRepository,
@@ -26,7 +27,8 @@ public enum CaseServerRoutes {
         clock: @escaping @Sendable () -> Int64,
         logger: Logger,
         enrollment: (any DeviceDirectory)? = nil,
-        keyring: DeviceKeyring? = nil
+        keyring: DeviceKeyring? = nil,
+        insurers: InsurerCredentials = InsurerCredentials()
     ) -> Router<BasicRequestContext> {
         let router = Router()
         if let enrollment {
@@ -63,12 +65,23 @@ public enum CaseServerRoutes {
             return json(.ok, String(decoding: try encoder.encode(status), as: UTF8.self))
         }
         // Case handlers and insurers report progress: {"state": "...", "note": "...", "insurer": "..."?}.
+        // The staff token may make any step; an insurer's token only its own insurer's step, on
+        // cases it is on (docs/insurers.md).
         router.post("/v1/cases/:ref/progress") { request, context -> Response in
-            guard let staffToken else {
+            guard staffToken != nil || insurers.hasTokens else {
                 return json(.forbidden, #"{"error":"progress over HTTP is off: start serve with --staff-token-file"}"#)
             }
-            guard request.headers[.authorization] == "Bearer \(staffToken)" else {
-                return json(.unauthorized, #"{"error":"Authorization: Bearer <staff token> required"}"#)
+            let presented = request.headers[.authorization].flatMap { a in
+                a.hasPrefix("Bearer ") ? String(a.dropFirst(7)) : nil
+            }
+            let asInsurer = presented.flatMap { t in t == staffToken ? nil : insurers.insurer(token: t) }
+            guard let presented, presented == staffToken || asInsurer != nil else {
+                return json(
+                    .unauthorized,
+                    insurers.hasTokens
+                        ? #"{"error":"Authorization: Bearer <staff or insurer token> required"}"#
+                        : #"{"error":"Authorization: Bearer <staff token> required"}"#
+                )
             }
             var request = request
             let body = try await request.collectBody(upTo: 64 << 10)
@@ -76,6 +89,27 @@ public enum CaseServerRoutes {
                 return json(.badRequest, #"{"error":"body is not {\"state\": ..., \"note\": ..., \"insurer\"?: ...}"}"#)
             }
             let ref = context.parameters.get("ref") ?? ""
+            if let asInsurer {
+                // A case it is not on answers as a case that does not exist: references are not
+                // to be probed with an insurer's token.
+                guard let status = try await repository.caseStatus(ref: ref, catalog: catalog),
+                    status.insurers.contains(where: { $0.id == asInsurer })
+                else {
+                    return json(.notFound, #"{"error":"no such case"}"#)
+                }
+                guard step.insurer == asInsurer else {
+                    return json(
+                        .forbidden,
+                        String(
+                            decoding: try JSONEncoder().encode([
+                                "error":
+                                    "an insurer's token changes only that insurer's state: send \"insurer\": \"\(asInsurer)\""
+                            ]),
+                            as: UTF8.self
+                        )
+                    )
+                }
+            }
             do {
                 try await repository.progress(
                     ref: ref,
@@ -93,7 +127,10 @@ public enum CaseServerRoutes {
             }
             logger.info(
                 "case progress",
-                metadata: ["case": "\(ref)", "state": "\(step.state)", "insurer": "\(step.insurer ?? "-")"]
+                metadata: [
+                    "case": "\(ref)", "state": "\(step.state)", "insurer": "\(step.insurer ?? "-")",
+                    "by": "\(asInsurer.map { "insurer \($0)" } ?? "staff")",
+                ]
             )
             let status = try await repository.caseStatus(ref: ref, catalog: catalog)
             return json(.ok, String(decoding: try encoder.encode(status), as: UTF8.self))

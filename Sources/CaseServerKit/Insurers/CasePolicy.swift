@@ -9,6 +9,13 @@ import GatewayCore
 ///     [[insurer]]
 ///     id = "north"
 ///     name = "Northern Mutual"
+///     webhook_url = "https://claims.north.example/gatewayd"   # optional (docs/insurers.md)
+///     secret_file = "north.secret"   # with webhook_url: the HMAC key, ≥ 32 bytes
+///     token_file = "north.token"     # optional: its bearer token for the progress endpoint
+///
+///     [webhooks]                     # optional: how notifications are sent
+///     timeout_ms = 10000
+///     max_attempts = 20
 ///
 ///     [[coverage]]
 ///     subjects = ["1002*"]        # globs over the subject id the label schema extracted
@@ -27,6 +34,19 @@ public struct CasePolicy: Sendable {
     public struct Insurer: Sendable, Equatable {
         public var id: String
         public var name: String
+        /// Where its notifications are posted; nil: it is recorded as notified and nothing is
+        /// sent (docs/insurers.md).
+        public var webhook: InsurerWebhook?
+        /// The file holding its bearer token for `POST /v1/cases/{ref}/progress`, if it reports
+        /// progress itself.
+        public var tokenFile: String?
+
+        public init(id: String, name: String, webhook: InsurerWebhook? = nil, tokenFile: String? = nil) {
+            self.id = id
+            self.name = name
+            self.webhook = webhook
+            self.tokenFile = tokenFile
+        }
     }
 
     public struct Coverage: Sendable, Equatable {
@@ -38,11 +58,19 @@ public struct CasePolicy: Sendable {
     public var insurers: [Insurer]
     public var coverage: [Coverage]
     public var catalog: GuidanceCatalog
+    /// How notifications are sent (`[webhooks]`).
+    public var webhooks: WebhookSettings
 
-    public init(insurers: [Insurer], coverage: [Coverage], catalog: GuidanceCatalog) {
+    public init(
+        insurers: [Insurer],
+        coverage: [Coverage],
+        catalog: GuidanceCatalog,
+        webhooks: WebhookSettings = WebhookSettings()
+    ) {
         self.insurers = insurers
         self.coverage = coverage
         self.catalog = catalog
+        self.webhooks = webhooks
     }
 
     /// The insurers covering an object, in the order the policy names them, each once.
@@ -55,7 +83,9 @@ public struct CasePolicy: Sendable {
         return ids.compactMap { id in insurers.first { $0.id == id } }
     }
 
-    public static func parse(toml text: String) throws(ConfigError) -> CasePolicy {
+    /// - Parameter directory: what relative `secret_file` and `token_file` paths are taken from
+    ///   (the policy file's directory).
+    public static func parse(toml text: String, relativeTo directory: String = ".") throws(ConfigError) -> CasePolicy {
         let top = try ConfigSection.parse(text)
         var insurers: [Insurer] = []
         for t in try top.tableArray("insurer") {
@@ -74,7 +104,14 @@ public struct CasePolicy: Sendable {
                     fix: "give every [[insurer]] its own id"
                 )
             }
-            insurers.append(Insurer(id: id, name: try t.string("name", default: id)))
+            insurers.append(
+                Insurer(
+                    id: id,
+                    name: try t.string("name", default: id),
+                    webhook: try InsurerWebhook.parse(t, relativeTo: directory),
+                    tokenFile: try t.filePath("token_file", relativeTo: directory)
+                )
+            )
             try t.finish()
         }
         var coverage: [Coverage] = []
@@ -146,11 +183,21 @@ public struct CasePolicy: Sendable {
             entries.append(.init(type: type, guidance: guidance))
             try t.finish()
         }
+        var webhooks = WebhookSettings()
+        if let t = try top.table("webhooks") {
+            webhooks = try WebhookSettings.parse(t)
+            try t.finish()
+        }
         try top.finish()
         // The built-in guidance stays behind the site's: for a class the site wrote nothing for
         // (a badge tap, say), and for types of its own the site did not configure.
         let fallback = builtIn.catalog.entries.filter { b in !entries.contains { $0.type == b.type } }
-        return CasePolicy(insurers: insurers, coverage: coverage, catalog: GuidanceCatalog(entries: entries + fallback))
+        return CasePolicy(
+            insurers: insurers,
+            coverage: coverage,
+            catalog: GuidanceCatalog(entries: entries + fallback),
+            webhooks: webhooks
+        )
     }
 
     /// Guidance for the usual types, no insurers: what `serve` uses without `--policy`.

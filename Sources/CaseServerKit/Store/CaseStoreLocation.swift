@@ -1,7 +1,8 @@
 import Logging
 
-/// Everything the server keeps in its database: cases and events, and the device registry.
-public typealias CaseStore = CaseRepository & DeviceDirectory
+/// Everything the server keeps in its database: cases and events, the device registry, and
+/// the insurers' notifications waiting to be sent.
+public typealias CaseStore = CaseRepository & DeviceDirectory & NotificationOutbox
 
 /// What `--db` names: a SQLite file (the embedded default, one server process) or a PostgreSQL
 /// database (`postgres://…`, any number of server processes; docs/scale-out.md).

@@ -127,6 +127,33 @@ enum PostgresCaseMigrations {
                 "CREATE INDEX enrollment_token_device ON enrollment_token (device)",
             ]
         ),
+        // Insurer notifications (an outbox: written with the case change, sent by a dispatcher
+        // in every instance), as SQLite's "v4-outbox".
+        (
+            "v3-outbox",
+            [
+                "ALTER TABLE case_insurer ADD COLUMN webhook boolean NOT NULL DEFAULT false",
+                """
+                CREATE TABLE notification (
+                    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    key text NOT NULL UNIQUE,
+                    ref text NOT NULL,
+                    insurer text NOT NULL,
+                    event text NOT NULL,
+                    body text NOT NULL,
+                    state text NOT NULL DEFAULT 'pending',
+                    attempts integer NOT NULL DEFAULT 0,
+                    created_at_ns bigint NOT NULL,
+                    due_at_ns bigint NOT NULL,
+                    claim text,
+                    last_error text,
+                    done_at_ns bigint
+                )
+                """,
+                "CREATE INDEX notification_due ON notification (due_at_ns) WHERE state = 'pending'",
+                "CREATE INDEX notification_ref ON notification (ref, insurer)",
+            ]
+        ),
     ]
 
     static var versions: [String] { all.map(\.version) }

@@ -252,15 +252,20 @@ public final class PostgresCaseStore: CaseRepository {
             let ins = w.insurers
             try await c.query(
                 """
-                INSERT INTO case_insurer (ref, insurer, name, state, updated_at_ns)
-                SELECT r, i, n, 'notified', \(now)
-                FROM unnest(\(ins.map(\.ref))::text[], \(ins.map(\.insurer.id))::text[], \(ins.map(\.insurer.name))::text[])
-                    WITH ORDINALITY AS t (r, i, n, o)
+                INSERT INTO case_insurer (ref, insurer, name, state, updated_at_ns, webhook)
+                SELECT r, i, n, 'notified', \(now), w
+                FROM unnest(\(ins.map(\.ref))::text[], \(ins.map(\.insurer.id))::text[], \(ins.map(\.insurer.name))::text[],
+                            \(ins.map { $0.insurer.webhook != nil })::boolean[]) WITH ORDINALITY AS t (r, i, n, w, o)
                 ORDER BY o
                 """,
                 logger: logger
             )
         }
+        try await insertNotifications(
+            c,
+            w.cases.flatMap { InsurerNotices.opened($0.new, ref: $0.ref, nowNanos: now) },
+            nowNanos: now
+        )
         if !w.notes.isEmpty {
             let ns = w.notes
             try await c.query(
@@ -331,6 +336,7 @@ public final class PostgresCaseStore: CaseRepository {
                 "INSERT INTO case_note (ref, at_ns, state, text, insurer) VALUES (\(ref), \(nowNanos), \(state), \(text), \(insurer))",
                 logger: logger
             )
+            try await enqueueNotifications(c, for: update, ref: ref, nowNanos: nowNanos)
         }
     }
 

@@ -83,10 +83,16 @@ enum SQLiteCaseBook {
             for note in new.notes { try write(db, note, ref: ref, nowNanos: nowNanos) }
             let insert = try db.cachedStatement(
                 sql: """
-                    INSERT INTO case_insurer (ref, insurer, name, state, updated_at_ns) VALUES (?, ?, ?, 'notified', ?)
+                    INSERT INTO case_insurer (ref, insurer, name, state, updated_at_ns, webhook)
+                    VALUES (?, ?, ?, 'notified', ?, ?)
                     """
             )
-            for i in new.insurers { try insert.execute(arguments: [ref, i.id, i.name, nowNanos]) }
+            for i in new.insurers { try insert.execute(arguments: [ref, i.id, i.name, nowNanos, i.webhook != nil]) }
+            try SQLiteNotificationOutbox.insert(
+                db,
+                InsurerNotices.opened(new, ref: ref, nowNanos: nowNanos),
+                nowNanos: nowNanos
+            )
             return CaseAnswer(caseInfo: new.answer(ref: ref, nowNanos: nowNanos), guidance: plan.guidance)
         }
     }
@@ -200,6 +206,7 @@ enum SQLiteCaseBook {
         }
         try db.execute(sql: "UPDATE risk_case SET updated_at_ns = ? WHERE ref = ?", arguments: [nowNanos, ref])
         try write(db, CasePlan.Note(state: state, text: text, insurer: insurer), ref: ref, nowNanos: nowNanos)
+        try SQLiteNotificationOutbox.enqueue(db, for: update, ref: ref, nowNanos: nowNanos)
     }
 
     static func list(_ db: Database) throws -> [CaseSummary] {

@@ -133,6 +133,12 @@ enum SQLiteCaseMigrations {
                     """
             )
         }
+        // Insurer notifications (an outbox: written with the case change, sent by the
+        // dispatcher; Store/SQLiteNotificationOutbox.swift), and whether each insurer on a case
+        // is sent them (it had a webhook when the case opened).
+        m.registerMigration("v4-outbox") { db in
+            try db.execute(sql: SQLiteNotificationOutbox.schema)
+        }
         return m
     }
 }

@@ -6,8 +6,8 @@ import GatewayCore
 /// the risk cases they opened and the guidance links, written as `CaseRules` plans them
 /// (`SQLiteCaseBook` holds the statements).
 public final class SQLiteCaseStore: CaseRepository {
-    /// Internal, not private: the device directory's statements live in their own file
-    /// (`SQLiteCaseStore+Devices.swift`).
+    /// Internal, not private: the device directory's and the notification outbox's statements
+    /// live in their own files (`SQLiteCaseStore+Devices.swift`, `SQLiteNotificationOutbox.swift`).
     let pool: DatabasePool
 
     public init(path: String) throws {
