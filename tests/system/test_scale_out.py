@@ -26,8 +26,8 @@ class Fleet:
     """`n` case-server instances over `db`, and haproxy on the site's server port in front of
     them (TCP: each instance terminates TLS itself, so client certificates still reach it)."""
 
-    def __init__(self, site, db, n=3):
-        self.site, self.db = site, db
+    def __init__(self, site, db, n=3, extra=()):
+        self.site, self.db, self.extra = site, db, list(extra)
         self.ports = [free_port() for _ in range(n)]
         self.servers = [None] * n
         for i in range(n):
@@ -57,7 +57,7 @@ class Fleet:
             [CASE_SERVER, "serve", "--port", str(self.ports[i]),
              "--cert", str(site.root / "pki" / "server.pem"), "--tls-key", str(site.root / "pki" / "server.key"),
              "--private-key", str(site.root / "server.key"), "--devices", str(site.root / "devices"),
-             "--db", self.db, "--ready-file", str(ready)],
+             "--db", self.db, "--ready-file", str(ready), *self.extra],
             stdout=log, stderr=log)
         site.procs.append(p)
         self.servers[i] = p
@@ -82,6 +82,9 @@ class Fleet:
         out = subprocess.run([CASE_SERVER, "events", "--db", self.db, "--json"], check=True, capture_output=True,
                              text=True).stdout
         return json.loads(out)
+
+    def cli(self, *args):
+        return subprocess.run([CASE_SERVER, *args, "--db", self.db], check=True, capture_output=True, text=True).stdout
 
     def cases(self):
         out = subprocess.run([CASE_SERVER, "cases", "--db", self.db, "--json"], check=True, capture_output=True,
@@ -206,3 +209,69 @@ def test_readyz_follows_the_database(site, postgres, pg_db):
     psql(postgres, f"CREATE DATABASE {name}")
     time.sleep(1.0)
     assert fleet.readyz(fleet.ports[0]) == 503
+
+
+def test_insurers_are_notified_once_per_key_by_three_instances_across_a_kill_9(site, pg_db):
+    """Every instance runs a dispatcher over the one outbox; the fake insurer of
+    test_insurer_webhooks answers each key 503, then hangs, then 400, then accepts. One instance
+    is killed with -9 while a request hangs: its claims lapse and another instance sends them."""
+    from test_insurer_webhooks import FakeInsurer
+    secrets = {"north": b"north-secret-" + b"n" * 40, "harbour": b"harbour-secret-" + b"h" * 40}
+    fake = FakeInsurer(secrets)
+    try:
+        for name, secret in secrets.items():
+            (site.root / f"{name}.secret").write_bytes(secret + b"\n")
+        url = f"http://127.0.0.1:{fake.port}"
+        (site.root / "policy.toml").write_text(f"""
+[[insurer]]
+id = "north"
+webhook_url = "{url}/north"
+secret_file = "north.secret"
+[[insurer]]
+id = "harbour"
+webhook_url = "{url}/harbour"
+secret_file = "harbour.secret"
+[[coverage]]
+subjects = ["1002*"]
+insurers = ["north", "harbour"]
+[webhooks]
+timeout_ms = 1000
+backoff_base_ms = 200
+backoff_cap_ms = 1000
+max_attempts = 50
+""")
+        fleet = Fleet(site, pg_db, n=3, extra=["--policy", str(site.root / "policy.toml")])
+        site.write_config()
+        site.start_gateway()
+        subjects = [f"1002{i:02d}" for i in range(1, 9)]
+        site.scan(*[f"ACME-{s}" for s in subjects])
+        wait_for(lambda: len(fleet.events()["events"]) >= len(subjects), 60, "the scans stored")
+        wait_for(lambda: fake.snapshot()["hanging"] > 0, 60, "a notification request hanging")
+        assert len(fake.snapshot()["acted"]) < 2 * len(subjects), "the kill is to come before they are through"
+        fleet.kill(0)
+        fleet.start(0)
+
+        refs = {c["ref"]: c["subject"] for c in fleet.cases()}
+        assert sorted(refs.values()) == subjects
+        expected = {(ref, ins, "opened") for ref in refs for ins in ("north", "harbour")}
+
+        def acted():
+            return {(p["case"], p["insurer"], p["event"]) for p in fake.snapshot()["acted"].values()}
+        wait_for(lambda: acted() >= expected, 180, "every notification acted on", interval=0.5)
+        wait_for(lambda: all(" delivered " in l for l in fleet.cli("notifications").splitlines()[1:]), 60,
+                 "every notification recorded as delivered", interval=0.5)
+        s = fake.snapshot()
+        assert s["bad"] == 0
+        assert acted() == expected
+        keys_of = {}
+        for key, p in s["acted"].items():
+            keys_of.setdefault((p["case"], p["insurer"], p["event"]), []).append(key)
+            assert len(s["bodies"][key]) == 1, f"{key} was sent with different bodies"
+            assert s["attempts"][key] >= 4, "503, the hang and 400 came before the acceptance"
+        assert all(len(k) == 1 for k in keys_of.values()), keys_of
+        assert set(s["attempts"]) == set(s["acted"])
+        sent_by = [(site.root / f"server{i}.log").read_text().count("insurer notified") for i in range(3)]
+        print(f"webhooks over three instances: notifications={len(expected)} requests={s['requests']} "
+              f"delivered_by_instance={sent_by}")
+    finally:
+        fake.close()
