@@ -45,6 +45,29 @@ final class EnrollmentRoutesTests: ServerTestCase {
         (try? JSONDecoder().decode([String: String].self, from: Data(buffer.readableBytesView)))?["error"] ?? ""
     }
 
+    /// Posts an enrollment; fails unless it is answered `status` with an error that says each of `says`.
+    func enroll(
+        _ client: some TestClientProtocol,
+        token: String,
+        device: String,
+        key: String,
+        expect status: HTTPResponse.Status,
+        says: [String] = [],
+        line: UInt = #line
+    ) async throws {
+        try await client.execute(
+            uri: "/v1/enroll",
+            method: .post,
+            body: Self.body(token: token, device: device, key: key)
+        ) {
+            response in
+            XCTAssertEqual(response.status, status, line: line)
+            for words in says {
+                XCTAssertTrue(Self.error(response.body).contains(words), Self.error(response.body), line: line)
+            }
+        }
+    }
+
     func testATokenEnrollsTheTerminalWhoseEnvelopesAreThenAcceptedAndTheTokenWorksOnce() async throws {
         let (app, store) = try app()
         let key = Curve25519.KeyAgreement.PrivateKey()
@@ -75,15 +98,14 @@ final class EnrollmentRoutesTests: ServerTestCase {
                 let r = try JSONDecoder().decode(EnvelopeResults.self, from: Data(response.body.readableBytesView))
                 XCTAssertEqual(r.results.map(\.status), [.accepted])
             }
-            try await client.execute(
-                uri: "/v1/enroll",
-                method: .post,
-                body: Self.body(token: token, device: "term-7", key: pem)
-            ) { response in
-                XCTAssertEqual(response.status, .conflict)
-                XCTAssertTrue(Self.error(response.body).contains("used already"), Self.error(response.body))
-                XCTAssertTrue(Self.error(response.body).contains("case-server enroll --device term-7"))
-            }
+            try await enroll(
+                client,
+                token: token,
+                device: "term-7",
+                key: pem,
+                expect: .conflict,
+                says: ["used already", "case-server enroll --device term-7"]
+            )
         }
     }
 
@@ -93,30 +115,23 @@ final class EnrollmentRoutesTests: ServerTestCase {
         let expired = try await store.createEnrollmentToken("term-7", ttlNanos: 1, nowNanos: Self.now - 1)
         let fresh = try await store.createEnrollmentToken("term-7", ttlNanos: Self.hour, nowNanos: Self.now)
         try await app.test(.router) { client in
-            try await client.execute(
-                uri: "/v1/enroll",
-                method: .post,
-                body: Self.body(token: expired, device: "term-7", key: pem)
-            ) { response in
-                XCTAssertEqual(response.status, .gone)
-                XCTAssertTrue(Self.error(response.body).contains("expired"), Self.error(response.body))
-                XCTAssertTrue(Self.error(response.body).contains("case-server enroll --device term-7"))
-            }
-            try await client.execute(
-                uri: "/v1/enroll",
-                method: .post,
-                body: Self.body(token: fresh, device: "term-8", key: pem)
-            ) { response in
-                XCTAssertEqual(response.status, .forbidden)
-                XCTAssertTrue(Self.error(response.body).contains("another device"), Self.error(response.body))
-            }
-            try await client.execute(
-                uri: "/v1/enroll",
-                method: .post,
-                body: Self.body(token: "guessed", device: "term-7", key: pem)
-            ) { response in
-                XCTAssertEqual(response.status, .forbidden)
-            }
+            try await enroll(
+                client,
+                token: expired,
+                device: "term-7",
+                key: pem,
+                expect: .gone,
+                says: ["expired", "case-server enroll --device term-7"]
+            )
+            try await enroll(
+                client,
+                token: fresh,
+                device: "term-8",
+                key: pem,
+                expect: .forbidden,
+                says: ["another device"]
+            )
+            try await enroll(client, token: "guessed", device: "term-7", key: pem, expect: .forbidden)
             try await client.execute(
                 uri: "/v1/enroll",
                 method: .post,
@@ -125,13 +140,7 @@ final class EnrollmentRoutesTests: ServerTestCase {
                 XCTAssertEqual(response.status, .badRequest)
                 XCTAssertTrue(Self.error(response.body).hasPrefix("public_key:"), Self.error(response.body))
             }
-            try await client.execute(
-                uri: "/v1/enroll",
-                method: .post,
-                body: Self.body(token: fresh, device: "../x", key: pem)
-            ) { response in
-                XCTAssertEqual(response.status, .badRequest)
-            }
+            try await enroll(client, token: fresh, device: "../x", key: pem, expect: .badRequest)
             try await client.execute(uri: "/v1/enroll", method: .post, body: ByteBuffer(string: "{}")) { response in
                 XCTAssertEqual(response.status, .badRequest)
             }

@@ -149,19 +149,12 @@ final class PostgresCaseBookTests: CaseBookTests {
 /// The device directory's suite (`DeviceDirectoryTests`) on PostgreSQL: every `store()` another
 /// instance over the test's one database.
 final class PostgresDeviceDirectoryTests: DeviceDirectoryTests {
-    var database: PostgresURL?
-    var stores: [PostgresCaseStore] = []
+    let postgres = PostgresTestStores()
 
-    override func store() async throws -> any CaseStore {
-        if database == nil { database = try await PostgresTestDatabase.create() }
-        let store = try await PostgresCaseStore(url: database!, logger: Logger(label: "test"))
-        stores.append(store)
-        return store
-    }
+    override func store() async throws -> any CaseStore { try await postgres.open() }
 
     override func tearDown() async throws {
-        for s in stores { s.close() }
-        if let database { try? await PostgresTestDatabase.drop(database) }
+        await postgres.close()
         try await super.tearDown()
     }
 
@@ -198,19 +191,12 @@ func outcome(_ body: @Sendable () async throws -> Void) async -> Result<Void, an
 /// The outbox's suite (`NotificationOutboxTests`) on PostgreSQL, and the claim every instance's
 /// dispatcher makes at once.
 final class PostgresNotificationOutboxTests: NotificationOutboxTests {
-    var database: PostgresURL?
-    var stores: [PostgresCaseStore] = []
+    let postgres = PostgresTestStores()
 
-    override func makeStore() async throws -> any CaseStore {
-        if database == nil { database = try await PostgresTestDatabase.create() }
-        let store = try await PostgresCaseStore(url: database!, logger: Logger(label: "test"))
-        stores.append(store)
-        return store
-    }
+    override func makeStore() async throws -> any CaseStore { try await postgres.open() }
 
     override func tearDown() async throws {
-        for s in stores { s.close() }
-        if let database { try? await PostgresTestDatabase.drop(database) }
+        await postgres.close()
         try await super.tearDown()
     }
 

@@ -60,3 +60,22 @@ enum PostgresTestDatabase {
         try await body(client)
     }
 }
+
+/// The instances a test opens over its one database: the first `open()` creates the database,
+/// each call another instance over it; `close()` (in tearDown) closes them and drops it.
+final class PostgresTestStores {
+    private(set) var database: PostgresURL?
+    private var stores: [PostgresCaseStore] = []
+
+    func open() async throws -> PostgresCaseStore {
+        if database == nil { database = try await PostgresTestDatabase.create() }
+        let store = try await PostgresCaseStore(url: database!, logger: Logger(label: "test"))
+        stores.append(store)
+        return store
+    }
+
+    func close() async {
+        for s in stores { s.close() }
+        if let database { try? await PostgresTestDatabase.drop(database) }
+    }
+}
