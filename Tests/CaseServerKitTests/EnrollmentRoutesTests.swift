@@ -46,7 +46,7 @@ final class EnrollmentRoutesTests: ServerTestCase {
     }
 
     /// Posts an enrollment; fails unless it is answered `status` with an error that says each of `says`.
-    func enroll(
+    static func enroll(
         _ client: some TestClientProtocol,
         token: String,
         device: String,
@@ -98,7 +98,7 @@ final class EnrollmentRoutesTests: ServerTestCase {
                 let r = try JSONDecoder().decode(EnvelopeResults.self, from: Data(response.body.readableBytesView))
                 XCTAssertEqual(r.results.map(\.status), [.accepted])
             }
-            try await enroll(
+            try await Self.enroll(
                 client,
                 token: token,
                 device: "term-7",
@@ -115,7 +115,7 @@ final class EnrollmentRoutesTests: ServerTestCase {
         let expired = try await store.createEnrollmentToken("term-7", ttlNanos: 1, nowNanos: Self.now - 1)
         let fresh = try await store.createEnrollmentToken("term-7", ttlNanos: Self.hour, nowNanos: Self.now)
         try await app.test(.router) { client in
-            try await enroll(
+            try await Self.enroll(
                 client,
                 token: expired,
                 device: "term-7",
@@ -123,7 +123,7 @@ final class EnrollmentRoutesTests: ServerTestCase {
                 expect: .gone,
                 says: ["expired", "case-server enroll --device term-7"]
             )
-            try await enroll(
+            try await Self.enroll(
                 client,
                 token: fresh,
                 device: "term-8",
@@ -131,7 +131,7 @@ final class EnrollmentRoutesTests: ServerTestCase {
                 expect: .forbidden,
                 says: ["another device"]
             )
-            try await enroll(client, token: "guessed", device: "term-7", key: pem, expect: .forbidden)
+            try await Self.enroll(client, token: "guessed", device: "term-7", key: pem, expect: .forbidden)
             try await client.execute(
                 uri: "/v1/enroll",
                 method: .post,
@@ -140,7 +140,7 @@ final class EnrollmentRoutesTests: ServerTestCase {
                 XCTAssertEqual(response.status, .badRequest)
                 XCTAssertTrue(Self.error(response.body).hasPrefix("public_key:"), Self.error(response.body))
             }
-            try await enroll(client, token: fresh, device: "../x", key: pem, expect: .badRequest)
+            try await Self.enroll(client, token: fresh, device: "../x", key: pem, expect: .badRequest)
             try await client.execute(uri: "/v1/enroll", method: .post, body: ByteBuffer(string: "{}")) { response in
                 XCTAssertEqual(response.status, .badRequest)
             }
