@@ -25,7 +25,7 @@ struct TerminalsCommand: AsyncParsableCommand {
     func run() async throws {
         let store = try await StoreOption.open(db)
         let now = Int64(Date().timeIntervalSince1970 * 1e9)
-        let health = TerminalHealth.assess(try await store.events(), nowNanos: now, graceS: graceS)
+        let health = TerminalHealth.assess(try await store.latestHeartbeats(), nowNanos: now, graceS: graceS)
         let files = Set(
             (devices.flatMap { try? FileManager.default.contentsOfDirectory(atPath: $0) } ?? [])
                 .filter { $0.hasSuffix(".pem") }.map { String($0.dropLast(4)) }

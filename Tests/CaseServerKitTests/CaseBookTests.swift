@@ -201,4 +201,30 @@ class CaseBookTests: ServerTestCase {
         XCTAssertNotEqual(next.case?.ref, ref)
         XCTAssertEqual(next.case?.opened, true)
     }
+
+    /// `case-server terminals` reads each device's latest heartbeat from the store, not every event.
+    func testTheLatestHeartbeatOfEachDeviceIsReadFromTheStore() async throws {
+        let store = try await makeStore()
+        let rules = CaseRules(policy: policy)
+        func beat(_ id: String, _ device: String, _ seq: UInt64) -> OpenedEvent {
+            OpenedEvent(
+                header: EventHeader(id: id, device: device, seq: seq, kind: "heartbeat"),
+                json: #"{"id":"\#(id)","device":"\#(device)","seq":\#(seq),"kind":"heartbeat"}"#
+            )
+        }
+        let scan = OpenedEvent(
+            header: EventHeader(id: "s1", device: "term-1", seq: 9, tag: .unknown),
+            json: #"{"id":"s1","device":"term-1","seq":9}"#
+        )
+        _ = try await store.receive(
+            [beat("a1", "term-1", 1), beat("b1", "term-2", 1)],
+            receivedAtNanos: 1,
+            rejected: 0,
+            rules: rules
+        )
+        _ = try await store.receive([beat("a2", "term-1", 2), scan], receivedAtNanos: 2, rejected: 0, rules: rules)
+        let latest = try await store.latestHeartbeats()
+        XCTAssertEqual(latest.map(\.id), ["a2", "b1"])
+        XCTAssertEqual(latest.map(\.receivedAtNanos), [2, 1])
+    }
 }

@@ -259,6 +259,7 @@ struct UnreadyStore: CaseRepository {
     func cases() async throws -> [CaseSummary] { [] }
     func guidanceLinks() async throws -> [GuidanceLink] { [] }
     func events() async throws -> [StoredEvent] { [] }
+    func latestHeartbeats() async throws -> [StoredEvent] { [] }
     func counters() async throws -> EventCounters { EventCounters(events: 0, duplicates: 0, rejected: 0) }
     func ready() async throws { throw StoreError.unreachable("test") }
 }

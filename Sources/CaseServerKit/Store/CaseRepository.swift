@@ -34,6 +34,10 @@ public protocol CaseRepository: Sendable {
     /// Every stored event, by device and sequence number.
     func events() async throws -> [StoredEvent]
 
+    /// Each device's latest heartbeat (by arrival), by device: what `case-server terminals`
+    /// needs, read in the database rather than by fetching every event of a fleet.
+    func latestHeartbeats() async throws -> [StoredEvent]
+
     func counters() async throws -> EventCounters
 
     /// Returns when the store can take a batch: its database answers and has every migration

@@ -461,6 +461,21 @@ public final class PostgresCaseStore: CaseRepository {
         return out
     }
 
+    public func latestHeartbeats() async throws -> [StoredEvent] {
+        var out: [StoredEvent] = []
+        let rows = try await client.query(
+            """
+            SELECT DISTINCT ON (device) id, device, seq, received_at_ns, event FROM event
+            WHERE event::jsonb ->> 'kind' = 'heartbeat' ORDER BY device, received_at_ns DESC
+            """,
+            logger: logger
+        )
+        for try await (id, device, seq, at, json) in rows.decode((String, String, Int64, Int64, String).self) {
+            out.append(StoredEvent(id: id, device: device, seq: seq, receivedAtNanos: at, eventJSON: json))
+        }
+        return out
+    }
+
     public func counters() async throws -> EventCounters {
         var counters = EventCounters(events: 0, duplicates: 0, rejected: 0)
         let rows = try await client.query(

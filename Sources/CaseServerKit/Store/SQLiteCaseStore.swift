@@ -97,6 +97,26 @@ public final class SQLiteCaseStore: CaseRepository {
         }
     }
 
+    public func latestHeartbeats() async throws -> [StoredEvent] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, device, seq, max(received_at_ns) AS received_at_ns, event FROM event
+                    WHERE json_extract(event, '$.kind') = 'heartbeat' GROUP BY device ORDER BY device
+                    """
+            ).map {
+                StoredEvent(
+                    id: $0["id"],
+                    device: $0["device"],
+                    seq: $0["seq"],
+                    receivedAtNanos: $0["received_at_ns"],
+                    eventJSON: $0["event"]
+                )
+            }
+        }
+    }
+
     public func ready() async throws {
         _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM stats") }
     }
