@@ -8,30 +8,28 @@ import NIOCore
 /// `app.test(.router)`: `serve` adds TLS and a port.
 ///
 ///     GET  /v1/health                  "ok"
-///     POST /v1/envelopes               a gateway's batch; one result per envelope
+///     POST /v1/envelopes               a gateway's batch; one result per envelope (413 over
+///                                      `EnvelopeLimits`, 429 while `EnvelopeThrottle` says so)
 ///     GET  /v1/cases/{ref}             a case's status (terminals follow the cases they showed)
 ///     POST /v1/cases/{ref}/progress    a case handler's or insurer's step, with the staff token
 public enum CaseServerRoutes {
     /// - Parameters: `staffToken`: the bearer token progress requires; nil turns progress over
     ///   HTTP off (403). `clock`: wall-clock nanoseconds, the time events and steps are stamped with.
+    ///   `guards`: the envelope endpoint's batch limits and throttle.
     public static func router(
         receiver: EnvelopeReceiver,
         repository: any CaseRepository,
         catalog: GuidanceCatalog,
         staffToken: String?,
         clock: @escaping @Sendable () -> Int64,
-        logger: Logger
-    ) -> Router<BasicRequestContext> {
-        let router = Router()
+        logger: Logger,
+        guards: EnvelopeGuards = .init()
+    ) -> Router<CaseServerRequestContext> {
+        let router = Router(context: CaseServerRequestContext.self)
+        router.add(middleware: ConnectionPhaseMiddleware())
         router.get("/v1/health") { _, _ in "ok\n" }
-        router.post("/v1/envelopes") { request, _ -> Response in
-            var request = request
-            let body = try await request.collectBody(upTo: 64 << 20)
-            guard let batch = try? JSONDecoder().decode(EnvelopeBatch.self, from: Data(body.readableBytesView)) else {
-                return json(.badRequest, #"{"error":"body is not {\"envelopes\": [...]} of wire format v1"}"#)
-            }
-            let results = try await receiver.receive(batch, nowNanos: clock())
-            return json(.ok, String(decoding: try results.jsonBytes(), as: UTF8.self))
+        router.post("/v1/envelopes") { request, context -> Response in
+            try await receiveEnvelopes(request, context, receiver: receiver, guards: guards, clock: clock, logger: logger)
         }
 
         // A terminal follows the cases it showed; the reference is its only key (50 random bits).

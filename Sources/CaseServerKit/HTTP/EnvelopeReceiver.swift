@@ -101,6 +101,12 @@ public struct EnvelopeReceiver: Sendable {
         return EnvelopeResults(results: results.map { $0! }, serverKeyIDs: opener.keyIDs)
     }
 
+    /// Whether the envelope opens, storing nothing: the trial of a throttled device id
+    /// (`EnvelopeThrottle`). A context it opened is cached, so `receive` opens it again at no cost.
+    public func opens(_ envelope: Envelope) -> Bool {
+        (try? opener.openHeader(envelope, deviceKeys: devices.keys(for: envelope.device))) != nil
+    }
+
     /// Opens a batch's envelopes on all cores (HPKE is ~0.1 ms each), results in batch order.
     private func openAll(_ envelopes: [Envelope]) async -> [Result<(EventHeader, Data), EnvelopeOpener.OpenError>] {
         let chunks = min(ProcessInfo.processInfo.activeProcessorCount, envelopes.count)
