@@ -14,7 +14,10 @@ import XCTest
 final class EnvelopeGuardRoutesTests: ServerTestCase {
     static let now: Int64 = 1_700_000_000_000_000_000
 
-    func app(_ guards: EnvelopeGuards, clock: @escaping @Sendable () -> Int64 = { now }) throws -> (
+    func app(
+        _ guards: EnvelopeGuards,
+        clock: @escaping @Sendable () -> Int64 = { now }
+    ) throws -> (
         some ApplicationProtocol, SQLiteCaseStore
     ) {
         let store = try SQLiteCaseStore(path: dir + "/cases.db")
@@ -141,7 +144,9 @@ final class EnvelopeGuardRoutesTests: ServerTestCase {
 
     func testJunkUnderADeviceIdIsThrottledButTheRealTerminalStillGetsThrough() async throws {
         let policy = FailureThrottle.Policy(burst: 5, perSecond: 1, maxBlockSeconds: 60)
-        let (app, store) = try app(EnvelopeGuards(throttle: EnvelopeThrottle(devicePolicy: policy, addressPolicy: policy)))
+        let (app, store) = try app(
+            EnvelopeGuards(throttle: EnvelopeThrottle(devicePolicy: policy, addressPolicy: policy))
+        )
         let junkBatch = try body(try junk(20))
         let moreJunk = try body(try junk(3))
         let real = try envelopes(1...3)
@@ -186,7 +191,9 @@ final class EnvelopeGuardRoutesTests: ServerTestCase {
         )
         let junkBatch = try body(try junk(10))
         try await app.test(.router) { client in
-            try await client.execute(uri: "/v1/envelopes", method: .post, body: junkBatch) { XCTAssertEqual($0.status, .ok) }
+            try await client.execute(uri: "/v1/envelopes", method: .post, body: junkBatch) {
+                XCTAssertEqual($0.status, .ok)
+            }
             try await client.execute(uri: "/v1/envelopes", method: .post, body: junkBatch) { response in
                 XCTAssertEqual(response.status, .tooManyRequests)
                 XCTAssertEqual(response.headers[.retryAfter], "5")
@@ -202,7 +209,9 @@ final class EnvelopeGuardRoutesTests: ServerTestCase {
                 XCTAssertEqual(response.headers[.retryAfter], "1")
             }
             clock.advance(seconds: 2)
-            try await client.execute(uri: "/v1/envelopes", method: .post, body: junkBatch) { XCTAssertEqual($0.status, .ok) }
+            try await client.execute(uri: "/v1/envelopes", method: .post, body: junkBatch) {
+                XCTAssertEqual($0.status, .ok)
+            }
         }
     }
 }

@@ -9,8 +9,17 @@ import json
 import threading
 import time
 
+import jsonschema
+import yaml
+
 import hostile
-from harness import wait_for
+from harness import ROOT, wait_for
+
+RESPONSES = yaml.safe_load((ROOT / "docs" / "openapi.yaml").read_text())["paths"]["/v1/envelopes"]["post"]["responses"]
+
+
+def answers_as_documented(status, doc):
+    jsonschema.validate(doc, RESPONSES[str(status)]["content"]["application/json"]["schema"])
 
 N = 300
 MAX_CONNECTIONS = 24
@@ -36,8 +45,10 @@ def test_junk_floods_and_slow_clients_cost_little_and_every_real_scan_arrives_on
     big = hostile.Client(site, "127.0.0.3")
     status, _, doc = big.post(json.dumps({"envelopes": hostile.junk_envelopes(site.device, key_id, 501)}).encode())
     assert (status, doc["max_envelopes"], doc["max_bytes"]) == (413, 500, 1 << 20)
+    answers_as_documented(status, doc)
     status, _, doc = big.post(b'{"envelopes":[' + b" " * (1 << 20) + b"]}")
     assert (status, doc["max_envelopes"], doc["max_bytes"]) == (413, 500, 1 << 20)
+    answers_as_documented(status, doc)
     big.close()
 
     # 50,000 junk envelopes from one address: the first batch is opened, the rest answered 429.
@@ -56,6 +67,7 @@ def test_junk_floods_and_slow_clients_cost_little_and_every_real_scan_arrives_on
             {"envelopes": hostile.junk_envelopes(site.device, key_id, 500, 100_000)}).encode())
         client.close()
         assert (status, doc["throttled"]) == (429, "device"), doc
+        answers_as_documented(status, doc)
         assert int(headers["Retry-After"]) > 0
 
     # More connections than the server holds: the ones over the bound are closed at once.

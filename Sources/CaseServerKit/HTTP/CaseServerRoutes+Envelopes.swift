@@ -62,7 +62,7 @@ extension CaseServerRoutes {
 
     /// One line when a client is shut out, not one per refused request: a flood's 429s cost
     /// the server no log I/O. The address is not logged (personal data).
-    static func logShutOut(_ shut: (devices: [String], address: Bool), _ logger: Logger) {
+    static func logShutOut(_ shut: EnvelopeThrottle.ShutOut, _ logger: Logger) {
         for device in shut.devices {
             logger.warning("device throttled: its envelopes keep failing to open", metadata: ["device": "\(device)"])
         }

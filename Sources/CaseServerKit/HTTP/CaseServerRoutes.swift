@@ -29,7 +29,14 @@ public enum CaseServerRoutes {
         router.add(middleware: ConnectionPhaseMiddleware())
         router.get("/v1/health") { _, _ in "ok\n" }
         router.post("/v1/envelopes") { request, context -> Response in
-            try await receiveEnvelopes(request, context, receiver: receiver, guards: guards, clock: clock, logger: logger)
+            try await receiveEnvelopes(
+                request,
+                context,
+                receiver: receiver,
+                guards: guards,
+                clock: clock,
+                logger: logger
+            )
         }
 
         // A terminal follows the cases it showed; the reference is its only key (50 random bits).

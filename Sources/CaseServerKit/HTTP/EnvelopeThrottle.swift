@@ -18,7 +18,9 @@ public final class EnvelopeThrottle: Sendable {
     private let state: Mutex<State>
 
     public init(devicePolicy: FailureThrottle.Policy = .init(), addressPolicy: FailureThrottle.Policy = .init()) {
-        state = Mutex(State(devices: FailureThrottle(policy: devicePolicy), addresses: FailureThrottle(policy: addressPolicy)))
+        state = Mutex(
+            State(devices: FailureThrottle(policy: devicePolicy), addresses: FailureThrottle(policy: addressPolicy))
+        )
     }
 
     /// Seconds until the address is let in again, or nil. A nil address (an in-process test)
@@ -39,20 +41,25 @@ public final class EnvelopeThrottle: Sendable {
         }
     }
 
+    /// What one `record` shut out: the device ids, and whether the address.
+    public struct ShutOut: Sendable, Equatable {
+        public var devices: [String] = []
+        public var address = false
+    }
+
     /// Counts envelopes that failed to open: `failures` per device id, their sum for the address.
-    /// - Returns: what this shut out: the device ids, and whether the address.
     @discardableResult
-    public func record(address: String?, failures: [String: Int], nowNanos: Int64) -> (devices: [String], address: Bool) {
+    public func record(address: String?, failures: [String: Int], nowNanos: Int64) -> ShutOut {
         let total = failures.values.reduce(0, +)
-        guard total > 0 else { return ([], false) }
+        guard total > 0 else { return ShutOut() }
         return state.withLock { s in
-            var devices: [String] = []
+            var shut = ShutOut()
             for (device, n) in failures.sorted(by: { $0.key < $1.key })
             where s.devices.recordFailures(n, for: device, nowNanos: nowNanos) {
-                devices.append(device)
+                shut.devices.append(device)
             }
-            let shut = address.map { s.addresses.recordFailures(total, for: $0, nowNanos: nowNanos) } ?? false
-            return (devices, shut)
+            shut.address = address.map { s.addresses.recordFailures(total, for: $0, nowNanos: nowNanos) } ?? false
+            return shut
         }
     }
 }
