@@ -6,6 +6,7 @@ A case server and a real gatewayd on loopback; the terminal scans --scans labels
 second while junk envelopes under its device id (the server's key id and suite, a random
 32-byte enc each: every one costs a DH) are posted in batches of 500:
 
+  no flood        the terminal alone: what its own scans cost the server
   one address     --junk envelopes from one address (127.0.0.2), one request after another
   many addresses  one batch of 500 from each of --addresses fresh addresses (127.0.1.x)
   no throttle     the one-address flood again, on a server whose throttle never engages
@@ -91,6 +92,7 @@ def main():
         return statuses, opened
 
     results = [
+        run("no flood", lambda site, key_id: ([], 0)),
         run("one address", one_address),
         run("many addresses", many_addresses),
         run("no throttle", one_address, server_extra=["--throttle-burst", "1000000000"]),

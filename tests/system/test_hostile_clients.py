@@ -95,3 +95,36 @@ def test_junk_floods_and_slow_clients_cost_little_and_every_real_scan_arrives_on
     log = site.log("server")
     assert "client address throttled" in log
     assert "device throttled" in log
+
+
+def test_a_terminal_behind_a_throttled_address_waits_retry_after_and_loses_nothing(site):
+    """Junk from the terminal's own address (127.0.0.1, as behind a shared NAT) shuts that
+    address out: gatewayd is answered 429, keeps its scans spooled, waits Retry-After, and
+    delivers every one once when the flood stops."""
+    site.write_config()
+    site.start_server(extra=["--throttle-max-seconds", "3"])
+    site.start_gateway()
+    key_id = hostile.server_key_id(site, site.device)
+    stop = threading.Event()
+
+    def attacker():
+        while not stop.is_set():
+            hostile.flood(site, "someone-else", key_id, 500, source="127.0.0.1")
+
+    flooding = threading.Thread(target=attacker)
+    flooding.start()
+    labels = [f"ACME-{i}" for i in range(40)]
+    try:
+        site.scan(*labels[:20])
+        wait_for(lambda: 'gatewayd_forward_failures_total{reason="http_429"}' in site.metrics(), 60,
+                 "gatewayd answered 429")
+        site.scan(*labels[20:])
+    finally:
+        stop.set()
+        flooding.join()
+    stored = site.wait_events(len(labels), timeout=120)
+    assert sorted(e["text"] for e in stored) == sorted(labels)
+    assert len({e["seq"] for e in stored}) == len(labels)
+    wait_for(lambda: site.spool_value("SELECT COUNT(*) FROM envelope") == 0, 60, "an empty spool")
+    assert site.dead_letter_count() == 0
+    assert "HTTP 429" in site.log()
