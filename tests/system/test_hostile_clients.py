@@ -128,3 +128,27 @@ def test_a_terminal_behind_a_throttled_address_waits_retry_after_and_loses_nothi
     wait_for(lambda: site.spool_value("SELECT COUNT(*) FROM envelope") == 0, 60, "an empty spool")
     assert site.dead_letter_count() == 0
     assert "HTTP 429" in site.log()
+
+
+def test_a_gatewayd_sending_more_than_the_server_takes_adopts_its_limits_and_loses_nothing(site):
+    """gatewayd configured over the server's batch limits: the server answers 413 (the large
+    body at once, from its Content-Length, while gatewayd is still sending it), gatewayd adopts
+    the limits the answer names, and every scan arrives once; none is dead-lettered."""
+    config = site.write_config()
+    config.write_text(config.read_text().replace("[forward]\n", "[forward]\nbatch_max = 2000\nbatch_max_kb = 4096\n"))
+    gw = site.start_gateway()
+    labels = [f"ACME-{i}" for i in range(1500)]
+    site.scan(*labels)
+    site.wait_spooled(len(labels))
+    gw.kill()
+    gw.wait()
+    site.start_server(extra=["--max-batch-envelopes", "200", "--max-batch-kb", "64"])
+    site.start_gateway()
+    stored = site.wait_events(len(labels), timeout=180)
+    assert sorted(e["text"] for e in stored) == sorted(labels)
+    assert len({e["seq"] for e in stored}) == len(labels)
+    wait_for(lambda: site.spool_value("SELECT COUNT(*) FROM envelope") == 0, 60, "an empty spool")
+    assert site.dead_letter_count() == 0
+    log = site.log()
+    assert "HTTP 413 for a batch of" in log
+    assert "per request from now on" in log
