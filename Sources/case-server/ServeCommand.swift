@@ -53,6 +53,7 @@ struct ServeCommand: AsyncParsableCommand {
         help:
             "File holding the bearer token that POST /v1/cases/{ref}/progress requires; without it that endpoint is off."
     ) var staffTokenFile: String?
+    @OptionGroup(title: "Hostile clients (docs/case-server.md)") var hostile: HostileClientOptions
 
     func run() async throws {
         let level = Logger.Level(rawValue: logLevel) ?? .info
@@ -143,7 +144,8 @@ struct ServeCommand: AsyncParsableCommand {
             logger: logger,
             enrollment: store,
             keyring: keyring,
-            insurers: insurerCredentials
+            insurers: insurerCredentials,
+            guards: try hostile.guards()
         )
 
         let chain = try NIOSSLCertificate.fromPEMFile(cert)
@@ -159,7 +161,7 @@ struct ServeCommand: AsyncParsableCommand {
         let readyFile = self.readyFile
         var app = Application(
             router: router,
-            server: try .tls(.http1(), tlsConfiguration: tls),
+            server: try hostile.server(tls: tls),
             configuration: .init(address: .hostname(host, port: port), serverName: "case-server"),
             onServerRunning: { channel in
                 let bound = channel.localAddress?.port ?? 0

@@ -10,7 +10,8 @@ import NIOCore
 ///     GET  /v1/health                  "ok"
 ///     GET  /healthz                    "ok": the process answers (a balancer's liveness check)
 ///     GET  /readyz                     200 once the database answers with every migration, else 503
-///     POST /v1/envelopes               a gateway's batch; one result per envelope
+///     POST /v1/envelopes               a gateway's batch; one result per envelope (413 over
+///                                      `EnvelopeLimits`, 429 while `EnvelopeThrottle` says so)
 ///     GET  /v1/cases/{ref}             a case's status (terminals follow the cases they showed)
 ///     POST /v1/cases/{ref}/progress    a case handler's step (staff token) or an insurer's own (its token)
 ///     POST /v1/enroll                  a terminal registers its key with a one-time token
@@ -19,6 +20,7 @@ public enum CaseServerRoutes {
     /// - Parameters: `staffToken`: the bearer token progress requires; nil turns progress over
     ///   HTTP off (403) unless insurers have tokens. `clock`: wall-clock nanoseconds, the time
     ///   events and steps are stamped with. `insurers`: the insurers' tokens (`token_file`).
+    ///   `guards`: the envelope endpoint's batch limits and throttle.
     public static func router(
         receiver: EnvelopeReceiver,
         repository: any CaseRepository,
@@ -28,9 +30,11 @@ public enum CaseServerRoutes {
         logger: Logger,
         enrollment: (any DeviceDirectory)? = nil,
         keyring: DeviceKeyring? = nil,
-        insurers: InsurerCredentials = InsurerCredentials()
-    ) -> Router<BasicRequestContext> {
-        let router = Router()
+        insurers: InsurerCredentials = InsurerCredentials(),
+        guards: EnvelopeGuards = .init()
+    ) -> Router<CaseServerRequestContext> {
+        let router = Router(context: CaseServerRequestContext.self)
+        router.add(middleware: ConnectionPhaseMiddleware())
         if let enrollment {
             EnrollmentRoutes.add(to: router, directory: enrollment, keyring: keyring, clock: clock, logger: logger)
         }
@@ -46,14 +50,15 @@ public enum CaseServerRoutes {
                 return json(.serviceUnavailable, why)
             }
         }
-        router.post("/v1/envelopes") { request, _ -> Response in
-            var request = request
-            let body = try await request.collectBody(upTo: 64 << 20)
-            guard let batch = try? JSONDecoder().decode(EnvelopeBatch.self, from: Data(body.readableBytesView)) else {
-                return json(.badRequest, #"{"error":"body is not {\"envelopes\": [...]} of wire format v1"}"#)
-            }
-            let results = try await receiver.receive(batch, nowNanos: clock())
-            return json(.ok, String(decoding: try results.jsonBytes(), as: UTF8.self))
+        router.post("/v1/envelopes") { request, context -> Response in
+            try await receiveEnvelopes(
+                request,
+                context,
+                receiver: receiver,
+                guards: guards,
+                clock: clock,
+                logger: logger
+            )
         }
 
         // A terminal follows the cases it showed; the reference is its only key (50 random bits).

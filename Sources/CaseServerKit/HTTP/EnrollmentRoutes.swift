@@ -14,7 +14,7 @@ public enum EnrollmentRoutes {
     /// - Parameters: `keyring`: this instance's receiver cache, told of the enrollment so the
     ///   terminal's first envelopes need not wait for its expiry.
     public static func add(
-        to router: Router<BasicRequestContext>,
+        to router: Router<some RequestContext>,
         directory: any DeviceDirectory,
         keyring: DeviceKeyring?,
         clock: @escaping @Sendable () -> Int64,

@@ -122,6 +122,14 @@ public struct EnvelopeReceiver: Sendable {
         return EnvelopeResults(results: results.map { $0! }, serverKeyIDs: opener.keyIDs)
     }
 
+    /// Whether the envelope opens, storing nothing: the trial of a throttled device id
+    /// (`EnvelopeThrottle`). A context it opened is cached, so `receive` opens it again at no cost.
+    /// A revoked device's never does. - Throws: when the device directory cannot be read.
+    public func opens(_ envelope: Envelope) async throws -> Bool {
+        guard case .keys(let keys) = try await devices.lookup(envelope.device) else { return false }
+        return (try? opener.openHeader(envelope, deviceKeys: keys)) != nil
+    }
+
     /// Opens a batch's envelopes on all cores (HPKE is ~0.1 ms each), results in batch order.
     private func openAll(
         _ envelopes: [Envelope]

@@ -13,6 +13,15 @@ public enum BatchPolicy {
         return n
     }
 
+    /// `take` for a request body: `{"envelopes":[` + the envelopes joined by commas + `]}` must
+    /// stay within `maxBodyBytes`, since that is what a server's body limit counts.
+    public static func take(sizes: [Int], maxCount: Int, maxBodyBytes: Int) -> Int {
+        take(sizes: sizes.map { $0 + 1 }, maxCount: maxCount, maxBytes: maxBodyBytes - bodyFraming + 1)
+    }
+
+    /// `{"envelopes":[` and `]}`.
+    public static let bodyFraming = 16
+
     /// Whether the forwarder waits `linger_ms` before sending what it found: only when a
     /// burst is under way — two or more envelopes waiting, fewer than a full batch — and only
     /// once per batch. A lone scan goes at once: at a steady trickle of scans each one would

@@ -225,7 +225,9 @@ public struct ForwarderLoop: Sendable {
             return .linger
         }
         lingered = false
-        return .post(count: BatchPolicy.take(sizes: sizes, maxCount: limit, maxBytes: batchMaxBytes))
+        return .post(
+            count: BatchPolicy.take(sizes: sizes, maxCount: limit, maxBodyBytes: delivery.byteLimit(batchMaxBytes))
+        )
     }
 
     /// Whether a read after `after` can only find nothing (see the type's doc comment).

@@ -8,7 +8,12 @@
 /// - An envelope the server did not mention stays and is sent again.
 /// - Anything but a 200 is a failure of the whole batch: nothing leaves, the next try waits
 ///   per `Backoff`, at least as long as a Retry-After says.
-/// - Except a client error about the content (400, 413, 422): the server refuses the request
+/// - Except 413 (the batch is larger than the server takes): the batch is sent again at once,
+///   smaller: at most half as many envelopes, and within the limits the answer names
+///   (`max_envelopes`, `max_bytes` of the case server's JSON error), which hold from then on.
+///   A lone envelope refused so stays in the spool and is retried with backoff: an operator
+///   can raise the server's limit, a dead letter would lose the scan.
+/// - And except a client error about the content (400, 422): the server refuses the request
 ///   itself, and sending the same batch again would fail forever behind one bad envelope. The
 ///   forwarder then sends that batch's envelopes one at a time (`batchLimit` is 1 until they
 ///   are through); one that alone still gets a 4xx becomes a dead letter with the status and
@@ -46,8 +51,13 @@ public struct ForwarderStateMachine: Sendable {
     /// flight while deliveries succeed — says nothing about them).
     public private(set) var isolating: Set<String> = []
 
-    /// Statuses that blame the request's content, not the link or the set-up.
-    public static let contentErrors: Set<Int> = [400, 413, 422]
+    /// The smaller batch limits 413 answers asked for; nil where none did.
+    public private(set) var serverMaxEnvelopes: Int?
+    public private(set) var serverMaxBytes: Int?
+
+    /// Statuses that blame the request's content, not the link or the set-up (413, too
+    /// large, has its own rule).
+    public static let contentErrors: Set<Int> = [400, 422]
 
     /// The most envelopes an attempt may carry while the circuit is open. That attempt is the
     /// half-open circuit's trial: it only has to show whether the server answers again. A full
@@ -58,9 +68,17 @@ public struct ForwarderStateMachine: Sendable {
 
     /// How many envelopes the next batch may hold: one while a refused batch is taken apart,
     /// `trialBatch` while the circuit is open, else the configured `batch_max`.
+    /// A 413's limit, if one is smaller, caps it.
     public func batchLimit(_ configured: Int) -> Int {
         if !isolating.isEmpty { return 1 }
-        return circuit == .open ? min(configured, Self.trialBatch) : configured
+        let limit = min(configured, serverMaxEnvelopes ?? configured)
+        return circuit == .open ? min(limit, Self.trialBatch) : limit
+    }
+
+    /// How many bytes the next request's body may hold: the configured `batch_max_kb`, or the
+    /// smaller `max_bytes` a 413 named.
+    public func byteLimit(_ configured: Int) -> Int {
+        min(configured, serverMaxBytes ?? configured)
     }
 
     public init(backoff: Backoff) {
@@ -89,6 +107,24 @@ public struct ForwarderStateMachine: Sendable {
                 // The server skipped some: resend them, but not in a tight loop.
                 plan.failure = "server answered for \(seen.count) of \(sent.count) envelopes"
                 plan.wait = fail(retryAfter: nil, unit: unit)
+            }
+        case .httpStatus(413, let retryAfter, let detail):
+            let named = BatchLimitsAnswer(detail)
+            if batch.count > 1 {
+                // Halving guarantees progress when the answer names nothing (a proxy's 413) or
+                // names limits this batch already kept (its bytes were counted differently).
+                let count = min(named.maxEnvelopes ?? Int.max, batch.count / 2)
+                serverMaxEnvelopes = min(serverMaxEnvelopes ?? Int.max, max(1, count))
+                if let bytes = named.maxBytes { serverMaxBytes = min(serverMaxBytes ?? Int.max, max(1, bytes)) }
+                plan.failure =
+                    "HTTP 413 for a batch of \(batch.count): sending at most \(serverMaxEnvelopes!) envelopes"
+                    + (serverMaxBytes.map { " and \($0) bytes" } ?? "") + " per request from now on"
+            } else {
+                if let bytes = named.maxBytes { serverMaxBytes = min(serverMaxBytes ?? Int.max, max(1, bytes)) }
+                isolating.subtract(batch)
+                plan.failure =
+                    "HTTP 413 for a single envelope: kept in the spool and retried; raise the server's batch limit"
+                plan.wait = fail(retryAfter: retryAfter, unit: unit)
             }
         case .httpStatus(let status, _, let detail) where Self.contentErrors.contains(status):
             if batch.count > 1 {

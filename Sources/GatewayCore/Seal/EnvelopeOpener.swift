@@ -93,6 +93,10 @@ public struct EnvelopeOpener: Sendable {
         else {
             throw .malformed("enc or ct is not base64")
         }
+        // An enc of the wrong length is no public key of this KEM: say so, and spend no DH on it.
+        guard enc.count == kem.publicKeyLength else {
+            throw .malformed("enc is \(enc.count) bytes, not the \(kem.publicKeyLength) of a \(kem) public key")
+        }
         let aad = SealSuite.aad(id: envelope.id, device: envelope.device, seq: envelope.seq)
         // Two keys while a device's key is rotated: the first that opens it is the sender's.
         let opened = deviceKeys.lazy.compactMap { key in
