@@ -23,7 +23,7 @@ struct HostileClientOptions: ParsableArguments {
     @Option(
         name: .long,
         help:
-            "A load balancer's address whose X-Forwarded-For names the client (repeat for several); others' X-Forwarded-For is ignored."
+            "A load balancer's address whose PROXY protocol header (haproxy send-proxy-v2) or X-Forwarded-For names the client (repeat for several); nobody else's is believed."
     ) var trustedProxy: [String] = []
     @Option(name: .long, help: "Most connections open at once; one more is closed as soon as it is accepted.")
     var maxConnections = 1000
@@ -73,7 +73,8 @@ struct HostileClientOptions: ParsableArguments {
             GuardedChannel(
                 try TLSChannel(HTTP1Channel(responder: responder), configuration: tlsChannel),
                 budget: budget,
-                limits: limits
+                limits: limits,
+                trustedProxies: Set(trustedProxy)
             )
         }
     }

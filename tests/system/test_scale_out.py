@@ -14,6 +14,7 @@ import urllib.request
 
 import pytest
 
+import hostile
 from harness import CASE_SERVER, GATEWAYD, free_port, texts, wait_for
 
 pytestmark = pytest.mark.skipif(shutil.which("haproxy") is None and not os.path.exists("/usr/sbin/haproxy"),
@@ -39,7 +40,9 @@ class Fleet:
             "frontend fleet", f"  bind 127.0.0.1:{site.server_port}", "  default_backend instances",
             "backend instances", "  balance roundrobin",
             "  option httpchk GET /readyz", "  http-check expect status 200",
-            *[f"  server s{i} 127.0.0.1:{p} check check-ssl verify none inter 300 fall 2 rise 1"
+            # The PROXY protocol header names each connection's client to the instance, which
+            # believes it from haproxy's address only (--trusted-proxy).
+            *[f"  server s{i} 127.0.0.1:{p} send-proxy-v2 check check-ssl check-send-proxy verify none inter 300 fall 2 rise 1"
               for i, p in enumerate(self.ports)],
         ]) + "\n")
         subprocess.run([HAPROXY, "-c", "-q", "-f", str(cfg)], check=True)
@@ -57,7 +60,7 @@ class Fleet:
             [CASE_SERVER, "serve", "--port", str(self.ports[i]),
              "--cert", str(site.root / "pki" / "server.pem"), "--tls-key", str(site.root / "pki" / "server.key"),
              "--private-key", str(site.root / "server.key"), "--devices", str(site.root / "devices"),
-             "--db", self.db, "--ready-file", str(ready), *self.extra],
+             "--db", self.db, "--ready-file", str(ready), "--trusted-proxy", "127.0.0.1", *self.extra],
             stdout=log, stderr=log)
         site.procs.append(p)
         self.servers[i] = p
@@ -275,3 +278,37 @@ max_attempts = 50
               f"delivered_by_instance={sent_by}")
     finally:
         fake.close()
+
+
+def test_a_junk_flood_through_haproxy_throttles_its_sender_not_the_balancer(site, pg_db):
+    """Every connection reaches the instances from haproxy's address; the PROXY header it sends
+    names the real client, so junk from 127.0.0.2 shuts out 127.0.0.2 (429) while a terminal on
+    127.0.0.1 behind the same balancer delivers every scan without one refusal. One instance, so
+    both connections meet the same throttle (each instance keeps its own counts)."""
+    fleet = Fleet(site, pg_db, n=1)
+    site.write_config()
+    gw = site.start_gateway()
+    n = 2_000
+    labels = [f"ACME-9{i:05d}" for i in range(n)]
+
+    def terminal():
+        for i in range(0, n, 100):
+            site.scan(*labels[i:i + 100])
+            time.sleep(0.05)
+
+    t = threading.Thread(target=terminal)
+    t.start()
+    key_id = hostile.server_key_id(site, "someone-else", source="127.0.0.9")
+    statuses, opened = hostile.flood(site, "someone-else", key_id, 30_000, source="127.0.0.2")
+    t.join()
+    stored = wait_for(lambda: (lambda e: e if len(e["events"]) >= n else None)(fleet.events()), 120,
+                      f"{n} scans stored", interval=0.5)
+    got = texts(stored["events"])
+    refused = [s for s in statuses if s[0] == 429]
+    print(f"flood through haproxy: requests={len(statuses)} answered_429={len(refused)} junk_opened={opened} "
+          f"terminal_scans={n} stored={len(set(got))} terminal_refusals={site.log().count('delivery failed')}")
+    assert refused and all(s[2] == "address" for s in refused), statuses[:5]
+    assert opened < 30_000
+    assert sorted(got) == sorted(labels), "every scan stored once"
+    assert "delivery failed" not in site.log(), "the terminal behind the same balancer was never refused"
+    assert gw.poll() is None

@@ -21,7 +21,8 @@ extension CaseServerRoutes {
         let address = ClientAddress.of(
             peer: context.remoteAddress,
             headers: request.headers,
-            trustedProxies: guards.trustedProxies
+            trustedProxies: guards.trustedProxies,
+            proxied: ProxiedClients.shared.address(of: context.channel)
         )
         if let wait = guards.throttle.retryAfter(address: address, nowNanos: now) {
             return tooManyFailures("address", wait: wait)
