@@ -19,11 +19,13 @@ redact=("$core"/Model/*.swift "$core"/Context/CaptureContext.swift "$core"/Conte
         "$core/Support/Glob.swift" "$core/Support/RFC3339.swift" "$core/Support/JSONWriter.swift" "$root/fuzz/stubs/Pseudonymizer.swift")
 # The event header reader (case-server's fast path) also needs the envelope types.
 header=("$core"/Envelope/*.swift)
-for target in FuzzKeyDecoder FuzzFramers FuzzTagDecoder FuzzNFC FuzzRedactor FuzzEventHeader FuzzLabelPattern; do
+for target in FuzzKeyDecoder FuzzFramers FuzzTagDecoder FuzzNFC FuzzRedactor FuzzEventHeader FuzzLabelPattern FuzzProxyHeader; do
   bin="$out/$target"
   sources=("${common[@]}")
   # The label-pattern matcher is compared with the stdlib's Regex and needs nothing else.
   [ "$target" = FuzzLabelPattern ] && sources=("$core/Decode/ASCIIPattern.swift")
+  # The case server's PROXY protocol header needs nothing else either.
+  [ "$target" = FuzzProxyHeader ] && sources=("$root/Sources/CaseServerKit/HTTP/ProxyHeader.swift")
   [ "$target" = FuzzRedactor ] && sources+=("${redact[@]}")
   [ "$target" = FuzzEventHeader ] && sources+=("${redact[@]}" "${header[@]}")
   if [ ! -x "$bin" ] || [ -n "$(find "$root/fuzz/$target.swift" "${sources[@]}" -newer "$bin" 2>/dev/null)" ]; then
@@ -75,6 +77,12 @@ for target in FuzzKeyDecoder FuzzFramers FuzzTagDecoder FuzzNFC FuzzRedactor Fuz
     printf '%s' '{"captured_at":"2026-12-01T10:00:00.000Z","decoded":{"format":"text","text":"ACME-1"},"device":"term-1","id":"0190f3a2-7c4e-7d51-9a3b-2f1e0c9d8b7a","location":{"lat":31.2,"lon":121.4,"accuracy_m":[1.5e3,-0.0]},"operator":null,"seq":7,"tag":{"class":"subject","schema":"acme","subject":"1"},"v":1}' > "$corpus/seed-event"
     printf '%s' '{"v":1,"id":"a\u00e9\ud83d\ude00\n","device":"d","seq":18446744073709551615,"kind":"heartbeat","tag":null,"x":[{},[],true,false]}' > "$corpus/seed-escapes"
     printf '%s' '{"v":1.0,"\u0069d":"a","device":"d","seq":1,"seq":2}' > "$corpus/seed-left-to-jsondecoder"
+  fi
+  if [ "$target" = FuzzProxyHeader ]; then
+    # Seeds: haproxy's v2 header for 192.0.2.7 (then a TLS byte), a v2 LOCAL, a v1 line.
+    printf '\r\n\r\n\x00\r\nQUIT\n\x21\x11\x00\x0c\xc0\x00\x02\x07\x7f\x00\x00\x01\xc8\x22\x20\xfb\x16' > "$corpus/seed-v2"
+    printf '\r\n\r\n\x00\r\nQUIT\n\x20\x00\x00\x00' > "$corpus/seed-v2-local"
+    printf 'PROXY TCP4 198.51.100.4 192.0.2.2 51234 8443\r\n\x16' > "$corpus/seed-v1"
   fi
   if [ "$target" = FuzzLabelPattern ]; then
     # Seeds: the example schemas with texts that match and do not, and the syntax corners.

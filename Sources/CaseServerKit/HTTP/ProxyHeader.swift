@@ -73,8 +73,9 @@ public enum ProxyHeader {
         guard let cr = b.firstIndex(of: 0x0D) else {
             return b.count >= 107 ? .malformed("PROXY v1 line longer than 107 bytes") : .needMore
         }
+        guard cr + 2 <= 107 else { return .malformed("PROXY v1 line longer than 107 bytes") }
         guard cr + 1 < b.count else { return .needMore }
-        guard b[cr + 1] == 0x0A, cr + 2 <= 107 else { return .malformed("PROXY v1 line not ended by CRLF") }
+        guard b[cr + 1] == 0x0A else { return .malformed("PROXY v1 line not ended by CRLF") }
         let words = String(decoding: b[..<cr], as: UTF8.self).split(separator: " ").map(String.init)
         if words.count >= 2, words[1] == "UNKNOWN" { return .header(length: cr + 2, source: nil) }
         guard words.count == 6, words[1] == "TCP4" || words[1] == "TCP6", isAddress(words[2], v6: words[1] == "TCP6")
