@@ -308,7 +308,7 @@ def real(a):
     try:
         k = 0
         for store in stores:
-            for down in [float(x) for x in a.outages.split(",")]:
+            for o, down in enumerate(float(x) for x in a.outages.split(",")):
                 k += 1
                 if store == "sqlite":
                     db = str(work / f"cases-{k}.db")
@@ -316,9 +316,9 @@ def real(a):
                     psql(cluster, f"CREATE DATABASE storm{k}")
                     db = database_url(cluster, f"storm{k}")
                 instances = 2 if store == "postgres2" else 1
-                rng = random.Random(a.seed + k)
                 # Every terminal lost the server within the same 100 ms; where its retries
-                # stand when the server returns.
+                # stand when the server returns. One plan per outage, the same for every store.
+                rng = random.Random(a.seed * 1000 + o)
                 plan = {}
                 for device in sorted(backlogs):
                     when, failures = schedule(down, a.base, a.cap, rng, True, rng.uniform(0, 0.1))
@@ -330,7 +330,7 @@ def real(a):
                     cpu_pg0 = cluster_cpu(pgdir) if pgdir and store != "sqlite" else None
                     cpu_me0 = time.process_time()
                     m0 = machine()
-                    done, log, outcomes = asyncio.run(drive(plan, backlogs, fleet.port, str(work / "pki" / "ca.pem"), a, a.seed + k))
+                    done, log, outcomes = asyncio.run(drive(plan, backlogs, fleet.port, str(work / "pki" / "ca.pem"), a, a.seed * 1000 + o))
                     cpu_me = time.process_time() - cpu_me0
                     m1 = machine()
                     cpu_s = fleet.cpu() - cpu_s0
