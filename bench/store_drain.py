@@ -39,6 +39,8 @@ def args():
     ap.add_argument("--db", default="sqlite,postgres", help="which stores, in order: sqlite, postgres")
     ap.add_argument("--rounds", type=int, default=1,
                     help="drain into each store this many times, alternating (the figure is the median)")
+    ap.add_argument("--postgres", help="an existing cluster's URL (…/postgres?host=DIR) instead of a throwaway one; "
+                                       "its CPU is counted when DIR holds its data directory")
     ap.add_argument("--out")
     return ap.parse_args()
 
@@ -183,10 +185,16 @@ try:
     depth = spool_value(site, "SELECT count(*) FROM envelope")
     print(f"spool: {depth} envelopes, kept aside", flush=True)
 
-    if "postgres" in A.db:
+    if "postgres" in A.db and A.postgres:
+        cluster = A.postgres
+        host = dict(kv.split("=", 1) for kv in cluster.partition("?")[2].split("&") if "=" in kv).get("host", "")
+        cpu_dir = host if (Path(host) / "data" / "postmaster.pid").exists() else None
+    elif "postgres" in A.db:
         pgdir = Path(tempfile.mkdtemp(prefix="gatewayd-pg."))
+        cpu_dir = pgdir
         cluster = subprocess.run([str(ROOT / "scripts" / "pg-cluster.sh"), "start", str(pgdir)], check=True,
                                  capture_output=True, text=True).stdout.strip()
+    if "postgres" in A.db:
         results["postgres_settings"] = {k: psql(cluster, f"SHOW {k}").strip() for k in
                                         ("server_version", "fsync", "synchronous_commit", "wal_sync_method",
                                          "shared_buffers", "commit_delay", "max_connections")}
@@ -200,8 +208,9 @@ try:
         if name == "sqlite":
             db = str(work / "cases.db")
         else:
-            psql(cluster, f"CREATE DATABASE drain{k}")
-            db = database_url(cluster, f"drain{k}")
+            dbname = f"drain_{os.getpid()}_{k}"
+            psql(cluster, f"CREATE DATABASE {dbname}")
+            db = database_url(cluster, dbname)
         os.sync()
         time.sleep(1)
         load0 = open("/proc/loadavg").read().split()[:3]
@@ -209,7 +218,7 @@ try:
         server = start_server(site, db, name)
         m0 = machine()
         cpu_s0 = cpu_seconds(server.pid)
-        cpu_pg0 = cluster_cpu(pgdir) if name == "postgres" else None
+        cpu_pg0 = cluster_cpu(cpu_dir) if name == "postgres" and cpu_dir else None
         t0 = time.monotonic()
         gw = site.start_gateway()
         me0 = time.process_time()
@@ -222,7 +231,7 @@ try:
         m1 = machine()
         cpu_s1 = cpu_seconds(server.pid)
         cpu_gw = cpu_seconds(gw.pid)
-        cpu_pg1 = cluster_cpu(pgdir) if name == "postgres" else None
+        cpu_pg1 = cluster_cpu(cpu_dir) if cpu_pg0 is not None else None
         events, cases = stored(name, db)
         stop(gw)
         stop(server)
@@ -238,6 +247,13 @@ try:
         if cpu_pg0 is not None:
             r["postgres_cpu_seconds"] = round(cpu_pg1 - cpu_pg0, 2)
             r["postgres_cpu_s_per_1000"] = round((cpu_pg1 - cpu_pg0) * 1000 / depth, 3)
+        if name == "postgres":
+            # How each table was read: a sequential scan of a growing table per batch would make
+            # the drain slow down as the case book grows.
+            r["tables"] = {t: dict(zip(("seq_scan", "seq_tup_read", "idx_scan", "n_tup_ins"), map(int, rest)))
+                           for t, *rest in (line.split("|") for line in psql(db, (
+                               "SELECT relname, seq_scan, seq_tup_read, coalesce(idx_scan, 0), n_tup_ins "
+                               "FROM pg_stat_user_tables ORDER BY relname")).split())}
         if wal0 is not None:
             d = {k: wal1[k] - wal0[k] for k in wal0}
             r["wal"] = {"bytes_per_envelope": round(d["wal_bytes"] / depth), "records_per_envelope": round(d["wal_records"] / depth, 1),
