@@ -14,7 +14,8 @@ With --rounds R the stores take turns R times (a fresh database each time) and e
 figures are those of its median round, every round kept under "rounds": on a shared machine
 one drain of either can land in someone else's busy minute.
 
-Usage: bench/store_drain.py --bin DIR [--scans N] [--db sqlite,postgres] [--rounds R] [--out FILE]
+Usage: bench/store_drain.py --bin DIR [--scans N] [--db sqlite,postgres] [--rounds R] [--postgres URL]
+                            [--keep] [--out FILE]
 """
 import argparse
 import json
@@ -41,6 +42,7 @@ def args():
                     help="drain into each store this many times, alternating (the figure is the median)")
     ap.add_argument("--postgres", help="an existing cluster's URL (…/postgres?host=DIR) instead of a throwaway one; "
                                        "its CPU is counted when DIR holds its data directory")
+    ap.add_argument("--keep", action="store_true", help="keep the work directory (logs, spool, SQLite files)")
     ap.add_argument("--out")
     return ap.parse_args()
 
@@ -282,6 +284,8 @@ finally:
     site.close()
     if pgdir:
         subprocess.run([str(ROOT / "scripts" / "pg-cluster.sh"), "stop", str(pgdir)], check=False)
+    if not A.keep:
+        shutil.rmtree(work, ignore_errors=True)
 
 if "sqlite" in results and "postgres" in results:
     ratio = results["postgres"]["per_second"] / results["sqlite"]["per_second"]

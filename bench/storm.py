@@ -28,7 +28,7 @@ the CPU seconds of case-server, PostgreSQL and this driver (which shares the mac
 
 Usage: bench/storm.py [--gateways 200] [--down 300] [--base 0.5] [--cap 60] [--seed 1]
        bench/storm.py --real --bin DIR [--terminals 500] [--backlog 200] [--batch 500]
-                      [--db sqlite,postgres] [--outages 300,2] [--out FILE]
+                      [--db sqlite,postgres] [--outages 300,2] [--postgres URL] [--keep] [--out FILE]
 """
 import argparse
 import asyncio
@@ -301,8 +301,13 @@ def real(a):
                "envelopes": total, "backoff": {"base_s": a.base, "cap_s": a.cap}, "runs": []}
     stores = a.db.split(",")
     pgdir = cluster = None
-    if any(s.startswith("postgres") for s in stores):
-        pgdir = Path(tempfile.mkdtemp(prefix="gatewayd-pg."))
+    cpu_dir = None
+    if any(s.startswith("postgres") for s in stores) and a.postgres:
+        cluster = a.postgres
+        host = dict(kv.split("=", 1) for kv in cluster.partition("?")[2].split("&") if "=" in kv).get("host", "")
+        cpu_dir = host if (Path(host) / "data" / "postmaster.pid").exists() else None
+    elif any(s.startswith("postgres") for s in stores):
+        pgdir = cpu_dir = Path(tempfile.mkdtemp(prefix="gatewayd-pg."))
         cluster = subprocess.run([str(ROOT / "scripts" / "pg-cluster.sh"), "start", str(pgdir)], check=True,
                                  capture_output=True, text=True).stdout.strip()
     try:
@@ -313,8 +318,8 @@ def real(a):
                 if store == "sqlite":
                     db = str(work / f"cases-{k}.db")
                 else:
-                    psql(cluster, f"CREATE DATABASE storm{k}")
-                    db = database_url(cluster, f"storm{k}")
+                    psql(cluster, f"CREATE DATABASE storm_{os.getpid()}_{k}")
+                    db = database_url(cluster, f"storm_{os.getpid()}_{k}")
                 instances = 2 if store == "postgres2" else 1
                 # Every terminal lost the server within the same 100 ms; where its retries
                 # stand when the server returns. One plan per outage, the same for every store.
@@ -327,14 +332,14 @@ def real(a):
                 fleet = Fleet(work, bindir, db, instances, f"server-{k}")
                 try:
                     cpu_s0 = fleet.cpu()
-                    cpu_pg0 = cluster_cpu(pgdir) if pgdir and store != "sqlite" else None
+                    cpu_pg0 = cluster_cpu(cpu_dir) if cpu_dir and store != "sqlite" else None
                     cpu_me0 = time.process_time()
                     m0 = machine()
                     done, log, outcomes = asyncio.run(drive(plan, backlogs, fleet.port, str(work / "pki" / "ca.pem"), a, a.seed * 1000 + o))
                     cpu_me = time.process_time() - cpu_me0
                     m1 = machine()
                     cpu_s = fleet.cpu() - cpu_s0
-                    cpu_pg = cluster_cpu(pgdir) - cpu_pg0 if cpu_pg0 is not None else None
+                    cpu_pg = cluster_cpu(cpu_dir) - cpu_pg0 if cpu_pg0 is not None else None
                 finally:
                     fleet.close()
                 stored = stored_count(db)
@@ -366,7 +371,7 @@ def real(a):
                 r["others_cpu_seconds"] = round(max(0.0, (m1[0] - m0[0]) / TICK - cpu_s - cpu_me - (cpu_pg or 0)), 2)
                 r["cpu_steal_percent"] = round(100 * (m1[1] - m0[1]) / max(1, m1[2] - m0[2]), 1)
                 results["runs"].append(r)
-                print(f"{store} ×{instances}, outage {down:.0f} s: stored 50% {r['stored_50_s']} s, 95% {r['stored_95_s']} s, "
+                print(f"{store} ×{instances}, outage {down:g} s: stored 50% {r['stored_50_s']} s, 95% {r['stored_95_s']} s, "
                       f"100% {r['stored_100_s']} s after the return (first attempts from {r['first_attempt_s']} to "
                       f"{r['last_first_attempt_s']} s); "
                       f"{len(log)} requests, peak {r['peak_requests_per_s']}/s and {r['peak_envelopes_per_s']} envelopes/s; "
@@ -377,6 +382,8 @@ def real(a):
     finally:
         if pgdir:
             subprocess.run([str(ROOT / "scripts" / "pg-cluster.sh"), "stop", str(pgdir)], check=False)
+        if not a.keep:
+            shutil.rmtree(work, ignore_errors=True)
     if a.out:
         Path(a.out).write_text(json.dumps(results, sort_keys=True, indent=2) + "\n")
     print(json.dumps(results, sort_keys=True))
@@ -398,6 +405,8 @@ def main():
     ap.add_argument("--outages", default="300,2", help="outage lengths in seconds, one run each")
     ap.add_argument("--connect-timeout", type=float, default=5)
     ap.add_argument("--request-timeout", type=float, default=30)
+    ap.add_argument("--postgres", help="an existing cluster's URL (…/postgres?host=DIR) instead of a throwaway one")
+    ap.add_argument("--keep", action="store_true", help="keep the work directory (fixtures, logs, SQLite files)")
     ap.add_argument("--out")
     a = ap.parse_args()
     if a.real:
