@@ -101,7 +101,7 @@ bench: deps-test
 	$(SWIFT) build $(RELEASE) --scratch-path $(SCRATCH)
 	python3 bench/run.py --bin $$($(SWIFT) build -c release --scratch-path $(SCRATCH) --show-bin-path) $(BENCH_ARGS)
 	python3 bench/tpm_seal.py --bin $$($(SWIFT) build -c release --scratch-path $(SCRATCH) --show-bin-path)
-	python3 bench/store_drain.py --bin $$($(SWIFT) build -c release --scratch-path $(SCRATCH) --show-bin-path)
+	python3 bench/store_drain.py --rounds 3 --bin $$($(SWIFT) build -c release --scratch-path $(SCRATCH) --show-bin-path)
 	python3 bench/storm.py --real --bin $$($(SWIFT) build -c release --scratch-path $(SCRATCH) --show-bin-path)
 
 ## order-file: profile a release gatewayd under callgrind and rewrite scripts/gatewayd.order, the
