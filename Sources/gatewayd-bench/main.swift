@@ -10,6 +10,7 @@ import GatewaySystem
 /// last line). Not a test: nothing here asserts a timing.
 ///
 ///     gatewayd-bench [--qr PATH.png] [--json]
+///     gatewayd-bench storm-fixtures …   (StormFixtures: sealed backlogs for bench/storm.py)
 
 struct Row: Codable {
     var stage: String
@@ -45,6 +46,15 @@ var sink = 0
 }
 
 let args = CommandLine.arguments
+if args.count > 1 && args[1] == "storm-fixtures" {
+    do {
+        try StormFixtures.run(Array(args.dropFirst(2)))
+        exit(0)
+    } catch {
+        FileHandle.standardError.write(Data("gatewayd-bench: \(error)\n".utf8))
+        exit(2)
+    }
+}
 let qrPath = args.firstIndex(of: "--qr").map { args[$0 + 1] }
 
 let decoder = TagDecoder(referenceYear: 2026)
