@@ -52,7 +52,21 @@ extension CaseServerRoutes {
                 return tooManyFailures("device", wait: wait)
             }
         }
-        let results = try await receiver.receive(batch, nowNanos: now)
+        let results: EnvelopeResults
+        do {
+            results = try await receiver.receive(batch, nowNanos: now)
+        } catch {
+            // Nothing of the batch was stored (its transaction did not commit): the terminal
+            // keeps it and sends it again. Said here, once per batch, or nobody would know.
+            logger.error(
+                "batch not stored; the terminal will send it again",
+                metadata: ["envelopes": "\(batch.envelopes.count)", "error": "\(StoreError.summary(of: error))"]
+            )
+            return json(
+                .serviceUnavailable,
+                #"{"error":"the case store cannot take the batch now; send it again later"}"#
+            )
+        }
         var failures: [String: Int] = [:]
         for (envelope, result) in zip(batch.envelopes, results.results) where result.status == .rejected {
             failures[envelope.device, default: 0] += 1

@@ -266,7 +266,7 @@ extension PostgresCaseStore: DeviceDirectory {
 
     /// The device's lock for this transaction (a key of its own: "device" and the id).
     private func lockDevice(_ c: PostgresConnection, _ device: String) async throws {
-        let key = Self.lockKey(CaseBatch.Object(schema: "\u{1F}device", subject: device))
+        let key = Self.lockKey(device: device)
         try await c.query("SELECT pg_advisory_xact_lock(\(key))", logger: logger)
     }
 

@@ -10,10 +10,13 @@ import PostgresNIO
 /// several writers need:
 /// - an event is stored once by its primary key (`INSERT … ON CONFLICT DO NOTHING`), never by a
 ///   check first, so two instances given one envelope store it once and answer `duplicate` once;
-/// - a batch first locks the objects its scans name (advisory locks, in one sorted order so
-///   batches cannot deadlock on each other), then reads their open cases: two terminals scanning
-///   one object through two instances at the same instant open one case, the second batch
-///   joining what the first committed; a unique index on the open case is the backstop;
+/// - an object has one open case by a unique partial index, and a batch opens its new cases with
+///   `INSERT … ON CONFLICT DO NOTHING` on it: when two terminals scan one object through two
+///   instances at the same instant, the second insert waits for the first transaction, finds
+///   the case it committed and inserts nothing; the second batch is then run again and joins
+///   that case (optimistic: no lock is taken for an object without a case, where a lock per
+///   object would fill PostgreSQL's lock table under a storm of 500-object batches); an open
+///   case a batch joins is row-locked, so two batches joining it take turns;
 /// - a batch is planned in memory (`CaseBatch`) over facts read in a few set-based queries and
 ///   written in a few more: a statement is a round trip here, not a function call;
 /// - every session commits with `synchronous_commit = on`, so `accepted` is only answered for
@@ -104,13 +107,6 @@ public final class PostgresCaseStore: CaseRepository {
         rules: CaseRules
     ) async throws -> [ReceivedEvent] {
         try await transaction { c in
-            // Objects first, before any row is written: a batch waiting here holds no row
-            // another batch could wait for.
-            let objects = CaseBatch.Needs(events, fresh: events.map { _ in true }).objects
-            if !objects.isEmpty {
-                let keys = Array(Set(objects.map(Self.lockKey))).sorted()
-                try await c.query("SELECT lock_objects(\(keys))", logger: logger)
-            }
             let fresh = try await insertEvents(c, events, now: now)
             let needs = CaseBatch.Needs(events, fresh: fresh)
             let facts = try await read(c, needs, now: now)
@@ -181,11 +177,18 @@ public final class PostgresCaseStore: CaseRepository {
             for try await (id, ref) in rows.decode((String, String).self) { facts.filed[id] = ref }
         }
         if !needs.objects.isEmpty {
+            // One index probe per object whatever the planner knows of the table (a join
+            // would be planned as a full scan while a new table has no statistics). Each open
+            // case found is locked (a row lock, kept in the row, not in the lock table), in the
+            // objects' sorted order: batches joining one case take turns, so the second sees
+            // the first's "scanned again" note and the note stays once a minute.
             let rows = try await c.query(
                 """
-                SELECT ref, state, schema, subject FROM risk_case
-                WHERE NOT final AND (schema, subject) IN (
-                    SELECT * FROM unnest(\(needs.objects.map(\.schema))::text[], \(needs.objects.map(\.subject))::text[]))
+                SELECT r.ref, r.state, o.schema, o.subject
+                FROM unnest(\(needs.objects.map(\.schema))::text[], \(needs.objects.map(\.subject))::text[]) AS o (schema, subject)
+                CROSS JOIN LATERAL (SELECT ref, state FROM risk_case
+                                    WHERE schema = o.schema AND subject = o.subject AND NOT final LIMIT 1
+                                    FOR NO KEY UPDATE) AS r
                 """,
                 logger: logger
             )
@@ -227,17 +230,27 @@ public final class PostgresCaseStore: CaseRepository {
             )
         }
         if !w.cases.isEmpty {
-            let cs = w.cases
-            try await c.query(
+            // In one order (by object) in every instance, so two batches inserting the same
+            // objects wait for each other in one direction only.
+            let cs = w.cases.sorted { ($0.new.schema, $0.new.subject) < ($1.new.schema, $1.new.subject) }
+            var inserted = 0
+            for try await _ in try await c.query(
                 """
                 INSERT INTO risk_case (ref, subject, schema, device, state, guidance_id, opened_at_ns, updated_at_ns)
                 SELECT r, su, sc, d, st, NULLIF(g, ''), \(now), \(now)
                 FROM unnest(\(cs.map(\.ref))::text[], \(cs.map(\.new.subject))::text[], \(cs.map(\.new.schema))::text[],
                             \(cs.map(\.new.device))::text[], \(cs.map(\.new.state))::text[],
-                            \(cs.map { $0.new.guidanceID ?? "" })::text[]) AS t (r, su, sc, d, st, g)
+                            \(cs.map { $0.new.guidanceID ?? "" })::text[]) WITH ORDINALITY AS t (r, su, sc, d, st, g, o)
+                ORDER BY o
+                ON CONFLICT (schema, subject) WHERE NOT final DO NOTHING
+                RETURNING ref
                 """,
                 logger: logger
-            )
+            ).decode(String.self) {
+                inserted += 1
+            }
+            // Another instance opened one of these objects' cases since this batch read them.
+            guard inserted == cs.count else { throw OpenedMeanwhile() }
         }
         if !w.caseEvents.isEmpty {
             try await c.query(
@@ -281,10 +294,14 @@ public final class PostgresCaseStore: CaseRepository {
         }
     }
 
-    /// An object's advisory lock key: 64 bits of SHA-256 over its schema and subject, the same in
-    /// every instance (a collision only makes two objects wait for each other).
-    static func lockKey(_ o: CaseBatch.Object) -> Int64 {
-        let digest = SHA256.hash(data: Data((o.schema + "\u{1F}" + o.subject).utf8))
+    /// A case this batch was to open was opened by another instance's batch since it read the
+    /// object: the transaction is run again, and joins that case.
+    struct OpenedMeanwhile: Error {}
+
+    /// A device's advisory lock key: 64 bits of SHA-256 over a tag and its id, the same in
+    /// every instance (a collision only makes two devices' changes wait for each other).
+    static func lockKey(device: String) -> Int64 {
+        let digest = SHA256.hash(data: Data(("device\u{1F}" + device).utf8))
         return digest.withUnsafeBytes { $0.loadUnaligned(as: Int64.self) }
     }
 
@@ -514,20 +531,23 @@ public final class PostgresCaseStore: CaseRepository {
 
     // MARK: transactions
 
-    /// Runs `body` in a transaction, again (up to 5 times) when PostgreSQL chose it as a
-    /// deadlock's victim or a serialization race's loser, or when two instances drew one new
-    /// case reference; errors of `body` itself (a refused progress step) pass through as thrown.
+    /// Runs `body` in a transaction, again (up to 8 times) when PostgreSQL chose it as a
+    /// deadlock's victim or a serialization race's loser, when two instances drew one new case
+    /// reference, or when another instance opened a case this batch was to open; errors of
+    /// `body` itself (a refused progress step) pass through as thrown.
     func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         var attempt = 0
         while true {
             attempt += 1
             do {
                 return try await Self.transaction(client, logger: logger, body)
-            } catch let error as PSQLError where attempt < 5 && Self.isRetryable(error) {
+            } catch let error as PSQLError where attempt < 8 && Self.isRetryable(error) {
                 logger.info(
                     "database transaction retried",
                     metadata: ["sqlstate": "\(error.serverInfo?[.sqlState] ?? "-")", "attempt": "\(attempt)"]
                 )
+            } catch is OpenedMeanwhile where attempt < 8 {
+                logger.debug("batch planned again: a case it was to open was opened meanwhile")
             }
         }
     }

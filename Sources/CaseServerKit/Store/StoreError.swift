@@ -1,3 +1,5 @@
+import PostgresNIO
+
 /// Why the case server cannot use its database, each saying what to do about it.
 public enum StoreError: Error, Equatable, CustomStringConvertible {
     /// `--db` is not a usable PostgreSQL URL.
@@ -19,5 +21,15 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
             return
                 "the database has migrations this case-server does not know (\(extra.joined(separator: ", "))): it was upgraded by a newer version; run that version"
         }
+    }
+}
+
+extension StoreError {
+    /// An error from a store for a log line: PostgreSQL's SQLSTATE and message (never the
+    /// statement or its values, which hold what was scanned), or the error's own description.
+    public static func summary(of error: any Error) -> String {
+        guard let e = error as? PSQLError else { return "\(error)" }
+        guard let info = e.serverInfo else { return "PostgreSQL: \(e.code)" }
+        return "PostgreSQL \(info[.sqlState] ?? "-"): \(info[.message] ?? "-")"
     }
 }
