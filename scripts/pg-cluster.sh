@@ -13,9 +13,9 @@ set -euo pipefail
 bindir() {
   local d
   for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
-    [ -x "$d/initdb" ] && { echo "$d"; return; }
+    [ -x "$d/initdb" ] && { echo "$d"; return 0; }
   done
-  command -v initdb >/dev/null && { dirname "$(command -v initdb)"; return; }
+  command -v initdb >/dev/null && { dirname "$(command -v initdb)"; return 0; }
   echo "pg-cluster: PostgreSQL's initdb is not installed (scripts/install-deps.sh test installs postgresql)" >&2
   exit 1
 }
@@ -39,9 +39,11 @@ start() {
   echo "postgres://gatewayd@/postgres?host=$dir"
 }
 
+# Runs from the EXIT trap too, where a bare `return` would hand back the failed command's
+# status and `set -e` would end the script before the cluster is stopped: explicit statuses.
 stop() {
   local dir=$1 bin
-  bin=$(bindir)
+  bin=$(bindir) || return 0
   [ -f "$dir/data/postmaster.pid" ] && as_owner "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
   rm -rf "$dir"
 }
@@ -52,7 +54,9 @@ case "${1:-}" in
   run)
     shift; [ "${1:-}" = "--" ] && shift
     dir=$(mktemp -d /tmp/gatewayd-pg.XXXXXX)
-    trap 'stop "$dir"' EXIT INT TERM
+    trap 'stop "$dir"' EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
     GATEWAYD_TEST_POSTGRES=$(start "$dir")
     export GATEWAYD_TEST_POSTGRES
     status=0
