@@ -33,7 +33,8 @@ struct EnrollCommand: AsyncParsableCommand {
         name: .long,
         help: ArgumentHelp(
             "The one-time token case-server enroll printed.",
-            discussion: "Example: gatewayd enroll --server https://cases.example:8443 --token Xq3v…"
+            discussion:
+                "Example: gatewayd enroll --server https://cases.example:8443 --token TOKEN (what case-server enroll --device ID printed)"
         )
     )
     var token: String
