@@ -19,7 +19,8 @@ struct CaseBatch {
     struct Needs: Equatable {
         /// Event types (`EventType.description`) whose guidance links are wanted.
         var types: [String] = []
-        /// Objects whose open cases are wanted (and whose rows a store locks first), sorted.
+        /// Objects whose open cases are wanted, sorted: the order a store reads (and row-locks)
+        /// their cases in, the same in every instance.
         var objects: [Object] = []
         /// Events stored before (duplicates) that may be filed under a case.
         var filedEventIDs: [String] = []
