@@ -35,15 +35,10 @@ public final class HTTPWebhookSender: WebhookSender {
         do {
             // The timeout bounds the whole exchange, the answer's body included: an insurer
             // that sends its head and then trickles holds a slot no longer than one that hangs.
-            return try await withThrowingTaskGroup(of: WebhookOutcome.self) { group in
-                group.addTask { [request] in try await self.exchange(request, timeout: timeout) }
-                group.addTask {
-                    try await Task.sleep(for: timeout)
-                    throw HTTPClientError.deadlineExceeded
-                }
-                defer { group.cancelAll() }
-                return try await group.next()!
+            let exchange: @Sendable () async throws -> WebhookOutcome = { [request] in
+                try await self.exchange(request, timeout: timeout)
             }
+            return try await Deadline.run(timeout, expired: { HTTPClientError.deadlineExceeded }, exchange)
         } catch {
             return .transport(Self.describe(error))
         }

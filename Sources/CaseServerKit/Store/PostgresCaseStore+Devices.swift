@@ -83,8 +83,7 @@ extension PostgresCaseStore: DeviceDirectory {
                 throw DeviceDirectoryError.notRegistered(device)
             }
             guard revoked == nil else { throw DeviceDirectoryError.revoked(device) }
-            var changed = 0
-            for try await _ in try await c.query(
+            let changed = try await c.query(
                 """
                 INSERT INTO device_key (device, key_id, kem, pem, added_at_ns)
                 VALUES (\(device), \(key.keyID), \("\(key.kem)"), \(key.pemRepresentation), \(nowNanos))
@@ -93,9 +92,7 @@ extension PostgresCaseStore: DeviceDirectory {
                 RETURNING key_id
                 """,
                 logger: logger
-            ).decode(String.self) {
-                changed += 1
-            }
+            ).collect().count
             guard changed == 1 else { throw DeviceDirectoryError.keyAlreadyActive(device: device, keyID: key.keyID) }
         }
     }
@@ -104,8 +101,7 @@ extension PostgresCaseStore: DeviceDirectory {
         try Self.checkDeviceID(device)
         try await transaction { c in
             try await lockDevice(c, device)
-            var changed = 0
-            for try await _ in try await c.query(
+            let changed = try await c.query(
                 """
                 UPDATE device_key SET retired_at_ns = \(nowNanos)
                 WHERE device = \(device) AND key_id = \(keyID) AND retired_at_ns IS NULL
@@ -115,17 +111,12 @@ extension PostgresCaseStore: DeviceDirectory {
                 RETURNING key_id
                 """,
                 logger: logger
-            ).decode(String.self) {
-                changed += 1
-            }
+            ).collect().count
             guard changed == 0 else { return }
-            var active = false
-            for try await _ in try await c.query(
+            let active = try await !c.query(
                 "SELECT 1 FROM device_key WHERE device = \(device) AND key_id = \(keyID) AND retired_at_ns IS NULL",
                 logger: logger
-            ) {
-                active = true
-            }
+            ).collect().isEmpty
             throw active
                 ? DeviceDirectoryError.onlyKey(device: device, keyID: keyID)
                 : DeviceDirectoryError.noSuchKey(device: device, keyID: keyID)
@@ -155,26 +146,20 @@ extension PostgresCaseStore: DeviceDirectory {
         try await transaction { c in
             try await lockDevice(c, device)
             // Single use decided by the database: this UPDATE changes the row for one caller only.
-            var changed = 0
-            for try await _ in try await c.query(
+            let changed = try await c.query(
                 """
                 UPDATE enrollment_token SET used_at_ns = \(nowNanos)
                 WHERE hash = \(hash) AND device = \(device) AND used_at_ns IS NULL AND expires_at_ns > \(nowNanos)
                 RETURNING hash
                 """,
                 logger: logger
-            ).decode(String.self) {
-                changed += 1
-            }
+            ).collect().count
             guard changed == 1 else {
                 // Only to say why; nothing was written.
-                var found: (String, Int64?)?
-                for try await row in try await c.query(
+                let found = try await c.query(
                     "SELECT device, used_at_ns FROM enrollment_token WHERE hash = \(hash)",
                     logger: logger
-                ).decode((String, Int64?).self) {
-                    found = row
-                }
+                ).collect().first?.decode((String, Int64?).self)
                 guard let (madeFor, used) = found else { throw EnrollmentError.unknownToken(device: device) }
                 if madeFor != device { throw EnrollmentError.otherDevice(device: device) }
                 if used != nil { throw EnrollmentError.used(device: device) }
@@ -244,24 +229,16 @@ extension PostgresCaseStore: DeviceDirectory {
 
     /// nil: no such device; .some(nil): known and not revoked; .some(t): revoked at t.
     private func revokedAt(_ c: PostgresConnection, _ device: String) async throws -> Int64?? {
-        var found: Int64??
-        for try await r in try await c.query("SELECT revoked_at_ns FROM device WHERE id = \(device)", logger: logger)
-            .decode(Int64?.self)
-        {
-            found = .some(r)
-        }
-        return found
+        try await c.query("SELECT revoked_at_ns FROM device WHERE id = \(device)", logger: logger).collect()
+            .first.map { try $0.decode(Int64?.self) }
     }
 
     private func activeKeyCount(_ c: PostgresConnection, _ device: String) async throws -> Int {
-        var n: Int64 = 0
-        for try await count in try await c.query(
+        let n = try await c.query(
             "SELECT count(*) FROM device_key WHERE device = \(device) AND retired_at_ns IS NULL",
             logger: logger
-        ).decode(Int64.self) {
-            n = count
-        }
-        return Int(n)
+        ).collect().first?.decode(Int64.self)
+        return Int(n ?? 0)
     }
 
     /// The device's lock for this transaction (a key of its own: "device" and the id).

@@ -108,8 +108,7 @@ extension PostgresCaseStore: NotificationOutbox {
     }
 
     public func retryFailed(ref: String, insurer: String?, nowNanos: Int64) async throws -> Int {
-        var n = 0
-        for try await _ in try await client.query(
+        let n = try await client.query(
             """
             UPDATE notification SET state = 'pending', attempts = 0, due_at_ns = \(nowNanos), done_at_ns = NULL,
                 claim = NULL
@@ -117,9 +116,7 @@ extension PostgresCaseStore: NotificationOutbox {
             RETURNING id
             """,
             logger: logger
-        ).decode(Int64.self) {
-            n += 1
-        }
+        ).collect().count
         return n
     }
 
@@ -156,14 +153,13 @@ extension PostgresCaseStore: NotificationOutbox {
         async throws
     {
         guard case .caseState = update else { return }
-        var found: InsurerNotices.NotifiedCase?
-        for try await (subject, schema, guidance) in try await c.query(
-            "SELECT subject, schema, guidance_id FROM risk_case WHERE ref = \(ref)",
-            logger: logger
-        ).decode((String, String, String?).self) {
-            found = .init(ref: ref, subject: subject, schema: schema, guidanceID: guidance)
-        }
-        guard let found else { return }
+        guard
+            let (subject, schema, guidance) = try await c.query(
+                "SELECT subject, schema, guidance_id FROM risk_case WHERE ref = \(ref)",
+                logger: logger
+            ).collect().first?.decode((String, String, String?).self)
+        else { return }
+        let found = InsurerNotices.NotifiedCase(ref: ref, subject: subject, schema: schema, guidanceID: guidance)
         var insurers: [(id: String, webhook: Bool)] = []
         for try await (id, webhook) in try await c.query(
             "SELECT insurer, webhook FROM case_insurer WHERE ref = \(ref) ORDER BY id",

@@ -233,8 +233,7 @@ public final class PostgresCaseStore: CaseRepository {
             // In one order (by object) in every instance, so two batches inserting the same
             // objects wait for each other in one direction only.
             let cs = w.cases.sorted { ($0.new.schema, $0.new.subject) < ($1.new.schema, $1.new.subject) }
-            var inserted = 0
-            for try await _ in try await c.query(
+            let inserted = try await c.query(
                 """
                 INSERT INTO risk_case (ref, subject, schema, device, state, guidance_id, opened_at_ns, updated_at_ns)
                 SELECT r, su, sc, d, st, NULLIF(g, ''), \(now), \(now)
@@ -246,9 +245,7 @@ public final class PostgresCaseStore: CaseRepository {
                 RETURNING ref
                 """,
                 logger: logger
-            ).decode(String.self) {
-                inserted += 1
-            }
+            ).collect().count
             // Another instance opened one of these objects' cases since this batch read them.
             guard inserted == cs.count else { throw OpenedMeanwhile() }
         }
@@ -310,13 +307,10 @@ public final class PostgresCaseStore: CaseRepository {
     public func progress(ref: String, state: String, note text: String, insurer: String?, nowNanos: Int64) async throws
     {
         try await transaction { c in
-            var final: Bool?
-            for try await f in try await c.query(
+            let final = try await c.query(
                 "SELECT final FROM risk_case WHERE ref = \(ref) FOR UPDATE",
                 logger: logger
-            ).decode(Bool.self) {
-                final = f
-            }
+            ).collect().first?.decode(Bool.self)
             var on: [String] = []
             if final != nil, insurer != nil {
                 for try await i in try await c.query(
@@ -359,16 +353,13 @@ public final class PostgresCaseStore: CaseRepository {
 
     public func caseStatus(ref: String, catalog: GuidanceCatalog) async throws -> CaseStatus? {
         try await client.withConnection { c in
-            var found: (String, Bool, String, String, String?, Int64, Int64)?
-            for try await row in try await c.query(
+            let found = try await c.query(
                 """
                 SELECT state, final, subject, schema, guidance_id, opened_at_ns, updated_at_ns
                 FROM risk_case WHERE ref = \(ref)
                 """,
                 logger: logger
-            ).decode((String, Bool, String, String, String?, Int64, Int64).self) {
-                found = row
-            }
+            ).collect().first?.decode((String, Bool, String, String, String?, Int64, Int64).self)
             guard let (state, final, subject, schema, guidanceID, opened, updated) = found else { return nil }
             var notes: [CaseNote] = []
             for try await (at, state, text, insurer) in try await c.query(
@@ -494,29 +485,21 @@ public final class PostgresCaseStore: CaseRepository {
     }
 
     public func counters() async throws -> EventCounters {
-        var counters = EventCounters(events: 0, duplicates: 0, rejected: 0)
-        let rows = try await client.query(
+        let row = try await client.query(
             """
             SELECT (SELECT count(*) FROM event), (SELECT coalesce(sum(duplicates), 0) FROM event_tally)::bigint,
                    (SELECT coalesce(sum(rejected), 0) FROM event_tally)::bigint
             """,
             logger: logger
-        )
-        for try await (n, d, r) in rows.decode((Int64, Int64, Int64).self) {
-            counters = EventCounters(events: Int(n), duplicates: Int(d), rejected: Int(r))
-        }
-        return counters
+        ).collect().first?.decode((Int64, Int64, Int64).self)
+        guard let (n, d, r) = row else { return EventCounters(events: 0, duplicates: 0, rejected: 0) }
+        return EventCounters(events: Int(n), duplicates: Int(d), rejected: Int(r))
     }
 
     /// A setting as the store's sessions see it (`SHOW`), for tests and the probe of a deployment.
     func setting(_ name: String) async throws -> String? {
-        var value: String?
-        for try await v in try await client.query(PostgresQuery(unsafeSQL: "SHOW \(name)"), logger: logger)
+        try await client.query(PostgresQuery(unsafeSQL: "SHOW \(name)"), logger: logger).collect().first?
             .decode(String.self)
-        {
-            value = v
-        }
-        return value
     }
 
     /// The migrations recorded, in order (each once, however many instances started together).
@@ -590,17 +573,10 @@ public final class PostgresCaseStore: CaseRepository {
         what: String,
         _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
-        try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(for: limit)
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let value = first else {
-                throw StoreError.unreachable("\(what) did not answer within \(limit)")
-            }
-            return value
-        }
+        try await Deadline.run(
+            limit,
+            expired: { StoreError.unreachable("\(what) did not answer within \(limit)") },
+            body
+        )
     }
 }
