@@ -110,17 +110,16 @@ public struct ForwarderStateMachine: Sendable {
             }
         case .httpStatus(413, let retryAfter, let detail):
             let named = BatchLimitsAnswer(detail)
+            if let bytes = named.maxBytes { serverMaxBytes = min(serverMaxBytes ?? Int.max, max(1, bytes)) }
             if batch.count > 1 {
                 // Halving guarantees progress when the answer names nothing (a proxy's 413) or
                 // names limits this batch already kept (its bytes were counted differently).
                 let count = min(named.maxEnvelopes ?? Int.max, batch.count / 2)
                 serverMaxEnvelopes = min(serverMaxEnvelopes ?? Int.max, max(1, count))
-                if let bytes = named.maxBytes { serverMaxBytes = min(serverMaxBytes ?? Int.max, max(1, bytes)) }
                 plan.failure =
                     "HTTP 413 for a batch of \(batch.count): sending at most \(serverMaxEnvelopes!) envelopes"
                     + (serverMaxBytes.map { " and \($0) bytes" } ?? "") + " per request from now on"
             } else {
-                if let bytes = named.maxBytes { serverMaxBytes = min(serverMaxBytes ?? Int.max, max(1, bytes)) }
                 isolating.subtract(batch)
                 plan.failure =
                     "HTTP 413 for a single envelope: kept in the spool and retried; raise the server's batch limit"
