@@ -8,6 +8,9 @@ public struct CaseServerRequestContext: RequestContext, RemoteAddressRequestCont
     /// The TCP peer: behind a load balancer, the balancer (see `ClientAddress`).
     public let remoteAddress: SocketAddress?
     public let channel: any Channel
+    /// The console session the request came with, once the console's session middleware has
+    /// checked its cookie; nil on the API and before sign-in.
+    public var console: ConsoleSession?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
