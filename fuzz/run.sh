@@ -47,6 +47,8 @@ for target in FuzzKeyDecoder FuzzFramers FuzzTagDecoder FuzzNFC FuzzRedactor Fuz
     printf '\x06claimant 1101051ant 11010519491231002X3459491231002X345678' > "$corpus/seed-uncovered-id"
     # Regression: a phone mask cut into an e-mail address that started with the same digits.
     printf '\x2d{"owner":{"phone":"+86139123t5a.b@exalple.co.-{"owner":{"phone":"+86139123t5a.b@exalple.cb@exa]"}}' > "$corpus/seed-mask-into-email"
+    # Regression: an id in a JSON member name, uncovered by a card mask after the payload was rebuilt.
+    printf '%s' '-{"owneant 11010519491231002X3459491231002X34r":{"qhone":"+86139123t5a.23t5a.b@exalple.cb@exa]"}}' > "$corpus/seed-id-in-member-name"
   fi
   if [ "$target" = FuzzTagDecoder ]; then
     # Seeds: one valid input of each format (the first byte picks the hint).

@@ -326,6 +326,22 @@ final class RedactorTests: XCTestCase {
         XCTAssertEqual(r.event.redactions, ["prc-id", "payment-card"])
     }
 
+    func testAnIDUncoveredInAMemberNameOfARebuiltPayloadIsFollowedUp() throws {
+        // Found by FuzzRedactor: the text is a JSON object whose member name holds an id that
+        // touches a digit; redacting a value makes the text be rebuilt from the payload, whose
+        // member names come back as they were, and the final pass masked the touching card
+        // number but did not look again for the id that the mask uncovered.
+        let text = #"{"owneant 11010519491231002X3459491231002X34r":{"qhone":"+86139123t5a.23t5a.b@exalple.cb@exa]"}}"#
+        let r = builtIn.redact(event(text))
+        try assertAbsent(prcID, from: r.event)
+        let out = (r.event.text ?? "").replacingOccurrences(
+            of: #"pn:[0-9a-f]{32}"#,
+            with: "PN",
+            options: .regularExpression
+        )
+        XCTAssertEqual(PersonalDataDetectors.detect(out), [], out)
+    }
+
     func testAMatchRunningOutOfAnEarlierMaskIsStillRedacted() throws {
         // Found by FuzzRedactor: masking "+86139123" everywhere cut into an address that began
         // with the same digits; what is left of the address reaches out of the mask.

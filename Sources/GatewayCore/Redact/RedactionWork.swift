@@ -303,9 +303,23 @@ struct RedactionWork {
         outputs += subs.map(\.1).filter { !$0.isEmpty }
     }
 
-    /// Closes the redaction: text from the redacted payload, one last detector pass over the
-    /// final text (a number too long for JSON's integers reaches the text only now), raw from
-    /// the text or withheld, and the names of the rules that fired.
+    /// Runs the detector rules again until they find nothing more. A replacement can change a
+    /// boundary: "…002X3459…" hid an id behind the digit that touched it until a card mask
+    /// replaced that digit (the fuzzer found this; two more rounds always suffice there). Only
+    /// a replacement can move a boundary: an event nothing changed needs no second look.
+    mutating func settle() {
+        for _ in 0..<4 where contentChanged {
+            let before = steps.count
+            for rule in redactor.rules where !rule.detect.isEmpty { applyDetectors(rule) }
+            if steps.count == before { break }
+        }
+    }
+
+    /// Closes the redaction: text from the redacted payload, detector passes over that final
+    /// text until they find nothing more (a number too long for JSON's integers reaches the
+    /// text only now, and member names — which hold free text too — come back from the
+    /// payload as they were, boundaries included), raw from the text or withheld, and the
+    /// names of the rules that fired.
     mutating func finish() {
         if payloadChanged, let p = payload,
             let data = try? JSONSerialization.data(withJSONObject: p, options: [.sortedKeys, .withoutEscapingSlashes])
@@ -315,6 +329,7 @@ struct RedactionWork {
             let format = e.decoded?.format
             if ![.gtin, .epc, .em4100, .wiegand].contains(format) {
                 for rule in redactor.rules where !rule.detect.isEmpty { applyDetectors(rule) }
+                settle()
             }
         }
         if originalText != nil {

@@ -45,16 +45,7 @@ public struct Redactor: Sendable {
                 if !rule.detect.isEmpty { w.applyDetectors(rule) }
             }
         }
-        // A replacement can change a boundary: "…002X3459…" hid an id behind the digit that
-        // touched it until a card mask replaced that digit. Detector rules run again until
-        // nothing more is found (the fuzzer found this; two more rounds always suffice there).
-        // Only a replacement can move a boundary: an event nothing changed needs no second look.
-        let detectorRules = rules.filter { !$0.detect.isEmpty }
-        for _ in 0..<4 where w.contentChanged {
-            let before = w.steps.count
-            for rule in detectorRules { w.applyDetectors(rule) }
-            if w.steps.count == before { break }
-        }
+        w.settle()
         w.finish()
         return Redaction(event: w.e, steps: w.steps)
     }
