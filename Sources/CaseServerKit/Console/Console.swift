@@ -74,7 +74,7 @@ public struct Console: Sendable {
         }
         guard try await ConsolePasswords.verify(password, hash: account.passwordHash) else {
             if let until = try await directory.recordLoginFailure(account.name, lock: settings.lock, nowNanos: now) {
-                logger.notice("console account locked after failed sign-ins", metadata: ["account": "\(account.name)"])
+                logger.notice("console account locked after failed sign-ins (audit log: account-locked)")
                 try await audit(
                     actor: "-",
                     action: "account-locked",
