@@ -36,7 +36,8 @@ struct UsersCommand: AsyncParsableCommand {
         @Option(name: .long, help: "handler, insurer or admin.") var role: String
         @Option(name: .long, help: "A handler's site (a [[site]] id of the policy, or * for every site); repeat.")
         var site: [String] = []
-        @Option(name: .long, help: "An insurer account's insurer (an [[insurer]] id of the policy).") var insurer: String?
+        @Option(name: .long, help: "An insurer account's insurer (an [[insurer]] id of the policy).") var insurer:
+            String?
         @Option(name: .long, help: "The console's language for this account: en or zh-Hans.") var language = "en"
         @Option(name: .long, help: "Where its dates and times are written for (IANA name, e.g. Asia/Shanghai).")
         var timeZone = "UTC"

@@ -41,7 +41,10 @@ final class ConsoleAccessTests: XCTestCase {
         XCTAssertFalse(ConsoleAccess.mayView(north, insurers: ["harbour"], site: "depot-a"))
         XCTAssertFalse(ConsoleAccess.mayView(north, insurers: [], site: nil))
         let orphan = ConsoleUser(name: "x", role: .insurer)
-        XCTAssertFalse(ConsoleAccess.mayView(orphan, c, site: "depot-a"), "an insurer account without insurer sees nothing")
+        XCTAssertFalse(
+            ConsoleAccess.mayView(orphan, c, site: "depot-a"),
+            "an insurer account without insurer sees nothing"
+        )
 
         XCTAssertEqual(ConsoleAccess.visibleInsurers(north, rows).map(\.id), ["north"])
         XCTAssertEqual(ConsoleAccess.visibleInsurers(harbour, rows).map(\.id), ["harbour"])
@@ -135,7 +138,10 @@ final class ConsoleAccessTests: XCTestCase {
         XCTAssertEqual(li.role, .handler)
         let desk = try ConsoleAccountFields(role: "insurer", insurer: "north").account(name: "n", passwordHash: "h")
         XCTAssertEqual(desk.insurer, "north")
-        XCTAssertEqual(try ConsoleAccountFields(role: "handler", sites: "*").account(name: "c", passwordHash: "").sites, ["*"])
+        XCTAssertEqual(
+            try ConsoleAccountFields(role: "handler", sites: "*").account(name: "c", passwordHash: "").sites,
+            ["*"]
+        )
 
         let refused: [(ConsoleAccountFields, String, ConsoleAccountFields.Problem)] = [
             (.init(role: "boss"), "x", .role("boss")),

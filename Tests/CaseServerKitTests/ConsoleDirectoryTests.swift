@@ -79,7 +79,13 @@ class ConsoleDirectoryTests: ServerTestCase {
         try await s.addAccount(account("wang"), nowNanos: t0)
         for (id, who) in [("s1", "li"), ("s2", "li"), ("s3", "wang")] {
             try await s.createSession(
-                ConsoleSessionRecord(id: id, account: who, csrfToken: "csrf-\(id)", createdAtNanos: t0, lastSeenNanos: t0)
+                ConsoleSessionRecord(
+                    id: id,
+                    account: who,
+                    csrfToken: "csrf-\(id)",
+                    createdAtNanos: t0,
+                    lastSeenNanos: t0
+                )
             )
         }
         try await s.touchSession(id: "s1", nowNanos: t0 + 5)
@@ -137,7 +143,13 @@ class ConsoleDirectoryTests: ServerTestCase {
         let s = try await store()
         for i in 0..<5 {
             try await s.appendAudit(
-                ConsoleAuditEntry(atNanos: t0 + Int64(i), actor: "cli", action: "user-add", object: "u\(i)", detail: "d")
+                ConsoleAuditEntry(
+                    atNanos: t0 + Int64(i),
+                    actor: "cli",
+                    action: "user-add",
+                    object: "u\(i)",
+                    detail: "d"
+                )
             )
         }
         let first = try await s.auditLog(limit: 3, beforeID: nil)

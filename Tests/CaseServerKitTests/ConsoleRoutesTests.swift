@@ -232,10 +232,16 @@ final class ConsoleRoutesTests: ServerTestCase, @unchecked Sendable {
             // Equal pages but for the typed name (and the fresh form token).
             let strip = { (r: TestResponse) in
                 Self.text(r).replacingOccurrences(of: Self.csrf(in: Self.text(r)) ?? "", with: "")
-                    .replacingOccurrences(of: "value=\"li\"", with: "").replacingOccurrences(of: "value=\"nobody\"", with: "")
+                    .replacingOccurrences(of: "value=\"li\"", with: "").replacingOccurrences(
+                        of: "value=\"nobody\"",
+                        with: ""
+                    )
             }
             XCTAssertEqual(strip(wrong), strip(unknown))
-            XCTAssertTrue(Self.text(wrong).contains(says.replacingOccurrences(of: "'", with: "&#39;")), Self.text(wrong))
+            XCTAssertTrue(
+                Self.text(wrong).contains(says.replacingOccurrences(of: "'", with: "&#39;")),
+                Self.text(wrong)
+            )
             let log = try await store.auditLog(limit: 10, beforeID: nil)
             XCTAssertEqual(log.map(\.action), ["login-failed", "login-failed"])
             XCTAssertEqual(log.map(\.detail), ["unknown-account", "wrong-password"])
@@ -456,14 +462,26 @@ final class ConsoleRoutesTests: ServerTestCase, @unchecked Sendable {
             user: ConsoleUser(name: "north-desk", role: .insurer, insurer: "north", language: .simplifiedChinese),
             csrfToken: "tok"
         )
-        let a = ConsoleTemplates.render("message", ["heading": "h", "nav": ConsolePage.nav(admin, page: nil)], user: admin.user)
-        for link in ["/console/cases", "/console/terminals", "/console/guidance", "/console/accounts", "/console/audit"] {
+        let a = ConsoleTemplates.render(
+            "message",
+            ["heading": "h", "nav": ConsolePage.nav(admin, page: nil)],
+            user: admin.user
+        )
+        for link in [
+            "/console/cases", "/console/terminals", "/console/guidance", "/console/accounts", "/console/audit",
+        ] {
             XCTAssertTrue(a.contains("href=\"\(link)\""), link)
         }
         XCTAssertTrue(a.contains("root") && a.contains("Sign out") && a.contains(#"value="tok""#))
-        let d = ConsoleTemplates.render("message", ["heading": "h", "nav": ConsolePage.nav(desk, page: nil)], user: desk.user)
+        let d = ConsoleTemplates.render(
+            "message",
+            ["heading": "h", "nav": ConsolePage.nav(desk, page: nil)],
+            user: desk.user
+        )
         XCTAssertTrue(d.contains("href=\"/console/cases\"") && d.contains("href=\"/console/guidance\""))
-        XCTAssertFalse(d.contains("/console/accounts") || d.contains("/console/terminals") || d.contains("/console/audit"))
+        XCTAssertFalse(
+            d.contains("/console/accounts") || d.contains("/console/terminals") || d.contains("/console/audit")
+        )
         XCTAssertTrue(d.contains("退出登录"))
     }
 

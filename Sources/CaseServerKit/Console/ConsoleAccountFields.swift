@@ -11,7 +11,13 @@ public struct ConsoleAccountFields: Sendable {
     public var language: String
     public var timeZone: String
 
-    public init(role: String, sites: String = "", insurer: String = "", language: String = "en", timeZone: String = "UTC") {
+    public init(
+        role: String,
+        sites: String = "",
+        insurer: String = "",
+        language: String = "en",
+        timeZone: String = "UTC"
+    ) {
         self.role = role
         self.sites = sites
         self.insurer = insurer

@@ -12,7 +12,10 @@ enum ConsoleAccountPages {
             let done = request.uri.queryParameters["done"].map(String.init)
             let who = request.uri.queryParameters["name"].map(String.init) ?? ""
             let notice = done.flatMap { d in
-                ["added": "accounts.added", "disabled": "accounts.disabled_done", "password": "accounts.password_done"][d]
+                [
+                    "added": "accounts.added", "disabled": "accounts.disabled_done",
+                    "password": "accounts.password_done",
+                ][d]
             }.map { session.user.catalog.format($0, ["name": who]) }
             return try await page(session, console: console, notice: notice, error: nil, status: .ok)
         }
@@ -108,7 +111,9 @@ enum ConsoleAccountPages {
                 ]
             }
             var values: [String: Any] = ["entries": rows, "empty": rows.isEmpty]
-            if entries.count == pageSize, let last = entries.last { values["older"] = "/console/audit?before=\(last.id)" }
+            if entries.count == pageSize, let last = entries.last {
+                values["older"] = "/console/audit?before=\(last.id)"
+            }
             return ConsolePage.render("audit", values, session: session, page: "audit")
         }
     }
@@ -144,7 +149,9 @@ enum ConsoleAccountPages {
         }
         var values: [String: Any] = [
             "accounts": rows,
-            "roles": ConsoleRole.allCases.map { ["id": $0.rawValue, "label": catalog["accounts.role_\($0.rawValue)"]] },
+            "roles": ConsoleRole.allCases.map {
+                ["id": $0.rawValue, "label": catalog["accounts.role_\($0.rawValue)"]]
+            },
             "languages": UILanguage.allCases.map {
                 ["id": $0.rawValue, "label": ConsoleCatalogs.catalog($0)["common.language_name"]]
             },

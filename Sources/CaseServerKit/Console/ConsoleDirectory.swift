@@ -107,7 +107,8 @@ public struct ConsoleAccount: Sendable, Equatable {
     public static func isValidName(_ name: String) -> Bool {
         !name.isEmpty && name.count <= 64
             && name.unicodeScalars.allSatisfy {
-                $0.isASCII && (($0.properties.isAlphabetic) || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0))
+                $0.isASCII
+                    && (($0.properties.isAlphabetic) || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0))
             }
     }
 }
@@ -188,7 +189,8 @@ public enum ConsoleDirectoryError: Error, Equatable, CustomStringConvertible {
         case .invalidName(let n):
             return "'\(n)' is not an account name: use letters, digits, '.', '_' and '-' (at most 64)"
         case .nameTaken(let n):
-            return "an account named \(n) exists already: choose another name, or reset its password (users passwd \(n))"
+            return
+                "an account named \(n) exists already: choose another name, or reset its password (users passwd \(n))"
         case .noSuchAccount(let n):
             return "there is no account named \(n) (case-server users list shows them)"
         }

@@ -80,7 +80,11 @@ public enum ConsoleRoutes {
 
     /// `POST /console/login`: the form must carry the token its page set in the form's cookie
     /// (else 403); then `Console.signIn` decides.
-    static func signIn(_ request: Request, _ context: CaseServerRequestContext, console: Console) async throws
+    static func signIn(
+        _ request: Request,
+        _ context: CaseServerRequestContext,
+        console: Console
+    ) async throws
         -> Response
     {
         var request = request

@@ -29,7 +29,12 @@ public struct ConsoleSessionMiddleware: RouterMiddleware {
             if presented == nil { presented = try await ConsoleForm.read(&request)["_csrf"] }
             guard let presented, ConsoleSecrets.equal(presented, session.csrfToken) else {
                 console.logger.notice("console request refused: CSRF token missing or wrong")
-                return ConsolePage.message(session, title: "access.forbidden_title", text: "access.csrf", status: .forbidden)
+                return ConsolePage.message(
+                    session,
+                    title: "access.forbidden_title",
+                    text: "access.csrf",
+                    status: .forbidden
+                )
             }
         }
         return try await next(request, context)

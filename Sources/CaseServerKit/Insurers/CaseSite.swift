@@ -42,7 +42,11 @@ public struct CaseSite: Sendable, Equatable {
             )
         }
         guard !known.contains(where: { $0.id == id }) else {
-            throw .invalid(key: t.key("id"), problem: "'\(id)' is used by another site", fix: "give every [[site]] its own id")
+            throw .invalid(
+                key: t.key("id"),
+                problem: "'\(id)' is used by another site",
+                fix: "give every [[site]] its own id"
+            )
         }
         let name = try t.string("name", default: id)
         guard let devices = try t.stringArray("devices"), !devices.isEmpty else {

@@ -224,6 +224,8 @@ enum PostgresCaseMigrations {
         }
     }
 
+    /// The versions recorded, in the order `all` applies them (names do not sort that way:
+    /// "console-accounts" came after "v3-outbox"), then any this version does not know.
     static func appliedVersions(_ c: PostgresConnection, logger: Logger) async throws -> [String] {
         var out: [String] = []
         for try await v in try await c.query("SELECT version FROM schema_migration ORDER BY version", logger: logger)
@@ -231,6 +233,7 @@ enum PostgresCaseMigrations {
         {
             out.append(v)
         }
-        return out
+        let known = versions
+        return known.filter(out.contains) + out.filter { !known.contains($0) }
     }
 }

@@ -132,7 +132,10 @@ extension SQLiteCaseStore: ConsoleDirectory {
 
     public func recordAddressFailure(_ addressHash: String, windowNanos: Int64, nowNanos: Int64) async throws -> Int {
         try await pool.write { db in
-            try db.execute(sql: "DELETE FROM console_login_failure WHERE at_ns <= ?", arguments: [nowNanos - windowNanos])
+            try db.execute(
+                sql: "DELETE FROM console_login_failure WHERE at_ns <= ?",
+                arguments: [nowNanos - windowNanos]
+            )
             try db.execute(
                 sql: "INSERT INTO console_login_failure (address_hash, at_ns) VALUES (?, ?)",
                 arguments: [addressHash, nowNanos]
@@ -192,7 +195,8 @@ extension SQLiteCaseStore: ConsoleDirectory {
     public func touchSession(id: String, nowNanos: Int64) async throws {
         try await pool.write { db in
             try db.execute(
-                sql: "UPDATE console_session SET last_seen_ns = ? WHERE id = ? AND ended_at_ns IS NULL AND last_seen_ns < ?",
+                sql:
+                    "UPDATE console_session SET last_seen_ns = ? WHERE id = ? AND ended_at_ns IS NULL AND last_seen_ns < ?",
                 arguments: [nowNanos, id, nowNanos]
             )
         }
@@ -261,7 +265,12 @@ extension SQLiteCaseStore: ConsoleDirectory {
         )
     }
 
-    private static func addressFailures(_ db: Database, _ hash: String, windowNanos: Int64, nowNanos: Int64) throws
+    private static func addressFailures(
+        _ db: Database,
+        _ hash: String,
+        windowNanos: Int64,
+        nowNanos: Int64
+    ) throws
         -> Int
     {
         try Int.fetchOne(
