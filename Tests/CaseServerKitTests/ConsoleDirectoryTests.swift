@@ -121,6 +121,22 @@ class ConsoleDirectoryTests: ServerTestCase {
         XCTAssertEqual(again?.session.endedAtNanos, t0 + 20)
         let missing = try await s.session(id: "nope")
         XCTAssertNil(missing)
+
+        // A new session forgets those unused for 30 days, and only those.
+        let later = t0 + 3 + ConsoleSessionRecord.keptNanos
+        try await s.createSession(
+            ConsoleSessionRecord(
+                id: "s4",
+                account: "wang",
+                csrfToken: "c4",
+                createdAtNanos: later,
+                lastSeenNanos: later
+            )
+        )
+        let forgotten = try await s.session(id: "s2")
+        XCTAssertNil(forgotten, "last seen at t0")
+        let kept = try await s.session(id: "s1")
+        XCTAssertNotNil(kept, "last seen at t0 + 5, within 30 days of the new one")
     }
 
     func testFailuresPerAddressAreCountedWithinTheWindowOnly() async throws {

@@ -72,6 +72,15 @@ def test_console_sign_in_csrf_lock_and_disable(site):
 
     short = users(site, "add", "admin", "--role", "admin", password="short")
     assert short.returncode == 1 and "too short" in short.stderr and "12" in short.stderr, short.stderr
+    # What the command refuses before it asks for a password, with words saying what to give.
+    for args, says in ((["add", "x", "--role", "boss"], "not a role: use handler, insurer or admin"),
+                       (["add", "x", "--role", "insurer"], "needs --insurer"),
+                       (["add", "x", "--role", "handler", "--language", "fr"], "en\" or \"zh-Hans"),
+                       (["add", "x", "--role", "handler", "--time-zone", "Mars/Base"], "not a time zone"),
+                       (["add", "x y", "--role", "admin"], "not an account name"),
+                       (["add", "x", "--role", "admin", "--password", PASSWORD], "--password")):
+        r = users(site, *args, password=PASSWORD)
+        assert r.returncode != 0 and says in r.stderr, (args, r.stderr)
     for args in (["add", "admin", "--role", "admin"], ["add", "li", "--role", "handler", "--site", "*"],
                  ["add", "wang", "--role", "handler", "--site", "depot-a", "--language", "zh-Hans",
                   "--time-zone", "Asia/Shanghai"]):

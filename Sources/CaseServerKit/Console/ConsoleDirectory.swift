@@ -38,7 +38,9 @@ public protocol ConsoleDirectory: Sendable {
     /// The address's failed sign-ins within the last `windowNanos`.
     func addressFailures(_ addressHash: String, windowNanos: Int64, nowNanos: Int64) async throws -> Int
 
-    /// Stores a new session (its id is the SHA-256 of the cookie's secret, never the secret).
+    /// Stores a new session (its id is the SHA-256 of the cookie's secret, never the secret),
+    /// and forgets sessions unused for `ConsoleSessionRecord.keptNanos` (ended or not: none
+    /// of them can be live, the idle timeout is far shorter).
     func createSession(_ session: ConsoleSessionRecord) async throws
 
     /// The session with `id` and its account, ended or not; nil when there is none.
@@ -126,6 +128,9 @@ public struct ConsoleLockPolicy: Sendable, Equatable {
 
 /// A console session as stored.
 public struct ConsoleSessionRecord: Sendable, Equatable {
+    /// How long a session's row is kept after it was last used: 30 days.
+    public static let keptNanos: Int64 = 30 * 24 * 3600 * 1_000_000_000
+
     /// SHA-256 (hex) of the secret the cookie holds.
     public var id: String
     public var account: String

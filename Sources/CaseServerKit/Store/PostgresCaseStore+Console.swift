@@ -116,13 +116,17 @@ extension PostgresCaseStore: ConsoleDirectory {
     }
 
     public func createSession(_ s: ConsoleSessionRecord) async throws {
-        try await client.query(
-            """
-            INSERT INTO console_session (id, account, csrf_token, created_at_ns, last_seen_ns)
-            VALUES (\(s.id), \(s.account), \(s.csrfToken), \(s.createdAtNanos), \(s.lastSeenNanos))
-            """,
-            logger: logger
-        )
+        let oldest = s.createdAtNanos - ConsoleSessionRecord.keptNanos
+        try await transaction { c in
+            try await c.query("DELETE FROM console_session WHERE last_seen_ns < \(oldest)", logger: logger)
+            try await c.query(
+                """
+                INSERT INTO console_session (id, account, csrf_token, created_at_ns, last_seen_ns)
+                VALUES (\(s.id), \(s.account), \(s.csrfToken), \(s.createdAtNanos), \(s.lastSeenNanos))
+                """,
+                logger: logger
+            )
+        }
     }
 
     public func session(id: String) async throws -> (session: ConsoleSessionRecord, account: ConsoleAccount)? {

@@ -153,6 +153,10 @@ extension SQLiteCaseStore: ConsoleDirectory {
     public func createSession(_ s: ConsoleSessionRecord) async throws {
         try await pool.write { db in
             try db.execute(
+                sql: "DELETE FROM console_session WHERE last_seen_ns < ?",
+                arguments: [s.createdAtNanos - ConsoleSessionRecord.keptNanos]
+            )
+            try db.execute(
                 sql: """
                     INSERT INTO console_session (id, account, csrf_token, created_at_ns, last_seen_ns)
                     VALUES (?, ?, ?, ?, ?)
