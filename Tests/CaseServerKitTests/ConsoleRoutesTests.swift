@@ -191,18 +191,45 @@ final class ConsoleRoutesTests: ServerTestCase, @unchecked Sendable {
             XCTAssertEqual(log.first?.actor, "li")
             XCTAssertFalse(log.contains { $0.detail.contains(Self.password) || $0.detail.contains(secret) })
 
+            // Signing in again from the same browser (a sign-in page it loaded before) ends the
+            // session it had.
+            var fresh = Jar()
+            let form = try await client.execute(uri: "/console/login", method: .get)
+            fresh.take(form)
+            jar.cookies[ConsoleCookies.signIn] = fresh.cookies[ConsoleCookies.signIn]
+            var headers = jar.header
+            headers.append(contentsOf: Self.formType)
+            let again = try await client.execute(
+                uri: "/console/login",
+                method: .post,
+                headers: headers,
+                body: Self.form([
+                    "_csrf": Self.csrf(in: Self.text(form)) ?? "", "name": "li", "password": Self.password,
+                ])
+            )
+            XCTAssertEqual(again.status, .seeOther)
+            jar.take(again)
+            let replaced = try await store.session(id: ConsoleSecrets.hash(secret))
+            XCTAssertEqual(replaced?.session.endReason, "replaced")
+            let second = try XCTUnwrap(jar.cookies[ConsoleCookies.session])
+            XCTAssertNotEqual(second, secret)
+
             // Signing out ends it.
             let token = try await token(client, jar)
             let out = try await post(client, jar, "/console/logout", ["_csrf": token])
             XCTAssertEqual(out.status, .seeOther)
             jar.take(out)
             XCTAssertNil(jar.cookies[ConsoleCookies.session])
-            let after = try await client.execute(
-                uri: "/console/cases",
-                method: .get,
-                headers: [.cookie: "\(ConsoleCookies.session)=\(secret)"]
-            )
-            XCTAssertEqual(after.status, .seeOther, "the old cookie opens nothing")
+            for old in [secret, second] {
+                let after = try await client.execute(
+                    uri: "/console/cases",
+                    method: .get,
+                    headers: [.cookie: "\(ConsoleCookies.session)=\(old)"]
+                )
+                XCTAssertEqual(after.status, .seeOther, "an ended session's cookie opens nothing")
+            }
+            let ended = try await store.session(id: ConsoleSecrets.hash(second))
+            XCTAssertEqual(ended?.session.endReason, "logout")
         }
     }
 

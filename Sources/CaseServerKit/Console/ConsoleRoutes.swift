@@ -102,6 +102,14 @@ public enum ConsoleRoutes {
         )
         switch try await console.signIn(name: name, password: form["password"] ?? "", address: address) {
         case .signedIn(let secret, _):
+            // A session this browser had before is ended, not left to idle out.
+            if let old = request.cookies[ConsoleCookies.session]?.value {
+                try await console.directory.endSession(
+                    id: ConsoleSecrets.hash(old),
+                    reason: "replaced",
+                    nowNanos: console.clock()
+                )
+            }
             var response = ConsolePage.redirect("/console/cases")
             response.setCookie(ConsoleCookies.make(ConsoleCookies.session, secret, settings: console.settings))
             response.setCookie(ConsoleCookies.cleared(ConsoleCookies.signIn, settings: console.settings))
