@@ -157,6 +157,8 @@ let package = Package(
                 // The console: account passwords (bcrypt) and its server-rendered pages.
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Mustache", package: "swift-mustache"),
+                // bcrypt runs on NIO's blocking thread pool, never on an event loop.
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             // The console's templates and message catalogues, compiled into the binary.
             resources: [.embedInCode("Console/Resources")]

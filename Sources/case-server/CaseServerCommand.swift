@@ -16,7 +16,7 @@ struct CaseServerCommand: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, KeygenCommand.self, EventsCommand.self, TerminalsCommand.self, CasesCommand.self,
             ProgressCommand.self, GuidanceCommand.self, DevicesCommand.self, EnrollCommand.self,
-            NotificationsCommand.self,
+            NotificationsCommand.self, UsersCommand.self,
         ]
     )
 }

@@ -53,7 +53,19 @@ struct ServeCommand: AsyncParsableCommand {
         help:
             "File holding the bearer token that POST /v1/cases/{ref}/progress requires; without it that endpoint is off."
     ) var staffTokenFile: String?
+    @Flag(
+        name: .long,
+        help:
+            "Serve the supervision console under /console/ (docs/console.md); create its first admin with case-server users add."
+    ) var console = false
+    @Option(name: .long, help: "Minutes after which an unused console session ends.") var consoleIdleMinutes = 30
     @OptionGroup(title: "Hostile clients (docs/case-server.md)") var hostile: HostileClientOptions
+
+    func validate() throws {
+        guard consoleIdleMinutes >= 1 else {
+            throw ValidationError("--console-idle-minutes \(consoleIdleMinutes): give a whole number of at least 1")
+        }
+    }
 
     func run() async throws {
         let level = Logger.Level(rawValue: logLevel) ?? .info
@@ -135,6 +147,20 @@ struct ServeCommand: AsyncParsableCommand {
             logger: logger,
             committed: onCommit
         )
+        // The console: its cookies are Secure, since this server speaks HTTPS only.
+        let consoleParts =
+            console
+            ? Console(
+                directory: store,
+                policy: casePolicy,
+                settings: ConsoleSettings(
+                    idleMinutes: consoleIdleMinutes,
+                    secureCookies: true,
+                    trustedProxies: Set(hostile.trustedProxy)
+                ),
+                clock: { Clocks.wallNanos() },
+                logger: logger
+            ) : nil
         let router = CaseServerRoutes.router(
             receiver: receiver,
             repository: store,
@@ -145,7 +171,8 @@ struct ServeCommand: AsyncParsableCommand {
             enrollment: store,
             keyring: keyring,
             insurers: insurerCredentials,
-            guards: try hostile.guards()
+            guards: try hostile.guards(),
+            console: consoleParts
         )
 
         let chain = try NIOSSLCertificate.fromPEMFile(cert)

@@ -8,7 +8,11 @@ import Mustache
 public enum ConsoleTemplates {
     /// Every template by name. A new template is added here and in Console/Resources.
     static let sources: [String: [UInt8]] = [
-        "layout": PackageResources.layout_mustache
+        "layout": PackageResources.layout_mustache,
+        "login": PackageResources.login_mustache,
+        "message": PackageResources.message_mustache,
+        "accounts": PackageResources.accounts_mustache,
+        "audit": PackageResources.audit_mustache,
     ]
 
     /// The parsed templates; a template that does not parse stops the process at its first use,

@@ -16,11 +16,13 @@ import NIOCore
 ///     POST /v1/cases/{ref}/progress    a case handler's step (staff token) or an insurer's own (its token)
 ///     POST /v1/enroll                  a terminal registers its key with a one-time token
 ///                                      (`EnrollmentRoutes`; only with a device directory)
+///     /console/…                       the supervision console (`ConsoleRoutes`; only with `console`)
 public enum CaseServerRoutes {
     /// - Parameters: `staffToken`: the bearer token progress requires; nil turns progress over
     ///   HTTP off (403) unless insurers have tokens. `clock`: wall-clock nanoseconds, the time
     ///   events and steps are stamped with. `insurers`: the insurers' tokens (`token_file`).
-    ///   `guards`: the envelope endpoint's batch limits and throttle.
+    ///   `guards`: the envelope endpoint's batch limits and throttle. `console`: the console's
+    ///   parts when `serve --console` turns it on; nil leaves every /console/ path 404.
     public static func router(
         receiver: EnvelopeReceiver,
         repository: any CaseRepository,
@@ -31,10 +33,12 @@ public enum CaseServerRoutes {
         enrollment: (any DeviceDirectory)? = nil,
         keyring: DeviceKeyring? = nil,
         insurers: InsurerCredentials = InsurerCredentials(),
-        guards: EnvelopeGuards = .init()
+        guards: EnvelopeGuards = .init(),
+        console: Console? = nil
     ) -> Router<CaseServerRequestContext> {
         let router = Router(context: CaseServerRequestContext.self)
         router.add(middleware: ConnectionPhaseMiddleware())
+        if let console { ConsoleRoutes.add(to: router, console: console) }
         if let enrollment {
             EnrollmentRoutes.add(to: router, directory: enrollment, keyring: keyring, clock: clock, logger: logger)
         }

@@ -30,6 +30,11 @@ import GatewayCore
 ///     title = "Thank you — the owner's insurers have been told"
 ///     text = "…"
 ///     steps = ["…", "…"]
+///
+///     [[site]]                    # optional: where terminals stand (`CaseSite`)
+///     id = "depot-a"
+///     name = "Depot A"
+///     devices = ["term-a-*"]
 public struct CasePolicy: Sendable {
     public struct Insurer: Sendable, Equatable {
         public var id: String
@@ -60,17 +65,27 @@ public struct CasePolicy: Sendable {
     public var catalog: GuidanceCatalog
     /// How notifications are sent (`[webhooks]`).
     public var webhooks: WebhookSettings
+    /// Where terminals stand (`[[site]]`), in the policy's order.
+    public var sites: [CaseSite]
 
     public init(
         insurers: [Insurer],
         coverage: [Coverage],
         catalog: GuidanceCatalog,
-        webhooks: WebhookSettings = WebhookSettings()
+        webhooks: WebhookSettings = WebhookSettings(),
+        sites: [CaseSite] = []
     ) {
         self.insurers = insurers
         self.coverage = coverage
         self.catalog = catalog
         self.webhooks = webhooks
+        self.sites = sites
+    }
+
+    /// The site of a case opened by `device`: the first `[[site]]` whose `devices` match it;
+    /// nil when none does (the case is `CaseSite.unassigned`).
+    public func site(forDevice device: String) -> CaseSite? {
+        sites.first { $0.contains(device: device) }
     }
 
     /// The insurers covering an object, in the order the policy names them, each once.
@@ -183,6 +198,10 @@ public struct CasePolicy: Sendable {
             entries.append(.init(type: type, guidance: guidance))
             try t.finish()
         }
+        var sites: [CaseSite] = []
+        for t in try top.tableArray("site") {
+            sites.append(try CaseSite.parse(t, known: sites))
+        }
         var webhooks = WebhookSettings()
         if let t = try top.table("webhooks") {
             webhooks = try WebhookSettings.parse(t)
@@ -196,7 +215,8 @@ public struct CasePolicy: Sendable {
             insurers: insurers,
             coverage: coverage,
             catalog: GuidanceCatalog(entries: entries + fallback),
-            webhooks: webhooks
+            webhooks: webhooks,
+            sites: sites
         )
     }
 

@@ -147,6 +147,53 @@ enum PostgresCaseMigrations {
                 "CREATE INDEX notification_ref ON notification (ref, insurer)",
             ]
         ),
+        // The console's accounts, sessions, failed sign-ins per address and audit log
+        // (`ConsoleDirectory`), as SQLite's "console-accounts".
+        (
+            "console-accounts",
+            [
+                """
+                CREATE TABLE console_account (
+                    name text PRIMARY KEY,
+                    password_hash text NOT NULL,
+                    role text NOT NULL,
+                    sites text NOT NULL,
+                    insurer text,
+                    language text NOT NULL,
+                    time_zone text NOT NULL,
+                    disabled boolean NOT NULL DEFAULT false,
+                    failed_logins integer NOT NULL DEFAULT 0,
+                    locked_until_ns bigint,
+                    created_at_ns bigint NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE console_session (
+                    id text PRIMARY KEY,
+                    account text NOT NULL,
+                    csrf_token text NOT NULL,
+                    created_at_ns bigint NOT NULL,
+                    last_seen_ns bigint NOT NULL,
+                    ended_at_ns bigint,
+                    end_reason text
+                )
+                """,
+                "CREATE INDEX console_session_account ON console_session (account) WHERE ended_at_ns IS NULL",
+                "CREATE TABLE console_login_failure (address_hash text NOT NULL, at_ns bigint NOT NULL)",
+                "CREATE INDEX console_login_failure_address ON console_login_failure (address_hash, at_ns)",
+                "CREATE INDEX console_login_failure_at ON console_login_failure (at_ns)",
+                """
+                CREATE TABLE console_audit (
+                    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    at_ns bigint NOT NULL,
+                    actor text NOT NULL,
+                    action text NOT NULL,
+                    object text NOT NULL,
+                    detail text NOT NULL
+                )
+                """,
+            ]
+        ),
     ]
 
     static var versions: [String] { all.map(\.version) }
@@ -177,6 +224,8 @@ enum PostgresCaseMigrations {
         }
     }
 
+    /// The versions recorded, in the order `all` applies them (names do not sort that way:
+    /// "console-accounts" came after "v3-outbox"), then any this version does not know.
     static func appliedVersions(_ c: PostgresConnection, logger: Logger) async throws -> [String] {
         var out: [String] = []
         for try await v in try await c.query("SELECT version FROM schema_migration ORDER BY version", logger: logger)
@@ -184,6 +233,7 @@ enum PostgresCaseMigrations {
         {
             out.append(v)
         }
-        return out
+        let known = versions
+        return known.filter(out.contains) + out.filter { !known.contains($0) }
     }
 }

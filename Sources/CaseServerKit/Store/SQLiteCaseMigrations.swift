@@ -139,6 +139,11 @@ enum SQLiteCaseMigrations {
         m.registerMigration("v4-outbox") { db in
             try db.execute(sql: SQLiteNotificationOutbox.schema)
         }
+        // The console's accounts, sessions (by the SHA-256 of their cookie's secret), failed
+        // sign-ins per client address (by a hash of it) and audit log (`ConsoleDirectory`).
+        m.registerMigration("console-accounts") { db in
+            try db.execute(sql: SQLiteCaseStore.consoleSchema)
+        }
         return m
     }
 }
