@@ -145,7 +145,8 @@ struct ServeCommand: AsyncParsableCommand {
             enrollment: store,
             keyring: keyring,
             insurers: insurerCredentials,
-            guards: try hostile.guards()
+            guards: try hostile.guards(),
+            messages: store
         )
 
         let chain = try NIOSSLCertificate.fromPEMFile(cert)

@@ -8,7 +8,8 @@ import Mustache
 public enum ConsoleTemplates {
     /// Every template by name. A new template is added here and in Console/Resources.
     static let sources: [String: [UInt8]] = [
-        "layout": PackageResources.layout_mustache
+        "layout": PackageResources.layout_mustache,
+        "case_messages": PackageResources.case_messages_mustache,
     ]
 
     /// The parsed templates; a template that does not parse stops the process at its first use,

@@ -14,11 +14,13 @@ import NIOCore
 ///                                      `EnvelopeLimits`, 429 while `EnvelopeThrottle` says so)
 ///     GET  /v1/cases/{ref}             a case's status (terminals follow the cases they showed)
 ///     POST /v1/cases/{ref}/progress    a case handler's step (staff token) or an insurer's own (its token)
+///     POST /v1/cases/{ref}/messages    a question or instruction to the case's terminal (staff token;
+///                                      `CaseMessageRoutes`; only with a store of messages)
 ///     POST /v1/enroll                  a terminal registers its key with a one-time token
 ///                                      (`EnrollmentRoutes`; only with a device directory)
 public enum CaseServerRoutes {
-    /// - Parameters: `staffToken`: the bearer token progress requires; nil turns progress over
-    ///   HTTP off (403) unless insurers have tokens. `clock`: wall-clock nanoseconds, the time
+    /// - Parameters: `staffToken`: the bearer token progress and messages require; nil turns
+    ///   progress over HTTP off (403) unless insurers have tokens, and messages over HTTP off. `clock`: wall-clock nanoseconds, the time
     ///   events and steps are stamped with. `insurers`: the insurers' tokens (`token_file`).
     ///   `guards`: the envelope endpoint's batch limits and throttle.
     public static func router(
@@ -31,7 +33,8 @@ public enum CaseServerRoutes {
         enrollment: (any DeviceDirectory)? = nil,
         keyring: DeviceKeyring? = nil,
         insurers: InsurerCredentials = InsurerCredentials(),
-        guards: EnvelopeGuards = .init()
+        guards: EnvelopeGuards = .init(),
+        messages: (any CaseMessages)? = nil
     ) -> Router<CaseServerRequestContext> {
         let router = Router(context: CaseServerRequestContext.self)
         router.add(middleware: ConnectionPhaseMiddleware())
@@ -68,6 +71,9 @@ public enum CaseServerRoutes {
                 return json(.notFound, #"{"error":"no such case"}"#)
             }
             return json(.ok, String(decoding: try encoder.encode(status), as: UTF8.self))
+        }
+        if let messages {
+            CaseMessageRoutes.addAPI(to: router, messages: messages, staffToken: staffToken, clock: clock, logger: logger)
         }
         // Case handlers and insurers report progress: {"state": "...", "note": "...", "insurer": "..."?}.
         // The staff token may make any step; an insurer's token only its own insurer's step, on

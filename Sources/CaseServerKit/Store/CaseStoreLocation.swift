@@ -1,8 +1,8 @@
 import Logging
 
-/// Everything the server keeps in its database: cases and events, the device registry, and
-/// the insurers' notifications waiting to be sent.
-public typealias CaseStore = CaseRepository & DeviceDirectory & NotificationOutbox
+/// Everything the server keeps in its database: cases and events, the device registry, the
+/// insurers' notifications waiting to be sent, and the messages to the person on site.
+public typealias CaseStore = CaseRepository & DeviceDirectory & NotificationOutbox & CaseMessages
 
 /// What `--db` names: a SQLite file (the embedded default, one server process) or a PostgreSQL
 /// database (`postgres://…`, any number of server processes; docs/scale-out.md).

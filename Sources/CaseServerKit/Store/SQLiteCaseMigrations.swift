@@ -139,6 +139,11 @@ enum SQLiteCaseMigrations {
         m.registerMigration("v4-outbox") { db in
             try db.execute(sql: SQLiteNotificationOutbox.schema)
         }
+        // Case handlers' questions and instructions to the person on site, and the terminal's
+        // replies filed under them (`CaseMessages`; Store/SQLiteCaseStore+Messages.swift).
+        m.registerMigration("case-messages") { db in
+            try db.execute(sql: SQLiteCaseStore.messagesSchema)
+        }
         return m
     }
 }
