@@ -100,9 +100,12 @@ public enum CaseMessageRoutes {
 
     /// The case page's messages part, with the error a refused form left (`talk_error`).
     static func casePage(_ ref: String, error: String?) -> String {
-        let path = "/console/cases/" + (ref.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+        let path = "/console/cases/" + (ref.addingPercentEncoding(withAllowedCharacters: unreserved) ?? "")
         return path + (error.map { "?talk_error=" + $0 } ?? "") + "#messages"
     }
+
+    /// RFC 3986's unreserved characters: what a path segment carries as it is.
+    static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
     static func redirect(_ location: String) -> Response {
         Response(status: .seeOther, headers: [.location: location])
