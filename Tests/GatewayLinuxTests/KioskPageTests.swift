@@ -57,6 +57,7 @@ final class KioskPageTests: XCTestCase {
             for state in ["notified", "acknowledged", "claim_opened", "declined", "settled"] {
                 keys.insert("insurer_state." + state)
             }
+            for state in ["spooled", "sent", "accepted", "dead_lettered"] { keys.insert("delivery_short." + state) }
         }
         if template.contains(#""probe_status." + c.status"#) {
             for status in ["ok", "warn", "fail"] { keys.insert("probe_status." + status) }

@@ -130,7 +130,8 @@ enum KioskPage {
         #messages li { padding:2px 0; border-top:1px solid var(--line); }
         #messages .mstate { font-weight:700; }
         #messages .mstate.waiting { color:var(--warn); } #messages .mstate.done { color:var(--ok); }
-        .hidden { display:none; }
+        /* Over any display an element's own rule gives it (#ask is a flex box). */
+        .hidden { display:none !important; }
         footer { padding:2px 10px; font-size:11px; color:var(--dim); }
         footer a { color:var(--dim); }
         </style>
@@ -265,7 +266,7 @@ enum KioskPage {
           ask(s);
           $("recentrows").replaceChildren(...s.scans.slice(0, 8).map(r => {
             const tr = document.createElement("tr");
-            for (const v of [time(r.captured_at), classWords[r.class] || r.class, r.subject || "—", deliveryWords[r.delivery] ? words(r.delivery) : r.delivery]) {
+            for (const v of [time(r.captured_at), classWords[r.class] || r.class, r.subject || "—", TS("delivery_short", r.delivery)]) {
               const td = document.createElement("td"); td.textContent = v; tr.append(td);
             }
             tr.dataset.id = r.id; tr.dataset.delivery = r.delivery;
@@ -322,6 +323,7 @@ enum KioskPage {
             .then(r => r.json().then(body => [r.ok, body]))
             .then(([ok, body]) => {
               if (!ok) throw new Error(body.error || "");
+              $("owntext").value = "";
               window.lastState.replies = (window.lastState.replies || []).concat([body]);
               asking = null; render(window.lastState);
             })
