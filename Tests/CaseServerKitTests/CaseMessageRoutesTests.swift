@@ -1,7 +1,7 @@
 import Foundation
 import GatewayCore
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
@@ -51,7 +51,11 @@ final class CaseMessageRoutesTests: ServerTestCase {
         let router = Router(context: CaseServerRequestContext.self)
         let group = router.group("/console").add(
             middleware: TestSession(sessions: [
-                "handler": ConsoleSession(id: "s1", user: ConsoleUser(name: "hana", role: .handler, sites: ["*"]), csrfToken: "c"),
+                "handler": ConsoleSession(
+                    id: "s1",
+                    user: ConsoleUser(name: "hana", role: .handler, sites: ["*"]),
+                    csrfToken: "c"
+                ),
                 "admin": ConsoleSession(id: "s2", user: ConsoleUser(name: "root", role: .admin), csrfToken: "c"),
                 "insurer": ConsoleSession(
                     id: "s3",
@@ -119,7 +123,8 @@ final class CaseMessageRoutesTests: ServerTestCase {
                 headers: bearer,
                 body: ByteBuffer(string: good)
             ) { XCTAssertEqual($0.status, .notFound) }
-            let id = try await client.execute(uri: uri, method: .post, headers: bearer, body: ByteBuffer(string: good)) {
+            let id = try await client.execute(uri: uri, method: .post, headers: bearer, body: ByteBuffer(string: good))
+            {
                 response in
                 XCTAssertEqual(response.status, .created)
                 let m = try JSONDecoder().decode(CaseMessage.self, from: Data(response.body.readableBytesView))
@@ -169,11 +174,17 @@ final class CaseMessageRoutesTests: ServerTestCase {
         try await consoleApp(store).test(.router) { client in
             let uri = "/console/cases/\(ref)/messages"
             for (session, status) in [(nil, HTTPResponse.Status.forbidden), ("insurer", .forbidden)] {
-                try await client.execute(uri: uri, method: .post, headers: Self.headers(session), body: Self.form(fields)) {
+                try await client.execute(
+                    uri: uri,
+                    method: .post,
+                    headers: Self.headers(session),
+                    body: Self.form(fields)
+                ) {
                     XCTAssertEqual($0.status, status)
                 }
             }
-            try await client.execute(uri: uri, method: .post, headers: Self.headers("handler"), body: Self.form(fields)) {
+            try await client.execute(uri: uri, method: .post, headers: Self.headers("handler"), body: Self.form(fields))
+            {
                 response in
                 XCTAssertEqual(response.status, .seeOther)
                 XCTAssertEqual(response.headers[.location], "/console/cases/\(ref)#messages")
@@ -227,13 +238,28 @@ final class CaseMessageRoutesTests: ServerTestCase {
             (CaseMessageDraft.self, { try CaseMessageDraft(kind: "question", text: "?") }, .choiceCount(0)),
             (
                 CaseMessageDraft.self,
-                { try CaseMessageDraft(kind: "question", text: "?", choices: Array(repeating: "a", count: 7).enumerated().map { "\($0.offset)" }) },
+                {
+                    try CaseMessageDraft(
+                        kind: "question",
+                        text: "?",
+                        choices: Array(repeating: "a", count: 7).enumerated().map { "\($0.offset)" }
+                    )
+                },
                 .choiceCount(7)
             ),
-            (CaseMessageDraft.self, { try CaseMessageDraft(kind: "question", text: "?", choices: ["a", "a"]) }, .duplicateChoice),
+            (
+                CaseMessageDraft.self, { try CaseMessageDraft(kind: "question", text: "?", choices: ["a", "a"]) },
+                .duplicateChoice
+            ),
             (
                 CaseMessageDraft.self,
-                { try CaseMessageDraft(kind: "question", text: "?", choices: ["a", String(repeating: "b", count: 41)]) },
+                {
+                    try CaseMessageDraft(
+                        kind: "question",
+                        text: "?",
+                        choices: ["a", String(repeating: "b", count: 41)]
+                    )
+                },
                 .choiceTooLong(String(repeating: "b", count: 41), max: 40)
             ),
             (
@@ -297,7 +323,11 @@ final class CaseMessageRoutesTests: ServerTestCase {
         XCTAssertTrue(html.contains(#"action="/console/cases/RC-1/messages""#), html)
         XCTAssertTrue(html.contains(#"class="message unanswered" data-message="b2""#), html)
 
-        let insurer = ConsoleSession(id: "s", user: ConsoleUser(name: "i", role: .insurer, insurer: "north"), csrfToken: "t")
+        let insurer = ConsoleSession(
+            id: "s",
+            user: ConsoleUser(name: "i", role: .insurer, insurer: "north"),
+            csrfToken: "t"
+        )
         let seen = ConsoleTemplates.render(
             "case_messages",
             CaseMessagesView.values(ref: "RC-1", messages: [], session: insurer, error: "no-such-key"),

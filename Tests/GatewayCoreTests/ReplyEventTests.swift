@@ -76,7 +76,8 @@ final class ReplyEventTests: XCTestCase {
 
     /// A case from a server before messages decodes with none; one with messages round-trips.
     func testCaseStatusReadsWithAndWithoutMessages() throws {
-        let old = #"{"ref":"RC-1","state":"opened","final":false,"opened_at":"t","updated_at":"t","insurers":[],"notes":[]}"#
+        let old =
+            #"{"ref":"RC-1","state":"opened","final":false,"opened_at":"t","updated_at":"t","insurers":[],"notes":[]}"#
         XCTAssertNil(try JSONDecoder().decode(CaseStatus.self, from: Data(old.utf8)).messages)
         let withOne = #"""
             {"ref":"RC-1","state":"opened","final":false,"opened_at":"t","updated_at":"t","insurers":[],"notes":[],

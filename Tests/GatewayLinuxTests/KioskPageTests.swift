@@ -21,7 +21,9 @@ final class KioskPageTests: XCTestCase {
                 for key in keys {
                     XCTAssertNotNil(catalog.strings[key], "\(language.rawValue): \(key)")
                 }
-                let words = try XCTUnwrap(Self.between(html, #"<script type="application/json" id="words">"#, "</script>"))
+                let words = try XCTUnwrap(
+                    Self.between(html, #"<script type="application/json" id="words">"#, "</script>")
+                )
                 XCTAssertFalse(words.contains("<"))
                 let parsed = try JSONDecoder().decode([String: String].self, from: Data(words.utf8))
                 XCTAssertEqual(parsed, catalog.strings)
@@ -66,7 +68,9 @@ final class KioskPageTests: XCTestCase {
     }
 
     static func between(_ s: String, _ a: String, _ b: String) -> String? {
-        guard let start = s.range(of: a), let end = s.range(of: b, range: start.upperBound..<s.endIndex) else { return nil }
+        guard let start = s.range(of: a), let end = s.range(of: b, range: start.upperBound..<s.endIndex) else {
+            return nil
+        }
         return String(s[start.upperBound..<end.lowerBound])
     }
 }

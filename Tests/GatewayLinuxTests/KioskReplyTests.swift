@@ -87,7 +87,11 @@ final class KioskReplyTests: XCTestCase {
             ids: ["id-1"],
             outcome: .results(
                 EnvelopeResults(results: [
-                    EnvelopeResult(id: "id-1", status: .accepted, case: CaseInfo(ref: "RC-1", state: "opened", opened: true))
+                    EnvelopeResult(
+                        id: "id-1",
+                        status: .accepted,
+                        case: CaseInfo(ref: "RC-1", state: "opened", opened: true)
+                    )
                 ])
             ),
             deadLetters: [],

@@ -73,7 +73,13 @@ public enum CaseServerRoutes {
             return json(.ok, String(decoding: try encoder.encode(status), as: UTF8.self))
         }
         if let messages {
-            CaseMessageRoutes.addAPI(to: router, messages: messages, staffToken: staffToken, clock: clock, logger: logger)
+            CaseMessageRoutes.addAPI(
+                to: router,
+                messages: messages,
+                staffToken: staffToken,
+                clock: clock,
+                logger: logger
+            )
         }
         // Case handlers and insurers report progress: {"state": "...", "note": "...", "insurer": "..."?}.
         // The staff token may make any step; an insurer's token only its own insurer's step, on

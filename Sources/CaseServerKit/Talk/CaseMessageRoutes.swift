@@ -105,7 +105,9 @@ public enum CaseMessageRoutes {
     }
 
     /// RFC 3986's unreserved characters: what a path segment carries as it is.
-    static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+    static let unreserved = CharacterSet(
+        charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
+    )
 
     static func redirect(_ location: String) -> Response {
         Response(status: .seeOther, headers: [.location: location])

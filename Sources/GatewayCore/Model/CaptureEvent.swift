@@ -135,7 +135,12 @@ public struct CaptureEvent: Codable, Sendable, Equatable {
             id: id,
             device: device,
             seq: seq,
-            scan: Scan(readerID: "kiosk", bytes: Array(answer.utf8), wallNanos: wallNanos, monotonicNanos: monotonicNanos),
+            scan: Scan(
+                readerID: "kiosk",
+                bytes: Array(answer.utf8),
+                wallNanos: wallNanos,
+                monotonicNanos: monotonicNanos
+            ),
             tag: .unknown
         )
         e.raw = nil

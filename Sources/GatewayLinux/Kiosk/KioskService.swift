@@ -324,7 +324,8 @@ final class KioskHandler: ChannelInboundHandler {
                         "cannot spool a reply",
                         metadata: ["message": "\(caseReply.message)", "case": "\(caseReply.ref)", "error": "\(error)"]
                     )
-                    let body = (try? EventStreams.encoder.encode(["error": "the terminal could not save it: \(error)"]))
+                    let body =
+                        (try? EventStreams.encoder.encode(["error": "the terminal could not save it: \(error)"]))
                         .map(Array.init) ?? []
                     handler.value.respond(ctx.value, h, .serviceUnavailable, "application/json", body)
                 }
