@@ -202,6 +202,8 @@ enum PostgresCaseMigrations {
         }
     }
 
+    /// The versions recorded, in the order of `all` (names are not in order: "case-messages"
+    /// came after "v3-outbox"); ones this version does not know last, by name.
     static func appliedVersions(_ c: PostgresConnection, logger: Logger) async throws -> [String] {
         var out: [String] = []
         for try await v in try await c.query("SELECT version FROM schema_migration ORDER BY version", logger: logger)
@@ -209,6 +211,10 @@ enum PostgresCaseMigrations {
         {
             out.append(v)
         }
-        return out
+        let known = versions
+        return out.enumerated().sorted {
+            (known.firstIndex(of: $0.element) ?? known.count + $0.offset)
+                < (known.firstIndex(of: $1.element) ?? known.count + $1.offset)
+        }.map(\.element)
     }
 }
