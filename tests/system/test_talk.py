@@ -128,8 +128,26 @@ def test_a_question_is_answered_at_the_kiosk_while_the_server_is_down_and_its_re
     _, case = api(site, "GET", f"/v1/cases/{ref}", token=None)
     [m] = case["messages"]
     assert m["answered"] is True and m["answer"] == "No" and m["reply_event"] == event["id"], m
+
+    # An instruction, with the server up: acknowledged with OK, filed with an empty answer.
+    browser.get(url + "/")
+    site.scan("ACME-100234")
+    wait_for(lambda: text_of(browser, "delivery") == "received by the case server", 15, "the scan joining its case")
+    status, told = api(site, "POST", f"/v1/cases/{ref}/messages", {"kind": "instruction", "text": "Keep people away"})
+    assert status == 201, told
+    wait_for(lambda: asking(browser) == told["id"], 20, "the instruction on the kiosk page")
+    assert [b[0] for b in answer_buttons(browser)] == ["OK"]
+    assert "A message from the case desk" in text_of(browser, "askfrom")
+    browser.execute_script("document.querySelector('#choices button').click()")
+    wait_for(lambda: asking(browser) == "", 10, "the instruction to leave the question area")
+    wait_for(lambda: [m["answered"] for m in api(site, "GET", f"/v1/cases/{ref}", token=None)[1]["messages"]] == [True, True],
+             30, "the acknowledgement at the server")
+    _, case = api(site, "GET", f"/v1/cases/{ref}", token=None)
+    assert case["messages"][1]["answer"] == ""
+    wait_for(lambda: "Acknowledged" in text_of(browser, "messages"), 20, "the acknowledgement on the page")
+
     log = (site.root / "server.log").read_text() + site.log()
-    assert "Is anyone hurt" not in log, "message texts are never logged"
+    assert "Is anyone hurt" not in log and "Keep people away" not in log, "message texts are never logged"
 
 
 GLYPHS = """
