@@ -59,6 +59,54 @@ final class KioskReplyTests: XCTestCase {
         XCTAssertEqual(decoded, request("No"))
     }
 
+    /// Only JSON, only from the page's own origin when the browser names one, only small.
+    func testARequestIsReadAsAReplyOnlyAsJSONFromThePageItself() {
+        let host = "127.0.0.1:8470"
+        XCTAssertNil(
+            KioskReplyRequest.admit(contentType: "application/json", origin: nil, host: host, bodyTooLarge: false)
+        )
+        XCTAssertNil(
+            KioskReplyRequest.admit(
+                contentType: "application/json; charset=utf-8",
+                origin: "http://127.0.0.1:8470",
+                host: host,
+                bodyTooLarge: false
+            )
+        )
+        XCTAssertEqual(
+            KioskReplyRequest.admit(
+                contentType: "application/x-www-form-urlencoded",
+                origin: nil,
+                host: host,
+                bodyTooLarge: false
+            )?.status,
+            415
+        )
+        XCTAssertEqual(
+            KioskReplyRequest.admit(contentType: nil, origin: nil, host: host, bodyTooLarge: false)?.status,
+            415
+        )
+        XCTAssertEqual(
+            KioskReplyRequest.admit(
+                contentType: "application/json",
+                origin: "http://evil.example",
+                host: host,
+                bodyTooLarge: false
+            )?.status,
+            403
+        )
+        XCTAssertEqual(
+            KioskReplyRequest.admit(contentType: "application/json", origin: "null", host: host, bodyTooLarge: false)?
+                .status,
+            403
+        )
+        XCTAssertEqual(
+            KioskReplyRequest.admit(contentType: "application/json", origin: nil, host: host, bodyTooLarge: true)?
+                .status,
+            413
+        )
+    }
+
     func hub() -> FeedbackHub {
         FeedbackHub(
             recent: 5,

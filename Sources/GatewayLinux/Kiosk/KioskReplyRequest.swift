@@ -41,6 +41,26 @@ struct KioskReplyRequest: Decodable, Equatable {
         }
     }
 
+    /// Whether a request may be read as a reply at all, from its headers: JSON only (a form of
+    /// another site cannot send it without the browser asking first, which this server never
+    /// allows), from the kiosk page's own origin when the browser names one, and small.
+    /// - Returns: the status and reason to refuse it with; nil to read it.
+    static func admit(
+        contentType: String?,
+        origin: String?,
+        host: String?,
+        bodyTooLarge: Bool
+    ) -> (
+        status: Int, reason: String
+    )? {
+        if bodyTooLarge { return (413, "a reply is at most 8 KiB") }
+        guard contentType?.lowercased().hasPrefix("application/json") == true else {
+            return (415, "send the reply as application/json")
+        }
+        if let origin, origin != "http://\(host ?? "")" { return (403, "a reply comes from the kiosk page only") }
+        return nil
+    }
+
     /// - Parameters: `message`: the message as the followed case lists it (nil: none does);
     ///   `repliedHere`: a reply to it was spooled here already.
     func check(message: CaseMessage?, repliedHere: Bool) -> Result<CaseReply, Refusal> {

@@ -277,12 +277,13 @@ final class KioskHandler: ChannelInboundHandler {
             let body = (try? EventStreams.encoder.encode(["error": why])).map(Array.init) ?? []
             respond(context, h, status, "application/json", body)
         }
-        guard !bodyTooLarge else { return refuse(.payloadTooLarge, "a reply is at most 8 KiB") }
-        guard h.headers["Content-Type"].first?.lowercased().hasPrefix("application/json") == true else {
-            return refuse(.unsupportedMediaType, "send the reply as application/json")
-        }
-        if let origin = h.headers["Origin"].first, let host = h.headers["Host"].first, origin != "http://\(host)" {
-            return refuse(.forbidden, "a reply comes from the kiosk page only")
+        if let refusal = KioskReplyRequest.admit(
+            contentType: h.headers["Content-Type"].first,
+            origin: h.headers["Origin"].first,
+            host: h.headers["Host"].first,
+            bodyTooLarge: bodyTooLarge
+        ) {
+            return refuse(HTTPResponseStatus(statusCode: refusal.status), refusal.reason)
         }
         guard let reply else { return refuse(.serviceUnavailable, "replies are not taken in this mode") }
         guard let request = try? JSONDecoder().decode(KioskReplyRequest.self, from: Data(body)) else {
