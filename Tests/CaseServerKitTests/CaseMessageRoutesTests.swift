@@ -323,6 +323,17 @@ final class CaseMessageRoutesTests: ServerTestCase {
         XCTAssertTrue(html.contains(#"action="/console/cases/RC-1/messages""#), html)
         XCTAssertTrue(html.contains(#"class="message unanswered" data-message="b2""#), html)
 
+        // As the case page includes it: `{{> case_messages}}`, the page's values merged with its own.
+        var library = ConsoleTemplates.library
+        XCTAssertNoThrow(try library.register("<main>{{> case_messages}}</main>", named: "test_case_page"))
+        var values = CaseMessagesView.values(ref: "RC-1", messages: messages, session: zh)
+        values["t"] = zh.user.catalog.nested
+        let page = library.render(values, withTemplate: "test_case_page") ?? ""
+        XCTAssertTrue(
+            page.hasPrefix("<main>") && page.contains("向现场人员提问") && page.contains("data-message=\"a1\""),
+            page
+        )
+
         let insurer = ConsoleSession(
             id: "s",
             user: ConsoleUser(name: "i", role: .insurer, insurer: "north"),
