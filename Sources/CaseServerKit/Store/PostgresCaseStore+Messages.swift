@@ -75,25 +75,22 @@ extension PostgresCaseStore: CaseMessages {
     }
 
     /// As `SQLiteCaseStore.fileReply`, inside `receive`'s transaction.
-    func fileReply(_ c: PostgresConnection, _ r: IncomingReply, nowNanos: Int64) async throws -> CaseMessageRows.Filing
-    {
+    func fileReply(_ c: PostgresConnection, _ r: IncomingReply, nowNanos: Int64) async throws {
         let owner = try await c.query("SELECT ref FROM case_message WHERE id = \(r.message)", logger: logger)
             .collect().first?.decode(String.self)
-        guard owner == r.ref else { return .unknownMessage }
-        let answered =
-            try await c.query(
-                """
-                UPDATE case_message SET answer = \(r.answer), answered_at_ns = \(nowNanos), reply_event = \(r.eventID),
-                    reply_device = \(r.device)
-                WHERE id = \(r.message) AND answered_at_ns IS NULL RETURNING id
-                """,
-                logger: logger
-            ).collect().count == 1
+        guard owner == r.ref else { return }
+        try await c.query(
+            """
+            UPDATE case_message SET answer = \(r.answer), answered_at_ns = \(nowNanos), reply_event = \(r.eventID),
+                reply_device = \(r.device)
+            WHERE id = \(r.message) AND answered_at_ns IS NULL
+            """,
+            logger: logger
+        )
         try await c.query(
             "INSERT INTO case_event (event_id, ref) VALUES (\(r.eventID), \(r.ref)) ON CONFLICT DO NOTHING",
             logger: logger
         )
         try await c.query("UPDATE risk_case SET updated_at_ns = \(nowNanos) WHERE ref = \(r.ref)", logger: logger)
-        return answered ? .answered : .alreadyAnswered
     }
 }

@@ -113,7 +113,7 @@ public final class PostgresCaseStore: CaseRepository {
             let (answers, writes) = try CaseBatch.plan(events, fresh: fresh, facts: facts, rules: rules, nowNanos: now)
             try await write(c, writes, now: now)
             for (e, isFresh) in zip(events, fresh) where isFresh {
-                if let reply = e.reply { _ = try await fileReply(c, reply, nowNanos: now) }
+                if let reply = e.reply { try await fileReply(c, reply, nowNanos: now) }
             }
             let duplicates = fresh.count { !$0 }
             if duplicates > 0 || rejected > 0 {

@@ -82,27 +82,26 @@ extension SQLiteCaseStore: CaseMessages {
         }
     }
 
-    /// Files a reply under its message: the first reply answers it; every reply to a message
+    /// Files a reply under its message: the first reply answers it (a later one changes no row);
+    /// every reply to a message
     /// of its case is filed under the case (the case's timeline lists it). A reply naming a
     /// message of no case or of another case is stored and filed under nothing.
-    static func fileReply(_ db: Database, _ r: IncomingReply, nowNanos: Int64) throws -> CaseMessageRows.Filing {
+    static func fileReply(_ db: Database, _ r: IncomingReply, nowNanos: Int64) throws {
         let owner = try String.fetchOne(
             db.cachedStatement(sql: "SELECT ref FROM case_message WHERE id = ?"),
             arguments: [r.message]
         )
-        guard owner == r.ref else { return .unknownMessage }
+        guard owner == r.ref else { return }
         try db.cachedStatement(
             sql: """
                 UPDATE case_message SET answer = ?, answered_at_ns = ?, reply_event = ?, reply_device = ?
                 WHERE id = ? AND answered_at_ns IS NULL
                 """
         ).execute(arguments: [r.answer, nowNanos, r.eventID, r.device, r.message])
-        let answered = db.changesCount == 1
         try db.cachedStatement(sql: "INSERT INTO case_event (event_id, ref) VALUES (?, ?) ON CONFLICT DO NOTHING")
             .execute(arguments: [r.eventID, r.ref])
         try db.cachedStatement(sql: "UPDATE risk_case SET updated_at_ns = ? WHERE ref = ?").execute(arguments: [
             nowNanos, r.ref,
         ])
-        return answered ? .answered : .alreadyAnswered
     }
 }

@@ -4,15 +4,6 @@ import GatewayCore
 /// What both stores share in reading and writing case messages: the choices as a JSON array in
 /// one column, and a row made into a `CaseMessage`.
 enum CaseMessageRows {
-    /// What filing a reply came to.
-    enum Filing: Equatable {
-        case answered
-        /// Another reply answered the message first; this one is filed under the case only.
-        case alreadyAnswered
-        /// No message of that id on that case.
-        case unknownMessage
-    }
-
     static func choicesJSON(_ choices: [String]) -> String {
         (try? JSONEncoder().encode(choices)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
     }
