@@ -21,8 +21,9 @@ if [ "$what" = test ]; then
   apt_pkgs+=(man-db debootstrap)
   # test_durable_commits counts the fsyncs of the real processes.
   apt_pkgs+=(strace)
-  # test_kiosk drives the kiosk page in headless Chromium (selenium below); DejaVu for its text.
-  apt_pkgs+=(chromium chromium-driver fonts-dejavu-core)
+  # test_kiosk drives the kiosk page in headless Chromium (selenium below); DejaVu for its text,
+  # Noto CJK for the page in Simplified Chinese (test_talk checks the glyphs are drawn).
+  apt_pkgs+=(chromium chromium-driver fonts-dejavu-core fonts-noto-cjk)
   # The NFC readers without hardware: pcscd with libccid and vsmartcard's virtual reader (PC/SC,
   # pcsc-tools to look), umockdev replaying USB traffic to the libusb backend.
   apt_pkgs+=(pcscd libccid vsmartcard-vpcd pcsc-tools umockdev)

@@ -93,7 +93,7 @@ Architecture: $arch
 Maintainer: $maintainer
 Installed-Size: $installed_size
 Depends: $shlibs, libzbar0, libusb-1.0-0, libgps28, ca-certificates, systemd | systemd-sysusers
-Recommends: udev
+Recommends: udev, fonts-noto-cjk
 Suggests: tpm2-openssl, tpm2-tools
 Section: net
 Priority: optional

@@ -115,7 +115,15 @@ public final class GatewayDaemon: Sendable {
         services.append(forwarder)
         if let feedback, let k = config.kiosk {
             services.append(
-                KioskService(hub: feedback, host: k.host, port: k.port, configPath: configPath, logger: logger)
+                KioskService(
+                    hub: feedback,
+                    host: k.host,
+                    port: k.port,
+                    configPath: configPath,
+                    language: k.language,
+                    reply: { reply, answer in try sink.commitReply(reply, answer: answer) },
+                    logger: logger
+                )
             )
             if k.followCases {
                 let forwarder = forwarder

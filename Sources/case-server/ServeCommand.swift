@@ -172,7 +172,8 @@ struct ServeCommand: AsyncParsableCommand {
             keyring: keyring,
             insurers: insurerCredentials,
             guards: try hostile.guards(),
-            console: consoleParts
+            console: consoleParts,
+            messages: store
         )
 
         let chain = try NIOSSLCertificate.fromPEMFile(cert)

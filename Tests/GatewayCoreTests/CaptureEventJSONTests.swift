@@ -101,6 +101,7 @@ final class CaptureEventJSONTests: XCTestCase {
             atqa: str(),
             sak: str()
         )
+        e.reply = CaseReply(message: str(), ref: str())
         e.text = str()
         return e
     }
@@ -136,6 +137,7 @@ final class CaptureEventJSONTests: XCTestCase {
             if drop & 4 != 0 {
                 e.heartbeat = nil
                 e.kind = nil
+                e.reply = nil
             }
             if drop & 8 != 0 {
                 e.clock = nil

@@ -179,6 +179,16 @@ final class ConfigSectionParsersTests: XCTestCase {
             key: "kiosk.follow_cap_s",
             containing: "use a value in 2...3600"
         )
+        XCTAssertEqual(try GatewayConfig.Kiosk.parse(try section("kiosk"))?.language, .english)
+        XCTAssertEqual(
+            try GatewayConfig.Kiosk.parse(try section("kiosk", "language = \"zh-Hans\""))?.language,
+            .simplifiedChinese
+        )
+        expect(
+            try GatewayConfig.Kiosk.parse(try section("kiosk", "language = \"fr\"")),
+            key: "kiosk.language",
+            containing: "use language = \"en\" or \"zh-Hans\""
+        )
     }
 
     func testGPSOperatorGeofenceAndHeartbeat() throws {

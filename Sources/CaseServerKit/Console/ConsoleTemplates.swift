@@ -13,6 +13,7 @@ public enum ConsoleTemplates {
         "message": PackageResources.message_mustache,
         "accounts": PackageResources.accounts_mustache,
         "audit": PackageResources.audit_mustache,
+        "case_messages": PackageResources.case_messages_mustache,
     ]
 
     /// The parsed templates; a template that does not parse stops the process at its first use,

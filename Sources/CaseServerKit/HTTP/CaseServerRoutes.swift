@@ -14,12 +14,14 @@ import NIOCore
 ///                                      `EnvelopeLimits`, 429 while `EnvelopeThrottle` says so)
 ///     GET  /v1/cases/{ref}             a case's status (terminals follow the cases they showed)
 ///     POST /v1/cases/{ref}/progress    a case handler's step (staff token) or an insurer's own (its token)
+///     POST /v1/cases/{ref}/messages    a question or instruction to the case's terminal (staff token;
+///                                      `CaseMessageRoutes`; only with a store of messages)
 ///     POST /v1/enroll                  a terminal registers its key with a one-time token
 ///                                      (`EnrollmentRoutes`; only with a device directory)
 ///     /console/…                       the supervision console (`ConsoleRoutes`; only with `console`)
 public enum CaseServerRoutes {
-    /// - Parameters: `staffToken`: the bearer token progress requires; nil turns progress over
-    ///   HTTP off (403) unless insurers have tokens. `clock`: wall-clock nanoseconds, the time
+    /// - Parameters: `staffToken`: the bearer token progress and messages require; nil turns
+    ///   progress over HTTP off (403) unless insurers have tokens, and messages over HTTP off. `clock`: wall-clock nanoseconds, the time
     ///   events and steps are stamped with. `insurers`: the insurers' tokens (`token_file`).
     ///   `guards`: the envelope endpoint's batch limits and throttle. `console`: the console's
     ///   parts when `serve --console` turns it on; nil leaves every /console/ path 404.
@@ -34,7 +36,8 @@ public enum CaseServerRoutes {
         keyring: DeviceKeyring? = nil,
         insurers: InsurerCredentials = InsurerCredentials(),
         guards: EnvelopeGuards = .init(),
-        console: Console? = nil
+        console: Console? = nil,
+        messages: (any CaseMessages)? = nil
     ) -> Router<CaseServerRequestContext> {
         let router = Router(context: CaseServerRequestContext.self)
         router.add(middleware: ConnectionPhaseMiddleware())
@@ -72,6 +75,15 @@ public enum CaseServerRoutes {
                 return json(.notFound, #"{"error":"no such case"}"#)
             }
             return json(.ok, String(decoding: try encoder.encode(status), as: UTF8.self))
+        }
+        if let messages {
+            CaseMessageRoutes.addAPI(
+                to: router,
+                messages: messages,
+                staffToken: staffToken,
+                clock: clock,
+                logger: logger
+            )
         }
         // Case handlers and insurers report progress: {"state": "...", "note": "...", "insurer": "..."?}.
         // The staff token may make any step; an insurer's token only its own insurer's step, on

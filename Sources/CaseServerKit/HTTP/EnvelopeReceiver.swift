@@ -80,8 +80,12 @@ public struct EnvelopeReceiver: Sendable {
                 )
             }
         }
+        // A reply to a case message is read in full (`JSONDecoder`; replies are few) for what it answers.
+        let events = opened.map {
+            OpenedEvent(header: $0.header, json: $0.json, reply: IncomingReply.read($0.header, json: $0.json))
+        }
         let stored = try await repository.receive(
-            opened.map { OpenedEvent(header: $0.header, json: $0.json) },
+            events,
             receivedAtNanos: nowNanos,
             rejected: rejected,
             rules: rules
@@ -97,6 +101,17 @@ public struct EnvelopeReceiver: Sendable {
                 guidance: answer.guidance
             )
             if fresh { accepted += 1 }
+            if fresh, o.header.kind == "reply" {
+                // Ids only: the answer is what a person wrote.
+                let reply = events[k].reply
+                logger.info(
+                    "reply to a case message received",
+                    metadata: [
+                        "id": "\(o.header.id)", "device": "\(o.header.device)",
+                        "message": "\(reply?.message ?? "-")", "case": "\(reply?.ref ?? "-")",
+                    ]
+                )
+            }
             if fresh, let c = answer.caseInfo, c.opened {
                 casesOpened += 1
                 // Per case at debug: a terminal draining its outage opens thousands a second

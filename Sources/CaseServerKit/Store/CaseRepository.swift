@@ -45,14 +45,17 @@ public protocol CaseRepository: Sendable {
     func ready() async throws
 }
 
-/// An event whose envelope opened: its header and its JSON as received.
+/// An event whose envelope opened: its header and its JSON as received, and for a reply to a
+/// case message what it answers (the store files it under the message).
 public struct OpenedEvent: Sendable {
     public var header: EventHeader
     public var json: String
+    public var reply: IncomingReply?
 
-    public init(header: EventHeader, json: String) {
+    public init(header: EventHeader, json: String, reply: IncomingReply? = nil) {
         self.header = header
         self.json = json
+        self.reply = reply
     }
 }
 

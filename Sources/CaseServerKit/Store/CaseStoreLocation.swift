@@ -1,8 +1,10 @@
 import Logging
 
 /// Everything the server keeps in its database: cases and events, the device registry, the
-/// insurers' notifications waiting to be sent, and the console's accounts and audit log.
+/// insurers' notifications waiting to be sent, the console's accounts and audit log, and the
+/// messages to the person on site.
 public typealias CaseStore = CaseRepository & DeviceDirectory & NotificationOutbox & ConsoleDirectory
+    & CaseMessages
 
 /// What `--db` names: a SQLite file (the embedded default, one server process) or a PostgreSQL
 /// database (`postgres://…`, any number of server processes; docs/scale-out.md).

@@ -194,6 +194,31 @@ enum PostgresCaseMigrations {
                 """,
             ]
         ),
+        // Case handlers' questions and instructions to the person on site, and the terminal's
+        // replies filed under them (`CaseMessages`), as SQLite's "case-messages".
+        (
+            "case-messages",
+            [
+                """
+                CREATE TABLE case_message (
+                    n bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    id text COLLATE "C" NOT NULL UNIQUE,
+                    ref text COLLATE "C" NOT NULL,
+                    kind text NOT NULL,
+                    text text NOT NULL,
+                    choices text NOT NULL,
+                    free_text boolean NOT NULL,
+                    sent_by text NOT NULL,
+                    sent_at_ns bigint NOT NULL,
+                    answer text,
+                    answered_at_ns bigint,
+                    reply_event text,
+                    reply_device text
+                )
+                """,
+                "CREATE INDEX case_message_ref ON case_message (ref, n)",
+            ]
+        ),
     ]
 
     static var versions: [String] { all.map(\.version) }

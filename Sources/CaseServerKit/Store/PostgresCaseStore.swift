@@ -112,6 +112,9 @@ public final class PostgresCaseStore: CaseRepository {
             let facts = try await read(c, needs, now: now)
             let (answers, writes) = try CaseBatch.plan(events, fresh: fresh, facts: facts, rules: rules, nowNanos: now)
             try await write(c, writes, now: now)
+            for (e, isFresh) in zip(events, fresh) where isFresh {
+                if let reply = e.reply { try await fileReply(c, reply, nowNanos: now) }
+            }
             let duplicates = fresh.count { !$0 }
             if duplicates > 0 || rejected > 0 {
                 try await c.query(
@@ -378,7 +381,8 @@ public final class PostgresCaseStore: CaseRepository {
                 updatedAt: RFC3339.format(unixNanos: updated),
                 guidance: guidanceID.flatMap(catalog.guidance(id:)),
                 insurers: try await insurers(c, refs: [ref])[ref] ?? [],
-                notes: notes
+                notes: notes,
+                messages: try await messages(c, ref: ref)
             )
         }
     }

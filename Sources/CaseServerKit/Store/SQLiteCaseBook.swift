@@ -176,7 +176,8 @@ enum SQLiteCaseBook {
             updatedAt: RFC3339.format(unixNanos: row["updated_at_ns"]),
             guidance: (row["guidance_id"] as String?).flatMap(catalog.guidance(id:)),
             insurers: try insurers(db, ref: ref),
-            notes: notes
+            notes: notes,
+            messages: try SQLiteCaseStore.messages(db, ref: ref)
         )
     }
 

@@ -144,6 +144,11 @@ enum SQLiteCaseMigrations {
         m.registerMigration("console-accounts") { db in
             try db.execute(sql: SQLiteCaseStore.consoleSchema)
         }
+        // Case handlers' questions and instructions to the person on site, and the terminal's
+        // replies filed under them (`CaseMessages`; Store/SQLiteCaseStore+Messages.swift).
+        m.registerMigration("case-messages") { db in
+            try db.execute(sql: SQLiteCaseStore.messagesSchema)
+        }
         return m
     }
 }

@@ -109,6 +109,19 @@ public struct CaptureSealer: Sendable {
         try sealer.seal(redactor.redact(event).event, sealedAtNanos: sealedAtNanos)
     }
 
+    /// A reply's answer is free text a person typed or chose: it passes the redaction rules as
+    /// a scanned text does (detectors, `text` field rules). Its `raw` stays absent: the text is
+    /// the only form of the answer that leaves the terminal.
+    public func redactReply(_ event: CaptureEvent) -> CaptureEvent {
+        var redacted = redactor.redact(event).event
+        redacted.raw = nil
+        return redacted
+    }
+
+    public func sealReply(_ event: CaptureEvent, sealedAtNanos: Int64) throws -> Envelope {
+        try sealer.seal(redactReply(event), sealedAtNanos: sealedAtNanos)
+    }
+
     public func seal(
         _ scan: Scan,
         id: String,

@@ -15,6 +15,8 @@ extension GatewayConfig {
         public var followCases = Kiosk.defaultFollowCases
         /// The longest wait between two looks at an unchanged case.
         public var followCapSeconds = Kiosk.defaultFollowCapSeconds
+        /// The language the kiosk and technician pages speak (`KioskCatalogs`), and write times in.
+        public var language = UILanguage.english
 
         public init(host: String = Kiosk.defaultListen.host, port: Int = Kiosk.defaultListen.port) {
             listen = HostPort(host: host, port: port)
@@ -46,6 +48,16 @@ extension GatewayConfig {
             k.recent = try s.int("recent", default: defaultRecent, range: 1...200)
             k.followCases = try s.bool("follow_cases", default: defaultFollowCases)
             k.followCapSeconds = try s.int("follow_cap_s", default: defaultFollowCapSeconds, range: 2...3600)
+            if let tag = try s.string("language") {
+                guard let language = UILanguage(tag: tag) else {
+                    throw .invalid(
+                        key: s.key("language"),
+                        problem: "'\(tag)' is not a language the kiosk page is written in",
+                        fix: "use language = \(UILanguage.accepted)"
+                    )
+                }
+                k.language = language
+            }
             try s.finish()
             return k
         }

@@ -107,9 +107,12 @@ public struct CaseStatus: Codable, Sendable, Equatable {
     public var insurers: [InsurerStatus]
     /// Oldest first.
     public var notes: [CaseNote]
+    /// The case handlers' questions and instructions to the person on site, oldest first; nil
+    /// from a server that has none to send (before case messages).
+    public var messages: [CaseMessage]?
 
     enum CodingKeys: String, CodingKey {
-        case ref, state, final, subject, schema, guidance, insurers, notes
+        case ref, state, final, subject, schema, guidance, insurers, notes, messages
         case openedAt = "opened_at"
         case updatedAt = "updated_at"
     }
@@ -124,7 +127,8 @@ public struct CaseStatus: Codable, Sendable, Equatable {
         updatedAt: String,
         guidance: Guidance?,
         insurers: [InsurerStatus],
-        notes: [CaseNote]
+        notes: [CaseNote],
+        messages: [CaseMessage]? = nil
     ) {
         self.ref = ref
         self.state = state
@@ -136,5 +140,6 @@ public struct CaseStatus: Codable, Sendable, Equatable {
         self.guidance = guidance
         self.insurers = insurers
         self.notes = notes
+        self.messages = messages
     }
 }

@@ -42,6 +42,28 @@ public struct KioskState: Codable, Sendable, Equatable {
         }
     }
 
+    /// A reply the person gave on this terminal since it started (kept in memory only): the page
+    /// shows the message as answered at once, while the reply waits in the spool or travels.
+    public struct ReplyView: Codable, Sendable, Equatable {
+        public var message: String
+        public var ref: String
+        /// As it was sealed (after the redaction rules).
+        public var answer: String
+        public var at: String
+
+        enum CodingKeys: String, CodingKey {
+            case message, answer, at
+            case ref = "case"
+        }
+
+        public init(message: String, ref: String, answer: String, at: String) {
+            self.message = message
+            self.ref = ref
+            self.answer = answer
+            self.at = at
+        }
+    }
+
     public var device: String
     public var version: String
     public var now: String
@@ -53,6 +75,8 @@ public struct KioskState: Codable, Sendable, Equatable {
     public var location: Location?
     public var readers: [String]
     public var spool: SpoolView
+    /// Replies given here, oldest first.
+    public var replies: [ReplyView]
 
     public init(
         device: String,
@@ -63,7 +87,8 @@ public struct KioskState: Codable, Sendable, Equatable {
         operator: OperatorView,
         location: Location?,
         readers: [String],
-        spool: SpoolView
+        spool: SpoolView,
+        replies: [ReplyView] = []
     ) {
         self.device = device
         self.version = version
@@ -74,6 +99,7 @@ public struct KioskState: Codable, Sendable, Equatable {
         self.location = location
         self.readers = readers
         self.spool = spool
+        self.replies = replies
     }
 
     /// The followed cases as the page lists them: in the order of the newest scan of each; a

@@ -46,15 +46,18 @@ public struct CaptureEvent: Codable, Sendable, Equatable {
     /// Names of the redaction rules that changed this event, in rule order; nil when none did.
     public var redactions: [String]?
     /// nil for a scan; "heartbeat" for a terminal's status report (`heartbeat` then set);
-    /// "probe" for `gatewayd --probe`'s no-op, which the server opens but never stores.
+    /// "reply" for the person's answer to a case handler's message (`reply` then set, the
+    /// answer in `text`); "probe" for `gatewayd --probe`'s no-op, which the server opens but
+    /// never stores.
     public var kind: String?
     public var heartbeat: Heartbeat?
+    public var reply: CaseReply?
     /// An NFC tap's tag: UID (pseudonymised by the built-in `badge` rule), type, ATQA, SAK.
     public var nfc: NFCTap?
 
     enum CodingKeys: String, CodingKey {
         case v, id, device, seq, reader, raw, text, tag, symbology, decoded, misread, location, redactions, clock, kind,
-            heartbeat, nfc
+            heartbeat, nfc, reply
         case operatorID = "operator"
         case operatorUnidentified = "operator_unidentified"
         case locationAnomalies = "location_anomalies"
@@ -113,6 +116,37 @@ public struct CaptureEvent: Codable, Sendable, Equatable {
         e.kind = "heartbeat"
         e.heartbeat = status
         e.location = location
+        return e
+    }
+
+    /// The person's answer to a case handler's message (`CaseMessage`), tapped or typed on the
+    /// kiosk page: reader "kiosk", class unknown, the answer as `text` (redacted as a scanned
+    /// text is before it is sealed), no `raw`; empty for an instruction's acknowledgement.
+    public static func reply(
+        id: String,
+        device: String,
+        seq: UInt64,
+        wallNanos: Int64,
+        monotonicNanos: UInt64,
+        reply: CaseReply,
+        answer: String
+    ) -> CaptureEvent {
+        var e = CaptureEvent(
+            id: id,
+            device: device,
+            seq: seq,
+            scan: Scan(
+                readerID: "kiosk",
+                bytes: Array(answer.utf8),
+                wallNanos: wallNanos,
+                monotonicNanos: monotonicNanos
+            ),
+            tag: .unknown
+        )
+        e.raw = nil
+        e.text = answer
+        e.kind = "reply"
+        e.reply = reply
         return e
     }
 

@@ -23,6 +23,7 @@ extension CaptureEvent: JSONWritable {
             o.string("raw", raw)
             o.string("reader", reader)
             o.strings("redactions", redactions)
+            try o.value("reply", reply)
             o.integer("seq", seq)
             o.string("symbology", symbology)
             try o.value("tag", tag)
@@ -39,6 +40,15 @@ extension NFCTap: JSONWritable {
             o.string("sak", sak)
             o.string("type", type.rawValue)
             o.string("uid", uid)
+        }
+    }
+}
+
+extension CaseReply: JSONWritable {
+    public func writeJSON(to w: inout JSONWriter) {
+        w.object { o in
+            o.string("case", ref)
+            o.string("message", message)
         }
     }
 }

@@ -175,6 +175,51 @@ public final class CaptureSink: Sendable {
         return result.seqs.first
     }
 
+    /// Spools the person's reply to a case message like a scan: in the same sequence, to the
+    /// same forwarder, its answer redacted as a scanned text is (a person may type an id or a
+    /// phone number) and sealed; on disk before this returns, so a reply is never lost once
+    /// the page says it was taken. Blocking (a spool commit): not on an event loop.
+    /// - Returns: the reply as sealed, for the page; nil in listen mode.
+    @discardableResult
+    public func commitReply(_ reply: CaseReply, answer: String) throws(SpoolError) -> KioskState.ReplyView? {
+        guard let spool else { return nil }
+        let sealer = self.sealer.withLockedValue { $0 }
+        let now = Clocks.wallNanos()
+        let placeholder = Scan(readerID: "kiosk", bytes: [], wallNanos: now, monotonicNanos: Clocks.monotonicNanos())
+        var sealed: CaptureEvent?
+        let result = try spool.append([placeholder], nowNanos: now) { scan, seq in
+            let event = CaptureEvent.reply(
+                id: nextID(now),
+                device: sealer.device,
+                seq: seq,
+                wallNanos: now,
+                monotonicNanos: scan.monotonicNanos,
+                reply: reply,
+                answer: answer
+            )
+            let redacted = sealer.redactReply(event)
+            sealed = redacted
+            return try sealer.sealer.seal(redacted, sealedAtNanos: now)
+        }
+        doorbell.ring()
+        // Ids only: the answer is what a person wrote.
+        logger.info(
+            "reply to a case message spooled",
+            metadata: [
+                "message": "\(reply.message)", "case": "\(reply.ref)", "id": "\(sealed?.id ?? "-")",
+                "seq": "\(result.seqs.first ?? 0)",
+            ]
+        )
+        let view = KioskState.ReplyView(
+            message: reply.message,
+            ref: reply.ref,
+            answer: sealed?.text ?? "",
+            at: RFC3339.format(unixNanos: now)
+        )
+        feedback?.replied(view)
+        return view
+    }
+
     /// Where the terminal is now as an event sealed now would say it (coarsened by the
     /// redaction rules), for the kiosk page; nil without gpsd.
     public func redactedLocationNow() -> Location? {

@@ -41,6 +41,9 @@ public final class FeedbackHub: Sendable {
         /// The spool and the forwarder as the forwarder last posted them, with the scans
         /// committed since added to the depth.
         var spool = KioskState.SpoolView(depth: 0, deadLetters: 0, circuit: "starting")
+        /// Replies given on this terminal, by message id (in memory, like the scans).
+        var replies: [String: KioskState.ReplyView] = [:]
+        var replyOrder: [String] = []
     }
 
     private let state: Mutex<State>
@@ -63,6 +66,31 @@ public final class FeedbackHub: Sendable {
                 if let id = r.operatorID { s.operatorPseudonym = id }
             }
         }
+    }
+
+    /// A reply to a case message was spooled (as sealed): the page shows the message answered.
+    public func replied(_ reply: KioskState.ReplyView) {
+        change { s in
+            if s.replies.updateValue(reply, forKey: reply.message) == nil { s.replyOrder.append(reply.message) }
+            // A terminal that runs for months answers many questions: the oldest are forgotten.
+            if s.replyOrder.count > Self.maxReplies {
+                s.replies.removeValue(forKey: s.replyOrder.removeFirst())
+            }
+            s.spool.depth += 1
+        }
+    }
+
+    /// The replies kept for the page.
+    public static let maxReplies = 200
+
+    /// The message a reply would answer, if a followed case lists it.
+    public func message(_ id: String, ref: String) -> CaseMessage? {
+        state.withLock { s in s.recent.cases[ref]?.status?.messages?.first { $0.id == id } }
+    }
+
+    /// Whether the person answered the message here already.
+    public func hasReplied(_ id: String) -> Bool {
+        state.withLock { $0.replies[id] != nil }
     }
 
     public func sent(ids: [String]) { change { $0.recent.sent(ids: ids) } }
@@ -127,7 +155,9 @@ public final class FeedbackHub: Sendable {
     // MARK: the page
 
     public func snapshot(nowWallNanos: Int64 = Clocks.wallNanos()) -> KioskState {
-        let (recent, pseudonym, spool) = state.withLock { ($0.recent, $0.operatorPseudonym, $0.spool) }
+        let (recent, pseudonym, spool, replies) = state.withLock {
+            ($0.recent, $0.operatorPseudonym, $0.spool, $0.replyOrder.compactMap { [r = $0.replies] in r[$0] })
+        }
         var op = live.operatorView()
         if op.signedIn { op.id = pseudonym }
         return KioskState(
@@ -139,7 +169,8 @@ public final class FeedbackHub: Sendable {
             operator: op,
             location: live.location(),
             readers: live.readers(),
-            spool: spool
+            spool: spool,
+            replies: replies
         )
     }
 

@@ -15,28 +15,49 @@ import ServiceLifecycle
 ///                       every change (coalesced over 50 ms) and every 5 s; `retry: 1000`
 ///     GET /api/state    the same document, once
 ///     GET /technician   the technician page; GET /api/probe runs the probe (ProbeReport JSON)
+///     POST /api/reply   the person's answer to a case message: {"case", "message", "answer"};
+///                       spooled as a sealed `reply` event (`CaptureSink.commitReply`), answered
+///                       with the reply as sealed (KioskState.ReplyView JSON)
 ///
+/// Both pages speak `language` (`[kiosk] language`). A reply must come as `application/json`
+/// and, when the browser says where from (`Origin`), from this page: another site's page in the
+/// same browser cannot post one (a cross-site form cannot send JSON, and its origin differs).
 /// Plain NIO HTTP/1.1 like the metrics endpoint. A port that cannot be bound is logged and the
 /// daemon goes on without the page: feedback is never worth a lost scan. The page holds only
-/// what redaction leaves (`KioskState`).
+/// what redaction leaves (`KioskState`); the only change it can make is a reply.
 public struct KioskService: Service {
     let hub: FeedbackHub
     let host: String
     let port: Int
     let configPath: String?
+    let language: UILanguage
+    let reply: KioskHandler.Replier?
     let logger: Logger
 
-    public init(hub: FeedbackHub, host: String, port: Int, configPath: String?, logger: Logger) {
+    /// - Parameter reply: spools a reply (`CaptureSink.commitReply`; blocking, run on a thread
+    ///   of its own); nil: replies are refused (503).
+    public init(
+        hub: FeedbackHub,
+        host: String,
+        port: Int,
+        configPath: String?,
+        language: UILanguage = .english,
+        reply: (@Sendable (CaseReply, String) throws -> KioskState.ReplyView?)? = nil,
+        logger: Logger
+    ) {
         self.hub = hub
         self.host = host
         self.port = port
         self.configPath = configPath
+        self.language = language
+        self.reply = reply
         self.logger = logger
     }
 
     public func run() async throws {
         let streams = EventStreams(hub: hub)
-        let (hub, configPath, logger) = (self.hub, self.configPath, self.logger)
+        let pages = KioskHandler.Pages(language: language)
+        let (hub, configPath, reply, logger) = (self.hub, self.configPath, self.reply, self.logger)
         let channel: Channel
         do {
             channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -45,7 +66,14 @@ public struct KioskService: Service {
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                         try channel.pipeline.syncOperations.addHandler(
-                            KioskHandler(hub: hub, streams: streams, configPath: configPath, logger: logger)
+                            KioskHandler(
+                                hub: hub,
+                                streams: streams,
+                                pages: pages,
+                                configPath: configPath,
+                                reply: reply,
+                                logger: logger
+                            )
                         )
                     }
                 }
@@ -139,27 +167,63 @@ final class EventStreams: Sendable {
     }
 }
 
-private final class KioskHandler: ChannelInboundHandler {
+final class KioskHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
+    typealias Replier = @Sendable (CaseReply, String) throws -> KioskState.ReplyView?
+
+    /// The two pages in the configured language, made once.
+    struct Pages: Sendable {
+        let kiosk: [UInt8]
+        let technician: [UInt8]
+
+        init(language: UILanguage) {
+            kiosk = Array(KioskPage.render(KioskPage.kiosk, language: language).utf8)
+            technician = Array(KioskPage.render(KioskPage.technician, language: language).utf8)
+        }
+    }
+
+    /// A reply is a sentence or two: a larger body is refused unread.
+    static let maxReplyBody = 8 << 10
 
     let hub: FeedbackHub
     let streams: EventStreams
+    let pages: Pages
     let configPath: String?
+    let reply: Replier?
     let logger: Logger
     var head: HTTPRequestHead?
+    var body: [UInt8] = []
+    var bodyTooLarge = false
 
-    init(hub: FeedbackHub, streams: EventStreams, configPath: String?, logger: Logger) {
+    init(
+        hub: FeedbackHub,
+        streams: EventStreams,
+        pages: Pages,
+        configPath: String?,
+        reply: Replier?,
+        logger: Logger
+    ) {
         self.hub = hub
         self.streams = streams
+        self.pages = pages
         self.configPath = configPath
+        self.reply = reply
         self.logger = logger
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
-        case .head(let h): head = h
-        case .body: break
+        case .head(let h):
+            head = h
+            body = []
+            bodyTooLarge = false
+        case .body(var b):
+            if body.count + b.readableBytes > Self.maxReplyBody {
+                bodyTooLarge = true
+            } else if let bytes = b.readBytes(length: b.readableBytes) {
+                body += bytes
+            }
         case .end:
             guard let h = head else { return }
             head = nil
@@ -168,15 +232,16 @@ private final class KioskHandler: ChannelInboundHandler {
     }
 
     func route(_ h: HTTPRequestHead, context: ChannelHandlerContext) {
-        guard h.method == .GET || h.method == .HEAD else {
-            return respond(context, h, .methodNotAllowed, "text/plain", Array("GET only\n".utf8))
-        }
         let path = h.uri.split(separator: "?").first.map(String.init) ?? "/"
+        if h.method == .POST, path == "/api/reply" { return postReply(context, h) }
+        guard h.method == .GET || h.method == .HEAD else {
+            return respond(context, h, .methodNotAllowed, "text/plain", Array("GET only (and POST /api/reply)\n".utf8))
+        }
         switch path {
         case "/", "/index.html":
-            respond(context, h, .ok, "text/html; charset=utf-8", Array(KioskPage.kiosk.utf8))
+            respond(context, h, .ok, "text/html; charset=utf-8", pages.kiosk)
         case "/technician":
-            respond(context, h, .ok, "text/html; charset=utf-8", Array(KioskPage.technician.utf8))
+            respond(context, h, .ok, "text/html; charset=utf-8", pages.technician)
         case "/api/state":
             respond(
                 context,
@@ -202,6 +267,70 @@ private final class KioskHandler: ChannelInboundHandler {
             streams.add(context.channel)
         default:
             respond(context, h, .notFound, "text/plain", Array("not here: try / or /technician\n".utf8))
+        }
+    }
+
+    /// Checks a reply and spools it on a thread of its own (a spool commit writes and fsyncs: never
+    /// on the event loop), then answers. Logs carry ids only.
+    func postReply(_ context: ChannelHandlerContext, _ h: HTTPRequestHead) {
+        func refuse(_ status: HTTPResponseStatus, _ why: String) {
+            let body = (try? EventStreams.encoder.encode(["error": why])).map(Array.init) ?? []
+            respond(context, h, status, "application/json", body)
+        }
+        if let refusal = KioskReplyRequest.admit(
+            contentType: h.headers["Content-Type"].first,
+            origin: h.headers["Origin"].first,
+            host: h.headers["Host"].first,
+            bodyTooLarge: bodyTooLarge
+        ) {
+            return refuse(HTTPResponseStatus(statusCode: refusal.status), refusal.reason)
+        }
+        guard let reply else { return refuse(.serviceUnavailable, "replies are not taken in this mode") }
+        guard let request = try? JSONDecoder().decode(KioskReplyRequest.self, from: Data(body)) else {
+            return refuse(.badRequest, "the body is not {\"case\": ..., \"message\": ..., \"answer\": ...}")
+        }
+        let known = hub.message(request.message, ref: request.ref)
+        let checked = request.check(message: known, repliedHere: hub.hasReplied(request.message))
+        let caseReply: CaseReply
+        switch checked {
+        case .failure(let refusal):
+            logger.info(
+                "reply refused",
+                metadata: ["message": "\(request.message)", "case": "\(request.ref)", "why": "\(refusal)"]
+            )
+            return refuse(HTTPResponseStatus(statusCode: refusal.status), refusal.reason)
+        case .success(let r): caseReply = r
+        }
+        let channel = context.channel
+        let loop = context.eventLoop
+        let handler = NIOLoopBound(self, eventLoop: loop)
+        let ctx = NIOLoopBound(context, eventLoop: loop)
+        let answer = request.answer
+        let logger = self.logger
+        Task {
+            let outcome: Result<KioskState.ReplyView?, any Error> = await OwnThread.run(name: "kiosk-reply") {
+                Result { try reply(caseReply, answer) }
+            }
+            loop.execute {
+                guard channel.isActive else { return }
+                switch outcome {
+                case .success(let view?):
+                    let body = (try? EventStreams.encoder.encode(view)).map(Array.init) ?? []
+                    handler.value.respond(ctx.value, h, .ok, "application/json", body)
+                case .success(nil):
+                    let body = Array(#"{"error":"replies are not taken in this mode"}"#.utf8)
+                    handler.value.respond(ctx.value, h, .serviceUnavailable, "application/json", body)
+                case .failure(let error):
+                    logger.error(
+                        "cannot spool a reply",
+                        metadata: ["message": "\(caseReply.message)", "case": "\(caseReply.ref)", "error": "\(error)"]
+                    )
+                    let body =
+                        (try? EventStreams.encoder.encode(["error": "the terminal could not save it: \(error)"]))
+                        .map(Array.init) ?? []
+                    handler.value.respond(ctx.value, h, .serviceUnavailable, "application/json", body)
+                }
+            }
         }
     }
 

@@ -1,0 +1,107 @@
+import Foundation
+import GRDB
+import GatewayCore
+
+/// `SQLiteCaseStore`'s statements for case messages (`CaseMessages`): sending, listing with a
+/// case's status, and filing a terminal's reply inside `receive`'s transaction.
+extension SQLiteCaseStore: CaseMessages {
+    /// Migration "case-messages". `n` orders a case's messages as they were sent.
+    static let messagesSchema = """
+        CREATE TABLE case_message (
+            n INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            ref TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            text TEXT NOT NULL,
+            choices TEXT NOT NULL,
+            free_text INTEGER NOT NULL,
+            sent_by TEXT NOT NULL,
+            sent_at_ns INTEGER NOT NULL,
+            answer TEXT,
+            answered_at_ns INTEGER,
+            reply_event TEXT,
+            reply_device TEXT
+        );
+        CREATE INDEX case_message_ref ON case_message (ref, n);
+        """
+
+    public func send(
+        _ draft: CaseMessageDraft,
+        ref: String,
+        sentBy: String,
+        nowNanos: Int64
+    ) async throws -> CaseMessage {
+        try await pool.write { db in
+            guard let final = try Bool.fetchOne(db, sql: "SELECT final FROM risk_case WHERE ref = ?", arguments: [ref])
+            else { throw CaseMessageError.noSuchCase(ref) }
+            guard !final else { throw CaseMessageError.caseIsFinal(ref) }
+            let message = CaseMessage(
+                id: CaseMessageDraft.drawID(),
+                kind: draft.kind,
+                text: draft.text,
+                choices: draft.choices,
+                freeText: draft.freeText,
+                sentAt: RFC3339.format(unixNanos: nowNanos)
+            )
+            try db.execute(
+                sql: """
+                    INSERT INTO case_message (id, ref, kind, text, choices, free_text, sent_by, sent_at_ns)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    message.id, ref, message.kind, message.text, CaseMessageRows.choicesJSON(message.choices),
+                    message.freeText, sentBy, nowNanos,
+                ]
+            )
+            try db.execute(sql: "UPDATE risk_case SET updated_at_ns = ? WHERE ref = ?", arguments: [nowNanos, ref])
+            return message
+        }
+    }
+
+    public func messages(ref: String) async throws -> [CaseMessage] {
+        try await pool.read { db in try Self.messages(db, ref: ref) }
+    }
+
+    static func messages(_ db: Database, ref: String) throws -> [CaseMessage] {
+        let sql = """
+            SELECT id, kind, text, choices, free_text, sent_at_ns, answer, answered_at_ns, reply_event
+            FROM case_message WHERE ref = ? ORDER BY n
+            """
+        return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: [ref]).map {
+            CaseMessageRows.message(
+                id: $0["id"],
+                kind: $0["kind"],
+                text: $0["text"],
+                choices: $0["choices"],
+                freeText: $0["free_text"],
+                sentAtNanos: $0["sent_at_ns"],
+                answer: $0["answer"],
+                answeredAtNanos: $0["answered_at_ns"],
+                replyEvent: $0["reply_event"]
+            )
+        }
+    }
+
+    /// Files a reply under its message: the first reply answers it (a later one changes no row);
+    /// every reply to a message
+    /// of its case is filed under the case (the case's timeline lists it). A reply naming a
+    /// message of no case or of another case is stored and filed under nothing.
+    static func fileReply(_ db: Database, _ r: IncomingReply, nowNanos: Int64) throws {
+        let owner = try String.fetchOne(
+            db.cachedStatement(sql: "SELECT ref FROM case_message WHERE id = ?"),
+            arguments: [r.message]
+        )
+        guard owner == r.ref else { return }
+        try db.cachedStatement(
+            sql: """
+                UPDATE case_message SET answer = ?, answered_at_ns = ?, reply_event = ?, reply_device = ?
+                WHERE id = ? AND answered_at_ns IS NULL
+                """
+        ).execute(arguments: [r.answer, nowNanos, r.eventID, r.device, r.message])
+        try db.cachedStatement(sql: "INSERT INTO case_event (event_id, ref) VALUES (?, ?) ON CONFLICT DO NOTHING")
+            .execute(arguments: [r.eventID, r.ref])
+        try db.cachedStatement(sql: "UPDATE risk_case SET updated_at_ns = ? WHERE ref = ?").execute(arguments: [
+            nowNanos, r.ref,
+        ])
+    }
+}
