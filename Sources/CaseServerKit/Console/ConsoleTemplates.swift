@@ -8,7 +8,15 @@ import Mustache
 public enum ConsoleTemplates {
     /// Every template by name. A new template is added here and in Console/Resources.
     static let sources: [String: [UInt8]] = [
-        "layout": PackageResources.layout_mustache
+        "layout": PackageResources.layout_mustache,
+        "pages_nav": PackageResources.pages_nav_mustache,
+        "cases": PackageResources.cases_mustache,
+        "case_row": PackageResources.case_row_mustache,
+        "case": PackageResources.case_mustache,
+        "terminals": PackageResources.terminals_mustache,
+        "guidance": PackageResources.guidance_mustache,
+        // Helper B's partial (questions to the person on site) replaces this empty one.
+        "case_messages": PackageResources.case_messages_mustache,
     ]
 
     /// The parsed templates; a template that does not parse stops the process at its first use,

@@ -139,6 +139,16 @@ enum SQLiteCaseMigrations {
         m.registerMigration("v4-outbox") { db in
             try db.execute(sql: SQLiteNotificationOutbox.schema)
         }
+        // The console's change feed reads the cases changed since an instant, every instant;
+        // the events of a time window feed the terminals' charts.
+        m.registerMigration("console-case-changes") { db in
+            try db.execute(
+                sql: """
+                    CREATE INDEX risk_case_updated ON risk_case (updated_at_ns);
+                    CREATE INDEX event_received ON event (received_at_ns);
+                    """
+            )
+        }
         return m
     }
 }
