@@ -54,6 +54,9 @@ struct ServeCommand: AsyncParsableCommand {
             "File holding the bearer token that POST /v1/cases/{ref}/progress requires; without it that endpoint is off."
     ) var staffTokenFile: String?
     @OptionGroup(title: "Hostile clients (docs/case-server.md)") var hostile: HostileClientOptions
+    #if DEBUG
+    @Flag(help: .hidden) var consoleTestSessions = false
+    #endif
 
     func run() async throws {
         let level = Logger.Level(rawValue: logLevel) ?? .info
@@ -145,7 +148,8 @@ struct ServeCommand: AsyncParsableCommand {
             enrollment: store,
             keyring: keyring,
             insurers: insurerCredentials,
-            guards: try hostile.guards()
+            guards: try hostile.guards(),
+            console: consolePages(store: store, policy: casePolicy, logger: logger)
         )
 
         let chain = try NIOSSLCertificate.fromPEMFile(cert)
@@ -195,5 +199,36 @@ struct ServeCommand: AsyncParsableCommand {
             throw error
         }
         try await webhookSender.shutdown()
+    }
+
+    /// The console's pages, when the console is on. Until the console core's sign-in is merged,
+    /// only debug builds turn them on, with `ConsoleTestSessions` (the system tests).
+    func consolePages(
+        store: any CaseStore,
+        policy: CasePolicy,
+        logger: Logger
+    ) -> (@Sendable (Router<CaseServerRequestContext>) -> Void)? {
+        #if DEBUG
+        guard consoleTestSessions else { return nil }
+        let devices = self.devices
+        return { router in
+            router.add(middleware: ConsoleTestSessions())
+            ConsolePages.add(
+                to: router,
+                store: store,
+                catalog: policy.catalog,
+                clock: { Clocks.wallNanos() },
+                logger: logger,
+                pemDevices: {
+                    Set(
+                        (devices.flatMap { try? FileManager.default.contentsOfDirectory(atPath: $0) } ?? [])
+                            .filter { $0.hasSuffix(".pem") }.map { String($0.dropLast(4)) }
+                    )
+                }
+            )
+        }
+        #else
+        return nil
+        #endif
     }
 }

@@ -24,14 +24,15 @@ public enum ConsolePages {
         /// How often a change feed asks the store what changed.
         public var feedPeriod: Duration
         /// How long one feed response lasts; the browser then reconnects on its own, from the
-        /// last event's id (its watermark).
+        /// last event's id (its watermark). Under the connection guard's idle timeout
+        /// (`ConnectionTimeouts.idle`), which counts from the response's head.
         public var feedLifetime: Duration
         /// The most rows one read of the feed takes.
         public var feedLimit: Int
 
         public init(
             feedPeriod: Duration = .milliseconds(250),
-            feedLifetime: Duration = .seconds(300),
+            feedLifetime: Duration = .seconds(60),
             feedLimit: Int = 200
         ) {
             self.feedPeriod = feedPeriod

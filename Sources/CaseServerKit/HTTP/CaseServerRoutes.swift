@@ -20,7 +20,8 @@ public enum CaseServerRoutes {
     /// - Parameters: `staffToken`: the bearer token progress requires; nil turns progress over
     ///   HTTP off (403) unless insurers have tokens. `clock`: wall-clock nanoseconds, the time
     ///   events and steps are stamped with. `insurers`: the insurers' tokens (`token_file`).
-    ///   `guards`: the envelope endpoint's batch limits and throttle.
+    ///   `guards`: the envelope endpoint's batch limits and throttle. `console`: adds the
+    ///   console's routes (`ConsolePages.add`) when the console is configured; nil: /console/* is 404.
     public static func router(
         receiver: EnvelopeReceiver,
         repository: any CaseRepository,
@@ -31,10 +32,12 @@ public enum CaseServerRoutes {
         enrollment: (any DeviceDirectory)? = nil,
         keyring: DeviceKeyring? = nil,
         insurers: InsurerCredentials = InsurerCredentials(),
-        guards: EnvelopeGuards = .init()
+        guards: EnvelopeGuards = .init(),
+        console: (@Sendable (Router<CaseServerRequestContext>) -> Void)? = nil
     ) -> Router<CaseServerRequestContext> {
         let router = Router(context: CaseServerRequestContext.self)
         router.add(middleware: ConnectionPhaseMiddleware())
+        console?(router)
         if let enrollment {
             EnrollmentRoutes.add(to: router, directory: enrollment, keyring: keyring, clock: clock, logger: logger)
         }
