@@ -9,7 +9,13 @@ import XCTest
 final class ConsolePagePartsTests: XCTestCase {
     let s: Int64 = 1_000_000_000
 
-    func change(_ ref: String, at: Int64, state: String = "opened", subject: String = "100234", final: Bool = false)
+    func change(
+        _ ref: String,
+        at: Int64,
+        state: String = "opened",
+        subject: String = "100234",
+        final: Bool = false
+    )
         -> CaseChange
     {
         CaseChange(
@@ -34,7 +40,10 @@ final class ConsolePagePartsTests: XCTestCase {
         var feed = CaseChangeFeed(watermarkNanos: 100 * s, overlapNanos: 5 * s)
         XCTAssertEqual(feed.next, .init(sinceNanos: 95 * s, afterRef: ""))
         // The first read sends what it finds in the overlap (the page may lack it).
-        XCTAssertEqual(feed.accept([change("A", at: 99 * s), change("B", at: 101 * s)], limit: 10).map(\.ref), ["A", "B"])
+        XCTAssertEqual(
+            feed.accept([change("A", at: 99 * s), change("B", at: 101 * s)], limit: 10).map(\.ref),
+            ["A", "B"]
+        )
         XCTAssertEqual(feed.watermarkNanos, 101 * s)
         XCTAssertEqual(feed.next.sinceNanos, 96 * s)
         // Read again: nothing new; a slower transaction's change stamped before the watermark
@@ -90,7 +99,10 @@ final class ConsolePagePartsTests: XCTestCase {
         let c = change("A", at: 1)
         XCTAssertTrue(ConsolePageScope.mayView(north, c))
         XCTAssertFalse(ConsolePageScope.mayView(other, c))
-        XCTAssertFalse(ConsolePageScope.mayView(ConsoleUser(name: "x", role: .insurer), c), "an insurer account without an insurer")
+        XCTAssertFalse(
+            ConsolePageScope.mayView(ConsoleUser(name: "x", role: .insurer), c),
+            "an insurer account without an insurer"
+        )
         XCTAssertTrue(ConsolePageScope.mayView(handler, c))
         XCTAssertEqual(ConsolePageScope.visibleInsurers(north, c.insurers).map(\.id), ["north"])
         XCTAssertEqual(ConsolePageScope.visibleInsurers(handler, c.insurers).map(\.id), ["north", "harbour"])
@@ -137,7 +149,9 @@ final class ConsolePagePartsTests: XCTestCase {
         // North is up (smaller y), east is right (larger x).
         func centre(_ label: String) throws -> (Double, Double) {
             let m = try XCTUnwrap(
-                svg.firstMatch(of: try Regex(#"<text class="scan-label" x="([-0-9.]+)" y="([-0-9.]+)"[^>]*>\#(label)<"#))
+                svg.firstMatch(
+                    of: try Regex(#"<text class="scan-label" x="([-0-9.]+)" y="([-0-9.]+)"[^>]*>\#(label)<"#)
+                )
             )
             return (Double(m.output[1].substring!)!, Double(m.output[2].substring!)!)
         }
@@ -228,7 +242,10 @@ final class ConsolePagePartsTests: XCTestCase {
         XCTAssertEqual(a.spool.map(\.depth), [7])
         XCTAssertEqual(a.spool[0].at, 0.5, accuracy: 0.001)
 
-        let svg = TerminalChart.render(a, words: .init(title: "t1 <chart>", scansMax: "{n} scans/h", spoolMax: "spool {n}"))
+        let svg = TerminalChart.render(
+            a,
+            words: .init(title: "t1 <chart>", scansMax: "{n} scans/h", spoolMax: "spool {n}")
+        )
         XCTAssertEqual(svg.components(separatedBy: #"<rect class="scans""#).count - 1, 2)
         XCTAssertTrue(svg.contains("<polyline"))
         XCTAssertTrue(svg.contains(">2 scans/h<"), svg)
@@ -236,11 +253,33 @@ final class ConsolePagePartsTests: XCTestCase {
         XCTAssertTrue(svg.contains("t1 &lt;chart&gt;"))
 
         let roster = [
-            TerminalRoster(device: "a-ok", how: "add", health: .init(device: "a-ok", lastHeartbeatNanos: now, intervalS: 60, spoolDepth: 0, overdue: false)),
-            TerminalRoster(device: "t1", how: "add", health: .init(device: "t1", lastHeartbeatNanos: now - 12 * 3600 * s, intervalS: 60, spoolDepth: 7, overdue: true)),
+            TerminalRoster(
+                device: "a-ok",
+                how: "add",
+                health: .init(device: "a-ok", lastHeartbeatNanos: now, intervalS: 60, spoolDepth: 0, overdue: false)
+            ),
+            TerminalRoster(
+                device: "t1",
+                how: "add",
+                health: .init(
+                    device: "t1",
+                    lastHeartbeatNanos: now - 12 * 3600 * s,
+                    intervalS: 60,
+                    spoolDepth: 7,
+                    overdue: true
+                )
+            ),
         ]
         let beat = try stored(
-            CaptureEvent.heartbeat(id: "h", device: "t1", seq: 5, wallNanos: 0, monotonicNanos: 0, status: hb, location: nil),
+            CaptureEvent.heartbeat(
+                id: "h",
+                device: "t1",
+                seq: 5,
+                wallNanos: 0,
+                monotonicNanos: 0,
+                status: hb,
+                location: nil
+            ),
             received: now - 12 * 3600 * s
         )
         let values = TerminalsPageView.values(

@@ -134,7 +134,11 @@ final class ConsolePagesRoutesTests: ServerTestCase {
         }
     }
 
-    func post(_ app: some ApplicationProtocol, _ uri: String, _ form: String) async throws -> (HTTPResponse.Status, String?) {
+    func post(
+        _ app: some ApplicationProtocol,
+        _ uri: String,
+        _ form: String
+    ) async throws -> (HTTPResponse.Status, String?) {
         try await app.test(.router) { client in
             try await client.execute(
                 uri: uri,
@@ -147,7 +151,8 @@ final class ConsolePagesRoutesTests: ServerTestCase {
 
     func testWithoutASessionEveryPageIsRefused() async throws {
         let app = app(try store(), as: nil)
-        for uri in ["/console/cases", "/console/cases/X", "/console/terminals", "/console/guidance", "/console/events"] {
+        for uri in ["/console/cases", "/console/cases/X", "/console/terminals", "/console/guidance", "/console/events"]
+        {
             let (status, _) = try await get(app, uri)
             XCTAssertEqual(status, .unauthorized, uri)
         }
@@ -190,8 +195,20 @@ final class ConsolePagesRoutesTests: ServerTestCase {
     func testAnInsurerSeesOnlyItsCasesAndNeverAnotherInsurersNotes() async throws {
         let db = try store()
         let ref = try await scan(db, subject: "100234", at: Self.now - 60 * s)
-        try await db.progress(ref: ref, state: "acknowledged", note: "north-secret-note", insurer: "north", nowNanos: Self.now - 50 * s)
-        try await db.progress(ref: ref, state: "declined", note: "harbour-secret-note", insurer: "harbour", nowNanos: Self.now - 40 * s)
+        try await db.progress(
+            ref: ref,
+            state: "acknowledged",
+            note: "north-secret-note",
+            insurer: "north",
+            nowNanos: Self.now - 50 * s
+        )
+        try await db.progress(
+            ref: ref,
+            state: "declined",
+            note: "harbour-secret-note",
+            insurer: "harbour",
+            nowNanos: Self.now - 40 * s
+        )
 
         var (status, html) = try await get(app(db, as: north), "/console/cases")
         XCTAssertTrue(html.contains(ref))
@@ -214,7 +231,11 @@ final class ConsolePagesRoutesTests: ServerTestCase {
         XCTAssertFalse(html.contains(ref))
         (status, _) = try await get(app(db, as: stranger), "/console/cases/\(ref)")
         XCTAssertEqual(status, .notFound)
-        let (posted, _) = try await post(app(db, as: stranger), "/console/cases/\(ref)/progress", "_csrf=\(csrf)&state=settled")
+        let (posted, _) = try await post(
+            app(db, as: stranger),
+            "/console/cases/\(ref)/progress",
+            "_csrf=\(csrf)&state=settled"
+        )
         XCTAssertEqual(posted, .notFound)
         (status, _) = try await get(app(db, as: handler), "/console/cases/NO-SUCH")
         XCTAssertEqual(status, .notFound)
@@ -262,7 +283,11 @@ final class ConsolePagesRoutesTests: ServerTestCase {
     func testTheFormsMoveTheCaseWithTheSessionsTokenOnly() async throws {
         let db = try store()
         let ref = try await scan(db, subject: "100234", at: Self.now - 60 * s)
-        var (status, location) = try await post(app(db, as: handler), "/console/cases/\(ref)/progress", "state=assessor_assigned")
+        var (status, location) = try await post(
+            app(db, as: handler),
+            "/console/cases/\(ref)/progress",
+            "state=assessor_assigned"
+        )
         XCTAssertEqual(status, .forbidden, "no CSRF token")
         (status, location) = try await post(
             app(db, as: handler),
@@ -286,13 +311,21 @@ final class ConsolePagesRoutesTests: ServerTestCase {
         XCTAssertEqual(notes?.last, "On the way & soon")
 
         // A refused step comes back to the page with the catalogue's reason.
-        (status, location) = try await post(app(db, as: handler), "/console/cases/\(ref)/progress", "_csrf=\(csrf)&state=teleported")
+        (status, location) = try await post(
+            app(db, as: handler),
+            "/console/cases/\(ref)/progress",
+            "_csrf=\(csrf)&state=teleported"
+        )
         XCTAssertEqual(location, "/console/cases/\(ref)?error=unknown_state")
         let (_, html) = try await get(app(db, as: handler), location!)
         XCTAssertTrue(html.contains("That state is not one this case can take."))
 
         // An insurer's form changes its own insurer's state only, whatever it sends.
-        (status, location) = try await post(app(db, as: north), "/console/cases/\(ref)/progress", "_csrf=\(csrf)&state=acknowledged&insurer=harbour")
+        (status, location) = try await post(
+            app(db, as: north),
+            "/console/cases/\(ref)/progress",
+            "_csrf=\(csrf)&state=acknowledged&insurer=harbour"
+        )
         XCTAssertEqual(status, .seeOther)
         c = try await db.caseChange(ref: ref)
         XCTAssertEqual(c?.state, "assessor_assigned")
@@ -302,7 +335,11 @@ final class ConsolePagesRoutesTests: ServerTestCase {
     func testTheFeedSendsNewCasesAndChangesMadeByAnyoneInTheStore() async throws {
         let db = try store()
         let before = try await scan(db, subject: "100111", at: Self.now - 60 * s)
-        let settings = ConsolePages.Settings(feedPeriod: .milliseconds(50), feedLifetime: .milliseconds(900), feedLimit: 50)
+        let settings = ConsolePages.Settings(
+            feedPeriod: .milliseconds(50),
+            feedLifetime: .milliseconds(900),
+            feedLimit: 50
+        )
         let since = Self.now - 10 * s
         // Another instance's scan while the feed runs: the feed reads it from the store.
         let (r, batch, now) = (receiver(db, policy: policy), try sealed(subject: "100222", at: Self.now), Self.now)
@@ -310,7 +347,10 @@ final class ConsolePagesRoutesTests: ServerTestCase {
             try await Task.sleep(for: .milliseconds(300))
             return try await r.receive(batch, nowNanos: now).results[0].case?.ref ?? "-"
         }
-        let (status, body) = try await get(app(db, as: north, settings: settings), "/console/events?since=\(since)&open=open")
+        let (status, body) = try await get(
+            app(db, as: north, settings: settings),
+            "/console/events?since=\(since)&open=open"
+        )
         let fresh = try await later.value
         XCTAssertEqual(status, .ok)
         XCTAssertTrue(body.hasPrefix("retry: 1000\n\n"), body)
@@ -325,7 +365,10 @@ final class ConsolePagesRoutesTests: ServerTestCase {
         let (_, none) = try await get(app(db, as: stranger, settings: settings), "/console/events?since=\(since)")
         XCTAssertFalse(none.contains(fresh), none)
         try await db.progress(ref: fresh, state: "closed", note: "", insurer: nil, nowNanos: Self.now + s)
-        let (_, gone) = try await get(app(db, as: handler, settings: settings), "/console/events?since=\(Self.now)&open=open")
+        let (_, gone) = try await get(
+            app(db, as: handler, settings: settings),
+            "/console/events?since=\(Self.now)&open=open"
+        )
         XCTAssertTrue(gone.contains("event: gone\ndata: {\"ref\":\"\(fresh)\"}"), gone)
         // Reconnecting with the last event's id resumes from it.
         let (soon, muchLater) = (String(Self.now + 2 * s), String(Self.now + 60 * s))

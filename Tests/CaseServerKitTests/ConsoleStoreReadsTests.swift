@@ -152,7 +152,10 @@ class ConsoleStoreReadsTests: ServerTestCase {
         // A configured link is not promoted again; an unknown type is not either.
         let again = try await store.promoteGuidanceLink(type: type, nowNanos: 30 * s)
         XCTAssertFalse(again)
-        let unknown = try await store.promoteGuidanceLink(type: "class=subject schema=x scanner=operator", nowNanos: 30 * s)
+        let unknown = try await store.promoteGuidanceLink(
+            type: "class=subject schema=x scanner=operator",
+            nowNanos: 30 * s
+        )
         XCTAssertFalse(unknown)
 
         // The next scan of the type is answered with the guidance as configured.

@@ -137,7 +137,8 @@ public struct CasePageView {
     func noteValues(_ n: CaseNote, _ t: MessageCatalog) -> [String: Any] {
         [
             "at": ConsolePageText.dateTime(n.at, user), "text": n.text,
-            "stateLabel": n.insurer == nil ? ConsolePageText.caseState(n.state, t) : ConsolePageText.insurerState(n.state, t),
+            "stateLabel": n.insurer == nil
+                ? ConsolePageText.caseState(n.state, t) : ConsolePageText.insurerState(n.state, t),
         ]
     }
 

@@ -16,6 +16,7 @@ public enum CaseRowView {
             "state": c.state,
             "stateLabel": ConsolePageText.caseState(c.state, t),
             "final": c.final,
+            "version": String(c.updatedAtNanos),
             "schema": c.schema.isEmpty ? t["pages.no_schema"] : c.schema,
             "subject": c.subject,
             "site": site?.name ?? t["pages.unassigned"],

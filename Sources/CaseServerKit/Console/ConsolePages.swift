@@ -86,7 +86,8 @@ public enum ConsolePages {
                     ["value": $0.0, "label": t[$0.1], "selected": query["open"] == $0.0]
                 },
                 "hasSites": !sites.all.isEmpty,
-                "siteOptions": (sites.all.map { ($0.id, $0.name) } + [(ConsolePageSites.unassigned, t["pages.unassigned"])])
+                "siteOptions":
+                    (sites.all.map { ($0.id, $0.name) } + [(ConsolePageSites.unassigned, t["pages.unassigned"])])
                     .map { ["value": $0.0, "label": $0.1, "selected": filter.site == $0.0] },
             ]
             return html(ConsoleTemplates.render("cases", values, user: user))

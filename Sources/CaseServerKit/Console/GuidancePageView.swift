@@ -26,8 +26,10 @@ public enum GuidancePageView {
                     "title": catalog.guidance(id: l.guidanceID)?.title ?? "",
                     "howLabel": t.strings["guidance.how_\(l.how)"] ?? l.how,
                     "similar": l.how == "similar", "similarTo": l.similarTo ?? "",
-                    "shared": (l.shared ?? "").split(separator: ",").map { t.strings["guidance.shared_\($0)"] ?? String($0) }
-                        .joined(separator: ", "),
+                    "shared": (l.shared ?? "").split(separator: ",").map {
+                        t.strings["guidance.shared_\($0)"] ?? String($0)
+                    }
+                    .joined(separator: ", "),
                     "linked": ConsolePageText.dateTime(l.linkedAtNanos, user),
                     "promotable": promotes && l.how == "similar",
                 ]

@@ -106,7 +106,8 @@ public enum ScanPlot {
             let m = at(p.lat, p.lon)
             let cls = p.anomalous ? "scan anomalous" : "scan"
             if let acc = p.accuracyM, acc > 0 {
-                svg += #"<circle class="accuracy" cx="\#(sx(m.x))" cy="\#(sy(m.y))" r="\#(SVGText.n(min(acc, 5_000) * scale))"/>"#
+                svg +=
+                    #"<circle class="accuracy" cx="\#(sx(m.x))" cy="\#(sy(m.y))" r="\#(SVGText.n(min(acc, 5_000) * scale))"/>"#
             }
             svg += #"<circle class="\#(cls)" cx="\#(sx(m.x))" cy="\#(sy(m.y))" r="5"/>"#
             svg +=

@@ -23,8 +23,9 @@ public enum TerminalChart {
     public static func render(_ activity: TerminalActivity, words: Words) -> String {
         let hours = activity.scansPerHour.count
         let plot = height - top - bottom
-        let maxScans = max(1, activity.scansPerHour.max() ?? 0)
-        let maxSpool = max(1, activity.spool.map(\.depth).max() ?? 0)
+        // The scales' tops: the highest value, written as it is; at least 1 to divide by.
+        let (topScans, topSpool) = (activity.scansPerHour.max() ?? 0, activity.spool.map(\.depth).max() ?? 0)
+        let (maxScans, maxSpool) = (max(1, topScans), max(1, topSpool))
         let slot = width / Double(max(1, hours))
         var svg = """
             <svg xmlns="http://www.w3.org/2000/svg" class="terminal-chart" viewBox="0 0 \(Int(width)) \(Int(height))" \
@@ -43,9 +44,9 @@ public enum TerminalChart {
             svg += #"<polyline class="spool" points="\#(pts.joined(separator: " "))"/>"#
         }
         svg += """
-            <text class="scans-max" x="2" y="11">\(SVGText.escape(words.scansMax.replacingOccurrences(of: "{n}", with: String(maxScans))))</text>\
+            <text class="scans-max" x="2" y="11">\(SVGText.escape(words.scansMax.replacingOccurrences(of: "{n}", with: String(topScans))))</text>\
             <text class="spool-max" x="\(Int(width) - 2)" y="11" text-anchor="end">\
-            \(SVGText.escape(words.spoolMax.replacingOccurrences(of: "{n}", with: String(maxSpool))))</text></svg>
+            \(SVGText.escape(words.spoolMax.replacingOccurrences(of: "{n}", with: String(topSpool))))</text></svg>
             """
         return svg
     }

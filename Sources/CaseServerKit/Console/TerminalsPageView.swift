@@ -23,10 +23,12 @@ public enum TerminalsPageView {
             let hb = beats[r.device]
             let state =
                 r.revokedAtNanos != nil ? "revoked" : r.health.map { $0.overdue ? "overdue" : "ok" } ?? "silent"
-            let a = activity[r.device] ?? TerminalActivity(
-                scansPerHour: Array(repeating: 0, count: TerminalActivity.hours),
-                spool: []
-            )
+            let a =
+                activity[r.device]
+                ?? TerminalActivity(
+                    scansPerHour: Array(repeating: 0, count: TerminalActivity.hours),
+                    spool: []
+                )
             return [
                 "device": r.device,
                 "state": state,

@@ -150,7 +150,7 @@ enum PostgresCaseMigrations {
         // The console's change feed reads the cases changed since an instant, every instant
         // and in every instance; the events of a time window feed the terminals' charts.
         (
-            "console-case-changes",
+            "v4-console-case-changes",
             [
                 "CREATE INDEX risk_case_updated ON risk_case (updated_at_ns)",
                 "CREATE INDEX event_received ON event (received_at_ns)",

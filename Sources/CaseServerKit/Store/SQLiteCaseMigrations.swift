@@ -141,7 +141,7 @@ enum SQLiteCaseMigrations {
         }
         // The console's change feed reads the cases changed since an instant, every instant;
         // the events of a time window feed the terminals' charts.
-        m.registerMigration("console-case-changes") { db in
+        m.registerMigration("v5-console-case-changes") { db in
             try db.execute(
                 sql: """
                     CREATE INDEX risk_case_updated ON risk_case (updated_at_ns);

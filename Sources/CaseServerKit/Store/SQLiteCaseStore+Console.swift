@@ -9,7 +9,9 @@ extension SQLiteCaseStore {
                 SELECT ref, subject, schema, device, state, final, opened_at_ns, updated_at_ns FROM risk_case
                 WHERE updated_at_ns >= ? AND (updated_at_ns > ? OR ref > ?) ORDER BY updated_at_ns, ref LIMIT ?
                 """
-            return try Row.fetchAll(db, sql: sql, arguments: [sinceNanos, sinceNanos, afterRef, limit]).map { try Self.change($0, db) }
+            return try Row.fetchAll(db, sql: sql, arguments: [sinceNanos, sinceNanos, afterRef, limit]).map {
+                try Self.change($0, db)
+            }
         }
     }
 

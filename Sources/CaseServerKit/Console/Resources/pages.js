@@ -21,6 +21,9 @@
       var row = holder.firstElementChild;
       if (!row) { return; }
       var old = document.getElementById("case-" + d.ref);
+      // The feed sends again what changed just before the page was rendered: a row the page
+      // already shows in this version stays as it is.
+      if (old && old.dataset.version === row.dataset.version) { return; }
       if (old) { old.replaceWith(row); } else { body.insertBefore(row, body.firstChild); }
       row.classList.add("fresh");
       empty.hidden = true;
