@@ -197,8 +197,17 @@ def test_a_new_case_appears_live_and_every_page_fits(site, browser):
     Select(browser.find_element("css selector", "form.progress select[name=state]")).select_by_value("assessor_assigned")
     browser.find_element("css selector", "form.progress textarea[name=note]").send_keys("Assessor at 14:00")
     browser.find_element("css selector", "form.progress button[type=submit]").click()
-    wait_for(lambda: "Assessor assigned" in browser.find_element("css selector", "#case h1").text, 10, "the moved case")
+    wait_for(lambda: "Assessor assigned" in browser.execute_script(
+        "const h = document.querySelector('#case h1'); return h ? h.textContent : ''"), 10, "the moved case")
     assert "Assessor at 14:00" in browser.page_source
+
+    # An insurer sees its own row only, never the other insurer's.
+    sign_in(browser, base, "insurer-north.en")
+    browser.get(base + "/console/cases")
+    wait_for(lambda: len(row_refs(browser)) == 2, 10, "the insurer's cases")
+    assert "Northern Mutual" in browser.page_source and "Harbour" not in browser.page_source
+    browser.get(base + f"/console/cases/{new}")
+    assert "Northern Mutual" in browser.page_source and "Harbour" not in browser.page_source
 
     # An insurer not on it: the case page is 404 (its text is not in the page).
     sign_in(browser, base, "insurer-elsewhere.en")
