@@ -185,6 +185,12 @@ final class ConsolePagesRoutesTests: ServerTestCase {
         XCTAssertFalse(html.contains(ref), "every case here is at the depot")
         XCTAssertTrue(html.contains("No cases match."))
 
+        // The list shows the newest cases up to its limit, and says so.
+        (status, html) = try await get(app(db, as: handler, settings: .init(listLimit: 1)), "/console/cases")
+        XCTAssertTrue(html.contains(ref))
+        XCTAssertFalse(html.contains(closed))
+        XCTAssertTrue(html.contains("Showing the 1 newest of 2 cases"), html)
+
         var zh = handler
         zh.language = .simplifiedChinese
         (status, html) = try await get(app(db, as: zh), "/console/cases")

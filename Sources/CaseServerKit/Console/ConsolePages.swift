@@ -29,15 +29,19 @@ public enum ConsolePages {
         public var feedLifetime: Duration
         /// The most rows one read of the feed takes.
         public var feedLimit: Int
+        /// The most cases the list shows (the newest); a filter finds the others.
+        public var listLimit: Int
 
         public init(
             feedPeriod: Duration = .milliseconds(250),
             feedLifetime: Duration = .seconds(60),
-            feedLimit: Int = 200
+            feedLimit: Int = 200,
+            listLimit: Int = 500
         ) {
             self.feedPeriod = feedPeriod
             self.feedLifetime = feedLifetime
             self.feedLimit = feedLimit
+            self.listLimit = listLimit
         }
     }
 
@@ -70,13 +74,16 @@ public enum ConsolePages {
                 }
                 .sorted { $0.openedAtNanos > $1.openedAtNanos }
             let t = user.catalog
+            let shown = rows.prefix(settings.listLimit)
             var feed = filter.query
             feed["since"] = String(now)
             let values: [String: Any] = [
                 "navCases": true,
                 "showTerminals": ConsolePageScope.seesTerminals(user),
-                "rows": rows.map { CaseRowView.values($0, user: user, sites: sites, nowNanos: now) },
+                "rows": shown.map { CaseRowView.values($0, user: user, sites: sites, nowNanos: now) },
                 "hasRows": !rows.isEmpty,
+                "truncated": rows.count > shown.count
+                    ? t.format("cases.truncated", ["n": String(shown.count), "total": String(rows.count)]) : "",
                 "feedURL": "/console/events?" + encode(feed),
                 "q": filter.text ?? "",
                 "stateOptions": CaseStates.ofCase.map {
