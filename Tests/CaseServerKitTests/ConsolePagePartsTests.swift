@@ -180,6 +180,18 @@ final class ConsolePagePartsTests: XCTestCase {
         XCTAssertTrue(svg.contains(#"class="accuracy""#))
         XCTAssertTrue(svg.contains("<polygon"))
         XCTAssertTrue(svg.contains(" 米</text>"), svg)
+
+        // Two scans at one spot: one mark, both numbers.
+        let twice = try XCTUnwrap(
+            ScanPlot.render(
+                areas: [],
+                points: [.init(lat: 1, lon: 1, label: "1"), .init(lat: 1, lon: 1, anomalous: true, label: "2")],
+                words: .init(title: "t", scale: "{m} m")
+            )
+        )
+        XCTAssertEqual(twice.components(separatedBy: "<circle class=\"scan").count - 1, 1, twice)
+        XCTAssertTrue(twice.contains(">1, 2</text>"), twice)
+        XCTAssertTrue(twice.contains(#"class="scan anomalous""#))
     }
 
     // MARK: terminals

@@ -217,3 +217,47 @@ def test_a_new_case_appears_live_and_every_page_fits(site, browser):
     hosts = requested_hosts(browser)
     assert hosts <= {"127.0.0.1"}, hosts
     print(f"console: new case in the list {seen_after * 1000:.0f} ms after the scan")
+
+
+def test_the_case_page_shows_where_and_by_whom_the_scans_were_made(site, browser):
+    """A real gpsd (gpsfake) and an operator's session: the case page's timeline shows the
+    operator only as the pseudonym the event carries, the location anomaly and the clock's
+    trust, and its plot places the located scans (the terminal's geofence is 8 km away)."""
+    import datetime
+    from test_gps import REAL_TIME, GPSFake, config, nmea_log
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    fake = GPSFake(site, nmea_log(site.root / "3d.nmea", 3, now, n=300), cycle=REAL_TIME).start()
+    config(site, fake.port, extra="[geofence]\n[[geofence.area]]\nlat = 31.30\nlon = 121.50\nradius_m = 1000\n",
+           max_skew_ms=5000)
+    (site.root / "policy.toml").write_text(POLICY)
+    site.start_server(extra=["--policy", str(site.root / "policy.toml"), "--console-test-sessions"])
+    site.start_gateway()
+    base = f"https://127.0.0.1:{site.server_port}"
+    wait_for(lambda: "gpsd connected" in site.log(), 20, "gpsd")
+    time.sleep(2)
+    site.scan("OP-0042", "ACME-100234", "LOGOUT", "ACME-100234")
+    events = site.wait_events(4)
+    assert [e["location"]["fix"] for e in events] == ["3d"] * 4, [e.get("location") for e in events]
+    pseudonym = site.pseudonym("0042")
+
+    sign_in(browser, base, "handler.en")
+    viewport(browser, 1280, 800)
+    browser.get(base + "/console/cases")
+    wait_for(lambda: len(row_refs(browser)) == 1, 10, "the case")
+    ref = row_refs(browser)[0]
+    browser.get(base + f"/console/cases/{ref}")
+    timeline = browser.find_element("css selector", ".timeline").text
+    assert timeline.count("Outside the geofence") == 2, timeline
+    assert pseudonym in timeline and "0042" not in timeline.replace(pseudonym, ""), timeline
+    assert "Unidentified scanner" in timeline, "the scan after the logout"
+    assert "Clock trusted (GPS" in timeline
+    # Both scans at one spot (the fix is coarsened): one mark, numbered 1 and 2.
+    assert len(browser.find_elements("css selector", "figure.plot svg circle.scan.anomalous")) == 1, browser.page_source
+    assert browser.find_element("css selector", "figure.plot svg text.scan-label").text == "1, 2"
+    assert no_horizontal_scroll(browser)
+    shot(browser, "console-case-plot-1280x800-en.png")
+    sign_in(browser, base, "handler.zh-Hans")
+    browser.get(base + f"/console/cases/{ref}")
+    assert "在电子围栏之外" in browser.find_element("css selector", ".timeline").text
+    shot(browser, "console-case-plot-1280x800-zh-Hans.png")
+    assert requested_hosts(browser) <= {"127.0.0.1"}

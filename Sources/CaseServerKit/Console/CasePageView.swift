@@ -129,7 +129,13 @@ public struct CasePageView {
         )
         guard let link = links.first(where: { $0.type == type.description }) else { return "" }
         if link.how == "similar" {
-            return t.format("case.guidance_similar", ["type": link.similarTo ?? "", "shared": link.shared ?? ""])
+            let shared = (link.shared ?? "").split(separator: ",").map {
+                t.strings["guidance.shared_\($0)"] ?? String($0)
+            }
+            return t.format(
+                "case.guidance_similar",
+                ["type": link.similarTo ?? "", "shared": shared.joined(separator: t["case.list_separator"])]
+            )
         }
         return t["case.guidance_configured"]
     }

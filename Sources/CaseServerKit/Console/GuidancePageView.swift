@@ -29,7 +29,7 @@ public enum GuidancePageView {
                     "shared": (l.shared ?? "").split(separator: ",").map {
                         t.strings["guidance.shared_\($0)"] ?? String($0)
                     }
-                    .joined(separator: ", "),
+                    .joined(separator: t["case.list_separator"]),
                     "linked": ConsolePageText.dateTime(l.linkedAtNanos, user),
                     "promotable": promotes && l.how == "similar",
                 ]

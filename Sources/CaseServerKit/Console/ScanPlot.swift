@@ -102,7 +102,19 @@ public enum ScanPlot {
                 svg += #"<polygon class="area" points="\#(pts.joined(separator: " "))"/>"#
             }
         }
+        // Scans made at one spot (a coarsened fix, a terminal that stayed put) are one mark
+        // with their numbers together.
+        var spots: [Point] = []
         for p in points {
+            if let i = spots.firstIndex(where: { $0.lat == p.lat && $0.lon == p.lon }) {
+                spots[i].label += ", " + p.label
+                spots[i].anomalous = spots[i].anomalous || p.anomalous
+                spots[i].accuracyM = max(spots[i].accuracyM ?? 0, p.accuracyM ?? 0)
+            } else {
+                spots.append(p)
+            }
+        }
+        for p in spots {
             let m = at(p.lat, p.lon)
             let cls = p.anomalous ? "scan anomalous" : "scan"
             if let acc = p.accuracyM, acc > 0 {
