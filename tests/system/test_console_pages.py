@@ -218,6 +218,22 @@ def test_a_new_case_appears_live_and_every_page_fits(site, browser):
     assert hosts <= {"127.0.0.1"}, hosts
     print(f"console: new case in the list {seen_after * 1000:.0f} ms after the scan")
 
+    # A server stopping while a list is live ends the feed and exits promptly; the page says
+    # it is no longer live.
+    sign_in(browser, base, "handler.en")
+    browser.get(base + "/console/cases")
+    wait_for(lambda: browser.execute_script("return document.getElementById('live').classList.contains('on')"), 10,
+             "the list to go live")
+    t0 = time.monotonic()
+    site.stop_server()
+    stopped_after = time.monotonic() - t0
+    # Not the feed's lifetime (60 s): the feed ends at once. What remains is TLS's own close of
+    # the browser's idle connections (NIOSSL waits up to 5 s for the peer's close_notify, with
+    # or without the console).
+    assert stopped_after < 10, f"{stopped_after:.1f} s"
+    wait_for(lambda: not browser.execute_script("return document.getElementById('live').classList.contains('on')"), 10,
+             "the list to say it is not live")
+
 
 def test_the_case_page_shows_where_and_by_whom_the_scans_were_made(site, browser):
     """A real gpsd (gpsfake) and an operator's session: the case page's timeline shows the

@@ -3,6 +3,7 @@ import GatewayCore
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 
 /// The console's pages, server-rendered from the Mustache templates in every user's language,
 /// and the change feed that keeps the case list live:
@@ -116,7 +117,9 @@ public enum ConsolePages {
                     try await writer.write(ByteBuffer(string: "retry: 1000\n\n"))
                     let end = ContinuousClock.now.advanced(by: settings.feedLifetime)
                     var quietSince = ContinuousClock.now
-                    while ContinuousClock.now < end {
+                    // A stopping server ends its feeds (the browsers reconnect to another
+                    // instance, or to this one once it is back) rather than wait for them.
+                    while ContinuousClock.now < end, !Task.isShuttingDownGracefully {
                         let read = feed.next
                         let rows = try await store.caseChanges(
                             sinceNanos: read.sinceNanos,
