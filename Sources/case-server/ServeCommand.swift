@@ -173,6 +173,7 @@ struct ServeCommand: AsyncParsableCommand {
             insurers: insurerCredentials,
             guards: try hostile.guards(),
             console: consoleParts,
+            consolePages: console ? consolePages(store: store, policy: casePolicy, logger: logger) : nil,
             messages: store
         )
 
@@ -223,5 +224,32 @@ struct ServeCommand: AsyncParsableCommand {
             throw error
         }
         try await webhookSender.shutdown()
+    }
+
+    /// The console's pages (`ConsolePages`), behind its sign-in: cases, a case, terminals,
+    /// guidance. The terminals page marks the devices whose key is a file in `--devices`.
+    func consolePages(
+        store: any CaseStore,
+        policy: CasePolicy,
+        logger: Logger
+    ) -> @Sendable (Router<CaseServerRequestContext>, RouterGroup<CaseServerRequestContext>) -> Void {
+        let devices = self.devices
+        return { router, signedIn in
+            ConsolePages.add(
+                to: router,
+                group: signedIn,
+                store: store,
+                catalog: policy.catalog,
+                sites: ConsolePageSites(policy: policy),
+                clock: { Clocks.wallNanos() },
+                logger: logger,
+                pemDevices: {
+                    Set(
+                        (devices.flatMap { try? FileManager.default.contentsOfDirectory(atPath: $0) } ?? [])
+                            .filter { $0.hasSuffix(".pem") }.map { String($0.dropLast(4)) }
+                    )
+                }
+            )
+        }
     }
 }

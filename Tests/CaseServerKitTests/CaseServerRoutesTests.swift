@@ -262,4 +262,9 @@ struct UnreadyStore: CaseRepository {
     func latestHeartbeats() async throws -> [StoredEvent] { [] }
     func counters() async throws -> EventCounters { EventCounters(events: 0, duplicates: 0, rejected: 0) }
     func ready() async throws { throw StoreError.unreachable("test") }
+    func caseChanges(sinceNanos: Int64, afterRef: String, limit: Int) async throws -> [CaseChange] { [] }
+    func caseChange(ref: String) async throws -> CaseChange? { nil }
+    func caseEvents(ref: String) async throws -> [StoredEvent] { [] }
+    func events(receivedSinceNanos: Int64) async throws -> [StoredEvent] { [] }
+    func promoteGuidanceLink(type: String, nowNanos: Int64) async throws -> Bool { false }
 }

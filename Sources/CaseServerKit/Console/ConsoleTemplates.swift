@@ -13,6 +13,13 @@ public enum ConsoleTemplates {
         "message": PackageResources.message_mustache,
         "accounts": PackageResources.accounts_mustache,
         "audit": PackageResources.audit_mustache,
+        "pages_nav": PackageResources.pages_nav_mustache,
+        "cases": PackageResources.cases_mustache,
+        "case_row": PackageResources.case_row_mustache,
+        "case": PackageResources.case_mustache,
+        "terminals": PackageResources.terminals_mustache,
+        "guidance": PackageResources.guidance_mustache,
+        // Helper B's partial (questions to the person on site) replaces this empty one.
         "case_messages": PackageResources.case_messages_mustache,
     ]
 

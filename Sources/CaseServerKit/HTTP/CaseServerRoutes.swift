@@ -24,7 +24,9 @@ public enum CaseServerRoutes {
     ///   progress over HTTP off (403) unless insurers have tokens, and messages over HTTP off. `clock`: wall-clock nanoseconds, the time
     ///   events and steps are stamped with. `insurers`: the insurers' tokens (`token_file`).
     ///   `guards`: the envelope endpoint's batch limits and throttle. `console`: the console's
-    ///   parts when `serve --console` turns it on; nil leaves every /console/ path 404.
+    ///   parts when `serve --console` turns it on (sign-in, accounts, audit log); nil leaves every
+    ///   /console/ path 404. `consolePages`: adds the pages behind its sign-in (`ConsolePages.add`,
+    ///   given the router for static files and the signed-in /console group).
     public static func router(
         receiver: EnvelopeReceiver,
         repository: any CaseRepository,
@@ -37,11 +39,33 @@ public enum CaseServerRoutes {
         insurers: InsurerCredentials = InsurerCredentials(),
         guards: EnvelopeGuards = .init(),
         console: Console? = nil,
+        consolePages: (@Sendable (Router<CaseServerRequestContext>, RouterGroup<CaseServerRequestContext>) -> Void)? =
+            nil,
         messages: (any CaseMessages)? = nil
     ) -> Router<CaseServerRequestContext> {
         let router = Router(context: CaseServerRequestContext.self)
         router.add(middleware: ConnectionPhaseMiddleware())
-        if let console { ConsoleRoutes.add(to: router, console: console) }
+        if let console {
+            let signedIn = ConsoleRoutes.add(to: router, console: console)
+            consolePages?(router, signedIn)
+            if let messages {
+                // A question goes to the terminal of a case the user may see (else 404).
+                CaseMessageRoutes.addConsole(
+                    to: signedIn,
+                    messages: messages,
+                    mayView: { user, ref in
+                        guard let c = try await repository.caseChange(ref: ref) else { return false }
+                        return ConsoleAccess.mayView(
+                            user,
+                            insurers: c.insurers.map(\.id),
+                            site: console.policy.site(forDevice: c.device)?.id
+                        )
+                    },
+                    clock: clock,
+                    logger: logger
+                )
+            }
+        }
         if let enrollment {
             EnrollmentRoutes.add(to: router, directory: enrollment, keyring: keyring, clock: clock, logger: logger)
         }

@@ -40,6 +40,26 @@ public protocol CaseRepository: Sendable {
 
     func counters() async throws -> EventCounters
 
+    /// The cases changed after `sinceNanos` (`updated_at_ns`, indexed), or at it with a
+    /// reference after `afterRef` ("" for any), by stamp and reference, at most `limit`: what
+    /// the console's change feed (`CaseChangeFeed`) asks every instant, so changes made through
+    /// another instance over the same database show too. 0 and "" read from the first case.
+    func caseChanges(sinceNanos: Int64, afterRef: String, limit: Int) async throws -> [CaseChange]
+
+    /// One case's row as `caseChanges` gives it; nil when there is no such case.
+    func caseChange(ref: String) async throws -> CaseChange?
+
+    /// The events filed under a case, in the order they arrived.
+    func caseEvents(ref: String) async throws -> [StoredEvent]
+
+    /// The events that arrived at or after `sinceNanos`, by arrival (the terminals' charts).
+    func events(receivedSinceNanos: Int64) async throws -> [StoredEvent]
+
+    /// Makes a type's "similar" guidance link a configured one (an admin confirmed the guidance
+    /// it was given fits it), so it stands even once the catalogue holds a nearer entry.
+    /// - Returns: false when the type has no "similar" link.
+    func promoteGuidanceLink(type: String, nowNanos: Int64) async throws -> Bool
+
     /// Returns when the store can take a batch: its database answers and has every migration
     /// this version knows (`GET /readyz`). - Throws: `StoreError` saying what is missing.
     func ready() async throws

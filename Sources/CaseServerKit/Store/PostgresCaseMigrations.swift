@@ -219,6 +219,15 @@ enum PostgresCaseMigrations {
                 "CREATE INDEX case_message_ref ON case_message (ref, n)",
             ]
         ),
+        // The console's change feed reads the cases changed since an instant, every instant
+        // and in every instance; the events of a time window feed the terminals' charts.
+        (
+            "console-case-changes",
+            [
+                "CREATE INDEX risk_case_updated ON risk_case (updated_at_ns)",
+                "CREATE INDEX event_received ON event (received_at_ns)",
+            ]
+        ),
     ]
 
     static var versions: [String] { all.map(\.version) }

@@ -411,7 +411,7 @@ public final class PostgresCaseStore: CaseRepository {
     }
 
     /// Insurers by case, each case's in their order; every case's when `refs` is nil.
-    private func insurers(_ c: PostgresConnection, refs: [String]?) async throws -> [String: [InsurerStatus]] {
+    func insurers(_ c: PostgresConnection, refs: [String]?) async throws -> [String: [InsurerStatus]] {
         let rows =
             if let refs {
                 try await c.query(

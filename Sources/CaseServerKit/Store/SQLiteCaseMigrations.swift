@@ -149,6 +149,16 @@ enum SQLiteCaseMigrations {
         m.registerMigration("case-messages") { db in
             try db.execute(sql: SQLiteCaseStore.messagesSchema)
         }
+        // The console's change feed reads the cases changed since an instant, every instant;
+        // the events of a time window feed the terminals' charts.
+        m.registerMigration("console-case-changes") { db in
+            try db.execute(
+                sql: """
+                    CREATE INDEX risk_case_updated ON risk_case (updated_at_ns);
+                    CREATE INDEX event_received ON event (received_at_ns);
+                    """
+            )
+        }
         return m
     }
 }
