@@ -73,7 +73,9 @@ final class InsurerProgressRoutesTests: ServerTestCase {
             )
             XCTAssertEqual(status, .ok, body)
             let answer = try JSONDecoder().decode(CaseStatus.self, from: Data(body.utf8))
-            XCTAssertEqual(answer.insurers.map(\.state), ["notified", "acknowledged"])
+            // The answer is harbour's part of the case only: north's row is not in it.
+            XCTAssertEqual(answer.insurers.map(\.id), ["harbour"])
+            XCTAssertEqual(answer.insurers.map(\.state), ["acknowledged"])
 
             // Another insurer's state, or the case's own: refused, and nothing changes.
             (status, body) = try await Self.post(
@@ -159,6 +161,59 @@ final class InsurerProgressRoutesTests: ServerTestCase {
             (status, _) = try await Self.post(client, ref, #"{"state": "closed"}"#, token: Self.staff)
             XCTAssertEqual(status, .unauthorized)
             (status, _) = try await Self.post(client, ref, #"{"state": "closed"}"#, token: "")
+            XCTAssertEqual(status, .unauthorized)
+        }
+    }
+
+    static func get(
+        _ client: some TestClientProtocol,
+        _ ref: String,
+        token: String?
+    ) async throws -> (
+        HTTPResponse.Status, CaseStatus?
+    ) {
+        try await client.execute(
+            uri: "/v1/cases/\(ref)",
+            method: .get,
+            headers: token.map { [.authorization: "Bearer \($0)"] } ?? [:]
+        ) { ($0.status, try? JSONDecoder().decode(CaseStatus.self, from: Data(buffer: $0.body))) }
+    }
+
+    /// Another insurer's notes never reach an insurer, whatever it asks with: its token reads
+    /// its own row and notes; without a token (as a terminal) no insurer's notes at all.
+    func testACaseReadsAsItsReaderMayReadIt() async throws {
+        let (app, store) = try app(staffToken: Self.staff)
+        let both = try await open(store, "100234", seq: 1)
+        let northOnly = try await open(store, "200234", seq: 2)
+        try await app.test(.router) { client in
+            for (insurer, token, note) in [
+                ("north", Self.north, "North: assessor at 14:00"), ("harbour", Self.harbour, "Harbour: claim 118"),
+            ] {
+                let (status, _) = try await Self.post(
+                    client,
+                    both,
+                    #"{"state": "acknowledged", "note": "\#(note)", "insurer": "\#(insurer)"}"#,
+                    token: token
+                )
+                XCTAssertEqual(status, .ok)
+            }
+            var (status, answer) = try await Self.get(client, both, token: Self.harbour)
+            XCTAssertEqual(status, .ok)
+            XCTAssertEqual(answer?.insurers.map(\.id), ["harbour"])
+            XCTAssertEqual(Set(answer?.notes.compactMap(\.insurer) ?? []), ["harbour"])
+            XCTAssertEqual(answer?.notes.last?.text, "Harbour: claim 118")
+            XCTAssertNil(answer?.messages)
+            (status, answer) = try await Self.get(client, northOnly, token: Self.harbour)
+            XCTAssertEqual(status, .notFound, "a case harbour is not on")
+            (status, answer) = try await Self.get(client, both, token: nil)
+            XCTAssertEqual(status, .ok)
+            XCTAssertEqual(answer?.insurers.map(\.state), ["acknowledged", "acknowledged"], "every insurer's state")
+            XCTAssertEqual(answer?.insurers.compactMap(\.note), [], "no insurer's note")
+            XCTAssertFalse(answer?.notes.contains { $0.insurer != nil } ?? true, "no insurer's note")
+            XCTAssertFalse(answer?.notes.isEmpty ?? true, "the desk's notes")
+            (status, answer) = try await Self.get(client, both, token: Self.staff)
+            XCTAssertEqual(Set(answer?.notes.compactMap(\.insurer) ?? []), ["north", "harbour"])
+            (status, answer) = try await Self.get(client, both, token: "wrong-token-0123456789")
             XCTAssertEqual(status, .unauthorized)
         }
     }

@@ -12,7 +12,8 @@ import NIOCore
 ///     GET  /readyz                     200 once the database answers with every migration, else 503
 ///     POST /v1/envelopes               a gateway's batch; one result per envelope (413 over
 ///                                      `EnvelopeLimits`, 429 while `EnvelopeThrottle` says so)
-///     GET  /v1/cases/{ref}             a case's status (terminals follow the cases they showed)
+///     GET  /v1/cases/{ref}             a case's status (terminals follow the cases they showed; an
+///                                      insurer's token reads only its own part, `CaseStatusScope`)
 ///     POST /v1/cases/{ref}/progress    a case handler's step (staff token) or an insurer's own (its token)
 ///     POST /v1/cases/{ref}/messages    a question or instruction to the case's terminal (staff token;
 ///                                      `CaseMessageRoutes`; only with a store of messages)
@@ -93,12 +94,30 @@ public enum CaseServerRoutes {
         }
 
         // A terminal follows the cases it showed; the reference is its only key (50 random bits).
-        router.get("/v1/cases/:ref") { _, context -> Response in
+        // With the staff token it reads the whole case; with an insurer's, only that insurer's
+        // row and notes, and only on its cases (`CaseStatusScope`).
+        router.get("/v1/cases/:ref") { request, context -> Response in
             let ref = context.parameters.get("ref") ?? ""
-            guard let status = try await repository.caseStatus(ref: ref, catalog: catalog) else {
+            let scope: CaseStatusScope
+            if let token = bearer(request) {
+                if let staffToken, token == staffToken {
+                    scope = .staff
+                } else if let id = insurers.insurer(token: token) {
+                    scope = .insurer(id)
+                } else {
+                    return json(
+                        .unauthorized,
+                        #"{"error":"unknown token: send none, or the staff or an insurer token"}"#
+                    )
+                }
+            } else {
+                scope = .terminal
+            }
+            guard let status = try await repository.caseStatus(ref: ref, catalog: catalog), scope.mayRead(status)
+            else {
                 return json(.notFound, #"{"error":"no such case"}"#)
             }
-            return json(.ok, String(decoding: try encoder.encode(status), as: UTF8.self))
+            return json(.ok, String(decoding: try encoder.encode(scope.apply(status)), as: UTF8.self))
         }
         if let messages {
             CaseMessageRoutes.addAPI(
@@ -116,9 +135,7 @@ public enum CaseServerRoutes {
             guard staffToken != nil || insurers.hasTokens else {
                 return json(.forbidden, #"{"error":"progress over HTTP is off: start serve with --staff-token-file"}"#)
             }
-            let presented = request.headers[.authorization].flatMap { a in
-                a.hasPrefix("Bearer ") ? String(a.dropFirst(7)) : nil
-            }
+            let presented = bearer(request)
             let asInsurer = presented.flatMap { t in t == staffToken ? nil : insurers.insurer(token: t) }
             guard let presented, presented == staffToken || asInsurer != nil else {
                 return json(
@@ -177,10 +194,16 @@ public enum CaseServerRoutes {
                     "by": "\(asInsurer.map { "insurer \($0)" } ?? "staff")",
                 ]
             )
-            let status = try await repository.caseStatus(ref: ref, catalog: catalog)
+            let scope = asInsurer.map(CaseStatusScope.insurer) ?? .staff
+            let status = try await repository.caseStatus(ref: ref, catalog: catalog).map(scope.apply)
             return json(.ok, String(decoding: try encoder.encode(status), as: UTF8.self))
         }
         return router
+    }
+
+    /// The token of an `Authorization: Bearer …` header.
+    static func bearer(_ request: Request) -> String? {
+        request.headers[.authorization].flatMap { a in a.hasPrefix("Bearer ") ? String(a.dropFirst(7)) : nil }
     }
 
     static let encoder: JSONEncoder = {
