@@ -1,21 +1,10 @@
-/// Escapes text for an SVG (XML) text node or attribute value: the renderers' only way to put
-/// a word or a value in their output, so nothing a terminal or a person wrote becomes markup.
+import GatewayCore
+
+/// Text and numbers for the SVG the renderers write: text escaped (`MarkupText`), the renderers'
+/// only way to put a word or a value in their output, so nothing a terminal or a person wrote
+/// becomes markup; numbers as SVG reads them in any locale.
 enum SVGText {
-    static func escape(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.count)
-        for c in s {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
+    static func escape(_ s: String) -> String { MarkupText.escape(s) }
 
     /// A coordinate with one decimal, as SVG reads it in any locale.
     static func n(_ v: Double) -> String {

@@ -53,6 +53,21 @@ public struct MessageCatalog: Sendable, Equatable {
         }
     }
 
+    /// One catalogue per language from `source` (a language's TOML text, e.g. a resource
+    /// compiled into the binary). A catalogue that does not parse stops the process: the
+    /// catalogue tests make sure none reaches a release. `name` says which in that message.
+    public static func all(named name: String, source: (UILanguage) -> String) -> [UILanguage: MessageCatalog] {
+        var out: [UILanguage: MessageCatalog] = [:]
+        for language in UILanguage.allCases {
+            do {
+                out[language] = try MessageCatalog(language: language, toml: source(language))
+            } catch {
+                fatalError("\(name).\(language.rawValue).toml: \(error)")
+            }
+        }
+        return out
+    }
+
     /// The string for `key`; the key itself when the catalogue lacks it (the catalogue test
     /// makes sure both languages have every key, so a page never shows one).
     public subscript(_ key: String) -> String { strings[key] ?? key }

@@ -4,19 +4,8 @@ import GatewayCore
 /// The kiosk page's message catalogues, compiled into the binary from Kiosk/Resources
 /// (kiosk.<language>.toml), read once.
 public enum KioskCatalogs {
-    /// Every language's catalogue; a catalogue that does not parse stops the process at its first
-    /// use, which the catalogue tests make sure never reaches a release.
-    public static let all: [UILanguage: MessageCatalog] = {
-        var out: [UILanguage: MessageCatalog] = [:]
-        for language in UILanguage.allCases {
-            do {
-                out[language] = try MessageCatalog(language: language, toml: source(language))
-            } catch {
-                fatalError("kiosk.\(language.rawValue).toml: \(error)")
-            }
-        }
-        return out
-    }()
+    /// Every language's catalogue (`MessageCatalog.all`).
+    public static let all = MessageCatalog.all(named: "kiosk", source: source)
 
     public static func catalog(_ language: UILanguage) -> MessageCatalog { all[language]! }
 
