@@ -47,4 +47,11 @@ final class MessageCatalogTests: XCTestCase {
         XCTAssertEqual(UILanguage.simplifiedChinese.dateTime(d, timeZone: utc), "2026年12月7日 09:05:31")
         XCTAssertEqual(UILanguage.english.time(d, timeZone: TimeZone(identifier: "Asia/Shanghai")!), "17:05:31")
     }
+
+    func testMarkupTextEscapesEveryCharacterThatCouldBecomeMarkup() {
+        XCTAssertEqual(
+            MarkupText.escape(#"<b a="1" c='2'>&amp;</b> 中"#),
+            "&lt;b a=&quot;1&quot; c=&#39;2&#39;&gt;&amp;amp;&lt;/b&gt; 中"
+        )
+    }
 }
