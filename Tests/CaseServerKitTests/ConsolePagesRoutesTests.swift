@@ -66,6 +66,11 @@ final class ConsolePagesRoutesTests: ServerTestCase {
             sites: ConsolePageSites(all: [Self.depot], forDevice: { $0 == "term-1" ? Self.depot : nil }),
             clock: { Self.now },
             logger: Logger(label: "test"),
+            audit: { actor, action, object, detail in
+                try await store.appendAudit(
+                    ConsoleAuditEntry(atNanos: Self.now, actor: actor, action: action, object: object, detail: detail)
+                )
+            },
             pemDevices: { ["term-1"] },
             settings: settings
         )
@@ -338,6 +343,44 @@ final class ConsolePagesRoutesTests: ServerTestCase {
         c = try await db.caseChange(ref: ref)
         XCTAssertEqual(c?.state, "assessor_assigned")
         XCTAssertEqual(c?.insurers.map(\.state), ["acknowledged", "notified", "notified"])
+    }
+
+    func testEveryChangeAFormMakesIsInTheAuditLogWithWhoAndWhen() async throws {
+        let db = try store()
+        let ref = try await scan(db, subject: "100234", at: Self.now - 60 * s)
+        var (status, _) = try await post(
+            app(db, as: handler),
+            "/console/cases/\(ref)/progress",
+            "_csrf=\(csrf)&state=assessor_assigned&note=Ms+Li+called"
+        )
+        XCTAssertEqual(status, .seeOther)
+        (status, _) = try await post(
+            app(db, as: north),
+            "/console/cases/\(ref)/progress",
+            "_csrf=\(csrf)&state=acknowledged"
+        )
+        XCTAssertEqual(status, .seeOther)
+        (status, _) = try await post(app(db, as: handler), "/console/cases/\(ref)/progress", "_csrf=\(csrf)&state=x")
+        XCTAssertEqual(status, .seeOther, "refused: nothing changed, nothing recorded")
+        let type = "class=subject schema=acme scanner=unidentified"
+        (status, _) = try await post(
+            app(db, as: admin),
+            "/console/guidance/promote",
+            "_csrf=\(csrf)&type=" + type.replacingOccurrences(of: " ", with: "+")
+        )
+        XCTAssertEqual(status, .seeOther)
+
+        let log = try await db.auditLog(limit: 10, beforeID: nil).reversed()
+        XCTAssertEqual(
+            log.map { [$0.actor, $0.action, $0.object, $0.detail] },
+            [
+                ["hana", "case-progress", ref, "state=assessor_assigned note=yes"],
+                ["nora", "case-progress", ref, "state=acknowledged insurer=north"],
+                ["ada", "guidance-promote", type, ""],
+            ]
+        )
+        XCTAssertEqual(log.map(\.atNanos), [Self.now, Self.now, Self.now])
+        XCTAssertFalse(log.contains { $0.detail.contains("Li") }, "a note's text is the case's, not the log's")
     }
 
     func testTheFeedSendsNewCasesAndChangesMadeByAnyoneInTheStore() async throws {

@@ -20,6 +20,7 @@ import ServiceLifecycle
 /// Every route expects the console's session middleware to have set `context.console`; a case
 /// the user may not see answers 404 like a case that does not exist (`ConsolePageScope`), and
 /// every POST must carry the session's CSRF token.
+/// Every change a form makes is written to the audit log (`audit`) under the user's name.
 public enum ConsolePages {
     public struct Settings: Sendable {
         /// How often a change feed asks the store what changed.
@@ -54,6 +55,7 @@ public enum ConsolePages {
         sites: ConsolePageSites = .init(),
         clock: @escaping @Sendable () -> Int64,
         logger: Logger,
+        audit: @escaping Console.Auditor,
         pemDevices: @escaping @Sendable () -> Set<String> = { [] },
         settings: Settings = .init()
     ) {
@@ -213,6 +215,12 @@ public enum ConsolePages {
             } catch let e as CaseProgressError {
                 return redirect(back + "?error=" + errorKey(e))
             }
+            try await audit(
+                user.name,
+                "case-progress",
+                ref,
+                "state=\(state)" + (insurer.map { " insurer=\($0)" } ?? "") + (note.isEmpty ? "" : " note=yes")
+            )
             logger.info(
                 "console case progress",
                 metadata: ["case": "\(ref)", "state": "\(state)", "role": "\(user.role.rawValue)"]
@@ -269,6 +277,7 @@ public enum ConsolePages {
             guard try await store.promoteGuidanceLink(type: type, nowNanos: clock()) else {
                 throw HTTPError(.notFound)
             }
+            try await audit(session.user.name, "guidance-promote", type, "")
             logger.info("console guidance promoted", metadata: ["type": "\(type)"])
             return redirect("/console/guidance?" + encode(["promoted": type]))
         }

@@ -61,6 +61,7 @@ public enum CaseServerRoutes {
                             site: console.policy.site(forDevice: c.device)?.id
                         )
                     },
+                    audit: console.auditor,
                     clock: clock,
                     logger: logger
                 )
