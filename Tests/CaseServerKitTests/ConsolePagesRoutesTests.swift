@@ -1,5 +1,6 @@
 import Foundation
 import GatewayCore
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
@@ -501,6 +502,22 @@ final class ConsolePagesRoutesTests: ServerTestCase {
         XCTAssertTrue(html.contains("is now configured"), html)
         (status, _) = try await post(app(db, as: admin), "/console/guidance/promote", form)
         XCTAssertEqual(status, .notFound, "no similar link left for it")
+    }
+
+    func testEveryPageForbidsFramingAndScriptsFromElsewhere() async throws {
+        let db = try store()
+        let ref = try await scan(db, subject: "100234", at: Self.now - 60 * s)
+        try await app(db, as: admin).test(.router) { client in
+            for uri in ["/console/cases", "/console/cases/\(ref)", "/console/terminals", "/console/guidance"] {
+                try await client.execute(uri: uri, method: .get) { r in
+                    XCTAssertEqual(r.status, .ok, uri)
+                    XCTAssertEqual(r.headers[HTTPField.Name("X-Frame-Options")!], "DENY", uri)
+                    XCTAssertEqual(r.headers[HTTPField.Name("X-Content-Type-Options")!], "nosniff", uri)
+                    let csp = r.headers[HTTPField.Name("Content-Security-Policy")!] ?? ""
+                    XCTAssertTrue(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"), uri)
+                }
+            }
+        }
     }
 
     func testTheStyleAndScriptAreServedFromTheBinary() async throws {

@@ -337,13 +337,9 @@ public enum ConsolePages {
         }
     }
 
-    static func html(_ text: String) -> Response {
-        Response(
-            status: .ok,
-            headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
-            body: .init(byteBuffer: ByteBuffer(string: text))
-        )
-    }
+    /// A page, with the console's headers (`ConsolePage.html`): no framing by another site, no
+    /// script or style from elsewhere, no sniffing.
+    static func html(_ text: String) -> Response { ConsolePage.html(.ok, text) }
 
     static func redirect(_ location: String) -> Response {
         Response(status: .seeOther, headers: [.location: location])
