@@ -520,6 +520,20 @@ final class ConsolePagesRoutesTests: ServerTestCase {
         }
     }
 
+    func testEveryPageHasTheSignOutFormAndAnAdminsLinks() async throws {
+        let db = try store()
+        let ref = try await scan(db, subject: "100234", at: Self.now - 60 * s)
+        for uri in ["/console/cases", "/console/cases/\(ref)", "/console/terminals", "/console/guidance"] {
+            let (_, html) = try await get(app(db, as: admin), uri)
+            XCTAssertTrue(html.contains(#"<form class="signout" method="post" action="/console/logout">"#), uri)
+            XCTAssertTrue(html.contains(#">ada</span><input type="hidden" name="_csrf" value="\#(csrf)">"#), uri)
+            XCTAssertTrue(html.contains(#"href="/console/audit""#) && html.contains(#"href="/console/accounts""#), uri)
+        }
+        let (_, html) = try await get(app(db, as: north), "/console/cases/\(ref)")
+        XCTAssertTrue(html.contains(#"action="/console/logout""#))
+        XCTAssertFalse(html.contains(#"href="/console/audit""#), "an admin's links are an admin's")
+    }
+
     func testTheStyleAndScriptAreServedFromTheBinary() async throws {
         let app = app(try store(), as: nil)
         try await app.test(.router) { client in

@@ -102,7 +102,7 @@ public enum ConsolePages {
                     (sites.all.map { ($0.id, $0.name) } + [(ConsolePageSites.unassigned, t["pages.unassigned"])])
                     .map { ["value": $0.0, "label": $0.1, "selected": filter.site == $0.0] },
             ]
-            return html(ConsoleTemplates.render("cases", values, user: user))
+            return page("cases", values, session)
         }
 
         group.get("events") { request, context -> Response in
@@ -186,7 +186,7 @@ public enum ConsolePages {
             ) { page, _ in page }
             values["showTerminals"] = ConsolePageScope.seesTerminals(user)
             values["feedURL"] = "/console/events?" + encode(["ref": ref, "since": String(change.updatedAtNanos)])
-            return html(ConsoleTemplates.render("case", values, user: user))
+            return page("case", values, session)
         }
 
         group.post("cases/:ref/progress") { request, context -> Response in
@@ -251,7 +251,7 @@ public enum ConsolePages {
             )
             values["navTerminals"] = true
             values["showTerminals"] = true
-            return html(ConsoleTemplates.render("terminals", values, user: user))
+            return page("terminals", values, session)
         }
 
         group.get("guidance") { request, context -> Response in
@@ -266,7 +266,7 @@ public enum ConsolePages {
             )
             values["navGuidance"] = true
             values["showTerminals"] = ConsolePageScope.seesTerminals(user)
-            return html(ConsoleTemplates.render("guidance", values, user: user))
+            return page("guidance", values, session)
         }
 
         group.post("guidance/promote") { request, context -> Response in
@@ -335,6 +335,14 @@ public enum ConsolePages {
         case .noSuchInsurer: "no_such_insurer"
         case .caseClosed: "case_closed"
         }
+    }
+
+    /// A page in the user's language, with the signed-in user's part of the top bar (their
+    /// name, the sign-out form with the session's token, an admin's links: `ConsolePage.nav`).
+    static func page(_ name: String, _ values: [String: Any], _ session: ConsoleSession) -> Response {
+        var values = values
+        values["nav"] = ConsolePage.nav(session, page: nil)
+        return html(ConsoleTemplates.render(name, values, user: session.user))
     }
 
     /// A page, with the console's headers (`ConsolePage.html`): no framing by another site, no
