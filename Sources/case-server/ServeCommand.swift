@@ -173,7 +173,9 @@ struct ServeCommand: AsyncParsableCommand {
             insurers: insurerCredentials,
             guards: try hostile.guards(),
             console: consoleParts,
-            consolePages: console ? consolePages(store: store, policy: casePolicy, logger: logger) : nil,
+            consolePages: consoleParts.map {
+                consolePages(store: store, policy: casePolicy, console: $0, logger: logger)
+            },
             messages: store
         )
 
@@ -227,13 +229,16 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     /// The console's pages (`ConsolePages`), behind its sign-in: cases, a case, terminals,
-    /// guidance. The terminals page marks the devices whose key is a file in `--devices`.
+    /// guidance. The terminals page marks the devices whose key is a file in `--devices`; the
+    /// changes its forms make go to the console's audit log.
     func consolePages(
         store: any CaseStore,
         policy: CasePolicy,
+        console: Console,
         logger: Logger
     ) -> @Sendable (Router<CaseServerRequestContext>, RouterGroup<CaseServerRequestContext>) -> Void {
         let devices = self.devices
+        let audit = console.auditor
         return { router, signedIn in
             ConsolePages.add(
                 to: router,
@@ -243,6 +248,7 @@ struct ServeCommand: AsyncParsableCommand {
                 sites: ConsolePageSites(policy: policy),
                 clock: { Clocks.wallNanos() },
                 logger: logger,
+                audit: audit,
                 pemDevices: {
                     Set(
                         (devices.flatMap { try? FileManager.default.contentsOfDirectory(atPath: $0) } ?? [])

@@ -68,6 +68,11 @@ final class CaseMessageRoutesTests: ServerTestCase {
             to: group,
             messages: store,
             mayView: { _, ref in !hidden.contains(ref) },
+            audit: { actor, action, object, detail in
+                try await store.appendAudit(
+                    ConsoleAuditEntry(atNanos: Self.now, actor: actor, action: action, object: object, detail: detail)
+                )
+            },
             clock: { Self.now },
             logger: Logger(label: "test")
         )
@@ -212,6 +217,13 @@ final class CaseMessageRoutesTests: ServerTestCase {
         XCTAssertEqual(listed.count, 1, "the refused ones stored nothing")
         XCTAssertEqual(listed[0].text, "有人受伤吗？")
         XCTAssertEqual(listed[0].choices, ["有", "没有", "不确定"], "the empty choice field is no choice")
+        // The one sent is in the audit log under the handler's name, by id: its text is not.
+        let log = try await store.auditLog(limit: 10, beforeID: nil)
+        XCTAssertEqual(
+            log.map { [$0.actor, $0.action, $0.object, $0.detail] },
+            [["hana", "case-message", ref, "message=\(listed[0].id) kind=question"]]
+        )
+        XCTAssertEqual(log.first?.atNanos, Self.now)
     }
 
     func testFormFieldsDecodePlusPercentAndRepeatedNames() {

@@ -1,5 +1,6 @@
 import Foundation
 import GatewayCore
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
@@ -66,6 +67,11 @@ final class ConsolePagesRoutesTests: ServerTestCase {
             sites: ConsolePageSites(all: [Self.depot], forDevice: { $0 == "term-1" ? Self.depot : nil }),
             clock: { Self.now },
             logger: Logger(label: "test"),
+            audit: { actor, action, object, detail in
+                try await store.appendAudit(
+                    ConsoleAuditEntry(atNanos: Self.now, actor: actor, action: action, object: object, detail: detail)
+                )
+            },
             pemDevices: { ["term-1"] },
             settings: settings
         )
@@ -340,6 +346,44 @@ final class ConsolePagesRoutesTests: ServerTestCase {
         XCTAssertEqual(c?.insurers.map(\.state), ["acknowledged", "notified", "notified"])
     }
 
+    func testEveryChangeAFormMakesIsInTheAuditLogWithWhoAndWhen() async throws {
+        let db = try store()
+        let ref = try await scan(db, subject: "100234", at: Self.now - 60 * s)
+        var (status, _) = try await post(
+            app(db, as: handler),
+            "/console/cases/\(ref)/progress",
+            "_csrf=\(csrf)&state=assessor_assigned&note=Ms+Li+called"
+        )
+        XCTAssertEqual(status, .seeOther)
+        (status, _) = try await post(
+            app(db, as: north),
+            "/console/cases/\(ref)/progress",
+            "_csrf=\(csrf)&state=acknowledged"
+        )
+        XCTAssertEqual(status, .seeOther)
+        (status, _) = try await post(app(db, as: handler), "/console/cases/\(ref)/progress", "_csrf=\(csrf)&state=x")
+        XCTAssertEqual(status, .seeOther, "refused: nothing changed, nothing recorded")
+        let type = "class=subject schema=acme scanner=unidentified"
+        (status, _) = try await post(
+            app(db, as: admin),
+            "/console/guidance/promote",
+            "_csrf=\(csrf)&type=" + type.replacingOccurrences(of: " ", with: "+")
+        )
+        XCTAssertEqual(status, .seeOther)
+
+        let log = try await db.auditLog(limit: 10, beforeID: nil).reversed()
+        XCTAssertEqual(
+            log.map { [$0.actor, $0.action, $0.object, $0.detail] },
+            [
+                ["hana", "case-progress", ref, "state=assessor_assigned note=yes"],
+                ["nora", "case-progress", ref, "state=acknowledged insurer=north"],
+                ["ada", "guidance-promote", type, ""],
+            ]
+        )
+        XCTAssertEqual(log.map(\.atNanos), [Self.now, Self.now, Self.now])
+        XCTAssertFalse(log.contains { $0.detail.contains("Li") }, "a note's text is the case's, not the log's")
+    }
+
     func testTheFeedSendsNewCasesAndChangesMadeByAnyoneInTheStore() async throws {
         let db = try store()
         let before = try await scan(db, subject: "100111", at: Self.now - 60 * s)
@@ -458,6 +502,36 @@ final class ConsolePagesRoutesTests: ServerTestCase {
         XCTAssertTrue(html.contains("is now configured"), html)
         (status, _) = try await post(app(db, as: admin), "/console/guidance/promote", form)
         XCTAssertEqual(status, .notFound, "no similar link left for it")
+    }
+
+    func testEveryPageForbidsFramingAndScriptsFromElsewhere() async throws {
+        let db = try store()
+        let ref = try await scan(db, subject: "100234", at: Self.now - 60 * s)
+        try await app(db, as: admin).test(.router) { client in
+            for uri in ["/console/cases", "/console/cases/\(ref)", "/console/terminals", "/console/guidance"] {
+                try await client.execute(uri: uri, method: .get) { r in
+                    XCTAssertEqual(r.status, .ok, uri)
+                    XCTAssertEqual(r.headers[HTTPField.Name("X-Frame-Options")!], "DENY", uri)
+                    XCTAssertEqual(r.headers[HTTPField.Name("X-Content-Type-Options")!], "nosniff", uri)
+                    let csp = r.headers[HTTPField.Name("Content-Security-Policy")!] ?? ""
+                    XCTAssertTrue(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"), uri)
+                }
+            }
+        }
+    }
+
+    func testEveryPageHasTheSignOutFormAndAnAdminsLinks() async throws {
+        let db = try store()
+        let ref = try await scan(db, subject: "100234", at: Self.now - 60 * s)
+        for uri in ["/console/cases", "/console/cases/\(ref)", "/console/terminals", "/console/guidance"] {
+            let (_, html) = try await get(app(db, as: admin), uri)
+            XCTAssertTrue(html.contains(#"<form class="signout" method="post" action="/console/logout">"#), uri)
+            XCTAssertTrue(html.contains(#">ada</span><input type="hidden" name="_csrf" value="\#(csrf)">"#), uri)
+            XCTAssertTrue(html.contains(#"href="/console/audit""#) && html.contains(#"href="/console/accounts""#), uri)
+        }
+        let (_, html) = try await get(app(db, as: north), "/console/cases/\(ref)")
+        XCTAssertTrue(html.contains(#"action="/console/logout""#))
+        XCTAssertFalse(html.contains(#"href="/console/audit""#), "an admin's links are an admin's")
     }
 
     func testTheStyleAndScriptAreServedFromTheBinary() async throws {

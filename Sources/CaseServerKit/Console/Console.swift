@@ -42,6 +42,18 @@ public struct Console: Sendable {
         )
     }
 
+    /// `audit(actor:action:object:detail:)` as a value, for the routes that change things
+    /// through the console but are built apart from it (`ConsolePages`, `CaseMessageRoutes`):
+    /// they cannot be added without one, so no change they make goes unrecorded.
+    public typealias Auditor =
+        @Sendable (_ actor: String, _ action: String, _ object: String, _ detail: String) async throws -> Void
+
+    public var auditor: Auditor {
+        { actor, action, object, detail in
+            try await audit(actor: actor, action: action, object: object, detail: detail)
+        }
+    }
+
     // MARK: signing in
 
     /// What a sign-in came to.

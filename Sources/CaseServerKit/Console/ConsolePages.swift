@@ -20,6 +20,7 @@ import ServiceLifecycle
 /// Every route expects the console's session middleware to have set `context.console`; a case
 /// the user may not see answers 404 like a case that does not exist (`ConsolePageScope`), and
 /// every POST must carry the session's CSRF token.
+/// Every change a form makes is written to the audit log (`audit`) under the user's name.
 public enum ConsolePages {
     public struct Settings: Sendable {
         /// How often a change feed asks the store what changed.
@@ -54,6 +55,7 @@ public enum ConsolePages {
         sites: ConsolePageSites = .init(),
         clock: @escaping @Sendable () -> Int64,
         logger: Logger,
+        audit: @escaping Console.Auditor,
         pemDevices: @escaping @Sendable () -> Set<String> = { [] },
         settings: Settings = .init()
     ) {
@@ -100,7 +102,7 @@ public enum ConsolePages {
                     (sites.all.map { ($0.id, $0.name) } + [(ConsolePageSites.unassigned, t["pages.unassigned"])])
                     .map { ["value": $0.0, "label": $0.1, "selected": filter.site == $0.0] },
             ]
-            return html(ConsoleTemplates.render("cases", values, user: user))
+            return page("cases", values, session)
         }
 
         group.get("events") { request, context -> Response in
@@ -184,7 +186,7 @@ public enum ConsolePages {
             ) { page, _ in page }
             values["showTerminals"] = ConsolePageScope.seesTerminals(user)
             values["feedURL"] = "/console/events?" + encode(["ref": ref, "since": String(change.updatedAtNanos)])
-            return html(ConsoleTemplates.render("case", values, user: user))
+            return page("case", values, session)
         }
 
         group.post("cases/:ref/progress") { request, context -> Response in
@@ -213,6 +215,12 @@ public enum ConsolePages {
             } catch let e as CaseProgressError {
                 return redirect(back + "?error=" + errorKey(e))
             }
+            try await audit(
+                user.name,
+                "case-progress",
+                ref,
+                "state=\(state)" + (insurer.map { " insurer=\($0)" } ?? "") + (note.isEmpty ? "" : " note=yes")
+            )
             logger.info(
                 "console case progress",
                 metadata: ["case": "\(ref)", "state": "\(state)", "role": "\(user.role.rawValue)"]
@@ -243,7 +251,7 @@ public enum ConsolePages {
             )
             values["navTerminals"] = true
             values["showTerminals"] = true
-            return html(ConsoleTemplates.render("terminals", values, user: user))
+            return page("terminals", values, session)
         }
 
         group.get("guidance") { request, context -> Response in
@@ -258,7 +266,7 @@ public enum ConsolePages {
             )
             values["navGuidance"] = true
             values["showTerminals"] = ConsolePageScope.seesTerminals(user)
-            return html(ConsoleTemplates.render("guidance", values, user: user))
+            return page("guidance", values, session)
         }
 
         group.post("guidance/promote") { request, context -> Response in
@@ -269,6 +277,7 @@ public enum ConsolePages {
             guard try await store.promoteGuidanceLink(type: type, nowNanos: clock()) else {
                 throw HTTPError(.notFound)
             }
+            try await audit(session.user.name, "guidance-promote", type, "")
             logger.info("console guidance promoted", metadata: ["type": "\(type)"])
             return redirect("/console/guidance?" + encode(["promoted": type]))
         }
@@ -328,13 +337,17 @@ public enum ConsolePages {
         }
     }
 
-    static func html(_ text: String) -> Response {
-        Response(
-            status: .ok,
-            headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
-            body: .init(byteBuffer: ByteBuffer(string: text))
-        )
+    /// A page in the user's language, with the signed-in user's part of the top bar (their
+    /// name, the sign-out form with the session's token, an admin's links: `ConsolePage.nav`).
+    static func page(_ name: String, _ values: [String: Any], _ session: ConsoleSession) -> Response {
+        var values = values
+        values["nav"] = ConsolePage.nav(session, page: nil)
+        return html(ConsoleTemplates.render(name, values, user: session.user))
     }
+
+    /// A page, with the console's headers (`ConsolePage.html`): no framing by another site, no
+    /// script or style from elsewhere, no sniffing.
+    static func html(_ text: String) -> Response { ConsolePage.html(.ok, text) }
 
     static func redirect(_ location: String) -> Response {
         Response(status: .seeOther, headers: [.location: location])

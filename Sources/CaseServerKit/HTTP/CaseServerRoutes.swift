@@ -62,6 +62,7 @@ public enum CaseServerRoutes {
                             site: console.policy.site(forDevice: c.device)?.id
                         )
                     },
+                    audit: console.auditor,
                     clock: clock,
                     logger: logger
                 )

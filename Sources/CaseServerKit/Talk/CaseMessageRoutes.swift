@@ -62,12 +62,14 @@ public enum CaseMessageRoutes {
 
     /// The console's form handler, on the console's route group (mounted at `/console`, behind
     /// the session middleware that sets `context.console` and checks the CSRF token).
-    /// - Parameter mayView: whether the user may see the case (`ConsoleAccess`); a case they may
-    ///   not see answers 404, like one that does not exist.
+    /// - Parameters: `mayView`: whether the user may see the case (`ConsoleAccess`); a case they
+    ///   may not see answers 404, like one that does not exist. `audit`: the console's audit log,
+    ///   where every message sent is recorded under the user's name (ids only, no text).
     public static func addConsole(
         to group: some RouterMethods<CaseServerRequestContext>,
         messages: any CaseMessages,
         mayView: @escaping @Sendable (ConsoleUser, String) async throws -> Bool,
+        audit: @escaping Console.Auditor,
         clock: @escaping @Sendable () -> Int64,
         logger: Logger
     ) {
@@ -89,6 +91,7 @@ public enum CaseMessageRoutes {
                     freeText: fields.first("free_text") != nil
                 )
                 let message = try await messages.send(draft, ref: ref, sentBy: session.user.name, nowNanos: clock())
+                try await audit(session.user.name, "case-message", ref, "message=\(message.id) kind=\(message.kind)")
                 log(logger, message, ref: ref, by: session.user.role.rawValue)
                 return redirect(casePage(ref, error: nil))
             } catch let e as CaseMessageError {
