@@ -235,10 +235,12 @@ final class ConsolePagesRoutesTests: ServerTestCase {
         XCTAssertFalse(html.contains("harbour"), html)
         XCTAssertTrue(html.contains("Your state on this case"))
         XCTAssertFalse(html.contains(#"name="state"><option value="opened""#), "no form to move the case")
+        XCTAssertFalse(html.contains(#"id="messages""#), "the desk's conversation with the site is not the insurer's")
 
-        // A handler sees both.
+        // A handler sees both, and the questions to the person on site.
         (status, html) = try await get(app(db, as: handler), "/console/cases/\(ref)")
         XCTAssertTrue(html.contains("north-secret-note") && html.contains("harbour-secret-note"))
+        XCTAssertTrue(html.contains(#"id="messages""#))
 
         // An insurer not on the case: not in the list, 404 on its page and its form.
         (status, html) = try await get(app(db, as: stranger), "/console/cases")
@@ -475,6 +477,14 @@ final class ConsolePagesRoutesTests: ServerTestCase {
         // The insurer's navigation has no terminals link.
         (status, html) = try await get(app(db, as: north), "/console/cases")
         XCTAssertFalse(html.contains("/console/terminals"))
+        // A handler of another site does not see the depot's terminal; one of the depot does.
+        let elsewhere = ConsoleUser(name: "e", role: .handler, sites: ["depot-b"])
+        (status, html) = try await get(app(db, as: elsewhere), "/console/terminals")
+        XCTAssertEqual(status, .ok)
+        XCTAssertFalse(html.contains(#"data-device="term-1""#), html)
+        let depot = ConsoleUser(name: "d", role: .handler, sites: ["depot-a"])
+        (status, html) = try await get(app(db, as: depot), "/console/terminals")
+        XCTAssertTrue(html.contains(#"data-device="term-1""#), html)
     }
 
     func testAnAdminPromotesASimilarLinkAndOthersCannot() async throws {

@@ -33,6 +33,16 @@ public enum ConsolePageScope {
     /// Whether the user may turn a "similar" guidance link into configured guidance.
     public static func promotesGuidance(_ user: ConsoleUser) -> Bool { ConsoleAccess.may(user, .promoteGuidance) }
 
+    /// Whether the user may see a terminal of site `site` (nil: none) on the terminals page: a
+    /// handler those of its sites ("*": all), an admin all.
+    public static func seesTerminal(_ user: ConsoleUser, site: String?) -> Bool {
+        switch user.role {
+        case .admin: true
+        case .insurer: false
+        case .handler: user.sites.contains("*") || site.map(user.sites.contains) ?? false
+        }
+    }
+
     /// Whether the user may see the terminals page (insurers have no business with the fleet).
     public static func seesTerminals(_ user: ConsoleUser) -> Bool { ConsoleAccess.may(user, .viewTerminals) }
 }

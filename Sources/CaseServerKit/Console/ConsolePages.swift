@@ -175,15 +175,19 @@ public enum ConsolePages {
             )
             let query = formValues(request.uri.query ?? "")
             var values = view.values(nowNanos: clock(), csrf: session.csrfToken, error: query["error"])
-            // The questions to the person on site and the form to send one (`case_messages`).
-            values.merge(
-                CaseMessagesView.values(
-                    ref: ref,
-                    messages: try await store.messages(ref: ref),
-                    session: session,
-                    error: query["talk_error"]
-                )
-            ) { page, _ in page }
+            // The questions to the person on site and the form to send one (`case_messages`):
+            // the desk's conversation, which an insurer does not read (as it does not read the
+            // desk's notes).
+            if ConsoleAccess.may(user, .messageTerminal) {
+                values.merge(
+                    CaseMessagesView.values(
+                        ref: ref,
+                        messages: try await store.messages(ref: ref),
+                        session: session,
+                        error: query["talk_error"]
+                    )
+                ) { page, _ in page }
+            }
             values["showTerminals"] = ConsolePageScope.seesTerminals(user)
             values["feedURL"] = "/console/events?" + encode(["ref": ref, "since": String(change.updatedAtNanos)])
             return page("case", values, session)
@@ -234,11 +238,12 @@ public enum ConsolePages {
             guard ConsolePageScope.seesTerminals(user) else { throw HTTPError(.forbidden) }
             let now = clock()
             let beats = try await store.latestHeartbeats()
+            // A handler of some sites sees the terminals of those sites only.
             let roster = TerminalRoster.build(
                 health: TerminalHealth.assess(beats, nowNanos: now),
                 records: try await store.devices(),
                 directoryDevices: pemDevices()
-            )
+            ).filter { ConsolePageScope.seesTerminal(user, site: sites.forDevice($0.device)?.id) }
             let window = try await store.events(
                 receivedSinceNanos: now - Int64(TerminalActivity.hours) * 3_600_000_000_000
             )
