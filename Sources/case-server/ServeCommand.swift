@@ -249,6 +249,7 @@ struct ServeCommand: AsyncParsableCommand {
                 clock: { Clocks.wallNanos() },
                 logger: logger,
                 audit: audit,
+                sessionLive: { try await console.isLive($0) },
                 pemDevices: {
                     Set(
                         (devices.flatMap { try? FileManager.default.contentsOfDirectory(atPath: $0) } ?? [])

@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import Synchronization
 import XCTest
 
 @testable import CaseServerKit
@@ -55,7 +56,8 @@ final class ConsolePagesRoutesTests: ServerTestCase {
     func app(
         _ store: SQLiteCaseStore,
         as user: ConsoleUser?,
-        settings: ConsolePages.Settings = .init()
+        settings: ConsolePages.Settings = .init(),
+        sessionLive: @escaping @Sendable (ConsoleSession) async throws -> Bool = { _ in true }
     ) -> some ApplicationProtocol {
         let router = Router(context: CaseServerRequestContext.self)
         router.add(middleware: TestSession(session: user.map { ConsoleSession(id: "s1", user: $0, csrfToken: csrf) }))
@@ -72,6 +74,7 @@ final class ConsolePagesRoutesTests: ServerTestCase {
                     ConsoleAuditEntry(atNanos: Self.now, actor: actor, action: action, object: object, detail: detail)
                 )
             },
+            sessionLive: sessionLive,
             pemDevices: { ["term-1"] },
             settings: settings
         )
@@ -558,5 +561,28 @@ final class ConsolePagesRoutesTests: ServerTestCase {
                 XCTAssertFalse(String(buffer: r.body).contains("url("), "nothing from outside")
             }
         }
+    }
+
+    /// A session that ends while its live feed runs (signed out elsewhere, the account
+    /// disabled) ends the feed at its next check, not at the end of the feed's lifetime.
+    func testAFeedEndsWhenItsSessionEnds() async throws {
+        let db = try store()
+        let checks = Mutex(0)
+        let settings = ConsolePages.Settings(
+            feedPeriod: .milliseconds(10),
+            feedLifetime: .seconds(3),
+            sessionCheckPeriod: .milliseconds(50)
+        )
+        let (status, body) = try await get(
+            app(db, as: handler, settings: settings) { session in
+                XCTAssertEqual(session.user.name, "hana")
+                checks.withLock { $0 += 1 }
+                return false
+            },
+            "/console/events?since=\(Self.now)"
+        )
+        XCTAssertEqual(status, .ok)
+        XCTAssertTrue(body.hasPrefix("retry: 1000\n\n"), body)
+        XCTAssertEqual(checks.withLock { $0 }, 1, "ended at the first check that found the session gone")
     }
 }

@@ -163,6 +163,14 @@ public struct Console: Sendable {
         return ConsoleSession(id: id, user: Self.user(account), csrfToken: record.csrfToken)
     }
 
+    /// Whether a session a long-lived answer (the live feed) was opened with still stands: not
+    /// ended (signed out, or ended by `users disable` or a password change) and its account not
+    /// disabled. Idleness is not counted: a feed is its page being open.
+    public func isLive(_ session: ConsoleSession) async throws -> Bool {
+        guard let (record, account) = try await directory.session(id: session.id) else { return false }
+        return record.endedAtNanos == nil && !account.disabled
+    }
+
     /// Ends the session (sign-out).
     public func signOut(_ session: ConsoleSession) async throws {
         try await directory.endSession(id: session.id, reason: "logout", nowNanos: clock())

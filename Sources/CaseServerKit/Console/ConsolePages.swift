@@ -29,6 +29,8 @@ public enum ConsolePages {
         /// last event's id (its watermark). Under the connection guard's idle timeout
         /// (`ConnectionTimeouts.idle`), which counts from the response's head.
         public var feedLifetime: Duration
+        /// How often a live feed checks that its session still stands.
+        public var sessionCheckPeriod: Duration
         /// The most rows one read of the feed takes.
         public var feedLimit: Int
         /// The most cases the list shows (the newest); a filter finds the others.
@@ -38,8 +40,10 @@ public enum ConsolePages {
             feedPeriod: Duration = .milliseconds(250),
             feedLifetime: Duration = .seconds(60),
             feedLimit: Int = 200,
-            listLimit: Int = 500
+            listLimit: Int = 500,
+            sessionCheckPeriod: Duration = .seconds(5)
         ) {
+            self.sessionCheckPeriod = sessionCheckPeriod
             self.feedPeriod = feedPeriod
             self.feedLifetime = feedLifetime
             self.feedLimit = feedLimit
@@ -56,6 +60,7 @@ public enum ConsolePages {
         clock: @escaping @Sendable () -> Int64,
         logger: Logger,
         audit: @escaping Console.Auditor,
+        sessionLive: @escaping @Sendable (ConsoleSession) async throws -> Bool = { _ in true },
         pemDevices: @escaping @Sendable () -> Set<String> = { [] },
         settings: Settings = .init()
     ) {
@@ -123,7 +128,14 @@ public enum ConsolePages {
                     var quietSince = ContinuousClock.now
                     // A stopping server ends its feeds (the browsers reconnect to another
                     // instance, or to this one once it is back) rather than wait for them.
+                    var sessionChecked = ContinuousClock.now
                     while ContinuousClock.now < end, !Task.isShuttingDownGracefully {
+                        // A session ended meanwhile (sign-out elsewhere, a disabled account)
+                        // ends its feed within seconds, not at the feed's end.
+                        if ContinuousClock.now - sessionChecked >= settings.sessionCheckPeriod {
+                            guard try await sessionLive(session) else { break }
+                            sessionChecked = ContinuousClock.now
+                        }
                         let read = feed.next
                         let rows = try await store.caseChanges(
                             sinceNanos: read.sinceNanos,
