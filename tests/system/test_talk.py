@@ -113,6 +113,18 @@ def test_a_question_is_answered_at_the_kiosk_while_the_server_is_down_and_its_re
         raise AssertionError("a cross-origin reply was taken")
     except urllib.error.HTTPError as e:
         assert e.code == 403
+    # Nor from a page of another name made to resolve here (DNS rebinding): same origin to the
+    # browser, but its Host is that name; neither a reply nor the kiosk's state is answered.
+    for path, method, data in (("/api/reply", "POST", json.dumps({"case": ref, "message": mid, "answer": "Yes"}).encode()),
+                               ("/api/state", "GET", None)):
+        rebound = urllib.request.Request(url + path, method=method, data=data,
+                                         headers={"Content-Type": "application/json", "Host": "evil.example:80",
+                                                  "Origin": "http://evil.example:80"})
+        try:
+            urllib.request.urlopen(rebound, timeout=5)
+            raise AssertionError(f"{path} answered a rebound name")
+        except urllib.error.HTTPError as e:
+            assert e.code == 421, e.code
 
     # gatewayd killed outright: the reply is on disk already.
     site.gateway.kill()

@@ -101,7 +101,7 @@ public enum CaseServerRoutes {
             let ref = context.parameters.get("ref") ?? ""
             let scope: CaseStatusScope
             if let token = bearer(request) {
-                if let staffToken, token == staffToken {
+                if isStaff(token, staffToken) {
                     scope = .staff
                 } else if let id = insurers.insurer(token: token) {
                     scope = .insurer(id)
@@ -137,8 +137,8 @@ public enum CaseServerRoutes {
                 return json(.forbidden, #"{"error":"progress over HTTP is off: start serve with --staff-token-file"}"#)
             }
             let presented = bearer(request)
-            let asInsurer = presented.flatMap { t in t == staffToken ? nil : insurers.insurer(token: t) }
-            guard let presented, presented == staffToken || asInsurer != nil else {
+            let asInsurer = presented.flatMap { t in isStaff(t, staffToken) ? nil : insurers.insurer(token: t) }
+            guard let presented, isStaff(presented, staffToken) || asInsurer != nil else {
                 return json(
                     .unauthorized,
                     insurers.hasTokens
@@ -200,6 +200,13 @@ public enum CaseServerRoutes {
             return json(.ok, String(decoding: try encoder.encode(status), as: UTF8.self))
         }
         return router
+    }
+
+    /// Whether `presented` is the staff token, compared in constant time (the time a wrong
+    /// token takes must not tell how much of it was right).
+    static func isStaff(_ presented: String?, _ staffToken: String?) -> Bool {
+        guard let presented, let staffToken else { return false }
+        return ConsoleSecrets.equal(presented, staffToken)
     }
 
     /// The token of an `Authorization: Bearer …` header.

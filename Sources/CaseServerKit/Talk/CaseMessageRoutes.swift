@@ -28,10 +28,7 @@ public enum CaseMessageRoutes {
             guard let staffToken else {
                 return json(.forbidden, #"{"error":"messages over HTTP are off: start serve with --staff-token-file"}"#)
             }
-            let presented = request.headers[.authorization].flatMap { a in
-                a.hasPrefix("Bearer ") ? String(a.dropFirst(7)) : nil
-            }
-            guard presented == staffToken else {
+            guard CaseServerRoutes.isStaff(CaseServerRoutes.bearer(request), staffToken) else {
                 return json(.unauthorized, #"{"error":"Authorization: Bearer <staff token> required"}"#)
             }
             var request = request

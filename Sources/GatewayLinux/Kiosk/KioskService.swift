@@ -233,6 +233,15 @@ final class KioskHandler: ChannelInboundHandler {
 
     func route(_ h: HTTPRequestHead, context: ChannelHandlerContext) {
         let path = h.uri.split(separator: "?").first.map(String.init) ?? "/"
+        guard KioskHost.isDirect(h.headers["Host"].first) else {
+            return respond(
+                context,
+                h,
+                .misdirectedRequest,
+                "text/plain",
+                Array("open the kiosk by its IP address or localhost (other names are refused: DNS rebinding)\n".utf8)
+            )
+        }
         if h.method == .POST, path == "/api/reply" { return postReply(context, h) }
         guard h.method == .GET || h.method == .HEAD else {
             return respond(context, h, .methodNotAllowed, "text/plain", Array("GET only (and POST /api/reply)\n".utf8))
