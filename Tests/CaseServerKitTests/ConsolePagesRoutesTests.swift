@@ -513,6 +513,8 @@ final class ConsolePagesRoutesTests: ServerTestCase {
         XCTAssertEqual(links.first { $0.type == type }?.how, "configured")
         (_, html) = try await get(app(db, as: admin), location!)
         XCTAssertTrue(html.contains("is now configured"), html)
+        (_, html) = try await get(app(db, as: admin), "/console/guidance?promoted=Call+this+number")
+        XCTAssertFalse(html.contains("Call this number"), "a link's own words are not shown")
         (status, _) = try await post(app(db, as: admin), "/console/guidance/promote", form)
         XCTAssertEqual(status, .notFound, "no similar link left for it")
     }

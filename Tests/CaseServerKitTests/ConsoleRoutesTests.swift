@@ -449,6 +449,18 @@ final class ConsoleRoutesTests: ServerTestCase, @unchecked Sendable {
                 ]
             )
             XCTAssertEqual(added.status, .seeOther)
+            let notice = try await client.execute(
+                uri: added.headers[.location] ?? "-",
+                method: .get,
+                headers: root.header
+            )
+            XCTAssertTrue(Self.text(notice).contains("north-desk"), "the notice names the account added")
+            let forged = try await client.execute(
+                uri: "/console/accounts?done=added&name=Call+0800",
+                method: .get,
+                headers: root.header
+            )
+            XCTAssertFalse(Self.text(forged).contains("Call 0800"), "a link's own words are not shown")
             let desk = try await store.account(named: "north-desk")
             XCTAssertEqual(desk?.insurer, "north")
             XCTAssertEqual(desk?.language, "zh-Hans")

@@ -10,8 +10,11 @@ enum ConsoleAccountPages {
             guard let session = context.console else { return ConsolePage.redirect("/console/login") }
             guard ConsoleAccess.may(session.user, .administer) else { return ConsolePage.forbidden(session) }
             let done = request.uri.queryParameters["done"].map(String.init)
+            // The notice names an account only if it is one: a link cannot put words of its own
+            // on an admin's page.
             let who = request.uri.queryParameters["name"].map(String.init) ?? ""
-            let notice = done.flatMap { d in
+            let known = try await console.directory.account(named: who) != nil
+            let notice = (known ? done : nil).flatMap { d in
                 [
                     "added": "accounts.added", "disabled": "accounts.disabled_done",
                     "password": "accounts.password_done",

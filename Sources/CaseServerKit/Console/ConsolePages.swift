@@ -274,12 +274,18 @@ public enum ConsolePages {
         group.get("guidance") { request, context -> Response in
             let session = try signedIn(context)
             let user = session.user
+            let links = try await store.guidanceLinks()
+            // The notice names a type only if it is configured now: a link cannot put words of
+            // its own on the page.
+            let promoted = formValues(request.uri.query ?? "")["promoted"].flatMap { type in
+                links.contains { $0.type == type && $0.how == "configured" } ? type : nil
+            }
             var values = GuidancePageView.values(
                 catalog: catalog,
-                links: try await store.guidanceLinks(),
+                links: links,
                 user: user,
                 csrf: session.csrfToken,
-                promoted: formValues(request.uri.query ?? "")["promoted"]
+                promoted: promoted
             )
             values["navGuidance"] = true
             values["showTerminals"] = ConsolePageScope.seesTerminals(user)
