@@ -433,6 +433,29 @@ final class ConsolePagesRoutesTests: ServerTestCase {
         XCTAssertFalse(html.contains("/console/terminals"))
     }
 
+    func testEveryPageHasTheConsolesNavigationWithTheSignOutForm() async throws {
+        let db = try store()
+        let ref = try await scan(db, subject: "100234", at: Self.now - 60 * s)
+        for uri in ["/console/cases", "/console/cases/\(ref)", "/console/terminals", "/console/guidance"] {
+            let (status, html) = try await get(app(db, as: admin), uri)
+            XCTAssertEqual(status, .ok, uri)
+            // Who is signed in, the way out, the admin's own pages, and the token scripts send.
+            XCTAssertTrue(html.contains(#"<form class="signout" method="post" action="/console/logout">"#), uri)
+            XCTAssertTrue(html.contains("Sign out"), uri)
+            XCTAssertTrue(html.contains(#"href="/console/accounts""#) && html.contains(#"href="/console/audit""#), uri)
+            XCTAssertTrue(html.contains(#"<meta name="csrf-token" content="\#(csrf)">"#), uri)
+        }
+        var (status, html) = try await get(app(db, as: handler), "/console/cases")
+        XCTAssertTrue(html.contains("Sign out") && !html.contains(#"href="/console/accounts""#))
+        // A refusal is a page of the console too, in the user's words, not the browser's.
+        (status, html) = try await get(app(db, as: handler), "/console/cases/RC-NOPE")
+        XCTAssertEqual(status, .notFound)
+        XCTAssertTrue(html.contains("<h1>Not found</h1>") && html.contains("Sign out"), html)
+        (status, html) = try await get(app(db, as: north), "/console/terminals")
+        XCTAssertEqual(status, .forbidden)
+        XCTAssertTrue(html.contains("<h1>Not allowed</h1>") && html.contains("Sign out"), html)
+    }
+
     func testAnAdminPromotesASimilarLinkAndOthersCannot() async throws {
         let db = try store()
         try await scan(db, subject: "100234", at: Self.now - 60 * s)  // a bystander's scan: similar guidance

@@ -81,8 +81,7 @@ public enum ConsolePages {
             var feed = filter.query
             feed["since"] = String(now)
             let values: [String: Any] = [
-                "navCases": true,
-                "showTerminals": ConsolePageScope.seesTerminals(user),
+                "nav": ConsolePage.nav(session, page: "cases"),
                 "rows": shown.map { CaseRowView.values($0, user: user, sites: sites, nowNanos: now) },
                 "hasRows": !rows.isEmpty,
                 "truncated": rows.count > shown.count
@@ -161,7 +160,7 @@ public enum ConsolePages {
             guard let change = try await store.caseChange(ref: ref),
                 ConsolePageScope.mayView(user, change, site: sites.forDevice(change.device)?.id),
                 let status = try await store.caseStatus(ref: ref, catalog: catalog)
-            else { throw HTTPError(.notFound) }
+            else { return ConsolePage.notFound(session) }
             let view = CasePageView(
                 status: status,
                 change: change,
@@ -182,7 +181,7 @@ public enum ConsolePages {
                     error: query["talk_error"]
                 )
             ) { page, _ in page }
-            values["showTerminals"] = ConsolePageScope.seesTerminals(user)
+            values["nav"] = ConsolePage.nav(session, page: "cases")
             values["feedURL"] = "/console/events?" + encode(["ref": ref, "since": String(change.updatedAtNanos)])
             return html(ConsoleTemplates.render("case", values, user: user))
         }
@@ -195,13 +194,13 @@ public enum ConsolePages {
             guard let change = try await store.caseChange(ref: ref),
                 ConsolePageScope.mayView(user, change, site: sites.forDevice(change.device)?.id)
             else {
-                throw HTTPError(.notFound)
+                return ConsolePage.notFound(session)
             }
             let insurer: String?
             if ConsolePageScope.movesCases(user) {
                 insurer = nil
             } else {
-                guard let own = user.insurer else { throw HTTPError(.forbidden) }
+                guard let own = user.insurer else { return ConsolePage.forbidden(session) }
                 insurer = own
             }
             let note = String((form["note"] ?? "").prefix(4000))
@@ -223,7 +222,7 @@ public enum ConsolePages {
         group.get("terminals") { _, context -> Response in
             let session = try signedIn(context)
             let user = session.user
-            guard ConsolePageScope.seesTerminals(user) else { throw HTTPError(.forbidden) }
+            guard ConsolePageScope.seesTerminals(user) else { return ConsolePage.forbidden(session) }
             let now = clock()
             let beats = try await store.latestHeartbeats()
             let roster = TerminalRoster.build(
@@ -241,8 +240,7 @@ public enum ConsolePages {
                 user: user,
                 nowNanos: now
             )
-            values["navTerminals"] = true
-            values["showTerminals"] = true
+            values["nav"] = ConsolePage.nav(session, page: "terminals")
             return html(ConsoleTemplates.render("terminals", values, user: user))
         }
 
@@ -256,18 +254,17 @@ public enum ConsolePages {
                 csrf: session.csrfToken,
                 promoted: formValues(request.uri.query ?? "")["promoted"]
             )
-            values["navGuidance"] = true
-            values["showTerminals"] = ConsolePageScope.seesTerminals(user)
+            values["nav"] = ConsolePage.nav(session, page: "guidance")
             return html(ConsoleTemplates.render("guidance", values, user: user))
         }
 
         group.post("guidance/promote") { request, context -> Response in
             let session = try signedIn(context)
             let form = try await formBody(request, csrf: session.csrfToken)
-            guard ConsolePageScope.promotesGuidance(session.user) else { throw HTTPError(.forbidden) }
+            guard ConsolePageScope.promotesGuidance(session.user) else { return ConsolePage.forbidden(session) }
             let type = form["type"] ?? ""
             guard try await store.promoteGuidanceLink(type: type, nowNanos: clock()) else {
-                throw HTTPError(.notFound)
+                return ConsolePage.notFound(session)
             }
             logger.info("console guidance promoted", metadata: ["type": "\(type)"])
             return redirect("/console/guidance?" + encode(["promoted": type]))
