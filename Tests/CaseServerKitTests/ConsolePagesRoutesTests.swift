@@ -139,13 +139,17 @@ final class ConsolePagesRoutesTests: ServerTestCase {
     func post(
         _ app: some ApplicationProtocol,
         _ uri: String,
-        _ form: String
+        _ form: String,
+        csrfHeader: String? = nil
     ) async throws -> (HTTPResponse.Status, String?) {
-        try await app.test(.router) { client in
+        var fields: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
+        if let csrfHeader { fields[.init("X-CSRF-Token")!] = csrfHeader }
+        let headers = fields
+        return try await app.test(.router) { client in
             try await client.execute(
                 uri: uri,
                 method: .post,
-                headers: [.contentType: "application/x-www-form-urlencoded"],
+                headers: headers,
                 body: ByteBuffer(string: form)
             ) { ($0.status, $0.headers[.location]) }
         }
@@ -338,6 +342,24 @@ final class ConsolePagesRoutesTests: ServerTestCase {
         c = try await db.caseChange(ref: ref)
         XCTAssertEqual(c?.state, "assessor_assigned")
         XCTAssertEqual(c?.insurers.map(\.state), ["acknowledged", "notified", "notified"])
+
+        // A script's POST carries the token in its header (`X-CSRF-Token`), as the middleware takes it.
+        (status, _) = try await post(
+            app(db, as: handler),
+            "/console/cases/\(ref)/progress",
+            "state=assessor_on_site",
+            csrfHeader: "wrong"
+        )
+        XCTAssertEqual(status, .forbidden)
+        (status, _) = try await post(
+            app(db, as: handler),
+            "/console/cases/\(ref)/progress",
+            "state=assessor_on_site",
+            csrfHeader: csrf
+        )
+        XCTAssertEqual(status, .seeOther)
+        c = try await db.caseChange(ref: ref)
+        XCTAssertEqual(c?.state, "assessor_on_site")
     }
 
     func testTheFeedSendsNewCasesAndChangesMadeByAnyoneInTheStore() async throws {

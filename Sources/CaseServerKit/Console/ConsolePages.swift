@@ -278,12 +278,15 @@ public enum ConsolePages {
         return session
     }
 
-    /// A form's fields, after checking its CSRF token (`_csrf`) against the session's.
+    /// A form's fields, after checking its CSRF token against the session's: the form's `_csrf`
+    /// field, or a script's `X-CSRF-Token` header, as the session middleware takes it (a
+    /// script's POST the middleware let through must not be refused here).
     static func formBody(_ request: Request, csrf: String) async throws -> [String: String] {
         var request = request
         let body = try await request.collectBody(upTo: 64 << 10)
         let form = formValues(String(buffer: body))
-        guard let sent = form["_csrf"], constantTimeEqual(sent, csrf) else { throw HTTPError(.forbidden) }
+        let sent = request.headers[.init("X-CSRF-Token")!] ?? form["_csrf"]
+        guard let sent, constantTimeEqual(sent, csrf) else { throw HTTPError(.forbidden) }
         return form
     }
 
