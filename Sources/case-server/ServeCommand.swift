@@ -173,7 +173,9 @@ struct ServeCommand: AsyncParsableCommand {
             insurers: insurerCredentials,
             guards: try hostile.guards(),
             console: consoleParts,
-            consolePages: console ? consolePages(store: store, policy: casePolicy, logger: logger) : nil,
+            consolePages: consoleParts.map {
+                consolePages(store: store, policy: casePolicy, console: $0, logger: logger)
+            },
             messages: store
         )
 
@@ -231,6 +233,7 @@ struct ServeCommand: AsyncParsableCommand {
     func consolePages(
         store: any CaseStore,
         policy: CasePolicy,
+        console: Console,
         logger: Logger
     ) -> @Sendable (Router<CaseServerRequestContext>, RouterGroup<CaseServerRequestContext>) -> Void {
         let devices = self.devices
@@ -243,6 +246,7 @@ struct ServeCommand: AsyncParsableCommand {
                 sites: ConsolePageSites(policy: policy),
                 clock: { Clocks.wallNanos() },
                 logger: logger,
+                audit: { try await console.audit(actor: $0, action: $1, object: $2, detail: $3) },
                 pemDevices: {
                     Set(
                         (devices.flatMap { try? FileManager.default.contentsOfDirectory(atPath: $0) } ?? [])

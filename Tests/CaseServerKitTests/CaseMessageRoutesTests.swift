@@ -47,6 +47,8 @@ final class CaseMessageRoutesTests: ServerTestCase {
         }
     }
 
+    let audits = AuditRecorder()
+
     func consoleApp(_ store: SQLiteCaseStore, hidden: Set<String> = []) -> some ApplicationProtocol {
         let router = Router(context: CaseServerRequestContext.self)
         let group = router.group("/console").add(
@@ -69,7 +71,8 @@ final class CaseMessageRoutesTests: ServerTestCase {
             messages: store,
             mayView: { _, ref in !hidden.contains(ref) },
             clock: { Self.now },
-            logger: Logger(label: "test")
+            logger: Logger(label: "test"),
+            audit: audits.audit
         )
         return Application(router: router)
     }
@@ -212,6 +215,7 @@ final class CaseMessageRoutesTests: ServerTestCase {
         XCTAssertEqual(listed.count, 1, "the refused ones stored nothing")
         XCTAssertEqual(listed[0].text, "有人受伤吗？")
         XCTAssertEqual(listed[0].choices, ["有", "没有", "不确定"], "the empty choice field is no choice")
+        XCTAssertEqual(audits.entries, [["hana", "case-message", ref, listed[0].id]], "who sent it, by id only")
     }
 
     func testFormFieldsDecodePlusPercentAndRepeatedNames() {

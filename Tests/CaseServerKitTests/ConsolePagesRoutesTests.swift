@@ -29,6 +29,7 @@ final class ConsolePagesRoutesTests: ServerTestCase {
             """
     )
     let csrf = "csrf-token-of-the-session"
+    let audits = AuditRecorder()
 
     /// Sets the session as the console's session middleware would.
     struct TestSession: RouterMiddleware {
@@ -66,6 +67,7 @@ final class ConsolePagesRoutesTests: ServerTestCase {
             sites: ConsolePageSites(all: [Self.depot], forDevice: { $0 == "term-1" ? Self.depot : nil }),
             clock: { Self.now },
             logger: Logger(label: "test"),
+            audit: audits.audit,
             pemDevices: { ["term-1"] },
             settings: settings
         )
@@ -342,6 +344,11 @@ final class ConsolePagesRoutesTests: ServerTestCase {
         c = try await db.caseChange(ref: ref)
         XCTAssertEqual(c?.state, "assessor_assigned")
         XCTAssertEqual(c?.insurers.map(\.state), ["acknowledged", "notified", "notified"])
+        // Each change is in the audit log with who made it; the refused ones are not.
+        XCTAssertEqual(
+            audits.entries,
+            [["hana", "case-progress", ref, "assessor_assigned"], ["nora", "insurer-progress", ref, "acknowledged"]]
+        )
 
         // A script's POST carries the token in its header (`X-CSRF-Token`), as the middleware takes it.
         (status, _) = try await post(
@@ -499,6 +506,7 @@ final class ConsolePagesRoutesTests: ServerTestCase {
         XCTAssertEqual(status, .seeOther)
         let links = try await db.guidanceLinks()
         XCTAssertEqual(links.first { $0.type == type }?.how, "configured")
+        XCTAssertEqual(audits.entries, [["ada", "guidance-promote", type, ""]])
         (_, html) = try await get(app(db, as: admin), location!)
         XCTAssertTrue(html.contains("is now configured"), html)
         (status, _) = try await post(app(db, as: admin), "/console/guidance/promote", form)

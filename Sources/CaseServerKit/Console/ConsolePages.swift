@@ -19,8 +19,15 @@ import ServiceLifecycle
 ///
 /// Every route expects the console's session middleware to have set `context.console`; a case
 /// the user may not see answers 404 like a case that does not exist (`ConsolePageScope`), and
-/// every POST must carry the session's CSRF token.
+/// every POST must carry the session's CSRF token. Every change a form makes is written to the
+/// audit log (`audit`, `Console.audit` in the server) with who made it.
 public enum ConsolePages {
+    /// Writes one line of the audit log: actor, action, object, detail (`Console.audit`).
+    public typealias Audit =
+        @Sendable (
+            _ actor: String, _ action: String, _ object: String, _ detail: String
+        ) async throws -> Void
+
     public struct Settings: Sendable {
         /// How often a change feed asks the store what changed.
         public var feedPeriod: Duration
@@ -54,6 +61,7 @@ public enum ConsolePages {
         sites: ConsolePageSites = .init(),
         clock: @escaping @Sendable () -> Int64,
         logger: Logger,
+        audit: @escaping Audit,
         pemDevices: @escaping @Sendable () -> Set<String> = { [] },
         settings: Settings = .init()
     ) {
@@ -212,6 +220,7 @@ public enum ConsolePages {
             } catch let e as CaseProgressError {
                 return redirect(back + "?error=" + errorKey(e))
             }
+            try await audit(user.name, insurer == nil ? "case-progress" : "insurer-progress", ref, state)
             logger.info(
                 "console case progress",
                 metadata: ["case": "\(ref)", "state": "\(state)", "role": "\(user.role.rawValue)"]
@@ -266,6 +275,7 @@ public enum ConsolePages {
             guard try await store.promoteGuidanceLink(type: type, nowNanos: clock()) else {
                 return ConsolePage.notFound(session)
             }
+            try await audit(session.user.name, "guidance-promote", type, "")
             logger.info("console guidance promoted", metadata: ["type": "\(type)"])
             return redirect("/console/guidance?" + encode(["promoted": type]))
         }

@@ -62,7 +62,8 @@ public enum CaseServerRoutes {
                         )
                     },
                     clock: clock,
-                    logger: logger
+                    logger: logger,
+                    audit: { try await console.audit(actor: $0, action: $1, object: $2, detail: $3) }
                 )
             }
         }

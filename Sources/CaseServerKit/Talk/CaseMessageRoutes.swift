@@ -62,14 +62,16 @@ public enum CaseMessageRoutes {
 
     /// The console's form handler, on the console's route group (mounted at `/console`, behind
     /// the session middleware that sets `context.console` and checks the CSRF token).
-    /// - Parameter mayView: whether the user may see the case (`ConsoleAccess`); a case they may
-    ///   not see answers 404, like one that does not exist.
+    /// - Parameters: `mayView`: whether the user may see the case (`ConsoleAccess`); a case they
+    ///   may not see answers 404, like one that does not exist. `audit`: the audit log, where
+    ///   every message sent is recorded with who sent it (by id: its text may be personal).
     public static func addConsole(
         to group: some RouterMethods<CaseServerRequestContext>,
         messages: any CaseMessages,
         mayView: @escaping @Sendable (ConsoleUser, String) async throws -> Bool,
         clock: @escaping @Sendable () -> Int64,
-        logger: Logger
+        logger: Logger,
+        audit: @escaping ConsolePages.Audit
     ) {
         group.post("cases/:ref/messages") { request, context -> Response in
             guard let session = context.console else { return Response(status: .forbidden) }
@@ -89,6 +91,7 @@ public enum CaseMessageRoutes {
                     freeText: fields.first("free_text") != nil
                 )
                 let message = try await messages.send(draft, ref: ref, sentBy: session.user.name, nowNanos: clock())
+                try await audit(session.user.name, "case-message", ref, message.id)
                 log(logger, message, ref: ref, by: session.user.role.rawValue)
                 return redirect(casePage(ref, error: nil))
             } catch let e as CaseMessageError {
