@@ -31,6 +31,7 @@ final class ConsolePagesRoutesTests: ServerTestCase {
             """
     )
     let csrf = "csrf-token-of-the-session"
+    let audits = AuditRecorder()
 
     /// Sets the session as the console's session middleware would.
     struct TestSession: RouterMiddleware {
@@ -69,7 +70,8 @@ final class ConsolePagesRoutesTests: ServerTestCase {
             sites: ConsolePageSites(all: [Self.depot], forDevice: { $0 == "term-1" ? Self.depot : nil }),
             clock: { Self.now },
             logger: Logger(label: "test"),
-            audit: { actor, action, object, detail in
+            audit: { [record = audits.audit] actor, action, object, detail in
+                try await record(actor, action, object, detail)
                 try await store.appendAudit(
                     ConsoleAuditEntry(atNanos: Self.now, actor: actor, action: action, object: object, detail: detail)
                 )
@@ -148,13 +150,17 @@ final class ConsolePagesRoutesTests: ServerTestCase {
     func post(
         _ app: some ApplicationProtocol,
         _ uri: String,
-        _ form: String
+        _ form: String,
+        csrfHeader: String? = nil
     ) async throws -> (HTTPResponse.Status, String?) {
-        try await app.test(.router) { client in
+        var fields: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
+        if let csrfHeader { fields[.init("X-CSRF-Token")!] = csrfHeader }
+        let headers = fields
+        return try await app.test(.router) { client in
             try await client.execute(
                 uri: uri,
                 method: .post,
-                headers: [.contentType: "application/x-www-form-urlencoded"],
+                headers: headers,
                 body: ByteBuffer(string: form)
             ) { ($0.status, $0.headers[.location]) }
         }
@@ -349,6 +355,32 @@ final class ConsolePagesRoutesTests: ServerTestCase {
         c = try await db.caseChange(ref: ref)
         XCTAssertEqual(c?.state, "assessor_assigned")
         XCTAssertEqual(c?.insurers.map(\.state), ["acknowledged", "notified", "notified"])
+        // Each change is in the audit log with who made it; the refused ones are not.
+        XCTAssertEqual(
+            audits.entries,
+            [
+                ["hana", "case-progress", ref, "state=assessor_assigned note=yes"],
+                ["nora", "insurer-progress", ref, "state=acknowledged insurer=north"],
+            ]
+        )
+
+        // A script's POST carries the token in its header (`X-CSRF-Token`), as the middleware takes it.
+        (status, _) = try await post(
+            app(db, as: handler),
+            "/console/cases/\(ref)/progress",
+            "state=assessor_on_site",
+            csrfHeader: "wrong"
+        )
+        XCTAssertEqual(status, .forbidden)
+        (status, _) = try await post(
+            app(db, as: handler),
+            "/console/cases/\(ref)/progress",
+            "state=assessor_on_site",
+            csrfHeader: csrf
+        )
+        XCTAssertEqual(status, .seeOther)
+        c = try await db.caseChange(ref: ref)
+        XCTAssertEqual(c?.state, "assessor_on_site")
     }
 
     func testEveryChangeAFormMakesIsInTheAuditLogWithWhoAndWhen() async throws {
@@ -381,7 +413,7 @@ final class ConsolePagesRoutesTests: ServerTestCase {
             log.map { [$0.actor, $0.action, $0.object, $0.detail] },
             [
                 ["hana", "case-progress", ref, "state=assessor_assigned note=yes"],
-                ["nora", "case-progress", ref, "state=acknowledged insurer=north"],
+                ["nora", "insurer-progress", ref, "state=acknowledged insurer=north"],
                 ["ada", "guidance-promote", type, ""],
             ]
         )
@@ -490,6 +522,29 @@ final class ConsolePagesRoutesTests: ServerTestCase {
         XCTAssertTrue(html.contains(#"data-device="term-1""#), html)
     }
 
+    func testEveryPageHasTheConsolesNavigationWithTheSignOutForm() async throws {
+        let db = try store()
+        let ref = try await scan(db, subject: "100234", at: Self.now - 60 * s)
+        for uri in ["/console/cases", "/console/cases/\(ref)", "/console/terminals", "/console/guidance"] {
+            let (status, html) = try await get(app(db, as: admin), uri)
+            XCTAssertEqual(status, .ok, uri)
+            // Who is signed in, the way out, the admin's own pages, and the token scripts send.
+            XCTAssertTrue(html.contains(#"<form class="signout" method="post" action="/console/logout">"#), uri)
+            XCTAssertTrue(html.contains("Sign out"), uri)
+            XCTAssertTrue(html.contains(#"href="/console/accounts""#) && html.contains(#"href="/console/audit""#), uri)
+            XCTAssertTrue(html.contains(#"<meta name="csrf-token" content="\#(csrf)">"#), uri)
+        }
+        var (status, html) = try await get(app(db, as: handler), "/console/cases")
+        XCTAssertTrue(html.contains("Sign out") && !html.contains(#"href="/console/accounts""#))
+        // A refusal is a page of the console too, in the user's words, not the browser's.
+        (status, html) = try await get(app(db, as: handler), "/console/cases/RC-NOPE")
+        XCTAssertEqual(status, .notFound)
+        XCTAssertTrue(html.contains("<h1>Not found</h1>") && html.contains("Sign out"), html)
+        (status, html) = try await get(app(db, as: north), "/console/terminals")
+        XCTAssertEqual(status, .forbidden)
+        XCTAssertTrue(html.contains("<h1>Not allowed</h1>") && html.contains("Sign out"), html)
+    }
+
     func testAnAdminPromotesASimilarLinkAndOthersCannot() async throws {
         let db = try store()
         try await scan(db, subject: "100234", at: Self.now - 60 * s)  // a bystander's scan: similar guidance
@@ -511,6 +566,7 @@ final class ConsolePagesRoutesTests: ServerTestCase {
         XCTAssertEqual(status, .seeOther)
         let links = try await db.guidanceLinks()
         XCTAssertEqual(links.first { $0.type == type }?.how, "configured")
+        XCTAssertEqual(audits.entries, [["ada", "guidance-promote", type, ""]])
         (_, html) = try await get(app(db, as: admin), location!)
         XCTAssertTrue(html.contains("is now configured"), html)
         (_, html) = try await get(app(db, as: admin), "/console/guidance?promoted=Call+this+number")
@@ -541,7 +597,8 @@ final class ConsolePagesRoutesTests: ServerTestCase {
         for uri in ["/console/cases", "/console/cases/\(ref)", "/console/terminals", "/console/guidance"] {
             let (_, html) = try await get(app(db, as: admin), uri)
             XCTAssertTrue(html.contains(#"<form class="signout" method="post" action="/console/logout">"#), uri)
-            XCTAssertTrue(html.contains(#">ada</span><input type="hidden" name="_csrf" value="\#(csrf)">"#), uri)
+            XCTAssertTrue(html.contains(#">ada</span>"#), uri)
+            XCTAssertTrue(html.contains(#"<input type="hidden" name="_csrf" value="\#(csrf)">"#), uri)
             XCTAssertTrue(html.contains(#"href="/console/audit""#) && html.contains(#"href="/console/accounts""#), uri)
         }
         let (_, html) = try await get(app(db, as: north), "/console/cases/\(ref)")

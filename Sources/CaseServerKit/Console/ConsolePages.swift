@@ -19,9 +19,10 @@ import ServiceLifecycle
 ///
 /// Every route expects the console's session middleware to have set `context.console`; a case
 /// the user may not see answers 404 like a case that does not exist (`ConsolePageScope`), and
-/// every POST must carry the session's CSRF token.
-/// Every change a form makes is written to the audit log (`audit`) under the user's name.
+/// every POST must carry the session's CSRF token. Every change a form makes is written to the
+/// audit log (`audit`, `Console.audit` in the server) with who made it.
 public enum ConsolePages {
+
     public struct Settings: Sendable {
         /// How often a change feed asks the store what changed.
         public var feedPeriod: Duration
@@ -88,8 +89,7 @@ public enum ConsolePages {
             var feed = filter.query
             feed["since"] = String(now)
             let values: [String: Any] = [
-                "navCases": true,
-                "showTerminals": ConsolePageScope.seesTerminals(user),
+                "nav": ConsolePage.nav(session, page: "cases"),
                 "rows": shown.map { CaseRowView.values($0, user: user, sites: sites, nowNanos: now) },
                 "hasRows": !rows.isEmpty,
                 "truncated": rows.count > shown.count
@@ -175,7 +175,7 @@ public enum ConsolePages {
             guard let change = try await store.caseChange(ref: ref),
                 ConsolePageScope.mayView(user, change, site: sites.forDevice(change.device)?.id),
                 let status = try await store.caseStatus(ref: ref, catalog: catalog)
-            else { throw HTTPError(.notFound) }
+            else { return ConsolePage.notFound(session) }
             let view = CasePageView(
                 status: status,
                 change: change,
@@ -200,7 +200,7 @@ public enum ConsolePages {
                     )
                 ) { page, _ in page }
             }
-            values["showTerminals"] = ConsolePageScope.seesTerminals(user)
+            values["nav"] = ConsolePage.nav(session, page: "cases")
             values["feedURL"] = "/console/events?" + encode(["ref": ref, "since": String(change.updatedAtNanos)])
             return page("case", values, session)
         }
@@ -213,13 +213,13 @@ public enum ConsolePages {
             guard let change = try await store.caseChange(ref: ref),
                 ConsolePageScope.mayView(user, change, site: sites.forDevice(change.device)?.id)
             else {
-                throw HTTPError(.notFound)
+                return ConsolePage.notFound(session)
             }
             let insurer: String?
             if ConsolePageScope.movesCases(user) {
                 insurer = nil
             } else {
-                guard let own = user.insurer else { throw HTTPError(.forbidden) }
+                guard let own = user.insurer else { return ConsolePage.forbidden(session) }
                 insurer = own
             }
             let note = String((form["note"] ?? "").prefix(4000))
@@ -233,7 +233,7 @@ public enum ConsolePages {
             }
             try await audit(
                 user.name,
-                "case-progress",
+                insurer == nil ? "case-progress" : "insurer-progress",
                 ref,
                 "state=\(state)" + (insurer.map { " insurer=\($0)" } ?? "") + (note.isEmpty ? "" : " note=yes")
             )
@@ -247,7 +247,7 @@ public enum ConsolePages {
         group.get("terminals") { _, context -> Response in
             let session = try signedIn(context)
             let user = session.user
-            guard ConsolePageScope.seesTerminals(user) else { throw HTTPError(.forbidden) }
+            guard ConsolePageScope.seesTerminals(user) else { return ConsolePage.forbidden(session) }
             let now = clock()
             let beats = try await store.latestHeartbeats()
             // A handler of some sites sees the terminals of those sites only.
@@ -266,9 +266,8 @@ public enum ConsolePages {
                 user: user,
                 nowNanos: now
             )
-            values["navTerminals"] = true
-            values["showTerminals"] = true
-            return page("terminals", values, session)
+            values["nav"] = ConsolePage.nav(session, page: "terminals")
+            return html(ConsoleTemplates.render("terminals", values, user: user))
         }
 
         group.get("guidance") { request, context -> Response in
@@ -287,18 +286,17 @@ public enum ConsolePages {
                 csrf: session.csrfToken,
                 promoted: promoted
             )
-            values["navGuidance"] = true
-            values["showTerminals"] = ConsolePageScope.seesTerminals(user)
-            return page("guidance", values, session)
+            values["nav"] = ConsolePage.nav(session, page: "guidance")
+            return html(ConsoleTemplates.render("guidance", values, user: user))
         }
 
         group.post("guidance/promote") { request, context -> Response in
             let session = try signedIn(context)
             let form = try await formBody(request, csrf: session.csrfToken)
-            guard ConsolePageScope.promotesGuidance(session.user) else { throw HTTPError(.forbidden) }
+            guard ConsolePageScope.promotesGuidance(session.user) else { return ConsolePage.forbidden(session) }
             let type = form["type"] ?? ""
             guard try await store.promoteGuidanceLink(type: type, nowNanos: clock()) else {
-                throw HTTPError(.notFound)
+                return ConsolePage.notFound(session)
             }
             try await audit(session.user.name, "guidance-promote", type, "")
             logger.info("console guidance promoted", metadata: ["type": "\(type)"])
@@ -313,12 +311,15 @@ public enum ConsolePages {
         return session
     }
 
-    /// A form's fields, after checking its CSRF token (`_csrf`) against the session's.
+    /// A form's fields, after checking its CSRF token against the session's: the form's `_csrf`
+    /// field, or a script's `X-CSRF-Token` header, as the session middleware takes it (a
+    /// script's POST the middleware let through must not be refused here).
     static func formBody(_ request: Request, csrf: String) async throws -> [String: String] {
         var request = request
         let body = try await request.collectBody(upTo: 64 << 10)
         let form = formValues(String(buffer: body))
-        guard let sent = form["_csrf"], constantTimeEqual(sent, csrf) else { throw HTTPError(.forbidden) }
+        let sent = request.headers[.init("X-CSRF-Token")!] ?? form["_csrf"]
+        guard let sent, constantTimeEqual(sent, csrf) else { throw HTTPError(.forbidden) }
         return form
     }
 
@@ -364,7 +365,7 @@ public enum ConsolePages {
     /// name, the sign-out form with the session's token, an admin's links: `ConsolePage.nav`).
     static func page(_ name: String, _ values: [String: Any], _ session: ConsoleSession) -> Response {
         var values = values
-        values["nav"] = ConsolePage.nav(session, page: nil)
+        if values["nav"] == nil { values["nav"] = ConsolePage.nav(session, page: name) }
         return html(ConsoleTemplates.render(name, values, user: session.user))
     }
 

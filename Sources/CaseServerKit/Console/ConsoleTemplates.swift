@@ -13,7 +13,6 @@ public enum ConsoleTemplates {
         "message": PackageResources.message_mustache,
         "accounts": PackageResources.accounts_mustache,
         "audit": PackageResources.audit_mustache,
-        "pages_nav": PackageResources.pages_nav_mustache,
         "cases": PackageResources.cases_mustache,
         "case_row": PackageResources.case_row_mustache,
         "case": PackageResources.case_mustache,

@@ -73,10 +73,10 @@ public enum CaseMessageRoutes {
         group.post("cases/:ref/messages") { request, context -> Response in
             guard let session = context.console else { return Response(status: .forbidden) }
             guard session.user.role == .handler || session.user.role == .admin else {
-                return Response(status: .forbidden)
+                return ConsolePage.forbidden(session)
             }
             let ref = context.parameters.get("ref") ?? ""
-            guard try await mayView(session.user, ref) else { return Response(status: .notFound) }
+            guard try await mayView(session.user, ref) else { return ConsolePage.notFound(session) }
             var request = request
             let body = try await request.collectBody(upTo: 64 << 10)
             let fields = FormFields(String(decoding: body.readableBytesView, as: UTF8.self))
@@ -92,7 +92,7 @@ public enum CaseMessageRoutes {
                 log(logger, message, ref: ref, by: session.user.role.rawValue)
                 return redirect(casePage(ref, error: nil))
             } catch let e as CaseMessageError {
-                if case .noSuchCase = e { return Response(status: .notFound) }
+                if case .noSuchCase = e { return ConsolePage.notFound(session) }
                 return redirect(casePage(ref, error: e.key))
             }
         }
