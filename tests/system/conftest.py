@@ -9,6 +9,7 @@ from harness import Site, GATEWAYD, CASE_SERVER  # noqa: E402
 from nfc_fixtures import nfc_tag_reader, pcscd  # noqa: E402,F401  (fixtures)
 from tpm_fixtures import swtpm  # noqa: E402,F401  (fixture)
 from pg_fixtures import postgres, pg_db  # noqa: E402,F401  (fixtures)
+from browsers import browser, console, kiosk  # noqa: E402,F401  (fixtures)
 
 
 def pytest_sessionstart(session):

@@ -18,24 +18,18 @@ Screenshots go to test-artifacts/. With GATEWAYD_DOC_SCREENSHOTS=1 the tests als
 docs/console.md shows to docs/console/ (scaled down, PNG): run this file with it set to
 regenerate them after a change to the pages.
 """
-import json
 import os
-import shutil
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
-from harness import CASE_SERVER, free_port, wait_for
+from browsers import ARTIFACTS, add_account, no_horizontal_scroll, requested_hosts, shot, sign_in, viewport
+from harness import free_port, wait_for
 from test_kiosk import STAFF_TOKEN, post_progress, state, text_of
 
 ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
 DOC_SHOTS = ROOT / "docs" / "console"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-PASSWORD = "a long console password 26"
 
 POLICY = """
 [[insurer]]
@@ -71,55 +65,6 @@ steps = ["Keep people away", "Call 112 if anyone is hurt"]
 RECEIVED = {"en": "received by the case server", "zh-Hans": "案件服务器已收到"}
 QUESTION = {"en": ("Is anyone hurt?", ["Yes", "No", "Not sure"], "No"),
             "zh-Hans": ("有人受伤吗？", ["有", "没有", "不确定"], "没有")}
-
-
-def make_driver(width, height, console=True):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-    opts = webdriver.ChromeOptions()
-    for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", f"--window-size={width},{height}",
-              # Nothing resolves but loopback: a page that asked for anything else would fail.
-              "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-              "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"):
-        opts.add_argument(a)
-    opts.binary_location = CHROMIUM
-    if console:
-        # The case server's certificate is signed by the test's own CA.
-        opts.set_capability("acceptInsecureCerts", True)
-    opts.set_capability("goog:loggingPrefs", {"performance": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
-    viewport(driver, width, height)
-    return driver
-
-
-@pytest.fixture
-def console():
-    driver = make_driver(1280, 800)
-    yield driver
-    driver.quit()
-
-
-@pytest.fixture
-def kiosk():
-    driver = make_driver(800, 480, console=False)
-    yield driver
-    driver.quit()
-
-
-def viewport(driver, width, height, mobile=False):
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile})
-
-
-def shot(driver, name, element=None):
-    ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / name
-    if element is not None:
-        element.screenshot(str(path))
-    else:
-        driver.save_screenshot(str(path))
-    assert path.stat().st_size > 1000
-    return path
 
 
 # The screenshots docs/console.md shows: (artifact, name in docs/console/, widest side in px).
@@ -162,51 +107,8 @@ def doc_shot(driver, name, element=None):
     return path
 
 
-def no_horizontal_scroll(driver):
-    return driver.execute_script("return document.documentElement.scrollWidth <= innerWidth")
-
-
 def widths(driver):
     return driver.execute_script("return [document.documentElement.scrollWidth, innerWidth, location.pathname]")
-
-
-def requested_hosts(driver):
-    hosts = set()
-    for entry in driver.get_log("performance"):
-        msg = json.loads(entry["message"])["message"]
-        if msg.get("method") == "Network.requestWillBeSent":
-            url = msg["params"]["request"]["url"]
-            if url.startswith(("http:", "https:", "ws:", "wss:")):
-                hosts.add(urlparse(url).hostname)
-    return hosts
-
-
-def add_account(site, who):
-    """`who` is "<role>[-<insurer>].<language>" ("handler.en", "insurer-north.zh-Hans"), made once
-    with `case-server users add` (the password on standard input)."""
-    import subprocess
-    role_insurer, lang = who.split(".", 1)
-    role, _, insurer = role_insurer.partition("-")
-    made = site.__dict__.setdefault("console_accounts", set())
-    if who in made:
-        return
-    args = ["users", "add", who, "--role", role, "--language", lang, "--db", str(site.root / "cases.db")]
-    args += ["--insurer", insurer] if insurer else ["--site", "*"] if role == "handler" else []
-    r = subprocess.run([CASE_SERVER, *args], input=PASSWORD + "\n", capture_output=True, text=True, timeout=60)
-    assert r.returncode == 0, r.stderr
-    made.add(who)
-
-
-def sign_in(site, driver, base, who):
-    """Signs `who` in through the login page, as a person would."""
-    add_account(site, who)
-    # Every cookie of the browser (the session's has Path=/console).
-    driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
-    driver.get(base + "/console/login")
-    wait_for(lambda: driver.find_elements("id", "name"), 10, f"the login page, not {driver.page_source[:600]}")
-    driver.find_element("id", "name").send_keys(who)
-    driver.find_element("id", "password").send_keys(PASSWORD + "\n")
-    wait_for(lambda: driver.current_url.endswith("/console/cases"), 20, f"{who} to be signed in")
 
 
 def status_of(driver, path, method="GET", csrf=True):

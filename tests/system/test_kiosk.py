@@ -10,20 +10,14 @@ to test-artifacts/.
 """
 import json
 import os
-import shutil
 import ssl
 import subprocess
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
-import pytest
+from browsers import shot
 from harness import CASE_SERVER, free_port, wait_for
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
 POLICY = """
 [[insurer]]
@@ -47,29 +41,6 @@ text = "Keep a safe distance from the damaged object."
 steps = ["Keep people away", "Call 112 if anyone is hurt", "Wait nearby if you can"]
 """
 STAFF_TOKEN = "staff-token-for-the-kiosk-test-0123"
-
-
-@pytest.fixture
-def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-    opts = webdriver.ChromeOptions()
-    for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=800,480"):
-        opts.add_argument(a)
-    opts.binary_location = CHROMIUM
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
-    # The touchscreen's viewport exactly (a window's size includes its frame).
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": 800, "height": 480, "deviceScaleFactor": 1, "mobile": False})
-    yield driver
-    driver.quit()
-
-
-def shot(driver, name):
-    ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / name
-    driver.save_screenshot(str(path))
-    assert path.stat().st_size > 1000
-    return path
 
 
 def text_of(driver, element_id):

@@ -11,8 +11,9 @@ import ssl
 import urllib.error
 import urllib.request
 
+from browsers import shot
 from harness import free_port, wait_for
-from test_kiosk import STAFF_TOKEN, browser, server_with_policy, shot, shown_subject, start, state, text_of  # noqa: F401
+from test_kiosk import STAFF_TOKEN, server_with_policy, shown_subject, start, state, text_of
 
 
 def api(site, method, path, body=None, token=STAFF_TOKEN):
