@@ -190,6 +190,10 @@ def test_the_kiosk_speaks_simplified_chinese_with_real_glyphs_and_redacts_an_ans
     assert browser.execute_script("return document.documentElement.lang") == "zh-Hans"
     assert browser.title == "报告受损物品"
     assert text_of(browser, "casestate") in ("已通知保险公司", "已立案"), text_of(browser, "casestate")
+    # The server's own note, in the page's language (its form comes with the case); no
+    # insurer's note reaches the terminal.
+    wait_for(lambda: "由 term-1 的扫描开启" in text_of(browser, "notes"), 10, "the opening note in Chinese")
+    assert "opened by" not in text_of(browser, "notes") and "notified" not in text_of(browser, "notes")
 
     status, message = api(site, "POST", f"/v1/cases/{ref}/messages",
                           {"kind": "question", "text": "有人受伤吗？", "choices": ["有", "没有"], "free_text": True})

@@ -49,7 +49,7 @@ public struct CaseRules: Sendable {
         let schema = tag.schema ?? ""
         if let open = try facts.openCase(schema: schema, subject: subject) {
             // Another report of the same object: noted once a minute per terminal at most.
-            let again = "scanned again at \(h.device)"
+            let again = CaseNoteForm.scannedAgain(device: h.device)
             let noted = try facts.hasNote(ref: open.ref, text: again, afterNanos: nowNanos - Self.againNoteWindowNanos)
             plan.action = .join(open, note: noted ? nil : CasePlan.Note(state: open.state, text: again))
             return plan
@@ -58,7 +58,7 @@ public struct CaseRules: Sendable {
         // One note when nobody is to be told (a row less per case: a drain opens thousands).
         let opened = CasePlan.Note(
             state: "opened",
-            text: "opened by a scan at \(h.device)" + (insurers.isEmpty ? "; no insurer on record for this object" : "")
+            text: CaseNoteForm.opened(device: h.device, insured: !insurers.isEmpty)
         )
         plan.action = .open(
             CasePlan.NewCase(
@@ -69,7 +69,13 @@ public struct CaseRules: Sendable {
                 guidanceID: plan.guidance?.id,
                 insurers: insurers,
                 notes: [opened]
-                    + insurers.map { CasePlan.Note(state: "notified", text: "\($0.name) notified", insurer: $0.id) }
+                    + insurers.map {
+                        CasePlan.Note(
+                            state: "notified",
+                            text: CaseNoteForm.notified(insurerName: $0.name),
+                            insurer: $0.id
+                        )
+                    }
             )
         )
         return plan

@@ -13,9 +13,10 @@ public enum CaseStatusScope: Sendable, Equatable {
     /// the desk's notes; no insurer's notes.
     case terminal
 
-    /// `status` as this reader may read it.
+    /// `status` as this reader may read it, the server's own notes with their form
+    /// (`CaseNoteForm`) so a page says them in its reader's language.
     public func apply(_ status: CaseStatus) -> CaseStatus {
-        var s = status
+        var s = CaseNoteForm.recognize(status)
         switch self {
         case .staff:
             return s

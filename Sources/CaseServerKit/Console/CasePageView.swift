@@ -141,8 +141,11 @@ public struct CasePageView {
     }
 
     func noteValues(_ n: CaseNote, _ t: MessageCatalog) -> [String: Any] {
-        [
-            "at": ConsolePageText.dateTime(n.at, user), "text": n.text,
+        // The server's own notes in the user's words; what a person wrote as they wrote it.
+        let known = CaseNoteForm.recognize(n)
+        let text = known.form.map { t.format("notes.\($0)", known.args ?? [:]) }
+        return [
+            "at": ConsolePageText.dateTime(n.at, user), "text": text ?? n.text,
             "stateLabel": n.insurer == nil
                 ? ConsolePageText.caseState(n.state, t) : ConsolePageText.insurerState(n.state, t),
         ]

@@ -68,12 +68,26 @@ public struct CaseNote: Codable, Sendable, Equatable {
     public var text: String
     /// Set when the step was one insurer's.
     public var insurer: String?
+    /// For a note the server wrote itself, its form ("opened", "opened_no_insurer",
+    /// "scanned_again", "insurer_notified") and the values in it, so a page can say it in its
+    /// reader's language; `text` is the same in English. Nil for what a person wrote.
+    public var form: String?
+    public var args: [String: String]?
 
-    public init(at: String, state: String, text: String, insurer: String? = nil) {
+    public init(
+        at: String,
+        state: String,
+        text: String,
+        insurer: String? = nil,
+        form: String? = nil,
+        args: [String: String]? = nil
+    ) {
         self.at = at
         self.state = state
         self.text = text
         self.insurer = insurer
+        self.form = form
+        self.args = args
     }
 }
 

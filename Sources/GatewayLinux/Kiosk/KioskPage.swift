@@ -187,6 +187,9 @@ enum KioskPage {
         const words = s => (s || "").replace(/_/g, " ");
         // A word of the server's (a state): the catalogue's, or as sent.
         const TS = (table, v) => W[table + "." + v] !== undefined ? W[table + "." + v] : words(v);
+        // A note the server wrote itself (it names the note's form) in the page's words; what a
+        // person wrote as they wrote it.
+        const noteText = n => n.form && W["note." + n.form] !== undefined ? T("note." + n.form, n.args) : n.text;
         function text(id, s) { $(id).textContent = s == null ? "" : String(s); }
         function show(id, on) { $(id).classList.toggle("hidden", !on); }
         function chip(id, label, cls) { const e = $(id); e.textContent = label; e.className = "chip " + (cls || ""); }
@@ -248,7 +251,7 @@ enum KioskPage {
               st.className = "mstate " + (done ? "done" : "waiting"); st.textContent = label;
               li.append(t, st); return li;
             }));
-            $("notes").replaceChildren(...c.notes.slice(-3).reverse().map(n => { const li = document.createElement("li"); li.textContent = time(n.at) + " " + n.text; return li; }));
+            $("notes").replaceChildren(...c.notes.slice(-3).reverse().map(n => { const li = document.createElement("li"); li.textContent = time(n.at) + " " + noteText(n); return li; }));
           }
           ask(s);
           $("recentrows").replaceChildren(...s.scans.slice(0, 8).map(r => {
