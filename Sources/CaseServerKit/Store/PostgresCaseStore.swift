@@ -17,8 +17,9 @@ import PostgresNIO
 ///   that case (optimistic: no lock is taken for an object without a case, where a lock per
 ///   object would fill PostgreSQL's lock table under a storm of 500-object batches); an open
 ///   case a batch joins is row-locked, so two batches joining it take turns;
-/// - a batch is planned in memory (`CaseBatch`) over facts read in a few set-based queries and
-///   written in a few more: a statement is a round trip here, not a function call;
+/// - a batch is planned in memory (`CaseBatch`) over facts read in one or two set-based queries
+///   and written in one (`PostgresBatchStatements`, prepared once per connection): a statement
+///   is a round trip here, not a function call;
 /// - every session commits with `synchronous_commit = on`, so `accepted` is only answered for
 ///   what is on the database's disk (a terminal deletes what was accepted);
 /// - a transaction that loses a deadlock or a serialization race is run again.
@@ -111,16 +112,9 @@ public final class PostgresCaseStore: CaseRepository {
             let needs = CaseBatch.Needs(events, fresh: fresh)
             let facts = try await read(c, needs, now: now)
             let (answers, writes) = try CaseBatch.plan(events, fresh: fresh, facts: facts, rules: rules, nowNanos: now)
-            try await write(c, writes, now: now)
+            try await write(c, writes, duplicates: fresh.count { !$0 }, rejected: rejected, now: now)
             for (e, isFresh) in zip(events, fresh) where isFresh {
                 if let reply = e.reply { try await fileReply(c, reply, nowNanos: now) }
-            }
-            let duplicates = fresh.count { !$0 }
-            if duplicates > 0 || rejected > 0 {
-                try await c.query(
-                    "INSERT INTO event_tally (duplicates, rejected) VALUES (\(duplicates), \(rejected))",
-                    logger: logger
-                )
             }
             return answers
         }
@@ -131,167 +125,78 @@ public final class PostgresCaseStore: CaseRepository {
     private func insertEvents(_ c: PostgresConnection, _ events: [OpenedEvent], now: Int64) async throws -> [Bool] {
         guard !events.isEmpty else { return [] }
         let ids = events.map(\.header.id)
-        let devices = events.map(\.header.device)
-        let seqs = events.map { Int64($0.header.seq) }
-        let jsons = events.map(\.json)
-        var inserted = Set<String>()
-        let rows = try await c.query(
-            """
-            INSERT INTO event (id, device, seq, received_at_ns, event)
-            SELECT i, d, s, \(now), e FROM unnest(\(ids)::text[], \(devices)::text[], \(seqs)::bigint[], \(jsons)::text[])
-                AS t (i, d, s, e)
-            ON CONFLICT DO NOTHING RETURNING id
-            """,
-            logger: logger
+        let statement = PostgresBatchStatements.InsertEvents(
+            now: now,
+            ids: ids,
+            devices: events.map(\.header.device),
+            seqs: events.map { Int64($0.header.seq) },
+            jsons: events.map(\.json)
         )
-        for try await id in rows.decode(String.self) { inserted.insert(id) }
+        var inserted = Set<String>()
+        for try await id in try await c.execute(statement, logger: logger) { inserted.insert(id) }
         return ids.map { inserted.remove($0) != nil }
     }
 
-    /// Reads what planning the batch may ask (`CaseBatch.Needs`), as of its locks.
+    /// Reads what planning the batch may ask (`CaseBatch.Needs`), as of its locks: the links,
+    /// filed events and open cases (locked) in one statement, then what those cases hold in
+    /// another.
     private func read(_ c: PostgresConnection, _ needs: CaseBatch.Needs, now: Int64) async throws -> CaseBatch.Facts {
         var facts = CaseBatch.Facts()
-        if !needs.types.isEmpty {
-            let rows = try await c.query(
-                """
-                SELECT type, guidance_id, how, similar_to, shared, linked_at_ns FROM guidance_link
-                WHERE type = ANY(\(needs.types)::text[])
-                """,
-                logger: logger
-            )
-            for try await (type, id, how, similar, shared, at) in rows.decode(
-                (String, String, String, String?, String?, Int64).self
-            ) {
-                facts.links[type] = GuidanceLink(
-                    type: type,
-                    guidanceID: id,
-                    how: how,
-                    similarTo: similar,
-                    shared: shared,
-                    linkedAtNanos: at
-                )
-            }
-        }
-        if !needs.filedEventIDs.isEmpty {
-            let rows = try await c.query(
-                "SELECT event_id, ref FROM case_event WHERE event_id = ANY(\(needs.filedEventIDs)::text[])",
-                logger: logger
-            )
-            for try await (id, ref) in rows.decode((String, String).self) { facts.filed[id] = ref }
-        }
-        if !needs.objects.isEmpty {
-            // One index probe per object whatever the planner knows of the table (a join
-            // would be planned as a full scan while a new table has no statistics). Each open
-            // case found is locked (a row lock, kept in the row, not in the lock table), in the
-            // objects' sorted order: batches joining one case take turns, so the second sees
-            // the first's "scanned again" note and the note stays once a minute.
-            let rows = try await c.query(
-                """
-                SELECT r.ref, r.state, o.schema, o.subject
-                FROM unnest(\(needs.objects.map(\.schema))::text[], \(needs.objects.map(\.subject))::text[]) AS o (schema, subject)
-                CROSS JOIN LATERAL (SELECT ref, state FROM risk_case
-                                    WHERE schema = o.schema AND subject = o.subject AND NOT final LIMIT 1
-                                    FOR NO KEY UPDATE) AS r
-                """,
-                logger: logger
-            )
-            for try await (ref, state, schema, subject) in rows.decode((String, String, String, String).self) {
-                facts.open[.init(schema: schema, subject: subject)] = OpenCase(ref: ref, state: state)
+        guard !(needs.types.isEmpty && needs.filedEventIDs.isEmpty && needs.objects.isEmpty) else { return facts }
+        for try await fact in try await c.execute(PostgresBatchStatements.ReadFacts(needs: needs), logger: logger) {
+            switch fact {
+            case .link(let link): facts.links[link.type] = link
+            case .filed(let eventID, let ref): facts.filed[eventID] = ref
+            case .open(let object, let found): facts.open[object] = found
             }
         }
         let refs = Array(Set(facts.filed.values).union(facts.open.values.map(\.ref))).sorted()
         guard !refs.isEmpty else { return facts }
-        for try await (ref, state) in try await c.query(
-            "SELECT ref, state FROM risk_case WHERE ref = ANY(\(refs)::text[])",
-            logger: logger
-        ).decode((String, String).self) {
-            facts.states[ref] = state
-        }
-        for (ref, list) in try await insurers(c, refs: refs) { facts.insurers[ref] = list }
+        var insurers: [(ref: String, order: Int64, status: InsurerStatus)] = []
         let since = now - CaseRules.againNoteWindowNanos
-        for try await (ref, text, at) in try await c.query(
-            "SELECT ref, text, at_ns FROM case_note WHERE ref = ANY(\(refs)::text[]) AND at_ns > \(since)",
+        for try await fact in try await c.execute(
+            PostgresBatchStatements.ReadCases(refs: refs, notesSince: since),
             logger: logger
-        ).decode((String, String, Int64).self) {
-            facts.recentNotes[ref, default: []].append((text, at))
+        ) {
+            switch fact {
+            case .state(let ref, let state): facts.states[ref] = state
+            case .insurer(let ref, let order, let status): insurers.append((ref, order, status))
+            case .note(let ref, let text, let at): facts.recentNotes[ref, default: []].append((text, at))
+            }
+        }
+        for (ref, _, status) in insurers.sorted(by: { $0.order < $1.order }) {
+            facts.insurers[ref, default: []].append(status)
         }
         return facts
     }
 
-    /// Writes a planned batch's rows, a statement per table. Optional text travels as '' and
-    /// is stored as NULL (ids and guidance ids are never empty).
-    private func write(_ c: PostgresConnection, _ w: CaseBatch.Writes, now: Int64) async throws {
-        for l in w.links {
-            try await c.query(
-                """
-                INSERT INTO guidance_link (type, guidance_id, how, similar_to, shared, linked_at_ns)
-                VALUES (\(l.type), \(l.guidanceID), \(l.how), \(l.similarTo), \(l.shared), \(l.linkedAtNanos))
-                ON CONFLICT (type) DO UPDATE SET guidance_id = excluded.guidance_id, how = excluded.how,
-                    similar_to = excluded.similar_to, shared = excluded.shared, linked_at_ns = excluded.linked_at_ns
-                """,
-                logger: logger
-            )
-        }
-        if !w.cases.isEmpty {
-            // In one order (by object) in every instance, so two batches inserting the same
-            // objects wait for each other in one direction only.
-            let cs = w.cases.sorted { ($0.new.schema, $0.new.subject) < ($1.new.schema, $1.new.subject) }
-            let inserted = try await c.query(
-                """
-                INSERT INTO risk_case (ref, subject, schema, device, state, guidance_id, opened_at_ns, updated_at_ns)
-                SELECT r, su, sc, d, st, NULLIF(g, ''), \(now), \(now)
-                FROM unnest(\(cs.map(\.ref))::text[], \(cs.map(\.new.subject))::text[], \(cs.map(\.new.schema))::text[],
-                            \(cs.map(\.new.device))::text[], \(cs.map(\.new.state))::text[],
-                            \(cs.map { $0.new.guidanceID ?? "" })::text[]) WITH ORDINALITY AS t (r, su, sc, d, st, g, o)
-                ORDER BY o
-                ON CONFLICT (schema, subject) WHERE NOT final DO NOTHING
-                RETURNING ref
-                """,
-                logger: logger
-            ).collect().count
-            // Another instance opened one of these objects' cases since this batch read them.
-            guard inserted == cs.count else { throw OpenedMeanwhile() }
-        }
-        if !w.caseEvents.isEmpty {
-            try await c.query(
-                """
-                INSERT INTO case_event (event_id, ref)
-                SELECT * FROM unnest(\(w.caseEvents.map(\.eventID))::text[], \(w.caseEvents.map(\.ref))::text[])
-                """,
-                logger: logger
-            )
-        }
-        if !w.insurers.isEmpty {
-            let ins = w.insurers
-            try await c.query(
-                """
-                INSERT INTO case_insurer (ref, insurer, name, state, updated_at_ns, webhook)
-                SELECT r, i, n, 'notified', \(now), w
-                FROM unnest(\(ins.map(\.ref))::text[], \(ins.map(\.insurer.id))::text[], \(ins.map(\.insurer.name))::text[],
-                            \(ins.map { $0.insurer.webhook != nil })::boolean[]) WITH ORDINALITY AS t (r, i, n, w, o)
-                ORDER BY o
-                """,
-                logger: logger
-            )
-        }
-        try await insertNotifications(
-            c,
-            w.cases.flatMap { InsurerNotices.opened($0.new, ref: $0.ref, nowNanos: now) },
-            nowNanos: now
+    /// Writes a planned batch's rows and its tally of duplicates and rejects, in one statement
+    /// (`WriteBatch`); nothing to write is no statement.
+    private func write(
+        _ c: PostgresConnection,
+        _ w: CaseBatch.Writes,
+        duplicates: Int,
+        rejected: Int,
+        now: Int64
+    ) async throws {
+        var sorted = w
+        sorted.cases.sort { ($0.new.schema, $0.new.subject) < ($1.new.schema, $1.new.subject) }
+        let notices = w.cases.flatMap { InsurerNotices.opened($0.new, ref: $0.ref, nowNanos: now) }
+        let nothing =
+            w.links.isEmpty && w.cases.isEmpty && w.caseEvents.isEmpty && w.insurers.isEmpty && w.notes.isEmpty
+            && duplicates == 0 && rejected == 0
+        guard !nothing else { return }
+        let statement = PostgresBatchStatements.WriteBatch(
+            now: now,
+            writes: sorted,
+            notices: notices,
+            duplicates: duplicates,
+            rejected: rejected
         )
-        if !w.notes.isEmpty {
-            let ns = w.notes
-            try await c.query(
-                """
-                INSERT INTO case_note (ref, at_ns, state, text, insurer)
-                SELECT r, \(now), s, x, NULLIF(i, '')
-                FROM unnest(\(ns.map(\.ref))::text[], \(ns.map(\.note.state))::text[], \(ns.map(\.note.text))::text[],
-                            \(ns.map { $0.note.insurer ?? "" })::text[]) WITH ORDINALITY AS t (r, s, x, i, o)
-                ORDER BY o
-                """,
-                logger: logger
-            )
-        }
+        var inserted: Int64 = 0
+        for try await n in try await c.execute(statement, logger: logger) { inserted = n }
+        // Another instance opened one of these objects' cases since this batch read them.
+        guard inserted == w.cases.count else { throw OpenedMeanwhile() }
     }
 
     /// A case this batch was to open was opened by another instance's batch since it read the
