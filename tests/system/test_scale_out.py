@@ -72,9 +72,11 @@ class Fleet:
         self.servers[i].wait()
 
     def readyz(self, port):
+        # The server bounds its readiness check at 2 s (PostgresCaseStore.ready) and answers 503
+        # then: wait longer than that for its answer, or a slow check reads as no answer.
         ctx = ssl.create_default_context(cafile=str(self.site.root / "pki" / "ca.pem"))
         try:
-            with urllib.request.urlopen(f"https://127.0.0.1:{port}/readyz", context=ctx, timeout=2) as r:
+            with urllib.request.urlopen(f"https://127.0.0.1:{port}/readyz", context=ctx, timeout=6) as r:
                 return r.status
         except urllib.error.HTTPError as e:
             return e.code
