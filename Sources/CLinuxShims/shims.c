@@ -11,6 +11,11 @@
 #include <sys/mman.h>
 #include <stdio.h>
 #include <sqlite3.h>
+#include <sys/random.h>
+
+ssize_t gw_getrandom(void *buf, size_t len) {
+    return getrandom(buf, len, 0);
+}
 
 ssize_t gw_tee_nonblock(int fd_in, int fd_out, size_t len) {
     return tee(fd_in, fd_out, len, SPLICE_F_NONBLOCK);

@@ -91,6 +91,16 @@ final class RecentScansTests: XCTestCase {
         XCTAssertEqual(r.cases.count, 0)
     }
 
+    func testABurstKeepsItsNewestScansWhateverTheOrderItArrivesIn() {
+        var r = RecentScans(capacity: 3)
+        r.spooled([record(1)])
+        r.spooled((2...1001).map { record(UInt64($0)) }.shuffled())
+        XCTAssertEqual(r.scans.map(\.seq), [1001, 1000, 999])
+        // Numbers with gaps (not one commit's): still the newest three.
+        r.spooled([record(2000), record(1500), record(3000), record(1200), record(2500)].shuffled())
+        XCTAssertEqual(r.scans.map(\.seq), [3000, 2500, 2000])
+    }
+
     func testCasesAreLookedAtOnTheScheduleUntilFinal() {
         var r = RecentScans()
         r.spooled([record(1)])

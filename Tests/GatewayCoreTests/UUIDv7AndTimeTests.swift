@@ -18,6 +18,12 @@ final class UUIDv7AndTimeTests: XCTestCase {
         XCTAssertTrue(id.hasPrefix("0189abcd-ef01-7"), id)
         let variant = id[id.index(id.startIndex, offsetBy: 19)]
         XCTAssertTrue("89ab".contains(variant), "RFC 9562 variant bits 10: got \(variant)")
+        XCTAssertEqual(UUID(uuidString: id)?.uuidString.lowercased(), id)
+        XCTAssertEqual(Array(id.utf8).filter { $0 == UInt8(ascii: "-") }.count, 4)
+        XCTAssertEqual(
+            [8, 13, 18, 23].map { id[id.index(id.startIndex, offsetBy: $0)] },
+            ["-", "-", "-", "-"]
+        )
     }
 
     func testStrictlyIncreasingWithinAMillisecondAndWhenTheClockStepsBack() {
@@ -38,5 +44,11 @@ final class UUIDv7AndTimeTests: XCTestCase {
         XCTAssertEqual(RFC3339.format(unixNanos: 1_709_164_800_999_999_999), "2024-02-29T00:00:00.999Z")
         XCTAssertEqual(RFC3339.format(unixNanos: -1_000_000), "1969-12-31T23:59:59.999Z")
         XCTAssertEqual(RFC3339.format(unixNanos: 951_782_400_000_000_000), "2000-02-29T00:00:00.000Z")
+        XCTAssertEqual(RFC3339.format(unixNanos: .max), "2262-04-11T23:47:16.854Z")
+        XCTAssertEqual(RFC3339.format(unixNanos: .min), "1677-09-21T00:12:43.145Z")
+        XCTAssertEqual(RFC3339.year(unixNanos: 0), 1970)
+        XCTAssertEqual(RFC3339.year(unixNanos: -1), 1969)
+        XCTAssertEqual(RFC3339.year(unixNanos: 1_709_164_800_999_999_999), 2024)
+        XCTAssertEqual(RFC3339.year(unixNanos: .max), 2262)
     }
 }

@@ -4,6 +4,9 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/// getrandom(2) from the kernel's pool, blocking only until it is initialised at boot.
+/// Returns bytes written (≤ len; short only for len > 256 or on a signal), -1 with errno.
+ssize_t gw_getrandom(void *buf, size_t len);
 /// tee(2): duplicate up to len bytes from pipe fd_in into pipe fd_out without consuming them.
 /// Returns bytes duplicated, 0 on EOF, -1 with errno (EAGAIN when nothing is buffered).
 ssize_t gw_tee_nonblock(int fd_in, int fd_out, size_t len);

@@ -35,7 +35,7 @@ public struct CaptureSealer: Sendable {
     ) -> (DecodedTag?, Misread?, TagClassification) {
         // A misread the reader saw (a torn NFC read) is never classified, whatever was read.
         if let failure = scan.readFailure { return (nil, failure, .unknown) }
-        let year = Int(RFC3339.format(unixNanos: scan.wallNanos).prefix(4)) ?? 2000
+        let year = RFC3339.year(unixNanos: scan.wallNanos)
         var hint = hints[scan.readerID] ?? .auto
         if let nfc = scan.nfc {
             // A tap is its NDEF message or, from a tag without one, its UID as text. An NDEF
@@ -78,7 +78,19 @@ public struct CaptureSealer: Sendable {
         seq: UInt64,
         context: (TagClassification, Scan) -> CaptureContext = { _, _ in .none }
     ) -> CaptureEvent {
-        let (decoded, misread, tag) = interpret(scan)
+        unredacted(scan, interpreted: interpret(scan), id: id, seq: seq, context: context)
+    }
+
+    /// As `unredacted(_:id:seq:context:)` with `interpret(scan)` already done: decoding and
+    /// classifying depend on nothing but the scan, so a group does them on all cores first.
+    public func unredacted(
+        _ scan: Scan,
+        interpreted: (DecodedTag?, Misread?, TagClassification),
+        id: String,
+        seq: UInt64,
+        context: (TagClassification, Scan) -> CaptureContext = { _, _ in .none }
+    ) -> CaptureEvent {
+        let (decoded, misread, tag) = interpreted
         var event = CaptureEvent(
             id: id,
             device: sealer.device,

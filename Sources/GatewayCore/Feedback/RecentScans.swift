@@ -27,7 +27,16 @@ public struct RecentScans: Sendable {
 
     /// Scans just committed to the spool, in any order.
     public mutating func spooled(_ records: [ScanRecord]) {
-        scans.insert(contentsOf: records.sorted { $0.seq > $1.seq }, at: 0)
+        // A burst commits up to a thousand scans at once; only the newest `capacity` can show.
+        var newest = records
+        if let top = records.lazy.map(\.seq).max(), records.count > capacity {
+            let floor = top >= UInt64(capacity) ? top - UInt64(capacity) : 0
+            let above = records.filter { $0.seq > floor }
+            // One commit's numbers are consecutive, so this keeps exactly `capacity`; records
+            // with gaps keep them all and sort.
+            if above.count >= capacity { newest = above }
+        }
+        scans.insert(contentsOf: newest.sorted { $0.seq > $1.seq }, at: 0)
         if scans.count > capacity { scans.removeLast(scans.count - capacity) }
         forgetUnshownCases()
     }

@@ -101,31 +101,39 @@ struct HPKEKeySchedule: Sendable {
     struct Exporter: Sendable {
         /// HMAC-SHA256 keyed with the exporter secret; only ever copied, never updated in place.
         private let keyed: HMAC<SHA256>
-        private let hpkeSuiteID: [UInt8]
+        /// "HPKE-v1" ‖ suite ‖ "sec": the part of every export's info after its length.
+        private let labelled: [UInt8]
 
         init(_ exporterSecret: SymmetricKey, hpkeSuiteID: [UInt8]) {
             keyed = HMAC<SHA256>(key: exporterSecret)
-            self.hpkeSuiteID = hpkeSuiteID
+            labelled = HPKEKeySchedule.versionLabel + hpkeSuiteID + Array("sec".utf8)
         }
 
-        /// LabeledExpand(exporter_secret, "sec", context, length).
+        /// LabeledExpand(exporter_secret, "sec", context, length). Runs once per envelope, so it
+        /// builds its input in one buffer and feeds the HMAC raw bytes.
         func export(context: [UInt8], length: Int) -> [UInt8] {
             precondition(length > 0 && length <= 255 * 32)
-            let info =
-                [UInt8(length >> 8), UInt8(length & 0xFF)] + HPKEKeySchedule.versionLabel + hpkeSuiteID
-                + Array("sec".utf8) + context
+            var info: [UInt8] = []
+            info.reserveCapacity(2 + labelled.count + context.count + 1)
+            info.append(UInt8(length >> 8))
+            info.append(UInt8(length & 0xFF))
+            info.append(contentsOf: labelled)
+            info.append(contentsOf: context)
+            info.append(1)
             var out: [UInt8] = []
             out.reserveCapacity(length + 32)
-            var counter: UInt8 = 1
+            // T(i) = HMAC(secret, T(i-1) ‖ info ‖ i), T(0) empty.
             while out.count < length {
                 var h = keyed
-                h.update(data: out.suffix(32))
-                h.update(data: info)
-                h.update(data: [counter])
-                out.append(contentsOf: h.finalize())
-                counter += 1
+                if out.count >= 32 {
+                    out.withUnsafeBytes { h.update(data: UnsafeRawBufferPointer(rebasing: $0[(out.count - 32)...])) }
+                }
+                info.withUnsafeBytes { h.update(data: $0) }
+                h.finalize().withUnsafeBytes { out.append(contentsOf: $0) }
+                info[info.count - 1] += 1
             }
-            return Array(out.prefix(length))
+            out.removeLast(out.count - length)
+            return out
         }
     }
 

@@ -8,8 +8,44 @@ public enum RFC3339 {
         let days = floorDiv(seconds, 86_400)
         let secOfDay = Int(seconds - days * 86_400)
         let (y, m, d) = civil(fromDays: days)
-        return
-            "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(secOfDay / 3600, 2)):\(pad(secOfDay / 60 % 60, 2)):\(pad(secOfDay % 60, 2)).\(pad(ms, 3))Z"
+        // Written digit by digit into the string's own storage: every event is stamped, so
+        // this runs once or twice per scan (docs/performance.md). Int64 nanoseconds span the
+        // years 1677–2262: always four digits.
+        return String(unsafeUninitializedCapacity: 24) { buf in
+            var i = 0
+            func put(_ v: Int, _ width: Int) {
+                var v = v
+                for k in stride(from: width - 1, through: 0, by: -1) {
+                    buf[i + k] = UInt8(48 + v % 10)
+                    v /= 10
+                }
+                i += width
+            }
+            func sep(_ c: Character) {
+                buf[i] = c.asciiValue!
+                i += 1
+            }
+            put(y, 4)
+            sep("-")
+            put(m, 2)
+            sep("-")
+            put(d, 2)
+            sep("T")
+            put(secOfDay / 3600, 2)
+            sep(":")
+            put(secOfDay / 60 % 60, 2)
+            sep(":")
+            put(secOfDay % 60, 2)
+            sep(".")
+            put(ms, 3)
+            sep("Z")
+            return i
+        }
+    }
+
+    /// The UTC calendar year of an instant (what `format` would print first).
+    public static func year(unixNanos: Int64) -> Int {
+        civil(fromDays: floorDiv(floorDiv(unixNanos, 1_000_000_000), 86_400)).0
     }
 
     /// Parses the UTC form `format` writes (`YYYY-MM-DDTHH:MM:SS[.fraction]Z`); nil otherwise.
@@ -59,11 +95,6 @@ public enum RFC3339 {
     private static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
         let q = a / b
         return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
-    }
-
-    private static func pad(_ v: Int, _ width: Int) -> String {
-        let s = String(v)
-        return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
     }
 
     /// Howard Hinnant's days → civil date algorithm (proleptic Gregorian).

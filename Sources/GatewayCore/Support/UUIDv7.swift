@@ -26,24 +26,32 @@ public struct UUIDv7Generator: Sendable {
         }
         lastMillis = ms
         let randB = UInt64.random(in: 0...UInt64.max, using: &rng)
-        var bytes = [UInt8](repeating: 0, count: 16)
-        for i in 0..<6 { bytes[i] = UInt8(truncatingIfNeeded: ms >> (8 * (5 - UInt64(i)))) }
-        bytes[6] = 0x70 | UInt8(counter >> 8)
-        bytes[7] = UInt8(truncatingIfNeeded: counter)
-        for i in 0..<8 { bytes[8 + i] = UInt8(truncatingIfNeeded: randB >> (8 * UInt64(7 - i))) }
-        bytes[8] = 0x80 | (bytes[8] & 0x3F)
+        var bytes: (UInt64, UInt64) = (0, 0)
+        bytes.0 = ms << 16 | 0x7000 | UInt64(counter & 0x0FFF)
+        bytes.1 = 0x8000_0000_0000_0000 | (randB & 0x3FFF_FFFF_FFFF_FFFF)
         return Self.format(bytes)
     }
 
-    static func format(_ b: [UInt8]) -> String {
-        let hex = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(36)
-        for (i, byte) in b.enumerated() {
-            if i == 4 || i == 6 || i == 8 || i == 10 { out.append(UInt8(ascii: "-")) }
-            out.append(hex[Int(byte >> 4)])
-            out.append(hex[Int(byte & 0xF)])
+    /// The 8-4-4-4-12 hex form of the two halves, big-endian.
+    static func format(_ b: (UInt64, UInt64)) -> String {
+        String(unsafeUninitializedCapacity: 36) { out in
+            let hex: StaticString = "0123456789abcdef"
+            var i = 0
+            for half in 0..<2 {
+                let word = half == 0 ? b.0 : b.1
+                for k in 0..<8 {
+                    let byte = UInt8(truncatingIfNeeded: word >> (8 * UInt64(7 - k)))
+                    let index = half * 8 + k
+                    if index == 4 || index == 6 || index == 8 || index == 10 {
+                        out[i] = UInt8(ascii: "-")
+                        i += 1
+                    }
+                    out[i] = hex.utf8Start[Int(byte >> 4)]
+                    out[i + 1] = hex.utf8Start[Int(byte & 0xF)]
+                    i += 2
+                }
+            }
+            return i
         }
-        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -13,7 +13,7 @@ public final class CaptureSink: Sendable {
     /// Swapped as a whole on reload (schemas, redaction, keys); a commit uses one throughout.
     private let sealer: NIOLockedValueBox<CaptureSealer>
     private let doorbell: Doorbell
-    private let ids = NIOLockedValueBox(UUIDv7Generator())
+    private let ids = NIOLockedValueBox((UUIDv7Generator(), BufferedRandom()))
     private let logger: Logger
     private let context: ContextTracker?
     private let listener: (@Sendable (CaptureEvent) -> Void)?
@@ -60,9 +60,8 @@ public final class CaptureSink: Sendable {
     }
 
     private func nextID(_ wallNanos: Int64) -> String {
-        ids.withLockedValue { gen in
-            var rng = SystemRandomNumberGenerator()
-            return gen.next(unixMillis: UInt64(max(0, wallNanos)) / 1_000_000, using: &rng)
+        ids.withLockedValue { state in
+            state.0.next(unixMillis: UInt64(max(0, wallNanos)) / 1_000_000, using: &state.1)
         }
     }
 
@@ -103,8 +102,11 @@ public final class CaptureSink: Sendable {
         } catch {
             throw .sealing(error)
         }
-        // In order: numbers, classification, operator sessions. Then redaction and sealing, the
-        // costly and independent part, on all cores (`Spool.append`).
+        // Decoding and classification on all cores, before the spool transaction; in order
+        // inside it: numbers and operator sessions. Then redaction and sealing, the costly and
+        // independent part, on all cores again (`Spool.append`).
+        let interpreted = ParallelMap.map(scans) { sealer.interpret($0) }
+        var next = 0
         let result: AppendResult
         do {
             result = try spool.append(
@@ -112,7 +114,14 @@ public final class CaptureSink: Sendable {
                 nowNanos: now,
                 mark: mark,
                 prepare: { scan, seq in
-                    let event = sealer.unredacted(scan, id: nextID(scan.wallNanos), seq: seq, context: contextFor)
+                    defer { next += 1 }
+                    let event = sealer.unredacted(
+                        scan,
+                        interpreted: interpreted[next],
+                        id: nextID(scan.wallNanos),
+                        seq: seq,
+                        context: contextFor
+                    )
                     classes[event.tag.kind.rawValue, default: 0] += 1
                     if let m = event.misread {
                         misreads["misread_" + Self.labelSafe(m.format), default: 0] += 1

@@ -16,7 +16,7 @@ import Logging
 final class ScanCommitter {
     /// Group commit: a burst is spooled up to this many scans per transaction (one fsync);
     /// a single scan commits at once, never waiting for company.
-    static let maxScansPerCommit = 256
+    static let maxScansPerCommit = 1024
 
     let readerID: String
     let sink: CaptureSink

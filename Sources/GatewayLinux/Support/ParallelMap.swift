@@ -33,4 +33,10 @@ enum ParallelMap {
         if let first = errors.withLockedValue({ $0.min { $0.0 < $1.0 } }) { throw first.1 }
         return results.withLockedValue { $0.flatMap { $0! } }
     }
+
+    /// As `map(_:_:)` for a transform that cannot fail.
+    static func map<T: Sendable, R: Sendable>(_ input: [T], _ transform: @escaping @Sendable (T) -> R) -> [R] {
+        // Nothing is thrown, so nothing is rethrown.
+        try! map(input, { (t: T) throws -> R in transform(t) })
+    }
 }
