@@ -8,7 +8,7 @@ case server down, so what is measured is capture: FIFO line → envelope sealed 
 one DH (never kept, docs/threat-model.md), so:
 
   single   one scan at a time (each its own group: one TPM DH per scan), p50/p99/max
-  burst    N scans written at once (group commits of up to 256: one TPM DH per group), scans/s
+  burst    N scans written at once (group commits of up to 1,024: one TPM DH per group), scans/s
 
 swtpm answers over TCP on loopback; a discrete TPM on LPC/SPI is slower (tens of ms per ECDH),
 a firmware TPM in between. Prints figures; nothing is asserted.

@@ -75,6 +75,41 @@ final class SpoolTests: XCTestCase {
         XCTAssertEqual(try spool.append([scan("c")], nowNanos: 1, seal: fakeSeal).seqs, [1])
     }
 
+    /// A group longer than a slice is worked through slice by slice, in one transaction: the
+    /// numbers run on across slices, every envelope is stored, and a seal failing in a later
+    /// slice leaves nothing of the earlier ones (nor their numbers).
+    func testAGroupOfSeveralSlicesIsOneTransaction() async throws {
+        let spool = try Spool(path: dir + "/s.db")
+        let n = Spool.sliceLength * 2 + 37
+        struct Boom: Error {}
+        XCTAssertThrowsError(
+            try spool.append((0..<n).map { scan("x\($0)") }, nowNanos: 1) { s, q in
+                if q == UInt64(Spool.sliceLength * 2 + 5) { throw Boom() }
+                return fakeSeal(s, q)
+            }
+        )
+        XCTAssertEqual(try spool.status().depth, 0)
+        var slices: [(Int, UInt64)] = []
+        let result = try spool.append(
+            (0..<n).map { scan("ACME-\($0)") },
+            nowNanos: 1,
+            prepareSlice: { slice, first in
+                slices.append((slice.count, first))
+                return slice.enumerated().map { i, s in (s, first + UInt64(i)) }
+            },
+            seal: { p in fakeEnvelope(p.0, p.1) }
+        )
+        XCTAssertEqual(slices.map(\.0), [Spool.sliceLength, Spool.sliceLength, 37])
+        XCTAssertEqual(slices.map(\.1), [1, UInt64(Spool.sliceLength) + 1, UInt64(Spool.sliceLength) * 2 + 1])
+        XCTAssertEqual(result.seqs, (1...UInt64(n)).map { $0 })
+        XCTAssertEqual(try spool.status().depth, n)
+        let stored = try await spool.peek(limit: n)
+        XCTAssertEqual(stored.map(\.seq), (1...UInt64(n)).map { $0 })
+        let last = try JSONDecoder().decode(Envelope.self, from: Data(stored[n - 1].body))
+        XCTAssertEqual(last.ct, "ACME-\(n - 1)")
+        XCTAssertEqual(try spool.append([scan("next")], nowNanos: 1, seal: fakeSeal).seqs, [UInt64(n) + 1])
+    }
+
     func testSettleRemovesDeliveredAndKeepsDeadLettersWithReason() async throws {
         let spool = try Spool(path: dir + "/s.db")
         try spool.append([scan("a"), scan("b"), scan("c")], nowNanos: 5, seal: fakeSeal)

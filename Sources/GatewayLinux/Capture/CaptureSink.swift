@@ -102,32 +102,33 @@ public final class CaptureSink: Sendable {
         } catch {
             throw .sealing(error)
         }
-        // Decoding and classification on all cores, before the spool transaction; in order
-        // inside it: numbers and operator sessions. Then redaction and sealing, the costly and
-        // independent part, on all cores again (`Spool.append`).
-        let interpreted = ParallelMap.map(scans) { sealer.interpret($0) }
-        var next = 0
+        // Slice by slice inside the transaction (`Spool.append`): decoding and classification
+        // on all cores; then in order, numbers and operator sessions; then redaction and
+        // sealing, the costly and independent part, on all cores again.
         let result: AppendResult
         do {
             result = try spool.append(
                 scans,
                 nowNanos: now,
                 mark: mark,
-                prepare: { scan, seq in
-                    defer { next += 1 }
-                    let event = sealer.unredacted(
-                        scan,
-                        interpreted: interpreted[next],
-                        id: nextID(scan.wallNanos),
-                        seq: seq,
-                        context: contextFor
-                    )
-                    classes[event.tag.kind.rawValue, default: 0] += 1
-                    if let m = event.misread {
-                        misreads["misread_" + Self.labelSafe(m.format), default: 0] += 1
-                        misread.append(m)
+                prepareSlice: { slice, first in
+                    let interpreted = ParallelMap.map(Array(slice)) { sealer.interpret($0) }
+                    return zip(slice, interpreted).enumerated().map { i, pair in
+                        let (scan, tag) = pair
+                        let event = sealer.unredacted(
+                            scan,
+                            interpreted: tag,
+                            id: nextID(scan.wallNanos),
+                            seq: first + UInt64(i),
+                            context: contextFor
+                        )
+                        classes[event.tag.kind.rawValue, default: 0] += 1
+                        if let m = event.misread {
+                            misreads["misread_" + Self.labelSafe(m.format), default: 0] += 1
+                            misread.append(m)
+                        }
+                        return event
                     }
-                    return event
                 },
                 seal: { [feedback] event in
                     let (envelope, sealed) = try sealer.redactAndSeal(event, in: group)

@@ -61,7 +61,9 @@ public final class FeedbackHub: Sendable {
         change { s in
             s.recent.spooled(records)
             s.spool.depth += records.count
-            for r in records.sorted(by: { $0.seq < $1.seq }) {
+            for r in records.filter({ $0.kind == .operatorBadge || $0.operatorID != nil }).sorted(by: {
+                $0.seq < $1.seq
+            }) {
                 if r.kind == .operatorBadge, let id = r.subject { s.operatorPseudonym = id }
                 if let id = r.operatorID { s.operatorPseudonym = id }
             }

@@ -160,51 +160,94 @@ public final class Spool: Sendable {
         prepare: (Scan, UInt64) throws -> P,
         seal: @escaping @Sendable (P) throws -> Envelope
     ) throws(SpoolError) -> AppendResult {
+        try append(
+            scans,
+            nowNanos: nowNanos,
+            mark: mark,
+            prepareSlice: { slice, first in
+                try slice.enumerated().map { i, scan in try prepare(scan, first + UInt64(i)) }
+            },
+            seal: seal
+        )
+    }
+
+    /// Scans a transaction prepares and seals at a time. A group commit can hold more (one
+    /// fsync and one DH for up to `ScanCommitter.maxScansPerCommit`); working through it in
+    /// slices keeps only one slice's events and envelopes in memory at once, so a larger group
+    /// costs no more heap than this many scans do.
+    static let sliceLength = 256
+
+    /// As `append(_:nowNanos:mark:prepare:seal:)`, with `prepareSlice` given up to
+    /// `sliceLength` scans in order and the first one's sequence number: what is independent
+    /// of order (decoding) can run on all cores before the in-order part. It must return one
+    /// value per scan, in order.
+    @discardableResult
+    public func append<P: Sendable>(
+        _ scans: [Scan],
+        nowNanos: Int64,
+        mark: InputMark? = nil,
+        prepareSlice: (ArraySlice<Scan>, UInt64) throws -> [P],
+        seal: @escaping @Sendable (P) throws -> Envelope
+    ) throws(SpoolError) -> AppendResult {
         guard !scans.isEmpty else { return AppendResult(seqs: [], dropped: nil) }
         let limits = self.limits
         do {
             return try pool.write { db in
-                var seq = try UInt64(Self.counter(db, "last_seq"))
-                var prepared: [P] = []
-                prepared.reserveCapacity(scans.count)
-                for scan in scans {
-                    seq += 1
-                    prepared.append(try prepare(scan, seq))
-                }
-                let first = seq - UInt64(scans.count) + 1
-                let rows = try ParallelMap.map(prepared) { p -> (UInt64, String, Data) in
-                    let envelope = try seal(p)
-                    return (envelope.seq, envelope.id, Data(envelope.jsonBytes()))
-                }
-                precondition(rows.first?.0 == first, "seal must keep the sequence number prepare was given")
-                let addingBytes = rows.reduce(0) { $0 + $1.2.count }
-                let depth = try Self.counter(db, "depth")
-                let bytes = try Self.counter(db, "bytes")
+                let last = try UInt64(Self.counter(db, "last_seq"))
+                var seqs: [UInt64] = []
+                seqs.reserveCapacity(scans.count)
                 var dropped: AppendResult.Dropped?
-                switch limits.admit(depth: depth, bytes: bytes, adding: rows.count, addingBytes: addingBytes) {
-                case .store:
-                    break
-                case .refuse:
-                    throw SpoolFull(depth: depth, bytes: bytes)
-                case .dropOldestUntil(let maxEnvelopes, let maxBytes):
-                    dropped = try Self.dropOldest(
-                        db,
-                        depth: depth,
-                        bytes: bytes,
-                        maxEnvelopes: maxEnvelopes,
-                        maxBytes: maxBytes
-                    )
-                }
                 let insert = try db.cachedStatement(
                     sql: "INSERT INTO envelope (seq, id, body, spooled_at_ns) VALUES (?, ?, ?, ?)"
                 )
-                for (s, id, body) in rows {
-                    try insert.execute(arguments: [Int64(s), id, body, nowNanos])
+                for start in stride(from: 0, to: scans.count, by: Self.sliceLength) {
+                    let slice = scans[start..<min(scans.count, start + Self.sliceLength)]
+                    let first = last + UInt64(start) + 1
+                    let prepared = try prepareSlice(slice, first)
+                    precondition(prepared.count == slice.count, "prepareSlice must prepare every scan")
+                    let rows = try ParallelMap.map(prepared) { p -> (UInt64, String, Data) in
+                        let envelope = try seal(p)
+                        return (envelope.seq, envelope.id, Data(envelope.jsonBytes()))
+                    }
+                    precondition(rows.first?.0 == first, "seal must keep the sequence number prepare was given")
+                    // Admitted slice by slice, against the counters as the slices before left
+                    // them: a refusal anywhere rolls the whole group back, as before.
+                    let addingBytes = rows.reduce(0) { $0 + $1.2.count }
+                    let depth = try Self.counter(db, "depth")
+                    let bytes = try Self.counter(db, "bytes")
+                    switch limits.admit(depth: depth, bytes: bytes, adding: rows.count, addingBytes: addingBytes) {
+                    case .store:
+                        break
+                    case .refuse:
+                        throw SpoolFull(depth: depth, bytes: bytes)
+                    case .dropOldestUntil(let maxEnvelopes, let maxBytes):
+                        if let d = try Self.dropOldest(
+                            db,
+                            depth: depth,
+                            bytes: bytes,
+                            maxEnvelopes: maxEnvelopes,
+                            maxBytes: maxBytes
+                        ) {
+                            dropped =
+                                dropped.map {
+                                    AppendResult.Dropped(
+                                        count: $0.count + d.count,
+                                        firstSeq: $0.firstSeq,
+                                        lastSeq: d.lastSeq,
+                                        total: d.total
+                                    )
+                                } ?? d
+                        }
+                    }
+                    for (s, id, body) in rows {
+                        try insert.execute(arguments: [Int64(s), id, body, nowNanos])
+                    }
+                    try Self.add(db, "depth", rows.count)
+                    try Self.add(db, "bytes", addingBytes)
+                    seqs += rows.map(\.0)
                 }
-                try Self.add(db, "depth", rows.count)
-                try Self.add(db, "bytes", addingBytes)
                 try db.cachedStatement(sql: "UPDATE meta SET value = ? WHERE key = 'last_seq'").execute(arguments: [
-                    Int64(seq)
+                    Int64(last + UInt64(scans.count))
                 ])
                 if let mark {
                     try db.cachedStatement(
@@ -212,7 +255,7 @@ public final class Spool: Sendable {
                     )
                     .execute(arguments: [mark.reader, mark.bootID, mark.length, Data(mark.digest)])
                 }
-                return AppendResult(seqs: rows.map(\.0), dropped: dropped)
+                return AppendResult(seqs: seqs, dropped: dropped)
             }
         } catch let full as SpoolFull {
             throw .full(path: path, depth: full.depth, bytes: full.bytes, limits: limits)
