@@ -17,6 +17,11 @@ SCRATCH ?= .build
 # every function of the project and its packages in a section of its own, so the link can lay
 # out the code the daemon runs together (scripts/gatewayd.order; docs/performance.md).
 RELEASE := $(shell cat scripts/release-flags)
+# The release products one by one: a plain `swift build` of everything would also link
+# dependencies' dynamic library products (GRDB-dynamic), which cannot take the static Swift
+# runtime (ld: cannot find -lCoreFoundation).
+RELEASE_BUILD = for p in gatewayd case-server gatewayd-bench; do \
+	$(SWIFT) build $(RELEASE) --scratch-path $(SCRATCH) --product $$p || exit 1; done
 
 all: build
 
@@ -64,7 +69,7 @@ fuzz:
 
 ## release: optimised binaries with the Swift runtime linked in (runs on a Debian 12 without Swift).
 release: deps
-	$(SWIFT) build $(RELEASE) --scratch-path $(SCRATCH)
+	$(RELEASE_BUILD)
 
 ## install: the binary, udev rules, systemd unit, sysusers file, a commented config (never over
 ## an existing one), the man page (made from the binary's own help), shell completions and the
@@ -99,7 +104,7 @@ install:
 ## bench/store_drain.py: one spool drained into a SQLite and a PostgreSQL case-server, side by side;
 ## then bench/storm.py --real: 500 terminals' backlogs after an outage, on gatewayd's backoff.
 bench: deps-test
-	$(SWIFT) build $(RELEASE) --scratch-path $(SCRATCH)
+	$(RELEASE_BUILD)
 	python3 bench/run.py --bin $$($(SWIFT) build -c release --scratch-path $(SCRATCH) --show-bin-path) $(BENCH_ARGS)
 	python3 bench/tpm_seal.py --bin $$($(SWIFT) build -c release --scratch-path $(SCRATCH) --show-bin-path)
 	python3 bench/hostile_flood.py --bin $$($(SWIFT) build -c release --scratch-path $(SCRATCH) --show-bin-path)
@@ -110,10 +115,10 @@ bench: deps-test
 ## layout the release link follows (docs/performance.md, "Footprint"); then relink.
 order-file: deps-test
 	@scripts/install-deps.sh profile
-	$(SWIFT) build $(RELEASE) --scratch-path $(SCRATCH)
+	$(RELEASE_BUILD)
 	python3 scripts/gen-order-file.py --bin $$($(SWIFT) build -c release --scratch-path $(SCRATCH) --show-bin-path)
 	rm -f $$($(SWIFT) build -c release --scratch-path $(SCRATCH) --show-bin-path)/gatewayd
-	$(SWIFT) build $(RELEASE) --scratch-path $(SCRATCH)
+	$(RELEASE_BUILD)
 
 ## deb: a release build (static Swift runtime) packaged as dist/gatewayd_<version>_<arch>.deb.
 deb:
