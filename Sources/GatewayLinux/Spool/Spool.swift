@@ -173,8 +173,8 @@ public final class Spool: Sendable {
 
     /// Scans a transaction prepares and seals at a time. A group commit can hold more (one
     /// fsync and one DH for up to `ScanCommitter.maxScansPerCommit`); working through it in
-    /// slices keeps only one slice's events and envelopes in memory at once, so a larger group
-    /// costs no more heap than this many scans do.
+    /// slices keeps only one slice's events and envelopes in memory at once (what a group of
+    /// 1,024 still leaves on the heap after a burst: docs/performance.md).
     static let sliceLength = 256
 
     /// As `append(_:nowNanos:mark:prepare:seal:)`, with `prepareSlice` given up to
