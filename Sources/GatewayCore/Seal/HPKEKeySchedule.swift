@@ -109,31 +109,17 @@ struct HPKEKeySchedule: Sendable {
             labelled = HPKEKeySchedule.versionLabel + hpkeSuiteID + Array("sec".utf8)
         }
 
-        /// LabeledExpand(exporter_secret, "sec", context, length). Runs once per envelope, so it
-        /// builds its input in one buffer and feeds the HMAC raw bytes.
+        /// LabeledExpand(exporter_secret, "sec", context, length). Runs once per envelope, so
+        /// the HMAC is keyed once per group (`keyed`) and only copied here.
         func export(context: [UInt8], length: Int) -> [UInt8] {
             precondition(length > 0 && length <= 255 * 32)
             var info: [UInt8] = []
-            info.reserveCapacity(2 + labelled.count + context.count + 1)
+            info.reserveCapacity(2 + labelled.count + context.count)
             info.append(UInt8(length >> 8))
             info.append(UInt8(length & 0xFF))
             info.append(contentsOf: labelled)
             info.append(contentsOf: context)
-            info.append(1)
-            var out: [UInt8] = []
-            out.reserveCapacity(length + 32)
-            // T(i) = HMAC(secret, T(i-1) ‖ info ‖ i), T(0) empty.
-            while out.count < length {
-                var h = keyed
-                if out.count >= 32 {
-                    out.withUnsafeBytes { h.update(data: UnsafeRawBufferPointer(rebasing: $0[(out.count - 32)...])) }
-                }
-                info.withUnsafeBytes { h.update(data: $0) }
-                h.finalize().withUnsafeBytes { out.append(contentsOf: $0) }
-                info[info.count - 1] += 1
-            }
-            out.removeLast(out.count - length)
-            return out
+            return HPKEKeySchedule.expand(keyed, info: info, length: length)
         }
     }
 
@@ -154,21 +140,27 @@ struct HPKEKeySchedule: Sendable {
     static func labeledExpand(prk: [UInt8], label: String, info: [UInt8], length: Int, suite: [UInt8]) -> [UInt8] {
         precondition(length > 0 && length <= 255 * 32)
         let labeledInfo = [UInt8(length >> 8), UInt8(length & 0xFF)] + versionLabel + suite + Array(label.utf8) + info
-        let key = SymmetricKey(data: prk)
+        return expand(HMAC<SHA256>(key: SymmetricKey(data: prk)), info: labeledInfo, length: length)
+    }
+
+    /// HKDF-Expand with the HMAC already keyed with the PRK (RFC 5869 §2.3): T(i) = HMAC(prk,
+    /// T(i-1) ‖ info ‖ i), T(0) empty; the first `length` bytes of T(1) ‖ T(2) ‖ …. The keyed
+    /// state is copied for each block, never updated; the bytes go to HMAC as raw buffers.
+    static func expand(_ keyed: HMAC<SHA256>, info: [UInt8], length: Int) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(length + 32)
-        var t: [UInt8] = []
         var counter: UInt8 = 1
-        // T(i) = HMAC(prk, T(i-1) ‖ info ‖ i)
         while out.count < length {
-            var h = HMAC<SHA256>(key: key)
-            h.update(data: t)
-            h.update(data: labeledInfo)
-            h.update(data: [counter])
-            t = Array(h.finalize())
-            out += t
+            var h = keyed
+            if out.count >= 32 {
+                out.withUnsafeBytes { h.update(data: UnsafeRawBufferPointer(rebasing: $0[(out.count - 32)...])) }
+            }
+            info.withUnsafeBytes { h.update(data: $0) }
+            withUnsafeBytes(of: counter) { h.update(data: $0) }
+            h.finalize().withUnsafeBytes { out.append(contentsOf: $0) }
             counter += 1
         }
-        return Array(out.prefix(length))
+        out.removeLast(out.count - length)
+        return out
     }
 }

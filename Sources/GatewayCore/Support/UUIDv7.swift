@@ -26,10 +26,10 @@ public struct UUIDv7Generator: Sendable {
         }
         lastMillis = ms
         let randB = UInt64.random(in: 0...UInt64.max, using: &rng)
-        var bytes: (UInt64, UInt64) = (0, 0)
-        bytes.0 = ms << 16 | 0x7000 | UInt64(counter & 0x0FFF)
-        bytes.1 = 0x8000_0000_0000_0000 | (randB & 0x3FFF_FFFF_FFFF_FFFF)
-        return Self.format(bytes)
+        // unix_ts_ms ‖ ver 7 ‖ rand_a (the counter), then var 0b10 ‖ rand_b.
+        return Self.format(
+            (ms << 16 | 0x7000 | UInt64(counter & 0x0FFF), 0x8000_0000_0000_0000 | (randB & 0x3FFF_FFFF_FFFF_FFFF))
+        )
     }
 
     /// The 8-4-4-4-12 hex form of the two halves, big-endian.
