@@ -74,38 +74,26 @@ def configure(site):
     --with-libraries: also an NFC reader on a pcscd of its own, the device key in swtpm and
     gpsd; returns the environment gatewayd then needs, and the server's extra arguments."""
     env, server_extra = {}, []
-    readers = None
-    extra = ""
     if A.with_libraries:
-        from harness import CASE_SERVER, GATEWAYD
+        import datetime
         from nfc_fixtures import Pcscd
         from test_gps import GPSFake, nmea_log
-        from tpm_fixtures import Swtpm
+        from tpm_fixtures import Swtpm, tpm_site
         pcscd = Pcscd()
         pcscd.start()
         site.cleanups.append(pcscd.stop)
         tpm = Swtpm().start()
         site.cleanups.append(tpm.stop)
-        import datetime
         fake = GPSFake(site, nmea_log(site.root / "3d.nmea", 3, datetime.datetime.now(datetime.timezone.utc), n=3600),
                        cycle=0.2).start()
-        env = {**pcscd.env, **tpm.env}
-        pub = subprocess.run([GATEWAYD, "keygen", "--tpm", "--handle", "0x81000002"], check=True, capture_output=True,
-                             text=True, env={**os.environ, **tpm.env}).stdout
-        for name in ("device.key", "device.key.pub"):
-            (site.root / name).unlink()
-        site.run([CASE_SERVER, "keygen", "--p256", "--out", str(site.root / "server-p256.key")])
-        (site.root / "devices" / f"{site.device}.pem").write_text(pub)
-        server_extra = ["--private-key", str(site.root / "server-p256.key")]
-        readers = [{"id": "fifo0", "kind": "line", "path": str(site.fifo)},
-                   {"id": "tap0", "kind": "nfc", "reader": Pcscd.reader}]
-        extra = f'[gps]\ngpsd = "127.0.0.1:{fake.port}"\n'
-    cfg = site.write_config(readers=readers, extra=extra,
-                            server_public_key=site.root / "server-p256.key.pub" if A.with_libraries else None)
-    text = cfg.read_text().replace("backoff_cap_ms = 1000", "backoff_cap_ms = 200")
-    if A.with_libraries:
-        text = text.replace(f'private_key = "{site.root / "device.key"}"', 'private_key = "tpm:0x81000002"')
-    cfg.write_text(text)
+        tpm_site(site, tpm, readers=[{"id": "fifo0", "kind": "line", "path": str(site.fifo)},
+                                     {"id": "tap0", "kind": "nfc", "reader": Pcscd.reader}],
+                 extra=f'[gps]\ngpsd = "127.0.0.1:{fake.port}"\n')
+        env, server_extra = {**pcscd.env, **tpm.env}, ["--private-key", str(site.root / "server-p256.key")]
+    else:
+        site.write_config()
+    cfg = site.root / "gatewayd.toml"
+    cfg.write_text(cfg.read_text().replace("backoff_cap_ms = 1000", "backoff_cap_ms = 200"))
     return env, server_extra
 
 
@@ -116,8 +104,8 @@ def mapped_libraries(pid):
     """Which of the optional libraries the process has mapped (/proc/PID/maps)."""
     names = set()
     for line in open(f"/proc/{pid}/maps"):
-        path = line.split()[-1] if len(line.split()) >= 6 else ""
-        base = os.path.basename(path)
+        fields = line.split()
+        base = os.path.basename(fields[5]) if len(fields) >= 6 else ""
         if base.startswith(WATCHED_LIBRARIES):
             names.add(base)
     return sorted(names)

@@ -16,7 +16,6 @@ a firmware TPM in between. Prints figures; nothing is asserted.
 Usage: bench/tpm_seal.py --bin DIR [--scans 200] [--burst 2000]
 """
 import argparse
-import subprocess
 import os
 import statistics
 import sys
@@ -36,7 +35,7 @@ def main():
     os.environ["GATEWAYD_BIN_DIR"] = str(Path(a.bin).resolve())
     import tempfile
     from harness import CASE_SERVER, GATEWAYD, Site  # noqa: E402 (needs GATEWAYD_BIN_DIR)
-    from tpm_fixtures import Swtpm  # noqa: E402
+    from tpm_fixtures import Swtpm, tpm_site  # noqa: E402
 
     def last_seq(site):
         return site.spool_value("SELECT value FROM meta WHERE key='last_seq'")
@@ -66,20 +65,18 @@ def main():
     results = {}
     for kind in ("file", "tpm"):
         site = Site(Path(tempfile.mkdtemp(prefix=f"bench-tpm-{kind}-")))
-        site.run([CASE_SERVER, "keygen", "--p256", "--out", str(site.root / "server-p256.key")])
-        for name in ("device.key", "device.key.pub"):
-            (site.root / name).unlink()
         tpm = None
-        cfg = site.write_config(server_public_key=site.root / "server-p256.key.pub")
         if kind == "file":
+            site.run([CASE_SERVER, "keygen", "--p256", "--out", str(site.root / "server-p256.key")])
+            for name in ("device.key", "device.key.pub"):
+                (site.root / name).unlink()
+            site.write_config(server_public_key=site.root / "server-p256.key.pub")
             site.run([GATEWAYD, "keygen", "--p256", "--out", str(site.root / "device.key")])
             env = {}
         else:
             tpm = Swtpm().start()
             env = tpm.env
-            subprocess.run([GATEWAYD, "keygen", "--tpm"], check=True, capture_output=True, env={**os.environ, **env})
-            cfg.write_text(cfg.read_text().replace(f'private_key = "{site.root / "device.key"}"',
-                                                   'private_key = "tpm:0x81000002"'))
+            tpm_site(site, tpm)
         results[kind] = measure(site, env)
         if tpm:
             tpm.stop()

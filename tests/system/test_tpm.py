@@ -6,12 +6,8 @@ import subprocess
 
 import pytest
 
-from harness import CASE_SERVER, GATEWAYD, wait_for
-
-
-def keygen(swtpm, *args):
-    return subprocess.run([GATEWAYD, "keygen", "--tpm", *args], capture_output=True, text=True,
-                          env={**os.environ, **swtpm.env}, timeout=60)
+from harness import GATEWAYD, wait_for
+from tpm_fixtures import keygen, tpm_site
 
 
 def test_keygen_makes_the_key_inside_the_tpm_and_prints_its_public_key(swtpm, tmp_path):
@@ -87,20 +83,6 @@ def test_mutual_tls_with_the_client_key_in_the_tpm(site, swtpm):
         if p.is_file() and p.suffix in (".key", ".pem", ".db"):
             assert b"PRIVATE KEY" not in p.read_bytes() or p.name in ("ca.key", "server.key", "device.key",
                                                                       "client.key", "site.key"), p
-
-
-def tpm_site(site, swtpm, handle="0x81000002"):
-    """The site with a P-256 server key and this terminal's key made in the TPM (registered at
-    the server); its own device.key files removed: the terminal has no key file at all."""
-    pub = keygen(swtpm, "--handle", handle)
-    assert pub.returncode == 0, pub.stderr
-    for name in ("device.key", "device.key.pub"):
-        (site.root / name).unlink()
-    site.run([CASE_SERVER, "keygen", "--p256", "--out", str(site.root / "server-p256.key")])
-    (site.root / "devices" / f"{site.device}.pem").write_text(pub.stdout)
-    cfg = site.write_config(server_public_key=site.root / "server-p256.key.pub")
-    cfg.write_text(cfg.read_text().replace(f'private_key = "{site.root / "device.key"}"', f'private_key = "tpm:{handle}"'))
-    return pub.stdout
 
 
 def test_scans_sealed_with_the_tpm_key_open_in_pyhpke_and_at_case_server(site, swtpm):

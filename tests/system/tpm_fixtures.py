@@ -82,3 +82,27 @@ def swtpm():
     t = Swtpm().start()
     yield t
     t.stop()
+
+
+def keygen(swtpm, *args):
+    """`gatewayd keygen --tpm ARGS` against this swtpm (imported late: the harness needs
+    GATEWAYD_BIN_DIR first)."""
+    from harness import GATEWAYD
+    return subprocess.run([GATEWAYD, "keygen", "--tpm", *args], capture_output=True, text=True,
+                          env={**os.environ, **swtpm.env}, timeout=60)
+
+
+def tpm_site(site, swtpm, handle="0x81000002", **config):
+    """The site with a P-256 server key and this terminal's key made in the TPM (registered at
+    the server); its own device.key files removed: the terminal has no key file at all.
+    `config` goes to `site.write_config` (readers, extra). Returns the key's public PEM."""
+    from harness import CASE_SERVER
+    pub = keygen(swtpm, "--handle", handle)
+    assert pub.returncode == 0, pub.stderr
+    for name in ("device.key", "device.key.pub"):
+        (site.root / name).unlink()
+    site.run([CASE_SERVER, "keygen", "--p256", "--out", str(site.root / "server-p256.key")])
+    (site.root / "devices" / f"{site.device}.pem").write_text(pub.stdout)
+    cfg = site.write_config(server_public_key=site.root / "server-p256.key.pub", **config)
+    cfg.write_text(cfg.read_text().replace(f'private_key = "{site.root / "device.key"}"', f'private_key = "tpm:{handle}"'))
+    return pub.stdout
