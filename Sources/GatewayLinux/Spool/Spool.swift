@@ -145,29 +145,14 @@ public final class Spool: Sendable {
         mark: InputMark? = nil,
         seal: (Scan, UInt64) throws -> Envelope
     ) throws(SpoolError) -> AppendResult {
-        try append(scans, nowNanos: nowNanos, mark: mark, prepare: seal, seal: { $0 })
-    }
-
-    /// As `append(_:nowNanos:mark:seal:)` in two steps: `prepare` runs in scan order with each
-    /// scan's sequence number (what depends on the order: operator sessions, sequence), then
-    /// `seal` — the expensive, independent part (redaction, HPKE) — runs on all cores at once
-    /// for a group of scans, still inside the transaction.
-    @discardableResult
-    public func append<P: Sendable>(
-        _ scans: [Scan],
-        nowNanos: Int64,
-        mark: InputMark? = nil,
-        prepare: (Scan, UInt64) throws -> P,
-        seal: @escaping @Sendable (P) throws -> Envelope
-    ) throws(SpoolError) -> AppendResult {
         try append(
             scans,
             nowNanos: nowNanos,
             mark: mark,
             prepareSlice: { slice, first in
-                try slice.enumerated().map { i, scan in try prepare(scan, first + UInt64(i)) }
+                try slice.enumerated().map { i, scan in try seal(scan, first + UInt64(i)) }
             },
-            seal: seal
+            seal: { $0 }
         )
     }
 
@@ -177,10 +162,12 @@ public final class Spool: Sendable {
     /// 1,024 still leaves on the heap after a burst: docs/performance.md).
     static let sliceLength = 256
 
-    /// As `append(_:nowNanos:mark:prepare:seal:)`, with `prepareSlice` given up to
-    /// `sliceLength` scans in order and the first one's sequence number: what is independent
-    /// of order (decoding) can run on all cores before the in-order part. It must return one
-    /// value per scan, in order.
+    /// As `append(_:nowNanos:mark:seal:)` in steps, slice by slice: `prepareSlice` is given up
+    /// to `sliceLength` scans in order and the first one's sequence number, and returns one
+    /// value per scan, in order (what depends on the order: operator sessions, sequence; what
+    /// does not, such as decoding, it may run on all cores first); then `seal` — the
+    /// expensive, independent part (redaction, HPKE) — runs on all cores at once for the
+    /// slice, still inside the transaction.
     @discardableResult
     public func append<P: Sendable>(
         _ scans: [Scan],
