@@ -9,7 +9,7 @@ import Foundation
 /// Two ways to use a context (`SealSuite` says which the wire format names):
 /// - `context()`: SetupAuthS once for a group of envelopes; each envelope is then encrypted
 ///   under its own key from the context's secret export interface (`SealingGroup`). One fresh
-///   ephemeral key and one DH(skE, pkR) per group: a burst's group commit (up to 1,024 scans) pays for one.
+///   ephemeral key and one DH(skE, pkR) per group: a burst's group commit (up to 256 scans) pays for one.
 /// - `seal(_:aad:)`: single-shot Seal, one context per message (the first wire format's suite,
 ///   kept so its envelopes can be produced in tests of the server that still opens them).
 ///

@@ -156,10 +156,10 @@ public final class Spool: Sendable {
         )
     }
 
-    /// Scans a transaction prepares and seals at a time. A group commit can hold more (one
-    /// fsync and one DH for up to `ScanCommitter.maxScansPerCommit`); working through it in
-    /// slices keeps only one slice's events and envelopes in memory at once (what a group of
-    /// 1,024 still leaves on the heap after a burst: docs/performance.md).
+    /// Scans a transaction prepares and seals at a time. A reader's group commit is no larger
+    /// (`ScanCommitter.maxScansPerCommit`), but `append` takes any number: working through
+    /// more in slices keeps only one slice's events and envelopes in memory at once, still in
+    /// one transaction.
     static let sliceLength = 256
 
     /// As `append(_:nowNanos:mark:seal:)` in steps, slice by slice: `prepareSlice` is given up
