@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GRDB
 import GatewayCore
@@ -48,26 +49,28 @@ class CaseMessagesTests: ServerTestCase {
         return (eventID, results.results[0].status)
     }
 
-    /// A reply as a terminal seals it.
+    /// A reply as a terminal seals it (`term-1`, or another terminal and its key).
     func sealedReply(
         message: String,
         ref: String,
         answer: String,
         id: String? = nil,
-        at: Int64
+        at: Int64,
+        from terminal: (id: String, key: Curve25519.KeyAgreement.PrivateKey)? = nil
     ) throws -> (id: String, envelope: Envelope) {
         seq += 1
         let eventID = id ?? "reply-\(seq)"
+        let (deviceID, deviceKey) = terminal ?? ("term-1", device)
         let event = CaptureEvent.reply(
             id: eventID,
-            device: "term-1",
+            device: deviceID,
             seq: seq,
             wallNanos: at,
             monotonicNanos: 0,
             reply: CaseReply(message: message, ref: ref),
             answer: answer
         )
-        let sealed = try EnvelopeSealer(device: "term-1", deviceKey: device, serverKey: server.publicKey)
+        let sealed = try EnvelopeSealer(device: deviceID, deviceKey: deviceKey, serverKey: server.publicKey)
             .seal(event, sealedAtNanos: at)
         return (eventID, sealed)
     }
@@ -144,6 +147,42 @@ class CaseMessagesTests: ServerTestCase {
         }
         let onB = try await store.messages(ref: b)
         XCTAssertEqual(onB, [])
+    }
+
+    func testAReplyFromATerminalWithNoEventUnderTheCaseAnswersNothing() async throws {
+        let store = try await makeStore()
+        let ref = try await open(store, at: 1 * s)
+        let sent = try await store.send(try question(), ref: ref, sentBy: "hana", nowNanos: 2 * s)
+        // An enrolled terminal elsewhere that learnt the message id and the case reference.
+        let other = Curve25519.KeyAgreement.PrivateKey()
+        try X25519KeyPEM.publicKeyPEM(other.publicKey).write(
+            toFile: dir + "/devices/term-9.pem",
+            atomically: true,
+            encoding: .utf8
+        )
+        let (forgedID, forged) = try sealedReply(
+            message: sent.id,
+            ref: ref,
+            answer: "No",
+            at: 3 * s,
+            from: ("term-9", other)
+        )
+        let results = try await receiver(store, policy: TestPolicies.twoInsurers).receive(
+            EnvelopeBatch(envelopes: [forged]),
+            nowNanos: 3 * s
+        )
+        XCTAssertEqual(results.results[0].status, .accepted, "stored like any event")
+        let stored = try await store.events().map(\.id)
+        XCTAssertTrue(stored.contains(forgedID))
+        var listed = try await store.messages(ref: ref)
+        XCTAssertEqual(listed.map(\.answered), [false])
+        let filed = try await filedUnder(store, eventID: forgedID)
+        XCTAssertNil(filed, "not on the case's timeline")
+        // The terminal on site, whose scan opened the case, still answers it.
+        let real = try await reply(store, message: sent.id, ref: ref, answer: "Yes", at: 4 * s)
+        listed = try await store.messages(ref: ref)
+        XCTAssertEqual(listed.map(\.answer), ["Yes"])
+        XCTAssertEqual(listed.map(\.replyEvent), [real.id])
     }
 
     func testAnInstructionIsAcknowledgedAndMessagesKeepTheirOrder() async throws {

@@ -228,6 +228,9 @@ enum PostgresCaseMigrations {
                 "CREATE INDEX event_received ON event (received_at_ns)",
             ]
         ),
+        // A case's events — its timeline, and whether a replying terminal has one under it —
+        // are read by case, which without this index read the whole table.
+        ("case-event-ref", ["CREATE INDEX case_event_ref ON case_event (ref)"]),
     ]
 
     static var versions: [String] { all.map(\.version) }

@@ -76,8 +76,14 @@ extension PostgresCaseStore: CaseMessages {
 
     /// As `SQLiteCaseStore.fileReply`, inside `receive`'s transaction.
     func fileReply(_ c: PostgresConnection, _ r: IncomingReply, nowNanos: Int64) async throws {
-        let owner = try await c.query("SELECT ref FROM case_message WHERE id = \(r.message)", logger: logger)
-            .collect().first?.decode(String.self)
+        let owner = try await c.query(
+            """
+            SELECT m.ref FROM case_message m WHERE m.id = \(r.message) AND EXISTS (
+                SELECT 1 FROM case_event c JOIN event e ON e.id = c.event_id
+                WHERE c.ref = m.ref AND e.device = \(r.device))
+            """,
+            logger: logger
+        ).collect().first?.decode(String.self)
         guard owner == r.ref else { return }
         try await c.query(
             """

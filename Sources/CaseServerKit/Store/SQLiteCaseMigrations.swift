@@ -159,6 +159,11 @@ enum SQLiteCaseMigrations {
                     """
             )
         }
+        // A case's events — its timeline, and whether a replying terminal has one under it —
+        // are read by case, which without this index read the whole table.
+        m.registerMigration("case-event-ref") { db in
+            try db.execute(sql: "CREATE INDEX case_event_ref ON case_event (ref)")
+        }
         return m
     }
 }

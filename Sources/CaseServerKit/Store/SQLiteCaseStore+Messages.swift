@@ -83,13 +83,21 @@ extension SQLiteCaseStore: CaseMessages {
     }
 
     /// Files a reply under its message: the first reply answers it (a later one changes no row);
-    /// every reply to a message
-    /// of its case is filed under the case (the case's timeline lists it). A reply naming a
-    /// message of no case or of another case is stored and filed under nothing.
+    /// every reply to a message of its case is filed under the case (the case's timeline lists
+    /// it). A reply naming a message of no case or of another case, or sent by a terminal with
+    /// no event of its own under that case, is stored and filed under nothing: the message and
+    /// the case reference are not secrets enough for any enrolled terminal to answer for the
+    /// one on site (`case_event_ref` finds the case's events).
     static func fileReply(_ db: Database, _ r: IncomingReply, nowNanos: Int64) throws {
         let owner = try String.fetchOne(
-            db.cachedStatement(sql: "SELECT ref FROM case_message WHERE id = ?"),
-            arguments: [r.message]
+            db.cachedStatement(
+                sql: """
+                    SELECT m.ref FROM case_message m WHERE m.id = ? AND EXISTS (
+                        SELECT 1 FROM case_event c JOIN event e ON e.id = c.event_id
+                        WHERE c.ref = m.ref AND e.device = ?)
+                    """
+            ),
+            arguments: [r.message, r.device]
         )
         guard owner == r.ref else { return }
         try db.cachedStatement(
