@@ -142,6 +142,11 @@ class CaseBookTests: ServerTestCase {
             ]
         )
         XCTAssertFalse(status.final)
+        XCTAssertEqual(
+            status.updatedAt,
+            RFC3339.format(unixNanos: 2_000_000_000),
+            "a scan joining the case changes it (the console shows it); a duplicate does not"
+        )
         XCTAssertEqual(status.guidance?.id, "acme-op")
         let loneFound = try await store.caseStatus(ref: XCTUnwrap(other[0].case?.ref), catalog: policy.catalog)
         let lone = try XCTUnwrap(loneFound)

@@ -65,6 +65,9 @@ struct CaseBatch {
         var caseEvents: [(eventID: String, ref: String)] = []
         var notes: [(ref: String, note: CasePlan.Note)] = []
         var insurers: [(ref: String, insurer: CasePolicy.Insurer)] = []
+        /// Cases that existed before the batch and that its scans join: a scan on a case's
+        /// timeline is a change of it (`updated_at`), as a note or a message is.
+        var joined: Set<String> = []
     }
 
     /// Plans every event. `fresh[i]`: the event was inserted by this batch (the first of two
@@ -101,6 +104,7 @@ struct CaseBatch {
                 }
             case .join(let open, let note):
                 facts.file(h.id, under: open.ref, &writes)
+                if !writes.cases.contains(where: { $0.ref == open.ref }) { writes.joined.insert(open.ref) }
                 if let note { facts.write(note, ref: open.ref, nowNanos: nowNanos, &writes) }
                 caseInfo = CaseInfo(
                     ref: open.ref,

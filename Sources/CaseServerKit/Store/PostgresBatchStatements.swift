@@ -140,7 +140,9 @@ enum PostgresBatchStatements {
     }
 
     /// Every row a planned batch writes, in one statement of data-modifying CTEs (each runs
-    /// once and to the end whether or not the query reads it; an empty list inserts nothing).
+    /// once and to the end whether or not the query reads it; an empty list inserts nothing),
+    /// and the joined cases' `updated_at` (rows `ReadFacts` locked; a case opened by this
+    /// batch is not among them: the CTEs do not see each other's rows).
     /// Returns how many of the new cases were inserted: fewer than planned means another
     /// instance opened one of those objects' cases since the batch read them, and the caller
     /// rolls the whole statement back. Rows with an order (identity ids) are inserted in it
@@ -186,6 +188,8 @@ enum PostgresBatchStatements {
             ), tally AS (
                 INSERT INTO event_tally (duplicates, rejected)
                 SELECT $31::bigint, $32::bigint WHERE $31::bigint > 0 OR $32::bigint > 0
+            ), joined AS (
+                UPDATE risk_case SET updated_at_ns = $1::bigint WHERE ref = ANY($33::text[])
             )
             SELECT count(*) FROM cases
             """
@@ -199,7 +203,7 @@ enum PostgresBatchStatements {
         var rejected: Int
 
         func makeBindings() throws -> PostgresBindings {
-            var b = PostgresBindings(capacity: 32)
+            var b = PostgresBindings(capacity: 33)
             b.append(now)
             let ls = writes.links
             b.append(ls.map(\.type))
@@ -236,6 +240,7 @@ enum PostgresBatchStatements {
             b.append(ns.map { $0.note.insurer ?? "" })
             b.append(Int64(duplicates))
             b.append(Int64(rejected))
+            b.append(writes.joined.sorted())
             return b
         }
 

@@ -70,6 +70,10 @@ enum SQLiteCaseBook {
         case .join(let open, let note):
             try fileEvent(db, eventID: eventID, ref: open.ref)
             if let note { try write(db, note, ref: open.ref, nowNanos: nowNanos) }
+            // A scan on the case's timeline is a change of it (the console's live list and page).
+            try db.cachedStatement(sql: "UPDATE risk_case SET updated_at_ns = ? WHERE ref = ?").execute(arguments: [
+                nowNanos, open.ref,
+            ])
             let info = CaseInfo(
                 ref: open.ref,
                 state: open.state,
