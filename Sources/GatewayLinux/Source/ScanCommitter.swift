@@ -15,10 +15,9 @@ import Logging
 /// count of it (never a genuine scan, which is committed before its bytes are consumed).
 final class ScanCommitter {
     /// Group commit: a burst is spooled up to this many scans per transaction (one fsync);
-    /// a single scan commits at once, never waiting for company. 256 rather than 1,024: in
-    /// alternating runs both took about as many scans a second (53,000 and 54,500 on average),
-    /// and the larger group left 2–3 MiB more resident after a 100,000-scan burst, over the
-    /// 24 MiB a terminal is allowed (docs/performance.md).
+    /// a single scan commits at once, never waiting for company. 256 rather than 1,024: the
+    /// larger group took no more scans a second and left a burst's terminal over the memory it
+    /// is allowed (docs/performance.md).
     static let maxScansPerCommit = 256
 
     let readerID: String
