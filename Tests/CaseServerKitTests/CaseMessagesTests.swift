@@ -167,11 +167,22 @@ class CaseMessagesTests: ServerTestCase {
             at: 3 * s,
             from: ("term-9", other)
         )
-        let results = try await receiver(store, policy: TestPolicies.twoInsurers).receive(
-            EnvelopeBatch(envelopes: [forged]),
-            nowNanos: 3 * s
+        let log = LogRecorder()
+        let receiver = EnvelopeReceiver(
+            opener: EnvelopeOpener(serverKeys: [server]),
+            devices: DeviceRegistry(directory: dir + "/devices"),
+            repository: store,
+            policy: TestPolicies.twoInsurers,
+            logger: log.logger()
         )
+        let results = try await receiver.receive(EnvelopeBatch(envelopes: [forged]), nowNanos: 3 * s)
         XCTAssertEqual(results.results[0].status, .accepted, "stored like any event")
+        let warned = log.all.filter {
+            $0.level == .warning && $0.message.hasPrefix("reply stored but filed under no case")
+        }
+        XCTAssertEqual(warned.map { $0.metadata["device"] }, ["term-9"], "the server's log says so, by ids")
+        XCTAssertEqual(warned.map { $0.metadata["message"] }, [sent.id])
+        XCTAssertFalse(log.all.contains { $0.metadata.values.contains("No") }, "never the answer itself")
         let stored = try await store.events().map(\.id)
         XCTAssertTrue(stored.contains(forgedID))
         var listed = try await store.messages(ref: ref)
@@ -179,10 +190,14 @@ class CaseMessagesTests: ServerTestCase {
         let filed = try await filedUnder(store, eventID: forgedID)
         XCTAssertNil(filed, "not on the case's timeline")
         // The terminal on site, whose scan opened the case, still answers it.
-        let real = try await reply(store, message: sent.id, ref: ref, answer: "Yes", at: 4 * s)
+        let (realID, real) = try sealedReply(message: sent.id, ref: ref, answer: "Yes", at: 4 * s)
+        _ = try await receiver.receive(EnvelopeBatch(envelopes: [real]), nowNanos: 4 * s)
+        let received = log.all.filter { $0.message == "reply to a case message received" }
+        XCTAssertEqual(received.map(\.level), [.info])
+        XCTAssertEqual(received.map { $0.metadata["id"] }, [realID])
         listed = try await store.messages(ref: ref)
         XCTAssertEqual(listed.map(\.answer), ["Yes"])
-        XCTAssertEqual(listed.map(\.replyEvent), [real.id])
+        XCTAssertEqual(listed.map(\.replyEvent), [realID])
     }
 
     func testAnInstructionIsAcknowledgedAndMessagesKeepTheirOrder() async throws {

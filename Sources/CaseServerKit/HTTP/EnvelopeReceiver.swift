@@ -104,13 +104,20 @@ public struct EnvelopeReceiver: Sendable {
             if fresh, o.header.kind == "reply" {
                 // Ids only: the answer is what a person wrote.
                 let reply = events[k].reply
-                logger.info(
-                    "reply to a case message received",
-                    metadata: [
-                        "id": "\(o.header.id)", "device": "\(o.header.device)",
-                        "message": "\(reply?.message ?? "-")", "case": "\(reply?.ref ?? "-")",
-                    ]
-                )
+                let metadata: Logger.Metadata = [
+                    "id": "\(o.header.id)", "device": "\(o.header.device)",
+                    "message": "\(reply?.message ?? "-")", "case": "\(reply?.ref ?? "-")",
+                ]
+                if stored[k].replyFiled == true {
+                    logger.info("reply to a case message received", metadata: metadata)
+                } else {
+                    // Stored, but it answers nothing: a message of no such case, or a terminal
+                    // with no scan of its own under the case (a forged answer, or a mistake).
+                    logger.warning(
+                        "reply stored but filed under no case: its message is not of that case, or its terminal has no event under the case",
+                        metadata: metadata
+                    )
+                }
             }
             if fresh, let c = answer.caseInfo, c.opened {
                 casesOpened += 1

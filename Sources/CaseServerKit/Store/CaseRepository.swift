@@ -84,9 +84,13 @@ public struct ReceivedEvent: Sendable, Equatable {
     /// false: it was stored before (a duplicate).
     public var fresh: Bool
     public var answer: CaseAnswer
+    /// For a reply stored now: whether it was filed under its case (it names a message of
+    /// that case, and its terminal has an event of its own under it); nil otherwise.
+    public var replyFiled: Bool?
 
-    public init(fresh: Bool, answer: CaseAnswer) {
+    public init(fresh: Bool, answer: CaseAnswer, replyFiled: Bool? = nil) {
         self.fresh = fresh
         self.answer = answer
+        self.replyFiled = replyFiled
     }
 }

@@ -74,8 +74,9 @@ extension PostgresCaseStore: CaseMessages {
         return out
     }
 
-    /// As `SQLiteCaseStore.fileReply`, inside `receive`'s transaction.
-    func fileReply(_ c: PostgresConnection, _ r: IncomingReply, nowNanos: Int64) async throws {
+    /// As `SQLiteCaseStore.fileReply`, inside `receive`'s transaction. - Returns: whether it
+    /// was filed.
+    func fileReply(_ c: PostgresConnection, _ r: IncomingReply, nowNanos: Int64) async throws -> Bool {
         let owner = try await c.query(
             """
             SELECT m.ref FROM case_message m WHERE m.id = \(r.message) AND EXISTS (
@@ -84,7 +85,7 @@ extension PostgresCaseStore: CaseMessages {
             """,
             logger: logger
         ).collect().first?.decode(String.self)
-        guard owner == r.ref else { return }
+        guard owner == r.ref else { return false }
         try await c.query(
             """
             UPDATE case_message SET answer = \(r.answer), answered_at_ns = \(nowNanos), reply_event = \(r.eventID),
@@ -98,5 +99,6 @@ extension PostgresCaseStore: CaseMessages {
             logger: logger
         )
         try await c.query("UPDATE risk_case SET updated_at_ns = \(nowNanos) WHERE ref = \(r.ref)", logger: logger)
+        return true
     }
 }

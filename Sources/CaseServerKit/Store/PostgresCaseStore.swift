@@ -111,10 +111,11 @@ public final class PostgresCaseStore: CaseRepository {
             let fresh = try await insertEvents(c, events, now: now)
             let needs = CaseBatch.Needs(events, fresh: fresh)
             let facts = try await read(c, needs, now: now)
-            let (answers, writes) = try CaseBatch.plan(events, fresh: fresh, facts: facts, rules: rules, nowNanos: now)
-            try await write(c, writes, duplicates: fresh.count { !$0 }, rejected: rejected, now: now)
-            for (e, isFresh) in zip(events, fresh) where isFresh {
-                if let reply = e.reply { try await fileReply(c, reply, nowNanos: now) }
+            let planned = try CaseBatch.plan(events, fresh: fresh, facts: facts, rules: rules, nowNanos: now)
+            var answers = planned.answers
+            try await write(c, planned.writes, duplicates: fresh.count { !$0 }, rejected: rejected, now: now)
+            for (i, e) in events.enumerated() where fresh[i] {
+                if let reply = e.reply { answers[i].replyFiled = try await fileReply(c, reply, nowNanos: now) }
             }
             return answers
         }

@@ -87,8 +87,8 @@ extension SQLiteCaseStore: CaseMessages {
     /// it). A reply naming a message of no case or of another case, or sent by a terminal with
     /// no event of its own under that case, is stored and filed under nothing: the message and
     /// the case reference are not secrets enough for any enrolled terminal to answer for the
-    /// one on site (`case_event_ref` finds the case's events).
-    static func fileReply(_ db: Database, _ r: IncomingReply, nowNanos: Int64) throws {
+    /// one on site (`case_event_ref` finds the case's events). - Returns: whether it was filed.
+    static func fileReply(_ db: Database, _ r: IncomingReply, nowNanos: Int64) throws -> Bool {
         let owner = try String.fetchOne(
             db.cachedStatement(
                 sql: """
@@ -99,7 +99,7 @@ extension SQLiteCaseStore: CaseMessages {
             ),
             arguments: [r.message, r.device]
         )
-        guard owner == r.ref else { return }
+        guard owner == r.ref else { return false }
         try db.cachedStatement(
             sql: """
                 UPDATE case_message SET answer = ?, answered_at_ns = ?, reply_event = ?, reply_device = ?
@@ -111,5 +111,6 @@ extension SQLiteCaseStore: CaseMessages {
         try db.cachedStatement(sql: "UPDATE risk_case SET updated_at_ns = ? WHERE ref = ?").execute(arguments: [
             nowNanos, r.ref,
         ])
+        return true
     }
 }

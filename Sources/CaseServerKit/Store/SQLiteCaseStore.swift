@@ -55,8 +55,9 @@ public final class SQLiteCaseStore: CaseRepository {
                 let fresh = db.changesCount == 1
                 let plan = try rules.plan(for: h, fresh: fresh, nowNanos: receivedAtNanos, known: &known, facts: facts)
                 let answer = try SQLiteCaseBook.apply(plan, eventID: h.id, db, nowNanos: receivedAtNanos)
-                if fresh, let reply = e.reply { try Self.fileReply(db, reply, nowNanos: receivedAtNanos) }
-                out.append(ReceivedEvent(fresh: fresh, answer: answer))
+                var filed: Bool?
+                if fresh, let reply = e.reply { filed = try Self.fileReply(db, reply, nowNanos: receivedAtNanos) }
+                out.append(ReceivedEvent(fresh: fresh, answer: answer, replyFiled: filed))
             }
             let dups = out.count { !$0.fresh }
             try db.execute(sql: "UPDATE stats SET value = value + ? WHERE key = 'duplicates'", arguments: [dups])
