@@ -36,7 +36,7 @@ extension PostgresCaseStore: CaseMessages {
                 """,
                 logger: logger
             )
-            try await c.query("UPDATE risk_case SET updated_at_ns = \(nowNanos) WHERE ref = \(ref)", logger: logger)
+            try await touch(c, ref: ref, nowNanos: nowNanos)
             return message
         }
     }
@@ -98,7 +98,7 @@ extension PostgresCaseStore: CaseMessages {
             "INSERT INTO case_event (event_id, ref) VALUES (\(r.eventID), \(r.ref)) ON CONFLICT DO NOTHING",
             logger: logger
         )
-        try await c.query("UPDATE risk_case SET updated_at_ns = \(nowNanos) WHERE ref = \(r.ref)", logger: logger)
+        try await touch(c, ref: r.ref, nowNanos: nowNanos)
         return true
     }
 }

@@ -121,6 +121,12 @@ public final class PostgresCaseStore: CaseRepository {
         }
     }
 
+    /// A change of the case — a step, a message, a reply (a batch's joins are in
+    /// `WriteBatch`): its `updated_at`, which the console's live list and case page follow.
+    func touch(_ c: PostgresConnection, ref: String, nowNanos: Int64) async throws {
+        try await c.query("UPDATE risk_case SET updated_at_ns = \(nowNanos) WHERE ref = \(ref)", logger: logger)
+    }
+
     /// Inserts the events not stored yet. - Returns: per event, whether this batch stored it
     /// (of two copies of one id in a batch, the first).
     private func insertEvents(_ c: PostgresConnection, _ events: [OpenedEvent], now: Int64) async throws -> [Bool] {
@@ -245,7 +251,7 @@ public final class PostgresCaseStore: CaseRepository {
                     """,
                     logger: logger
                 )
-                try await c.query("UPDATE risk_case SET updated_at_ns = \(nowNanos) WHERE ref = \(ref)", logger: logger)
+                try await touch(c, ref: ref, nowNanos: nowNanos)
             case .caseState(let state, let final):
                 try await c.query(
                     "UPDATE risk_case SET state = \(state), final = \(final), updated_at_ns = \(nowNanos) WHERE ref = \(ref)",

@@ -70,10 +70,7 @@ enum SQLiteCaseBook {
         case .join(let open, let note):
             try fileEvent(db, eventID: eventID, ref: open.ref)
             if let note { try write(db, note, ref: open.ref, nowNanos: nowNanos) }
-            // A scan on the case's timeline is a change of it (the console's live list and page).
-            try db.cachedStatement(sql: "UPDATE risk_case SET updated_at_ns = ? WHERE ref = ?").execute(arguments: [
-                nowNanos, open.ref,
-            ])
+            try touch(db, ref: open.ref, nowNanos: nowNanos)
             let info = CaseInfo(
                 ref: open.ref,
                 state: open.state,
@@ -104,6 +101,14 @@ enum SQLiteCaseBook {
     static func fileEvent(_ db: Database, eventID: String, ref: String) throws {
         try db.cachedStatement(sql: "INSERT INTO case_event (event_id, ref) VALUES (?, ?)").execute(arguments: [
             eventID, ref,
+        ])
+    }
+
+    /// A change of the case — a scan joining it, a step, a message, a reply: its `updated_at`,
+    /// which the console's live list and case page follow.
+    static func touch(_ db: Database, ref: String, nowNanos: Int64) throws {
+        try db.cachedStatement(sql: "UPDATE risk_case SET updated_at_ns = ? WHERE ref = ?").execute(arguments: [
+            nowNanos, ref,
         ])
     }
 
@@ -209,7 +214,7 @@ enum SQLiteCaseBook {
                 arguments: [state, final, ref]
             )
         }
-        try db.execute(sql: "UPDATE risk_case SET updated_at_ns = ? WHERE ref = ?", arguments: [nowNanos, ref])
+        try touch(db, ref: ref, nowNanos: nowNanos)
         try write(db, CasePlan.Note(state: state, text: text, insurer: insurer), ref: ref, nowNanos: nowNanos)
         try SQLiteNotificationOutbox.enqueue(db, for: update, ref: ref, nowNanos: nowNanos)
     }

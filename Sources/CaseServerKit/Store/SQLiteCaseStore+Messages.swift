@@ -53,7 +53,7 @@ extension SQLiteCaseStore: CaseMessages {
                     message.freeText, sentBy, nowNanos,
                 ]
             )
-            try db.execute(sql: "UPDATE risk_case SET updated_at_ns = ? WHERE ref = ?", arguments: [nowNanos, ref])
+            try SQLiteCaseBook.touch(db, ref: ref, nowNanos: nowNanos)
             return message
         }
     }
@@ -108,9 +108,7 @@ extension SQLiteCaseStore: CaseMessages {
         ).execute(arguments: [r.answer, nowNanos, r.eventID, r.device, r.message])
         try db.cachedStatement(sql: "INSERT INTO case_event (event_id, ref) VALUES (?, ?) ON CONFLICT DO NOTHING")
             .execute(arguments: [r.eventID, r.ref])
-        try db.cachedStatement(sql: "UPDATE risk_case SET updated_at_ns = ? WHERE ref = ?").execute(arguments: [
-            nowNanos, r.ref,
-        ])
+        try SQLiteCaseBook.touch(db, ref: r.ref, nowNanos: nowNanos)
         return true
     }
 }
