@@ -14,8 +14,10 @@ import Logging
 /// when the input stops. Pending noise lives in memory: a kill -9 loses at most a second's
 /// count of it (never a genuine scan, which is committed before its bytes are consumed).
 final class ScanCommitter {
-    /// Group commit: a burst is spooled up to this many scans per transaction (one fsync);
-    /// a single scan commits at once, never waiting for company. 256 rather than 1,024: the
+    /// Group commit: a line reader's burst is spooled up to this many scans per transaction
+    /// (one fsync; it cuts what it peeked after this many lines); other readers commit what one
+    /// read returned, which `Spool.append` works through in slices. A single scan commits at
+    /// once, never waiting for company. 256 rather than 1,024: the
     /// larger group took no more scans a second and left a burst's terminal over the memory it
     /// is allowed (docs/performance.md).
     static let maxScansPerCommit = 256
