@@ -101,14 +101,15 @@ install:
 ## per-stage costs as a table and JSON (BENCH_ARGS="--scans 20000 --out bench/last.json"); then
 ## bench/tpm_seal.py: capture with the device key in a file and in a TPM (swtpm); then
 ## bench/hostile_flood.py: the case server's CPU and RSS under junk floods, a real terminal's delivery; then
-## bench/store_drain.py: one spool drained into a SQLite and a PostgreSQL case-server, side by side;
+## bench/store_drain.py: eight terminals' spools drained into a SQLite and a PostgreSQL case-server, side by side,
+## on shared cores and with the database on a core of its own;
 ## then bench/storm.py --real: 500 terminals' backlogs after an outage, on gatewayd's backoff.
 bench: deps-test
 	$(RELEASE_BUILD)
 	python3 bench/run.py --bin $$($(SWIFT) build -c release --scratch-path $(SCRATCH) --show-bin-path) $(BENCH_ARGS)
 	python3 bench/tpm_seal.py --bin $$($(SWIFT) build -c release --scratch-path $(SCRATCH) --show-bin-path)
 	python3 bench/hostile_flood.py --bin $$($(SWIFT) build -c release --scratch-path $(SCRATCH) --show-bin-path)
-	python3 bench/store_drain.py --rounds 3 --bin $$($(SWIFT) build -c release --scratch-path $(SCRATCH) --show-bin-path)
+	python3 bench/store_drain.py --rounds 3 --terminals 8 --layout shared,split --bin $$($(SWIFT) build -c release --scratch-path $(SCRATCH) --show-bin-path)
 	python3 bench/storm.py --real --bin $$($(SWIFT) build -c release --scratch-path $(SCRATCH) --show-bin-path)
 
 ## order-file: profile a release gatewayd under callgrind and rewrite scripts/gatewayd.order, the
