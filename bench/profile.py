@@ -26,7 +26,7 @@ A = ap.parse_args()
 n = A.scans or (60000 if A.what == "capture" else 30000)
 os.environ["GATEWAYD_BIN_DIR"] = str(Path(A.bin).resolve())
 sys.path.insert(0, str(ROOT / "tests" / "system"))
-from harness import Site, wait_for  # noqa: E402
+from harness import Site, wait_for, write_lines  # noqa: E402
 
 work = Path(tempfile.mkdtemp(prefix="gatewayd-profile-"))
 site = Site(work)
@@ -50,14 +50,7 @@ def perf(pids):
 fd = site.open_fifo()
 rec = perf([gw.pid]) if A.what == "capture" else None
 t0 = time.monotonic()
-buf = bytearray()
-for i in range(n):
-    line = f"ACME-{i:06d}\n".encode()
-    if len(buf) + len(line) > 4096:
-        os.write(fd, buf)
-        buf.clear()
-    buf += line
-os.write(fd, buf)
+write_lines(fd, [f"ACME-{i:06d}" for i in range(n)])
 wait_for(lambda: spool("SELECT value FROM meta WHERE key='last_seq'") >= n, 600, "every scan spooled", interval=0.01)
 if A.what == "drain":
     t0 = time.monotonic()

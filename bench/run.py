@@ -64,7 +64,7 @@ sys.path.insert(0, str(ROOT / "tests" / "system"))
 sys.path.insert(0, str(ROOT / "bench"))
 import harness  # noqa: E402  (reads GATEWAYD_BIN_DIR)
 import resident  # noqa: E402
-from harness import Site, wait_for  # noqa: E402
+from harness import Site, wait_for, write_lines  # noqa: E402
 
 
 
@@ -237,19 +237,6 @@ def stop(site):
             except subprocess.TimeoutExpired:
                 p.kill()
     site.procs.clear()
-
-
-def write_lines(fd, labels):
-    """Whole lines, up to 4 KiB per write (PIPE_BUF: each write lands whole)."""
-    buf = bytearray()
-    for label in labels:
-        line = (label + "\n").encode()
-        if len(buf) + len(line) > 4096:
-            os.write(fd, buf)
-            buf.clear()
-        buf += line
-    if buf:
-        os.write(fd, buf)
 
 
 results = {"machine": {"cpus": os.cpu_count(), "model": next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?"),

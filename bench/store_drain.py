@@ -68,7 +68,7 @@ A = args()
 os.environ["GATEWAYD_BIN_DIR"] = str(Path(A.bin).resolve())
 sys.path.insert(0, str(ROOT / "tests" / "system"))
 import harness  # noqa: E402  (reads GATEWAYD_BIN_DIR)
-from harness import CASE_SERVER, GATEWAYD, Site, wait_for  # noqa: E402
+from harness import CASE_SERVER, GATEWAYD, Site, wait_for, write_lines  # noqa: E402
 from pg_fixtures import database_url, psql  # noqa: E402
 
 
@@ -176,15 +176,7 @@ class Terminal:
         self.start()
         fd = os.open(self.fifo, os.O_RDWR)
         try:
-            buf = bytearray()
-            for label in labels:
-                line = (label + "\n").encode()
-                if len(buf) + len(line) > 4096:
-                    os.write(fd, buf)
-                    buf.clear()
-                buf += line
-            if buf:
-                os.write(fd, buf)
+            write_lines(fd, labels)
             wait_for(lambda: (spool_value(self, "SELECT value FROM meta WHERE key='last_seq'") or 0) >= len(labels),
                      900, "the spool to take every scan", interval=0.05)
         finally:
