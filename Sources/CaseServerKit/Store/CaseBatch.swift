@@ -104,7 +104,8 @@ struct CaseBatch {
                 }
             case .join(let open, let note):
                 facts.file(h.id, under: open.ref, &writes)
-                if !writes.cases.contains(where: { $0.ref == open.ref }) { writes.joined.insert(open.ref) }
+                // A case read before the batch; one it opened has no row to update yet.
+                if read.states[open.ref] != nil { writes.joined.insert(open.ref) }
                 if let note { facts.write(note, ref: open.ref, nowNanos: nowNanos, &writes) }
                 caseInfo = CaseInfo(
                     ref: open.ref,
@@ -114,7 +115,8 @@ struct CaseBatch {
                 )
             case .open(let new):
                 var ref = draw()
-                while facts.facts.states[ref] != nil || writes.cases.contains(where: { $0.ref == ref }) { ref = draw() }
+                // Every case the batch read or opened has a state.
+                while facts.facts.states[ref] != nil { ref = draw() }
                 let answer = new.answer(ref: ref, nowNanos: nowNanos)
                 writes.cases.append((ref, new))
                 let object = Object(schema: new.schema, subject: new.subject)
