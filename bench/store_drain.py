@@ -68,7 +68,7 @@ A = args()
 os.environ["GATEWAYD_BIN_DIR"] = str(Path(A.bin).resolve())
 sys.path.insert(0, str(ROOT / "tests" / "system"))
 import harness  # noqa: E402  (reads GATEWAYD_BIN_DIR)
-from harness import CASE_SERVER, GATEWAYD, Site, wait_for, write_lines  # noqa: E402
+from harness import CASE_SERVER, Site, add_terminal, start_terminal, wait_for, write_lines  # noqa: E402
 from pg_fixtures import database_url, psql  # noqa: E402
 
 
@@ -147,28 +147,15 @@ class Terminal:
 
     def __init__(self, site, k):
         self.root = site.root / f"gw{k}"
-        self.root.mkdir()
-        self.device = f"drain-{k}"
-        pub = site.run([GATEWAYD, "keygen", "--out", str(self.root / "device.key")]).stdout
-        (site.root / "devices" / f"{self.device}.pem").write_text(pub)
-        self.fifo = self.root / "scan.fifo"
-        os.mkfifo(self.fifo, 0o600)
-        text = site.write_config(device=self.device).read_text()
+        config = add_terminal(site, self.root, f"drain-{k}")
         # A short backoff cap, so a drain starts within 0.2 s of the server (as bench/run.py).
-        text = (text.replace(str(site.root / "device.key"), str(self.root / "device.key"))
-                .replace(str(site.root / "spool.db"), str(self.root / "spool.db"))
-                .replace(str(site.fifo), str(self.fifo))
-                .replace("backoff_cap_ms = 1000", "backoff_cap_ms = 200"))
-        self.config = self.root / "gatewayd.toml"
-        self.config.write_text(text)
-        (self.root / "run").mkdir()
+        config.write_text(config.read_text().replace("backoff_cap_ms = 1000", "backoff_cap_ms = 200"))
+        self.fifo = self.root / "scan.fifo"
         self.kept = self.root / "kept"
         self.proc = None
 
     def start(self):
-        log = open(self.root / "gatewayd.log", "ab")
-        env = dict(os.environ, RUNTIME_DIRECTORY=str(self.root / "run"))
-        self.proc = subprocess.Popen([GATEWAYD, "--config", str(self.config)], stdout=log, stderr=log, env=env)
+        self.proc = start_terminal(self.root)
         return self.proc
 
     def fill(self, labels):

@@ -252,6 +252,30 @@ class Site:
             os.close(self.fifo_fd)
 
 
+def add_terminal(site, home, device):
+    """Another terminal of the site in `home`: its own device key (registered in the site's
+    devices directory), FIFO, spool, runtime directory and config, pointed at the site's server.
+    Returns the config's path (start_terminal runs it)."""
+    home.mkdir()
+    pub = site.run([GATEWAYD, "keygen", "--out", str(home / "device.key")]).stdout
+    (site.root / "devices" / f"{device}.pem").write_text(pub)
+    os.mkfifo(home / "scan.fifo", 0o600)
+    (home / "run").mkdir()
+    text = site.write_config(device=device).read_text()
+    text = (text.replace(str(site.root / "device.key"), str(home / "device.key"))
+            .replace(str(site.root / "spool.db"), str(home / "spool.db"))
+            .replace(str(site.fifo), str(home / "scan.fifo")))
+    (home / "gatewayd.toml").write_text(text)
+    return home / "gatewayd.toml"
+
+
+def start_terminal(home):
+    """gatewayd for a terminal add_terminal made, logging to home/gatewayd.log."""
+    log = open(home / "gatewayd.log", "ab")
+    env = dict(os.environ, RUNTIME_DIRECTORY=str(home / "run"))
+    return subprocess.Popen([GATEWAYD, "--config", str(home / "gatewayd.toml")], stdout=log, stderr=log, env=env)
+
+
 def write_lines(fd, labels):
     """Whole lines, up to 4 KiB per write (PIPE_BUF: each write lands whole) — a burst of scans
     into a FIFO reader without a system call per scan."""

@@ -15,7 +15,7 @@ import urllib.request
 import pytest
 
 import hostile
-from harness import CASE_SERVER, GATEWAYD, free_port, texts, wait_for
+from harness import CASE_SERVER, add_terminal, free_port, start_terminal, texts, wait_for
 
 pytestmark = pytest.mark.skipif(shutil.which("haproxy") is None and not os.path.exists("/usr/sbin/haproxy"),
                                 reason="haproxy is not installed (scripts/install-deps.sh test)")
@@ -100,23 +100,9 @@ class Fleet:
 def add_gateway(site, k):
     """A gatewayd of its own (device term-k, key, FIFO, spool) pointed at the site's server port."""
     home = site.root / f"gw{k}"
-    home.mkdir()
-    device = f"term-{k}"
-    pub = site.run([GATEWAYD, "keygen", "--out", str(home / "device.key")]).stdout
-    (site.root / "devices" / f"{device}.pem").write_text(pub)
-    fifo = home / "scan.fifo"
-    os.mkfifo(fifo, 0o600)
-    text = site.write_config(device=device).read_text()
-    text = (text.replace(str(site.root / "device.key"), str(home / "device.key"))
-            .replace(str(site.root / "spool.db"), str(home / "spool.db"))
-            .replace(str(site.fifo), str(fifo)))
-    (home / "gatewayd.toml").write_text(text)
-    env = dict(os.environ, RUNTIME_DIRECTORY=str(home / "run"))
-    (home / "run").mkdir()
-    log = open(home / "gatewayd.log", "ab")
-    p = subprocess.Popen([GATEWAYD, "--config", str(home / "gatewayd.toml")], stdout=log, stderr=log, env=env)
-    site.procs.append(p)
-    return os.open(fifo, os.O_RDWR), home
+    add_terminal(site, home, f"term-{k}")
+    site.procs.append(start_terminal(home))
+    return os.open(home / "scan.fifo", os.O_RDWR), home
 
 
 def test_three_instances_behind_haproxy_lose_nothing_and_store_nothing_twice_across_a_kill_9(site, pg_db):
