@@ -86,9 +86,21 @@ def flood(site, device, key_id, total, batch=500, source="127.0.0.2"):
     return statuses, opened
 
 
-def tls_connect(site, source, timeout=10):
-    raw = socket.create_connection(("127.0.0.1", site.server_port), timeout=timeout, source_address=(source, 0))
-    return tls_context(site).wrap_socket(raw, server_hostname="127.0.0.1")
+def tls_connect(site, source, timeout=10, wait_for_slot=30):
+    """A TLS connection from `source`. A connection over the server's bound is closed at
+    accept, so its handshake fails: that is retried for up to `wait_for_slot` seconds, because
+    the slots an earlier step's clients held come back only once the server has seen each
+    close, a little after the client's close() returned."""
+    deadline = time.monotonic() + wait_for_slot
+    while True:
+        raw = socket.create_connection(("127.0.0.1", site.server_port), timeout=timeout, source_address=(source, 0))
+        try:
+            return tls_context(site).wrap_socket(raw, server_hostname="127.0.0.1")
+        except (ConnectionResetError, ssl.SSLEOFError, BrokenPipeError):
+            raw.close()
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
 
 
 def closed_by_server(sock, wait):

@@ -39,51 +39,52 @@ def test_junk_floods_and_slow_clients_cost_little_and_every_real_scan_arrives_on
 
     scanning = threading.Thread(target=terminal)
     scanning.start()
-    key_id = hostile.server_key_id(site, site.device)
+    try:
+        key_id = hostile.server_key_id(site, site.device)
 
-    # Over the batch limits: 413 naming both, before anything is opened.
-    big = hostile.Client(site, "127.0.0.3")
-    status, _, doc = big.post(json.dumps({"envelopes": hostile.junk_envelopes(site.device, key_id, 501)}).encode())
-    assert (status, doc["max_envelopes"], doc["max_bytes"]) == (413, 500, 1 << 20)
-    answers_as_documented(status, doc)
-    status, _, doc = big.post(b'{"envelopes":[' + b" " * (1 << 20) + b"]}")
-    assert (status, doc["max_envelopes"], doc["max_bytes"]) == (413, 500, 1 << 20)
-    answers_as_documented(status, doc)
-    big.close()
-
-    # 50,000 junk envelopes from one address: the first batch is opened, the rest answered 429.
-    statuses, opened = hostile.flood(site, site.device, key_id, 50_000, source="127.0.0.2")
-    assert len(statuses) == 100
-    assert statuses[0][0] == 200
-    refused = [s for s in statuses if s[0] == 429]
-    assert len(refused) >= 98, statuses[:5]
-    assert all(int(retry) > 0 for _, retry, _ in refused)
-    assert opened <= 1000
-
-    # Junk under the same device id from fresh addresses: refused on the trial envelope.
-    for source in ("127.0.0.10", "127.0.0.11", "127.0.0.12"):
-        client = hostile.Client(site, source)
-        status, headers, doc = client.post(json.dumps(
-            {"envelopes": hostile.junk_envelopes(site.device, key_id, 500, 100_000)}).encode())
-        client.close()
-        assert (status, doc["throttled"]) == (429, "device"), doc
+        # Over the batch limits: 413 naming both, before anything is opened.
+        big = hostile.Client(site, "127.0.0.3")
+        status, _, doc = big.post(json.dumps({"envelopes": hostile.junk_envelopes(site.device, key_id, 501)}).encode())
+        assert (status, doc["max_envelopes"], doc["max_bytes"]) == (413, 500, 1 << 20)
         answers_as_documented(status, doc)
-        assert int(headers["Retry-After"]) > 0
+        status, _, doc = big.post(b'{"envelopes":[' + b" " * (1 << 20) + b"]}")
+        assert (status, doc["max_envelopes"], doc["max_bytes"]) == (413, 500, 1 << 20)
+        answers_as_documented(status, doc)
+        big.close()
 
-    # More connections than the server holds: the ones over the bound are closed at once.
-    ok, refused_connections = hostile.many_connections(site, MAX_CONNECTIONS + 16)
-    assert ok + refused_connections == MAX_CONNECTIONS + 16
-    assert ok <= MAX_CONNECTIONS
-    assert refused_connections >= 16
+        # 50,000 junk envelopes from one address: the first batch is opened, the rest answered 429.
+        statuses, opened = hostile.flood(site, site.device, key_id, 50_000, source="127.0.0.2")
+        assert len(statuses) == 100
+        assert statuses[0][0] == 200
+        refused = [s for s in statuses if s[0] == 429]
+        assert len(refused) >= 98, statuses[:5]
+        assert all(int(retry) > 0 for _, retry, _ in refused)
+        assert opened <= 1000
 
-    # A head trickled a byte at a time is cut before it is complete; an idle connection is closed.
-    sent, length, closed = hostile.slowloris(site)
-    assert closed and sent < length, (sent, length)
-    status_line, closed = hostile.idle_keep_alive(site)
-    assert status_line == "HTTP/1.1 200 OK"
-    assert closed
+        # Junk under the same device id from fresh addresses: refused on the trial envelope.
+        for source in ("127.0.0.10", "127.0.0.11", "127.0.0.12"):
+            client = hostile.Client(site, source)
+            status, headers, doc = client.post(json.dumps(
+                {"envelopes": hostile.junk_envelopes(site.device, key_id, 500, 100_000)}).encode())
+            client.close()
+            assert (status, doc["throttled"]) == (429, "device"), doc
+            answers_as_documented(status, doc)
+            assert int(headers["Retry-After"]) > 0
 
-    scanning.join()
+        # More connections than the server holds: the ones over the bound are closed at once.
+        ok, refused_connections = hostile.many_connections(site, MAX_CONNECTIONS + 16)
+        assert ok + refused_connections == MAX_CONNECTIONS + 16
+        assert ok <= MAX_CONNECTIONS
+        assert refused_connections >= 16
+
+        # A head trickled a byte at a time is cut before it is complete; an idle connection is closed.
+        sent, length, closed = hostile.slowloris(site)
+        assert closed and sent < length, (sent, length)
+        status_line, closed = hostile.idle_keep_alive(site)
+        assert status_line == "HTTP/1.1 200 OK"
+        assert closed
+    finally:
+        scanning.join()  # a failed step must not leave it writing to a FIFO the teardown closes
     stored = site.wait_events(N, timeout=180)
     assert sorted(e["text"] for e in stored) == sorted(labels)
     assert len({(e["device"], e["seq"]) for e in stored}) == N
