@@ -30,8 +30,7 @@ from harness import Site, wait_for, write_lines  # noqa: E402
 
 work = Path(tempfile.mkdtemp(prefix="gatewayd-profile-"))
 site = Site(work)
-cfg = site.write_config()
-cfg.write_text(cfg.read_text().replace("backoff_cap_ms = 1000", "backoff_cap_ms = 200"))
+site.write_config(backoff_cap_ms=200)
 gw = site.start_gateway()
 wait_for(lambda: "gatewayd ready" in site.log(), 30, "gatewayd to start")
 

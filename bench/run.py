@@ -88,12 +88,10 @@ def configure(site):
                        cycle=0.2).start()
         tpm_site(site, tpm, readers=[{"id": "fifo0", "kind": "line", "path": str(site.fifo)},
                                      {"id": "tap0", "kind": "nfc", "reader": Pcscd.reader}],
-                 extra=f'[gps]\ngpsd = "127.0.0.1:{fake.port}"\n')
+                 extra=f'[gps]\ngpsd = "127.0.0.1:{fake.port}"\n', backoff_cap_ms=200)
         env, server_extra = {**pcscd.env, **tpm.env}, ["--private-key", str(site.root / "server-p256.key")]
     else:
-        site.write_config()
-    cfg = site.root / "gatewayd.toml"
-    cfg.write_text(cfg.read_text().replace("backoff_cap_ms = 1000", "backoff_cap_ms = 200"))
+        site.write_config(backoff_cap_ms=200)
     return env, server_extra
 
 

@@ -147,9 +147,8 @@ class Terminal:
 
     def __init__(self, site, k):
         self.root = site.root / f"gw{k}"
-        config = add_terminal(site, self.root, f"drain-{k}")
-        # A short backoff cap, so a drain starts within 0.2 s of the server (as bench/run.py).
-        config.write_text(config.read_text().replace("backoff_cap_ms = 1000", "backoff_cap_ms = 200"))
+        self.site = site
+        add_terminal(site, self.root, f"drain-{k}", backoff_cap_ms=200)
         self.fifo = self.root / "scan.fifo"
         self.kept = self.root / "kept"
         self.proc = None
@@ -164,7 +163,7 @@ class Terminal:
         fd = os.open(self.fifo, os.O_RDWR)
         try:
             write_lines(fd, labels)
-            wait_for(lambda: (spool_value(self, "SELECT value FROM meta WHERE key='last_seq'") or 0) >= len(labels),
+            wait_for(lambda: (self.spool_value("SELECT value FROM meta WHERE key='last_seq'") or 0) >= len(labels),
                      900, "the spool to take every scan", interval=0.05)
         finally:
             os.close(fd)
@@ -172,7 +171,7 @@ class Terminal:
         self.kept.mkdir()
         for f in spool_files(self.root):
             shutil.copy2(f, self.kept / f.name)
-        return spool_value(self, "SELECT count(*) FROM envelope")
+        return self.spool_value("SELECT count(*) FROM envelope")
 
     def restore(self):
         for f in spool_files(self.root):
@@ -180,21 +179,13 @@ class Terminal:
         for f in self.kept.iterdir():
             shutil.copy2(f, self.root / f.name)
 
+    def spool_value(self, sql):
+        """None while the spool cannot be read: an unreadable spool is not an empty one."""
+        return self.site.spool_value(sql, default=None, path=self.root / "spool.db")
+
     def close(self):
         if self.proc is not None:
             stop(self.proc)
-
-
-def spool_value(site, sql):
-    try:
-        con = sqlite3.connect(f"file:{site.root / 'spool.db'}?mode=ro", uri=True, timeout=5)
-        try:
-            row = con.execute(sql).fetchone()
-            return 0 if row is None else row[0]
-        finally:
-            con.close()
-    except (sqlite3.Error, TypeError):
-        return None
 
 
 def start_server(site, db, name):
@@ -307,7 +298,7 @@ try:
         me0 = time.process_time()
         # Whether any row is left, not how many: a count(*) over 100,000 rows every 10 ms
         # would itself take a good part of a core from the processes measured.
-        wait_for(lambda: all(spool_value(t, "SELECT EXISTS (SELECT 1 FROM envelope)") == 0 for t in terminals), 1800,
+        wait_for(lambda: all(t.spool_value("SELECT EXISTS (SELECT 1 FROM envelope)") == 0 for t in terminals), 1800,
                  "the spools to drain", interval=0.01)
         me = time.process_time() - me0
         t1 = time.monotonic()

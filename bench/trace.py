@@ -101,8 +101,7 @@ if A.again:
 else:
     (work / "site").mkdir(exist_ok=True)
     site = Site(work / "site")
-    cfg = site.write_config()
-    cfg.write_text(cfg.read_text().replace("backoff_cap_ms = 1000", "backoff_cap_ms = 200"))
+    site.write_config(backoff_cap_ms=200)
     commit_log = site.root / "commits.log"
     site.start_server(extra=["--commit-log", str(commit_log)])
     server = site.procs[-1]

@@ -121,7 +121,10 @@ class Site:
                         f"{n} events at the server")["events"]
 
     # --- gatewayd ----------------------------------------------------------------------
-    def write_config(self, readers=None, server_public_key=None, device=None, extra="", redact=""):
+    def write_config(self, readers=None, server_public_key=None, device=None, extra="", redact="",
+                     backoff_cap_ms=1000):
+        """gatewayd's config for this site. backoff_cap_ms: the benches take 200, so a drain starts
+        within 0.2 s of the server coming up."""
         if readers is None:
             readers = [{"id": "fifo0", "kind": "line", "path": str(self.fifo)}]
         lines = [
@@ -130,7 +133,7 @@ class Site:
             f'public_key = "{server_public_key or self.root / "server.key.pub"}"',
             f'ca = "{self.root / "pki" / "ca.pem"}"',
             "[spool]", f'path = "{self.root / "spool.db"}"',
-            "[forward]", "backoff_base_ms = 100", "backoff_cap_ms = 1000", "connect_timeout_ms = 2000",
+            "[forward]", "backoff_base_ms = 100", f"backoff_cap_ms = {backoff_cap_ms}", "connect_timeout_ms = 2000",
             "request_timeout_ms = 10000",
             "[metrics]", 'listen = "127.0.0.1:0"',
             # The kiosk page on a free port (kiosk_url() finds it in the log).
@@ -252,16 +255,16 @@ class Site:
             os.close(self.fifo_fd)
 
 
-def add_terminal(site, home, device):
+def add_terminal(site, home, device, **config):
     """Another terminal of the site in `home`: its own device key (registered in the site's
     devices directory), FIFO, spool, runtime directory and config, pointed at the site's server.
-    Returns the config's path (start_terminal runs it)."""
+    `config` goes to `site.write_config`. Returns the config's path (start_terminal runs it)."""
     home.mkdir()
     pub = site.run([GATEWAYD, "keygen", "--out", str(home / "device.key")]).stdout
     (site.root / "devices" / f"{device}.pem").write_text(pub)
     os.mkfifo(home / "scan.fifo", 0o600)
     (home / "run").mkdir()
-    text = site.write_config(device=device).read_text()
+    text = site.write_config(device=device, **config).read_text()
     text = (text.replace(str(site.root / "device.key"), str(home / "device.key"))
             .replace(str(site.root / "spool.db"), str(home / "spool.db"))
             .replace(str(site.fifo), str(home / "scan.fifo")))
